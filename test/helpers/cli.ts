@@ -1,0 +1,31 @@
+// Runs the CLI in-process with captured output, the way the entry file would, for exit-code and message assertions.
+import { PassThrough } from 'node:stream';
+import { runCli } from '../../src/cli/run.js';
+import { createSystemClock, type Clock } from '../../src/rollout/core/clock.js';
+
+export interface CliResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export async function runCliForTest(
+  argv: string[],
+  options: { cwd: string; env?: Record<string, string | undefined>; clock?: Clock; signal?: AbortSignal },
+): Promise<CliResult> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (c) => (out += c));
+  stderr.on('data', (c) => (err += c));
+  const exitCode = await runCli(argv, {
+    cwd: options.cwd,
+    env: options.env ?? {},
+    stdout,
+    stderr,
+    clock: options.clock ?? createSystemClock(),
+    signal: options.signal,
+  });
+  return { exitCode, stdout: out, stderr: err };
+}
