@@ -59,7 +59,56 @@ export const ERRORS = {
     details: `Known environments: ${c.known.join(', ')}. Add one under "environments" in environments.json to deploy elsewhere.`,
     exitCode: ExitCode.USAGE,
   }),
+  EUNKNOWNEVENT: (c: { event: string; known: readonly string[] }) => ({
+    message: `Unknown notification event \`${c.event}\`.`,
+    details: `Known events: ${c.known.join(', ')}. Example: \`node scripts/deploy/deploy-notify.js start --env staging --dry-run\`.`,
+    exitCode: ExitCode.USAGE,
+  }),
+  EUNKNOWNCHANNEL: (c: { type: string; known: readonly string[] }) => ({
+    message: `Unknown notification channel type \`${c.type}\`.`,
+    details: `Known channel types: ${c.known.join(', ')}. Fix notifications.routing in environments.json.`,
+    exitCode: ExitCode.USAGE,
+  }),
 
+  EINVALIDPIPELINE: (c: { pipeline: string; problems: string[] }) => ({
+    message: `The pipeline \`${c.pipeline}\` is defined wrongly (${c.problems.length} problem${c.problems.length === 1 ? '' : 's'}).`,
+    details: `${c.problems.map((p) => `  - ${p}`).join('\n')}\nFix the step or hook names in its definition; \`npx dhash pipeline steps --env <env>\` prints the resolved list.`,
+    exitCode: ExitCode.USAGE,
+  }),
+  ENOMONITORLOGS: (c: { dir: string; what: string }) => ({
+    message: `No monitor logs were found for ${c.what} in ${c.dir}.`,
+    details: `Monitor logs are written by \`npx dhash monitor --env <env>\` (started by ./quick-deploy.sh); check the deploy id with \`ls ${c.dir}\`.`,
+    exitCode: ExitCode.USAGE,
+  }),
+  EDISTMISSING: (c: { projectRoot: string }) => ({
+    message: `There is no built service in ${c.projectRoot}/dist (dist/cli/main.js is missing).`,
+    details: 'Run `npm run build` (or `npm ci`, which builds) in the repository root, then run the command again.',
+    exitCode: ExitCode.USAGE,
+  }),
+  EBADRELEASE: (c: { path: string; reason: string }) => ({
+    message: `The release given to --release (${c.path}) is not a usable release.`,
+    details: `${c.reason}. Pass a directory or .tar.gz made by \`npx dhash release build\`, or omit --release to build the checkout.`,
+    exitCode: ExitCode.USAGE,
+  }),
+  ETARGETFAILED: (c: { target: string; action: string; reason: string }) => ({
+    message: `The ${c.target} target driver could not ${c.action} the service.`,
+    details: `${c.reason}. Check the service log under <root>/logs/ and the target settings in environments.json.`,
+    exitCode: ExitCode.FAILED,
+  }),
+
+  EDEPLOYFAILED: (c: { env: string; reason: string; exitCode: 1 | 4 }) => ({
+    message: `The deploy to \`${c.env}\` failed: ${c.reason}.`,
+    details:
+      c.exitCode === 4
+        ? `A human must act: check \`npx dhash status --env ${c.env}\`, then restore with \`./scripts/rollback_dhash.sh --backup <zip> --env ${c.env} --force\`.`
+        : `The previous release is serving. See the deploy journal (\`npx dhash status --env ${c.env}\`) and <root>/logs/, fix the release, and deploy again.`,
+    exitCode: c.exitCode,
+  }),
+  EMONITORNOTCLEAR: (c: { env: string; exitCode: 1 | 2 | 3 | 4; logFile: string }) => ({
+    message: `The monitor of \`${c.env}\` did not end all clear (exit ${c.exitCode}).`,
+    details: `${{ 1: 'A rollback gate was violated and the previous release was restored.', 2: `The monitor refused to start (usage or configuration) and the new release is serving unmonitored: fix it, then run \`npx dhash monitor --env ${c.env}\`.`, 3: 'The monitor was refused or stopped before its window ended.', 4: 'The automatic rollback failed or was blocked: a human must act.' }[c.exitCode]} Read ${c.logFile}, the report (\`npx dhash report --env ${c.env}\`) and incidents/.`,
+    exitCode: c.exitCode,
+  }),
   // ── safety refusals (exit 3) ──
   ELOCKED: (c: { env: string; lockFile: string; holder: string }) => ({
     message: `Another deploy or rollback of \`${c.env}\` is in progress (${c.holder}).`,
@@ -69,6 +118,135 @@ export const ERRORS = {
   ECHECKSUMMISMATCH: (c: { file: string; expected: string; actual: string }) => ({
     message: `The checksum of ${c.file} does not match its recorded sha256.`,
     details: `Expected ${c.expected}, computed ${c.actual}. The file is corrupt or was changed; pick another backup (\`npx dhash backup list --env <env>\`).`,
+    exitCode: ExitCode.REFUSED,
+  }),
+
+  ECHECKSUMMISSING: (c: { file: string }) => ({
+    message: `The release artifact ${c.file} has no ${c.file}.sha256 beside it.`,
+    details: 'Refusing to deploy an artifact whose integrity cannot be checked. Rebuild it with `npx dhash release build`, which writes both files.',
+    exitCode: ExitCode.REFUSED,
+  }),
+  EPREFLIGHTFAILED: (c: { env: string; failed: { name: string; detail: string }[]; exitCode: 2 | 3 }) => ({
+    message: `Pre-deploy validation of \`${c.env}\` failed (${c.failed.map((f) => f.name).join(', ')}); nothing was changed.`,
+    details: `${c.failed.map((f) => `  - ${f.name}: ${f.detail}`).join('\n')}\nFix these, then run the command again (add --dry-run to see the whole plan).`,
+    exitCode: c.exitCode,
+  }),
+  ENOCONFIRMATION: (c: { action: string; env: string }) => ({
+    message: `Refusing to ${c.action} \`${c.env}\` without confirmation, and there is no terminal to ask on.`,
+    details: 'Run it on a terminal and answer the prompt, or pass --force to skip the confirmation (every check still runs).',
+    exitCode: ExitCode.REFUSED,
+  }),
+  EDECLINED: (c: { action: string; env: string }) => ({
+    message: `The ${c.action} of \`${c.env}\` was not confirmed; nothing was changed.`,
+    details: 'Answer `yes` at the prompt to go ahead, or pass --force.',
+    exitCode: ExitCode.REFUSED,
+  }),
+
+  // ── backups (src/rollout/backup/) ──
+  EBACKUPNOTFOUND: (c: { file: string }) => ({
+    message: `The backup ${c.file} does not exist.`,
+    details: 'List the backups with `npx dhash backup list --env <env>` and pass one of them.',
+    exitCode: ExitCode.USAGE,
+  }),
+  ENOTHINGTOBACKUP: (c: { env: string; root: string }) => ({
+    message: `There is nothing to back up in \`${c.env}\`: no current release and no database under ${c.root}.`,
+    details: `This is expected before the first deploy. Deploy with \`./scripts/deploy_dhash.sh --env ${c.env}\`, then back up.`,
+    exitCode: ExitCode.USAGE,
+  }),
+  EBACKUPCHECKSUMMISSING: (c: { file: string; sha256File: string }) => ({
+    message: `The backup ${c.file} has no checksum file ${c.sha256File}.`,
+    details: 'A backup whose integrity cannot be checked is refused; pick another one (`npx dhash backup list --env <env>`).',
+    exitCode: ExitCode.REFUSED,
+  }),
+  EBACKUPINVALID: (c: { file: string; problems: string[] }) => ({
+    message: `The backup ${c.file} failed verification (${c.problems.length} problem${c.problems.length === 1 ? '' : 's'}).`,
+    details: `${c.problems.map((p) => `  - ${p}`).join('\n')}\nPick another backup (\`npx dhash backup list --env <env>\`).`,
+    exitCode: ExitCode.REFUSED,
+  }),
+  ECRCMISMATCH: (c: { file: string; entry: string; problems: string[] }) => ({
+    message: `The entry ${c.entry} of ${c.file} fails its CRC-32 check.`,
+    details: `${c.problems.map((p) => `  - ${p}`).join('\n')}\nThe zip is corrupt; pick another backup (\`npx dhash backup list --env <env>\`).`,
+    exitCode: ExitCode.REFUSED,
+  }),
+  EMANIFESTMISMATCH: (c: { file: string; entry: string; problems: string[] }) => ({
+    message: `The entry ${c.entry} of ${c.file} does not match the backup's manifest.`,
+    details: `${c.problems.map((p) => `  - ${p}`).join('\n')}\nThe backup was altered or is corrupt; pick another one (\`npx dhash backup list --env <env>\`).`,
+    exitCode: ExitCode.REFUSED,
+  }),
+  EPATHESCAPE: (c: { file: string; entry: string; problems: string[] }) => ({
+    message: `The backup ${c.file} holds an entry that would escape the target folder: ${JSON.stringify(c.entry)}.`,
+    details: `${c.problems.map((p) => `  - ${p}`).join('\n')}\nNothing was extracted. dhash never writes such entries; treat this file as hostile.`,
+    exitCode: ExitCode.REFUSED,
+  }),
+  EWRONGENV: (c: { file: string; expected: string; actual: string; newest: string | null }) => ({
+    message: `The backup ${c.file} belongs to \`${c.actual}\`, not \`${c.expected}\`.`,
+    details: c.newest
+      ? `The newest backup of \`${c.expected}\` is ${c.newest}; pass that one instead.`
+      : `There is no backup of \`${c.expected}\` yet; create one with \`./scripts/backup_dhash.sh --env ${c.expected}\`.`,
+    exitCode: ExitCode.REFUSED,
+  }),
+
+  // ── service store, library and review queue ──
+  EDATABASENOTFOUND: (c: { file: string }) => ({
+    message: `The database ${c.file} does not exist.`,
+    details: `Check the --db path or --env name; create and migrate it with \`npx dhash migrate --db ${c.file}\`.`,
+    exitCode: ExitCode.USAGE,
+  }),
+  EINVALIDHASH: (c: { field: string; actual: unknown }) => ({
+    message: `Expected \`${c.field}\` to be a 16-digit hexadecimal dhash, got ${describe(c.actual)}.`,
+    details: 'A dhash is 64 bits written as 16 hex digits, e.g. `8f373714acfcf4d0`; hash an image with `npx dhash hash FILE`.',
+    exitCode: ExitCode.USAGE,
+  }),
+  ELIBRARYENTRYNOTFOUND: (c: { id: number }) => ({
+    message: `Library entry ${c.id} does not exist.`,
+    details: 'It may have been deleted already; list the library with `GET /v1/library`.',
+    exitCode: ExitCode.USAGE,
+  }),
+  EMIGRATIONEDITED: (c: { version: number; name: string; recorded: string; actual: string }) => ({
+    message: `Migration ${c.version} (${c.name}) was edited after it was applied to this database.`,
+    details: `Recorded sha256 ${c.recorded}, the code now has ${c.actual}. Nothing was changed. Restore the original migration file and put the change in a new migration with the next version number.`,
+    exitCode: ExitCode.REFUSED,
+  }),
+  EMIGRATIONFAILED: (c: { version: number; name: string; reason: string }) => ({
+    message: `Migration ${c.version} (${c.name}) failed and was rolled back.`,
+    details: `SQLite said: ${c.reason}. The database is unchanged by this migration (earlier ones in the run stay applied); fix the migration and run \`npx dhash migrate status\`.`,
+    exitCode: ExitCode.FAILED,
+  }),
+  EREVIEWALREADYRESOLVED: (c: { id: number; status: string }) => ({
+    message: `Review item ${c.id} is already resolved as \`${c.status}\`.`,
+    details: 'A review item is resolved once; list the pending ones with `GET /v1/review?status=pending`.',
+    exitCode: ExitCode.REFUSED,
+  }),
+  EREVIEWITEMNOTFOUND: (c: { id: number }) => ({
+    message: `Review item ${c.id} does not exist.`,
+    details: 'List the review queue with `GET /v1/review`.',
+    exitCode: ExitCode.USAGE,
+  }),
+  ESCHEMAAHEAD: (c: { file: string; version: number; latest: number }) => ({
+    message: `The database ${c.file} has schema version ${c.version}, newer than this release knows (${c.latest}).`,
+    details: 'It was migrated by a newer release; deploy that release again or restore a backup taken before the upgrade. Nothing was changed.',
+    exitCode: ExitCode.REFUSED,
+  }),
+  ESCHEMABEHIND: (c: { file: string; version: number; latest: number; pending: number }) => ({
+    message: `The database ${c.file} has schema version ${c.version}, behind this release's ${c.latest} (${c.pending} pending migration${c.pending === 1 ? '' : 's'}).`,
+    details: `Run \`npx dhash migrate --db ${c.file}\` (or \`./scripts/migrate_dhash.sh --env <env>\` for a deployed environment), or start with \`npx dhash serve --migrate\` in development.`,
+    exitCode: ExitCode.REFUSED,
+  }),
+
+  // ── monitor and signal sources (src/rollout/monitor/, src/rollout/signals/) ──
+  EUNKNOWNSIGNALSOURCE: (c: { type: string; known: readonly string[] }) => ({
+    message: `Unknown signal source \`${c.type}\` in environments.json.`,
+    details: `Known sources: ${c.known.join(', ')}. Set "signals": {"source": "service"} for the environment, or one of the known sources.`,
+    exitCode: ExitCode.USAGE,
+  }),
+  ENODEPLOYTOMONITOR: (c: { env: string; journalFile: string }) => ({
+    message: `No deploy of \`${c.env}\` is recorded, so there is no window to monitor.`,
+    details: `Found no deploy:start entry in ${c.journalFile}. Deploy first (\`./scripts/deploy_dhash.sh --env ${c.env}\`), or watch the running release with \`node scripts/monitor_dhash.js --env ${c.env} --from-now\`.`,
+    exitCode: ExitCode.USAGE,
+  }),
+  EMONITORLOCKED: (c: { env: string; lockFile: string; pid: number; startedAt: string }) => ({
+    message: `Another monitor of \`${c.env}\` is running (pid ${c.pid}, started ${c.startedAt}).`,
+    details: `Watch it with \`npx dhash status --env ${c.env}\`. If pid ${c.pid} is not a monitor, remove ${c.lockFile} and run the command again.`,
     exitCode: ExitCode.REFUSED,
   }),
 

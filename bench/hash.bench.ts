@@ -1,0 +1,130 @@
+// `npm run bench:hash`: images/s and p95 latency of exact and fast hashing (1 and 2 worker threads) against Pillow.
+//
+// Pillow is timed inside Python, per image (open + convert + resize + bits, excluding interpreter start and
+// imports; the first image is a discarded warm-up). Ours is timed per image inside the worker (readFile + hashImage);
+// throughput is images / wall time from the common start signal. Set HASH_BENCH_COUNT to change the set size.
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import { createFixtureImage, type FixtureSpec } from '../test/helpers/images.js';
+import type { HashMode } from '../src/service/hash/index.js';
+
+const run = promisify(execFile);
+const PYTHON = '/usr/bin/python3';
+const PILLOW_SCRIPT = fileURLToPath(new URL('../test/reference/pillow_dhash.py', import.meta.url));
+const WORKER = new URL('./hash-bench-worker.ts', import.meta.url);
+const COUNT = Number(process.env.HASH_BENCH_COUNT ?? 40);
+const LARGE_COUNT = Math.max(1, Math.round(COUNT / 10));
+
+interface Result {
+  imagesPerSecond: number;
+  p95Ms: number;
+}
+
+function getPercentile(values: number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))];
+}
+
+function splitRoundRobin<T>(items: T[], parts: number): T[][] {
+  return Array.from({ length: parts }, (_, p) => items.filter((_, i) => i % parts === p));
+}
+
+async function createBenchSet(dir: string, format: 'jpeg' | 'png'): Promise<string[]> {
+  const specs: FixtureSpec[] = [];
+  for (let i = 0; i < COUNT; i++) specs.push({ kind: 'photo', width: 1024 - (i % 5) * 16, height: 768 - (i % 3) * 16, seed: 1000 + i, format, quality: 85 });
+  for (let i = 0; i < LARGE_COUNT; i++) specs.push({ kind: 'photo', width: 3000, height: 2000, seed: 2000 + i, format, quality: 85 });
+  const files: string[] = [];
+  for (const [i, spec] of specs.entries()) {
+    const file = join(dir, `${format}-${i}.${format === 'jpeg' ? 'jpg' : 'png'}`);
+    await writeFile(file, await createFixtureImage(spec));
+    files.push(file);
+  }
+  return files;
+}
+
+/** Node 20 does not carry `--import tsx` into worker threads, so each worker registers tsx itself, then loads the TS file. */
+function createWorkerBootstrap(): string {
+  const tsxApi = import.meta.resolve('tsx/esm/api');
+  return `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(WORKER.href)}); });`;
+}
+
+async function measureOurs(files: string[], mode: HashMode, workerCount: number): Promise<Result> {
+  const shares = splitRoundRobin(files, workerCount);
+  const workers = shares.map(
+    (share) => new Worker(createWorkerBootstrap(), { eval: true, workerData: { files: share, warmupFiles: files.slice(0, 3), mode } }),
+  );
+  const waitFor = (worker: Worker, type: string) =>
+    new Promise<{ latenciesMs?: number[] }>((resolve, reject) => {
+      const onMessage = (message: { type: string; latenciesMs?: number[] }) => {
+        if (message.type === type) {
+          worker.off('message', onMessage);
+          resolve(message);
+        }
+      };
+      worker.on('message', onMessage);
+      worker.once('error', reject);
+    });
+  try {
+    await Promise.all(workers.map((w) => waitFor(w, 'ready')));
+    const started = performance.now();
+    const done = workers.map((w) => waitFor(w, 'done'));
+    for (const w of workers) w.postMessage('go');
+    const results = await Promise.all(done);
+    const wallMs = performance.now() - started;
+    const latencies = results.flatMap((r) => r.latenciesMs ?? []);
+    return { imagesPerSecond: files.length / (wallMs / 1000), p95Ms: getPercentile(latencies, 0.95) };
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
+
+/** One Python process per share; each process's busy time is the sum of its per-image times. */
+async function measurePillow(files: string[], processCount: number): Promise<Result> {
+  const runs = await Promise.all(
+    splitRoundRobin(files, processCount).map(async (share) => {
+      const { stdout } = await run(PYTHON, [PILLOW_SCRIPT, share[0], ...share], { maxBuffer: 16 * 1024 * 1024 });
+      const lines = stdout.trim().split('\n').slice(1);
+      const failed = lines.find((l) => l.startsWith('ERROR'));
+      if (failed) throw new Error(`The Pillow reference failed: ${failed}`);
+      return lines.map((l) => Number(l.split('\t')[1]));
+    }),
+  );
+  const busyMs = Math.max(...runs.map((ms) => ms.reduce((a, b) => a + b, 0)));
+  return { imagesPerSecond: files.length / (busyMs / 1000), p95Ms: getPercentile(runs.flat(), 0.95) };
+}
+
+function formatRow(cells: (string | number)[]): string {
+  const widths = [7, 8, 8, 11, 9, 13, 10];
+  return cells.map((c, i) => String(c).padStart(widths[i])).join(' ');
+}
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'dhash-bench-'));
+  try {
+    console.log(`dhash hash benchmark: ${COUNT} photo-like images of ~1024x768 + ${LARGE_COUNT} of 3000x2000 per format; ${availableParallelism()} CPUs`);
+    console.log('Pillow timed inside Python per image (no interpreter start); ours per image in the worker incl. readFile.\n');
+    console.log(formatRow(['format', 'mode', 'workers', 'images/s', 'p95 ms', 'Pillow img/s', 'vs Pillow']));
+    for (const format of ['jpeg', 'png'] as const) {
+      const files = await createBenchSet(dir, format);
+      for (const workerCount of [1, 2]) {
+        const pillow = await measurePillow(files, workerCount);
+        console.log(formatRow([format, 'pillow', workerCount, pillow.imagesPerSecond.toFixed(1), pillow.p95Ms.toFixed(1), pillow.imagesPerSecond.toFixed(1), '1.00x']));
+        for (const mode of ['exact', 'fast'] as const) {
+          const ours = await measureOurs(files, mode, workerCount);
+          const ratio = ours.imagesPerSecond / pillow.imagesPerSecond;
+          console.log(formatRow([format, mode, workerCount, ours.imagesPerSecond.toFixed(1), ours.p95Ms.toFixed(1), pillow.imagesPerSecond.toFixed(1), `${ratio.toFixed(2)}x`]));
+        }
+      }
+    }
+    console.log('\nTargets: exact >= 1.00x, fast >= 1.50x (same worker/process count as the Pillow row).');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

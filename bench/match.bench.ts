@@ -1,0 +1,131 @@
+// Match latency: multi-index HashIndex vs a plain full scan over the same random library, at threshold 10.
+import { HashIndex, type IndexHit } from '../src/service/library/hash-index.js';
+import { countBits32, formatHash, parseHash } from '../src/service/library/hash-bits.js';
+
+const THRESHOLD = 10;
+const SIZES = [100_000, 1_000_000];
+const INDEX_QUERIES = 2000;
+const SCAN_QUERIES = 200;
+
+function createRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const random = createRandom(20261128);
+const randomWord = () => (random() * 2 ** 32) >>> 0;
+
+function flipBits(hi: number, lo: number, bits: number): string {
+  const positions = new Set<number>();
+  while (positions.size < bits) positions.add(Math.floor(random() * 64));
+  for (const p of positions) {
+    if (p < 32) hi = (hi ^ (1 << p)) >>> 0;
+    else lo = (lo ^ (1 << (p - 32))) >>> 0;
+  }
+  return formatHash(hi, lo);
+}
+
+/** The baseline: every entry's distance from typed arrays, then sort the hits. */
+function scan(hi: Uint32Array, lo: Uint32Array, n: number, hash: string, radius: number): IndexHit[] {
+  const q = parseHash(hash);
+  const hits: IndexHit[] = [];
+  for (let i = 0; i < n; i++) {
+    const d = countBits32((hi[i] ^ q.hi) >>> 0) + countBits32((lo[i] ^ q.lo) >>> 0);
+    if (d <= radius) hits.push({ id: i + 1, distance: d });
+  }
+  return hits.sort((a, b) => a.distance - b.distance || a.id - b.id);
+}
+
+interface Latency {
+  medianMs: number;
+  p95Ms: number;
+  /** Process CPU time per query: what the query costs when the 2 shared cores are busy with other work. */
+  cpuMedianMs: number;
+  cpuP95Ms: number;
+  hits: number;
+}
+
+function measure(queries: string[], fn: (q: string) => IndexHit[]): Latency {
+  for (const q of queries.slice(0, 20)) fn(q); // warm-up
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  let hits = 0;
+  for (const q of queries) {
+    const cpuStart = process.cpuUsage();
+    const start = performance.now();
+    hits += fn(q).length;
+    wall.push(performance.now() - start);
+    const used = process.cpuUsage(cpuStart);
+    cpu.push((used.user + used.system) / 1000);
+  }
+  const at = (values: number[], p: number) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)];
+  };
+  return { medianMs: at(wall, 0.5), p95Ms: at(wall, 0.95), cpuMedianMs: at(cpu, 0.5), cpuP95Ms: at(cpu, 0.95), hits };
+}
+
+const fmt = (ms: number) => `${ms.toFixed(3)} ms`;
+const rows: string[][] = [];
+for (const size of SIZES) {
+  const hi = new Uint32Array(size);
+  const lo = new Uint32Array(size);
+  for (let i = 0; i < size; i++) {
+    hi[i] = randomWord();
+    lo[i] = randomWord();
+  }
+  const memBefore = process.memoryUsage();
+  const buildStart = performance.now();
+  const index = new HashIndex();
+  index.addMany(
+    (function* () {
+      for (let i = 0; i < size; i++) yield { id: i + 1, hash: formatHash(hi[i], lo[i]) };
+    })(),
+  );
+  const buildMs = performance.now() - buildStart;
+  const memAfter = process.memoryUsage();
+  const indexMb = (memAfter.heapUsed + memAfter.arrayBuffers - memBefore.heapUsed - memBefore.arrayBuffers) / 2 ** 20;
+  // Half near-duplicates of entries (0..12 bits flipped, so many hit within 10), half random hashes (misses).
+  const queries = Array.from({ length: INDEX_QUERIES }, (_, i) => {
+    if (i % 2 === 1) return formatHash(randomWord(), randomWord());
+    const j = Math.floor(random() * size);
+    return flipBits(hi[j], lo[j], Math.floor(random() * 13));
+  });
+  const scanQueries = queries.slice(0, SCAN_QUERIES);
+  for (const q of scanQueries.slice(0, 50)) {
+    if (JSON.stringify(index.search(q, THRESHOLD)) !== JSON.stringify(scan(hi, lo, size, q, THRESHOLD))) throw new Error(`index and scan disagree on ${q}`);
+  }
+  const indexed = measure(queries, (q) => index.search(q, THRESHOLD));
+  const scanned = measure(scanQueries, (q) => scan(hi, lo, size, q, THRESHOLD));
+  rows.push([
+    size.toLocaleString('en-US'),
+    fmt(indexed.medianMs),
+    fmt(indexed.p95Ms),
+    fmt(scanned.medianMs),
+    fmt(scanned.p95Ms),
+    `${(scanned.medianMs / indexed.medianMs).toFixed(0)}×`,
+    `${(scanned.p95Ms / indexed.p95Ms).toFixed(0)}×`,
+    fmt(indexed.cpuP95Ms),
+    fmt(scanned.cpuP95Ms),
+    `${(indexed.hits / queries.length).toFixed(2)}`,
+    `${buildMs.toFixed(0)} ms`,
+    `${indexMb.toFixed(0)} MB`,
+  ]);
+}
+
+const header = ['entries', 'index median', 'index p95', 'scan median', 'scan p95', 'median ratio', 'p95 ratio', 'index cpu p95', 'scan cpu p95', 'hits/query', 'index build', 'index memory'];
+const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i])).join('  ');
+console.log(`dhash match benchmark: threshold ${THRESHOLD}, ${INDEX_QUERIES} index queries / ${SCAN_QUERIES} scan queries, half near-duplicates and half random`);
+console.log(line(header));
+for (const r of rows) console.log(line(r));
+const last = rows[rows.length - 1];
+console.log(`target: index p95 <= 2 ms at 1,000,000 entries -> wall ${last[2]} (${Number.parseFloat(last[2]) <= 2 ? 'met' : 'NOT met'}), cpu ${last[7]}`);
+const [load1] = (await import('node:os')).loadavg();
+console.log(`load average during the run: ${load1.toFixed(1)} on ${(await import('node:os')).cpus().length} cores (wall-clock tails include waiting for a core)`);

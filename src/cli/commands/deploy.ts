@@ -1,0 +1,56 @@
+// `dhash deploy --env E [--release X] [--dry-run] [--force]`: validated, journaled, atomic deploy with automatic switch-back.
+import { join } from 'node:path';
+import type { RegisterCommand } from '../context.js';
+import { createCommandLogger } from '../command-logger.js';
+import { resolveEnvironment } from '../../rollout/config/environments.js';
+import { createRedactor } from '../../rollout/core/redact.js';
+import { deployRelease } from '../../rollout/deploy.js';
+import { createNotifier } from '../../rollout/notify/index.js';
+import { findProjectRoot } from '../../lib/project-paths.js';
+
+interface DeployCliOptions {
+  env: string;
+  release?: string;
+  dryRun?: boolean;
+  force?: boolean;
+}
+
+export const registerDeploy: RegisterCommand = (program, ctx, run) => {
+  program
+    .command('deploy')
+    .description('validate, then stage a release, migrate, switch `current` atomically, restart, health-check and smoke-test; switch back on failure')
+    .requiredOption('--env <name>', 'environment to deploy to (see environments.json)')
+    .option('--release <path>', 'a release directory or .tar.gz from `dhash release build` (default: build the checkout)')
+    .option('--dry-run', 'print the validation results and the plan; change nothing')
+    .option('--force', 'deploy even when production is unhealthy now (every other check still runs)')
+    .action(
+      run(async (opts: DeployCliOptions) => {
+        const projectRoot = findProjectRoot(ctx.cwd);
+        const env = await resolveEnvironment(projectRoot, opts.env, ctx.env);
+        const redact = createRedactor(ctx.env);
+        const out = (line: string) => ctx.stdout.write(redact(line) + '\n');
+        const log = createCommandLogger(ctx, { file: opts.dryRun ? undefined : join(env.logsDir, 'deploy.log'), component: 'deploy' });
+        try {
+          const notifier = opts.dryRun ? undefined : createNotifier({ projectRoot, environment: env, env: ctx.env, clock: ctx.clock, logger: log.logger, redact });
+          out(`${opts.dryRun ? 'DRY RUN: ' : ''}deploy to ${env.name} (${env.root})`);
+          const result = await deployRelease({
+            env,
+            release: opts.release,
+            dryRun: Boolean(opts.dryRun),
+            force: Boolean(opts.force),
+            clock: ctx.clock,
+            logger: log.logger,
+            notifier,
+            processEnv: ctx.env,
+            signal: ctx.signal,
+            onProgress: out,
+          });
+          out(`${result.ok ? 'OK' : 'FAILED'}: ${result.message}${result.deployId ? ` [${result.deployId}]` : ''}`);
+          if (result.smoke) out(`smoke log: ${result.smoke.logFile}`);
+          return result.exitCode;
+        } finally {
+          await log.close();
+        }
+      }),
+    );
+};

@@ -1,0 +1,142 @@
+// `dhash migrate [status|up]`: shows or applies the service's schema migrations; `--dry-run` applies them to a copy.
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { RegisterCommand } from '../context.js';
+import { ExitCode } from '../../rollout/core/exit-codes.js';
+import { createError, isDhashError } from '../../rollout/core/errors.js';
+import { findProjectRoot } from '../../lib/project-paths.js';
+import { resolveEnvironment } from '../../rollout/config/environments.js';
+import {
+  MIGRATIONS,
+  LATEST_SCHEMA_VERSION,
+  applyPendingMigrations,
+  assertMigratable,
+  closeDatabase,
+  dryRunMigrationsOnFile,
+  getMigrationChecksum,
+  getMigrationStatus,
+  openDatabase,
+  openDatabaseForReading,
+  type MigrationDryRunReport,
+  type MigrationStatus,
+} from '../../service/store/index.js';
+
+interface MigrateOptions {
+  db?: string;
+  env?: string;
+  dryRun?: boolean;
+}
+
+const ACTIONS = ['status', 'up'] as const;
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+export const registerMigrate: RegisterCommand = (program, ctx, run) => {
+  program
+    .command('migrate')
+    .description('show (`status`) or apply (`up`, the default) the service database schema migrations')
+    .argument('[action]', 'status | up', 'up')
+    .option('--db <file>', 'SQLite database file (default: .dhash/dhash.sqlite under the project root, as `dhash serve`)')
+    .option('--env <name>', "use the environment's database (<root>/shared/dhash.sqlite from environments.json)")
+    .option('--dry-run', 'apply the pending migrations to a copy and print each statement\'s effect; changes nothing')
+    .action(
+      run(async (action: string, opts: MigrateOptions) => {
+        if (!(ACTIONS as readonly string[]).includes(action)) {
+          throw createError('EINVALIDOPTION', { option: 'action', expected: '`status` or `up`', actual: action });
+        }
+        if (opts.db !== undefined && opts.env !== undefined) {
+          throw createError('EINVALIDOPTION', { option: '--db', expected: 'absent when --env is given (pick one)', actual: opts.db });
+        }
+        const root = findProjectRoot(ctx.cwd);
+        const file = opts.env !== undefined
+          ? (await resolveEnvironment(root, opts.env, ctx.env)).databaseFile
+          : opts.db !== undefined ? resolve(ctx.cwd, opts.db) : join(root, '.dhash', 'dhash.sqlite');
+        const out = (line = '') => ctx.stdout.write(`${line}\n`);
+
+        if (action === 'status') return printStatus(file, out);
+        if (opts.dryRun) {
+          const report = await dryRunMigrationsOnFile(file);
+          printDryRun(report, out);
+          return report.ok ? ExitCode.OK : ExitCode.FAILED;
+        }
+        return migrateUp(file, out);
+      }),
+    );
+};
+
+function printStatus(file: string, out: (line?: string) => void): number {
+  out(`database: ${file}`);
+  if (!existsSync(file)) {
+    out(`database does not exist yet; ${plural(MIGRATIONS.length, 'migration')} would create schema version ${LATEST_SCHEMA_VERSION}`);
+    printTable(MIGRATIONS.map((m) => ({ version: m.version, name: m.name, state: 'pending', checksum: getMigrationChecksum(m) })), out);
+    return ExitCode.OK;
+  }
+  const db = openDatabaseForReading(file);
+  try {
+    const status = getMigrationStatus(db);
+    out(`schema version: ${status.currentVersion} (this release: ${status.latestVersion}); ${plural(status.pending.length, 'pending migration')}`);
+    printTable(status.entries, out);
+    // An edited or unknown migration makes `up` refuse; status says so with the same coded error.
+    if (status.edited.length || status.unknown.length) assertMigratable(db);
+    return ExitCode.OK;
+  } finally {
+    closeDatabase(db);
+  }
+}
+
+function migrateUp(file: string, out: (line?: string) => void): number {
+  out(`database: ${file}`);
+  // Refusals are checked on a handle that cannot change anything, so a refused run leaves the file untouched.
+  if (existsSync(file)) {
+    const reader = openDatabaseForReading(file);
+    try {
+      assertMigratable(reader);
+    } finally {
+      closeDatabase(reader);
+    }
+  }
+  const db = openDatabase(file);
+  try {
+    let failure: unknown;
+    try {
+      const report = applyPendingMigrations(db);
+      out(report.applied.length ? `migrated schema version ${report.fromVersion} → ${report.toVersion} (${plural(report.applied.length, 'migration')} applied)` : `schema version ${report.toVersion} is current; nothing to apply`);
+    } catch (error) {
+      failure = error;
+    }
+    printTable(getMigrationStatus(db).entries, out);
+    if (failure !== undefined) {
+      if (isDhashError(failure, 'EMIGRATIONFAILED')) out('the failed migration was rolled back; the database is as it was before it');
+      throw failure;
+    }
+    return ExitCode.OK;
+  } finally {
+    closeDatabase(db);
+  }
+}
+
+function printTable(rows: Pick<MigrationStatus['entries'][number], 'version' | 'name' | 'state' | 'checksum'>[], out: (line?: string) => void): void {
+  const nameWidth = Math.max(4, ...rows.map((r) => r.name.length));
+  out(`${'VERSION'.padEnd(8)} ${'NAME'.padEnd(nameWidth)} ${'STATE'.padEnd(8)} CHECKSUM (sha256)`);
+  for (const r of rows) out(`${String(r.version).padStart(3, '0').padEnd(8)} ${r.name.padEnd(nameWidth)} ${r.state.padEnd(8)} ${r.checksum}`);
+}
+
+function printDryRun(report: MigrationDryRunReport, out: (line?: string) => void): void {
+  out(`dry run: nothing is changed in ${report.file}`);
+  const n = report.migrations.length;
+  if (!report.databaseExists) out(`database does not exist yet; ${plural(n, 'migration')} would create schema version ${report.latestVersion}`);
+  else if (n === 0) out(`schema version ${report.fromVersion} is current; nothing would be applied`);
+  else out(`schema version ${report.fromVersion}; ${plural(n, 'pending migration')} would bring it to ${report.latestVersion}`);
+  for (const m of report.migrations) {
+    out(`${String(m.version).padStart(3, '0')} ${m.name}  sha256 ${m.checksum}`);
+    for (const s of m.statements) {
+      const objects = [...s.created.map((o) => `created ${o}`), ...s.altered.map((o) => `altered ${o}`), ...s.dropped.map((o) => `dropped ${o}`)];
+      out(`    ${s.sql}`);
+      out(`      → ${[...objects, plural(s.changes, 'row') + ' changed'].join('; ')}`);
+    }
+  }
+  if (report.failure) {
+    const f = report.failure;
+    out(`FAILED: migration ${f.version} (${f.name}) at ${f.statement}: ${f.reason}`);
+    out(`the real run would stop there and roll it back; resulting schema version ${report.toVersion}`);
+  } else out(`resulting schema version: ${report.toVersion}`);
+}

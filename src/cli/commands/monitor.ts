@@ -1,0 +1,38 @@
+// `dhash monitor --env E [--dry-run] [--from-now]`: the T+60 monitor with quality gates and auto-rollback.
+import { join } from 'node:path';
+import type { RegisterCommand } from '../context.js';
+import { createCommandLogger } from '../command-logger.js';
+import { resolveEnvironment } from '../../rollout/config/environments.js';
+import { loadQualityGates } from '../../rollout/config/quality-gates.js';
+import { createRedactor } from '../../rollout/core/redact.js';
+import { runMonitor } from '../../rollout/monitor/index.js';
+import { createNotifier } from '../../rollout/notify/index.js';
+import { findProjectRoot } from '../../lib/project-paths.js';
+
+export const registerMonitor: RegisterCommand = (program, ctx, run) => {
+  program
+    .command('monitor')
+    .description('watch the latest deploy for its window (quality-gates-config.json); roll back automatically when a rollback gate is violated')
+    .requiredOption('--env <name>', 'environment to monitor (see environments.json)')
+    .option('--dry-run', 'evaluate and log the gates and what would be done; never roll back')
+    .option('--from-now', 'open a fresh window starting now instead of at the recorded deploy')
+    .action(
+      run(async (opts: { env: string; dryRun?: boolean; fromNow?: boolean }) => {
+        const projectRoot = findProjectRoot(ctx.cwd);
+        const env = await resolveEnvironment(projectRoot, opts.env, ctx.env);
+        const gates = await loadQualityGates(projectRoot, env.name);
+        const redact = createRedactor(ctx.env);
+        const log = createCommandLogger(ctx, { file: join(env.logsDir, 'monitor.log'), component: 'monitor' });
+        try {
+          const notifier = createNotifier({ projectRoot, environment: env, env: ctx.env, clock: ctx.clock, logger: log.logger, redact, dryRun: Boolean(opts.dryRun) });
+          const result = await runMonitor({
+            env, gates, clock: ctx.clock, logger: log.logger, notifier, dryRun: Boolean(opts.dryRun), fromNow: Boolean(opts.fromNow), signal: ctx.signal, processEnv: ctx.env,
+            print: (line) => ctx.stdout.write(redact(line) + '\n'),
+          });
+          return result.exitCode;
+        } finally {
+          await log.close();
+        }
+      }),
+    );
+};

@@ -1,0 +1,68 @@
+// `dhash rollback --backup FILE --env E [--force] [--dry-run]`: restore release, database and config from a verified backup.
+import { createInterface } from 'node:readline/promises';
+import { join } from 'node:path';
+import type { RegisterCommand } from '../context.js';
+import { createCommandLogger } from '../command-logger.js';
+import { resolveEnvironment } from '../../rollout/config/environments.js';
+import { ExitCode } from '../../rollout/core/exit-codes.js';
+import { createRedactor } from '../../rollout/core/redact.js';
+import { rollbackFromBackup } from '../../rollout/rollback.js';
+import { createNotifier } from '../../rollout/notify/index.js';
+import { findProjectRoot } from '../../lib/project-paths.js';
+
+interface RollbackCliOptions {
+  backup: string;
+  env: string;
+  force?: boolean;
+  dryRun?: boolean;
+}
+
+export const registerRollback: RegisterCommand = (program, ctx, run) => {
+  program
+    .command('rollback')
+    .description('verify a backup, snapshot the current state, then restore the backup\'s release, database and config and verify the service')
+    .requiredOption('--backup <file>', 'the backup zip (its .sha256 must sit beside it)')
+    .requiredOption('--env <name>', 'environment to restore; must match the backup\'s')
+    .option('--force', 'skip the interactive confirmation (every check still runs)')
+    .option('--dry-run', 'verify the backup and print the plan; change nothing')
+    .action(
+      run(async (opts: RollbackCliOptions) => {
+        const projectRoot = findProjectRoot(ctx.cwd);
+        const env = await resolveEnvironment(projectRoot, opts.env, ctx.env);
+        const redact = createRedactor(ctx.env);
+        const out = (line: string) => ctx.stdout.write(redact(line) + '\n');
+        const stdin = ctx.stdin;
+        const confirm = stdin?.isTTY
+          ? async (question: string) => {
+              const rl = createInterface({ input: stdin, output: ctx.stdout });
+              try {
+                return /^y(es)?$/i.test((await rl.question(question)).trim());
+              } finally {
+                rl.close();
+              }
+            }
+          : undefined;
+        const log = createCommandLogger(ctx, { file: opts.dryRun ? undefined : join(env.logsDir, 'rollback.log'), component: 'rollback' });
+        try {
+          const notifier = opts.dryRun ? undefined : createNotifier({ projectRoot, environment: env, env: ctx.env, clock: ctx.clock, logger: log.logger, redact });
+          const result = await rollbackFromBackup({
+            env,
+            backupFile: opts.backup,
+            force: Boolean(opts.force),
+            dryRun: Boolean(opts.dryRun),
+            clock: ctx.clock,
+            logger: log.logger,
+            notifier,
+            confirm,
+            processEnv: ctx.env,
+            signal: ctx.signal,
+            onProgress: out,
+          });
+          out(`${result.ok ? 'OK' : 'FAILED'}: ${result.message}${result.deployId ? ` [${result.deployId}]` : ''}`);
+          return result.ok ? ExitCode.OK : ExitCode.HUMAN_NEEDED;
+        } finally {
+          await log.close();
+        }
+      }),
+    );
+};

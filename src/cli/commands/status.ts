@@ -1,0 +1,51 @@
+// `dhash status --env E`: current release, deploy journal tail, monitor progress and the latest gate values.
+import { readlink } from 'node:fs/promises';
+import { basename } from 'node:path';
+import type { RegisterCommand } from '../context.js';
+import { resolveEnvironment } from '../../rollout/config/environments.js';
+import { formatDurationMs } from '../../rollout/core/duration.js';
+import { ExitCode } from '../../rollout/core/exit-codes.js';
+import { readJournal } from '../../rollout/journal.js';
+import { readMonitorState } from '../../rollout/monitor/monitor-state.js';
+import { findProjectRoot } from '../../lib/project-paths.js';
+
+export const registerStatus: RegisterCommand = (program, ctx, run) => {
+  program
+    .command('status')
+    .description('show the current release, the deploy journal tail, monitor progress and the latest gate values')
+    .requiredOption('--env <name>', 'environment (see environments.json)')
+    .option('--lines <n>', 'journal entries to show', '10')
+    .action(
+      run(async (opts: { env: string; lines: string }) => {
+        const env = await resolveEnvironment(findProjectRoot(ctx.cwd), opts.env, ctx.env);
+        const out = (s: string) => ctx.stdout.write(s + '\n');
+        const current = await readlink(env.currentLink).then((t) => basename(t), () => undefined);
+        out(`Environment ${env.name} (${env.root})`);
+        out(`  current release: ${current ?? '(none: nothing deployed)'}`);
+        const journal = await readJournal(env);
+        out(`\nDeploy journal (last ${Math.min(Number(opts.lines) || 10, journal.length)} of ${journal.length}):`);
+        for (const e of journal.slice(-(Number(opts.lines) || 10))) {
+          out(`  ${e.time}  ${e.deployId}  ${e.step} ${e.status}${e.releaseId ? `  release=${e.releaseId}` : ''}${e.detail ? `  ${e.detail}` : ''}`);
+        }
+        const state = await readMonitorState(env);
+        if (!state) {
+          out('\nMonitor: never run for this environment.');
+          return ExitCode.OK;
+        }
+        const nowMs = ctx.clock.now();
+        const elapsedMs = Math.min(nowMs, state.windowStartMs + state.windowMs) - state.windowStartMs;
+        out(`\nMonitor of ${state.deployId} (release ${state.releaseId})${state.isDryRun ? ' [dry run]' : ''}`);
+        out(`  window: ${new Date(state.windowStartMs).toISOString()} + ${formatDurationMs(state.windowMs)}; elapsed ${formatDurationMs(Math.max(0, elapsedMs))} (${Math.round((Math.max(0, elapsedMs) / state.windowMs) * 100)}%)`);
+        out(`  polls: ${state.pollIndex}${state.lastPollAt ? `, last ${state.lastPollAt}` : ''}${!state.outcome && state.nextPollAt ? `, next ${state.nextPollAt}` : ''}`);
+        out(`  state: ${state.state}${state.outcome ? `; finished: ${state.outcome}${state.endedAt ? ` at ${state.endedAt}` : ''}` : ''}`);
+        if (state.rollback) out(`  rollback: ${state.rollback.status} (started ${state.rollback.startedAt}${state.rollback.incidentId ? `, incident ${state.rollback.incidentId}` : ''})`);
+        if (state.latestGates.length) {
+          out('  latest gates:');
+          for (const g of state.latestGates) {
+            out(`    ${g.name.padEnd(22)} ${String(g.value === null ? '-' : Math.round(g.value * 100) / 100).padStart(8)} / ${g.threshold} ${g.unit}  ${g.verdict}${g.detail ? `  (${g.detail})` : ''}`);
+          }
+        }
+        return ExitCode.OK;
+      }),
+    );
+};

@@ -1,0 +1,90 @@
+// Finds what a backup holds: the active release's files (symlinks recorded, not stored), the database, the environment's config.
+import { existsSync } from 'node:fs';
+import { lstat, readdir, readFile, readlink, realpath, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CONFIG_PREFIX, getSymlinkProblem, RELEASE_PREFIX, type BackupSymlink } from '../core/backup-manifest.js';
+import type { ResolvedEnvironment } from '../config/environments.js';
+import type { Logger } from '../../lib/logger.js';
+import type { BackupSource } from './write-backup-zip.js';
+
+export interface CurrentRelease {
+  dir: string;
+  releaseId?: string;
+  version?: string;
+  contentSha256?: string;
+}
+
+/** Formats whose bytes are already compressed: deflating them again costs time and saves nothing. */
+const STORED_EXTENSIONS = /\.(zip|gz|tgz|bz2|xz|zst|br|7z|png|jpe?g|gif|webp|avif|woff2?|mp4|pdf)$/i;
+
+/** The release `current` points at, with its release.json fields when readable; null when there is no current release. */
+export async function getCurrentRelease(env: ResolvedEnvironment): Promise<CurrentRelease | null> {
+  let dir: string;
+  try {
+    dir = await realpath(env.currentLink);
+  } catch {
+    return null;
+  }
+  if (!(await stat(dir)).isDirectory()) return null;
+  try {
+    const json = JSON.parse(await readFile(join(dir, 'release.json'), 'utf8')) as Record<string, unknown>;
+    const text = (k: string) => (typeof json[k] === 'string' ? (json[k] as string) : undefined);
+    return { dir, releaseId: text('releaseId'), version: text('version'), contentSha256: text('contentSha256') };
+  } catch {
+    return { dir };
+  }
+}
+
+/**
+ * Every file below the release dir (node_modules included: restoring needs nothing but the zip).
+ * Symlinks that stay inside the release are recorded for recreation; others are stored as the file they point to.
+ */
+export async function collectReleaseFiles(
+  releaseDir: string,
+  logger: Logger,
+): Promise<{ files: BackupSource[]; symlinks: BackupSymlink[]; sizeBytes: number }> {
+  const files: BackupSource[] = [];
+  const symlinks: BackupSymlink[] = [];
+  let sizeBytes = 0;
+  const walk = async (rel: string): Promise<void> => {
+    const names = (await readdir(join(releaseDir, rel))).sort();
+    for (const name of names) {
+      const relPath = rel ? `${rel}/${name}` : name;
+      const abs = join(releaseDir, relPath);
+      const info = await lstat(abs);
+      const zipPath = RELEASE_PREFIX + relPath;
+      if (info.isDirectory()) await walk(relPath);
+      else if (info.isSymbolicLink()) {
+        const link = { path: zipPath, target: await readlink(abs) };
+        if (!getSymlinkProblem(link)) {
+          symlinks.push(link);
+          continue;
+        }
+        const target = await stat(abs).catch(() => null);
+        if (target?.isFile()) {
+          files.push({ zipPath, file: abs, sizeBytes: target.size, mode: target.mode, isCompressed: !STORED_EXTENSIONS.test(name) });
+          sizeBytes += target.size;
+        } else logger.warn('backup: skipping a symlink that leaves the release and is not a file', { path: zipPath, target: link.target });
+      } else if (info.isFile()) {
+        files.push({ zipPath, file: abs, sizeBytes: info.size, mode: info.mode, isCompressed: !STORED_EXTENSIONS.test(name) });
+        sizeBytes += info.size;
+      }
+    }
+  };
+  await walk('');
+  return { files, symlinks, sizeBytes };
+}
+
+/** The environment's config: its environments.json entry, `<root>/shared/service.json` and quality-gates-config.json if present. */
+export async function collectConfigFiles(env: ResolvedEnvironment): Promise<BackupSource[]> {
+  const out: BackupSource[] = [];
+  const add = (name: string, data: Buffer) => out.push({ zipPath: CONFIG_PREFIX + name, data, sizeBytes: data.length, isCompressed: true });
+  add('environment.json', Buffer.from(JSON.stringify({ name: env.name, ...env.config }, null, 2) + '\n'));
+  for (const [name, file] of [
+    ['service.json', join(env.sharedDir, 'service.json')],
+    ['quality-gates-config.json', env.paths.qualityGatesFile],
+  ] as const) {
+    if (existsSync(file)) add(name, await readFile(file));
+  }
+  return out;
+}

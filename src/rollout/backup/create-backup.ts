@@ -1,0 +1,212 @@
+// backup:create — release + consistent database snapshot + config into a verified zip and its .sha256, atomically.
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { link, mkdir, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { createBackupManifest, DATABASE_PATH, type BackupManifest } from '../core/backup-manifest.js';
+import { formatBackupName, formatBackupTempName, formatChecksumLine } from '../core/backup-name.js';
+import type { Clock } from '../core/clock.js';
+import { createError } from '../core/errors.js';
+import type { ResolvedEnvironment } from '../config/environments.js';
+import type { Logger } from '../../lib/logger.js';
+import { collectConfigFiles, collectReleaseFiles, getCurrentRelease } from './collect-sources.js';
+import { snapshotDatabase } from './snapshot-database.js';
+import { writeBackupZip, type BackupSource } from './write-backup-zip.js';
+import { checkZip } from './check-zip.js';
+import { createBackupRefusal } from './verify-backup.js';
+import { hashFileSha256 } from './zip-reader.js';
+
+export interface BackupProgress {
+  phase: 'database' | 'archive' | 'verify';
+  doneBytes: number;
+  totalBytes: number;
+}
+
+export interface CreateBackupOptions {
+  clock: Clock;
+  logger: Logger;
+  dryRun?: boolean;
+  /** Recorded in the manifest: `manual`, `pre-deploy`, `pre-rollback`… */
+  reason?: string;
+  /** Deflate level for compressible entries (0 = store everything); 1 measured best for time vs size (bench/backup.bench.ts). */
+  compressionLevel?: number;
+  onProgress?: (progress: BackupProgress) => void;
+}
+
+export interface BackupPlan {
+  env: string;
+  /** Where the backup would be written (absolute) and its checksum file. */
+  file: string;
+  sha256File: string;
+  /** True before the first deploy: no current release and no database. */
+  isNothingToBackUp: boolean;
+  release: { dir: string; releaseId: string | null; version: string | null; fileCount: number; symlinkCount: number; sizeBytes: number } | null;
+  database: { file: string; sizeBytes: number } | null;
+  config: string[];
+  /** Bytes to read: release files + database + config. */
+  totalBytes: number;
+}
+
+export interface PlannedBackup {
+  dryRun: true;
+  plan: BackupPlan;
+}
+
+export interface CreatedBackup {
+  dryRun: false;
+  file: string;
+  sha256File: string;
+  sha256: string;
+  manifest: BackupManifest;
+  sizeBytes: number;
+  durationMs: number;
+  plan: BackupPlan;
+}
+
+/**
+ * Creates `backups/dhash_<ts>_<env>.zip` and its `.sha256`, or with `dryRun` only returns the plan (writes nothing).
+ * Throws ENOTHINGTOBACKUP (exit 2) when the environment has no current release and no database (first deploy);
+ * dry-run reports that as `plan.isNothingToBackUp` instead. The zip is written under a dot-prefixed temp name,
+ * read back and verified, and only then given its final name; an existing name is never overwritten.
+ */
+export async function createBackup(env: ResolvedEnvironment, options: CreateBackupOptions & { dryRun: true }): Promise<PlannedBackup>;
+export async function createBackup(env: ResolvedEnvironment, options: CreateBackupOptions & { dryRun?: false }): Promise<CreatedBackup>;
+export async function createBackup(env: ResolvedEnvironment, options: CreateBackupOptions): Promise<PlannedBackup | CreatedBackup>;
+export async function createBackup(env: ResolvedEnvironment, options: CreateBackupOptions): Promise<PlannedBackup | CreatedBackup> {
+  const { clock, logger } = options;
+  const startedAtMs = clock.now();
+  const release = await getCurrentRelease(env);
+  const releaseFiles = release ? await collectReleaseFiles(release.dir, logger) : null;
+  const hasDatabase = existsSync(env.databaseFile);
+  const databaseSize = hasDatabase ? (await stat(env.databaseFile)).size : 0;
+  const config = await collectConfigFiles(env);
+  const createdAtMs = pickFreeTimestamp(env, startedAtMs);
+  const file = join(env.backupsDir, formatBackupName(env.name, createdAtMs));
+  const configBytes = config.reduce((n, c) => n + c.sizeBytes, 0);
+  const plan: BackupPlan = {
+    env: env.name,
+    file,
+    sha256File: `${file}.sha256`,
+    isNothingToBackUp: !release && !hasDatabase,
+    release:
+      release && releaseFiles
+        ? {
+            dir: release.dir,
+            releaseId: release.releaseId ?? null,
+            version: release.version ?? null,
+            fileCount: releaseFiles.files.length,
+            symlinkCount: releaseFiles.symlinks.length,
+            sizeBytes: releaseFiles.sizeBytes,
+          }
+        : null,
+    database: hasDatabase ? { file: env.databaseFile, sizeBytes: databaseSize } : null,
+    config: config.map((c) => c.zipPath),
+    totalBytes: (releaseFiles?.sizeBytes ?? 0) + databaseSize + configBytes,
+  };
+  if (options.dryRun) return { dryRun: true, plan };
+  if (plan.isNothingToBackUp) throw createError('ENOTHINGTOBACKUP', { env: env.name, root: relative(env.paths.root, env.root) || env.root });
+
+  await mkdir(env.backupsDir, { recursive: true });
+  const finalName = formatBackupName(env.name, createdAtMs);
+  const suffix = randomBytes(6).toString('hex');
+  const tempZip = join(env.backupsDir, formatBackupTempName(finalName, suffix));
+  const tempDb = join(env.backupsDir, formatBackupTempName(finalName, `db-${suffix}`));
+  const log = logger.child('backup');
+  log.info('backup:create started', { env: env.name, file: tempZip, reason: options.reason ?? 'manual' });
+  try {
+    let schemaVersion: number | null = null;
+    const sources: BackupSource[] = [...(releaseFiles?.files ?? [])];
+    if (hasDatabase) {
+      const snapshot = await snapshotDatabase(env.databaseFile, tempDb, {
+        onProgress: (doneBytes, totalBytes) => options.onProgress?.({ phase: 'database', doneBytes, totalBytes }),
+      });
+      schemaVersion = snapshot.schemaVersion;
+      log.info('backup:snapshot done', { sizeBytes: snapshot.sizeBytes, schemaVersion, restarts: snapshot.restarts });
+      sources.push({ zipPath: DATABASE_PATH, file: tempDb, sizeBytes: (await stat(tempDb)).size, isCompressed: true });
+    }
+    sources.push(...config);
+    const totalBytes = sources.reduce((n, s) => n + s.sizeBytes, 0);
+    let doneBytes = 0;
+    const written = await writeBackupZip(tempZip, sources, {
+      mtime: new Date(createdAtMs),
+      compressionLevel: options.compressionLevel ?? 1,
+      onBytes: (n) => options.onProgress?.({ phase: 'archive', doneBytes: (doneBytes += n), totalBytes }),
+      createManifest: (entries) =>
+        createBackupManifest({
+          env: env.name,
+          createdAtMs,
+          reason: options.reason,
+          release: release ?? null,
+          schemaVersion,
+          hasDatabase,
+          entries,
+          symlinks: releaseFiles?.symlinks ?? [],
+        }),
+    });
+    await rm(tempDb, { force: true });
+
+    // Read it back from disk before it gets a name anyone would trust.
+    let verifiedBytes = 0;
+    const onVerifyBytes = (n: number) => options.onProgress?.({ phase: 'verify', doneBytes: (verifiedBytes += n), totalBytes: written.sizeBytes + totalBytes });
+    const [readBackSha256, check] = await Promise.all([hashFileSha256(tempZip, onVerifyBytes), checkZip(tempZip, { onBytes: onVerifyBytes })]);
+    if (readBackSha256 !== written.sha256) {
+      check.problems.unshift({ code: 'ECHECKSUMMISMATCH', message: `read back ${readBackSha256}, wrote ${written.sha256}`, expected: written.sha256, actual: readBackSha256 });
+    }
+    if (check.problems.length > 0) throw createBackupRefusal(tempZip, check, env.paths.root);
+
+    const { file: finalFile } = await publishBackup(env, tempZip, written.sha256, createdAtMs);
+    const durationMs = clock.now() - startedAtMs;
+    log.info('backup:create succeeded', { file: finalFile, sizeBytes: written.sizeBytes, sha256: written.sha256, durationMs });
+    return {
+      dryRun: false,
+      file: finalFile,
+      sha256File: `${finalFile}.sha256`,
+      sha256: written.sha256,
+      manifest: written.manifest,
+      sizeBytes: written.sizeBytes,
+      durationMs,
+      plan: { ...plan, file: finalFile, sha256File: `${finalFile}.sha256` },
+    };
+  } catch (error) {
+    log.error('backup:create failed', { error });
+    throw error;
+  } finally {
+    await rm(tempDb, { force: true });
+    await rm(tempZip, { force: true });
+  }
+}
+
+/** The first millisecond at or after `fromMs` whose name (zip or .sha256) is free: waiting 1 ms of the clock, without sleeping. */
+function pickFreeTimestamp(env: ResolvedEnvironment, fromMs: number): number {
+  let ms = fromMs;
+  const isTaken = (t: number) => {
+    const f = join(env.backupsDir, formatBackupName(env.name, t));
+    return existsSync(f) || existsSync(`${f}.sha256`);
+  };
+  while (isTaken(ms)) ms++;
+  return ms;
+}
+
+/**
+ * Gives the verified temp zip its final name. The `.sha256` is created first with link() (fails instead of overwriting),
+ * which claims the name even against a concurrent backup; then the zip is linked in place. A crash in between leaves
+ * a `.sha256` without a zip, which `ls backups/dhash_*.zip` and listBackups never show as a backup.
+ */
+async function publishBackup(env: ResolvedEnvironment, tempZip: string, sha256: string, createdAtMs: number): Promise<{ file: string }> {
+  for (let ms = createdAtMs; ; ms++) {
+    const file = join(env.backupsDir, formatBackupName(env.name, ms));
+    if (existsSync(file)) continue;
+    const tempSum = `${tempZip}.sha256`;
+    await writeFile(tempSum, formatChecksumLine(sha256, relative(env.paths.root, file)), { flag: 'wx' });
+    try {
+      await link(tempSum, `${file}.sha256`);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      throw error;
+    } finally {
+      await unlink(tempSum);
+    }
+    await link(tempZip, file);
+    return { file };
+  }
+}

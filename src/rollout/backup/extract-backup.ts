@@ -1,0 +1,94 @@
+// Restores a backup's files safely: verify, extract into a fresh temp folder beside the target, check every byte, rename into place.
+import { createWriteStream, existsSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, rename, rm, symlink } from 'node:fs/promises';
+import { basename, dirname, join, resolve, sep } from 'node:path';
+import { DATABASE_PATH, getEntryPathProblem, getSymlinkProblem, type BackupManifest } from '../core/backup-manifest.js';
+import { createError } from '../core/errors.js';
+import { checkZip } from './check-zip.js';
+import { checkEnvironment, checkOuterChecksum, createBackupRefusal } from './verify-backup.js';
+import { openZip } from './zip-reader.js';
+
+export interface ExtractedBackup {
+  /** The folder everything was extracted into (= destDir). */
+  dir: string;
+  /** `<dir>/release` (the active release at backup time), or null when the backup had none. */
+  releaseDir: string | null;
+  /** `<dir>/database/dhash.sqlite`, or null when the backup had no database. */
+  databaseFile: string | null;
+  configDir: string;
+  manifest: BackupManifest;
+}
+
+export interface ExtractBackupOptions {
+  /** The backup must belong to this environment (EWRONGENV, exit 3, otherwise). */
+  expectedEnv: string;
+  projectRoot: string;
+  onBytes?: (n: number) => void;
+}
+
+/**
+ * Extracts `file` into `destDir`, which must not exist yet. Refuses (DhashError, exit 3, nothing left behind) on a
+ * checksum mismatch, an unsafe or symlink entry, an entry that disagrees with the manifest or its CRC, or another
+ * environment's backup. Names and manifest are checked before the first byte is written; contents are checked while
+ * extracting into `<parent>/.<name>.extract-*`, which is renamed to `destDir` only when everything matched.
+ */
+export async function extractBackup(file: string, destDir: string, options: ExtractBackupOptions): Promise<ExtractedBackup> {
+  const target = resolve(destDir);
+  if (existsSync(target)) {
+    throw createError('EINVALIDOPTION', { option: 'destDir', expected: 'a folder that does not exist yet', actual: target });
+  }
+  if (!existsSync(file)) throw createError('EBACKUPNOTFOUND', { file });
+  const outer = await checkOuterChecksum(file, options);
+  if (outer.problems.length > 0) throw createBackupRefusal(file, outer, options.projectRoot);
+
+  await mkdir(dirname(target), { recursive: true });
+  const temp = await mkdtemp(join(dirname(target), `.${basename(target)}.extract-`));
+  try {
+    const check = await checkZip(file, {
+      onBytes: options.onBytes,
+      checkManifest: (m) => checkEnvironment(file, m, options.expectedEnv),
+      openSink: async (path) => {
+        // Defence in depth: checkZip already refused unsafe names; never write outside temp regardless.
+        const out = resolve(temp, path);
+        if (getEntryPathProblem(path) || !out.startsWith(temp + sep)) throw new Error(`refusing to write ${path} outside ${temp}`);
+        await mkdir(dirname(out), { recursive: true });
+        return createWriteStream(out, { flags: 'wx', mode: 0o644 });
+      },
+    });
+    if (check.problems.length > 0 || !check.manifest) throw createBackupRefusal(file, check, options.projectRoot);
+    const manifest = check.manifest;
+    for (const link of manifest.symlinks) {
+      const problem = getSymlinkProblem(link);
+      if (problem) throw createBackupRefusal(file, { problems: [{ code: 'EPATHESCAPE', entry: link.path, message: problem }] }, options.projectRoot);
+      const at = resolve(temp, link.path);
+      await mkdir(dirname(at), { recursive: true });
+      await symlink(link.target, at);
+    }
+    await restoreModes(temp, file);
+    await mkdir(join(temp, 'config'), { recursive: true });
+    await rename(temp, target);
+    return {
+      dir: target,
+      releaseDir: existsSync(join(target, 'release')) ? join(target, 'release') : null,
+      databaseFile: manifest.database ? join(target, DATABASE_PATH) : null,
+      configDir: join(target, 'config'),
+      manifest,
+    };
+  } catch (error) {
+    await rm(temp, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** Executable bits as they were in the release (node_modules/.bin scripts, native helpers); never setuid/setgid. */
+async function restoreModes(temp: string, file: string): Promise<void> {
+  const zip = await openZip(file);
+  try {
+    for (const info of zip.entries) {
+      const mode = (info.entry.externalFileAttributes >>> 16) & 0o777;
+      if (!info.isDirectory && mode & 0o111) await chmod(resolve(temp, info.name), mode & 0o755);
+    }
+  } finally {
+    zip.close();
+  }
+}

@@ -1,0 +1,224 @@
+// deploy: preflight → lock → stage → migrate → switch `current` → restart → N healthy checks → smoke; switch back on failure.
+import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
+import type { ResolvedEnvironment } from './config/environments.js';
+import type { Clock } from './core/clock.js';
+import { createError, isDhashError } from './core/errors.js';
+import { ExitCode, type ExitCodeValue } from './core/exit-codes.js';
+import { createDeployId } from './core/release-naming.js';
+import { createDeployPlan, formatDeployPlan, type DeployPlan } from './core/deploy-plan.js';
+import type { Logger } from '../lib/logger.js';
+import type { Notifier } from './notify/index.js';
+import { acquireEnvironmentLock } from './lock.js';
+import { createStepRunner, type TimelineEntry } from './deploy-steps.js';
+import { waitForHealthy, type HealthWaitResult } from './health.js';
+import { formatPreflight, runPreflight, type PreflightCheck, type PreflightReport } from './preflight.js';
+import { runSmokeTests, type SmokeResult } from './smoke.js';
+import { createTargetDriver, type TargetDriver } from './target/index.js';
+import { resolveReleaseSource, type ReleaseSource } from './release/resolve-release-source.js';
+import { findReleaseByContentSha256, getCurrentReleaseId, pruneReleases, stageRelease, switchCurrentRelease } from './release/release-dirs.js';
+import { replaceDatabaseFile, snapshotDatabase } from './release/database-file.js';
+import { applyMigrations, closeDatabase, openDatabase } from '../service/store/index.js';
+
+export interface DeployOptions {
+  env: ResolvedEnvironment;
+  /** A release directory or .tar.gz; default: build the checkout at env.paths.root. */
+  release?: string;
+  dryRun?: boolean;
+  force?: boolean;
+  clock: Clock;
+  logger: Logger;
+  notifier?: Notifier;
+  /** The backup the pipeline took just before; recorded in the journal's deploy:start entry. */
+  backupFile?: string;
+  /** Variables the service process inherits. */
+  processEnv?: Record<string, string | undefined>;
+  signal?: AbortSignal;
+  onProgress?: (line: string) => void;
+  driver?: TargetDriver;
+}
+
+export interface DeployResult {
+  ok: boolean;
+  exitCode: ExitCodeValue;
+  isDryRun: boolean;
+  deployId?: string;
+  releaseId: string;
+  previousReleaseId?: string;
+  isFirstDeploy: boolean;
+  preflight: PreflightReport;
+  plan: DeployPlan;
+  timeline: TimelineEntry[];
+  healthChecks?: HealthWaitResult;
+  smoke?: SmokeResult;
+  switchBack?: { ok: boolean; detail: string };
+  prunedReleaseIds: string[];
+  message: string;
+}
+
+/** Refusals (preflight, lock) throw a DhashError; anything after the lock ends in a result with its exit code. */
+export async function deployRelease(options: DeployOptions): Promise<DeployResult> {
+  const { env, clock, logger } = options;
+  const progress = options.onProgress ?? (() => {});
+  const driver = options.driver ?? createTargetDriver(env, { clock, logger: logger.child('target'), env: options.processEnv });
+  const previousReleaseId = await getCurrentReleaseId(env);
+  let source: ReleaseSource | undefined;
+  let releaseCheck: PreflightCheck;
+  try {
+    source = await resolveReleaseSource({ projectRoot: env.paths.root, release: options.release, clock, isPlanOnly: options.dryRun });
+    releaseCheck = { name: 'preflight:release', ok: true, detail: source.checksumDetail };
+  } catch (error) {
+    if (!isDhashError(error)) throw error;
+    releaseCheck = { name: 'preflight:release', ok: false, exitCode: error.exitCode === ExitCode.REFUSED ? 3 : 2, detail: `${error.message} ${error.details}` };
+  }
+  try {
+    const preflight = await runPreflight({ env, driver, clock, force: Boolean(options.force), currentReleaseId: previousReleaseId, releaseCheck });
+    const releaseId = source?.manifest.releaseId ?? '(unresolved)';
+    const onDisk = source?.manifest.contentSha256 ? await findReleaseByContentSha256(env, source.manifest.contentSha256) : undefined;
+    const plan = createDeployPlan({
+      envName: env.name,
+      releaseId: onDisk?.releaseId ?? releaseId,
+      currentReleaseId: previousReleaseId,
+      isReleaseOnDisk: Boolean(onDisk),
+      pendingMigrations: preflight.pendingMigrations,
+      healthyChecksRequired: env.config.deploy.healthyChecksRequired,
+      keepReleases: env.config.releases.keep,
+      targetType: env.config.target.type,
+    });
+    progress(`Pre-deploy validation of ${env.name}:\n${formatPreflight(preflight)}`);
+    progress(`Plan (${plan.isFirstDeploy ? 'first deploy: nothing deployed yet' : `current release ${previousReleaseId}`}):\n${formatDeployPlan(plan)}`);
+    const base = { releaseId, previousReleaseId, isFirstDeploy: plan.isFirstDeploy, preflight, plan, prunedReleaseIds: [] as string[] };
+    if (options.dryRun) {
+      const exitCode = preflight.ok ? ExitCode.OK : getPreflightExitCode(preflight);
+      return { ...base, ok: preflight.ok, exitCode, isDryRun: true, timeline: [], message: `dry run: nothing was changed${preflight.ok ? '' : '; the deploy would be refused'}` };
+    }
+    if (!preflight.ok || !source) {
+      const failed = preflight.checks.filter((c) => !c.ok).map((c) => ({ name: c.name, detail: c.detail }));
+      throw createError('EPREFLIGHTFAILED', { env: env.name, failed, exitCode: getPreflightExitCode(preflight) });
+    }
+    const lock = await acquireEnvironmentLock(env, { purpose: `deploy of ${releaseId}`, clock, logger });
+    try {
+      return await runDeploy(options, driver, source, base);
+    } finally {
+      await lock.release();
+    }
+  } finally {
+    await source?.cleanup();
+  }
+}
+
+function getPreflightExitCode(report: PreflightReport): 2 | 3 {
+  return report.checks.some((c) => !c.ok && c.exitCode === 3) ? 3 : 2;
+}
+
+type Base = Pick<DeployResult, 'releaseId' | 'previousReleaseId' | 'isFirstDeploy' | 'preflight' | 'plan' | 'prunedReleaseIds'>;
+
+async function runDeploy(options: DeployOptions, driver: TargetDriver, source: ReleaseSource, base: Base): Promise<DeployResult> {
+  const { env, clock, logger } = options;
+  const deployId = createDeployId(env.name, clock.now());
+  const steps = createStepRunner({ env, deployId, kind: 'deploy', clock, logger, onProgress: options.onProgress });
+  const previous = base.previousReleaseId;
+  const notify = (event: 'start' | 'success' | 'failure', message?: string, releaseId = base.releaseId) =>
+    options.notifier?.send({ event, release: releaseId, deployId, message }).catch((error) => logger.warn('notification failed', { error }));
+  const snapshotFile = join(env.stateDir, `pre-migrate-${deployId}.sqlite`);
+  let hasSnapshot = false;
+  let isSwitched = false;
+  let releaseId = base.releaseId;
+  const result = (ok: boolean, exitCode: ExitCodeValue, message: string, extra: Partial<DeployResult> = {}): DeployResult => ({
+    ...base, releaseId, ok, exitCode, message, isDryRun: false, deployId, timeline: steps.timeline, ...extra,
+  });
+
+  await steps.record('deploy:start', 'started', `release ${base.releaseId}`, { releaseId: base.releaseId, previousReleaseId: previous, backupFile: options.backupFile });
+  await notify('start');
+  let healthChecks: HealthWaitResult | undefined;
+  let smoke: SmokeResult | undefined;
+  try {
+    const staged = await steps.run('deploy:stage', () => stageRelease(env, source), (s) => `${s.isReused ? 'reused' : 'staged'} releases/${s.releaseId}`);
+    releaseId = staged.releaseId;
+    await steps.run('deploy:migrate', async () => {
+      if (base.preflight.pendingMigrations === 0) return 'no pending migrations';
+      // A switch-back must find the schema the previous release knows: keep a consistent copy until the deploy succeeds.
+      hasSnapshot = previous !== undefined && (await snapshotDatabase(env.databaseFile, snapshotFile));
+      const db = openDatabase(env.databaseFile);
+      try {
+        const report = await applyMigrations(db);
+        return `schema ${report.fromVersion} → ${report.toVersion} (${report.applied.length} applied)`;
+      } finally {
+        closeDatabase(db);
+      }
+    });
+    isSwitched = true;
+    await steps.run('deploy:symlink', async () => {
+      await switchCurrentRelease(env, releaseId);
+      return `current → releases/${releaseId}`;
+    });
+    await steps.run('deploy:restart', () => driver.restart(), (s) => s.detail);
+    healthChecks = await steps.run('deploy:healthcheck', () => waitForHealth(options, driver, env.config.deploy.healthyChecksRequired), (h) => `${h.checks.length} check(s)`);
+    smoke = await steps.run('deploy:smoke', async () => {
+      const outcome = await runSmokeTests(env, { clock });
+      if (!outcome.ok) throw new Error(`smoke test failed: ${outcome.checks.filter((c) => !c.ok).map((c) => `${c.name} (${c.detail})`).join('; ')}`);
+      return outcome;
+    }, (s) => `${s.checks.length} checks passed, log ${s.logFile}`);
+  } catch (error) {
+    const reason = (error as Error).message;
+    if (!isSwitched) {
+      await steps.record('deploy:finish', 'failed', reason, { releaseId });
+      await notify('failure', reason);
+      return result(false, ExitCode.FAILED, `deploy of ${releaseId} failed before the switch (${reason}); ${previous ? `${previous} is still serving` : 'nothing was deployed'}`, { healthChecks, smoke });
+    }
+    const switchBack = await switchBackOrStop(options, driver, steps, { previous, hasSnapshot, snapshotFile });
+    await steps.record('deploy:finish', 'failed', `${reason}; ${switchBack.detail}`, { releaseId });
+    await notify('failure', `${reason}; ${switchBack.detail}`);
+    const exitCode = previous && switchBack.ok ? ExitCode.FAILED : ExitCode.HUMAN_NEEDED;
+    return result(false, exitCode, `deploy of ${releaseId} failed (${reason}); ${switchBack.detail}`, { healthChecks, smoke, switchBack });
+  }
+  const pruned = await steps.run('deploy:prune', () => pruneReleases(env, { keep: env.config.releases.keep, previous }), (ids) => (ids.length ? `removed ${ids.join(', ')}` : 'nothing to prune'));
+  if (hasSnapshot) await rm(snapshotFile, { force: true });
+  await steps.record('deploy:finish', 'succeeded', `release ${releaseId} is serving`, { releaseId });
+  await notify('success', undefined, releaseId);
+  return result(true, ExitCode.OK, `deployed ${releaseId} to ${env.name}${previous ? ` (previous: ${previous})` : ' (first deploy)'}`, { healthChecks, smoke, prunedReleaseIds: pruned });
+}
+
+/** N consecutive OK checks; a process that died stops the wait at once instead of at the timeout. */
+async function waitForHealth(options: DeployOptions, driver: TargetDriver, consecutiveOk: number): Promise<HealthWaitResult> {
+  const { env, clock } = options;
+  const health = await waitForHealthy(env.healthUrl, {
+    consecutiveOk,
+    intervalMs: env.config.deploy.healthCheckIntervalMs,
+    timeoutMs: env.config.deploy.healthTimeoutMs,
+    clock,
+    signal: options.signal,
+    getAbortReason: async () => (driver.type === 'process' && !(await driver.status()).isRunning ? 'the service process exited (see logs/service.log)' : undefined),
+  });
+  if (!health.ok) throw Object.assign(new Error(`health check failed: ${health.reason}`), { health });
+  return health;
+}
+
+async function switchBackOrStop(
+  options: DeployOptions,
+  driver: TargetDriver,
+  steps: ReturnType<typeof createStepRunner>,
+  input: { previous?: string; hasSnapshot: boolean; snapshotFile: string },
+): Promise<{ ok: boolean; detail: string }> {
+  const { env } = options;
+  if (!input.previous) {
+    await driver.stop().catch(() => {});
+    const detail = 'first deploy: there is no previous release to switch back to, so the new one was stopped and NOTHING IS SERVING';
+    await steps.record('deploy:switch-back', 'failed', detail);
+    return { ok: false, detail };
+  }
+  const previous = input.previous;
+  try {
+    await steps.run('deploy:switch-back', async () => {
+      await driver.stop();
+      if (input.hasSnapshot) await replaceDatabaseFile(input.snapshotFile, env.databaseFile);
+      await switchCurrentRelease(env, previous);
+      await driver.start();
+      await waitForHealth(options, driver, env.config.deploy.healthyChecksRequired);
+      return `switched back to ${previous}${input.hasSnapshot ? ' (database restored to its pre-migration copy)' : ''}; it is healthy`;
+    });
+    return { ok: true, detail: `switched back to ${previous}, which is serving and healthy` };
+  } catch (error) {
+    return { ok: false, detail: `switching back to ${previous} FAILED (${(error as Error).message}): a human must act` };
+  }
+}

@@ -1,0 +1,63 @@
+// One monitor per environment: <root>/state/monitor.lock holds the pid; a dead holder's lock is cleared, a live one refuses (exit 3).
+import { mkdir, open, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ResolvedEnvironment } from '../config/environments.js';
+import { createError } from '../core/errors.js';
+import { isPidAlive } from '../lock.js';
+import type { Logger } from '../../lib/logger.js';
+
+export interface MonitorLock {
+  file: string;
+  /** Removes the lock if it is still ours; idempotent, never throws. */
+  release(): Promise<void>;
+}
+
+export function getMonitorLockFile(env: ResolvedEnvironment): string {
+  return join(env.stateDir, 'monitor.lock');
+}
+
+async function readHolder(file: string): Promise<{ pid: number; startedAt: string } | undefined> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as { pid: number; startedAt: string };
+  } catch {
+    return undefined;
+  }
+}
+
+export async function acquireMonitorLock(
+  env: ResolvedEnvironment,
+  options: { nowMs: number; pid?: number; logger?: Logger },
+): Promise<MonitorLock> {
+  const file = getMonitorLockFile(env);
+  const pid = options.pid ?? process.pid;
+  const startedAt = new Date(options.nowMs).toISOString();
+  await mkdir(env.stateDir, { recursive: true });
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const handle = await open(file, 'wx', 0o644);
+      try {
+        await handle.writeFile(JSON.stringify({ pid, startedAt }) + '\n');
+      } finally {
+        await handle.close();
+      }
+      return {
+        file,
+        release: async () => {
+          const holder = await readHolder(file);
+          if (holder?.pid === pid && holder.startedAt === startedAt) await rm(file, { force: true }).catch(() => {});
+        },
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const holder = await readHolder(file);
+      // A monitor killed with SIGKILL leaves its lock behind; its pid is gone, so the lock is stale.
+      if (attempt === 0 && (!holder || !isPidAlive(holder.pid))) {
+        options.logger?.warn('cleared a stale monitor lock (its process is gone)', { step: 'monitor:lock', lockFile: file, stale: holder });
+        await rm(file, { force: true });
+        continue;
+      }
+      throw createError('EMONITORLOCKED', { env: env.name, lockFile: file, pid: holder?.pid ?? 0, startedAt: holder?.startedAt ?? 'unknown' });
+    }
+  }
+  throw createError('EMONITORLOCKED', { env: env.name, lockFile: file, pid: 0, startedAt: 'unknown' });
+}

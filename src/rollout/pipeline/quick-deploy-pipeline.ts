@@ -1,0 +1,193 @@
+// The one-command guarded deploy as data: validate → backup → migrations → deploy → smoke → monitor, with notify/incident hooks.
+import type { Writable } from 'node:stream';
+import { relative } from 'node:path';
+import type { ResolvedEnvironment } from '../config/environments.js';
+import type { Clock } from '../core/clock.js';
+import { createError } from '../core/errors.js';
+import { formatDurationMs } from '../core/duration.js';
+import type { Redactor } from '../core/redact.js';
+import type { Logger } from '../../lib/logger.js';
+import type { Notifier } from '../notify/index.js';
+import { createBackup, createBackupRefusal, verifyBackup } from '../backup/index.js';
+import { deployRelease, type DeployResult } from '../deploy.js';
+import { createIncident } from '../incident.js';
+import { loadQualityGates } from '../config/quality-gates.js';
+import { dryRunMigrationsOnFile } from '../../service/store/index.js';
+import { launchDetachedMonitor, runAttachedMonitor, type MonitorLaunch } from './launch-monitor.js';
+import type { PipelineDefinition } from './types.js';
+
+export interface QuickDeployContext {
+  projectRoot: string;
+  env: ResolvedEnvironment;
+  processEnv: Record<string, string | undefined>;
+  clock: Clock;
+  logger: Logger;
+  notifier: Notifier;
+  redact: Redactor;
+  isDryRun: boolean;
+  release?: string;
+  isSkipMigrations: boolean;
+  isFollow: boolean;
+  /** Human lines (plans, the monitor's live output). */
+  out: Writable;
+  signal?: AbortSignal;
+  // Filled in by the steps:
+  plan?: DeployResult;
+  backupFile?: string;
+  pendingMigrations?: number;
+  deploy?: DeployResult;
+  monitor?: MonitorLaunch & { exitCode?: number };
+  incidentId?: string;
+}
+
+export function createQuickDeployPipeline(): PipelineDefinition<QuickDeployContext> {
+  return {
+    name: 'quick-deploy',
+    steps: [
+      {
+        name: 'preflight:validate',
+        description: 'validate config, lock, disk, target, release and migrations; print the plan (changes nothing)',
+        isRequired: true,
+        runsInDryRun: true,
+        async run(c) {
+          // Every configuration is validated before anything changes, the monitor's gates included.
+          await loadQualityGates(c.projectRoot, c.env.name);
+          const plan = await deployRelease({ env: c.env, release: c.release, dryRun: true, clock: c.clock, logger: c.logger.child('deploy'), processEnv: c.processEnv, onProgress: (l) => c.out.write(`${l}\n`) });
+          c.plan = plan;
+          c.pendingMigrations = plan.preflight.pendingMigrations;
+          if (!plan.ok) {
+            const failed = plan.preflight.checks.filter((x) => !x.ok).map((x) => ({ name: x.name, detail: x.detail }));
+            throw createError('EPREFLIGHTFAILED', { env: c.env.name, failed, exitCode: plan.exitCode === 3 ? 3 : 2 });
+          }
+          return { status: 'succeeded', summary: `${plan.preflight.checks.length} checks passed; release ${plan.releaseId}${plan.isFirstDeploy ? ' (first deploy)' : ''}` };
+        },
+      },
+      {
+        name: 'backup:create',
+        description: 'back up the current release, database and config to backups/ with its .sha256, then verify it',
+        isRequired: true,
+        runsInDryRun: true,
+        async run(c) {
+          const planned = await createBackup(c.env, { dryRun: true, clock: c.clock, logger: c.logger.child('backup') });
+          if (planned.plan.isNothingToBackUp) return { status: 'skipped', reason: `first deploy of ${c.env.name}: nothing to back up yet` };
+          if (c.isDryRun) return { status: 'succeeded', summary: `would write ${relative(c.projectRoot, planned.plan.file)} (${planned.plan.totalBytes} bytes to read)` };
+          const created = await createBackup(c.env, { clock: c.clock, logger: c.logger.child('backup'), reason: 'pre-deploy' });
+          const verified = await verifyBackup(created.file, { expectedEnv: c.env.name, projectRoot: c.projectRoot });
+          if (!verified.ok) throw createBackupRefusal(created.file, verified, c.projectRoot);
+          c.backupFile = created.file;
+          return { status: 'succeeded', summary: `${relative(c.projectRoot, created.file)} verified (sha256 ${created.sha256.slice(0, 12)}…)` };
+        },
+      },
+      {
+        name: 'migrate:plan',
+        description: 'dry-run the pending migrations on a copy of the database; deploy:release applies them (with a pre-migration copy for switch-back)',
+        isRequired: true,
+        runsInDryRun: true,
+        async run(c) {
+          const pending = c.pendingMigrations ?? 0;
+          if (pending === 0) return { status: 'skipped', reason: 'no pending migrations' };
+          if (c.isSkipMigrations) {
+            throw createError('EINVALIDOPTION', { option: '--skip-migrations', expected: `left out: this release needs ${pending} pending migration(s), which the deploy applies`, actual: true });
+          }
+          const report = await dryRunMigrationsOnFile(c.env.databaseFile);
+          if (!report.ok && report.failure) throw createError('EMIGRATIONFAILED', { version: report.failure.version, name: report.failure.name, reason: report.failure.reason });
+          return { status: 'succeeded', summary: `schema ${report.fromVersion} → ${report.toVersion}: ${report.migrations.length} migration(s) pass on a copy` };
+        },
+      },
+      {
+        name: 'deploy:release',
+        description: 'stage the release, apply migrations, switch `current`, restart, wait for healthy, run smoke tests; switch back on failure',
+        isRequired: true,
+        runsInDryRun: false,
+        async run(c) {
+          const result = await deployRelease({ env: c.env, release: c.release, clock: c.clock, logger: c.logger.child('deploy'), processEnv: c.processEnv, backupFile: c.backupFile, signal: c.signal, onProgress: (l) => c.out.write(`${l}\n`) });
+          c.deploy = result;
+          if (!result.ok) throw createError('EDEPLOYFAILED', { env: c.env.name, reason: result.message, exitCode: result.exitCode === 4 ? 4 : 1 });
+          return { status: 'succeeded', summary: `${result.releaseId} serving (deploy ${result.deployId})` };
+        },
+      },
+      {
+        name: 'smoke:verify',
+        description: "check the deploy's smoke tests passed against the new release (they ran before the deploy was declared good)",
+        isRequired: true,
+        runsInDryRun: false,
+        async run(c) {
+          const smoke = c.deploy?.smoke;
+          if (!smoke?.ok) throw new Error('the deploy finished without passing smoke tests');
+          return { status: 'succeeded', summary: `${smoke.checks.length} smoke tests passed (log ${relative(c.projectRoot, smoke.logFile)})` };
+        },
+      },
+      {
+        name: 'monitor:start',
+        description: 'start the T+60 monitor with quality gates and auto-rollback (detached; --follow stays attached)',
+        isRequired: true,
+        runsInDryRun: false,
+        async run(c) {
+          const input = { projectRoot: c.projectRoot, envName: c.env.name, deployId: c.deploy!.deployId!, logsDir: c.env.logsDir, processEnv: c.processEnv };
+          if (!c.isFollow) {
+            c.monitor = launchDetachedMonitor(input);
+            return { status: 'succeeded', summary: `pid ${c.monitor.pid}, log ${c.monitor.logFile}` };
+          }
+          const attached = await runAttachedMonitor({ ...input, out: c.out, signal: c.signal, onStart: (l) => c.out.write(`monitor started (pid ${l.pid}, log ${l.logFile}); following it live:\n`) });
+          c.monitor = { ...attached.launch, exitCode: attached.exitCode };
+          if (attached.exitCode !== 0) {
+            const code = ([2, 3, 4] as const).find((n) => n === attached.exitCode) ?? 1;
+            throw createError('EMONITORNOTCLEAR', { env: c.env.name, exitCode: code, logFile: attached.launch.logFile });
+          }
+          return { status: 'succeeded', summary: 'the monitor window ended all clear' };
+        },
+      },
+    ],
+    hooks: [
+      {
+        name: 'notify:start',
+        description: 'send the `start` notification (outboxed under --dry-run)',
+        placement: { on: 'before', step: 'preflight:validate' },
+        runsInDryRun: true,
+        run: async (c) => void (await c.notifier.send({ event: 'start', release: c.release ?? 'the checkout', message: `quick-deploy to ${c.env.name} started` })),
+      },
+      {
+        name: 'notify:success',
+        description: 'send `success` with the duration',
+        placement: { on: 'succeeded' },
+        runsInDryRun: true,
+        run: async (c, info) =>
+          void (await c.notifier.send({ event: 'success', release: c.deploy?.releaseId ?? c.plan?.releaseId, deployId: c.deploy?.deployId, durationMs: info.durationMs, message: c.isDryRun ? 'dry run: nothing was changed' : `deployed; monitor ${c.monitor?.exitCode === undefined ? `running (pid ${c.monitor?.pid})` : `exited ${c.monitor.exitCode}`}` })),
+      },
+      {
+        name: 'notify:failure',
+        description: 'send `failure` with the failed step and the duration',
+        placement: { on: 'failed' },
+        runsInDryRun: true,
+        run: async (c, info) =>
+          void (await c.notifier.send({ event: 'failure', release: c.deploy?.releaseId ?? c.plan?.releaseId, deployId: c.deploy?.deployId, durationMs: info.durationMs, message: `${info.failedStep} failed after ${formatDurationMs(info.durationMs)}: ${c.redact(info.error instanceof Error ? info.error.message : String(info.error))}` })),
+      },
+      {
+        name: 'incident:open',
+        description: 'record an incident when the failure touched the target (switch-back or a stopped first release)',
+        placement: { on: 'failed' },
+        runsInDryRun: false,
+        async run(c, info) {
+          if (!c.deploy?.deployId) return { status: 'skipped', reason: 'nothing was changed: no incident' };
+          // The monitor records its own incident for an automatic rollback; one incident per event.
+          if (c.monitor) return { status: 'skipped', reason: 'the monitor recorded the incident of its rollback' };
+          const d = c.deploy;
+          const incident = await createIncident(
+            {
+              env: c.env.name, deployId: d.deployId, releaseId: d.releaseId, severity: d.exitCode === 4 ? 'critical' : 'warning',
+              title: `quick-deploy of ${d.releaseId} failed at ${info.failedStep}`,
+              trigger: { description: c.redact(info.error instanceof Error ? info.error.message : String(info.error)) },
+              timeline: d.timeline.map((t) => ({ time: t.time, step: t.step, status: t.status, detail: t.detail })),
+              ...(c.backupFile ? { backup: { file: c.backupFile, verified: true } } : {}),
+              verification: { healthChecks: d.healthChecks?.checks ?? [], ...(d.smoke ? { smoke: { ok: d.smoke.ok, checks: d.smoke.checks } } : {}) },
+              notify: false,
+            },
+            { projectRoot: c.projectRoot, clock: c.clock, redact: c.redact },
+          );
+          c.incidentId = incident.id;
+          return { status: 'succeeded', summary: `incident ${incident.id} (${relative(c.projectRoot, incident.mdFile)})` };
+        },
+      },
+    ],
+  };
+}

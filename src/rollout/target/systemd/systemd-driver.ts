@@ -1,0 +1,96 @@
+// The `systemd` target: writes the unit file into unitDir and drives `systemctl daemon-reload/restart/stop/is-active`.
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile, access } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { join } from 'node:path';
+import type { ResolvedEnvironment } from '../../config/environments.js';
+import type { TargetConfig } from '../../config/environments-schema.js';
+import { createError } from '../../core/errors.js';
+import { writeFileAtomic } from '../../../lib/atomic-file.js';
+import { getServeArgs, type TargetDriver, type TargetDriverOptions } from '../index.js';
+import { renderSystemdUnit } from './render-unit.js';
+
+export const SYSTEMD_TARGET_TYPE = 'systemd';
+const SYSTEMCTL_TIMEOUT_MS = 90_000;
+
+export type CommandRunner = (file: string, args: string[], timeoutMs: number) => Promise<{ code: number; stdout: string; stderr: string }>;
+
+/** Runs a binary without a shell; a non-zero exit is a result, not an exception. */
+export const runCommand: CommandRunner = (file, args, timeoutMs) =>
+  new Promise((resolve) => {
+    execFile(file, args, { timeout: timeoutMs }, (error, stdout, stderr) => {
+      const code = error ? (typeof (error as { code?: unknown }).code === 'number' ? ((error as { code: number }).code) : 127) : 0;
+      resolve({ code, stdout: String(stdout), stderr: String(stderr) || (error && code === 127 ? error.message : '') });
+    });
+  });
+
+export function getUnitText(environment: ResolvedEnvironment, target: Extract<TargetConfig, { type: 'systemd' }>): string {
+  return renderSystemdUnit({
+    envName: environment.name,
+    nodePath: process.execPath,
+    currentLink: environment.currentLink,
+    serveArgs: getServeArgs(environment),
+    logFile: join(environment.logsDir, 'service.log'),
+    user: target.user,
+    stopTimeoutSec: 15,
+    environment: { NODE_ENV: 'production', DHASH_ENV: environment.name },
+  });
+}
+
+export function createSystemdDriver(
+  environment: ResolvedEnvironment,
+  target: Extract<TargetConfig, { type: 'systemd' }>,
+  options: TargetDriverOptions & { run?: CommandRunner },
+): TargetDriver {
+  const run = options.run ?? runCommand;
+  const unitFile = join(target.unitDir, target.unitName);
+  const systemctl = async (...args: string[]) => {
+    const result = await run('systemctl', args, SYSTEMCTL_TIMEOUT_MS);
+    if (result.code !== 0 && args[0] !== 'is-active') {
+      throw createError('ETARGETFAILED', { target: SYSTEMD_TARGET_TYPE, action: args[0], reason: `systemctl ${args.join(' ')} exited ${result.code}: ${result.stderr.trim()}` });
+    }
+    return result;
+  };
+  /** Rewrites the unit only when it changed, then reloads systemd so it sees the new text. */
+  const installUnit = async () => {
+    const text = getUnitText(environment, target);
+    const existing = existsSync(unitFile) ? await readFile(unitFile, 'utf8') : undefined;
+    if (existing === text) return;
+    await writeFileAtomic(unitFile, text);
+    await systemctl('daemon-reload');
+    options.logger.info(`wrote ${unitFile} and reloaded systemd`, { unitFile });
+  };
+  const driver: TargetDriver = {
+    type: SYSTEMD_TARGET_TYPE,
+    async status() {
+      const result = await systemctl('is-active', target.unitName);
+      const state = result.stdout.trim() || 'unknown';
+      return { isRunning: state === 'active', detail: `${target.unitName} is ${state}` };
+    },
+    async start() {
+      await installUnit();
+      await systemctl('start', target.unitName);
+      return driver.status();
+    },
+    async stop() {
+      await systemctl('stop', target.unitName);
+    },
+    async restart() {
+      await installUnit();
+      await systemctl('restart', target.unitName);
+      return driver.status();
+    },
+    async check() {
+      const probe = await run('systemctl', ['--version'], 10_000);
+      if (probe.code !== 0) return { ok: false, detail: `systemctl is not usable here: ${probe.stderr.trim() || `exit ${probe.code}`}` };
+      try {
+        await access(target.unitDir, constants.W_OK);
+      } catch {
+        return { ok: false, detail: `cannot write unit files into ${target.unitDir} (set target.unitDir or run as a user who can)` };
+      }
+      return { ok: true, detail: `systemd driver usable; unit ${unitFile}` };
+    },
+  };
+  return driver;
+}

@@ -1,0 +1,64 @@
+// The service's HTTP error answer: every failure becomes {"error": {"code", "message"}} with a 4xx/5xx status.
+import { isImageInputError } from '../hash/image-input-error.js';
+import { isPdfInputError } from '../pdf/pdf-input-error.js';
+import { isDhashError } from '../../rollout/core/errors.js';
+
+export class ApiError extends Error {
+  readonly statusCode: number;
+  readonly code: string;
+  constructor(statusCode: number, code: string, message: string) {
+    super(message);
+    this.name = 'ApiError';
+    this.statusCode = statusCode;
+    this.code = code;
+  }
+}
+
+export interface ErrorAnswer {
+  statusCode: number;
+  body: { error: { code: string; message: string } };
+  /** True when the fault is ours (5xx): the log line carries the stack, the body does not. */
+  isServerFault: boolean;
+}
+
+/** Fastify's own request errors, renamed into the API's codes so clients see one vocabulary. */
+const FASTIFY_CODES: Record<string, { statusCode: number; code: string; message?: string }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { statusCode: 413, code: 'EBODYTOOLARGE' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { statusCode: 415, code: 'EUNSUPPORTEDMEDIATYPE' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { statusCode: 400, code: 'EBADREQUEST' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { statusCode: 400, code: 'EEMPTYBODY', message: 'The request body is empty; send a JSON object.' },
+  FST_ERR_CTP_INVALID_JSON_BODY: { statusCode: 400, code: 'EBADJSON' },
+  FST_ERR_VALIDATION: { statusCode: 400, code: 'EBADREQUEST' },
+};
+
+export function toErrorAnswer(error: unknown): ErrorAnswer {
+  if (error instanceof ApiError || isImageInputError(error) || isPdfInputError(error)) {
+    const statusCode = error instanceof ApiError ? error.statusCode : error.httpStatus;
+    return answer(statusCode, error.code, error.message);
+  }
+  if (isDhashError(error)) return answer(getDhashErrorStatus(error.code), error.code, error.message);
+  const fastifyError = error as { code?: string; statusCode?: number; message?: string; name?: string };
+  const known = fastifyError.code ? FASTIFY_CODES[fastifyError.code] : undefined;
+  if (known) return answer(known.statusCode, known.code, known.message ?? String(fastifyError.message));
+  // The JSON parser throws a plain SyntaxError tagged 400 for malformed bodies.
+  if (fastifyError.name === 'SyntaxError' && fastifyError.statusCode === 400) {
+    return answer(400, 'EBADJSON', `The request body is not valid JSON: ${fastifyError.message}`);
+  }
+  const status = fastifyError.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return answer(status, 'EBADREQUEST', String(fastifyError.message));
+  }
+  return answer(500, 'EINTERNAL', 'The service failed to handle the request; the error is in its log.');
+}
+
+/** The store's coded errors (unknown ids, double resolution, bad hashes) are the caller's mistakes. */
+function getDhashErrorStatus(code: string): number {
+  if (code.endsWith('NOTFOUND') && code !== 'EDATABASENOTFOUND') return 404;
+  if (code.includes('ALREADY')) return 409;
+  if (code === 'EINVALIDHASH' || code === 'EINVALIDOPTION') return 400;
+  return 500;
+}
+
+function answer(statusCode: number, code: string, message: string): ErrorAnswer {
+  return { statusCode, body: { error: { code, message } }, isServerFault: statusCode >= 500 };
+}

@@ -1,0 +1,108 @@
+// The library of known images in SQLite: add, get, list with paging, delete.
+import type Database from 'better-sqlite3';
+import { createError } from '../../rollout/core/errors.js';
+import { createSystemClock, type Clock } from '../../rollout/core/clock.js';
+import { normalizeHash } from './hash-bits.js';
+
+type Db = Database.Database;
+
+export interface LibraryEntry {
+  id: number;
+  label: string;
+  /** 16 lowercase hex digits. */
+  hash: string;
+  /** Where it came from: `api`, `image`, `review:<id>`, ... */
+  source: string;
+  /** ISO 8601 UTC. */
+  createdAt: string;
+}
+
+export interface NewLibraryEntry {
+  label: string;
+  hash: string;
+  source?: string;
+}
+
+export interface Paging {
+  /** 1..1000, default 100. */
+  limit?: number;
+  /** Rows to skip, default 0. */
+  offset?: number;
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+export const MAX_PAGE_LIMIT = 1000;
+export const MAX_LABEL_CHARS = 500;
+
+interface EntryRow {
+  id: number;
+  label: string;
+  hash: string;
+  source: string;
+  created_at: string;
+}
+
+const toEntry = (row: EntryRow): LibraryEntry => ({ id: row.id, label: row.label, hash: row.hash, source: row.source, createdAt: row.created_at });
+
+export function validateLabel(label: unknown, field = 'label'): string {
+  if (typeof label !== 'string' || label.trim() === '' || label.length > MAX_LABEL_CHARS) {
+    throw createError('EINVALIDOPTION', { option: field, expected: `a non-empty string of at most ${MAX_LABEL_CHARS} characters`, actual: label });
+  }
+  return label;
+}
+
+/** Validates `limit` and `offset`, naming the bad one. */
+export function normalizePaging(paging: Paging = {}): { limit: number; offset: number } {
+  const limit = paging.limit ?? 100;
+  const offset = paging.offset ?? 0;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_LIMIT) {
+    throw createError('EINVALIDOPTION', { option: 'limit', expected: `an integer from 1 to ${MAX_PAGE_LIMIT}`, actual: paging.limit });
+  }
+  if (!Number.isInteger(offset) || offset < 0) throw createError('EINVALIDOPTION', { option: 'offset', expected: 'a non-negative integer', actual: paging.offset });
+  return { limit, offset };
+}
+
+export function addLibraryEntry(db: Db, input: NewLibraryEntry, clock: Clock = createSystemClock()): LibraryEntry {
+  const label = validateLabel(input.label);
+  const hash = normalizeHash(input.hash);
+  const source = input.source ?? 'api';
+  const createdAt = new Date(clock.now()).toISOString();
+  const info = db.prepare('INSERT INTO library_entries (label, hash, source, created_at) VALUES (?, ?, ?, ?)').run(label, hash, source, createdAt);
+  return { id: Number(info.lastInsertRowid), label, hash, source, createdAt };
+}
+
+export function getLibraryEntry(db: Db, id: number): LibraryEntry | undefined {
+  const row = db.prepare('SELECT id, label, hash, source, created_at FROM library_entries WHERE id = ?').get(id) as EntryRow | undefined;
+  return row && toEntry(row);
+}
+
+/** Oldest first (by id), so pages stay stable while entries are added. */
+export function listLibraryEntries(db: Db, paging: Paging = {}): Page<LibraryEntry> {
+  const { limit, offset } = normalizePaging(paging);
+  const rows = db.prepare('SELECT id, label, hash, source, created_at FROM library_entries ORDER BY id LIMIT ? OFFSET ?').all(limit, offset) as EntryRow[];
+  const { total } = db.prepare('SELECT COUNT(*) AS total FROM library_entries').get() as { total: number };
+  return { items: rows.map(toEntry), total, limit, offset };
+}
+
+/** Deletes entry `id`; throws ELIBRARYENTRYNOTFOUND when absent. The caller removes it from the HashIndex. */
+export function deleteLibraryEntry(db: Db, id: number): LibraryEntry {
+  const entry = getLibraryEntry(db, id);
+  if (!entry) throw createError('ELIBRARYENTRYNOTFOUND', { id });
+  db.prepare('DELETE FROM library_entries WHERE id = ?').run(id);
+  return entry;
+}
+
+export function countLibraryEntries(db: Db): number {
+  return (db.prepare('SELECT COUNT(*) AS n FROM library_entries').get() as { n: number }).n;
+}
+
+/** Streams every (id, hash) for building the in-memory index without materialising all rows at once. */
+export function* iterateLibraryHashes(db: Db): Generator<{ id: number; hash: string }> {
+  yield* db.prepare('SELECT id, hash FROM library_entries').iterate() as Iterable<{ id: number; hash: string }>;
+}

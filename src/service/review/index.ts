@@ -1,0 +1,2 @@
+// The low-confidence review queue.
+export * from './review-repository.js';

@@ -1,0 +1,145 @@
+// The low-confidence review queue in SQLite: enqueue uncertain matches, list them, resolve them once.
+import type Database from 'better-sqlite3';
+import { createError } from '../../rollout/core/errors.js';
+import { createSystemClock, type Clock } from '../../rollout/core/clock.js';
+import { normalizeHash } from '../library/hash-bits.js';
+import { addLibraryEntry, normalizePaging, type LibraryEntry, type Page, type Paging } from '../library/library-repository.js';
+
+type Db = Database.Database;
+
+export type ReviewStatus = 'pending' | 'same' | 'different';
+export type ReviewVerdict = Exclude<ReviewStatus, 'pending'>;
+export const REVIEW_STATUSES: readonly ReviewStatus[] = ['pending', 'same', 'different'];
+
+export interface NewReviewItem {
+  queryHash: string;
+  queryLabel?: string;
+  querySource?: string;
+  candidateId: number;
+  candidateLabel?: string;
+  candidateHash?: string;
+  distance: number;
+}
+
+export interface ReviewItem {
+  id: number;
+  queryHash: string;
+  queryLabel: string | null;
+  querySource: string | null;
+  /** null once the candidate entry was deleted from the library (its label and hash stay as a snapshot). */
+  candidateId: number | null;
+  candidateLabel: string | null;
+  candidateHash: string | null;
+  distance: number;
+  status: ReviewStatus;
+  createdAt: string;
+  resolvedAt: string | null;
+  /** The library entry created by resolving `same`. */
+  resolvedEntryId: number | null;
+}
+
+export interface ResolveResult {
+  item: ReviewItem;
+  /** Present for `same`: the caller adds it to the in-memory HashIndex. */
+  libraryEntry?: LibraryEntry;
+}
+
+interface ItemRow {
+  id: number;
+  query_hash: string;
+  query_label: string | null;
+  query_source: string | null;
+  candidate_id: number | null;
+  candidate_label: string | null;
+  candidate_hash: string | null;
+  distance: number;
+  status: ReviewStatus;
+  created_at: string;
+  resolved_at: string | null;
+  resolved_entry_id: number | null;
+}
+
+const COLUMNS =
+  'id, query_hash, query_label, query_source, candidate_id, candidate_label, candidate_hash, distance, status, created_at, resolved_at, resolved_entry_id';
+
+const toItem = (r: ItemRow): ReviewItem => ({
+  id: r.id,
+  queryHash: r.query_hash,
+  queryLabel: r.query_label,
+  querySource: r.query_source,
+  candidateId: r.candidate_id,
+  candidateLabel: r.candidate_label,
+  candidateHash: r.candidate_hash,
+  distance: r.distance,
+  status: r.status,
+  createdAt: r.created_at,
+  resolvedAt: r.resolved_at,
+  resolvedEntryId: r.resolved_entry_id,
+});
+
+export function enqueueReviewItem(db: Db, input: NewReviewItem, clock: Clock = createSystemClock()): ReviewItem {
+  const queryHash = normalizeHash(input.queryHash, 'queryHash');
+  const candidateHash = input.candidateHash === undefined ? null : normalizeHash(input.candidateHash, 'candidateHash');
+  if (!Number.isInteger(input.distance) || input.distance < 0 || input.distance > 64) {
+    throw createError('EINVALIDOPTION', { option: 'distance', expected: 'an integer from 0 to 64', actual: input.distance });
+  }
+  const info = db
+    .prepare(
+      `INSERT INTO review_items (query_hash, query_label, query_source, candidate_id, candidate_label, candidate_hash, distance, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    )
+    .run(queryHash, input.queryLabel ?? null, input.querySource ?? null, input.candidateId, input.candidateLabel ?? null, candidateHash, input.distance, new Date(clock.now()).toISOString());
+  return getReviewItem(db, Number(info.lastInsertRowid))!;
+}
+
+export function getReviewItem(db: Db, id: number): ReviewItem | undefined {
+  const row = db.prepare(`SELECT ${COLUMNS} FROM review_items WHERE id = ?`).get(id) as ItemRow | undefined;
+  return row && toItem(row);
+}
+
+/** Oldest first; `status` filters (all statuses when omitted). */
+export function listReviewItems(db: Db, options: Paging & { status?: ReviewStatus } = {}): Page<ReviewItem> {
+  const { limit, offset } = normalizePaging(options);
+  const status = options.status;
+  if (status !== undefined && !REVIEW_STATUSES.includes(status)) {
+    throw createError('EINVALIDOPTION', { option: 'status', expected: `one of ${REVIEW_STATUSES.join(', ')}`, actual: status });
+  }
+  const where = status ? 'WHERE status = ?' : '';
+  const params = status ? [status] : [];
+  const rows = db.prepare(`SELECT ${COLUMNS} FROM review_items ${where} ORDER BY id LIMIT ? OFFSET ?`).all(...params, limit, offset) as ItemRow[];
+  const { total } = db.prepare(`SELECT COUNT(*) AS total FROM review_items ${where}`).get(...params) as { total: number };
+  return { items: rows.map(toItem), total, limit, offset };
+}
+
+/** The `dhash_low_confidence_queue_length` gauge. */
+export function countPendingReviews(db: Db): number {
+  return (db.prepare("SELECT COUNT(*) AS n FROM review_items WHERE status = 'pending'").get() as { n: number }).n;
+}
+
+/**
+ * Resolves a pending item once. `same` adds the query hash to the library in the same transaction
+ * (labelled with the query's label, else the candidate's) and returns the new entry for the caller's index.
+ * Throws EREVIEWITEMNOTFOUND, EREVIEWALREADYRESOLVED (nothing changed), EINVALIDOPTION for another verdict.
+ */
+export function resolveReviewItem(db: Db, id: number, verdict: ReviewVerdict, clock: Clock = createSystemClock()): ResolveResult {
+  if (verdict !== 'same' && verdict !== 'different') {
+    throw createError('EINVALIDOPTION', { option: 'resolution', expected: '`same` or `different`', actual: verdict });
+  }
+  const resolve = db.transaction((): ResolveResult => {
+    const item = getReviewItem(db, id);
+    if (!item) throw createError('EREVIEWITEMNOTFOUND', { id });
+    if (item.status !== 'pending') throw createError('EREVIEWALREADYRESOLVED', { id, status: item.status });
+    const libraryEntry =
+      verdict === 'same'
+        ? addLibraryEntry(db, { label: item.queryLabel ?? item.candidateLabel ?? `review ${id}`, hash: item.queryHash, source: `review:${id}` }, clock)
+        : undefined;
+    db.prepare("UPDATE review_items SET status = ?, resolved_at = ?, resolved_entry_id = ? WHERE id = ? AND status = 'pending'").run(
+      verdict,
+      new Date(clock.now()).toISOString(),
+      libraryEntry?.id ?? null,
+      id,
+    );
+    return { item: getReviewItem(db, id)!, libraryEntry };
+  });
+  return resolve.immediate();
+}

@@ -1,0 +1,222 @@
+// The dhash HTTP API: every route of the service, and nothing but routes (the work lives in hash/, pdf/, library/, review/).
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import { performance } from 'node:perf_hooks';
+import type { Db } from './store/database.js';
+import { getSchemaVersion, LATEST_SCHEMA_VERSION } from './store/migration-runner.js';
+import { hashImage, isHashMode, type HashMode, type ImageHash } from './hash/index.js';
+import { extractPdfImages, getPdfCapability } from './pdf/index.js';
+import type { ServiceMetrics } from './metrics.js';
+import { ApiError, toErrorAnswer } from './http/api-error.js';
+import { isJsonRequest, readUpload, registerBodyParsers } from './http/body-parsers.js';
+import type { RequestLogger } from './http/request-logger.js';
+import { DEFAULT_LIMITS, type ServiceLimits } from './service-limits.js';
+import { addLibraryEntry, deleteLibraryEntry, listLibraryEntries, type HashIndex } from './library/index.js';
+import { countPendingReviews, listReviewItems, resolveReviewItem, type ReviewStatus, type ReviewVerdict } from './review/index.js';
+import { findMatches } from './find-matches.js';
+
+export interface ServerDependencies {
+  db: Db;
+  /** The in-memory search index over the library table; routes keep the two in step. */
+  index: HashIndex;
+  metrics: ServiceMetrics;
+  logger: RequestLogger;
+  version: string;
+  limits?: Partial<ServiceLimits>;
+}
+
+/** Which routes hash what they receive: their bad input counts as a failed extraction. */
+type ExtractionKind = 'always' | 'image-body';
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    extraction?: ExtractionKind;
+  }
+}
+
+export function createServer(deps: ServerDependencies): FastifyInstance {
+  const limits: ServiceLimits = { ...DEFAULT_LIMITS, ...deps.limits };
+  const { db, index, metrics } = deps;
+  const updateQueueGauge = () => metrics.setQueueLength(countPendingReviews(db));
+  updateQueueGauge();
+  const app = Fastify({
+    // Our pino (10) and fastify's bundled pino types differ only nominally; the instance is what fastify expects.
+    loggerInstance: deps.logger as unknown as FastifyBaseLogger,
+    // One line per request from the onResponse hook below instead of fastify's two (which include the request object).
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: limits.bodyLimitBytes,
+    requestTimeout: limits.requestTimeoutMs,
+    connectionTimeout: limits.requestTimeoutMs,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+  registerBodyParsers(app);
+  // Requests whose extraction attempt is already on the counter (success or failure), so errors are not counted twice.
+  const counted = new WeakSet<FastifyRequest>();
+  // The API error code of a failed request, for its log line (the body itself is never logged).
+  const errorCodes = new WeakMap<FastifyRequest, string>();
+
+  const hashUpload = async (request: FastifyRequest, bytes: Buffer, mode: HashMode): Promise<ImageHash> => {
+    counted.add(request);
+    const startedMs = performance.now();
+    try {
+      const result = await hashImage(bytes, { mode, maxPixels: limits.maxPixels });
+      metrics.recordExtraction('success', (performance.now() - startedMs) / 1000);
+      return result;
+    } catch (error) {
+      metrics.recordExtraction('failure');
+      throw error;
+    }
+  };
+
+  app.addHook('onResponse', async (request, reply) => {
+    const durationMs = Math.round(reply.elapsedTime * 1000) / 1000;
+    const errorCode = errorCodes.get(request);
+    request.log.info({ method: request.method, url: request.url, statusCode: reply.statusCode, durationMs, ...(errorCode ? { errorCode } : {}) }, 'request completed');
+  });
+
+  app.setErrorHandler(async (error, request, reply) => {
+    const extraction = request.routeOptions.config.extraction;
+    const isExtraction = extraction === 'always' || (extraction === 'image-body' && !isJsonRequest(request));
+    if (isExtraction && !counted.has(request)) metrics.recordExtraction('failure');
+    const answer = toErrorAnswer(error);
+    errorCodes.set(request, answer.body.error.code);
+    if (answer.isServerFault) request.log.error({ err: error }, 'request failed');
+    return reply.code(answer.statusCode).send(answer.body);
+  });
+
+  app.setNotFoundHandler(async (request, reply) =>
+    reply.code(404).send({ error: { code: 'ENOTFOUND', message: `There is no route ${request.method} ${request.url.split('?')[0]}.` } }),
+  );
+
+  app.get('/health', async (_request, reply) => {
+    const pdf = await getPdfCapability(limits.pdfimagesCommand);
+    const database = checkDatabase(db);
+    const checks = { database: database.ok ? 'ok' : 'failed', pdf: pdf.status };
+    if (!database.ok) {
+      return reply.code(503).send({ status: 'unhealthy', failing: 'database', version: deps.version, checks, detail: database.detail });
+    }
+    return { status: 'ok', version: deps.version, schemaVersion: database.schemaVersion, checks };
+  });
+
+  app.get('/metrics', async (_request, reply) => {
+    // Re-read at scrape time so the gauge also reflects queue changes made outside this process (e.g. a restore).
+    try {
+      updateQueueGauge();
+    } catch {
+      // A broken database must not take the metrics down with it; /health reports it.
+    }
+    const { contentType, body } = await metrics.getExposition();
+    return reply.type(contentType).send(body);
+  });
+
+  // Upload routes take image or PDF bytes only: without the JSON parser here, a JSON body gets 415, not a parse error.
+  void app.register(async (uploads) => {
+    uploads.removeContentTypeParser('application/json');
+
+    uploads.post('/v1/hash', { config: { extraction: 'always' } }, async (request) => {
+      const mode = readMode(request);
+      const bytes = readUpload(request, 'image');
+      return { ...(await hashUpload(request, bytes, mode)), mode };
+    });
+
+    uploads.post('/v1/extract', { config: { extraction: 'always' } }, async (request) => {
+      const mode = readMode(request);
+      const bytes = readUpload(request, 'pdf');
+      const images = await extractPdfImages(bytes, {
+        maxPixels: limits.maxPixels,
+        timeoutMs: limits.pdfTimeoutMs,
+        mode,
+        pdfimagesCommand: limits.pdfimagesCommand,
+        onAttempt: (outcome, seconds) => {
+          counted.add(request);
+          metrics.recordExtraction(outcome, seconds);
+        },
+      });
+      return { images: images.map(({ page, index, width, height, hash }) => ({ page, index, width, height, hash })) };
+    });
+
+    uploads.post('/v1/match', { config: { extraction: 'always' } }, async (request) => {
+      const mode = readMode(request);
+      const { label } = request.query as { label?: string };
+      const { hash } = await hashUpload(request, readUpload(request, 'image'), mode);
+      const outcome = findMatches({ db, index, hash, thresholds: limits.matchThresholds, limit: limits.maxMatches, queryLabel: label });
+      if (outcome.reviewId !== undefined) updateQueueGauge();
+      return { hash, ...outcome };
+    });
+  });
+
+  app.post('/v1/library', { config: { extraction: 'image-body' } }, async (request, reply) => {
+    let input: { label: unknown; hash: unknown; source: string };
+    if (isJsonRequest(request)) {
+      const body = request.body as { label?: unknown; hash?: unknown } | null;
+      if (!body || typeof body !== 'object' || Array.isArray(body)) throw new ApiError(400, 'EBADREQUEST', 'Expected a JSON object {"label": "…", "hash": "<16 hex>"}.');
+      input = { label: body.label, hash: body.hash, source: 'api' };
+    } else {
+      const { label } = request.query as { label?: string };
+      // Checked before hashing so a missing label costs no decode.
+      if (typeof label !== 'string' || label.trim() === '') throw new ApiError(400, 'EBADREQUEST', 'Expected a `label` query parameter naming the image.');
+      const { hash } = await hashUpload(request, readUpload(request, 'image'), readMode(request));
+      input = { label, hash, source: 'image' };
+    }
+    const entry = addLibraryEntry(db, input as { label: string; hash: string; source: string });
+    index.add(entry.id, entry.hash);
+    return reply.code(201).send(entry);
+  });
+
+  app.get('/v1/library', async (request) => listLibraryEntries(db, readPaging(request)));
+
+  app.delete('/v1/library/:id', async (request) => {
+    const entry = deleteLibraryEntry(db, readId(request));
+    index.remove(entry.id);
+    return { deleted: entry };
+  });
+
+  app.get('/v1/review', async (request) => {
+    const { status } = request.query as { status?: ReviewStatus };
+    return listReviewItems(db, { ...readPaging(request), status });
+  });
+
+  app.post('/v1/review/:id/resolve', async (request) => {
+    const body = request.body as { resolution?: unknown } | null;
+    if (!isJsonRequest(request) || !body || typeof body !== 'object') {
+      throw new ApiError(415, 'EUNSUPPORTEDMEDIATYPE', 'Expected a JSON body {"resolution": "same" | "different"}.');
+    }
+    const result = resolveReviewItem(db, readId(request), body.resolution as ReviewVerdict);
+    if (result.libraryEntry) index.add(result.libraryEntry.id, result.libraryEntry.hash);
+    updateQueueGauge();
+    return result;
+  });
+
+  return app;
+}
+
+function readId(request: FastifyRequest): number {
+  const raw = (request.params as { id: string }).id;
+  if (!/^\d{1,15}$/.test(raw)) throw new ApiError(400, 'EBADREQUEST', `Expected the id in the path to be a positive integer, got \`${raw}\`.`);
+  return Number(raw);
+}
+
+/** `?limit=&offset=` as numbers; the repository validates the ranges and names the bad one. */
+function readPaging(request: FastifyRequest): { limit?: number; offset?: number } {
+  const { limit, offset } = request.query as { limit?: string; offset?: string };
+  return { limit: limit === undefined ? undefined : Number(limit), offset: offset === undefined ? undefined : Number(offset) };
+}
+
+function readMode(request: FastifyRequest): HashMode {
+  const mode = (request.query as { mode?: unknown }).mode ?? 'exact';
+  if (!isHashMode(mode)) throw new ApiError(400, 'EBADREQUEST', `Expected the \`mode\` query parameter to be exact or fast, got \`${String(mode)}\`.`);
+  return mode;
+}
+
+/** `select 1` proves the handle works; the schema version proves it is the database this release expects. */
+function checkDatabase(db: Db): { ok: true; schemaVersion: number } | { ok: false; detail: string } {
+  try {
+    db.prepare('SELECT 1').get();
+    const schemaVersion = getSchemaVersion(db);
+    if (schemaVersion !== LATEST_SCHEMA_VERSION) {
+      return { ok: false, detail: `schema version ${schemaVersion}, expected ${LATEST_SCHEMA_VERSION}` };
+    }
+    return { ok: true, schemaVersion };
+  } catch (error) {
+    return { ok: false, detail: error instanceof Error ? error.message : String(error) };
+  }
+}

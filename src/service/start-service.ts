@@ -1,0 +1,75 @@
+// Runs the service: open and check the database, load the index, listen; on abort, drain requests and close the database.
+import type { FastifyInstance } from 'fastify';
+import { closeDatabase, openDatabase } from './store/database.js';
+import { assertSchemaCurrent } from './store/migration-runner.js';
+import { createServiceMetrics } from './metrics.js';
+import { createServer } from './server.js';
+import { loadLibraryIndex } from './library/index.js';
+import type { RequestLogger } from './http/request-logger.js';
+import type { ServiceLimits } from './service-limits.js';
+
+export interface StartServiceOptions {
+  host: string;
+  /** 0 picks a free port; the bound one is in the result. */
+  port: number;
+  dbFile: string;
+  version: string;
+  /** Apply pending migrations first (developer shortcut); otherwise a database behind this release is refused. */
+  migrate?: boolean;
+  /** When it fires: stop accepting, let in-flight requests finish, close the database, resolve `closed`. */
+  signal?: AbortSignal;
+  logger: RequestLogger;
+  limits?: Partial<ServiceLimits>;
+}
+
+export interface RunningService {
+  app: FastifyInstance;
+  url: string;
+  port: number;
+  /** Resolves once the server has drained and the database is closed. */
+  closed: Promise<void>;
+  /** Same as aborting the signal; idempotent. */
+  close(): Promise<void>;
+}
+
+/** Throws the store's DhashError (ESCHEMABEHIND, ESCHEMAAHEAD, EMIGRATIONEDITED...) before listening when the database is not usable. */
+export async function startService(options: StartServiceOptions): Promise<RunningService> {
+  const db = openDatabase(options.dbFile, { migrate: options.migrate === true });
+  let app: FastifyInstance;
+  try {
+    assertSchemaCurrent(db);
+    const metrics = createServiceMetrics({ version: options.version });
+    const index = loadLibraryIndex(db);
+    app = createServer({ db, index, metrics, logger: options.logger, version: options.version, limits: options.limits });
+    // Runs after fastify has stopped accepting and every in-flight request has been answered.
+    app.addHook('onClose', async () => closeDatabase(db));
+    await app.listen({ host: options.host, port: options.port });
+  } catch (error) {
+    closeDatabase(db);
+    throw error;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      options.logger.info('draining in-flight requests, then closing the database');
+      await app.close();
+      options.logger.info('service stopped');
+    })();
+    return closing;
+  };
+  let resolveClosed!: () => void;
+  const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
+  const closeAndResolve = () =>
+    close().then(resolveClosed, (error: unknown) => {
+      options.logger.error({ err: error }, 'closing the service failed');
+      resolveClosed();
+    });
+  if (options.signal?.aborted) void closeAndResolve();
+  else options.signal?.addEventListener('abort', () => void closeAndResolve(), { once: true });
+  options.logger.info({ url, version: options.version, dbFile: options.dbFile }, `dhash service listening on ${url}`);
+  return { app, url, port, closed, close: () => closeAndResolve().then(() => closed) };
+}

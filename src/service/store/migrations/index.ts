@@ -1,0 +1,9 @@
+// The service's migrations in order; add a new module here for every schema change, never edit an applied one.
+import type { Migration } from './migration.js';
+import { migration001Initial } from './001-initial.js';
+
+export type { Migration } from './migration.js';
+
+export const MIGRATIONS: readonly Migration[] = [migration001Initial];
+
+export const LATEST_SCHEMA_VERSION: number = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -1,0 +1,79 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createTempDir } from '../helpers/temp-dir.js';
+import { createFixtureImage } from '../helpers/images.js';
+import { hashImage } from '../../src/service/hash/index.js';
+
+const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+
+/** Resolves when `predicate` holds over the text so far; rejects after `timeoutMs` with what was seen. */
+function waitForOutput(read: () => string, predicate: (text: string) => boolean, timeoutMs: number, what: string): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const poll = () => {
+      const text = read();
+      if (predicate(text)) return resolve(text);
+      if (Date.now() > deadline) return reject(new Error(`Timed out waiting for ${what}; output so far:\n${text}`));
+      setTimeout(poll, 25);
+    };
+    poll();
+  });
+}
+
+test('dhash serve answers /health, and on SIGTERM finishes the in-flight request, closes the database and exits 0', async (t) => {
+  const dir = await createTempDir(t);
+  const dbFile = join(dir, 'service.sqlite');
+  const child = spawn(process.execPath, [MAIN, 'serve', '--port', '0', '--db', dbFile, '--migrate'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c) => (stdout += c));
+  child.stderr.on('data', (c) => (stderr += c));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+
+  const started = await waitForOutput(() => stdout, (s) => s.includes('dhash service listening on '), 30_000, 'the listening line');
+  const url = /dhash service listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(started)![1];
+  const health = await fetch(`${url}/health`);
+  assert.equal(health.status, 200);
+  assert.equal(((await health.json()) as { status: string }).status, 'ok');
+
+  // A slow upload: half the body now, the rest after SIGTERM. The server must wait for it, not cut it off.
+  const image = await createFixtureImage({ kind: 'photo', width: 64, height: 48, seed: 8, format: 'png' });
+  let markConnected!: () => void;
+  const connected = new Promise<void>((resolve) => (markConnected = resolve));
+  const slow = new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = request(`${url}/v1/hash`, { method: 'POST', headers: { 'content-type': 'image/png', 'content-length': image.length } }, (res) => {
+      let body = '';
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.on('socket', (socket) => socket.on('connect', markConnected));
+    req.write(image.subarray(0, 100));
+    t.after(() => req.destroy());
+    void waitForOutput(() => stdout, (s) => s.includes('draining in-flight requests'), 10_000, 'the drain line').then(
+      () => req.end(image.subarray(100)),
+      reject,
+    );
+  });
+  // Connected, plus a moment for the server to read the first bytes: the request is really in flight at SIGTERM.
+  await connected;
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  child.kill('SIGTERM');
+
+  const answer = await slow;
+  assert.equal(answer.status, 200);
+  assert.equal((JSON.parse(answer.body) as { hash: string }).hash, (await hashImage(image)).hash);
+  assert.equal(await exited, 0, `exit code; stderr:\n${stderr}`);
+  const lines = stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { msg: string; statusCode?: number });
+  const messages = lines.map((l) => l.msg);
+  assert.ok(messages.indexOf('request completed', messages.indexOf('draining in-flight requests, then closing the database')) > 0);
+  assert.equal(messages.at(-1), 'service stopped');
+  assert.equal(stderr, '');
+});
