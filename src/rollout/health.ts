@@ -22,7 +22,7 @@ export interface WaitForHealthyOptions {
   timeoutMs: number;
   clock: Clock;
   signal?: AbortSignal;
-  /** Per-request timeout; default min(intervalMs * 4, 5000). */
+  /** Per-request timeout; default 5000 (a slow answer under load is still an answer). */
   requestTimeoutMs?: number;
   /** Asked between checks; a string ends the wait early as failed (e.g. "the service process exited"). */
   getAbortReason?: () => Promise<string | undefined>;
@@ -44,15 +44,15 @@ export async function checkHealthOnce(url: string, clock: Clock, timeoutMs: numb
     } catch {}
     return { at, ok, status: response.status, latencyMs: clock.now() - startedAt, ...(ok ? {} : { error: text.slice(0, 200) }) };
   } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause;
-    return { at, ok: false, latencyMs: clock.now() - startedAt, error: cause?.code ?? (error as Error).message };
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    return { at, ok: false, latencyMs: clock.now() - startedAt, error: cause?.code ?? cause?.message ?? (error as Error).message };
   }
 }
 
 export async function waitForHealthy(url: string, options: WaitForHealthyOptions): Promise<HealthWaitResult> {
   const { clock } = options;
   const deadline = clock.now() + options.timeoutMs;
-  const requestTimeoutMs = options.requestTimeoutMs ?? Math.min(options.intervalMs * 4, 5000);
+  const requestTimeoutMs = options.requestTimeoutMs ?? 5000;
   const checks: HealthCheck[] = [];
   let streak = 0;
   for (;;) {

@@ -113,8 +113,9 @@ async function runRollback(
   let healthChecks: HealthWaitResult | undefined;
   let smoke: SmokeResult | undefined;
   let isTouched = false;
+  const { file: _file, extractDir: _extractDir, reusableId: _reusableId, manifest: _manifest, ...shown } = input;
   const done = (ok: boolean, message: string): RollbackResult => ({
-    ...input, restoredReleaseId, ok, isDryRun: false, deployId, preRollbackBackup, timeline: steps.timeline, healthChecks, smoke, message,
+    ...shown, restoredReleaseId, ok, isDryRun: false, deployId, preRollbackBackup, timeline: steps.timeline, healthChecks, smoke, message,
   });
 
   await steps.record('rollback:start', 'started', `from ${input.file}`, { backupFile: input.file, previousReleaseId: input.previousReleaseId, releaseId: restoredReleaseId });

@@ -83,9 +83,10 @@ export function createServer(deps: ServerDependencies): FastifyInstance {
     return reply.code(answer.statusCode).send(answer.body);
   });
 
-  app.setNotFoundHandler(async (request, reply) =>
-    reply.code(404).send({ error: { code: 'ENOTFOUND', message: `There is no route ${request.method} ${request.url.split('?')[0]}.` } }),
-  );
+  app.setNotFoundHandler(async (request, reply) => {
+    errorCodes.set(request, 'ENOTFOUND');
+    return reply.code(404).send({ error: { code: 'ENOTFOUND', message: `There is no route ${request.method} ${request.url.split('?')[0]}.` } });
+  });
 
   app.get('/health', async (_request, reply) => {
     const pdf = await getPdfCapability(limits.pdfimagesCommand);

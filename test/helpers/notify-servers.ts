@@ -108,15 +108,20 @@ export async function startFakeSmtp(t: Cleanup, credentials: { user: string; pas
 }
 
 /** Counts attempts in flight, so a test advances the manual clock only while every request is settled (only backoff sleeps are pending). */
-export function createAttemptTracker(): DeliveryObserver & { inFlight: Map<string, number>; ends: { channel: string; delivered: boolean }[]; outcomes: { channel: string; outcome: AttemptOutcome }[] } {
+export function createAttemptTracker(): DeliveryObserver & { inFlight: Map<string, number>; started: Map<string, number>; ends: { channel: string; delivered: boolean }[]; outcomes: { channel: string; outcome: AttemptOutcome }[] } {
   const inFlight = new Map<string, number>();
+  const started = new Map<string, number>();
   const ends: { channel: string; delivered: boolean }[] = [];
   const outcomes: { channel: string; outcome: AttemptOutcome }[] = [];
   return {
     inFlight,
+    started,
     ends,
     outcomes,
-    onAttemptStart: (c) => void inFlight.set(c, (inFlight.get(c) ?? 0) + 1),
+    onAttemptStart: (c) => {
+      inFlight.set(c, (inFlight.get(c) ?? 0) + 1);
+      started.set(c, (started.get(c) ?? 0) + 1);
+    },
     onAttemptEnd: (c, _n, outcome) => {
       inFlight.set(c, (inFlight.get(c) ?? 0) - 1);
       outcomes.push({ channel: c, outcome });
@@ -127,17 +132,25 @@ export function createAttemptTracker(): DeliveryObserver & { inFlight: Map<strin
 
 /**
  * Awaits `work` while moving the manual clock to the next sleeper whenever no attempt is in flight
- * (channels listed in `hungChannels` may stay in flight: their timeouts are clock sleeps too).
+ * (channels listed in `hungChannels` may stay in flight: their timeouts are clock sleeps too, so pass
+ * `isReady` to hold the clock until the hung server has actually received each attempt).
  * Waits for real I/O with a real-time deadline, never a fixed sleep.
  */
-export async function runWithClock<T>(clock: ManualClock, tracker: ReturnType<typeof createAttemptTracker>, work: Promise<T>, hungChannels: string[] = [], deadlineMs = 20_000): Promise<T> {
+export async function runWithClock<T>(
+  clock: ManualClock,
+  tracker: ReturnType<typeof createAttemptTracker>,
+  work: Promise<T>,
+  hungChannels: string[] = [],
+  isReady: () => boolean = () => true,
+  deadlineMs = 20_000,
+): Promise<T> {
   let done = false;
   const guarded = work.finally(() => (done = true));
   const deadline = Date.now() + deadlineMs;
   while (!done) {
     await new Promise((r) => setTimeout(r, 2));
     const busy = [...tracker.inFlight].some(([c, n]) => n > 0 && !hungChannels.includes(c));
-    if (!busy && clock.pending() > 0) await clock.runNext();
+    if (!busy && isReady() && clock.pending() > 0) await clock.runNext();
     if (Date.now() > deadline) throw new Error('runWithClock: work did not finish before the real-time deadline');
   }
   return guarded;

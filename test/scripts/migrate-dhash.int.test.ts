@@ -5,7 +5,7 @@ import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTempDir } from '../helpers/temp-dir.js';
-import { hashDatabaseFiles } from '../service/store/file-hashes.js';
+import { hashDatabaseFiles } from '../helpers/database-files.js';
 
 // Runs the operator's shim as a real process against the built CLI (`npm run build` first; `npm ci` does it).
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));

@@ -5,6 +5,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTempDir } from '../helpers/temp-dir.js';
+import { getFreePort } from '../helpers/free-port.js';
 import { createFixtureImage } from '../helpers/images.js';
 import { hashImage } from '../../src/service/hash/index.js';
 
@@ -27,7 +28,8 @@ function waitForOutput(read: () => string, predicate: (text: string) => boolean,
 test('dhash serve answers /health, and on SIGTERM finishes the in-flight request, closes the database and exits 0', async (t) => {
   const dir = await createTempDir(t);
   const dbFile = join(dir, 'service.sqlite');
-  const child = spawn(process.execPath, [MAIN, 'serve', '--port', '0', '--db', dbFile, '--migrate'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const port = await getFreePort();
+  const child = spawn(process.execPath, [MAIN, 'serve', '--port', String(port), '--db', dbFile, '--migrate'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   t.after(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
@@ -39,33 +41,36 @@ test('dhash serve answers /health, and on SIGTERM finishes the in-flight request
 
   const started = await waitForOutput(() => stdout, (s) => s.includes('dhash service listening on '), 30_000, 'the listening line');
   const url = /dhash service listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(started)![1];
+  assert.equal(url, `http://127.0.0.1:${port}`);
   const health = await fetch(`${url}/health`);
   assert.equal(health.status, 200);
   assert.equal(((await health.json()) as { status: string }).status, 'ok');
 
-  // A slow upload: half the body now, the rest after SIGTERM. The server must wait for it, not cut it off.
+  // A slow upload: the first bytes now, the rest after SIGTERM. The server must wait for it, not cut it off.
   const image = await createFixtureImage({ kind: 'photo', width: 64, height: 48, seed: 8, format: 'png' });
-  let markConnected!: () => void;
-  const connected = new Promise<void>((resolve) => (markConnected = resolve));
+  const req = request(`${url}/v1/hash`, { method: 'POST', agent: false, headers: { 'content-type': 'image/png', 'content-length': image.length } });
+  t.after(() => req.destroy());
   const slow = new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const req = request(`${url}/v1/hash`, { method: 'POST', headers: { 'content-type': 'image/png', 'content-length': image.length } }, (res) => {
+    req.on('error', reject);
+    req.on('response', (res) => {
       let body = '';
       res.on('data', (c) => (body += c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
     });
-    req.on('error', reject);
-    req.on('socket', (socket) => socket.on('connect', markConnected));
-    req.write(image.subarray(0, 100));
-    t.after(() => req.destroy());
-    void waitForOutput(() => stdout, (s) => s.includes('draining in-flight requests'), 10_000, 'the drain line').then(
-      () => req.end(image.subarray(100)),
-      reject,
-    );
   });
+  const connected = new Promise<void>((resolve) => req.on('socket', (socket) => socket.on('connect', () => resolve())));
+  req.write(image.subarray(0, 100));
   // Connected, plus a moment for the server to read the first bytes: the request is really in flight at SIGTERM.
   await connected;
   await new Promise((resolve) => setTimeout(resolve, 200));
   child.kill('SIGTERM');
+  await waitForOutput(() => stdout, (s) => s.includes('draining in-flight requests'), 10_000, 'the drain line');
+
+  // While draining, the service takes no new work: a new connection is refused (or answered 503 if it raced in).
+  const during = await fetch(`${url}/health`, { headers: { connection: 'close' } }).then((r) => r.status, () => 'refused');
+  assert.ok(during === 'refused' || during === 503, `a new request while draining got ${during}`);
+  assert.equal(child.exitCode, null, 'the process must still be running while a request is in flight');
+  req.end(image.subarray(100));
 
   const answer = await slow;
   assert.equal(answer.status, 200);

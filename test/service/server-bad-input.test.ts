@@ -1,6 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { crc32, deflateSync } from 'node:zlib';
+import { chmod, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { createTempDir } from '../helpers/temp-dir.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 import { createFixtureImage } from '../helpers/images.js';
 
@@ -95,4 +99,36 @@ test('a bad id in the path or paging is a 400 naming the value', async (t) => {
   const paging = await fetch(`${service.url}/v1/library?limit=0`);
   assert.equal(paging.status, 400);
   assert.equal(((await paging.json()) as { error: { code: string } }).error.code, 'EINVALIDOPTION');
+});
+
+test('a PDF that outlives the poppler budget gets 422 EPDFTIMEOUT and counts as a failure; missing poppler is 503 EPDFUNAVAILABLE', async (t) => {
+  const dir = await createTempDir(t);
+  const slowCommand = join(dir, 'slow-pdfimages');
+  await writeFile(slowCommand, '#!/bin/sh\nexec sleep 30\n');
+  await chmod(slowCommand, 0o755);
+  const slow = await startTestService(t, { limits: { pdfimagesCommand: slowCommand, pdfTimeoutMs: 300 } });
+  const pdf = Buffer.from('%PDF-1.4\n%%EOF\n');
+  await expectError(slow, { name: 'slow PDF', path: '/v1/extract', body: pdf, contentType: 'application/pdf', status: 422, code: 'EPDFTIMEOUT', failures: 1 });
+  const missing = await startTestService(t, { limits: { pdfimagesCommand: join(dir, 'no-such-pdfimages') } });
+  await expectError(missing, { name: 'no poppler', path: '/v1/extract', body: pdf, contentType: 'application/pdf', status: 503, code: 'EPDFUNAVAILABLE', failures: 1 });
+});
+
+test('a client that stalls mid-upload is disconnected once the timeout passes, so it cannot pin the service', async (t) => {
+  const service = await startTestService(t, { limits: { requestTimeoutMs: 500 } });
+  const { port } = new URL(service.url);
+  const startedMs = Date.now();
+  const answer = await new Promise<string>((resolve, reject) => {
+    const socket = connect(Number(port), '127.0.0.1', () => {
+      socket.write('POST /v1/hash HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nContent-Length: 1000\r\n\r\nonly a little');
+    });
+    let text = '';
+    socket.on('data', (c) => (text += c));
+    socket.on('close', () => resolve(text));
+    socket.on('error', reject);
+    t.after(() => socket.destroy());
+  });
+  // Node answers 408 when its request timer wins, or just closes when the idle-socket timer does; both free the socket.
+  assert.ok(answer === '' || /^HTTP\/1\.1 408 /.test(answer), `unexpected answer ${answer}`);
+  const elapsedMs = Date.now() - startedMs;
+  assert.ok(elapsedMs >= 400 && elapsedMs < 10_000, `closed after ${elapsedMs} ms`);
 });

@@ -68,8 +68,9 @@ export async function writeBackupZip(
   const entryPromises = sources.map(
     (source) =>
       new Promise<BackupEntry>((resolve, reject) => {
-        const base = { mtime: options.mtime, mode: source.mode, compress: source.isCompressed };
-        const level = source.isCompressed ? { compressionLevel: options.compressionLevel } : {};
+        const isDeflated = source.isCompressed && options.compressionLevel > 0;
+        const base = { mtime: options.mtime, mode: source.mode, compress: isDeflated };
+        const level = isDeflated ? { compressionLevel: options.compressionLevel } : {};
         if (source.data) {
           zip.addBuffer(source.data, source.zipPath, { ...base, ...level });
           resolve({ path: source.zipPath, sha256: createHash('sha256').update(source.data).digest('hex'), size: source.data.length });
@@ -93,10 +94,7 @@ export async function writeBackupZip(
   try {
     const entries = await Promise.race([Promise.all(entryPromises), zipFailed]);
     manifest = options.createManifest(entries);
-    zip.addBuffer(Buffer.from(JSON.stringify(manifest, null, 2) + '\n'), MANIFEST_PATH, {
-      mtime: options.mtime,
-      compressionLevel: options.compressionLevel,
-    });
+    zip.addBuffer(Buffer.from(JSON.stringify(manifest, null, 2) + '\n'), MANIFEST_PATH, { mtime: options.mtime, compress: true });
     zip.end();
     await Promise.race([written, zipFailed]);
   } catch (error) {

@@ -1,7 +1,10 @@
 // The real effects behind auto-rollback: backup verification, the manual rollback, stopping the service, the incident record.
 import type { ResolvedEnvironment } from '../config/environments.js';
 import type { Clock } from '../core/clock.js';
-import { verifyBackup } from '../backup/verify-backup.js';
+import { Writable } from 'node:stream';
+import { checkEnvironment, checkOuterChecksum } from '../backup/verify-backup.js';
+import { openZip } from '../backup/zip-reader.js';
+import { backupManifestSchema, MANIFEST_PATH } from '../core/backup-manifest.js';
 import { createRedactor } from '../core/redact.js';
 import { createIncident } from '../incident.js';
 import { rollbackFromBackup } from '../rollback.js';
@@ -15,10 +18,7 @@ export function createRollbackDeps(ctx: { env: ResolvedEnvironment; clock: Clock
   const { env, clock, logger } = ctx;
   const redact = createRedactor(ctx.processEnv ?? {});
   return {
-    async verifyBackup(file) {
-      const result = await verifyBackup(file, { expectedEnv: env.name, projectRoot: env.paths.root });
-      return { ok: result.ok, problems: result.problems.map((p) => `${p.code}: ${p.message}`) };
-    },
+    verifyBackup: (file) => verifyChecksumAndManifest(file, env),
     async rollbackFromBackup(file) {
       const result = await rollbackFromBackup({
         env, backupFile: file, force: true, dryRun: false, clock, logger, processEnv: ctx.processEnv, reason: 'monitor',
@@ -51,4 +51,35 @@ export function createRollbackDeps(ctx: { env: ResolvedEnvironment; clock: Clock
       return { id };
     },
   };
+}
+
+/**
+ * The monitor's gate before touching anything: the zip's sha256 against its .sha256 and a valid manifest of this env.
+ * Every entry's hash is then checked by rollbackFromBackup itself before it changes anything (a refusal there is
+ * reported as a blocked rollback too); checking them twice would add tens of seconds to the time to recover.
+ */
+export async function verifyChecksumAndManifest(file: string, env: ResolvedEnvironment): Promise<{ ok: boolean; problems: string[] }> {
+  const problems: string[] = [];
+  try {
+    const outer = await checkOuterChecksum(file, { projectRoot: env.paths.root });
+    problems.push(...outer.problems.map((p) => `${p.code}: ${p.message}`));
+    const zip = await openZip(file);
+    try {
+      const info = zip.entries.find((e) => e.name === MANIFEST_PATH);
+      if (!info) {
+        problems.push(`EBACKUPINVALID: ${MANIFEST_PATH} is missing from the zip`);
+      } else {
+        const chunks: Buffer[] = [];
+        await zip.readEntry(info, new Writable({ write: (c, _e, done) => (chunks.push(c as Buffer), done()) }));
+        const parsed = backupManifestSchema.safeParse(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+        if (!parsed.success) problems.push(`EBACKUPINVALID: ${MANIFEST_PATH} does not match the manifest format`);
+        else problems.push(...(await checkEnvironment(file, parsed.data, env.name)).map((p) => `${p.code}: ${p.message}`));
+      }
+    } finally {
+      zip.close();
+    }
+  } catch (error) {
+    problems.push(`EBACKUPINVALID: ${(error as Error).message}`);
+  }
+  return { ok: problems.length === 0, problems };
 }

@@ -96,7 +96,7 @@ export async function deliverWithRetry(options: DeliverOptions): Promise<Deliver
     const retryAfterMs = parseRetryAfterMs(outcome.retryAfter, clock.now());
     const waitMs = retryAfterMs ?? getBackoffDelayMs(n, policy, random);
     if (waitedMs + waitMs > policy.maxTotalWaitMs) {
-      return finish(false, `${outcome.error} (gave up after ${n} attempts: waiting ${waitMs} ms more would pass the ${policy.maxTotalWaitMs} ms retry budget)`);
+      return finish(false, `${outcome.error} (gave up after ${n} attempt${n === 1 ? '' : 's'}: waiting ${waitMs} ms more would pass the ${policy.maxTotalWaitMs} ms retry budget)`);
     }
     record.waitMs = waitMs;
     waitedMs += waitMs;

@@ -3,7 +3,7 @@ import type { Writable } from 'node:stream';
 import { relative } from 'node:path';
 import type { ResolvedEnvironment } from '../config/environments.js';
 import type { Clock } from '../core/clock.js';
-import { createError } from '../core/errors.js';
+import { createError, isDhashError } from '../core/errors.js';
 import { formatDurationMs } from '../core/duration.js';
 import type { Redactor } from '../core/redact.js';
 import type { Logger } from '../../lib/logger.js';
@@ -68,10 +68,19 @@ export function createQuickDeployPipeline(): PipelineDefinition<QuickDeployConte
         isRequired: true,
         runsInDryRun: true,
         async run(c) {
-          const planned = await createBackup(c.env, { dryRun: true, clock: c.clock, logger: c.logger.child('backup') });
-          if (planned.plan.isNothingToBackUp) return { status: 'skipped', reason: `first deploy of ${c.env.name}: nothing to back up yet` };
-          if (c.isDryRun) return { status: 'succeeded', summary: `would write ${relative(c.projectRoot, planned.plan.file)} (${planned.plan.totalBytes} bytes to read)` };
-          const created = await createBackup(c.env, { clock: c.clock, logger: c.logger.child('backup'), reason: 'pre-deploy' });
+          const firstDeploy = { status: 'skipped' as const, reason: `first deploy of ${c.env.name}: nothing to back up yet` };
+          if (c.isDryRun) {
+            const planned = await createBackup(c.env, { dryRun: true, clock: c.clock, logger: c.logger.child('backup') });
+            if (planned.plan.isNothingToBackUp) return firstDeploy;
+            return { status: 'succeeded', summary: `would write ${relative(c.projectRoot, planned.plan.file)} (${planned.plan.totalBytes} bytes to read)` };
+          }
+          let created;
+          try {
+            created = await createBackup(c.env, { clock: c.clock, logger: c.logger.child('backup'), reason: 'pre-deploy' });
+          } catch (error) {
+            if (isDhashError(error, 'ENOTHINGTOBACKUP')) return firstDeploy;
+            throw error;
+          }
           const verified = await verifyBackup(created.file, { expectedEnv: c.env.name, projectRoot: c.projectRoot });
           if (!verified.ok) throw createBackupRefusal(created.file, verified, c.projectRoot);
           c.backupFile = created.file;

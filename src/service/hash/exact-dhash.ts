@@ -1,13 +1,11 @@
 // Exact mode: full decode, Pillow's convert("L"), Pillow's LANCZOS to 9×8, then the dhash bits — equal to imagehash.dhash.
 import { decodeFullPixels, type ImageHeader } from './decode-image.js';
 import { computeDhashHex, DHASH_HEIGHT, DHASH_WIDTH } from './dhash-bits.js';
-import { convertToLuma } from './luma.js';
-import { resizeGrayLanczos } from './pillow-resample.js';
+import { createExactThumbnail } from './exact-thumbnail.js';
 
 /** dhash of already-decoded interleaved 8-bit pixels (1–4 channels); pure, used by tests and the benchmark. */
 export function computeExactDhashFromPixels(pixels: Uint8Array, width: number, height: number, channels: number): string {
-  const gray = convertToLuma(pixels, width * height, channels);
-  return computeDhashHex(resizeGrayLanczos(gray, width, height, DHASH_WIDTH, DHASH_HEIGHT));
+  return computeDhashHex(createExactThumbnail(pixels, width, height, channels, DHASH_WIDTH, DHASH_HEIGHT));
 }
 
 export async function computeExactDhash(bytes: Uint8Array, header: ImageHeader, maxPixels: number): Promise<string> {

@@ -27,3 +27,20 @@ export function convertToLuma(pixels: Uint8Array, pixelCount: number, channels: 
   }
   return out;
 }
+
+/** convertToLuma for rows [firstRow, firstRow + rowCount) of an image, written into `target` (e.g. WebAssembly memory). */
+export function writeLumaRows(pixels: Uint8Array, width: number, channels: number, firstRow: number, rowCount: number, target: Uint8Array): void {
+  const start = firstRow * width;
+  const count = rowCount * width;
+  if (channels === 1) {
+    target.set(pixels.subarray(start, start + count));
+    return;
+  }
+  if (channels === 2) {
+    for (let i = 0, j = start * 2; i < count; i++, j += 2) target[i] = pixels[j];
+    return;
+  }
+  for (let i = 0, j = start * channels; i < count; i++, j += channels) {
+    target[i] = (pixels[j] * 19595 + pixels[j + 1] * 38470 + pixels[j + 2] * 7471 + 0x8000) >> 16;
+  }
+}

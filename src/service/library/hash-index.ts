@@ -103,7 +103,7 @@ export class HashIndex {
     }
     const order = found.ids.map((_, i) => i);
     order.sort((a, b) => found.distances[a] - found.distances[b] || found.ids[a] - found.ids[b]);
-    const count = Math.min(order.length, limit);
+    const count = Math.max(0, Math.min(order.length, limit));
     const hits: IndexHit[] = new Array(count);
     for (let i = 0; i < count; i++) hits[i] = { id: found.ids[order[i]], distance: found.distances[order[i]] };
     return hits;
@@ -111,20 +111,27 @@ export class HashIndex {
 
   private searchTable(qHi: number, qLo: number, radius: number, chunkRadius: number, found: { ids: number[]; distances: number[] }): void {
     const masks = MASKS_BY_RADIUS[chunkRadius];
+    const alive = this.alive;
     for (let chunk = 0; chunk < CHUNKS; chunk++) {
       const offsets = this.offsets[chunk];
       const tHi = this.tableHi[chunk];
       const tLo = this.tableLo[chunk];
       const tSlot = this.tableSlot[chunk];
       const qKey = getChunkKey(qHi, qLo, chunk);
+      const otherTable = chunk < 2 ? tLo : tHi;
+      const otherQuery = chunk < 2 ? qLo : qHi;
       for (let m = 0; m < masks.length; m++) {
         const key = qKey ^ masks[m];
         const end = offsets[key + 1];
         for (let p = offsets[key]; p < end; p++) {
+          // The half without this chunk is random for a non-match (~16 bits off), so testing it first
+          // rejects almost every candidate after one popcount.
+          const otherDistance = countBits32((otherTable[p] ^ otherQuery) >>> 0);
+          if (otherDistance > radius) continue;
           const xHi = (tHi[p] ^ qHi) >>> 0;
           const xLo = (tLo[p] ^ qLo) >>> 0;
           const distance = countBits32(xHi) + countBits32(xLo);
-          if (distance > radius || this.alive[tSlot[p]] === 0) continue;
+          if (distance > radius || alive[tSlot[p]] === 0) continue;
           // Reported already by an earlier chunk whose key was also within the chunk radius.
           if (isFoundEarlier(xHi, xLo, chunk, chunkRadius)) continue;
           found.ids.push(this.ids[tSlot[p]]);

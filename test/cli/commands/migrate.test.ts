@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { createTempDir } from '../../helpers/temp-dir.js';
 import { runCliForTest } from '../../helpers/cli.js';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, getMigrationChecksum } from '../../../src/service/store/index.js';
-import { hashDatabaseFiles } from '../../service/store/file-hashes.js';
+import { hashDatabaseFiles } from '../../helpers/database-files.js';
 
 const checksum1 = getMigrationChecksum(MIGRATIONS[0]);
 

@@ -16,6 +16,23 @@ import { createNotifyProject, createTestNotifier } from './notify-fixture.js';
 
 const SECRET_PATH = '/services/T0SECRET/B0SECRET/xoxsecretpath';
 
+/** Decodes a (possibly folded) RFC 2047 header of a raw message, as a mail client would. */
+function decodeHeader(raw: string, name: string): string {
+  const m = new RegExp(`^${name}: (.*(?:\\r?\\n[ \\t].*)*)`, 'mi').exec(raw);
+  const value = (m?.[1] ?? '').replace(/\r?\n[ \t]/g, ' ');
+  return value
+    .replace(/=\?UTF-8\?([BQ])\?([^?]*)\?=\s*/gi, (_all, enc: string, text: string) =>
+      enc.toUpperCase() === 'B' ? Buffer.from(text, 'base64').toString('latin1') : decodeQuotedPrintable(text.replace(/_/g, ' '), 'latin1'),
+    )
+    .replace(/[\x80-\xff]+/g, (bytes) => Buffer.from(bytes, 'latin1').toString('utf8'))
+    .trim();
+}
+
+function decodeQuotedPrintable(text: string, as: 'utf8' | 'latin1' = 'utf8'): string {
+  const bytes = Buffer.from(text.replace(/\r\n/g, '\n').replace(/=\n/g, ''), 'latin1').toString('latin1').replace(/=([0-9A-F]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)));
+  return as === 'utf8' ? Buffer.from(bytes, 'latin1').toString('utf8') : bytes;
+}
+
 test('delivers a critical event to Slack, Teams, Discord, the JSON webhook, PagerDuty and email, each in its own format', async (t) => {
   const root = await createNotifyProject(t);
   const slack = await startFakeWebhook(t, () => SLACK_OK, SECRET_PATH);
@@ -111,9 +128,12 @@ test('delivers a critical event to Slack, Teams, Discord, the JSON webhook, Page
   assert.equal(mail.user, 'mailer');
   assert.equal(mail.from, 'dhash@example.test');
   assert.deepEqual(mail.to, ['ops@example.test', 'sre@example.test']);
-  assert.match(mail.raw, /^Subject: =\?UTF-8\?/m);
+  assert.equal(decodeHeader(mail.raw, 'Subject'), '🚨 dhash production: Quality gate violated');
   assert.match(mail.raw, /Content-Type: text\/plain/);
   assert.match(mail.raw, /Content-Type: text\/html/);
+  const body = decodeQuotedPrintable(mail.raw);
+  assert.ok(body.includes('Gate:        p95-hash-time\nObserved:    2450\nThreshold:   2000\nWindow:      15m\n'), 'text part lists the gate values');
+  assert.ok(body.includes('<tr><th align="left" style="padding:2px 12px 2px 0">Observed</th><td>2450</td></tr>'), 'HTML part has the fields table');
   assert.match(mail.raw, new RegExp(`Message-ID: <${report.id}@dhash.notify>`));
   assert.equal(clock.now(), Date.UTC(2026, 10, 28), 'no channel waited');
 });
@@ -191,7 +211,7 @@ test('a hanging channel times out per attempt on the clock and never delays the 
     tracker.ends.push({ channel: c, delivered });
     finishedAt.set(c, clock.now() - start);
   };
-  const report = await runWithClock(clock, tracker, notifier.send({ event: 'start' }), ['slack']);
+  const report = await runWithClock(clock, tracker, notifier.send({ event: 'start' }), ['slack'], () => slack.requests.length >= (tracker.started.get('slack') ?? 0));
   assert.equal(finishedAt.get('teams'), 0);
   assert.equal(finishedAt.get('discord'), 0);
   // Two 1000 ms attempts with a 375 ms backoff between them.
@@ -289,4 +309,15 @@ test('an invalid webhook URL is a channel failure with a reason naming the varia
       ['teams', 'outboxed', 1, 'TEAMS_WEBHOOK must be an http(s) URL, got the scheme ftp: (not retried)'],
     ],
   );
+});
+
+test('a Retry-After beyond the retry budget ends the retries at once and outboxes the notification', async (t) => {
+  const root = await createNotifyProject(t);
+  const slack = await startFakeWebhook(t, () => ({ status: 429, body: 'rate_limited', headers: { 'retry-after': '3600' } }));
+  const { clock, tracker, notifier } = await createTestNotifier(root, { SLACK_WEBHOOK: slack.url });
+  const start = clock.now();
+  const report = await runWithClock(clock, tracker, notifier.send({ event: 'start' }));
+  assert.equal(slack.requests.length, 1);
+  assert.equal(clock.now(), start);
+  assert.equal(report.deliveries[0].error, 'HTTP 429: rate_limited (gave up after 1 attempt: waiting 3600000 ms more would pass the 30000 ms retry budget)');
 });

@@ -32,7 +32,7 @@ async function hashWithPillow(files: string[]): Promise<Map<string, string>> {
   const { stdout } = await run(PYTHON, [SCRIPT, ...files], { maxBuffer: 64 * 1024 * 1024 });
   const hashes = new Map<string, string>();
   for (const line of stdout.trim().split('\n')) {
-    const [hash, msOrReason, path] = line.split('\t');
+    const [hash, msOrReason, , path] = line.split('\t');
     hashes.set(path, hash === 'ERROR' ? `ERROR ${msOrReason}` : hash);
   }
   return hashes;

@@ -15,7 +15,7 @@ import {
   openDatabase,
   type Migration,
 } from '../../../src/service/store/index.js';
-import { hashDatabaseFiles } from './file-hashes.js';
+import { hashDatabaseFiles } from '../../helpers/database-files.js';
 
 const backfill: Migration = {
   version: 2,
@@ -112,4 +112,16 @@ test('dry run refuses an edited applied migration like the real run', async (t) 
   seed(file, 0);
   const edited = { ...MIGRATIONS[0], sql: MIGRATIONS[0].sql.replace('label TEXT', 'title TEXT') };
   await assert.rejects(dryRunMigrationsOnFile(file, { migrations: [edited] }), (e) => isDhashError(e, 'EMIGRATIONEDITED'));
+});
+
+test('dry run by path while a service holds the database open reads its WAL and changes neither file', async (t) => {
+  const file = join(await createTempDir(t), 'db.sqlite');
+  seed(file, 0);
+  const service = openDatabase(file);
+  t.after(() => closeDatabase(service));
+  service.prepare("INSERT INTO library_entries (label, hash, source, created_at) VALUES ('only in wal', '00000000000000ff', 'api', 'x')").run();
+  const before = hashDatabaseFiles(file);
+  const report = await dryRunMigrationsOnFile(file, { migrations: [...MIGRATIONS, backfill] });
+  assert.equal(report.migrations[0].statements[1].changes, 1, 'the row still in the WAL was copied');
+  assert.deepEqual(hashDatabaseFiles(file), before);
 });

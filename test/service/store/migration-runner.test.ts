@@ -16,7 +16,7 @@ import {
   openDatabase,
   type Migration,
 } from '../../../src/service/store/index.js';
-import { hashDatabaseFiles } from './file-hashes.js';
+import { hashDatabaseFiles } from '../../helpers/database-files.js';
 
 const extra: Migration = { version: 2, name: 'add_notes', sql: 'CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL);' };
 

@@ -94,9 +94,14 @@ export async function flushOutbox(options: FlushOptions): Promise<FlushResult> {
         items.push(await flushUnrouted(stored));
         continue;
       }
-      const channel = createChannel(channelName, options.env);
+      let channel: NotificationChannel | undefined;
+      try {
+        channel = createChannel(channelName, options.env);
+      } catch (error) {
+        channelDown = redact(error instanceof Error ? error.message : String(error));
+      }
       if (!channel) {
-        channelDown = `${CHANNEL_VARIABLES[entry.channel as keyof typeof CHANNEL_VARIABLES]} is not set`;
+        channelDown ??= `${CHANNEL_VARIABLES[entry.channel as keyof typeof CHANNEL_VARIABLES]} is not set`;
         await keepPending(stored, channelDown, []);
         items.push({ file: stored.file, channel: channelName, status: 'pending', detail: channelDown });
         continue;
