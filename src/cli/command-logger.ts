@@ -1,6 +1,7 @@
-// The JSON-lines logger of a rollout command: into `<root>/logs/<name>.log` (never under --dry-run, which changes nothing).
+// The JSON-lines logger of a rollout command: into `<root>/logs/<name>.log`, opened on the first line (a refusal writes nothing).
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
+import { Writable } from 'node:stream';
 import type { CliContext } from './context.js';
 import { createJsonLogger, createSilentLogger, type Logger } from '../lib/logger.js';
 import { createRedactor } from '../rollout/core/redact.js';
@@ -12,13 +13,25 @@ export interface CommandLogger {
 }
 
 export function createCommandLogger(ctx: CliContext, options: { file?: string; component: string }): CommandLogger {
-  if (!options.file) return { logger: createSilentLogger(), close: async () => {} };
-  mkdirSync(dirname(options.file), { recursive: true });
-  const stream: WriteStream = createWriteStream(options.file, { flags: 'a' });
-  const logger = createJsonLogger({ clock: ctx.clock, redact: createRedactor(ctx.env), streams: [stream], component: options.component });
+  const file = options.file;
+  if (!file) return { logger: createSilentLogger(), close: async () => {} };
+  let stream: WriteStream | undefined;
+  const lazy = new Writable({
+    write(chunk, _encoding, callback) {
+      if (!stream) {
+        mkdirSync(dirname(file), { recursive: true });
+        stream = createWriteStream(file, { flags: 'a' });
+      }
+      stream.write(chunk, callback);
+    },
+  });
+  const logger = createJsonLogger({ clock: ctx.clock, redact: createRedactor(ctx.env), streams: [lazy], component: options.component });
   let closed: Promise<void> | undefined;
   return {
     logger,
-    close: () => (closed ??= new Promise<void>((resolve) => stream.end(resolve))),
+    close: () =>
+      (closed ??= new Promise<void>((resolve) => {
+        lazy.end(() => (stream ? stream.end(resolve) : resolve()));
+      })),
   };
 }

@@ -5,7 +5,7 @@ import { dirname } from 'node:path';
 import type { ResolvedEnvironment } from './config/environments.js';
 import type { Clock } from './core/clock.js';
 import { checkHealthOnce } from './health.js';
-import { describeLockHolder, isLockStale, readLock } from './lock.js';
+import { describeLockHolder, getLockFile, isLockStale, readLock } from './lock.js';
 import type { TargetDriver } from './target/index.js';
 import { dryRunMigrationsOnFile } from '../service/store/index.js';
 
@@ -50,7 +50,7 @@ export async function runPreflight(input: PreflightInput): Promise<PreflightRepo
   const lock = await readLock(env);
   if (!lock) checks.push({ name: 'preflight:lock', ok: true, detail: 'no deploy or rollback in progress' });
   else if (isLockStale(lock)) checks.push({ name: 'preflight:lock', ok: true, isWarning: true, detail: `stale lock (${describeLockHolder(lock)}; that process is gone) will be cleared` });
-  else checks.push({ name: 'preflight:lock', ok: false, exitCode: 3, detail: `held: ${describeLockHolder(lock)}` });
+  else checks.push({ name: 'preflight:lock', ok: false, exitCode: 3, detail: `held: ${describeLockHolder(lock)}; wait for it, or if you are sure it is gone remove ${getLockFile(env)}` });
 
   const minFreeMb = env.config.deploy.minFreeDiskMb;
   try {

@@ -49,6 +49,8 @@ export function createServer(deps: ServerDependencies): FastifyInstance {
     forceCloseConnections: 'idle',
   });
   registerBodyParsers(app);
+  // Probe poppler now (cached, never rejects) so the first /health does not pay for spawning `pdfimages -v`.
+  void getPdfCapability(limits.pdfimagesCommand);
   // Requests whose extraction attempt is already on the counter (success or failure), so errors are not counted twice.
   const counted = new WeakSet<FastifyRequest>();
   // The API error code of a failed request, for its log line (the body itself is never logged).

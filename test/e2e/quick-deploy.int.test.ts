@@ -66,14 +66,14 @@ test('quick-deploy: a good release ends all clear; a misbehaving one is rolled b
     SLACK_WEBHOOK: slack.url,
     TEAMS_WEBHOOK: `http://127.0.0.1:${deadPort}/teams`,
   };
-  const png = await createFixtureImage({ kind: 'gradient', width: 64, height: 48, seed: 7, format: 'png' });
+  const png = await createFixtureImage({ kind: 'gradient', width: 96, height: 64, seed: 7, format: 'png' });
 
   // 1. The checkout, followed to the end of its window: all clear.
   const good = { traffic: startTraffic(baseUrl, png) };
   const first = await runQuickDeploy(root, ['--env', 'local', '--follow'], env);
   const firstTraffic = await good.traffic.stop();
   assert.equal(first.code, 0, first.output);
-  assert.match(first.output, /↷ backup:create  skipped: first deploy of local: nothing to back up yet/);
+  assert.match(first.output, /↷ backup:create {2}skipped: first deploy of local: nothing to back up yet/);
   assert.match(first.output, /quick-deploy to local: DEPLOYED in /);
   assert.ok(firstTraffic.ok > 20, `traffic was served (${JSON.stringify(firstTraffic)})`);
   const goodReleaseId = basename(await readlink(join(root, '.dhash/local/current')));
@@ -82,11 +82,13 @@ test('quick-deploy: a good release ends all clear; a misbehaving one is rolled b
   const firstSummary = JSON.parse(await readFile(join(root, 'monitor_logs', `${firstDeployId}.summary.json`), 'utf8')) as { outcome: string };
   assert.equal(firstSummary.outcome, 'all-clear');
 
-  // 2. A release whose hashing breaks after a few requests: smoke tests pass, real traffic fails.
+  // 2. A release whose hashing breaks for wide images: smoke tests pass, real traffic fails.
   const badDir = await createReleaseVariant(join(root, '.dhash/local/releases', goodReleaseId), await mkdirp(join(root, 'candidates')), 'bad', async (dir) => {
     const file = join(dir, 'dist/service/hash/index.js');
     const code = await readFile(file, 'utf8');
-    const patched = code.replace('export async function hashImage(bytes, options = {}) {', 'let injectedCalls = 0;\nexport async function hashImage(bytes, options = {}) {\n    if (++injectedCalls > 6) throw new Error("injected fault: hashing broken");');
+    // A regression that only hits images wider than the smoke test's 64 px fixture: smoke passes, users fail.
+    const anchor = '    const header = await readImageHeader(bytes, maxPixels);\n';
+    const patched = code.replace(anchor, `${anchor}    if (header.width > 80) throw new Error("injected fault: hashing broken for wide images");\n`);
     assert.notEqual(patched, code, 'the hashImage entry was found to patch');
     await writeFile(file, patched);
   });
@@ -95,7 +97,7 @@ test('quick-deploy: a good release ends all clear; a misbehaving one is rolled b
   const secondTraffic = await bad.stop();
   assert.equal(second.code, 1, second.output);
   assert.ok(secondTraffic.failed > 0, `the bad release failed requests (${JSON.stringify(secondTraffic)})`);
-  assert.match(second.output, /✔ backup:create  done in .* — backups\/dhash_\d{8}T\d{9}Z_local\.zip verified/);
+  assert.match(second.output, /✔ backup:create {2}done in .* — backups\/dhash_\d{8}T\d{9}Z_local\.zip verified/);
   assert.match(second.output, /FAILED at monitor:start/);
   const secondDeployId = /deploy:\s+(local-\d{8}T\d{9}Z)/.exec(second.output)?.[1];
   assert.ok(secondDeployId, second.output);

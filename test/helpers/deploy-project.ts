@@ -2,9 +2,9 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { copyFile, cp, lstat, mkdir, readdir, readFile, readlink, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, cp, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTempDir } from './temp-dir.js';
 import { getFreePort } from './free-port.js';
 import { REPO_ROOT } from './processes.js';
 import { resolveEnvironment, type ResolvedEnvironment } from '../../src/rollout/config/environments.js';
@@ -24,7 +24,8 @@ export interface DeployProject {
 }
 
 export async function createDeployProject(t: After, options: { healthTimeoutMs?: number } = {}): Promise<DeployProject> {
-  const root = await createTempDir(t, 'dhash-deploy-');
+  // One after-hook that stops the service before removing the folder (the pidfile must still be there to find it).
+  const root = await mkdtemp(join(tmpdir(), 'dhash-deploy-'));
   const port = await getFreePort();
   const environments = {
     environments: {
@@ -55,7 +56,10 @@ export async function createDeployProject(t: After, options: { healthTimeoutMs?:
       } catch {}
     }
   };
-  t.after(async () => stopService());
+  t.after(async () => {
+    stopService();
+    if (!process.env.DHASH_KEEP_TMP) await rm(root, { recursive: true, force: true });
+  });
   return { root, port, baseUrl: `http://127.0.0.1:${port}`, getEnv: () => resolveEnvironment(root, 'local', {}), stopService };
 }
 

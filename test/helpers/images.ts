@@ -201,7 +201,7 @@ export function createFixtureSet(options: { includeHuge?: boolean } = {}): Fixtu
 
 /**
  * Encodings the plain set does not cover, each a case a careless decoder gets wrong against Pillow:
- * embedded non-sRGB ICC profiles, EXIF rotation, 16-bit samples, progressive JPEG, TIFF, lossy WebP.
+ * embedded non-sRGB ICC profiles, EXIF rotation, 16-bit samples, CMYK JPEG, progressive JPEG, TIFF, lossy WebP.
  */
 export async function createEdgeCaseImages(seed = 77): Promise<{ name: string; bytes: Buffer }[]> {
   const base = await createFixtureImage({ kind: 'photo', width: 301, height: 203, seed, format: 'png' });
@@ -217,6 +217,7 @@ export async function createEdgeCaseImages(seed = 77): Promise<{ name: string; b
     { name: 'gray16-dark.png', bytes: await sharp(dark16, { raw: { width: 301, height: 203, channels: 1 } }).toColourspace('grey16').png().toBuffer() },
     { name: 'half-transparent.png', bytes: await sharp(base).ensureAlpha(0.5).png().toBuffer() },
     { name: 'two-colour.png', bytes: await sharp(base).toColourspace('b-w').png({ palette: true, colours: 2 }).toBuffer() },
+    { name: 'cmyk.jpg', bytes: await sharp(base).toColourspace('cmyk').jpeg({ quality: 90 }).toBuffer() },
     { name: 'plain.tif', bytes: await sharp(base).tiff().toBuffer() },
     { name: 'lossy.webp', bytes: await sharp(base).webp({ quality: 70 }).toBuffer() },
   ];

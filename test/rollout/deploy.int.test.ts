@@ -155,3 +155,12 @@ test('deploy --dry-run changes nothing: the environment tree is byte-identical b
   assert.match(dry.stdout, new RegExp(`switch current from releases/${basename(releaseA)} to releases/${basename(releaseB)}`));
   assert.deepEqual(withoutLiveFiles(await snapshotTree(project.root)), before);
 });
+
+test('a first deploy that fails its health checks stops the new service and exits 4: nothing is serving', async (t) => {
+  const project = await createDeployProject(t);
+  const result = await runCliForTest(['deploy', '--env', 'local', '--release', releaseBroken], { cwd: project.root });
+  assert.equal(result.exitCode, 4, result.stdout + result.stderr);
+  assert.match(result.stdout, /first deploy: there is no previous release to switch back to, so the new one was stopped and NOTHING IS SERVING/);
+  const steps = (await readJournal(await project.getEnv())).map((e) => `${e.step}:${e.status}`);
+  assert.deepEqual(steps.slice(-2), ['deploy:switch-back:failed', 'deploy:finish:failed']);
+});

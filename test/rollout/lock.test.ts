@@ -5,7 +5,6 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
 import { createTempDir } from '../helpers/temp-dir.js';
 import { createManualClock } from '../../src/rollout/core/clock.js';
 import { resolveEnvironmentConfig, EMBEDDED_LOCAL } from '../../src/rollout/config/environments.js';

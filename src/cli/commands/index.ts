@@ -19,5 +19,6 @@ import { registerIncident } from './incident.js';
 import { registerConfig } from './config.js';
 import { registerQuickDeploy } from './quick-deploy.js';
 import { registerPipeline } from './pipeline.js';
+import { registerPremerge } from './premerge.js';
 
-export const COMMANDS: RegisterCommand[] = [registerMigrate, registerHash, registerNotify, registerServe, registerExtract, registerDeploy, registerSmoke, registerRelease, registerRollback, registerReport, registerTelemetry, registerMonitor, registerStatus, registerGates, registerBackup, registerIncident, registerConfig, registerQuickDeploy, registerPipeline];
+export const COMMANDS: RegisterCommand[] = [registerMigrate, registerHash, registerNotify, registerServe, registerExtract, registerDeploy, registerSmoke, registerRelease, registerRollback, registerReport, registerTelemetry, registerMonitor, registerStatus, registerGates, registerBackup, registerIncident, registerConfig, registerQuickDeploy, registerPipeline, registerPremerge];

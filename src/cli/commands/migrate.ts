@@ -1,5 +1,5 @@
 // `dhash migrate [status|up]`: shows or applies the service's schema migrations; `--dry-run` applies them to a copy.
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { RegisterCommand } from '../context.js';
 import { ExitCode } from '../../rollout/core/exit-codes.js';
@@ -15,6 +15,7 @@ import {
   dryRunMigrationsOnFile,
   getMigrationChecksum,
   getMigrationStatus,
+  getSchemaVersion,
   openDatabase,
   openDatabaseForReading,
   type MigrationDryRunReport,
@@ -86,7 +87,8 @@ function printStatus(file: string, out: (line?: string) => void): number {
 function migrateUp(file: string, out: (line?: string) => void): number {
   out(`database: ${file}`);
   // Refusals are checked on a handle that cannot change anything, so a refused run leaves the file untouched.
-  if (existsSync(file)) {
+  const existed = existsSync(file);
+  if (existed) {
     const reader = openDatabaseForReading(file);
     try {
       assertMigratable(reader);
@@ -110,7 +112,10 @@ function migrateUp(file: string, out: (line?: string) => void): number {
     }
     return ExitCode.OK;
   } finally {
+    const isStillEmpty = !existed && getSchemaVersion(db) === 0;
     closeDatabase(db);
+    // A database this run created but could not migrate is removed, so a failed run leaves nothing behind.
+    if (isStillEmpty) for (const suffix of ['', '-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
   }
 }
 

@@ -1,6 +1,6 @@
 // Finds what a backup holds: the active release's files (symlinks recorded, not stored), the database, the environment's config.
-import { existsSync } from 'node:fs';
-import { lstat, readdir, readFile, readlink, realpath, stat } from 'node:fs/promises';
+import { existsSync, lstatSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CONFIG_PREFIX, getSymlinkProblem, RELEASE_PREFIX, type BackupSymlink } from '../core/backup-manifest.js';
 import type { ResolvedEnvironment } from '../config/environments.js';
@@ -37,6 +37,7 @@ export async function getCurrentRelease(env: ResolvedEnvironment): Promise<Curre
 
 /**
  * Every file below the release dir (node_modules included: restoring needs nothing but the zip).
+ * Synchronous on purpose: thousands of tiny lstat calls are several times faster without a thread-pool round trip each.
  * Symlinks that stay inside the release are recorded for recreation; others are stored as the file they point to.
  */
 export async function collectReleaseFiles(
@@ -46,21 +47,21 @@ export async function collectReleaseFiles(
   const files: BackupSource[] = [];
   const symlinks: BackupSymlink[] = [];
   let sizeBytes = 0;
-  const walk = async (rel: string): Promise<void> => {
-    const names = (await readdir(join(releaseDir, rel))).sort();
+  const walk = (rel: string): void => {
+    const names = readdirSync(join(releaseDir, rel)).sort();
     for (const name of names) {
       const relPath = rel ? `${rel}/${name}` : name;
       const abs = join(releaseDir, relPath);
-      const info = await lstat(abs);
+      const info = lstatSync(abs);
       const zipPath = RELEASE_PREFIX + relPath;
-      if (info.isDirectory()) await walk(relPath);
+      if (info.isDirectory()) walk(relPath);
       else if (info.isSymbolicLink()) {
-        const link = { path: zipPath, target: await readlink(abs) };
+        const link = { path: zipPath, target: readlinkSync(abs) };
         if (!getSymlinkProblem(link)) {
           symlinks.push(link);
           continue;
         }
-        const target = await stat(abs).catch(() => null);
+        const target = statSync(abs, { throwIfNoEntry: false });
         if (target?.isFile()) {
           files.push({ zipPath, file: abs, sizeBytes: target.size, mode: target.mode, isCompressed: !STORED_EXTENSIONS.test(name) });
           sizeBytes += target.size;
@@ -71,7 +72,7 @@ export async function collectReleaseFiles(
       }
     }
   };
-  await walk('');
+  walk('');
   return { files, symlinks, sizeBytes };
 }
 

@@ -5,7 +5,7 @@ import { basename, dirname, join, resolve, sep } from 'node:path';
 import { DATABASE_PATH, getEntryPathProblem, getSymlinkProblem, type BackupManifest } from '../core/backup-manifest.js';
 import { createError } from '../core/errors.js';
 import { checkZip } from './check-zip.js';
-import { checkEnvironment, checkOuterChecksum, createBackupRefusal } from './verify-backup.js';
+import { checkEnvironment, checkOuterChecksum, createBackupRefusal, isRegularFile } from './verify-backup.js';
 import { openZip } from './zip-reader.js';
 
 export interface ExtractedBackup {
@@ -37,7 +37,7 @@ export async function extractBackup(file: string, destDir: string, options: Extr
   if (existsSync(target)) {
     throw createError('EINVALIDOPTION', { option: 'destDir', expected: 'a folder that does not exist yet', actual: target });
   }
-  if (!existsSync(file)) throw createError('EBACKUPNOTFOUND', { file });
+  if (!isRegularFile(file)) throw createError('EBACKUPNOTFOUND', { file });
   const outer = await checkOuterChecksum(file, options);
   if (outer.problems.length > 0) throw createBackupRefusal(file, outer, options.projectRoot);
 

@@ -1,5 +1,5 @@
 // Verifies a backup zip end to end (outer sha256 against its .sha256, safe names, manifest, every entry's sha256 and CRC-32, env).
-import { existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { parseBackupName, parseChecksumLine, sortBackupNamesNewestFirst } from '../core/backup-name.js';
@@ -26,10 +26,13 @@ export interface VerifyBackupResult {
 
 export const getChecksumFile = (zipFile: string) => `${zipFile}.sha256`;
 
+/** A missing path and a folder are both "no such backup". */
+export const isRegularFile = (file: string): boolean => statSync(file, { throwIfNoEntry: false })?.isFile() === true;
+
 /** Never throws for a bad backup: every finding is a problem. Turn a failed result into an error with `createBackupRefusal`. */
 export async function verifyBackup(file: string, options: VerifyBackupOptions): Promise<VerifyBackupResult> {
-  if (!existsSync(file)) {
-    return { ok: false, problems: [{ code: 'EBACKUPNOTFOUND', message: `${file} does not exist` }], manifest: null, sha256: null };
+  if (!isRegularFile(file)) {
+    return { ok: false, problems: [{ code: 'EBACKUPNOTFOUND', message: `${file} does not exist or is not a file` }], manifest: null, sha256: null };
   }
   const [outer, inner] = await Promise.all([
     checkOuterChecksum(file, options),

@@ -13,6 +13,8 @@ export interface ImageHeader {
   /** 'uchar' for 8-bit samples, 'ushort' for 16-bit. */
   depth: string;
   channels: number;
+  /** libvips' interpretation: 'srgb', 'b-w', 'cmyk', … */
+  space: string;
 }
 
 export interface DecodedPixels {
@@ -23,7 +25,7 @@ export interface DecodedPixels {
   channels: number;
 }
 
-// libvips decodes on its own threads; one sharp instance per call keeps calls independent.
+// Every input is a one-off upload: libvips' operation cache would only hold on to memory, never hit.
 sharp.cache(false);
 
 /** Reads only the header: rejects empty, unknown, unsupported and oversized inputs before any pixel is allocated. */
@@ -52,7 +54,7 @@ export async function readImageHeader(bytes: Uint8Array, maxPixels = DEFAULT_MAX
       `The image is ${width}x${height} = ${width * height} pixels, over the limit of ${maxPixels} (possible decompression bomb).`,
     );
   }
-  return { format, width, height, depth: metadata.depth ?? 'uchar', channels: metadata.channels ?? 0 };
+  return { format, width, height, depth: metadata.depth ?? 'uchar', channels: metadata.channels ?? 0, space: metadata.space ?? 'srgb' };
 }
 
 /** Full decode of the first page to 8-bit samples, with the values Pillow's decoders produce. */
@@ -63,9 +65,13 @@ export async function decodeFullPixels(bytes: Uint8Array, header: ImageHeader, m
     // 16-bit inputs stay 16-bit (sharp would otherwise rescale them its own way); Pillow's reduction is applied below.
     const isSixteenBit = header.depth === 'ushort';
     if (isSixteenBit) image.toColourspace(header.channels <= 2 ? 'grey16' : 'rgb16');
+    // CMYK stays CMYK (sharp would apply its own CMYK profile); Pillow's plain arithmetic conversion follows.
+    const isCmyk = header.space === 'cmyk' && !isSixteenBit;
+    if (isCmyk) image.pipelineColourspace('cmyk').toColourspace('cmyk');
     const { data, info } = await image.raw({ depth: isSixteenBit ? 'ushort' : 'uchar' }).toBuffer({ resolveWithObject: true });
     const pixels = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     const sampleBytes = pixels.length / (info.width * info.height * info.channels);
+    if (isCmyk && info.channels === 4) return { data: convertCmykToRgb(pixels), width: info.width, height: info.height, channels: 3 };
     return {
       data: sampleBytes === 2 ? convertSixteenBitSamples(pixels, info.channels) : pixels,
       width: info.width,
@@ -96,6 +102,21 @@ function convertSixteenBitSamples(samples: Uint8Array, channels: number): Uint8A
   const out = new Uint8Array(view.length);
   if (channels === 1) for (let i = 0; i < view.length; i++) out[i] = view[i] > 255 ? 255 : view[i];
   else for (let i = 0; i < view.length; i++) out[i] = view[i] >> 8;
+  return out;
+}
+
+/** Pillow's cmyk2rgb (Convert.c): R = (255 − K) − (C·(255 − K))/255 with its MULDIV255 rounding, no colour profile. */
+export function convertCmykToRgb(cmyk: Uint8Array): Uint8Array {
+  const pixelCount = cmyk.length >> 2;
+  const out = new Uint8Array(pixelCount * 3);
+  for (let p = 0, i = 0, o = 0; p < pixelCount; p++, i += 4, o += 3) {
+    const inverseK = 255 - cmyk[i + 3];
+    for (let c = 0; c < 3; c++) {
+      const t = cmyk[i + c] * inverseK + 128;
+      const v = inverseK - (((t >> 8) + t) >> 8);
+      out[o + c] = v < 0 ? 0 : v;
+    }
+  }
   return out;
 }
 

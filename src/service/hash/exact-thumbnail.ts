@@ -1,11 +1,13 @@
 // Decoded pixels → Pillow's 9×8 'L' LANCZOS thumbnail, with the heavy horizontal pass in WebAssembly when available.
 import { convertToLuma, writeLumaRows } from './luma.js';
 import { computeResampleCoefficients, resampleColumnsVertical, resizeGrayLanczos } from './pillow-resample.js';
-import { getWasmHorizontalPass } from './wasm-horizontal-pass.js';
+import { getWasmHorizontalPass, releaseWasmMemoryAbove } from './wasm-horizontal-pass.js';
 
 const PAGE_BYTES = 65536;
 /** The kernel reads whole groups of 8 pixels; the last group may run past the image by up to 7 bytes. */
 const READ_SLACK_BYTES = 16;
+/** Keep up to this much kernel memory between calls (a 4000×4000 image's rows); more is released after use. */
+const RETAINED_MEMORY_BYTES = 16 * 1024 * 1024;
 
 /** Same result as `resizeGrayLanczos(convertToLuma(pixels), …)`; `useWasm: false` forces the pure-JS reference path. */
 export function createExactThumbnail(
@@ -53,6 +55,7 @@ export function createExactThumbnail(
   writeLumaRows(pixels, width, channels, firstRow, rowCount, gray);
   kernel.run(grayAt, width, rowCount, boundsAt, weightsAt, paddedKernel, outWidth, outAt);
   const temp = new Uint8Array(memory.buffer, outAt, rowCount * outWidth).slice();
+  releaseWasmMemoryAbove(RETAINED_MEMORY_BYTES);
   if (!needsVertical) return temp;
   const out = new Uint8Array(outWidth * outHeight);
   resampleColumnsVertical(temp, outWidth, firstRow, vertical, out);

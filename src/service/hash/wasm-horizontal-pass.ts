@@ -133,3 +133,8 @@ export function getWasmHorizontalPass(): WasmHorizontalPass | null {
   }
   return cached;
 }
+
+/** WebAssembly memory never shrinks: after a huge image, drop the instance (GC frees it) and compile afresh next time. */
+export function releaseWasmMemoryAbove(limitBytes: number): void {
+  if (cached && cached.memory.buffer.byteLength > limitBytes) cached = undefined;
+}

@@ -6,7 +6,7 @@ export interface IndexHit {
   distance: number;
 }
 
-const CHUNKS = 4; // 4 × 16-bit substrings: with radius r, some substring differs in at most floor(r / 4) bits
+const CHUNKS = 4; // 4 × 16-bit substrings: with radius r, some substring differs in at most floor(r / 4) bits (see getChunkRadii)
 const KEYS = 1 << 16;
 // Beyond this per-chunk radius (r ≥ 16) enumerating neighbours costs more than scanning everything.
 const MAX_CHUNK_RADIUS = 3;
@@ -95,10 +95,10 @@ export class HashIndex {
     if (!Number.isInteger(maxDistance) || maxDistance < 0) throw new RangeError(`maxDistance must be a non-negative integer, got ${maxDistance}`);
     const q = parseHash(hash);
     const found = { ids: [] as number[], distances: [] as number[] };
-    const chunkRadius = Math.floor(maxDistance / CHUNKS);
-    if (chunkRadius > MAX_CHUNK_RADIUS) this.scanAllSlots(q.hi, q.lo, maxDistance, found);
+    const radii = getChunkRadii(maxDistance);
+    if (radii[0] > MAX_CHUNK_RADIUS) this.scanAllSlots(q.hi, q.lo, maxDistance, found);
     else {
-      this.searchTable(q.hi, q.lo, maxDistance, chunkRadius, found);
+      this.searchTable(q.hi, q.lo, maxDistance, radii, found);
       this.scanDelta(q.hi, q.lo, maxDistance, found);
     }
     const order = found.ids.map((_, i) => i);
@@ -109,10 +109,11 @@ export class HashIndex {
     return hits;
   }
 
-  private searchTable(qHi: number, qLo: number, radius: number, chunkRadius: number, found: { ids: number[]; distances: number[] }): void {
-    const masks = MASKS_BY_RADIUS[chunkRadius];
+  private searchTable(qHi: number, qLo: number, radius: number, radii: number[], found: { ids: number[]; distances: number[] }): void {
     const alive = this.alive;
     for (let chunk = 0; chunk < CHUNKS; chunk++) {
+      if (radii[chunk] < 0) continue;
+      const masks = MASKS_BY_RADIUS[radii[chunk]];
       const offsets = this.offsets[chunk];
       const tHi = this.tableHi[chunk];
       const tLo = this.tableLo[chunk];
@@ -133,7 +134,7 @@ export class HashIndex {
           const distance = countBits32(xHi) + countBits32(xLo);
           if (distance > radius || alive[tSlot[p]] === 0) continue;
           // Reported already by an earlier chunk whose key was also within the chunk radius.
-          if (isFoundEarlier(xHi, xLo, chunk, chunkRadius)) continue;
+          if (isFoundEarlier(xHi, xLo, chunk, radii)) continue;
           found.ids.push(this.ids[tSlot[p]]);
           found.distances.push(distance);
         }
@@ -193,9 +194,16 @@ export class HashIndex {
     const live = new Int32Array(this.slotById.size);
     let n = 0;
     for (let slot = 0; slot < this.slotCount; slot++) if (this.alive[slot] === 1) live[n++] = slot;
+    const keys = new Uint16Array(n);
     for (let chunk = 0; chunk < CHUNKS; chunk++) {
+      const words = chunk < 2 ? this.hi : this.lo;
+      const shift = chunk % 2 === 0 ? 16 : 0;
       const offsets = new Uint32Array(KEYS + 1);
-      for (let i = 0; i < n; i++) offsets[getChunkKey(this.hi[live[i]], this.lo[live[i]], chunk) + 1]++;
+      for (let i = 0; i < n; i++) {
+        const key = (words[live[i]] >>> shift) & 0xffff;
+        keys[i] = key;
+        offsets[key + 1]++;
+      }
       for (let k = 0; k < KEYS; k++) offsets[k + 1] += offsets[k];
       const cursor = offsets.slice(0, KEYS);
       const tHi = new Uint32Array(n);
@@ -203,7 +211,7 @@ export class HashIndex {
       const tSlot = new Int32Array(n);
       for (let i = 0; i < n; i++) {
         const slot = live[i];
-        const p = cursor[getChunkKey(this.hi[slot], this.lo[slot], chunk)]++;
+        const p = cursor[keys[i]]++;
         tHi[p] = this.hi[slot];
         tLo[p] = this.lo[slot];
         tSlot[p] = slot;
@@ -219,9 +227,21 @@ export class HashIndex {
   }
 }
 
-function isFoundEarlier(xHi: number, xLo: number, chunk: number, chunkRadius: number): boolean {
-  for (let c = 0; c < chunk; c++) if (countBits32(getChunkKey(xHi, xLo, c)) <= chunkRadius) return true;
+function isFoundEarlier(xHi: number, xLo: number, chunk: number, radii: number[]): boolean {
+  for (let c = 0; c < chunk; c++) if (countBits32(getChunkKey(xHi, xLo, c)) <= radii[c]) return true;
   return false;
+}
+
+/**
+ * The radius to search in each chunk (-1: skip it). Pigeonhole, tightened: with r = 4s + t (t < 4), some
+ * chunk among the first t + 1 is within s bits, or some later chunk within s - 1; otherwise the distance
+ * would be at least (t + 1)(s + 1) + (3 - t)s = r + 1. For r = 10 this searches 3×137 + 17 neighbour keys
+ * instead of 4×137.
+ */
+export function getChunkRadii(maxDistance: number): number[] {
+  const s = Math.floor(maxDistance / CHUNKS);
+  const t = maxDistance % CHUNKS;
+  return Array.from({ length: CHUNKS }, (_, chunk) => (chunk <= t ? s : s - 1));
 }
 
 function grow<T extends Uint32Array | Int32Array | Float64Array | Uint8Array>(array: T, capacity: number): T {

@@ -20,6 +20,11 @@ export interface PdfImageHash {
 export interface ExtractPdfOptions {
   /** Per-image pixel limit, checked from the PDF's own dimensions before anything is decoded. */
   maxPixels: number;
+  /**
+   * Pixel budget over all images of one PDF (default 10 × maxPixels): every image is decoded to a PNG on disk,
+   * so a PDF of many just-under-the-limit images must not fill the temp folder.
+   */
+  maxTotalPixels?: number;
   /** Budget for all poppler work on this PDF; the process is killed when it runs out. */
   timeoutMs: number;
   mode?: 'exact' | 'fast';
@@ -49,7 +54,7 @@ export async function extractPdfImages(bytes: Uint8Array, options: ExtractPdfOpt
     const listing = parsePdfimagesList(await runPdfimages(command, ['-list', pdfFile], remainingMs(), options.timeoutMs));
     // Soft masks, explicit masks and stencils are parts of a picture, not pictures a viewer shows.
     const images = listing.filter((row) => row.type === 'image');
-    assertWithinPixelLimit(images, options.maxPixels);
+    assertWithinPixelLimits(images, options.maxPixels, options.maxTotalPixels ?? 10 * options.maxPixels);
     if (images.length === 0) return [];
     // -png decodes every image through poppler's colour map: colour spaces and Decode arrays are applied
     // (as the viewer shows it), unlike -j/-all, which copy JPEG streams untouched.
@@ -61,13 +66,17 @@ export async function extractPdfImages(bytes: Uint8Array, options: ExtractPdfOpt
   }
 }
 
-function assertWithinPixelLimit(images: PdfImageListing[], maxPixels: number): void {
+function assertWithinPixelLimits(images: PdfImageListing[], maxPixels: number, maxTotalPixels: number): void {
   const tooBig = images.find((row) => row.width * row.height > maxPixels);
   if (tooBig) {
     throw new PdfInputError(
       'ETOOMANYPIXELS',
       `The PDF's image ${tooBig.num} on page ${tooBig.page} has ${tooBig.width}×${tooBig.height} pixels, over the limit of ${maxPixels}.`,
     );
+  }
+  const totalPixels = images.reduce((sum, row) => sum + row.width * row.height, 0);
+  if (totalPixels > maxTotalPixels) {
+    throw new PdfInputError('ETOOMANYPIXELS', `The PDF's ${images.length} images have ${totalPixels} pixels in all, over the limit of ${maxTotalPixels}.`);
   }
 }
 

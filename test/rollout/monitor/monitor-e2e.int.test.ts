@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cp, readFile, readdir, readlink, rename, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, readdir, readlink, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { resolveEnvironment } from '../../../src/rollout/config/environments.js';
 import { createSystemClock } from '../../../src/rollout/core/clock.js';
@@ -16,7 +17,6 @@ import { readMonitorState } from '../../../src/rollout/monitor/monitor-state.js'
 import { createSilentLogger } from '../../../src/lib/logger.js';
 import { createFixtureImage } from '../../helpers/images.js';
 import { getFreePort } from '../../helpers/free-port.js';
-import { createTempDir } from '../../helpers/temp-dir.js';
 import { REPO_ROOT, waitFor } from '../../helpers/processes.js';
 
 const clock = createSystemClock();
@@ -47,8 +47,14 @@ function startMonitor(root: string): { child: ChildProcess; output: () => string
   return { child, output: () => out, exit };
 }
 
-test('a faulty release is detected by the failure-rate gate, rolled back once (survives kill -9), the good release serves again', { timeout: 240_000 }, async (t) => {
-  const root = await createTempDir(t, 'dhash-e2e-monitor-');
+test('a faulty release is detected by the failure-rate gate, rolled back once (survives kill -9), the good release serves again', { timeout: 420_000 }, async (t) => {
+  // One hook stops the deployed service and then removes the folder (its pidfile is needed to stop it).
+  const root = await mkdtemp(join(tmpdir(), 'dhash-e2e-monitor-'));
+  const deployed: { env?: Awaited<ReturnType<typeof resolveEnvironment>> } = {};
+  t.after(async () => {
+    if (deployed.env) await createTargetDriver(deployed.env, { clock, logger }).stop().catch(() => {});
+    if (!process.env.DHASH_KEEP_TMP) await rm(root, { recursive: true, force: true });
+  });
   const port = await getFreePort();
   await writeFile(join(root, 'environments.json'), JSON.stringify({ environments: { local: {
     root: '.dhash/local', service: { host: '127.0.0.1', port },
@@ -61,9 +67,7 @@ test('a faulty release is detected by the failure-rate gate, rolled back once (s
   };
   await writeFile(join(root, 'quality-gates-config.json'), JSON.stringify(gates));
   const env = await resolveEnvironment(root, 'local', {});
-  t.after(async () => {
-    await createTargetDriver(env, { clock, logger }).stop().catch(() => {});
-  });
+  deployed.env = env;
 
   const good = await buildRelease({ projectRoot: REPO_ROOT, outDir: join(root, 'artifacts'), clock });
   const faultyDir = await buildFaultyRelease(good.dir, join(root, 'artifacts'));
@@ -83,15 +87,17 @@ test('a faulty release is detected by the failure-rate gate, rolled back once (s
   const traffic = (async () => {
     for (let i = 0; !stop; i++) {
       const body = isFaultyTraffic && i % 2 === 0 ? jpeg : png;
+      // The server counts the request while it is in flight: the condition can hold from the moment it is sent.
+      const sentAt = Date.now();
       const r = await fetch(`${env.baseUrl}/v1/hash`, { method: 'POST', headers: { 'content-type': body === jpeg ? 'image/jpeg' : 'image/png' }, body }).catch(() => undefined);
       const now = Date.now();
       if (r) {
         await r.arrayBuffer();
-        sent.push({ at: now, ok: r.status === 200 });
+        sent.push({ at: sentAt, ok: r.status === 200 });
       }
       // The gate's condition: > 5 % failures among ≥ 5 attempts over the trailing 10 s.
       const recent = sent.filter((s) => now - s.at <= 10_000);
-      if (conditionTrueAt === undefined && recent.length >= 5 && recent.filter((s) => !s.ok).length * 100 > 5 * recent.length) conditionTrueAt = now;
+      if (conditionTrueAt === undefined && recent.length >= 5 && recent.filter((s) => !s.ok).length * 100 > 5 * recent.length) conditionTrueAt = sentAt;
       await new Promise((res) => setTimeout(res, 50));
     }
   })();
@@ -159,6 +165,7 @@ test('a faulty release is detected by the failure-rate gate, rolled back once (s
   const healthyAt = Date.parse(summary.rollback.thirdOkHealthAt);
   t.diagnostic(`condition true → detection: ${detectedAt - conditionTrueAt!} ms (poll every 1 s)`);
   t.diagnostic(`detection → third OK health check after rollback: ${healthyAt - detectedAt} ms`);
+  assert.ok(detectedAt >= conditionTrueAt!, 'never detected before the condition held');
   assert.ok(detectedAt - conditionTrueAt! <= 3000, 'detected within a few polls of the condition');
   await rename(join(root, 'artifacts'), join(root, 'artifacts-done'));
 });

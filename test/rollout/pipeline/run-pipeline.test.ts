@@ -67,8 +67,8 @@ test('runs steps in order with before/after hooks, then the succeeded hooks, rec
     'step started n:done', 'step succeeded n:done',
   ]);
   assert.ok(h.lines.every((l) => l.component === 'test.pipeline' && typeof l.time === 'string'));
-  assert.match(h.shown(), /^2026-11-28T01:00:00\.000Z ▶ n:start  hook n:start\n/);
-  assert.match(h.shown(), /\n2026-11-28T01:00:00\.350Z ✔ b:two  done in 250ms\n/);
+  assert.match(h.shown(), /^2026-11-28T01:00:00\.000Z ▶ n:start {2}hook n:start\n/);
+  assert.match(h.shown(), /\n2026-11-28T01:00:00\.350Z ✔ b:two {2}done in 250ms\n/);
 });
 
 test('on a failing required step runs every failed hook, then rethrows the original error even when a hook throws', async () => {
@@ -102,7 +102,7 @@ test('on a failing required step runs every failed hook, then rethrows the origi
   assert.deepEqual(hookError?.error, { name: 'Error', message: 'slack down' });
   assert.equal(h.lines.at(-1)?.msg, 'pipeline failed');
   assert.equal(h.lines.at(-1)?.step, 'b:two');
-  assert.match(h.shown(), /✖ b:two  failed after 40ms: disk full\n/);
+  assert.match(h.shown(), /✖ b:two {2}failed after 40ms: disk full\n/);
   assert.match(h.shown(), /• hook n:fail failed: slack down \(the original outcome stands\)\n/);
 });
 
@@ -137,8 +137,8 @@ test('under dry-run skips the steps that change things and records a step-report
     ['b:apply', 'skipped', 'dry-run: this step changes things'],
     ['c:report', 'succeeded', 'plan printed'],
   ]);
-  assert.match(h.shown(), /↷ b:apply  skipped: dry-run: this step changes things\n/);
-  assert.match(h.shown(), /✔ c:report  done in 0ms — plan printed\n/);
+  assert.match(h.shown(), /↷ b:apply {2}skipped: dry-run: this step changes things\n/);
+  assert.match(h.shown(), /✔ c:report {2}done in 0ms — plan printed\n/);
 });
 
 test('refuses a hook attached to a step that does not exist, naming it', () => {

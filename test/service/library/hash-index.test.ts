@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HashIndex, type IndexHit } from '../../../src/service/library/hash-index.js';
+import { HashIndex, getChunkRadii, type IndexHit } from '../../../src/service/library/hash-index.js';
 import { getHammingDistance, parseHash } from '../../../src/service/library/hash-bits.js';
 import { isDhashError } from '../../../src/rollout/core/errors.js';
 import { createRandom, createRandomHash, flipBits } from './random-hashes.js';
@@ -109,4 +109,12 @@ test('malformed hashes and radii are rejected', () => {
   assert.throws(() => index.add(1, 'xyz'), (e) => isDhashError(e, 'EINVALIDHASH') && e.message === 'Expected `hash` to be a 16-digit hexadecimal dhash, got `xyz` (string).');
   assert.throws(() => index.search('0000000000000000', -1), RangeError);
   assert.deepEqual(index.search('ABCDEF0123456789', 0), [], 'upper case is accepted');
+});
+
+test('per-chunk radii follow the tightened pigeonhole: r = 4s + t searches t + 1 chunks at s, the rest at s - 1', () => {
+  assert.deepEqual(getChunkRadii(0), [0, -1, -1, -1]);
+  assert.deepEqual(getChunkRadii(3), [0, 0, 0, 0]);
+  assert.deepEqual(getChunkRadii(4), [1, 0, 0, 0]);
+  assert.deepEqual(getChunkRadii(10), [2, 2, 2, 1]);
+  assert.deepEqual(getChunkRadii(11), [2, 2, 2, 2]);
 });

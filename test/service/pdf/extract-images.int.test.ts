@@ -80,7 +80,7 @@ test('rejects bytes that are not a PDF, and a PDF poppler cannot read, with EBAD
   assert.deepEqual(await readdir(tempParentDir), []);
 });
 
-test('refuses an image over the pixel limit before decoding it (ETOOMANYPIXELS, 413)', async (t) => {
+test('refuses an image over the pixel limit, or images over the total budget, before decoding them (ETOOMANYPIXELS, 413)', async (t) => {
   const tempParentDir = await createTempDir(t);
   const doc = await PDFDocument.create();
   doc.addPage([100, 100]).drawImage(await doc.embedPng(await createPng(40, 30, 7)), { x: 0, y: 0 });
@@ -92,6 +92,17 @@ test('refuses an image over the pixel limit before decoding it (ETOOMANYPIXELS, 
     return true;
   });
   assert.equal((await extractPdfImages(await doc.save(), { ...LIMITS, maxPixels: 1200, tempParentDir })).length, 1);
+  // Two images of 1200 pixels each: each within the per-image limit, together over a 2399-pixel budget.
+  const two = await PDFDocument.create();
+  const page = two.addPage([100, 100]);
+  page.drawImage(await two.embedPng(await createPng(40, 30, 7)), { x: 0, y: 0 });
+  page.drawImage(await two.embedPng(await createPng(40, 30, 8)), { x: 50, y: 50 });
+  await assert.rejects(extractPdfImages(await two.save(), { ...LIMITS, maxPixels: 1200, maxTotalPixels: 2399, tempParentDir }), (e) => {
+    assert.ok(isPdfInputError(e));
+    assert.equal(e.message, "The PDF's 2 images have 2400 pixels in all, over the limit of 2399.");
+    return true;
+  });
+  assert.equal((await extractPdfImages(await two.save(), { ...LIMITS, maxPixels: 1200, maxTotalPixels: 2400, tempParentDir })).length, 2);
   assert.deepEqual(await readdir(tempParentDir), []);
 });
 

@@ -104,7 +104,8 @@ export function createProcessDriver(
           cwd: releaseDir,
           detached: true,
           stdio: ['ignore', fd, fd],
-          env: { ...(options.env ?? {}), DHASH_ENV: environment.name },
+          // Without an explicit env the service inherits the toolkit's own (spawn's default), plus its environment name.
+          env: { ...(options.env ?? process.env), DHASH_ENV: environment.name },
         });
         pid = child.pid;
         child.on('error', () => {});
