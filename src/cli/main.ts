@@ -3,6 +3,14 @@
 import { runCli } from './run.js';
 import { createSystemClock } from '../rollout/core/clock.js';
 
+// A reader that closes the pipe early (`dhash gates explain | head`) is not an error of ours.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
+
 const controller = new AbortController();
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => controller.abort(new Error(`received ${signal}`)));

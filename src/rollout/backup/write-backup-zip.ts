@@ -71,15 +71,17 @@ export async function writeBackupZip(
         const isDeflated = source.isCompressed && options.compressionLevel > 0;
         const base = { mtime: options.mtime, mode: source.mode, compress: isDeflated };
         const level = isDeflated ? { compressionLevel: options.compressionLevel } : {};
-        if (source.data) {
-          zip.addBuffer(source.data, source.zipPath, { ...base, ...level });
-          resolve({ path: source.zipPath, sha256: createHash('sha256').update(source.data).digest('hex'), size: source.data.length });
-          options.onBytes?.(source.data.length);
+        const data = source.data;
+        if (data) {
+          zip.addBuffer(data, source.zipPath, { ...base, ...level });
+          resolve({ path: source.zipPath, sha256: createHash('sha256').update(data).digest('hex'), size: data.length });
+          options.onBytes?.(data.length);
           return;
         }
         zip.addReadStreamLazy(source.zipPath, { ...base, ...level, size: source.sizeBytes }, (cb) => {
           const hasher = createHashingStream(options.onBytes);
-          const input = createReadStream(source.file!, { highWaterMark: 1 << 20 });
+          // A 1 MB read buffer per tiny node_modules file was a measurable share of the time (allocation + GC).
+          const input = createReadStream(source.file!, { highWaterMark: Math.min(1 << 20, Math.max(16 << 10, source.sizeBytes + 1)) });
           input.on('error', (error) => hasher.destroy(error));
           hasher.on('error', reject);
           hasher.on('end', () => resolve({ path: source.zipPath, sha256: hasher.digest(), size: source.sizeBytes }));

@@ -15,7 +15,7 @@ export interface LogFileCheck {
  * toolkit's JSON logger); other lines are plain text from the same file and are only searched for secrets.
  * Required: `time`, `level`, and `component` or `msg` (pino lines carry `msg`; toolkit lines carry both).
  */
-export async function checkLogFile(file: string, secrets: string[]): Promise<LogFileCheck> {
+export async function checkLogFile(file: string, secrets: string[], options: { isSecretScanOnly?: boolean } = {}): Promise<LogFileCheck> {
   const text = await readFile(file, 'utf8');
   const problems: string[] = [];
   const components = new Set<string>();
@@ -25,7 +25,8 @@ export async function checkLogFile(file: string, secrets: string[]): Promise<Log
     if (!line.trim()) return;
     lines++;
     for (const secret of secrets) if (line.includes(secret)) problems.push(`line ${i + 1}: contains a secret value`);
-    if (!line.trimStart().startsWith('{')) return;
+    // Data files (poll lines, outbox messages, reports) are not logs: they are only searched for secrets.
+    if (options.isSecretScanOnly || !line.trimStart().startsWith('{')) return;
     jsonLines++;
     let parsed: Record<string, unknown>;
     try {

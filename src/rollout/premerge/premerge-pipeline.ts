@@ -97,7 +97,7 @@ export function createPremergePipeline(): PipelineDefinition<PremergeContext> {
             ...(existsSync(logsDir) ? (await readdir(logsDir)).filter((f) => f.endsWith('.log')).map((f) => join(logsDir, f)) : []),
             ...(await listArtifactFiles(c.artifactsDir)).filter((e) => /\.(log|json|jsonl|html|md)$/.test(e.path)).map((e) => join(c.artifactsDir, e.path)),
           ];
-          const checks = await Promise.all(files.map((f) => checkLogFile(f, c.fakeSecrets)));
+          const checks = await Promise.all(files.map((f) => checkLogFile(f, c.fakeSecrets, { isSecretScanOnly: !f.endsWith('.log') })));
           const text = formatLogChecks(checks, (f) => (f.startsWith(logsDir) ? `<env root>/logs/${f.slice(logsDir.length + 1)}` : f.slice(c.artifactsDir.length + 1)));
           await writeFile(join(c.artifactsDir, 'test_logging.log'), `fake secrets set for this run: ${c.fakeSecrets.length} values (SLACK_WEBHOOK, TEAMS_WEBHOOK, DISCORD_WEBHOOK, EMAIL_PASSWORD); none may appear\n${text}`);
           const failed = checks.filter((x) => x.problems.length > 0);

@@ -38,6 +38,14 @@ test('names every broken line: invalid JSON, a missing field, and a leaked secre
   assert.match(text, /\ntest_logging: FAIL \(1 of 1 files\)\n$/);
 });
 
+test('only searches data files (poll lines, outbox messages) for secrets', async (t) => {
+  const dir = await createTempDir(t);
+  const file = join(dir, 'local-20261128T010000000Z.jsonl');
+  await writeFile(file, `{"time":"2026-11-28T01:00:00.000Z","pollIndex":0}\n{"url":"${SECRET}"}\n`);
+  const check = await checkLogFile(file, [SECRET], { isSecretScanOnly: true });
+  assert.deepEqual([check.jsonLines, check.problems], [0, ['line 2: contains a secret value']]);
+});
+
 test('lists every artifact with its size and sha256, sorted, without the manifest itself', async (t) => {
   const dir = await createTempDir(t);
   await mkdir(join(dir, 'backups'));
