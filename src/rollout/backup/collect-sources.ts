@@ -17,10 +17,7 @@ export interface CurrentRelease {
 /** Formats whose bytes are already compressed: deflating them again costs time and saves nothing. */
 const STORED_EXTENSIONS = /\.(zip|gz|tgz|bz2|xz|zst|br|7z|png|jpe?g|gif|webp|avif|woff2?|mp4|pdf)$/i;
 
-/** Below this size deflating saves a few hundred bytes but costs a zlib stream (thread-pool round trips) per file. */
-const MIN_COMPRESS_BYTES = 4096;
-
-const shouldCompress = (name: string, sizeBytes: number) => sizeBytes >= MIN_COMPRESS_BYTES && !STORED_EXTENSIONS.test(name);
+const shouldCompress = (name: string) => !STORED_EXTENSIONS.test(name);
 
 /** The release `current` points at, with its release.json fields when readable; null when there is no current release. */
 export async function getCurrentRelease(env: ResolvedEnvironment): Promise<CurrentRelease | null> {
@@ -68,11 +65,11 @@ export async function collectReleaseFiles(
         }
         const target = statSync(abs, { throwIfNoEntry: false });
         if (target?.isFile()) {
-          files.push({ zipPath, file: abs, sizeBytes: target.size, mode: target.mode, isCompressed: shouldCompress(name, target.size) });
+          files.push({ zipPath, file: abs, sizeBytes: target.size, mode: target.mode, isCompressed: shouldCompress(name) });
           sizeBytes += target.size;
         } else logger.warn('backup: skipping a symlink that leaves the release and is not a file', { path: zipPath, target: link.target });
       } else if (info.isFile()) {
-        files.push({ zipPath, file: abs, sizeBytes: info.size, mode: info.mode, isCompressed: shouldCompress(name, info.size) });
+        files.push({ zipPath, file: abs, sizeBytes: info.size, mode: info.mode, isCompressed: shouldCompress(name) });
         sizeBytes += info.size;
       }
     }
