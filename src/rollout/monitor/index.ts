@@ -14,6 +14,7 @@ import { appendJournal, getJournalFile, getLatestDeploy } from '../journal.js';
 import type { Notifier } from '../notify/index.js';
 import { createSignalSource, type SignalSource } from '../signals/index.js';
 import type { Logger } from '../../lib/logger.js';
+import { renderMonitorReport } from '../report/render-monitor-report.js';
 import { findRollbackBackup, performAutoRollback, type AutoRollbackDeps } from './auto-rollback.js';
 import { acquireMonitorLock } from './monitor-lock.js';
 import { appendPollRecord, buildPollRecord, getMonitorLogFiles, writeSummary, type PollRecord } from './monitor-log.js';
@@ -190,6 +191,8 @@ export async function runMonitor(options: RunMonitorOptions): Promise<MonitorRes
         state.endedAt = new Date(clock.now()).toISOString();
         await saveMonitorState(env, state);
         await writeSummary(env.paths.monitorLogsDir, state, clock.now());
+        // The HTML report is for people; failing to draw it must never change the monitor's outcome.
+        await renderMonitorReport(env.paths.root, state.deployId).catch((error: unknown) => logger.warn('monitor report not rendered', { error }));
         await appendJournal(env, { time: state.endedAt, deployId: state.deployId, kind: 'monitor', step: 'monitor:finish', status: outcome === 'all-clear' || outcome === 'window-over' ? 'succeeded' : 'failed', outcome });
         if (outcome === 'all-clear' || outcome === 'window-over') {
           await notifier.send({ event: 'monitor-complete', deployId: state.deployId, release: state.releaseId, durationMs: state.windowMs, message,

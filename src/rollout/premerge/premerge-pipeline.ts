@@ -108,20 +108,22 @@ export function createPremergePipeline(): PipelineDefinition<PremergeContext> {
     ],
     hooks: [
       { name: 'artifacts:clean', description: 'empty premerge_artifacts/', placement: { on: 'before', step: 'check:typecheck' }, runsInDryRun: true, run: async (c) => void (await rm(c.artifactsDir, { recursive: true, force: true }), await mkdir(c.artifactsDir, { recursive: true })) },
-      { name: 'env:stop', description: 'stop the throwaway service', placement: { on: 'succeeded' }, runsInDryRun: true, run: stopThrowaway },
+      { name: 'env:stop', description: 'stop the throwaway service and remove its root', placement: { on: 'succeeded' }, runsInDryRun: true, run: (c) => stopThrowaway(c, { isRemoving: true }) },
       { name: 'artifacts:manifest', description: 'write premerge_artifacts/manifest.json with every file\'s sha256', placement: { on: 'succeeded' }, runsInDryRun: true, run: writeManifest },
-      { name: 'env:stop-after-failure', description: 'stop the throwaway service', placement: { on: 'failed' }, runsInDryRun: true, run: stopThrowaway },
+      { name: 'env:stop-after-failure', description: 'stop the throwaway service (its root is kept for inspection)', placement: { on: 'failed' }, runsInDryRun: true, run: (c) => stopThrowaway(c, { isRemoving: false }) },
       { name: 'artifacts:manifest-after-failure', description: 'list what was collected before the failure', placement: { on: 'failed' }, runsInDryRun: true, run: writeManifest },
     ],
   };
 }
 
-async function stopThrowaway(c: PremergeContext) {
+async function stopThrowaway(c: PremergeContext, options: { isRemoving: boolean }) {
   if (!c.throwaway) return { status: 'skipped' as const, reason: 'no throwaway environment was created' };
   const env = await resolveEnvironment(c.throwaway.root, 'local', {});
   const driver = createTargetDriver(env, { clock: c.clock, logger: c.logger.child('target') });
   await driver.stop();
-  return { status: 'succeeded' as const, summary: `stopped; ${c.throwaway.root} kept for inspection` };
+  if (!options.isRemoving) return { status: 'succeeded' as const, summary: `stopped; ${c.throwaway.root} kept for inspection` };
+  await rm(c.throwaway.root, { recursive: true, force: true });
+  return { status: 'succeeded' as const, summary: `stopped and removed ${c.throwaway.root}` };
 }
 
 async function writeManifest(c: PremergeContext) {
