@@ -137,6 +137,9 @@ export async function runMonitor(options: RunMonitorOptions): Promise<MonitorRes
       state.pollIndex += 1;
       state.lastPollOffsetMs = offsetMs;
       state.lastPollAt = record.time;
+      // Shown by `dhash status`: the poll after this one, not the one that just ran.
+      const nextOffsetMs = getResumeOffsetMs(q.monitor.poll, state.windowMs, offsetMs, atMs - state.windowStartMs);
+      state.nextPollAt = nextOffsetMs === undefined ? undefined : new Date(state.windowStartMs + nextOffsetMs).toISOString();
       state.latestGates = results;
       state.state = monitorState;
       state.gateStats = updateGateStats(state.gateStats, results);
