@@ -1,22 +1,12 @@
 // Match latency: multi-index HashIndex vs a plain full scan over the same random library, at threshold 10.
 import { HashIndex, type IndexHit } from '../src/service/library/hash-index.js';
 import { countBits32, formatHash, parseHash } from '../src/service/library/hash-bits.js';
+import { createRandom } from '../test/helpers/images.js';
 
 const THRESHOLD = 10;
 const SIZES = [100_000, 1_000_000];
 const INDEX_QUERIES = 2000;
 const SCAN_QUERIES = 200;
-
-function createRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const random = createRandom(20261128);
 const randomWord = () => (random() * 2 ** 32) >>> 0;

@@ -1,38 +1,10 @@
 // The monitor_logs/ record shapes the report and the telemetry summary read (fixed in docs/dev/CONTRACTS.md).
 
-export type GateVerdict = 'pass' | 'warning' | 'violated' | 'insufficient-data' | 'error';
-
-export interface PollGate {
-  name: string;
-  value: number | null;
-  threshold: number;
-  unit: string;
-  windowMs?: number;
-  verdict: GateVerdict;
-  action: 'rollback' | 'alert';
-  detail?: string;
-}
-
-export interface PollRecord {
-  time: string;
-  deployId: string;
-  env: string;
-  releaseId: string;
-  pollIndex: number;
-  elapsedMs: number;
-  signals: {
-    health: { ok: boolean; httpStatus?: number; latencyMs: number; error?: string };
-    extraction?: { attempts: number; failures: number };
-    hashP95Ms?: number;
-    queueLength?: number;
-    cpuPercent?: number;
-    memoryPercent?: number;
-    diskPercent?: number;
-  };
-  gates: PollGate[];
-  state: 'ok' | 'warning' | 'violated';
-  actions?: string[];
-}
+// The poll records are typed once, by the monitor that writes them; the report only adds the summary's reader view.
+import type { GateResult, GateVerdict } from '../core/gates.js';
+export type { GateVerdict } from '../core/gates.js';
+export type { PollRecord } from '../monitor/monitor-log.js';
+export type PollGate = GateResult;
 
 export interface MonitorSummary {
   deployId: string;

@@ -1,17 +1,6 @@
 // Test helper: seeded random 64-bit hashes and near-duplicates (k flipped bits), as 16-hex strings.
 import { formatHash, parseHash } from '../../../src/service/library/hash-bits.js';
-
-/** mulberry32: small, fast, deterministic. */
-export function createRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { createRandom } from '../../helpers/images.js';
 
 export function createRandomHash(random: () => number): string {
   return formatHash((random() * 2 ** 32) >>> 0, (random() * 2 ** 32) >>> 0);
