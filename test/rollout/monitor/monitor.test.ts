@@ -26,6 +26,10 @@ test('a healthy release polls at the exact cadence for 60 minutes and ends all c
   assert.equal(summary.outcome, 'all-clear');
   assert.equal(summary.polls, 39);
   assert.equal(summary.gates.lowConfidenceQueue.worstValue, 4);
+  // Every monitored deploy leaves its self-contained HTML report beside the logs.
+  const report = await readFile(join(f.root, 'monitor_logs', `${DEPLOY_ID}.html`), 'utf8');
+  assert.match(report, /<svg/);
+  assert.ok(report.includes(DEPLOY_ID));
   // First poll: one sample, no increase yet → insufficient data, logged, not a pass nor a violation.
   assert.equal(f.records[0].gates.find((g) => g.name === 'extractionFailureRate')?.verdict, 'insufficient-data');
   assert.equal(f.records[1].gates.find((g) => g.name === 'extractionFailureRate')?.verdict, 'pass');

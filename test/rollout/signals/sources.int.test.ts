@@ -93,7 +93,12 @@ test('the service and prometheus sources read the same real service; host readin
   await writeFile(join(dir, 'service.pid'), String(process.pid));
   const host = createHostSource({ diskPath: dir, pidFile: join(dir, 'service.pid'), clock });
   await host.measure();
-  const h = await host.measure();
+  // Process CPU is a rate between two readings on different milliseconds: measure until one exists (bounded).
+  let h = await host.measure();
+  for (const deadline = Date.now() + 5000; h.processCpuPercent === undefined && Date.now() < deadline; ) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    h = await host.measure();
+  }
   for (const k of ['cpuPercent', 'memoryPercent', 'diskPercent', 'processCpuPercent'] as const) {
     assert.ok(typeof h[k] === 'number' && h[k]! >= 0 && h[k]! <= 100 * 8, `${k} = ${h[k]}`);
   }

@@ -27,6 +27,9 @@ export function parseProcPidStat(text: string): { cpuTicks: number; rssPages: nu
 export function createHostSource(options: { diskPath: string; pidFile: string; clock: Clock }): HostSource {
   let lastCpu: { busy: number; total: number } | undefined;
   let lastProc: { pid: number; cpuTicks: number; atMs: number } | undefined;
+  // Two readings inside one kernel tick see identical counters: report the last known value rather than nothing.
+  let lastCpuPercent: number | undefined;
+  let lastProcessCpuPercent: number | undefined;
   return {
     type: HOST_SOURCE_TYPE,
     async measure() {
@@ -37,8 +40,11 @@ export function createHostSource(options: { diskPath: string; pidFile: string; c
         // The first reading has no predecessor: usage since boot is the honest fallback.
         const before = lastCpu ?? { busy: 0, total: 0 };
         const dTotal = now.total - before.total;
-        if (dTotal > 0) reading.cpuPercent = Math.round(((now.busy - before.busy) / dTotal) * 1000) / 10;
-        lastCpu = now;
+        if (dTotal > 0) {
+          lastCpuPercent = Math.round(((now.busy - before.busy) / dTotal) * 1000) / 10;
+          lastCpu = now;
+        }
+        reading.cpuPercent = lastCpuPercent;
       } catch {}
       try {
         const fs = await statfs(options.diskPath);
@@ -49,10 +55,12 @@ export function createHostSource(options: { diskPath: string; pidFile: string; c
         const proc = parseProcPidStat(await readFile(`/proc/${pid}/stat`, 'utf8'));
         reading.processRssBytes = proc.rssPages * PAGE_BYTES;
         const atMs = options.clock.now();
+        if (lastProc?.pid !== pid) lastProcessCpuPercent = undefined;
         if (lastProc && lastProc.pid === pid && atMs > lastProc.atMs) {
-          reading.processCpuPercent = Math.round(((proc.cpuTicks - lastProc.cpuTicks) / TICKS_PER_SECOND / ((atMs - lastProc.atMs) / 1000)) * 1000) / 10;
+          lastProcessCpuPercent = Math.round(((proc.cpuTicks - lastProc.cpuTicks) / TICKS_PER_SECOND / ((atMs - lastProc.atMs) / 1000)) * 1000) / 10;
         }
-        lastProc = { pid, cpuTicks: proc.cpuTicks, atMs };
+        if (lastProc?.pid !== pid || atMs > lastProc.atMs) lastProc = { pid, cpuTicks: proc.cpuTicks, atMs };
+        reading.processCpuPercent = lastProcessCpuPercent;
       } catch {}
       return reading;
     },
