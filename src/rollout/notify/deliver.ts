@@ -66,7 +66,8 @@ export function getBackoffDelayMs(attempt: number, policy: DeliveryPolicy, rando
 export async function deliverWithRetry(options: DeliverOptions): Promise<DeliveryResult> {
   const policy = { ...DEFAULT_DELIVERY_POLICY, ...options.policy };
   const { channel, clock, observer } = options;
-  const random = options.random ?? Math.random;
+  // Only the backoff jitter is random: spreading retries keeps many deployers from hammering a webhook in step.
+  const jitterRandom = options.random ?? Math.random;
   const attempts: DeliveryAttempt[] = [];
   let waitedMs = 0;
   for (let n = 1; ; n++) {
@@ -94,7 +95,7 @@ export async function deliverWithRetry(options: DeliverOptions): Promise<Deliver
     }
     if (n >= policy.maxAttempts) return finish(false, `${outcome.error} (gave up after ${n} attempts)`);
     const retryAfterMs = parseRetryAfterMs(outcome.retryAfter, clock.now());
-    const waitMs = retryAfterMs ?? getBackoffDelayMs(n, policy, random);
+    const waitMs = retryAfterMs ?? getBackoffDelayMs(n, policy, jitterRandom);
     if (waitedMs + waitMs > policy.maxTotalWaitMs) {
       return finish(false, `${outcome.error} (gave up after ${n} attempt${n === 1 ? '' : 's'}: waiting ${waitMs} ms more would pass the ${policy.maxTotalWaitMs} ms retry budget)`);
     }
