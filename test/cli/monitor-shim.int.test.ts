@@ -13,9 +13,10 @@ test('scripts/monitor_dhash.js runs `dhash monitor` from the built CLI, and says
   assert.match(help.stdout, /--from-now/);
 
   const dir = await createTempDir(t);
-  await mkdir(join(dir, 'scripts'));
+  await mkdir(join(dir, 'scripts', 'lib'), { recursive: true });
   await copyFile(join(REPO_ROOT, 'scripts/monitor_dhash.js'), join(dir, 'scripts/monitor_dhash.js'));
+  await copyFile(join(REPO_ROOT, 'scripts/lib/run-built-cli.js'), join(dir, 'scripts/lib/run-built-cli.js'));
   const bare = spawnSync(process.execPath, [join(dir, 'scripts/monitor_dhash.js'), '--env', 'production'], { cwd: dir, encoding: 'utf8' });
   assert.equal(bare.status, 2);
-  assert.equal(bare.stderr, 'dhash: dist/cli/run.js is missing; run npm ci first (it builds the toolkit).\n');
+  assert.equal(bare.stderr, 'dhash: dist/ is missing; run npm ci first (it builds the toolkit).\n');
 });

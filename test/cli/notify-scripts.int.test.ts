@@ -102,6 +102,8 @@ test('bad usage exits 2 naming the problem', async (t) => {
 test('the shims say how to build when dist/ is missing', async (t) => {
   const copy = await createTempDir(t, 'dhash-nodist-');
   await mkdir(join(copy, 'scripts', 'deploy'), { recursive: true });
+  await mkdir(join(copy, 'scripts', 'lib'), { recursive: true });
+  await copyFile(join(repo, 'scripts/lib/run-built-cli.js'), join(copy, 'scripts/lib/run-built-cli.js'));
   await copyFile(join(repo, 'scripts/deploy/deploy-notify.js'), join(copy, 'scripts/deploy/deploy-notify.js'));
   await copyFile(join(repo, 'scripts/notify.js'), join(copy, 'scripts/notify.js'));
   for (const script of ['scripts/deploy/deploy-notify.js', 'scripts/notify.js']) {
@@ -109,7 +111,7 @@ test('the shims say how to build when dist/ is missing', async (t) => {
       execFile(process.execPath, [join(copy, script), 'start'], { cwd: copy }, (error, _out, stderr) => resolve({ code: error ? Number((error as { code?: number }).code) : 0, stderr })),
     );
     assert.equal(r.code, 2);
-    assert.equal(r.stderr, 'run npm ci first (dist/ is missing)\n');
+    assert.equal(r.stderr, 'dhash: dist/ is missing; run npm ci first (it builds the toolkit).\n');
   }
 });
 

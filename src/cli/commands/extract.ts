@@ -4,8 +4,9 @@ import { resolve } from 'node:path';
 import type { RegisterCommand } from '../context.js';
 import { ExitCode } from '../../rollout/core/exit-codes.js';
 import { createError } from '../../rollout/core/errors.js';
-import { isHashMode, isImageInputError } from '../../service/hash/index.js';
-import { extractPdfImages, isPdfInputError } from '../../service/pdf/index.js';
+import { isHashMode } from '../../service/hash/index.js';
+import { isServiceInputError } from '../../service/input-error.js';
+import { extractPdfImages } from '../../service/pdf/index.js';
 import { DEFAULT_LIMITS } from '../../service/service-limits.js';
 
 export const registerExtract: RegisterCommand = (program, ctx, run) => {
@@ -35,7 +36,7 @@ export const registerExtract: RegisterCommand = (program, ctx, run) => {
           return ExitCode.OK;
         } catch (error) {
           // Bad input is the operation failing (exit 1); anything else is a bug and goes to runCli's handler.
-          if (!isPdfInputError(error) && !isImageInputError(error)) throw error;
+          if (!isServiceInputError(error)) throw error;
           ctx.stderr.write(`dhash: ${file}: ${error.message} (${error.code})\n`);
           return ExitCode.FAILED;
         }

@@ -1,4 +1,5 @@
 // The one error type for images the hasher cannot take: a stable code and the HTTP status the API answers with.
+import { ServiceInputError } from '../input-error.js';
 
 export type ImageInputErrorCode = 'EEMPTYBODY' | 'EBADIMAGE' | 'ETRUNCATED' | 'ETOOMANYPIXELS' | 'EUNSUPPORTEDFORMAT';
 
@@ -11,14 +12,9 @@ const HTTP_STATUS_BY_CODE: Record<ImageInputErrorCode, number> = {
   EUNSUPPORTEDFORMAT: 415,
 };
 
-export class ImageInputError extends Error {
-  readonly code: ImageInputErrorCode;
-  readonly httpStatus: number;
+export class ImageInputError extends ServiceInputError<ImageInputErrorCode> {
   constructor(code: ImageInputErrorCode, message: string, cause?: unknown) {
-    super(message, cause === undefined ? undefined : { cause });
-    this.name = 'ImageInputError';
-    this.code = code;
-    this.httpStatus = HTTP_STATUS_BY_CODE[code];
+    super(code, HTTP_STATUS_BY_CODE[code], message, cause);
   }
 }
 

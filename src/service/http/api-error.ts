@@ -1,6 +1,5 @@
 // The service's HTTP error answer: every failure becomes {"error": {"code", "message"}} with a 4xx/5xx status.
-import { isImageInputError } from '../hash/image-input-error.js';
-import { isPdfInputError } from '../pdf/pdf-input-error.js';
+import { isServiceInputError } from '../input-error.js';
 import { isDhashError } from '../../rollout/core/errors.js';
 
 export class ApiError extends Error {
@@ -32,7 +31,7 @@ const FASTIFY_CODES: Record<string, { statusCode: number; code: string; message?
 };
 
 export function toErrorAnswer(error: unknown): ErrorAnswer {
-  if (error instanceof ApiError || isImageInputError(error) || isPdfInputError(error)) {
+  if (error instanceof ApiError || isServiceInputError(error)) {
     const statusCode = error instanceof ApiError ? error.statusCode : error.httpStatus;
     return answer(statusCode, error.code, error.message);
   }

@@ -1,4 +1,6 @@
 // Why a PDF could not be turned into image hashes: a stable code and the HTTP status the service answers with.
+import { ServiceInputError } from '../input-error.js';
+
 export type PdfErrorCode = 'EBADPDF' | 'EPDFTIMEOUT' | 'ETOOMANYPIXELS' | 'EPDFUNAVAILABLE';
 
 const HTTP_STATUS: Record<PdfErrorCode, number> = {
@@ -9,14 +11,9 @@ const HTTP_STATUS: Record<PdfErrorCode, number> = {
   EPDFUNAVAILABLE: 503,
 };
 
-export class PdfInputError extends Error {
-  readonly code: PdfErrorCode;
-  readonly httpStatus: number;
+export class PdfInputError extends ServiceInputError<PdfErrorCode> {
   constructor(code: PdfErrorCode, message: string, cause?: unknown) {
-    super(message, cause === undefined ? undefined : { cause });
-    this.name = 'PdfInputError';
-    this.code = code;
-    this.httpStatus = HTTP_STATUS[code];
+    super(code, HTTP_STATUS[code], message, cause);
   }
 }
 
