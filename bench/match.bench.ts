@@ -1,7 +1,7 @@
 // Match latency: multi-index HashIndex vs a plain full scan over the same random library, at threshold 10.
 import { HashIndex, type IndexHit } from '../src/service/library/hash-index.js';
 import { countBits32, formatHash, parseHash } from '../src/service/library/hash-bits.js';
-import { createRandom } from '../test/helpers/images.js';
+import { createRandom, flipBits } from '../test/service/library/random-hashes.js';
 
 const THRESHOLD = 10;
 const SIZES = [100_000, 1_000_000];
@@ -10,16 +10,6 @@ const SCAN_QUERIES = 200;
 
 const random = createRandom(20261128);
 const randomWord = () => (random() * 2 ** 32) >>> 0;
-
-function flipBits(hi: number, lo: number, bits: number): string {
-  const positions = new Set<number>();
-  while (positions.size < bits) positions.add(Math.floor(random() * 64));
-  for (const p of positions) {
-    if (p < 32) hi = (hi ^ (1 << p)) >>> 0;
-    else lo = (lo ^ (1 << (p - 32))) >>> 0;
-  }
-  return formatHash(hi, lo);
-}
 
 /** The baseline: every entry's distance from typed arrays, then sort the hits. */
 function scan(hi: Uint32Array, lo: Uint32Array, n: number, hash: string, radius: number): IndexHit[] {
@@ -85,7 +75,7 @@ for (const size of SIZES) {
   const queries = Array.from({ length: INDEX_QUERIES }, (_, i) => {
     if (i % 2 === 1) return formatHash(randomWord(), randomWord());
     const j = Math.floor(random() * size);
-    return flipBits(hi[j], lo[j], Math.floor(random() * 13));
+    return flipBits(formatHash(hi[j], lo[j]), Math.floor(random() * 13), random);
   });
   const scanQueries = queries.slice(0, SCAN_QUERIES);
   for (const q of scanQueries.slice(0, 50)) {

@@ -12,6 +12,7 @@ import { explainGates } from '../../rollout/core/gate-explain.js';
 import { createChannel } from '../../rollout/notify/index.js';
 import { CHANNEL_NAMES } from '../../rollout/config/environments-schema.js';
 import { findProjectRoot } from '../../lib/project-paths.js';
+import { createLineWriter } from '../line-writer.js';
 
 /** The variables that configure notifications: printed as set/unset, never with their values. */
 const NOTIFICATION_VARIABLES = [
@@ -41,7 +42,7 @@ export const registerConfig: RegisterCommand = (program, ctx, run) => {
       run(async (opts: { env?: string }) => {
         const projectRoot = findProjectRoot(ctx.cwd);
         const redact = createRedactor(ctx.env);
-        const out = (s: string) => ctx.stdout.write(redact(s) + '\n');
+        const out = createLineWriter(ctx, redact);
         const check = await checkConfigFiles(projectRoot);
         if (check.problems.length > 0) {
           const files = [...new Set(check.problems.map((p) => p.file))];

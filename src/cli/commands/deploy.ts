@@ -7,6 +7,7 @@ import { createRedactor } from '../../rollout/core/redact.js';
 import { deployRelease } from '../../rollout/deploy.js';
 import { createNotifier } from '../../rollout/notify/index.js';
 import { findProjectRoot } from '../../lib/project-paths.js';
+import { createLineWriter } from '../line-writer.js';
 
 interface DeployCliOptions {
   env: string;
@@ -28,7 +29,7 @@ export const registerDeploy: RegisterCommand = (program, ctx, run) => {
         const projectRoot = findProjectRoot(ctx.cwd);
         const env = await resolveEnvironment(projectRoot, opts.env, ctx.env);
         const redact = createRedactor(ctx.env);
-        const out = (line: string) => ctx.stdout.write(redact(line) + '\n');
+        const out = createLineWriter(ctx, redact);
         const log = createCommandLogger(ctx, { file: opts.dryRun ? undefined : join(env.logsDir, 'deploy.log'), component: 'deploy' });
         try {
           const notifier = opts.dryRun ? undefined : createNotifier({ projectRoot, environment: env, env: ctx.env, clock: ctx.clock, logger: log.logger, redact });

@@ -6,6 +6,7 @@ import { explainGates } from '../../rollout/core/gate-explain.js';
 import { formatDurationMs } from '../../rollout/core/duration.js';
 import { ExitCode } from '../../rollout/core/exit-codes.js';
 import { findProjectRoot } from '../../lib/project-paths.js';
+import { createLineWriter } from '../line-writer.js';
 
 export const registerGates: RegisterCommand = (program, ctx, run) => {
   const gates = program.command('gates').description('inspect the quality gates of quality-gates-config.json');
@@ -18,7 +19,7 @@ export const registerGates: RegisterCommand = (program, ctx, run) => {
         const projectRoot = findProjectRoot(ctx.cwd);
         await resolveEnvironment(projectRoot, opts.env, ctx.env);
         const q = await loadQualityGates(projectRoot, opts.env);
-        const out = (s: string) => ctx.stdout.write(s + '\n');
+        const out = createLineWriter(ctx);
         const cadence = q.monitor.poll.map((p) => (p.forMs === undefined ? `every ${formatDurationMs(p.everyMs)}` : `every ${formatDurationMs(p.everyMs)} for ${formatDurationMs(p.forMs)}`)).join(', then ');
         out(`Quality gates for ${opts.env}: window ${formatDurationMs(q.monitor.windowMs)} from the deploy, polling ${cadence}.`);
         for (const g of explainGates(q)) {

@@ -21,6 +21,7 @@ import {
   type MigrationDryRunReport,
   type MigrationStatus,
 } from '../../service/store/index.js';
+import { createLineWriter } from '../line-writer.js';
 
 interface MigrateOptions {
   db?: string;
@@ -51,7 +52,7 @@ export const registerMigrate: RegisterCommand = (program, ctx, run) => {
         const file = opts.env !== undefined
           ? (await resolveEnvironment(root, opts.env, ctx.env)).databaseFile
           : opts.db !== undefined ? resolve(ctx.cwd, opts.db) : join(root, '.dhash', 'dhash.sqlite');
-        const out = (line = '') => ctx.stdout.write(`${line}\n`);
+        const out = createLineWriter(ctx);
 
         if (action === 'status') return printStatus(file, out);
         if (opts.dryRun) {

@@ -9,6 +9,7 @@ import { createRedactor } from '../../rollout/core/redact.js';
 import { rollbackFromBackup } from '../../rollout/rollback.js';
 import { createNotifier } from '../../rollout/notify/index.js';
 import { findProjectRoot } from '../../lib/project-paths.js';
+import { createLineWriter } from '../line-writer.js';
 
 interface RollbackCliOptions {
   backup: string;
@@ -30,7 +31,7 @@ export const registerRollback: RegisterCommand = (program, ctx, run) => {
         const projectRoot = findProjectRoot(ctx.cwd);
         const env = await resolveEnvironment(projectRoot, opts.env, ctx.env);
         const redact = createRedactor(ctx.env);
-        const out = (line: string) => ctx.stdout.write(redact(line) + '\n');
+        const out = createLineWriter(ctx, redact);
         const stdin = ctx.stdin;
         const confirm = stdin?.isTTY
           ? async (question: string) => {

@@ -8,6 +8,7 @@ import { ExitCode } from '../../rollout/core/exit-codes.js';
 import { readJournal } from '../../rollout/journal.js';
 import { readMonitorState } from '../../rollout/monitor/monitor-state.js';
 import { findProjectRoot } from '../../lib/project-paths.js';
+import { createLineWriter } from '../line-writer.js';
 
 export const registerStatus: RegisterCommand = (program, ctx, run) => {
   program
@@ -18,7 +19,7 @@ export const registerStatus: RegisterCommand = (program, ctx, run) => {
     .action(
       run(async (opts: { env: string; lines: string }) => {
         const env = await resolveEnvironment(findProjectRoot(ctx.cwd), opts.env, ctx.env);
-        const out = (s: string) => ctx.stdout.write(s + '\n');
+        const out = createLineWriter(ctx);
         const current = await readlink(env.currentLink).then((t) => basename(t), () => undefined);
         out(`Environment ${env.name} (${env.root})`);
         out(`  current release: ${current ?? '(none: nothing deployed)'}`);

@@ -1,7 +1,23 @@
 // Delivers one payload to one channel: per-attempt timeout, exponential backoff with jitter, Retry-After, an attempt budget.
 import type { Clock } from '../core/clock.js';
 import type { NotificationChannel } from './index.js';
-import type { AttemptOutcome, DeliveryAttempt, DeliveryObserver } from './types.js';
+import type { Redactor } from '../core/redact.js';
+import type { Logger } from '../../lib/logger.js';
+import type { AttemptOutcome, DeliveryAttempt, DeliveryObserver, Env } from './types.js';
+
+/** What every sender (the notifier and the outbox flush) needs: where, which settings, time, and the test seams. */
+export interface DeliverySettings {
+  projectRoot: string;
+  /** Environment variables: channel settings and secrets come only from here. */
+  env: Env;
+  clock: Clock;
+  logger?: Logger;
+  policy?: Partial<DeliveryPolicy>;
+  /** The backoff jitter's source; tests pass a fixed one. */
+  random?: () => number;
+  observer?: DeliveryObserver;
+  redact?: Redactor;
+}
 
 export interface DeliveryPolicy {
   /** Attempts in all, the first included. */

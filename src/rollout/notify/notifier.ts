@@ -1,31 +1,21 @@
 // The notifier every part of the rollout reports through: render once, send to the routed channels in parallel, outbox the rest.
 import { randomUUID } from 'node:crypto';
 import type { ResolvedEnvironment } from '../config/environments.js';
-import type { Clock } from '../core/clock.js';
 import { createError } from '../core/errors.js';
-import { createRedactor, type Redactor } from '../core/redact.js';
-import { createSilentLogger, type Logger } from '../../lib/logger.js';
-import { deliverWithRetry, type DeliveryPolicy } from './deliver.js';
+import { createRedactor } from '../core/redact.js';
+import { createSilentLogger } from '../../lib/logger.js';
+import { deliverWithRetry, type DeliverySettings } from './deliver.js';
 import { isNotifyEventName, NOTIFY_EVENTS } from './events.js';
 import type { NotificationChannel } from './index.js';
 import { NO_CHANNEL, OUTBOX_FORMAT_VERSION, writeOutboxEntry, type OutboxAttempt, type OutboxEntry } from './outbox/index.js';
 import { selectChannels } from './routing.js';
 import { renderMessage } from './templates.js';
-import type { Delivery, DeliveryAttempt, DeliveryObserver, Env, NotificationInput, NotifyReport, RenderedMessage } from './types.js';
+import type { Delivery, DeliveryAttempt, NotificationInput, NotifyReport, RenderedMessage } from './types.js';
 
-export interface NotifierOptions {
-  projectRoot: string;
+export interface NotifierOptions extends DeliverySettings {
   environment: ResolvedEnvironment;
-  /** Environment variables: channel settings and secrets come only from here. */
-  env: Env;
-  clock: Clock;
-  logger?: Logger;
   /** Write every notification to the outbox with reason `dry-run`; send nothing. */
   dryRun?: boolean;
-  policy?: Partial<DeliveryPolicy>;
-  random?: () => number;
-  observer?: DeliveryObserver;
-  redact?: Redactor;
 }
 
 export interface Notifier {

@@ -1,30 +1,20 @@
 // `dhash notify flush`: re-sends pending outbox files with the channel settings of the current environment, marks what got through.
 import { resolveEnvironment } from '../../config/environments.js';
-import type { Clock } from '../../core/clock.js';
-import { createRedactor, type Redactor } from '../../core/redact.js';
+import { createRedactor } from '../../core/redact.js';
 import { getProjectPaths } from '../../../lib/project-paths.js';
-import { createSilentLogger, type Logger } from '../../../lib/logger.js';
-import { deliverWithRetry, type DeliveryPolicy } from '../deliver.js';
+import { createSilentLogger } from '../../../lib/logger.js';
+import { deliverWithRetry, type DeliverySettings } from '../deliver.js';
 import { CHANNEL_VARIABLES, createChannel, type NotificationChannel } from '../index.js';
 import { createOutboxEntry } from '../notifier.js';
 import { selectChannels } from '../routing.js';
-import type { DeliveryAttempt, DeliveryObserver, Env } from '../types.js';
+import type { DeliveryAttempt } from '../types.js';
 import { listOutboxEntries, NO_CHANNEL, writeOutboxEntry, type StoredOutboxEntry } from './index.js';
 
-export interface FlushOptions {
-  projectRoot: string;
-  /** Environment variables (channel settings and secrets). */
-  env: Env;
-  clock: Clock;
+export interface FlushOptions extends DeliverySettings {
   /** Only entries of this environment; all when absent. */
   envName?: string;
   /** Dry-run entries are rehearsals and are skipped unless this is set. */
   includeDryRun?: boolean;
-  logger?: Logger;
-  policy?: Partial<DeliveryPolicy>;
-  random?: () => number;
-  observer?: DeliveryObserver;
-  redact?: Redactor;
 }
 
 export interface FlushItem {
