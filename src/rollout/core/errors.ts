@@ -25,6 +25,9 @@ export function isDhashError(error: unknown, code?: string): error is DhashError
   return error instanceof DhashError && (code === undefined || error.code === code);
 }
 
+const formatBytes = (bytes: number): string =>
+  bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MB` : `${Math.ceil(bytes / 1024)} KB`;
+
 const describe = (value: unknown): string =>
   value === undefined ? 'nothing' : `\`${typeof value === 'string' ? value : JSON.stringify(value)}\` (${typeof value})`;
 
@@ -140,6 +143,16 @@ export const ERRORS = {
     message: `The ${c.action} of \`${c.env}\` was not confirmed; nothing was changed.`,
     details: 'Answer `yes` at the prompt to go ahead, or pass --force.',
     exitCode: ExitCode.REFUSED,
+  }),
+
+  ENOSPACE: (c: { folder: string; what: string; neededBytes?: number; freeBytes?: number; isNothingChanged: boolean }) => ({
+    message: `Not enough free space in ${c.folder} to ${c.what}.`,
+    details:
+      `Needed ${c.neededBytes === undefined ? 'more than is free' : formatBytes(c.neededBytes)}, ` +
+      `free ${c.freeBytes === undefined ? 'unknown' : formatBytes(c.freeBytes)}. ` +
+      `${c.isNothingChanged ? 'Nothing was changed and no temp file is left. ' : ''}` +
+      `Free space in ${c.folder} (remove old backups with \`npx dhash backup prune\`, or point the folder elsewhere), then run the command again.`,
+    exitCode: c.isNothingChanged ? ExitCode.REFUSED : ExitCode.HUMAN_NEEDED,
   }),
 
   // ── backups (src/rollout/backup/) ──
