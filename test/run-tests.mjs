@@ -6,6 +6,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { findMissingPackages, PLATFORM_PACKAGES } from '../scripts/lib/platform-packages.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const kind = process.argv[2] ?? 'all';
@@ -13,6 +14,17 @@ const filters = process.argv.slice(3);
 if (!['unit', 'integration', 'all'].includes(kind)) {
   console.error(`Expected the first argument to be unit, integration or all, got \`${kind}\`.`);
   process.exit(2);
+}
+
+// Check the system packages once, up front: a missing one used to surface as a dozen scattered failures (issue 10).
+// The table names Debian/Ubuntu packages, so other platforms (the macOS/Windows premerge legs) are not checked.
+if (process.platform === 'linux') {
+  const missing = findMissingPackages(PLATFORM_PACKAGES.filter((p) => p.isNeededByTests));
+  if (missing.length > 0) {
+    const names = missing.map((p) => `${p.name} (${p.reason})`).join(', ');
+    console.error(`Missing system package${missing.length === 1 ? '' : 's'} ${names}: run \`npm run setup\` first.`);
+    process.exit(1);
+  }
 }
 
 function listTests(dir) {
