@@ -12,7 +12,7 @@ test('`dhash status` shows the journal tail, monitor progress, next poll and lat
   await f.run({ signalSource: createScriptedSource(f.clock), signal: controller.signal, onPoll: (r) => r.pollIndex === 3 && controller.abort() });
   const r = await runCliForTest(['status', '--env', 'production'], { cwd: f.root, clock: f.clock });
   assert.equal(r.exitCode, 0, r.stderr);
-  assert.match(r.stdout, /current release: \(none: nothing deployed\)/);
+  assert.match(r.stdout, /current release: r2/);
   assert.match(r.stdout, new RegExp(`${DEPLOY_ID}  deploy:start started  release=r2`));
   assert.match(r.stdout, /monitor:start started/);
   assert.match(r.stdout, /window: 2026-11-28T01:00:00\.000Z \+ 1h; elapsed 1m 30s \(3%\)/);

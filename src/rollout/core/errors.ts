@@ -154,6 +154,20 @@ export const ERRORS = {
       `Free space in ${c.folder} (remove old backups with \`npx dhash backup prune\`, or point the folder elsewhere), then run the command again.`,
     exitCode: c.isNothingChanged ? ExitCode.REFUSED : ExitCode.HUMAN_NEEDED,
   }),
+  EGATEVIOLATEDNOW: (c: { env: string; gate: string; value: string; threshold: string; window?: string; releaseId: string }) => ({
+    message:
+      `${c.gate} is ${c.value} on the release serving now (threshold ${c.threshold}): ` +
+      'the new release would be rolled back for a condition it did not cause.',
+    details:
+      `Measured on ${c.releaseId}${c.window ? ` over ${c.window}` : ''} before anything changed. Fix the cause first ` +
+      `(see \`npx dhash gates explain --env ${c.env}\`), or pass --force to deploy anyway and expect the monitor to roll back.`,
+    exitCode: ExitCode.REFUSED,
+  }),
+  ESAFETYABANDONED: (c: { step: string; leftState: string }) => ({
+    message: `${c.step} was abandoned by a second interrupt before it was verified.`,
+    details: `State left: ${c.leftState}. A human must act: check \`npx dhash status --env <env>\`, then switch back or restore with \`./scripts/rollback_dhash.sh --backup <zip> --env <env>\`.`,
+    exitCode: ExitCode.HUMAN_NEEDED,
+  }),
 
   // ── backups (src/rollout/backup/) ──
   EBACKUPNOTFOUND: (c: { file: string }) => ({
@@ -220,6 +234,16 @@ export const ERRORS = {
     details: `Recorded sha256 ${c.recorded}, the code now has ${c.actual}. Nothing was changed. Restore the original migration file and put the change in a new migration with the next version number.`,
     exitCode: ExitCode.REFUSED,
   }),
+  EMIGRATIONDOWNFAILED: (c: { file: string; version: number; name: string; reason: string }) => ({
+    message: `The down of migration ${c.version} (${c.name}) failed, so no migration was reverted.`,
+    details: `SQLite said: ${c.reason}. All downs run in one transaction, so ${c.file} is unchanged. A rollback then restores the verified backup instead; to retry by hand, fix the down in a new release and run \`npx dhash migrate status --db ${c.file}\`.`,
+    exitCode: ExitCode.HUMAN_NEEDED,
+  }),
+  EMIGRATIONNODOWN: (c: { version: number; name: string; reason: string }) => ({
+    message: `Migration ${c.version} (${c.name}) cannot be reverted: ${c.reason}.`,
+    details: 'Nothing was changed. A rollback of a deploy that applied it restores the verified backup instead (`./scripts/rollback_dhash.sh --backup FILE --carry-forward`).',
+    exitCode: ExitCode.HUMAN_NEEDED,
+  }),
   EMIGRATIONFAILED: (c: { version: number; name: string; reason: string }) => ({
     message: `Migration ${c.version} (${c.name}) failed and was rolled back.`,
     details: `SQLite said: ${c.reason}. The database is unchanged by this migration (earlier ones in the run stay applied); fix the migration and run \`npx dhash migrate status\`.`,
@@ -262,8 +286,42 @@ export const ERRORS = {
     details: `Watch it with \`npx dhash status --env ${c.env}\`. If pid ${c.pid} is not a monitor, remove ${c.lockFile} and run the command again.`,
     exitCode: ExitCode.REFUSED,
   }),
+  EMONITORNOTSUPERSEDED: (c: { env: string; pid: number; deployId: string; byDeployId: string; timeoutMs: number; lockFile: string }) => ({
+    message: `The monitor of \`${c.env}\` (pid ${c.pid}, deploy ${c.deployId}) did not stop within ${c.timeoutMs} ms; nothing was changed.`,
+    details:
+      `${c.byDeployId} asked it to stop (SIGTERM) so it would not act on the wrong release. ` +
+      `Check it with \`npx dhash status --env ${c.env}\`; stop it with \`kill ${c.pid}\` (or remove ${c.lockFile} if pid ${c.pid} is not a monitor), then run the command again.`,
+    exitCode: ExitCode.REFUSED,
+  }),
+  EUNKNOWNDEPLOY: (c: { env: string; deployId: string; journalFile: string }) => ({
+    message: `No deploy \`${c.deployId}\` of \`${c.env}\` is recorded.`,
+    details: `Found no deploy:start entry for it in ${c.journalFile}. Leave out --deploy to watch the latest deploy, or pick an id from \`npx dhash status --env ${c.env}\`.`,
+    exitCode: ExitCode.USAGE,
+  }),
+  ENOMONITORTORESUME: (c: { env: string; deployId: string; stateFile: string }) => ({
+    message: `There is no saved monitor window of deploy ${c.deployId} to resume.`,
+    details: `${c.stateFile} holds no state of that deploy. Run \`node scripts/monitor_dhash.js --env ${c.env} --deploy ${c.deployId}\` without --resume to start its window.`,
+    exitCode: ExitCode.USAGE,
+  }),
+  EMONITORNOTSTARTED: (c: { env: string; deployId: string; reason: string; logFile: string }) => ({
+    message: `The monitor of deploy ${c.deployId} did not start: ${c.reason}.`,
+    details:
+      `The new release of \`${c.env}\` is serving without its monitor: a human must act. Read ${c.logFile}, ` +
+      `then start it with \`node scripts/monitor_dhash.js --env ${c.env} --deploy ${c.deployId}\` (or roll back with \`./scripts/rollback_dhash.sh --backup <zip> --env ${c.env}\`).`,
+    exitCode: ExitCode.HUMAN_NEEDED,
+  }),
+  ESMOKENOTVERIFIED: (c: { env: string; deployId: string }) => ({
+    message: `The deploy ${c.deployId} of \`${c.env}\` finished without passing smoke tests.`,
+    details: `The new release is serving unverified: run \`./scripts/smoke_tests.sh --env ${c.env}\`, and roll back with \`./scripts/rollback_dhash.sh --backup <zip> --env ${c.env}\` if they fail.`,
+    exitCode: ExitCode.HUMAN_NEEDED,
+  }),
 
   // ── a human must act (exit 4) ──
+  ERELEASECHANGED: (c: { releaseId: string; dir: string; expected: string; actual: string }) => ({
+    message: `The release ${c.releaseId} on disk no longer matches its recorded content hash, so it is not switched back to.`,
+    details: `${c.dir} hashes to ${c.actual}; release.json and the backup record ${c.expected}. The rollback restores the release from the verified backup instead; compare the folder with \`npx dhash backup list\` before reusing it.`,
+    exitCode: ExitCode.HUMAN_NEEDED,
+  }),
   ENOPREVIOUSRELEASE: (c: { env: string }) => ({
     message: `There is no previous release of \`${c.env}\` to return to.`,
     details: `Restore from a backup with \`./scripts/rollback_dhash.sh --backup <zip> --env ${c.env}\`, or deploy a known-good release.`,

@@ -16,6 +16,11 @@ export function getMonitorLockFile(env: ResolvedEnvironment): string {
   return join(env.stateDir, 'monitor.lock');
 }
 
+/** Who holds monitor.lock, or undefined when nobody does (or the file is unreadable). */
+export async function readMonitorLockHolder(env: ResolvedEnvironment): Promise<{ pid: number; startedAt: string } | undefined> {
+  return readHolder(getMonitorLockFile(env));
+}
+
 async function readHolder(file: string): Promise<{ pid: number; startedAt: string } | undefined> {
   try {
     return JSON.parse(await readFile(file, 'utf8')) as { pid: number; startedAt: string };

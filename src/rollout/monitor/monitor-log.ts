@@ -86,6 +86,8 @@ export function buildSummary(state: MonitorStateFile, endedAtMs: number) {
     ...(state.isDryRun ? { dryRun: true } : {}),
     gates: state.gateStats,
     ...(state.violation ? { violation: state.violation } : {}),
+    ...(state.supersededBy ? { supersededBy: state.supersededBy } : {}),
+    ...(state.supersedeReason ? { supersedeReason: state.supersedeReason } : {}),
     ...(state.rollback
       ? {
           rollback: {

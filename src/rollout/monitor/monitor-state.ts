@@ -7,7 +7,7 @@ import type { GateResult, GateVerdict } from '../core/gates.js';
 import { createSignalHistory, type SignalHistory } from '../core/signal-history.js';
 import { writeJsonAtomic } from '../../lib/atomic-file.js';
 
-export type MonitorOutcome = 'all-clear' | 'rolled-back' | 'rollback-blocked' | 'window-over' | 'aborted';
+export type MonitorOutcome = 'all-clear' | 'rolled-back' | 'rollback-blocked' | 'window-over' | 'aborted' | 'superseded';
 
 export interface GateStats {
   threshold: number;
@@ -54,6 +54,14 @@ export interface MonitorStateFile {
   rollback?: RollbackRecord;
   outcome?: MonitorOutcome;
   endedAt?: string;
+  /** With outcome `superseded`: the deploy or rollback that took over (issue 9), or the reason when none is known. */
+  supersededBy?: string;
+  supersedeReason?: string;
+  /** The monitor's pid and its last sign of life: written with every poll and every ≤30 s while it sleeps. */
+  pid?: number;
+  heartbeatAt?: string;
+  /** The longest gap expected between two heartbeats right now (the sleep chunk or poll interval). */
+  heartbeatIntervalMs?: number;
 }
 
 export function getMonitorStateFile(env: ResolvedEnvironment): string {

@@ -17,5 +17,7 @@ export interface MonitorSummary {
   polls: number;
   gates: Record<string, { threshold: number; unit: string; worstValue: number | null; worstRatio: number | null; verdictCounts: Partial<Record<GateVerdict, number>> }>;
   violation?: { gate: string; value: number; threshold: number; at: string };
+  supersededBy?: string;
+  supersedeReason?: string;
   rollback?: { startedAt: string; finishedAt?: string; ok: boolean; backupFile?: string; incidentId?: string; thirdOkHealthAt?: string };
 }

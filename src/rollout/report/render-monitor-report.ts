@@ -81,6 +81,7 @@ export function renderMonitorReportHtml(log: MonitorLog): string {
 ${fact('Deploy', log.deployId)}${fact('Environment', env)}${fact('Release', releaseId)}
 ${fact('Started', summary?.startedAt ?? (first ? new Date(startMs).toISOString() : '—'))}${fact('Ended', summary?.endedAt ?? 'still running')}
 ${fact('Window', summary ? `${formatDurationMs(summary.windowMs)} planned, ${formatDurationMs(endMs - startMs)} observed` : '—')}${fact('Polls', String(polls.length))}
+${summary?.outcome === 'superseded' ? fact('Superseded', `by ${summary.supersededBy ?? 'another deploy'}${summary.supersedeReason ? `: ${summary.supersedeReason}` : ''}; this monitor stopped without acting`) : ''}
 ${summary?.violation ? fact('Violation', `${summary.violation.gate}: ${formatValue(summary.violation.value)} against threshold ${formatValue(summary.violation.threshold)} at ${summary.violation.at}`) : ''}
 ${summary?.rollback ? fact('Rollback', `${summary.rollback.ok ? 'succeeded' : 'FAILED — a human must act'}; started ${summary.rollback.startedAt}${summary.rollback.finishedAt ? `, finished ${summary.rollback.finishedAt}` : ''}${summary.rollback.backupFile ? `; backup ${summary.rollback.backupFile}` : ''}${summary.rollback.incidentId ? `; incident ${summary.rollback.incidentId}` : ''}`) : ''}
 </dl>

@@ -2,9 +2,9 @@
 export const REPORT_CSS = `
 body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color:#1d2330;background:#f6f7f9}
 header{padding:16px 24px;background:#fff;border-bottom:4px solid #888}
-header.outcome-all-clear{border-color:#2e9d57}header.outcome-rolled-back,header.outcome-rollback-blocked{border-color:#d0342c}
+header.outcome-all-clear{border-color:#2e9d57}header.outcome-superseded{border-color:#6a6fb5}header.outcome-rolled-back,header.outcome-rollback-blocked{border-color:#d0342c}
 h1{margin:0 0 8px;font-size:20px}.badge{font-size:13px;padding:2px 8px;border-radius:10px;background:#888;color:#fff;vertical-align:middle}
-.outcome-all-clear .badge{background:#2e9d57}.outcome-rolled-back .badge,.outcome-rollback-blocked .badge{background:#d0342c}
+.outcome-all-clear .badge{background:#2e9d57}.outcome-superseded .badge{background:#6a6fb5}.outcome-rolled-back .badge,.outcome-rollback-blocked .badge{background:#d0342c}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px;margin:0}dt{font-weight:600;color:#555}dd{margin:0;font-family:ui-monospace,monospace;font-size:13px}
 .legend{color:#555;font-size:12px;margin:10px 0 0}.key{display:inline-block;width:10px;height:10px;border-radius:5px;margin:0 3px 0 8px}
 .key.pass{background:#2e9d57}.key.warn{background:#e0a100}.key.bad{background:#d0342c}.key.nodata{background:#9aa0a6}

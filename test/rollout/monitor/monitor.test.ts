@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, writeFile, mkdir, symlink } from 'node:fs/promises';
+import { readFile, writeFile, mkdir, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createMonitorFixture, createScriptedSource, DEPLOY_ID, DEPLOY_START, getProductionGates } from './helpers/monitor-fixture.js';
 import { readMonitorState } from '../../../src/rollout/monitor/monitor-state.js';
@@ -149,6 +149,7 @@ test('a restart after a rollback was started never starts a second one', async (
   saved.rollback = { status: 'started', startedAt: new Date(f.clock.now()).toISOString() };
   await writeFile(join(f.env.stateDir, 'monitor-state.json'), JSON.stringify(saved));
   await mkdir(join(f.env.root, 'releases', 'r1'), { recursive: true });
+  await rm(f.env.currentLink);
   await symlink('releases/r1', f.env.currentLink);
   const result = await f.run({ signalSource: createScriptedSource(f.clock, (_o, v) => ({ ...v, health: { ok: false, latencyMs: 1 } })) });
   assert.equal(result.outcome, 'rolled-back');

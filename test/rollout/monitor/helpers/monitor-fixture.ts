@@ -1,4 +1,5 @@
 // Builds a temp environment with a journaled deploy, a scripted SignalSource, a recording notifier and rollback deps.
+import { mkdir, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EMBEDDED_LOCAL, resolveEnvironmentConfig, type ResolvedEnvironment } from '../../../../src/rollout/config/environments.js';
@@ -63,6 +64,9 @@ export async function createMonitorFixture(t: { after: (fn: () => Promise<void>)
     time: new Date(DEPLOY_START).toISOString(), deployId: DEPLOY_ID, kind: 'deploy', step: 'deploy:start', status: 'started', releaseId: 'r2', previousReleaseId: 'r1',
     ...(options.backupFile === undefined ? { backupFile: join(root, 'backups', 'dhash_20261128T005900000Z_production.zip') } : options.backupFile ? { backupFile: options.backupFile } : {}),
   });
+  // The watched release serves: the monitor acts only while `current` points at it (issue 9).
+  await mkdir(join(env.releasesDir, 'r2'), { recursive: true });
+  await symlink('releases/r2', env.currentLink);
   const clock = createManualClock(DEPLOY_START + (options.startOffsetMs ?? 0));
   const sent: NotificationInput[] = [];
   const incidents: IncidentRequest[] = [];
