@@ -7,16 +7,26 @@ import { fileURLToPath } from 'node:url';
 import { createTempDir } from '../helpers/temp-dir.js';
 import { hashDatabaseFiles } from '../helpers/database-files.js';
 
-// Runs the operator's shim as a real process against the built CLI (`npm run build` first; `npm ci` does it).
+// Runs the operator's shim as a real process against the built CLI (built here when dist/ is missing; `npm ci` builds it).
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const shim = join(repoRoot, 'scripts', 'migrate_dhash.sh');
+
+const builtCli = join(repoRoot, 'dist/cli/main.js');
+
+/** The shim runs the built CLI: build dist/ when it is missing (npm ci normally has), and fail in one line if that fails. */
+function ensureDistBuilt(): void {
+  if (existsSync(builtCli)) return;
+  const build = spawnSync('npm', ['run', 'build'], { cwd: repoRoot, encoding: 'utf8', timeout: 300_000 });
+  assert.ok(build.status === 0 && existsSync(builtCli), `dist/cli/main.js is missing and \`npm run build\` failed (exit ${build.status}): ${(build.stderr || build.stdout).trim().split('\n').at(-1)}`);
+}
 
 function runShim(args: string[], cwd = repoRoot, script = shim) {
   const result = spawnSync(script, args, { cwd, encoding: 'utf8', env: { ...process.env, DHASH_PORT: '' }, timeout: 60_000 });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-test('the operator page command `./scripts/migrate_dhash.sh --env staging --dry-run` works verbatim and changes nothing', { skip: !existsSync(join(repoRoot, 'dist/cli/main.js')) && 'run npm run build first' }, () => {
+test('the operator page command `./scripts/migrate_dhash.sh --env staging --dry-run` works verbatim and changes nothing', () => {
+  ensureDistBuilt();
   const stagingDb = join(repoRoot, '.dhash', 'staging', 'shared', 'dhash.sqlite');
   const existedBefore = existsSync(stagingDb);
   const before = hashDatabaseFiles(stagingDb);
@@ -29,7 +39,8 @@ test('the operator page command `./scripts/migrate_dhash.sh --env staging --dry-
   assert.equal(existsSync(stagingDb), existedBefore);
 });
 
-test('the shim migrates a database given by --db and reports its status', { skip: !existsSync(join(repoRoot, 'dist/cli/main.js')) && 'run npm run build first' }, async (t) => {
+test('the shim migrates a database given by --db and reports its status', async (t) => {
+  ensureDistBuilt();
   const file = join(await createTempDir(t), 'db.sqlite');
   const up = runShim(['--db', file]);
   assert.equal(up.code, 0, up.stderr);

@@ -5,6 +5,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTempDir } from '../helpers/temp-dir.js';
+import { waitFor } from '../helpers/processes.js';
 import { getFreePort } from '../helpers/free-port.js';
 import { createFixtureImage } from '../helpers/images.js';
 import { hashImage } from '../../src/service/hash/index.js';
@@ -48,7 +49,8 @@ test('dhash serve answers /health, and on SIGTERM finishes the in-flight request
 
   // A slow upload: the first bytes now, the rest after SIGTERM. The server must wait for it, not cut it off.
   const image = await createFixtureImage({ kind: 'photo', width: 64, height: 48, seed: 8, format: 'png' });
-  const req = request(`${url}/v1/hash`, { method: 'POST', agent: false, headers: { 'content-type': 'image/png', 'content-length': image.length } });
+  // `Expect: 100-continue`: Node's server answers 100 as it hands the parsed request to fastify, so the test can wait for that.
+  const req = request(`${url}/v1/hash`, { method: 'POST', agent: false, headers: { 'content-type': 'image/png', 'content-length': image.length, expect: '100-continue' } });
   t.after(() => req.destroy());
   const slow = new Promise<{ status: number; body: string }>((resolve, reject) => {
     req.on('error', reject);
@@ -58,11 +60,11 @@ test('dhash serve answers /health, and on SIGTERM finishes the in-flight request
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
     });
   });
-  const connected = new Promise<void>((resolve) => req.on('socket', (socket) => socket.on('connect', () => resolve())));
+  let isContinued = false;
+  req.on('continue', () => (isContinued = true));
   req.write(image.subarray(0, 100));
-  // Connected, plus a moment for the server to read the first bytes: the request is really in flight at SIGTERM.
-  await connected;
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  // The server has parsed the request (it sent 100 Continue): the request is really in flight at SIGTERM.
+  await waitFor('the server to answer 100 Continue to the upload', async () => isContinued, 10_000, 10);
   child.kill('SIGTERM');
   await waitForOutput(() => stdout, (s) => s.includes('draining in-flight requests'), 10_000, 'the drain line');
 

@@ -58,9 +58,21 @@ test('keeps Slack payloads within Block Kit limits, cutting on code points', () 
     for (const f of b.fields) assert.ok(Array.from(f.text).length <= 2000);
   }
   assert.ok(Array.from(p.text).length <= 3000);
-  assert.doesNotThrow(() => Buffer.from(JSON.stringify(p), 'utf8').toString('utf8'));
+  // Every text survives UTF-8 exactly: a lone surrogate from a bad cut would come back as U+FFFD. (JSON.stringify
+  // escapes lone surrogates, so the strings themselves are checked, not the serialized body.)
+  const texts = collectStrings(p);
+  assert.ok(texts.length > SLACK_LIMITS.blocks, `collected ${texts.length} strings`);
+  for (const text of texts) assert.equal(Buffer.from(text, 'utf8').toString('utf8'), text);
   assert.ok(!JSON.stringify(p).includes('\\ud83d"'), 'no lone surrogate');
 });
+
+/** Every string value inside a JSON-like value, depth first. */
+function collectStrings(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value)) return value.flatMap(collectStrings);
+  if (value && typeof value === 'object') return Object.values(value).flatMap(collectStrings);
+  return [];
+}
 
 test('truncates by code points and never splits a surrogate pair', () => {
   assert.equal(truncateCodePoints('abc', 3), 'abc');

@@ -13,6 +13,8 @@ import { join } from 'node:path';
 
 const clock = createSystemClock();
 const windows = { extractionMs: 600_000, p95Ms: 900_000 };
+/** How many samples Prometheus holds of the success counter in the 10-minute extraction window. */
+const SAMPLE_COUNT = 'count_over_time(dhash_extractions_total{job="dhash",outcome="success"}[10m])';
 
 async function driveTraffic(url: string, good: number, bad: number): Promise<void> {
   const png = await createFixtureImage({ kind: 'gradient', width: 64, height: 48, seed: 1, format: 'png' });
@@ -34,8 +36,9 @@ test('the service and prometheus sources read the same real service; host readin
   const before = await service.measure({ windows, timeoutMs: 2000 });
   assert.equal(before.phase, 'ok');
   // Prometheus must have a sample from before the traffic, or increase() has no baseline.
+  // Two zero samples of the counter: increase() then starts at zero and extrapolates nothing before the traffic.
   await waitFor('a first scrape', async () => (await queryPromScalar(prom.url, 'up{job="dhash"}', 2000)) === 1, 30_000);
-  await new Promise((r) => setTimeout(r, 1500));
+  await waitFor('two baseline samples', async () => ((await queryPromScalar(prom.url, SAMPLE_COUNT, 2000)) ?? 0) >= 2, 30_000);
   await driveTraffic(svc.url, 40, 4);
 
   const after = await service.measure({ windows, timeoutMs: 2000 });
@@ -57,7 +60,9 @@ test('the service and prometheus sources read the same real service; host readin
     const v = await queryPromScalar(prom.url, 'sum(dhash_extractions_total{job="dhash"})', 2000);
     return v === 44;
   }, 30_000);
-  await new Promise((r) => setTimeout(r, 1200));
+  // increase() extrapolates past the last sample by up to 1.1 scrape intervals: with 5 samples (4 intervals) that is
+  // at most 44 × 5.1 / 4 ≈ 56 attempts, inside the bounds asserted below.
+  await waitFor('five samples of the counter', async () => ((await queryPromScalar(prom.url, SAMPLE_COUNT, 2000)) ?? 0) >= 5, 30_000);
   const viaProm = await source.measure({ windows, timeoutMs: 2000 });
   assert.equal(viaProm.phase, 'ok', viaProm.message);
   assert.equal(viaProm.value.health.ok, true);
