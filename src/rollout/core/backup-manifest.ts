@@ -23,6 +23,8 @@ export const backupManifestSchema = z.strictObject({
   /** release.json's contentSha256: lets a restore reuse an on-disk release with the same content. */
   releaseContentSha256: z.string().nullable(),
   schemaVersion: z.number().int().nullable(),
+  /** The change log's highest seq in the snapshot: carry-forward re-applies the changes after it. Absent in older manifests. */
+  changeLogSeq: z.number().int().min(0).optional(),
   /** The zip path of the database snapshot, or null when the environment had no database. */
   database: z.literal(DATABASE_PATH).nullable(),
   /** Every zip entry except manifest.json, sorted by path. */
@@ -53,6 +55,7 @@ export interface CreateManifestInput {
   reason?: string;
   release: { releaseId?: string; version?: string; contentSha256?: string } | null;
   schemaVersion: number | null;
+  changeLogSeq?: number;
   hasDatabase: boolean;
   entries: BackupEntry[];
   symlinks: BackupSymlink[];
@@ -71,6 +74,7 @@ export function createBackupManifest(input: CreateManifestInput): BackupManifest
     version: input.release?.version ?? null,
     releaseContentSha256: input.release?.contentSha256 ?? null,
     schemaVersion: input.schemaVersion,
+    ...(input.changeLogSeq === undefined ? {} : { changeLogSeq: input.changeLogSeq }),
     database: input.hasDatabase ? DATABASE_PATH : null,
     entries: [...input.entries].sort(byPath),
     symlinks: [...input.symlinks].sort(byPath),

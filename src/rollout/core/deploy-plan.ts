@@ -1,4 +1,5 @@
 // Pure description of a deploy or rollback as data: the ordered named steps, shown by --dry-run and run by the step runners.
+import { formatRollbackStrategy, type RollbackStrategyChoice } from './rollback-strategy.js';
 
 export type DeployStepName =
   | 'deploy:preflight'
@@ -28,11 +29,14 @@ export interface DeployPlanInput {
   healthyChecksRequired: number;
   keepReleases: number;
   targetType: string;
+  /** How a violated gate after this deploy would be rolled back (src/rollout/core/rollback-strategy.ts). */
+  rollbackStrategy?: RollbackStrategyChoice;
 }
 
 export interface DeployPlan {
   isFirstDeploy: boolean;
   steps: PlanStep[];
+  rollbackStrategy?: RollbackStrategyChoice;
 }
 
 export function createDeployPlan(input: DeployPlanInput): DeployPlan {
@@ -67,7 +71,7 @@ export function createDeployPlan(input: DeployPlanInput): DeployPlan {
     { name: 'deploy:smoke', description: 'run the smoke tests (health, metrics, fixture hash, library round trip)', switchesBackOnFailure: true },
     { name: 'deploy:prune', description: `keep the ${input.keepReleases} newest releases (never current nor the previous one)`, switchesBackOnFailure: false },
   ];
-  return { isFirstDeploy, steps };
+  return { isFirstDeploy, steps, ...(input.rollbackStrategy ? { rollbackStrategy: input.rollbackStrategy } : {}) };
 }
 
 /** The human-readable plan printed by `deploy --dry-run`. */
@@ -76,5 +80,6 @@ export function formatDeployPlan(plan: DeployPlan): string {
   const failure = plan.isFirstDeploy
     ? '  If a step from deploy:symlink on fails: stop the new release (first deploy: nothing to switch back to).'
     : '  If a step from deploy:symlink on fails: deploy:switch-back to the previous release, restart it, verify its health.';
-  return [...lines, failure].join('\n');
+  const rollback = plan.rollbackStrategy ? [`  Rollback strategy after a violated gate: ${formatRollbackStrategy(plan.rollbackStrategy)}.`] : [];
+  return [...lines, failure, ...rollback].join('\n');
 }

@@ -3,6 +3,7 @@ import type Database from 'better-sqlite3';
 import { createError } from '../../rollout/core/errors.js';
 import { createSystemClock, type Clock } from '../../rollout/core/clock.js';
 import { normalizeHash } from './hash-bits.js';
+import { appendChange } from '../store/change-log.js';
 
 type Db = Database.Database;
 
@@ -68,13 +69,22 @@ export function normalizePaging(paging: Paging = {}): { limit: number; offset: n
   return { limit, offset };
 }
 
-export function addLibraryEntry(db: Db, input: NewLibraryEntry, clock: Clock = createSystemClock()): LibraryEntry {
+/**
+ * Adds one entry and its change-log row in one transaction. `viaReview` marks the entry a review resolution made
+ * (the resolution's own change recreates it on carry-forward, so this add is not re-applied separately).
+ */
+export function addLibraryEntry(db: Db, input: NewLibraryEntry, clock: Clock = createSystemClock(), options: { viaReview?: number } = {}): LibraryEntry {
   const label = validateLabel(input.label);
   const hash = normalizeHash(input.hash);
   const source = input.source ?? 'api';
   const createdAt = new Date(clock.now()).toISOString();
-  const info = db.prepare('INSERT INTO library_entries (label, hash, source, created_at) VALUES (?, ?, ?, ?)').run(label, hash, source, createdAt);
-  return { id: Number(info.lastInsertRowid), label, hash, source, createdAt };
+  return db.transaction((): LibraryEntry => {
+    const info = db.prepare('INSERT INTO library_entries (label, hash, source, created_at) VALUES (?, ?, ?, ?)').run(label, hash, source, createdAt);
+    const id = Number(info.lastInsertRowid);
+    const payload = { label, hash, source, createdAt, ...(options.viaReview === undefined ? {} : { viaReview: options.viaReview }) };
+    appendChange(db, { at: createdAt, kind: 'add', entity: 'library_entry', entityId: id, payload });
+    return { id, label, hash, source, createdAt };
+  })();
 }
 
 export function getLibraryEntry(db: Db, id: number): LibraryEntry | undefined {
@@ -91,11 +101,14 @@ export function listLibraryEntries(db: Db, paging: Paging = {}): Page<LibraryEnt
 }
 
 /** Deletes entry `id`; throws ELIBRARYENTRYNOTFOUND when absent. The caller removes it from the HashIndex. */
-export function deleteLibraryEntry(db: Db, id: number): LibraryEntry {
-  const entry = getLibraryEntry(db, id);
-  if (!entry) throw createError('ELIBRARYENTRYNOTFOUND', { id });
-  db.prepare('DELETE FROM library_entries WHERE id = ?').run(id);
-  return entry;
+export function deleteLibraryEntry(db: Db, id: number, clock: Clock = createSystemClock()): LibraryEntry {
+  return db.transaction((): LibraryEntry => {
+    const entry = getLibraryEntry(db, id);
+    if (!entry) throw createError('ELIBRARYENTRYNOTFOUND', { id });
+    db.prepare('DELETE FROM library_entries WHERE id = ?').run(id);
+    appendChange(db, { at: new Date(clock.now()).toISOString(), kind: 'delete', entity: 'library_entry', entityId: id, payload: { label: entry.label, hash: entry.hash } });
+    return entry;
+  })();
 }
 
 export function countLibraryEntries(db: Db): number {

@@ -3,6 +3,7 @@ import type Database from 'better-sqlite3';
 import { createError } from '../../rollout/core/errors.js';
 import { createSystemClock, type Clock } from '../../rollout/core/clock.js';
 import { normalizeHash } from '../library/hash-bits.js';
+import { appendChange } from '../store/change-log.js';
 import { addLibraryEntry, normalizePaging, type LibraryEntry, type Page, type Paging } from '../library/library-repository.js';
 
 type Db = Database.Database;
@@ -83,13 +84,19 @@ export function enqueueReviewItem(db: Db, input: NewReviewItem, clock: Clock = c
   if (!Number.isInteger(input.distance) || input.distance < 0 || input.distance > 64) {
     throw createError('EINVALIDOPTION', { option: 'distance', expected: 'an integer from 0 to 64', actual: input.distance });
   }
-  const info = db
-    .prepare(
-      `INSERT INTO review_items (query_hash, query_label, query_source, candidate_id, candidate_label, candidate_hash, distance, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-    )
-    .run(queryHash, input.queryLabel ?? null, input.querySource ?? null, input.candidateId, input.candidateLabel ?? null, candidateHash, input.distance, new Date(clock.now()).toISOString());
-  return getReviewItem(db, Number(info.lastInsertRowid))!;
+  const createdAt = new Date(clock.now()).toISOString();
+  return db.transaction((): ReviewItem => {
+    const info = db
+      .prepare(
+        `INSERT INTO review_items (query_hash, query_label, query_source, candidate_id, candidate_label, candidate_hash, distance, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(queryHash, input.queryLabel ?? null, input.querySource ?? null, input.candidateId, input.candidateLabel ?? null, candidateHash, input.distance, createdAt);
+    const item = getReviewItem(db, Number(info.lastInsertRowid))!;
+    const payload = { queryHash, queryLabel: item.queryLabel, querySource: item.querySource, candidateId: input.candidateId, candidateLabel: item.candidateLabel, candidateHash, distance: input.distance };
+    appendChange(db, { at: createdAt, kind: 'create', entity: 'review_item', entityId: item.id, payload });
+    return item;
+  })();
 }
 
 export function getReviewItem(db: Db, id: number): ReviewItem | undefined {
@@ -131,14 +138,17 @@ export function resolveReviewItem(db: Db, id: number, verdict: ReviewVerdict, cl
     if (item.status !== 'pending') throw createError('EREVIEWALREADYRESOLVED', { id, status: item.status });
     const libraryEntry =
       verdict === 'same'
-        ? addLibraryEntry(db, { label: item.queryLabel ?? item.candidateLabel ?? `review ${id}`, hash: item.queryHash, source: `review:${id}` }, clock)
+        ? addLibraryEntry(db, { label: item.queryLabel ?? item.candidateLabel ?? `review ${id}`, hash: item.queryHash, source: `review:${id}` }, clock, { viaReview: id })
         : undefined;
+    const resolvedAt = new Date(clock.now()).toISOString();
     db.prepare("UPDATE review_items SET status = ?, resolved_at = ?, resolved_entry_id = ? WHERE id = ? AND status = 'pending'").run(
       verdict,
-      new Date(clock.now()).toISOString(),
+      resolvedAt,
       libraryEntry?.id ?? null,
       id,
     );
+    const payload = { verdict, ...(libraryEntry ? { libraryEntryId: libraryEntry.id } : {}) };
+    appendChange(db, { at: resolvedAt, kind: 'resolve', entity: 'review_item', entityId: id, payload });
     return { item: getReviewItem(db, id)!, libraryEntry };
   });
   return resolve.immediate();

@@ -15,13 +15,13 @@ test('migrate (up by default) creates and migrates the database, then status lis
   const up = await runCliForTest(['migrate', '--db', 'data/db.sqlite'], { cwd: dir });
   assert.equal(up.exitCode, 0, up.stderr);
   assert.match(up.stdout, new RegExp(`^database: ${join(dir, 'data', 'db.sqlite')}$`, 'm'));
-  assert.match(up.stdout, /^migrated schema version 0 → 1 \(1 migration applied\)$/m);
+  assert.match(up.stdout, new RegExp(`^migrated schema version 0 → ${LATEST_SCHEMA_VERSION} \\(${MIGRATIONS.length} migrations applied\\)$`, 'm'));
   assert.match(up.stdout, new RegExp(`^001 +initial +applied +${checksum1}$`, 'm'));
   const again = await runCliForTest(['migrate', 'up', '--db', 'data/db.sqlite'], { cwd: dir });
-  assert.match(again.stdout, /^schema version 1 is current; nothing to apply$/m);
+  assert.match(again.stdout, new RegExp(`^schema version ${LATEST_SCHEMA_VERSION} is current; nothing to apply$`, 'm'));
   const status = await runCliForTest(['migrate', 'status', '--db', 'data/db.sqlite'], { cwd: dir });
   assert.equal(status.exitCode, 0);
-  assert.match(status.stdout, new RegExp(`^schema version: 1 \\(this release: ${LATEST_SCHEMA_VERSION}\\); 0 pending migrations$`, 'm'));
+  assert.match(status.stdout, new RegExp(`^schema version: ${LATEST_SCHEMA_VERSION} \\(this release: ${LATEST_SCHEMA_VERSION}\\); 0 pending migrations$`, 'm'));
   assert.match(status.stdout, new RegExp(`^001 +initial +applied +${checksum1}$`, 'm'));
 });
 
@@ -37,9 +37,9 @@ test('dry run on a missing database reports the plan and creates no file', async
   const dir = await createTempDir(t);
   const result = await runCliForTest(['migrate', '--db', 'x/db.sqlite', '--dry-run'], { cwd: dir });
   assert.equal(result.exitCode, 0, result.stderr);
-  assert.match(result.stdout, /^database does not exist yet; 1 migration would create schema version 1$/m);
+  assert.match(result.stdout, new RegExp(`^database does not exist yet; ${MIGRATIONS.length} migrations would create schema version ${LATEST_SCHEMA_VERSION}$`, 'm'));
   assert.match(result.stdout, /^ +→ created table library_entries; 0 rows changed$/m);
-  assert.match(result.stdout, /^resulting schema version: 1$/m);
+  assert.match(result.stdout, new RegExp(`^resulting schema version: ${LATEST_SCHEMA_VERSION}$`, 'm'));
   assert.equal(existsSync(join(dir, 'x')), false);
 });
 

@@ -23,3 +23,9 @@ test('says first deploy when nothing is deployed, and reuse when the content is 
   assert.match(text, /no pending migrations/);
   assert.match(text, /nothing to switch back to/);
 });
+
+test('shows the rollback strategy the deploy would get', () => {
+  const plan = createDeployPlan({ ...input, currentReleaseId: 'R1', rollbackStrategy: { strategy: 'switch-back', reason: 'the deploy applied no migration: the live database is kept' } });
+  assert.match(formatDeployPlan(plan), /^ {2}Rollback strategy after a violated gate: switch-back \(the deploy applied no migration: the live database is kept\)\.$/m);
+  assert.equal(plan.rollbackStrategy?.strategy, 'switch-back');
+});

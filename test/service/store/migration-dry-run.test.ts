@@ -8,6 +8,7 @@ import {
   MIGRATIONS,
   LATEST_SCHEMA_VERSION,
   applyMigrations,
+  applyPendingMigrations,
   closeDatabase,
   dryRunMigrationsOnFile,
   getMigrationChecksum,
@@ -28,8 +29,12 @@ CREATE TRIGGER library_entries_kind_default AFTER INSERT ON library_entries
 DROP INDEX library_entries_hash;`,
 };
 
+// The dry run is shown on migration 1 plus a test migration 2 (the real migration 2 is left out).
+const BASE = MIGRATIONS.slice(0, 1);
+
 function seed(file: string, rows: number): void {
-  const db = openDatabase(file, { migrate: true });
+  const db = openDatabase(file);
+  applyPendingMigrations(db, { migrations: BASE });
   const insert = db.prepare("INSERT INTO library_entries (label, hash, source, created_at) VALUES (?, '00000000000000ff', 'api', '2026-01-01T00:00:00.000Z')");
   for (let i = 0; i < rows; i++) insert.run(`entry ${i}`);
   closeDatabase(db);
@@ -44,7 +49,7 @@ test('dry run on an open handle reports every statement and leaves the live file
   db.prepare("INSERT INTO library_entries (label, hash, source, created_at) VALUES ('wal', '00000000000000ff', 'api', 'x')").run();
   const before = hashDatabaseFiles(file);
   assert.notEqual(before.wal, 'absent');
-  const report = await applyMigrations(db, { dryRun: true, migrations: [...MIGRATIONS, backfill] });
+  const report = await applyMigrations(db, { dryRun: true, migrations: [...BASE, backfill] });
   assert.deepEqual(hashDatabaseFiles(file), before);
   assert.equal(getSchemaVersion(db), 1);
   assert.equal(report.ok, true);
@@ -72,7 +77,7 @@ test('dry run by path on a closed database changes no file and leaves no -wal or
   seed(file, 2);
   const before = hashDatabaseFiles(file);
   const listing = readdirSync(dir).sort();
-  const report = await dryRunMigrationsOnFile(file, { migrations: [...MIGRATIONS, backfill] });
+  const report = await dryRunMigrationsOnFile(file, { migrations: [...BASE, backfill] });
   assert.equal(report.toVersion, 2);
   assert.deepEqual(hashDatabaseFiles(file), before);
   assert.deepEqual(readdirSync(dir).sort(), listing);
@@ -100,7 +105,7 @@ test('dry run of a failing migration reports the statement and reason and change
   seed(file, 1);
   const before = hashDatabaseFiles(file);
   const failing: Migration = { version: 2, name: 'broken', sql: 'CREATE TABLE notes (a);\nINSERT INTO nowhere VALUES (1);' };
-  const report = await dryRunMigrationsOnFile(file, { migrations: [...MIGRATIONS, failing] });
+  const report = await dryRunMigrationsOnFile(file, { migrations: [...BASE, failing] });
   assert.equal(report.ok, false);
   assert.deepEqual(report.failure, { version: 2, name: 'broken', statement: 'INSERT INTO nowhere VALUES (1)', reason: 'no such table: nowhere' });
   assert.equal(report.toVersion, 1);
@@ -121,7 +126,7 @@ test('dry run by path while a service holds the database open reads its WAL and 
   t.after(() => closeDatabase(service));
   service.prepare("INSERT INTO library_entries (label, hash, source, created_at) VALUES ('only in wal', '00000000000000ff', 'api', 'x')").run();
   const before = hashDatabaseFiles(file);
-  const report = await dryRunMigrationsOnFile(file, { migrations: [...MIGRATIONS, backfill] });
+  const report = await dryRunMigrationsOnFile(file, { migrations: [...BASE, backfill] });
   assert.equal(report.migrations[0].statements[1].changes, 1, 'the row still in the WAL was copied');
   assert.deepEqual(hashDatabaseFiles(file), before);
 });

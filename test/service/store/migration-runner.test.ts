@@ -19,6 +19,14 @@ import {
 import { hashDatabaseFiles } from '../../helpers/database-files.js';
 
 const extra: Migration = { version: 2, name: 'add_notes', sql: 'CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL);' };
+// The runner's behaviour is shown on migration 1 alone plus test migrations; `extraNext` follows the real latest one.
+const BASE = MIGRATIONS.slice(0, 1);
+const extraNext: Migration = { ...extra, version: LATEST_SCHEMA_VERSION + 1 };
+const openAtBase = (file: string) => {
+  const db = openDatabase(file);
+  applyPendingMigrations(db, { migrations: BASE });
+  return db;
+};
 
 test('a fresh database is migrated to the latest version with every checksum recorded', async (t) => {
   const file = join(await createTempDir(t), 'db.sqlite');
@@ -31,7 +39,7 @@ test('a fresh database is migrated to the latest version with every checksum rec
   assert.equal(report.fromVersion, 0);
   assert.equal(report.toVersion, LATEST_SCHEMA_VERSION);
   const rows = db.prepare('SELECT version, name, checksum, applied_at FROM schema_migrations').all();
-  assert.deepEqual(rows, [{ version: 1, name: 'initial', checksum: getMigrationChecksum(MIGRATIONS[0]), applied_at: '2026-11-28T01:00:00.000Z' }]);
+  assert.deepEqual(rows, MIGRATIONS.map((m) => ({ version: m.version, name: m.name, checksum: getMigrationChecksum(m), applied_at: '2026-11-28T01:00:00.000Z' })));
   assert.match(getMigrationChecksum(MIGRATIONS[0]), /^[0-9a-f]{64}$/);
   assert.deepEqual(applyPendingMigrations(db).applied, [], 'a second run applies nothing');
 });
@@ -53,9 +61,9 @@ test('a read-only open of a missing file is refused with EDATABASENOTFOUND namin
 
 test('status lists applied and pending migrations with checksums', async (t) => {
   const file = join(await createTempDir(t), 'db.sqlite');
-  const db = openDatabase(file, { migrate: true });
+  const db = openAtBase(file);
   t.after(() => closeDatabase(db));
-  const status = getMigrationStatus(db, { migrations: [...MIGRATIONS, extra] });
+  const status = getMigrationStatus(db, { migrations: [...BASE, extra] });
   assert.equal(status.currentVersion, 1);
   assert.equal(status.latestVersion, 2);
   assert.deepEqual(status.entries.map((e) => [e.version, e.state, e.checksum]), [
@@ -67,7 +75,7 @@ test('status lists applied and pending migrations with checksums', async (t) => 
 
 test('an applied migration whose SQL was edited is refused with EMIGRATIONEDITED and nothing runs', async (t) => {
   const file = join(await createTempDir(t), 'db.sqlite');
-  const db = openDatabase(file, { migrate: true });
+  const db = openAtBase(file);
   t.after(() => closeDatabase(db));
   const edited = { ...MIGRATIONS[0], sql: MIGRATIONS[0].sql + '\n-- tweak\n' };
   assert.throws(
@@ -80,7 +88,7 @@ test('an applied migration whose SQL was edited is refused with EMIGRATIONEDITED
 
 test('a migration failing midway leaves the database files byte-identical', async (t) => {
   const file = join(await createTempDir(t), 'db.sqlite');
-  const setup = openDatabase(file, { migrate: true });
+  const setup = openAtBase(file);
   setup.prepare("INSERT INTO library_entries (label, hash, source, created_at) VALUES ('a', '0123456789abcdef', 'api', '2026-01-01T00:00:00.000Z')").run();
   closeDatabase(setup);
   const before = hashDatabaseFiles(file);
@@ -92,7 +100,7 @@ test('a migration failing midway leaves the database files byte-identical', asyn
   const db = openDatabase(file);
   const openBefore = hashDatabaseFiles(file);
   assert.throws(
-    () => applyPendingMigrations(db, { migrations: [...MIGRATIONS, failing] }),
+    () => applyPendingMigrations(db, { migrations: [...BASE, failing] }),
     (e) => isDhashError(e, 'EMIGRATIONFAILED') && e.exitCode === 1 && e.message === 'Migration 2 (fails_midway) failed and was rolled back.' && e.details.includes('no such table: no_such_table'),
   );
   assert.deepEqual(hashDatabaseFiles(file), openBefore, 'db and -wal unchanged while still open');
@@ -107,7 +115,7 @@ test('earlier migrations of a run stay applied when a later one fails', async (t
   const db = openDatabase(file);
   t.after(() => closeDatabase(db));
   const failing: Migration = { version: 3, name: 'broken', sql: 'CREATE TABLE x (a); SELEC 1;' };
-  assert.throws(() => applyPendingMigrations(db, { migrations: [...MIGRATIONS, extra, failing] }), (e) => isDhashError(e, 'EMIGRATIONFAILED'));
+  assert.throws(() => applyPendingMigrations(db, { migrations: [...BASE, extra, failing] }), (e) => isDhashError(e, 'EMIGRATIONFAILED'));
   assert.equal(getSchemaVersion(db), 2);
   assert.equal(db.prepare("SELECT name FROM sqlite_master WHERE name = 'x'").get(), undefined);
 });
@@ -121,20 +129,20 @@ test('serve guard: a database behind is refused with ESCHEMABEHIND saying what t
     (e) =>
       isDhashError(e, 'ESCHEMABEHIND') &&
       e.exitCode === 3 &&
-      e.message === `The database ${file} has schema version 0, behind this release's ${LATEST_SCHEMA_VERSION} (1 pending migration).` &&
+      e.message === `The database ${file} has schema version 0, behind this release's ${LATEST_SCHEMA_VERSION} (${MIGRATIONS.length} pending migrations).` &&
       e.details.includes(`npx dhash migrate --db ${file}`) &&
       e.details.includes('./scripts/migrate_dhash.sh --env <env>'),
   );
   applyPendingMigrations(db);
   assert.doesNotThrow(() => assertSchemaCurrent(db));
-  assert.throws(() => assertSchemaCurrent(db, { migrations: [...MIGRATIONS, extra] }), (e) => isDhashError(e, 'ESCHEMABEHIND'));
+  assert.throws(() => assertSchemaCurrent(db, { migrations: [...MIGRATIONS, extraNext] }), (e) => isDhashError(e, 'ESCHEMABEHIND'));
 });
 
 test('a database migrated by a newer release is refused with ESCHEMAAHEAD', async (t) => {
   const file = join(await createTempDir(t), 'db.sqlite');
   const db = openDatabase(file);
   t.after(() => closeDatabase(db));
-  applyPendingMigrations(db, { migrations: [...MIGRATIONS, extra] });
+  applyPendingMigrations(db, { migrations: [...MIGRATIONS, extraNext] });
   assert.throws(() => assertSchemaCurrent(db), (e) => isDhashError(e, 'ESCHEMAAHEAD') && e.exitCode === 3);
   assert.throws(() => applyPendingMigrations(db), (e) => isDhashError(e, 'ESCHEMAAHEAD'));
 });

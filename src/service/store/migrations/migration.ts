@@ -6,4 +6,9 @@ export interface Migration {
   name: string;
   /** Plain SQL statements separated by `;`. No BEGIN/COMMIT: the runner wraps each migration in one transaction. */
   sql: string;
+  /**
+   * The reviewed inverse of `sql`, run by a `down-migrate` rollback (src/service/store/migration-down.ts). It is part
+   * of the recorded checksum, so it ships with its `up` and an edited down is refused like an edited up.
+   */
+  down?: string;
 }

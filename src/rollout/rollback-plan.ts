@@ -1,0 +1,22 @@
+// What a deploy records for its rollback (applied migrations, chosen strategy) and how the plan predicts it.
+import { MIGRATIONS, type Migration } from '../service/store/index.js';
+import { chooseRollbackStrategy, formatRollbackStrategy, ROLLBACK_STRATEGY_STEP, type AppliedMigrationFact, type RollbackStrategyChoice } from './core/rollback-strategy.js';
+import type { StepRunner } from './deploy-steps.js';
+
+/** The facts the journal keeps about applied migrations: whether each has a reviewed down decides down-migrate. */
+export function describeAppliedMigrations(applied: readonly { version: number; name: string }[], migrations: readonly Migration[] = MIGRATIONS): AppliedMigrationFact[] {
+  return applied.map((a) => ({ version: a.version, name: a.name, hasDown: migrations.find((m) => m.version === a.version)?.down !== undefined }));
+}
+
+/** The plan's prediction before anything runs: the `pendingMigrations` newest migrations are the ones the deploy applies. */
+export function predictRollbackStrategy(input: { previousReleaseId?: string; pendingMigrations: number }, migrations: readonly Migration[] = MIGRATIONS): RollbackStrategyChoice {
+  const pending = input.pendingMigrations > 0 ? migrations.slice(-input.pendingMigrations) : [];
+  return chooseRollbackStrategy({ previousReleaseId: input.previousReleaseId, appliedMigrations: describeAppliedMigrations(pending, migrations) });
+}
+
+/** Journals `deploy:rollback-strategy` with the applied migrations, so the monitor and `dhash status` know the strategy. */
+export async function recordRollbackStrategy(steps: StepRunner, previousReleaseId: string | undefined, appliedMigrations: AppliedMigrationFact[]): Promise<RollbackStrategyChoice> {
+  const choice = chooseRollbackStrategy({ previousReleaseId, appliedMigrations });
+  await steps.record(ROLLBACK_STRATEGY_STEP, 'succeeded', `rollback strategy: ${formatRollbackStrategy(choice)}`, { appliedMigrations, rollbackStrategy: choice.strategy });
+  return choice;
+}

@@ -1,0 +1,22 @@
+// Migration 2: the append-only change log of library and review changes (carry-forward after a restore, fleet sync).
+import type { Migration } from './migration.js';
+
+// Never edit this text once released: its sha256 (up and down) is recorded in every database it was applied to.
+export const migration002ChangeLog: Migration = {
+  version: 2,
+  name: 'change_log',
+  sql: `
+CREATE TABLE change_log (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  at TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('add', 'delete', 'create', 'resolve')),
+  entity TEXT NOT NULL CHECK (entity IN ('library_entry', 'review_item')),
+  entity_id INTEGER NOT NULL,
+  payload TEXT NOT NULL
+);
+`,
+  down: `
+DROP TABLE change_log;
+DELETE FROM sqlite_sequence WHERE name = 'change_log';
+`,
+};
