@@ -19,6 +19,8 @@ import { resolveReleaseSource, type ReleaseSource } from './release/resolve-rele
 import { findReleaseByContentSha256, getCurrentReleaseId, pruneReleases, stageRelease, switchCurrentRelease } from './release/release-dirs.js';
 import { replaceDatabaseFile, snapshotDatabase } from './release/database-file.js';
 import { applyMigrations, closeDatabase, openDatabase } from '../service/store/index.js';
+import { describeAppliedMigrations, predictRollbackStrategy, recordRollbackStrategy } from './rollback-plan.js';
+import type { AppliedMigrationFact } from './core/rollback-strategy.js';
 
 export interface DeployOptions {
   env: ResolvedEnvironment;
@@ -84,6 +86,7 @@ export async function deployRelease(options: DeployOptions): Promise<DeployResul
       healthyChecksRequired: env.config.deploy.healthyChecksRequired,
       keepReleases: env.config.releases.keep,
       targetType: env.config.target.type,
+      rollbackStrategy: predictRollbackStrategy({ previousReleaseId, pendingMigrations: preflight.pendingMigrations }),
     });
     progress(`Pre-deploy validation of ${env.name}:\n${formatPreflight(preflight)}`);
     progress(`Plan (${plan.isFirstDeploy ? 'first deploy: nothing deployed yet' : `current release ${previousReleaseId}`}):\n${formatDeployPlan(plan)}`);
@@ -135,6 +138,7 @@ async function runDeploy(options: DeployOptions, driver: TargetDriver, source: R
   try {
     const staged = await steps.run('deploy:stage', () => stageRelease(env, source), (s) => `${s.isReused ? 'reused' : 'staged'} releases/${s.releaseId}`);
     releaseId = staged.releaseId;
+    let appliedMigrations: AppliedMigrationFact[] = [];
     await steps.run('deploy:migrate', async () => {
       if (base.preflight.pendingMigrations === 0) return 'no pending migrations';
       // A switch-back must find the schema the previous release knows: keep a consistent copy until the deploy succeeds.
@@ -142,11 +146,13 @@ async function runDeploy(options: DeployOptions, driver: TargetDriver, source: R
       const db = openDatabase(env.databaseFile);
       try {
         const report = await applyMigrations(db);
+        appliedMigrations = describeAppliedMigrations(report.applied);
         return `schema ${report.fromVersion} → ${report.toVersion} (${report.applied.length} applied)`;
       } finally {
         closeDatabase(db);
       }
     });
+    await recordRollbackStrategy(steps, previous, appliedMigrations);
     isSwitched = true;
     await steps.run('deploy:symlink', async () => {
       await switchCurrentRelease(env, releaseId);

@@ -115,12 +115,14 @@ export async function createBackup(env: ResolvedEnvironment, options: CreateBack
   log.info('backup:create started', { env: env.name, file: tempZip, reason: options.reason ?? 'manual' });
   try {
     let schemaVersion: number | null = null;
+    let changeLogSeq: number | undefined;
     const sources: BackupSource[] = [...(releaseFiles?.files ?? [])];
     if (hasDatabase) {
       const snapshot = await snapshotDatabase(env.databaseFile, tempDb, {
         onProgress: (doneBytes, totalBytes) => options.onProgress?.({ phase: 'database', doneBytes, totalBytes }),
       });
       schemaVersion = snapshot.schemaVersion;
+      changeLogSeq = snapshot.changeLogSeq;
       log.info('backup:snapshot done', { sizeBytes: snapshot.sizeBytes, schemaVersion, restarts: snapshot.restarts });
       sources.push({ zipPath: DATABASE_PATH, file: tempDb, sizeBytes: (await stat(tempDb)).size, isCompressed: true });
     }
@@ -138,6 +140,7 @@ export async function createBackup(env: ResolvedEnvironment, options: CreateBack
           reason: options.reason,
           release: release ?? null,
           schemaVersion,
+          changeLogSeq,
           hasDatabase,
           entries,
           symlinks: releaseFiles?.symlinks ?? [],

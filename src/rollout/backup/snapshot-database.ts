@@ -1,10 +1,12 @@
 // A consistent copy of a live SQLite database through the online backup API (never a raw copy of the file).
 import Database from 'better-sqlite3';
-import { getSchemaVersion } from '../../service/store/index.js';
+import { getChangeLogSeq, getSchemaVersion } from '../../service/store/index.js';
 
 export interface DatabaseSnapshot {
   sizeBytes: number;
   schemaVersion: number;
+  /** The change log's high-water seq in the snapshot (0 when it has no log): consistent with the copied data. */
+  changeLogSeq: number;
   /** How often a concurrent writer made the copy start over before it switched to one-step copying. */
   restarts: number;
 }
@@ -53,7 +55,7 @@ export async function snapshotDatabase(
     const schemaVersion = getSchemaVersion(snapshot);
     const pageCount = snapshot.pragma('page_count', { simple: true }) as number;
     const pageSize = snapshot.pragma('page_size', { simple: true }) as number;
-    return { sizeBytes: pageCount * pageSize, schemaVersion, restarts };
+    return { sizeBytes: pageCount * pageSize, schemaVersion, changeLogSeq: getChangeLogSeq(snapshot), restarts };
   } finally {
     snapshot.close();
   }
