@@ -9,6 +9,8 @@ import type { ServiceMetrics } from './metrics.js';
 import { ApiError, toErrorAnswer } from './http/api-error.js';
 import { isJsonRequest, readUpload, registerBodyParsers } from './http/body-parsers.js';
 import type { RequestLogger } from './http/request-logger.js';
+import { AdmissionGate, DEFAULT_ADMISSION_LIMITS, isOverloadedError, type AdmissionLimits } from './http/admission.js';
+import { getAdmissionTicket, registerAdmission } from './http/admission-hooks.js';
 import { DEFAULT_LIMITS, type ServiceLimits } from './service-limits.js';
 import { addLibraryEntry, deleteLibraryEntry, listLibraryEntries, type HashIndex } from './library/index.js';
 import { countPendingReviews, listReviewItems, resolveReviewItem, type ReviewStatus, type ReviewVerdict } from './review/index.js';
@@ -22,6 +24,8 @@ export interface ServerDependencies {
   logger: RequestLogger;
   version: string;
   limits?: Partial<ServiceLimits>;
+  /** Bounds on hashing work (jobs in flight, body bytes held, queue wait); see http/admission.ts for the defaults. */
+  admission?: Partial<AdmissionLimits>;
 }
 
 /** Which routes hash what they receive: their bad input counts as a failed extraction. */
@@ -49,6 +53,10 @@ export function createServer(deps: ServerDependencies): FastifyInstance {
     forceCloseConnections: 'idle',
   });
   registerBodyParsers(app);
+  const gate = new AdmissionGate({ ...DEFAULT_ADMISSION_LIMITS, ...deps.admission });
+  metrics.observeAdmission(() => gate.state);
+  // Only hashing work queues: /health, /metrics and the JSON routes never wait behind it.
+  registerAdmission(app, gate, isExtractionRequest);
   // Probe poppler now (cached, never rejects) so the first /health does not pay for spawning `pdfimages -v`.
   void getPdfCapability(limits.pdfimagesCommand);
   // Requests whose extraction attempt is already on the counter (success or failure), so errors are not counted twice.
@@ -56,18 +64,19 @@ export function createServer(deps: ServerDependencies): FastifyInstance {
   // The API error code of a failed request, for its log line (the body itself is never logged).
   const errorCodes = new WeakMap<FastifyRequest, string>();
 
-  const hashUpload = async (request: FastifyRequest, bytes: Buffer, mode: HashMode): Promise<ImageHash> => {
-    counted.add(request);
-    const startedMs = performance.now();
-    try {
-      const result = await hashImage(bytes, { mode, maxPixels: limits.maxPixels });
-      metrics.recordExtraction('success', (performance.now() - startedMs) / 1000);
-      return result;
-    } catch (error) {
-      metrics.recordExtraction('failure');
-      throw error;
-    }
-  };
+  const hashUpload = (request: FastifyRequest, bytes: Buffer, mode: HashMode): Promise<ImageHash> =>
+    runHashingJob(request, async () => {
+      counted.add(request);
+      const startedMs = performance.now();
+      try {
+        const result = await hashImage(bytes, { mode, maxPixels: limits.maxPixels });
+        metrics.recordExtraction('success', (performance.now() - startedMs) / 1000);
+        return result;
+      } catch (error) {
+        metrics.recordExtraction('failure');
+        throw error;
+      }
+    });
 
   app.addHook('onResponse', async (request, reply) => {
     const durationMs = Math.round(reply.elapsedTime * 1000) / 1000;
@@ -76,9 +85,11 @@ export function createServer(deps: ServerDependencies): FastifyInstance {
   });
 
   app.setErrorHandler(async (error, request, reply) => {
-    const extraction = request.routeOptions.config.extraction;
-    const isExtraction = extraction === 'always' || (extraction === 'image-body' && !isJsonRequest(request));
-    if (isExtraction && !counted.has(request)) metrics.recordExtraction('failure');
+    if (isOverloadedError(error)) {
+      // Refused for capacity, not for its content: a shed, never an extraction failure.
+      metrics.recordShed(request.routeOptions.url ?? request.url.split('?')[0], error.reason);
+      reply.header('retry-after', String(error.retryAfterSeconds));
+    } else if (isExtractionRequest(request) && !counted.has(request)) metrics.recordExtraction('failure');
     const answer = toErrorAnswer(error);
     errorCodes.set(request, answer.body.error.code);
     if (answer.isServerFault) request.log.error({ err: error }, 'request failed');
@@ -124,7 +135,7 @@ export function createServer(deps: ServerDependencies): FastifyInstance {
     uploads.post('/v1/extract', { config: { extraction: 'always' } }, async (request) => {
       const mode = readMode(request);
       const bytes = readUpload(request, 'pdf');
-      const images = await extractPdfImages(bytes, {
+      const images = await runHashingJob(request, () => extractPdfImages(bytes, {
         maxPixels: limits.maxPixels,
         timeoutMs: limits.pdfTimeoutMs,
         mode,
@@ -133,7 +144,7 @@ export function createServer(deps: ServerDependencies): FastifyInstance {
           counted.add(request);
           metrics.recordExtraction(outcome, seconds);
         },
-      });
+      }));
       return { images: images.map(({ page, index, width, height, hash }) => ({ page, index, width, height, hash })) };
     });
 
@@ -190,6 +201,23 @@ export function createServer(deps: ServerDependencies): FastifyInstance {
   });
 
   return app;
+}
+
+/** The routes whose bad input counts as a failed extraction are the ones that queue for a hashing slot. */
+function isExtractionRequest(request: FastifyRequest): boolean {
+  const extraction = request.routeOptions.config.extraction;
+  return extraction === 'always' || (extraction === 'image-body' && !isJsonRequest(request));
+}
+
+/** Runs `job` holding one of the admission gate's hashing slots (waiting for it, or shed with 503 EOVERLOADED). */
+async function runHashingJob<T>(request: FastifyRequest, job: () => Promise<T>): Promise<T> {
+  const ticket = getAdmissionTicket(request);
+  if (ticket) await ticket.acquireSlot();
+  try {
+    return await job();
+  } finally {
+    ticket?.releaseSlot();
+  }
 }
 
 function readId(request: FastifyRequest): number {

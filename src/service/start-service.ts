@@ -7,6 +7,7 @@ import { createServer } from './server.js';
 import { loadLibraryIndex } from './library/index.js';
 import type { RequestLogger } from './http/request-logger.js';
 import type { ServiceLimits } from './service-limits.js';
+import type { AdmissionLimits } from './http/admission.js';
 
 export interface StartServiceOptions {
   host: string;
@@ -20,6 +21,7 @@ export interface StartServiceOptions {
   signal?: AbortSignal;
   logger: RequestLogger;
   limits?: Partial<ServiceLimits>;
+  admission?: Partial<AdmissionLimits>;
 }
 
 export interface RunningService {
@@ -40,7 +42,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     assertSchemaCurrent(db);
     const metrics = createServiceMetrics({ version: options.version });
     const index = loadLibraryIndex(db);
-    app = createServer({ db, index, metrics, logger: options.logger, version: options.version, limits: options.limits });
+    app = createServer({ db, index, metrics, logger: options.logger, version: options.version, limits: options.limits, admission: options.admission });
     // Runs after fastify has stopped accepting and every in-flight request has been answered.
     app.addHook('onClose', async () => closeDatabase(db));
     await app.listen({ host: options.host, port: options.port });

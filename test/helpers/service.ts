@@ -11,6 +11,7 @@ import { createRequestLogger } from '../../src/service/http/request-logger.js';
 import { createRedactor } from '../../src/rollout/core/redact.js';
 import { loadLibraryIndex, type HashIndex } from '../../src/service/library/index.js';
 import type { ServiceLimits } from '../../src/service/service-limits.js';
+import type { AdmissionLimits } from '../../src/service/http/admission.js';
 
 export interface TestService {
   url: string;
@@ -26,7 +27,7 @@ export interface TestService {
 
 export async function startTestService(
   t: TestContext,
-  options: { limits?: Partial<ServiceLimits>; env?: Record<string, string> } = {},
+  options: { limits?: Partial<ServiceLimits>; admission?: Partial<AdmissionLimits>; env?: Record<string, string> } = {},
 ): Promise<TestService> {
   const dir = await createTempDir(t);
   const db = openDatabase(join(dir, 'dhash.sqlite'), { migrate: true });
@@ -36,7 +37,7 @@ export async function startTestService(
   stream.on('data', (chunk) => (logText += chunk));
   const logger = createRequestLogger({ stream, redact: createRedactor(options.env ?? {}) });
   const index = loadLibraryIndex(db);
-  const app = createServer({ db, index, metrics, logger, version: '9.8.7-test', limits: options.limits });
+  const app = createServer({ db, index, metrics, logger, version: '9.8.7-test', limits: options.limits, admission: options.admission });
   t.after(async () => {
     await app.close();
     closeDatabase(db);

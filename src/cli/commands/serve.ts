@@ -1,5 +1,6 @@
 // `dhash serve`: runs the HTTP service until SIGTERM/SIGINT, then drains requests and closes the database.
-import { join, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import type { RegisterCommand } from '../context.js';
 import { ExitCode } from '../../rollout/core/exit-codes.js';
 import { createError } from '../../rollout/core/errors.js';
@@ -8,6 +9,8 @@ import { findProjectRoot } from '../../lib/project-paths.js';
 import { readServiceVersion } from '../../service/build-version.js';
 import { createRequestLogger } from '../../service/http/request-logger.js';
 import { startService } from '../../service/start-service.js';
+import { ADMISSION_LIMIT_SPECS, resolveAdmissionLimits, type AdmissionSources } from '../../service/http/admission-config.js';
+import { DEFAULT_ADMISSION_LIMITS } from '../../service/http/admission.js';
 
 export const DEFAULT_SERVICE_PORT = 8787;
 export const DEFAULT_SERVICE_HOST = '127.0.0.1';
@@ -17,6 +20,10 @@ interface ServeOptions {
   host: string;
   db?: string;
   migrate?: boolean;
+  config?: string;
+  maxInFlight?: string;
+  maxQueuedBytes?: string;
+  maxQueueWaitMs?: string;
 }
 
 export const registerServe: RegisterCommand = (program, ctx, run) => {
@@ -27,10 +34,28 @@ export const registerServe: RegisterCommand = (program, ctx, run) => {
     .option('--host <host>', 'address to listen on', DEFAULT_SERVICE_HOST)
     .option('--db <file>', 'SQLite database file (default: .dhash/dhash.sqlite under the project root)')
     .option('--migrate', 'apply pending schema migrations before serving (development shortcut for `dhash migrate`)')
+    .option('--config <file>', 'service config JSON (default: service.json beside the database, if present); its `admission` object sets the limits below')
+    .option(
+      `${ADMISSION_LIMIT_SPECS.maxInFlight.flag} <n>`,
+      `hashing jobs at once (default: $${ADMISSION_LIMIT_SPECS.maxInFlight.envVar}, else the core count, ${DEFAULT_ADMISSION_LIMITS.maxInFlight})`,
+    )
+    .option(
+      `${ADMISSION_LIMIT_SPECS.maxQueuedBytes.flag} <bytes>`,
+      `upload bytes held by admitted hashing requests, e.g. 64MB (default: $${ADMISSION_LIMIT_SPECS.maxQueuedBytes.envVar}, else 64MB)`,
+    )
+    .option(
+      `${ADMISSION_LIMIT_SPECS.maxQueueWaitMs.flag} <ms>`,
+      `longest wait for a hashing slot before 503 EOVERLOADED (default: $${ADMISSION_LIMIT_SPECS.maxQueueWaitMs.envVar}, else ${DEFAULT_ADMISSION_LIMITS.maxQueueWaitMs})`,
+    )
     .action(
       run(async (opts: ServeOptions) => {
         const port = parsePort(opts.port ?? ctx.env.DHASH_PORT ?? String(DEFAULT_SERVICE_PORT), opts.port === undefined ? 'DHASH_PORT' : '--port');
         const dbFile = opts.db ? resolve(ctx.cwd, opts.db) : join(findProjectRoot(ctx.cwd), '.dhash', 'dhash.sqlite');
+        const admission = resolveAdmissionLimits({
+          flags: { maxInFlight: opts.maxInFlight, maxQueuedBytes: opts.maxQueuedBytes, maxQueueWaitMs: opts.maxQueueWaitMs },
+          processEnv: ctx.env,
+          config: readServiceConfig(opts.config ? resolve(ctx.cwd, opts.config) : join(dirname(dbFile), 'service.json'), opts.config !== undefined),
+        });
         const logger = createRequestLogger({ stream: ctx.stdout, redact: createRedactor(ctx.env) });
         const service = await startService({
           host: opts.host,
@@ -40,12 +65,29 @@ export const registerServe: RegisterCommand = (program, ctx, run) => {
           migrate: opts.migrate === true,
           signal: ctx.signal,
           logger,
+          admission,
         });
         await service.closed;
         return ExitCode.OK;
       }),
     );
 };
+
+/** The service config's admission settings; a missing default file is no config, a missing named one is an error. */
+function readServiceConfig(file: string, isNamed: boolean): AdmissionSources['config'] {
+  if (!existsSync(file)) {
+    if (isNamed) throw createError('ECONFIGNOTFOUND', { file });
+    return undefined;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw createError('EINVALIDCONFIG', { file, problems: [{ path: '', message: `not valid JSON: ${(error as Error).message}` }] }, error);
+  }
+  const admission = parsed && typeof parsed === 'object' ? (parsed as { admission?: unknown }).admission : undefined;
+  return { file, admission };
+}
 
 function parsePort(value: string, option: string): number {
   const port = Number(value);

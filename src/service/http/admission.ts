@@ -1,0 +1,193 @@
+// Admission control for hashing work: a bounded number of jobs in flight, a bounded number of body bytes held, a bounded wait.
+import { availableParallelism } from 'node:os';
+import { ApiError } from './api-error.js';
+
+export interface AdmissionLimits {
+  /** Hashing jobs that run at once (an image decode + resample, or one PDF's extraction). */
+  maxInFlight: number;
+  /** Body bytes held by admitted requests (receiving, waiting for a slot or being hashed); past it, new ones are shed. */
+  maxQueuedBytes: number;
+  /** Longest a request may wait for a slot; an arrival whose expected wait is longer is shed before its body is read. */
+  maxQueueWaitMs: number;
+}
+
+/**
+ * One job per core: the decode runs on sharp's threadpool and the resample on the main thread, so more jobs than
+ * cores only add latency and decode buffers. 64 MB of bodies (about 270 uploads of 240 KB, one 50 MB upload) keeps
+ * the service near 200 MB RSS from a ~110 MB baseline. 500 ms of queueing keeps an admitted request under ~1 s.
+ */
+export const DEFAULT_ADMISSION_LIMITS: AdmissionLimits = Object.freeze({
+  maxInFlight: Math.max(1, availableParallelism()),
+  maxQueuedBytes: 64 * 1024 * 1024,
+  maxQueueWaitMs: 500,
+});
+
+export type ShedReason = 'queued-bytes' | 'queue-wait';
+
+/** 503 EOVERLOADED: the service is at capacity; the client should retry after `retryAfterSeconds`. Never an extraction failure. */
+export class OverloadedError extends ApiError {
+  readonly reason: ShedReason;
+  readonly retryAfterSeconds: number;
+  constructor(reason: ShedReason, retryAfterSeconds: number) {
+    const why = reason === 'queued-bytes' ? 'the bytes of queued uploads are at their limit' : 'the queue of hashing jobs is full';
+    super(503, 'EOVERLOADED', `The service is at capacity (${why}); retry after ${retryAfterSeconds} s.`);
+    this.name = 'OverloadedError';
+    this.reason = reason;
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+export function isOverloadedError(error: unknown): error is OverloadedError {
+  return error instanceof OverloadedError;
+}
+
+/** What one admitted request holds; `close` gives everything back and is idempotent. */
+export interface AdmissionTicket {
+  /** Counts streamed body bytes (chunked uploads); throws OverloadedError when the budget runs out. */
+  addBytes(count: number): void;
+  /** Waits for a hashing slot; rejects with OverloadedError when none frees up within maxQueueWaitMs of arrival. */
+  acquireSlot(): Promise<void>;
+  /** Gives the slot back (the job is done); the body bytes stay held until `close`. */
+  releaseSlot(): void;
+  close(): void;
+}
+
+interface Waiter {
+  grant: () => void;
+  timer: NodeJS.Timeout;
+}
+
+// Before the first job finishes there is no measured service time; this guess only affects the first second.
+const PRIOR_JOB_MS = 20;
+const EWMA_WEIGHT = 0.1;
+const MAX_RETRY_AFTER_SECONDS = 60;
+
+/**
+ * FIFO of hashing jobs. Arrival (`admit`) is checked against the byte budget and the expected wait, computed from
+ * the requests ahead and a moving average of job time, so an overloaded service sheds before reading a body.
+ * Not thread-safe; `now` is injectable for tests.
+ */
+export class AdmissionGate {
+  readonly limits: AdmissionLimits;
+  private readonly now: () => number;
+  private inFlight = 0;
+  private queuedBytes = 0;
+  /** Admitted tickets that hold no slot yet (receiving their body or waiting). */
+  private pending = 0;
+  private readonly waiters: Waiter[] = [];
+  private jobMs = PRIOR_JOB_MS;
+
+  constructor(limits: AdmissionLimits, now: () => number = () => performance.now()) {
+    this.limits = limits;
+    this.now = now;
+  }
+
+  get state(): { inFlight: number; queuedBytes: number; pending: number; waiting: number } {
+    return { inFlight: this.inFlight, queuedBytes: this.queuedBytes, pending: this.pending, waiting: this.waiters.length };
+  }
+
+  /** Expected wait for a new arrival: the jobs ahead of it beyond the free slots, divided among the slots. */
+  getExpectedWaitMs(): number {
+    const ahead = this.pending + this.inFlight - this.limits.maxInFlight + 1;
+    return ahead <= 0 ? 0 : Math.ceil(ahead / this.limits.maxInFlight) * this.jobMs;
+  }
+
+  getRetryAfterSeconds(): number {
+    const drainMs = ((this.pending + this.inFlight) / this.limits.maxInFlight) * this.jobMs;
+    return Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(1, Math.ceil(drainMs / 1000)));
+  }
+
+  /** Admits a request declaring `declaredBytes` (its Content-Length, 0 when chunked), or throws OverloadedError. */
+  admit(declaredBytes: number): AdmissionTicket {
+    if (this.queuedBytes + declaredBytes > this.limits.maxQueuedBytes) throw new OverloadedError('queued-bytes', this.getRetryAfterSeconds());
+    if (this.getExpectedWaitMs() > this.limits.maxQueueWaitMs) throw new OverloadedError('queue-wait', this.getRetryAfterSeconds());
+    return this.createTicket(declaredBytes);
+  }
+
+  private createTicket(declaredBytes: number): AdmissionTicket {
+    const arrivedMs = this.now();
+    let heldBytes = declaredBytes;
+    let streamedBytes = 0;
+    let phase: 'pending' | 'waiting' | 'running' | 'done' | 'closed' = 'pending';
+    let waiter: Waiter | undefined;
+    let startedMs = 0;
+    this.queuedBytes += heldBytes;
+    this.pending++;
+    const leavePending = () => {
+      if (phase === 'pending' || phase === 'waiting') this.pending--;
+    };
+    const ticket: AdmissionTicket = {
+      addBytes: (count) => {
+        streamedBytes += count;
+        if (streamedBytes <= heldBytes) return;
+        const extra = streamedBytes - heldBytes;
+        if (this.queuedBytes + extra > this.limits.maxQueuedBytes) throw new OverloadedError('queued-bytes', this.getRetryAfterSeconds());
+        this.queuedBytes += extra;
+        heldBytes = streamedBytes;
+      },
+      acquireSlot: () => {
+        if (phase !== 'pending') return Promise.reject(new Error(`acquireSlot called in phase ${phase}`));
+        const start = () => {
+          leavePending();
+          phase = 'running';
+          startedMs = this.now();
+          this.inFlight++;
+        };
+        if (this.inFlight < this.limits.maxInFlight && this.waiters.length === 0) {
+          start();
+          return Promise.resolve();
+        }
+        const remainingMs = this.limits.maxQueueWaitMs - (this.now() - arrivedMs);
+        if (remainingMs <= 0) return Promise.reject(new OverloadedError('queue-wait', this.getRetryAfterSeconds()));
+        phase = 'waiting';
+        return new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => {
+            this.dropWaiter(waiter);
+            waiter = undefined;
+            reject(new OverloadedError('queue-wait', this.getRetryAfterSeconds()));
+          }, remainingMs);
+          waiter = {
+            timer,
+            grant: () => {
+              clearTimeout(timer);
+              waiter = undefined;
+              start();
+              resolve();
+            },
+          };
+          this.waiters.push(waiter);
+        });
+      },
+      releaseSlot: () => {
+        if (phase !== 'running') return;
+        phase = 'done';
+        this.inFlight--;
+        this.jobMs += EWMA_WEIGHT * (this.now() - startedMs - this.jobMs);
+        this.grantNext();
+      },
+      close: () => {
+        if (phase === 'closed') return;
+        ticket.releaseSlot();
+        if (waiter) {
+          clearTimeout(waiter.timer);
+          this.dropWaiter(waiter);
+          waiter = undefined;
+        }
+        leavePending();
+        phase = 'closed';
+        this.queuedBytes -= heldBytes;
+        heldBytes = 0;
+      },
+    };
+    return ticket;
+  }
+
+  private dropWaiter(waiter: Waiter | undefined): void {
+    const at = waiter ? this.waiters.indexOf(waiter) : -1;
+    if (at >= 0) this.waiters.splice(at, 1);
+  }
+
+  private grantNext(): void {
+    while (this.inFlight < this.limits.maxInFlight && this.waiters.length > 0) this.waiters.shift()!.grant();
+  }
+}
