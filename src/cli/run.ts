@@ -5,6 +5,7 @@ import { COMMANDS } from './commands/index.js';
 import { ExitCode, EXIT_CODE_HELP } from '../rollout/core/exit-codes.js';
 import { isDhashError } from '../rollout/core/errors.js';
 import { createRedactor } from '../rollout/core/redact.js';
+import { createMonitorWarningHook } from './monitor-warning.js';
 
 export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
   const redact = createRedactor(ctx.env);
@@ -27,6 +28,7 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
       exitCode = typeof code === 'number' ? code : ExitCode.OK;
     };
   for (const register of COMMANDS) register(program, ctx, run);
+  program.hook('preAction', createMonitorWarningHook(ctx));
   // Subcommands inherit the output settings and the exit-code table in their help.
   const applyToAll = (cmd: Command) => {
     for (const sub of cmd.commands) {

@@ -10,6 +10,7 @@ import { createDeployPlan, formatDeployPlan, type DeployPlan } from './core/depl
 import type { Logger } from '../lib/logger.js';
 import type { Notifier } from './notify/index.js';
 import { acquireEnvironmentLock } from './lock.js';
+import { supersedeMonitor } from './monitor/supersede-monitor.js';
 import { createStepRunner, type TimelineEntry } from './deploy-steps.js';
 import { waitForHealthy, type HealthWaitResult } from './health.js';
 import { formatPreflight, runPreflight, type PreflightCheck, type PreflightReport } from './preflight.js';
@@ -101,7 +102,10 @@ export async function deployRelease(options: DeployOptions): Promise<DeployResul
     }
     const lock = await acquireEnvironmentLock(env, { purpose: `deploy of ${releaseId}`, clock, logger });
     try {
-      return await runDeploy(options, driver, source, base);
+      // Issue 9: the previous deploy's monitor stops before anything changes, so it never judges or acts on this release.
+      const deployId = createDeployId(env.name, clock.now());
+      await supersedeMonitor(env, { byDeployId: deployId, clock, logger });
+      return await runDeploy(options, driver, source, base, deployId);
     } finally {
       await lock.release();
     }
@@ -116,9 +120,8 @@ function getPreflightExitCode(report: PreflightReport): 2 | 3 {
 
 type Base = Pick<DeployResult, 'releaseId' | 'previousReleaseId' | 'isFirstDeploy' | 'preflight' | 'plan' | 'prunedReleaseIds'>;
 
-async function runDeploy(options: DeployOptions, driver: TargetDriver, source: ReleaseSource, base: Base): Promise<DeployResult> {
+async function runDeploy(options: DeployOptions, driver: TargetDriver, source: ReleaseSource, base: Base, deployId: string): Promise<DeployResult> {
   const { env, clock, logger } = options;
-  const deployId = createDeployId(env.name, clock.now());
   const steps = createStepRunner({ env, deployId, kind: 'deploy', clock, logger, onProgress: options.onProgress });
   const previous = base.previousReleaseId;
   const notify = (event: 'start' | 'success' | 'failure', message?: string, releaseId = base.releaseId) =>

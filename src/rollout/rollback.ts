@@ -10,6 +10,7 @@ import type { Logger } from '../lib/logger.js';
 import type { Notifier } from './notify/index.js';
 import { createBackup, createBackupRefusal, extractBackup, verifyBackup, type ExtractedBackup } from './backup/index.js';
 import { acquireEnvironmentLock } from './lock.js';
+import { supersedeMonitor } from './monitor/supersede-monitor.js';
 import { createStepRunner, type TimelineEntry } from './deploy-steps.js';
 import { waitForHealthy, type HealthWaitResult } from './health.js';
 import { runSmokeTests, type SmokeResult } from './smoke.js';
@@ -91,7 +92,10 @@ export async function rollbackFromBackup(options: RollbackOptions): Promise<Roll
   const lock = await acquireEnvironmentLock(env, { purpose: `rollback to ${restoredReleaseId} from ${file}`, clock, logger });
   const extractDir = getTempSibling(join(env.root, 'rollback-extract'));
   try {
-    return await runRollback(options, { ...base, file, extractDir, reusableId: reusable?.releaseId, manifest });
+    // Issue 9: the monitor of the deploy being rolled back stops first (its own auto-rollback is left alone).
+    const deployId = createDeployId(env.name, clock.now());
+    await supersedeMonitor(env, { byDeployId: deployId, clock, logger });
+    return await runRollback(options, { ...base, file, extractDir, reusableId: reusable?.releaseId, manifest }, deployId);
   } finally {
     await rm(extractDir, { recursive: true, force: true });
     await lock.release();
@@ -102,9 +106,9 @@ async function runRollback(
   options: RollbackOptions,
   input: Omit<RollbackResult, 'ok' | 'isDryRun' | 'timeline' | 'message'> & { file: string; extractDir: string; reusableId?: string; manifest?: BackupManifest },
 ): Promise<RollbackResult> {
+  deployId: string,
   const { env, clock, logger } = options;
   const driver = options.driver ?? createTargetDriver(env, { clock, logger: logger.child('target'), env: options.processEnv });
-  const deployId = createDeployId(env.name, clock.now());
   const steps = createStepRunner({ env, deployId, kind: 'rollback', clock, logger, onProgress: options.onProgress });
   const notify = (event: 'rollback-start' | 'rollback-success' | 'rollback-failure', message?: string) =>
     options.notifier?.send({ event, release: input.restoredReleaseId, deployId, message }).catch((error) => logger.warn('notification failed', { error }));

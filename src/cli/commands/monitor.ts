@@ -1,4 +1,4 @@
-// `dhash monitor --env E [--dry-run] [--from-now]`: the T+60 monitor with quality gates and auto-rollback.
+// `dhash monitor --env E [--deploy ID] [--resume] [--dry-run] [--from-now]`: the T+60 monitor of one deploy, with quality gates and auto-rollback.
 import { join } from 'node:path';
 import type { RegisterCommand } from '../context.js';
 import { createCommandLogger } from '../command-logger.js';
@@ -12,12 +12,14 @@ import { findProjectRoot } from '../../lib/project-paths.js';
 export const registerMonitor: RegisterCommand = (program, ctx, run) => {
   program
     .command('monitor')
-    .description('watch the latest deploy for its window (quality-gates-config.json); roll back automatically when a rollback gate is violated')
+    .description('watch one deploy (default: the latest) for its window (quality-gates-config.json); roll back automatically when a rollback gate is violated')
     .requiredOption('--env <name>', 'environment to monitor (see environments.json)')
+    .option('--deploy <id>', 'the deploy to watch (default: the latest deploy in the journal); state, logs and actions belong to it')
+    .option('--resume', "pick up the deploy's saved window (also the default when one exists); fails when there is none")
     .option('--dry-run', 'evaluate and log the gates and what would be done; never roll back')
     .option('--from-now', 'open a fresh window starting now instead of at the recorded deploy')
     .action(
-      run(async (opts: { env: string; dryRun?: boolean; fromNow?: boolean }) => {
+      run(async (opts: { env: string; deploy?: string; resume?: boolean; dryRun?: boolean; fromNow?: boolean }) => {
         const projectRoot = findProjectRoot(ctx.cwd);
         const env = await resolveEnvironment(projectRoot, opts.env, ctx.env);
         const gates = await loadQualityGates(projectRoot, env.name);
@@ -26,7 +28,7 @@ export const registerMonitor: RegisterCommand = (program, ctx, run) => {
         try {
           const notifier = createNotifier({ projectRoot, environment: env, env: ctx.env, clock: ctx.clock, logger: log.logger, redact, dryRun: Boolean(opts.dryRun) });
           const result = await runMonitor({
-            env, gates, clock: ctx.clock, logger: log.logger, notifier, dryRun: Boolean(opts.dryRun), fromNow: Boolean(opts.fromNow), signal: ctx.signal, processEnv: ctx.env,
+            env, gates, clock: ctx.clock, logger: log.logger, notifier, dryRun: Boolean(opts.dryRun), fromNow: Boolean(opts.fromNow), deployId: opts.deploy, isResume: Boolean(opts.resume), signal: ctx.signal, processEnv: ctx.env,
             print: (line) => ctx.stdout.write(redact(line) + '\n'),
           });
           return result.exitCode;

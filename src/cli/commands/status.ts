@@ -6,6 +6,7 @@ import { resolveEnvironment } from '../../rollout/config/environments.js';
 import { formatDurationMs } from '../../rollout/core/duration.js';
 import { ExitCode } from '../../rollout/core/exit-codes.js';
 import { readJournal } from '../../rollout/journal.js';
+import { getMonitorHealth, type MonitorHealth } from '../../rollout/monitor/monitor-health.js';
 import { readMonitorState } from '../../rollout/monitor/monitor-state.js';
 import { findProjectRoot } from '../../lib/project-paths.js';
 import { createLineWriter } from '../line-writer.js';
@@ -36,6 +37,7 @@ export const registerStatus: RegisterCommand = (program, ctx, run) => {
         const nowMs = ctx.clock.now();
         const elapsedMs = Math.min(nowMs, state.windowStartMs + state.windowMs) - state.windowStartMs;
         out(`\nMonitor of ${state.deployId} (release ${state.releaseId})${state.isDryRun ? ' [dry run]' : ''}`);
+        for (const line of formatMonitorHealth(await getMonitorHealth(env, nowMs), state.supersededBy)) out(`  ${line}`);
         out(`  window: ${new Date(state.windowStartMs).toISOString()} + ${formatDurationMs(state.windowMs)}; elapsed ${formatDurationMs(Math.max(0, elapsedMs))} (${Math.round((Math.max(0, elapsedMs) / state.windowMs) * 100)}%)`);
         out(`  polls: ${state.pollIndex}${state.lastPollAt ? `, last ${state.lastPollAt}` : ''}${!state.outcome && state.nextPollAt ? `, next ${state.nextPollAt}` : ''}`);
         out(`  state: ${state.state}${state.outcome ? `; finished: ${state.outcome}${state.endedAt ? ` at ${state.endedAt}` : ''}` : ''}`);
@@ -50,3 +52,13 @@ export const registerStatus: RegisterCommand = (program, ctx, run) => {
       }),
     );
 };
+
+/** The monitor's watch line: what it watches against what serves, and whether it is still beating (issue 9). */
+function formatMonitorHealth(health: MonitorHealth, supersededBy: string | undefined): string[] {
+  const watches = `watches: deploy ${health.deployId}, release ${health.releaseId}; serving: ${health.servingReleaseId ?? '(nothing)'}`;
+  if (health.status === 'finished') return [`${watches}${supersededBy ? `; superseded by ${supersededBy}` : ''}`];
+  if (health.status === 'window-over') return [watches, `heartbeat: the window ended at ${health.windowEndsAt} without a recorded outcome (last beat ${health.lastBeatAt})`];
+  const lines = [health.isWatchingServing === false ? `${watches}  — NOT the release serving` : watches];
+  lines.push(health.status === 'beating' ? `heartbeat: beating (pid ${health.pid ?? '?'}, last ${health.lastBeatAt})` : `heartbeat: NOT BEATING since ${health.lastBeatAt}: ${health.reason}`);
+  return [...lines, ...health.warnings.map((w) => `WARNING: ${w}`)];
+}
