@@ -73,6 +73,14 @@ export const ERRORS = {
     exitCode: ExitCode.USAGE,
   }),
 
+  ESKIPMIGRATIONSREFUSED: (c: { env: string; pending: number }) => ({
+    message: `--skip-migrations is refused: the release has ${c.pending} pending migration${c.pending === 1 ? '' : 's'}, which the deploy must apply.`,
+    details:
+      'Nothing was changed. Leave out --skip-migrations: the deploy dry-runs them on a copy first and keeps a ' +
+      `pre-migration copy for switch-back. \`./scripts/migrate_dhash.sh --env ${c.env} --dry-run\` shows what they do.`,
+    exitCode: ExitCode.USAGE,
+  }),
+
   EINVALIDPIPELINE: (c: { pipeline: string; problems: string[] }) => ({
     message: `The pipeline \`${c.pipeline}\` is defined wrongly (${c.problems.length} problem${c.problems.length === 1 ? '' : 's'}).`,
     details: `${c.problems.map((p) => `  - ${p}`).join('\n')}\nFix the step or hook names in its definition; \`npx dhash pipeline steps --env <env>\` prints the resolved list.`,
@@ -314,6 +322,15 @@ export const ERRORS = {
     message: `The deploy ${c.deployId} of \`${c.env}\` finished without passing smoke tests.`,
     details: `The new release is serving unverified: run \`./scripts/smoke_tests.sh --env ${c.env}\`, and roll back with \`./scripts/rollback_dhash.sh --backup <zip> --env ${c.env}\` if they fail.`,
     exitCode: ExitCode.HUMAN_NEEDED,
+  }),
+
+  // ── premerge (src/rollout/premerge/) ──
+  EPREMERGESTEPFAILED: (c: { step: string; reason: string; logFile: string }) => ({
+    message: `The premerge step ${c.step} failed: ${c.reason}.`,
+    details:
+      `Its output is in ${c.logFile}. Fix the cause, then run \`npm run premerge\` again ` +
+      '(a missing system package: `npm run setup`; a throwaway environment, if one was made, is kept for inspection).',
+    exitCode: ExitCode.FAILED,
   }),
 
   // ── a human must act (exit 4) ──

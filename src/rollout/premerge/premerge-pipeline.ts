@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../../lib/logger.js';
+import { createError, isDhashError } from '../core/errors.js';
 import { resolveEnvironment } from '../config/environments.js';
 import { createTargetDriver } from '../target/index.js';
 import { listArtifactFiles } from './artifact-manifest.js';
@@ -30,15 +31,33 @@ export interface PremergeContext {
 
 const bin = (c: PremergeContext, rel: string) => join(c.repoRoot, 'node_modules', rel);
 
-async function runCommandInto(c: PremergeContext, log: string, command: { args: string[]; cwd: string }) {
+/** The log a step without its own artifact log writes to: the premerge command's (src/cli/commands/premerge.ts). */
+const PREMERGE_LOG = 'logs/premerge.log';
+
+async function runCommandInto(c: PremergeContext, step: string, log: string, command: { args: string[]; cwd: string }) {
   const code = await runLoggedCommand({ command: c.nodePath, args: command.args, cwd: command.cwd, env: c.childEnv, logFile: join(c.artifactsDir, log) });
-  if (code !== 0) throw new Error(`exited ${code}; see premerge_artifacts/${log}`);
+  if (code !== 0) throw createError('EPREMERGESTEPFAILED', { step, reason: `its command exited ${code}`, logFile: `premerge_artifacts/${log}` });
   return { status: 'succeeded' as const, summary: `premerge_artifacts/${log}` };
 }
 
 /** A step that runs one real command into an artifact log and fails on a non-zero exit. */
 function commandStep(name: string, description: string, log: string, argsOf: (c: PremergeContext) => { args: string[]; cwd: string }): Step<PremergeContext> {
-  return { name, description, isRequired: true, runsInDryRun: true, run: (c) => runCommandInto(c, log, argsOf(c)) };
+  return { name, description, isRequired: true, runsInDryRun: true, run: (c) => runCommandInto(c, name, log, argsOf(c)) };
+}
+
+/** Any other failure of a step (a file operation, a free port) also reaches the operator as a coded error naming the step. */
+function withCodedFailure(step: Step<PremergeContext>): Step<PremergeContext> {
+  return {
+    ...step,
+    async run(c) {
+      try {
+        return await step.run(c);
+      } catch (error) {
+        if (isDhashError(error)) throw error;
+        throw createError('EPREMERGESTEPFAILED', { step: step.name, reason: error instanceof Error ? error.message : String(error), logFile: PREMERGE_LOG }, error);
+      }
+    },
+  };
 }
 
 const cli = (c: PremergeContext, ...args: string[]) => ({ args: [join(c.repoRoot, 'dist/cli/main.js'), ...args], cwd: c.throwaway!.root });
@@ -46,14 +65,14 @@ const cli = (c: PremergeContext, ...args: string[]) => ({ args: [join(c.repoRoot
 export function createPremergePipeline(): PipelineDefinition<PremergeContext> {
   return {
     name: 'premerge',
-    steps: [
+    steps: ([
       commandStep('check:typecheck', 'tsc --noEmit over src, test and bench', 'typecheck.log', (c) => ({ args: [bin(c, 'typescript/bin/tsc'), '--noEmit', '-p', c.repoRoot], cwd: c.repoRoot })),
       commandStep('check:lint', 'eslint over the repository', 'lint.log', (c) => ({ args: [bin(c, 'eslint/bin/eslint.js'), '.'], cwd: c.repoRoot })),
       {
         name: 'check:tests', description: 'unit and integration suites (node test/run-tests.mjs all)', isRequired: true, runsInDryRun: true,
         async run(c) {
           if (c.isSkipTests) return { status: 'skipped', reason: '--skip-tests' };
-          return runCommandInto(c, 'tests.log', { args: [join(c.repoRoot, 'test/run-tests.mjs'), 'all'], cwd: c.repoRoot });
+          return runCommandInto(c, 'check:tests', 'tests.log', { args: [join(c.repoRoot, 'test/run-tests.mjs'), 'all'], cwd: c.repoRoot });
         },
       },
       commandStep('build:dist', 'compile the toolkit and service into dist/', 'build.log', (c) => ({ args: [bin(c, 'typescript/bin/tsc'), '-p', join(c.repoRoot, 'tsconfig.build.json')], cwd: c.repoRoot })),
@@ -72,7 +91,7 @@ export function createPremergePipeline(): PipelineDefinition<PremergeContext> {
       {
         name: 'backup:create', description: 'dhash backup create --env local, then copy the zip and its .sha256', isRequired: true, runsInDryRun: true,
         async run(c) {
-          await runCommandInto(c, 'backup.log', cli(c, 'backup', 'create', '--env', 'local'));
+          await runCommandInto(c, 'backup:create', 'backup.log', cli(c, 'backup', 'create', '--env', 'local'));
           // Same relative layout as the project root, so `sha256sum -c backups/<zip>.sha256` passes inside premerge_artifacts/.
           await cp(join(c.throwaway!.root, 'backups'), join(c.artifactsDir, 'backups'), { recursive: true });
           const zips = (await readdir(join(c.artifactsDir, 'backups'))).filter((f) => f.endsWith('.zip'));
@@ -83,7 +102,9 @@ export function createPremergePipeline(): PipelineDefinition<PremergeContext> {
         name: 'monitor:collect', description: 'copy monitor_logs/ (poll lines, summary, HTML report) and notifications_out/', isRequired: true, runsInDryRun: true,
         async run(c) {
           const root = c.throwaway!.root;
-          if (!existsSync(join(root, 'monitor_logs'))) throw new Error('the deploy left no monitor_logs/');
+          if (!existsSync(join(root, 'monitor_logs'))) {
+            throw createError('EPREMERGESTEPFAILED', { step: 'monitor:collect', reason: 'the deploy left no monitor_logs/', logFile: 'premerge_artifacts/quick-deploy.log' });
+          }
           await cp(join(root, 'monitor_logs'), join(c.artifactsDir, 'monitor_logs'), { recursive: true });
           if (existsSync(join(root, 'notifications_out'))) await cp(join(root, 'notifications_out'), join(c.artifactsDir, 'notifications_out'), { recursive: true });
           return { status: 'succeeded', summary: `${(await readdir(join(c.artifactsDir, 'monitor_logs'))).length} files` };
@@ -101,11 +122,13 @@ export function createPremergePipeline(): PipelineDefinition<PremergeContext> {
           const text = formatLogChecks(checks, (f) => (f.startsWith(logsDir) ? `<env root>/logs/${f.slice(logsDir.length + 1)}` : f.slice(c.artifactsDir.length + 1)));
           await writeFile(join(c.artifactsDir, 'test_logging.log'), `fake secrets set for this run: ${c.fakeSecrets.length} values (SLACK_WEBHOOK, TEAMS_WEBHOOK, DISCORD_WEBHOOK, EMAIL_PASSWORD); none may appear\n${text}`);
           const failed = checks.filter((x) => x.problems.length > 0);
-          if (failed.length > 0) throw new Error(`${failed.length} log file(s) failed; see premerge_artifacts/test_logging.log`);
+          if (failed.length > 0) {
+            throw createError('EPREMERGESTEPFAILED', { step: 'logging:check', reason: `${failed.length} log file(s) failed the checks`, logFile: 'premerge_artifacts/test_logging.log' });
+          }
           return { status: 'succeeded', summary: `${checks.length} files, ${checks.reduce((n, x) => n + x.jsonLines, 0)} JSON lines` };
         },
       },
-    ],
+    ] satisfies Step<PremergeContext>[]).map(withCodedFailure),
     hooks: [
       { name: 'artifacts:clean', description: 'empty premerge_artifacts/', placement: { on: 'before', step: 'check:typecheck' }, runsInDryRun: true, run: async (c) => void (await rm(c.artifactsDir, { recursive: true, force: true }), await mkdir(c.artifactsDir, { recursive: true })) },
       { name: 'env:stop', description: 'stop the throwaway service and remove its root', placement: { on: 'succeeded' }, runsInDryRun: true, run: (c) => stopThrowaway(c, { isRemoving: true }) },
