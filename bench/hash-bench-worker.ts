@@ -1,27 +1,35 @@
-// Benchmark worker thread: hashes its share of files one at a time and reports each latency.
+// Benchmark worker thread: hashes its share of files one at a time with one decoder candidate and reports each latency.
 import { parentPort, workerData } from 'node:worker_threads';
 import { readFile } from 'node:fs/promises';
-import { hashImage, type HashMode } from '../src/service/hash/index.js';
+import { hashImageDetailed, type HashMode } from '../src/service/hash/index.js';
 
 interface WorkerInput {
   files: string[];
   warmupFiles: string[];
   mode: HashMode;
+  /** 'auto': what the service runs (native addon where it applies); 'sharp': the sharp-only path. */
+  decoder: 'auto' | 'sharp';
 }
 
-const { files, warmupFiles, mode } = workerData as WorkerInput;
+const { files, warmupFiles, mode, decoder } = workerData as WorkerInput;
+const hashes: Record<string, string> = {};
+const decoders: Record<string, number> = {};
 
 async function hashFile(file: string): Promise<number> {
   const started = performance.now();
-  await hashImage(await readFile(file), { mode });
-  return performance.now() - started;
+  const result = await hashImageDetailed(await readFile(file), { mode, decoder });
+  const elapsedMs = performance.now() - started;
+  hashes[file] = result.hash;
+  decoders[result.decoder] = (decoders[result.decoder] ?? 0) + 1;
+  return elapsedMs;
 }
 
 // Warm the JIT and sharp before the clock starts, then wait for the common start signal.
 for (const file of warmupFiles) await hashFile(file);
+for (const key of Object.keys(decoders)) delete decoders[key];
 parentPort?.postMessage({ type: 'ready' });
 parentPort?.once('message', async () => {
   const latenciesMs: number[] = [];
   for (const file of files) latenciesMs.push(await hashFile(file));
-  parentPort?.postMessage({ type: 'done', latenciesMs });
+  parentPort?.postMessage({ type: 'done', latenciesMs, hashes, decoders });
 });

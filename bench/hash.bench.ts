@@ -1,4 +1,5 @@
-// `npm run bench:hash`: images/s and p95 latency of exact and fast hashing (1 and 2 worker threads) against Pillow.
+// `npm run bench:hash`: images/s, p95 latency and CPU per image of each decoder candidate (sharp, native addon) in exact
+// and fast mode (1 and 2 worker threads) against Pillow; checks every exact hash against Pillow's and ends with the targets.
 //
 // Pillow is timed inside Python, per image (open + convert + resize + bits, excluding interpreter start and
 // imports; the first image is a discarded warm-up). Ours is timed per image inside the worker (readFile + hashImage);
@@ -11,7 +12,7 @@ import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { createFixtureImage, type FixtureSpec } from '../test/helpers/images.js';
-import type { HashMode } from '../src/service/hash/index.js';
+import { getHashCapability, type HashMode } from '../src/service/hash/index.js';
 
 const run = promisify(execFile);
 const PYTHON = '/usr/bin/python3';
@@ -25,6 +26,21 @@ interface Result {
   p95Ms: number;
   /** CPU time per image, all threads/processes: the load-independent measure on a shared machine. */
   cpuMsPerImage: number;
+  /** file → 16-hex hash */
+  hashes: Map<string, string>;
+  /** decoder name → images it served (ours only) */
+  decoders: Record<string, number>;
+}
+
+/** 'sharp': the sharp-only path; 'auto': what the service runs (native addon where it applies, else sharp). */
+type Candidate = 'sharp' | 'auto';
+const CANDIDATES: Candidate[] = ['sharp', 'auto'];
+
+interface DoneMessage {
+  type: string;
+  latenciesMs?: number[];
+  hashes?: Record<string, string>;
+  decoders?: Record<string, number>;
 }
 
 function getPercentile(values: number[], q: number): number {
@@ -55,14 +71,14 @@ function createWorkerBootstrap(): string {
   return `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(WORKER.href)}); });`;
 }
 
-async function measureOurs(files: string[], mode: HashMode, workerCount: number): Promise<Result> {
+async function measureOurs(files: string[], mode: HashMode, workerCount: number, decoder: Candidate): Promise<Result> {
   const shares = splitRoundRobin(files, workerCount);
   const workers = shares.map(
-    (share) => new Worker(createWorkerBootstrap(), { eval: true, workerData: { files: share, warmupFiles: files.slice(0, 3), mode } }),
+    (share) => new Worker(createWorkerBootstrap(), { eval: true, workerData: { files: share, warmupFiles: files.slice(0, 3), mode, decoder } }),
   );
   const waitFor = (worker: Worker, type: string) =>
-    new Promise<{ latenciesMs?: number[] }>((resolve, reject) => {
-      const onMessage = (message: { type: string; latenciesMs?: number[] }) => {
+    new Promise<DoneMessage>((resolve, reject) => {
+      const onMessage = (message: DoneMessage) => {
         if (message.type === type) {
           worker.off('message', onMessage);
           resolve(message);
@@ -81,7 +97,11 @@ async function measureOurs(files: string[], mode: HashMode, workerCount: number)
     const wallMs = performance.now() - started;
     const cpu = process.cpuUsage(startedCpu);
     const latencies = results.flatMap((r) => r.latenciesMs ?? []);
-    return { imagesPerSecond: files.length / (wallMs / 1000), p95Ms: getPercentile(latencies, 0.95), cpuMsPerImage: (cpu.user + cpu.system) / 1000 / files.length };
+    const hashes = new Map(results.flatMap((r) => Object.entries(r.hashes ?? {})));
+    const decoders: Record<string, number> = {};
+    for (const [name, count] of results.flatMap((r) => Object.entries(r.decoders ?? {}))) decoders[name] = (decoders[name] ?? 0) + count;
+    const cpuMsPerImage = (cpu.user + cpu.system) / 1000 / files.length;
+    return { imagesPerSecond: files.length / (wallMs / 1000), p95Ms: getPercentile(latencies, 0.95), cpuMsPerImage, hashes, decoders };
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }
@@ -95,43 +115,101 @@ async function measurePillow(files: string[], processCount: number): Promise<Res
       const lines = stdout.trim().split('\n').slice(1);
       const failed = lines.find((l) => l.startsWith('ERROR'));
       if (failed) throw new Error(`The Pillow reference failed: ${failed}`);
-      return lines.map((l) => ({ wallMs: Number(l.split('\t')[1]), cpuMs: Number(l.split('\t')[2]) }));
+      return lines.map((l) => ({ hash: l.split('\t')[0], wallMs: Number(l.split('\t')[1]), cpuMs: Number(l.split('\t')[2]), file: l.split('\t')[3] }));
     }),
   );
   const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
   const busyMs = Math.max(...runs.map((r) => sum(r.map((x) => x.wallMs))));
   const all = runs.flat();
-  return { imagesPerSecond: files.length / (busyMs / 1000), p95Ms: getPercentile(all.map((x) => x.wallMs), 0.95), cpuMsPerImage: sum(all.map((x) => x.cpuMs)) / files.length };
+  return {
+    imagesPerSecond: files.length / (busyMs / 1000),
+    p95Ms: getPercentile(all.map((x) => x.wallMs), 0.95),
+    cpuMsPerImage: sum(all.map((x) => x.cpuMs)) / files.length,
+    hashes: new Map(all.map((x) => [x.file, x.hash])),
+    decoders: {},
+  };
 }
 
 function formatRow(cells: (string | number)[]): string {
-  const widths = [6, 7, 8, 9, 8, 12, 10, 11, 9];
+  const widths = [6, 7, 7, 8, 9, 8, 12, 10, 11, 9, 10];
   return cells.map((c, i) => String(c).padStart(widths[i])).join(' ');
+}
+
+/** How many of the candidate's hashes equal Pillow's; the share-file list repeats share[0] as the warm-up, so compare by file. */
+function countIdentical(ours: Result, pillow: Result): number {
+  return [...ours.hashes].filter(([file, hash]) => pillow.hashes.get(file) === hash).length;
+}
+
+function describeDecoders(result: Result): string {
+  return Object.entries(result.decoders).map(([name, count]) => `${name}:${count}`).join(',');
+}
+
+interface Measured {
+  format: 'jpeg' | 'png';
+  mode: HashMode;
+  candidate: Candidate;
+  cpuRatio: number;
+  identical: number;
+  total: number;
+  decoders: string;
+}
+
+/** The fastest candidate per format and mode at 1 worker; exact mode only among those bit-identical to Pillow. */
+function chooseCandidate(measured: Measured[], format: 'jpeg' | 'png', mode: HashMode): { best?: Measured; reason: string } {
+  const rows = measured.filter((m) => m.format === format && m.mode === mode);
+  const eligible = mode === 'exact' ? rows.filter((m) => m.identical === m.total) : rows;
+  const best = [...eligible].sort((a, b) => b.cpuRatio - a.cpuRatio)[0];
+  const others = rows.filter((m) => m !== best).map((m) => `${m.candidate} ${m.cpuRatio.toFixed(2)}x${m.identical === m.total ? '' : ` (${m.total - m.identical} differ)`}`);
+  if (best === undefined) return { reason: 'no candidate is bit-identical to Pillow' };
+  const rule = mode === 'exact' ? 'fastest of those bit-identical to Pillow' : 'fastest';
+  return { best, reason: `${best.candidate} ${best.cpuRatio.toFixed(2)}x [${best.decoders}] is the ${rule}; others: ${others.join(', ') || 'none'}` };
 }
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'dhash-bench-'));
+  const capability = getHashCapability();
   try {
     console.log(`dhash hash benchmark: ${COUNT} photo-like images of ~1024x768 + ${LARGE_COUNT} of 3000x2000 per format; ${availableParallelism()} CPUs`);
-    console.log('Pillow timed inside Python per image (no interpreter start); ours per image in the worker incl. readFile.\n');
-    console.log(formatRow(['format', 'mode', 'workers', 'images/s', 'p95 ms', 'Pillow img/s', 'vs Pillow', 'cpu ms/img', 'cpu vs P']));
+    console.log('Pillow timed inside Python per image (no interpreter start); ours per image in the worker incl. readFile.');
+    console.log(`Decoders: jpeg=${capability.jpeg} png=${capability.png}${capability.reason ? ` (${capability.reason})` : ''}; candidate "auto" is what the service runs.\n`);
+    console.log(formatRow(['format', 'mode', 'decoder', 'workers', 'images/s', 'p95 ms', 'Pillow img/s', 'vs Pillow', 'cpu ms/img', 'cpu vs P', '=Pillow']));
+    const measured: Measured[] = [];
     for (const format of ['jpeg', 'png'] as const) {
       const files = await createBenchSet(dir, format);
       for (const workerCount of [1, 2]) {
         const pillow = await measurePillow(files, workerCount);
         const cells = (r: Result) => [r.imagesPerSecond.toFixed(1), r.p95Ms.toFixed(1), pillow.imagesPerSecond.toFixed(1)];
-        console.log(formatRow([format, 'pillow', workerCount, ...cells(pillow), '1.00x', pillow.cpuMsPerImage.toFixed(2), '1.00x']));
+        console.log(formatRow([format, 'pillow', '-', workerCount, ...cells(pillow), '1.00x', pillow.cpuMsPerImage.toFixed(2), '1.00x', '-']));
         for (const mode of ['exact', 'fast'] as const) {
-          const ours = await measureOurs(files, mode, workerCount);
-          const ratio = ours.imagesPerSecond / pillow.imagesPerSecond;
-          const cpuRatio = pillow.cpuMsPerImage / ours.cpuMsPerImage;
-          console.log(formatRow([format, mode, workerCount, ...cells(ours), `${ratio.toFixed(2)}x`, ours.cpuMsPerImage.toFixed(2), `${cpuRatio.toFixed(2)}x`]));
+          for (const candidate of CANDIDATES) {
+            const ours = await measureOurs(files, mode, workerCount, candidate);
+            const ratio = ours.imagesPerSecond / pillow.imagesPerSecond;
+            const cpuRatio = pillow.cpuMsPerImage / ours.cpuMsPerImage;
+            const identical = countIdentical(ours, pillow);
+            const same = `${identical}/${files.length}`;
+            const row = [format, mode, candidate, workerCount, ...cells(ours), `${ratio.toFixed(2)}x`, ours.cpuMsPerImage.toFixed(2), `${cpuRatio.toFixed(2)}x`, same];
+            console.log(`${formatRow(row)}  ${describeDecoders(ours)}`);
+            if (workerCount === 1) measured.push({ format, mode, candidate, cpuRatio, identical, total: files.length, decoders: describeDecoders(ours) });
+          }
         }
       }
     }
-    console.log('\nTargets: exact >= 1.00x, fast >= 1.50x against the Pillow row with the same worker/process count.');
-    console.log('"vs Pillow" compares throughput (wall clock); "cpu vs P" compares CPU time per image (Pillow cpu / ours cpu),');
+    console.log('\n"vs Pillow" compares throughput (wall clock); "cpu vs P" compares CPU time per image (Pillow cpu / ours cpu),');
     console.log('which stays meaningful when other processes share the CPUs (check `uptime`: load above the CPU count skews wall times).');
+    console.log('"=Pillow" counts hashes equal to Pillow + imagehash. Choice per format and mode (1 worker):');
+    const targets: string[] = [];
+    for (const mode of ['exact', 'fast'] as const) {
+      for (const format of ['jpeg', 'png'] as const) {
+        const { best, reason } = chooseCandidate(measured, format, mode);
+        console.log(`  ${mode} ${format}: ${reason}`);
+        // The target is what the service runs ("auto"), which is the candidate kept when it is the fastest.
+        const served = measured.find((m) => m.format === format && m.mode === mode && m.candidate === 'auto');
+        if (best !== undefined && served !== undefined && best.candidate !== 'auto') console.log(`  WARNING: the service's path is not the fastest for ${mode} ${format}`);
+        targets.push(`target ${mode}_${format}_cpu_ratio ${(served?.cpuRatio ?? 0).toFixed(2)} x`);
+      }
+    }
+    console.log('');
+    for (const line of targets) console.log(line);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -48,13 +48,17 @@ export async function readImageHeader(bytes: Uint8Array, maxPixels = DEFAULT_MAX
   // Multi-page GIF/TIFF: only the first page is hashed (as Pillow does), so only its pixels count.
   const height = metadata.pageHeight ?? metadata.height ?? 0;
   if (width <= 0 || height <= 0) throw new ImageInputError('EBADIMAGE', `The ${format} image has no pixels (${width}x${height}).`);
-  if (width * height > maxPixels) {
-    throw new ImageInputError(
-      'ETOOMANYPIXELS',
-      `The image is ${width}x${height} = ${width * height} pixels, over the limit of ${maxPixels} (possible decompression bomb).`,
-    );
-  }
+  assertPixelLimit(width, height, maxPixels);
   return { format, width, height, depth: metadata.depth ?? 'uchar', channels: metadata.channels ?? 0, space: metadata.space ?? 'srgb' };
+}
+
+/** Refuses an image whose header promises more than `maxPixels` pixels (ETOOMANYPIXELS), before any pixel is allocated. */
+export function assertPixelLimit(width: number, height: number, maxPixels: number): void {
+  if (width * height <= maxPixels) return;
+  throw new ImageInputError(
+    'ETOOMANYPIXELS',
+    `The image is ${width}x${height} = ${width * height} pixels, over the limit of ${maxPixels} (possible decompression bomb).`,
+  );
 }
 
 /** Full decode of the first page to 8-bit samples, with the values Pillow's decoders produce. */

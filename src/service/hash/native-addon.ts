@@ -1,0 +1,77 @@
+// Loads the optional N-API decoder (native/, built at npm ci over the system libjpeg-turbo) and says which decoders serve.
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+/** The addon's functions (native/src/addon.c). Decodes run on the libuv thread pool; they reject with a plain Error. */
+export interface NativeDecoder {
+  /** [width, height, components, jpegColorSpace, outWidth, outHeight, isProgressive]; throws on a bad header. */
+  readJpegInfo(bytes: Uint8Array, scaleDenom: number): number[];
+  decodeJpegRows(
+    bytes: Uint8Array,
+    scaleDenom: number,
+    isFast: boolean,
+    bounds: Int32Array,
+    weights: Int32Array,
+    kernelSize: number,
+    outWidth: number,
+    firstRow: number,
+    rowCount: number,
+  ): Promise<Uint8Array>;
+  decodePngRows(
+    bytes: Uint8Array,
+    segments: Int32Array,
+    width: number,
+    height: number,
+    bitDepth: number,
+    colorType: number,
+    isInterlaced: boolean,
+    paletteLuma: Uint8Array | null,
+    bounds: Int32Array,
+    weights: Int32Array,
+    kernelSize: number,
+    outWidth: number,
+    firstRow: number,
+    rowCount: number,
+  ): Promise<Uint8Array>;
+  jpegLibVersion: number;
+  zlibVersion: string;
+}
+
+export type JpegDecoderName = 'libjpeg-turbo' | 'sharp';
+export type PngDecoderName = 'native-png' | 'sharp';
+export type DecoderName = JpegDecoderName | PngDecoderName;
+
+export interface HashCapability {
+  jpeg: JpegDecoderName;
+  png: PngDecoderName;
+  /** Every other format (GIF, WebP, TIFF) and every file the native decoders decline. */
+  fallback: 'sharp';
+  /** Why the addon is not in use, when it is not. */
+  reason?: string;
+}
+
+/** Relative to this file in src/service/hash and in dist/service/hash alike. */
+const ADDON_PATH = fileURLToPath(new URL('../../../native/build/Release/dhash_native.node', import.meta.url));
+
+let loaded: { decoder: NativeDecoder | null; reason?: string } | undefined;
+
+function loadNativeDecoder(): { decoder: NativeDecoder | null; reason?: string } {
+  try {
+    return { decoder: createRequire(import.meta.url)(ADDON_PATH) as NativeDecoder };
+  } catch (error) {
+    const firstLine = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+    return { decoder: null, reason: `${firstLine} (build it with \`npm run build:native\`; needs libjpeg62-turbo-dev)` };
+  }
+}
+
+/** The addon, or null when it is not built (then sharp decodes everything, as before the addon existed). */
+export function getNativeDecoder(): NativeDecoder | null {
+  loaded ??= loadNativeDecoder();
+  return loaded.decoder;
+}
+
+export function getHashCapability(): HashCapability {
+  const decoder = getNativeDecoder();
+  if (decoder === null) return { jpeg: 'sharp', png: 'sharp', fallback: 'sharp', reason: loaded?.reason };
+  return { jpeg: 'libjpeg-turbo', png: 'native-png', fallback: 'sharp' };
+}
