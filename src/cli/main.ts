@@ -2,6 +2,7 @@
 // The `dhash` executable: the only file that touches `process` (argv, env, streams, signals, exit).
 import { runCli } from './run.js';
 import { createSystemClock } from '../rollout/core/clock.js';
+import { createInterrupts } from '../rollout/safety-path.js';
 
 // A reader that closes the pipe early (`dhash gates explain | head`) is not an error of ours.
 for (const stream of [process.stdout, process.stderr]) {
@@ -11,9 +12,13 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-const controller = new AbortController();
+// Every signal is counted, not only the first: the first stops forward progress (the signal aborts), a second within
+// 5 s abandons a running switch-back or rollback (src/rollout/safety-path.ts). `on`, not `once`: a second Ctrl-C must
+// not kill the process with Node's default handler in the middle of the safety path.
+const clock = createSystemClock();
+const { interrupts, fire } = createInterrupts(clock);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => controller.abort(new Error(`received ${signal}`)));
+  process.on(signal, () => fire(signal));
 }
 
 const code = await runCli(process.argv.slice(2), {
@@ -22,8 +27,8 @@ const code = await runCli(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
   stdin: process.stdin,
-  clock: createSystemClock(),
-  signal: controller.signal,
+  clock,
+  signal: interrupts.signal,
 });
 process.exitCode = code;
 // Long-running commands (serve, monitor) keep the loop alive themselves; short ones must not hang on stray handles.

@@ -14,14 +14,15 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
   const temp = getTempSibling(path);
   const handle = await open(temp, 'wx', options.mode ?? 0o644);
   try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
     await rename(temp, path);
   } catch (error) {
+    // A failed write (a full disk) must not leave the temp file behind, any more than a failed rename.
     await rm(temp, { force: true });
     throw error;
   }

@@ -16,8 +16,13 @@ export interface StepRunner {
   timeline: TimelineEntry[];
   /** Runs `fn` as step `name`; its string result is the detail. Rethrows the original error after recording it. */
   run<T>(name: string, fn: () => Promise<T>, describe?: (value: T) => string): Promise<T>;
-  /** Records a step that is not a function call (deploy:start, deploy:finish). */
+  /** Records a step that is not a function call (deploy:finish); a journal write that fails is logged, not thrown. */
   record(name: string, status: TimelineEntry['status'], detail?: string, extra?: Record<string, unknown>): Promise<void>;
+  /**
+   * Records the opening step (deploy:start) and throws if the journal cannot take it (ENOSPACE on a full disk):
+   * the monitor and `dhash status` find a deploy only through that entry, so nothing may change without it.
+   */
+  begin(name: string, detail: string, extra?: Record<string, unknown>): Promise<void>;
 }
 
 export function createStepRunner(input: {
@@ -29,14 +34,18 @@ export function createStepRunner(input: {
   onProgress?: (line: string) => void;
 }): StepRunner {
   const timeline: TimelineEntry[] = [];
-  const record: StepRunner['record'] = async (step, status, detail, extra) => {
+  const writeEntry = async (step: string, status: TimelineEntry['status'], detail?: string, extra?: Record<string, unknown>, isRequired = false) => {
     const time = new Date(input.clock.now()).toISOString();
-    timeline.push({ time, step, status, ...(detail ? { detail } : {}) });
     if (status !== 'skipped') {
-      await appendJournal(input.env, { time, deployId: input.deployId, kind: input.kind, step, status, ...(detail ? { detail } : {}), ...extra }).catch((error) =>
-        input.logger.error('could not append to the deploy journal', { step, error }),
-      );
+      await appendJournal(input.env, { time, deployId: input.deployId, kind: input.kind, step, status, ...(detail ? { detail } : {}), ...extra }).catch((error) => {
+        input.logger.error('could not append to the deploy journal', { step, error });
+        if (isRequired) throw error;
+      });
     }
+    timeline.push({ time, step, status, ...(detail ? { detail } : {}) });
+  };
+  const record: StepRunner['record'] = async (step, status, detail, extra) => {
+    await writeEntry(step, status, detail, extra);
     const log = status === 'failed' ? input.logger.error : input.logger.info;
     log(`${step} ${status}${detail ? `: ${detail}` : ''}`, { step, status, deployId: input.deployId });
     if (status !== 'started') input.onProgress?.(`  ${status === 'failed' ? '✗' : status === 'skipped' ? '-' : '✓'} ${step}${detail ? `  ${detail}` : ''}`);
@@ -44,6 +53,10 @@ export function createStepRunner(input: {
   return {
     timeline,
     record,
+    async begin(name, detail, extra) {
+      await writeEntry(name, 'started', detail, extra, true);
+      input.logger.info(`${name} started: ${detail}`, { step: name, status: 'started', deployId: input.deployId });
+    },
     async run(name, fn, describe) {
       const startedAt = input.clock.now();
       await record(name, 'started');

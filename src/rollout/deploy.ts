@@ -15,6 +15,8 @@ import { createStepRunner, type TimelineEntry } from './deploy-steps.js';
 import { waitForHealthy, type HealthWaitResult } from './health.js';
 import { formatPreflight, runPreflight, type PreflightCheck, type PreflightReport } from './preflight.js';
 import { runSmokeTests, type SmokeResult } from './smoke.js';
+import { describeServingNow, runSafetyOperation } from './safety-path.js';
+import { rethrowAsNoSpace } from '../lib/no-space.js';
 import { createTargetDriver, type TargetDriver } from './target/index.js';
 import { resolveReleaseSource, type ReleaseSource } from './release/resolve-release-source.js';
 import { findReleaseByContentSha256, getCurrentReleaseId, pruneReleases, stageRelease, switchCurrentRelease } from './release/release-dirs.js';
@@ -36,9 +38,14 @@ export interface DeployOptions {
   backupFile?: string;
   /** Variables the service process inherits. */
   processEnv?: Record<string, string | undefined>;
+  /** Aborted by the first interrupt: no further forward step starts; a switch-back that began still completes. */
   signal?: AbortSignal;
   onProgress?: (line: string) => void;
   driver?: TargetDriver;
+  /** Whether the caller backs up before the deploy (quick-deploy): preflight then checks the backup folder's space. */
+  isBackupPlanned?: boolean;
+  /** The report of a preflight already run for this deploy (quick-deploy's preflight:validate): used, not run again. */
+  preflight?: PreflightReport;
 }
 
 export interface DeployResult {
@@ -75,7 +82,11 @@ export async function deployRelease(options: DeployOptions): Promise<DeployResul
     releaseCheck = { name: 'preflight:release', ok: false, exitCode: error.exitCode === ExitCode.REFUSED ? 3 : 2, detail: `${error.message} ${error.details}` };
   }
   try {
-    const preflight = await runPreflight({ env, driver, clock, force: Boolean(options.force), currentReleaseId: previousReleaseId, releaseCheck });
+    // Do work once: a caller that already validated this deploy passes its report; the release is still resolved here.
+    const preflight = options.preflight
+      ? { ...options.preflight, checks: options.preflight.checks.map((c) => (c.name === 'preflight:release' && !releaseCheck.ok ? releaseCheck : c)) }
+      : await runPreflight({ env, driver, clock, force: Boolean(options.force), currentReleaseId: previousReleaseId, releaseCheck, release: source, isBackupPlanned: options.isBackupPlanned });
+    if (options.preflight && !releaseCheck.ok) preflight.ok = false;
     const releaseId = source?.manifest.releaseId ?? '(unresolved)';
     const onDisk = source?.manifest.contentSha256 ? await findReleaseByContentSha256(env, source.manifest.contentSha256) : undefined;
     const plan = createDeployPlan({
@@ -89,17 +100,14 @@ export async function deployRelease(options: DeployOptions): Promise<DeployResul
       targetType: env.config.target.type,
       rollbackStrategy: predictRollbackStrategy({ previousReleaseId, pendingMigrations: preflight.pendingMigrations }),
     });
-    progress(`Pre-deploy validation of ${env.name}:\n${formatPreflight(preflight)}`);
+    if (!options.preflight) progress(`Pre-deploy validation of ${env.name}:\n${formatPreflight(preflight)}`);
     progress(`Plan (${plan.isFirstDeploy ? 'first deploy: nothing deployed yet' : `current release ${previousReleaseId}`}):\n${formatDeployPlan(plan)}`);
     const base = { releaseId, previousReleaseId, isFirstDeploy: plan.isFirstDeploy, preflight, plan, prunedReleaseIds: [] as string[] };
     if (options.dryRun) {
       const exitCode = preflight.ok ? ExitCode.OK : getPreflightExitCode(preflight);
       return { ...base, ok: preflight.ok, exitCode, isDryRun: true, timeline: [], message: `dry run: nothing was changed${preflight.ok ? '' : '; the deploy would be refused'}` };
     }
-    if (!preflight.ok || !source) {
-      const failed = preflight.checks.filter((c) => !c.ok).map((c) => ({ name: c.name, detail: c.detail }));
-      throw createError('EPREFLIGHTFAILED', { env: env.name, failed, exitCode: getPreflightExitCode(preflight) });
-    }
+    if (!preflight.ok || !source) throw createPreflightRefusal(env.name, preflight);
     const lock = await acquireEnvironmentLock(env, { purpose: `deploy of ${releaseId}`, clock, logger });
     try {
       // Issue 9: the previous deploy's monitor stops before anything changes, so it never judges or acts on this release.
@@ -118,6 +126,14 @@ function getPreflightExitCode(report: PreflightReport): 2 | 3 {
   return report.checks.some((c) => !c.ok && c.exitCode === 3) ? 3 : 2;
 }
 
+/** One failed check with its own coded error (ENOSPACE, EGATEVIOLATEDNOW) is thrown as that; several as EPREFLIGHTFAILED. */
+export function createPreflightRefusal(envName: string, report: PreflightReport) {
+  const failedChecks = report.checks.filter((c) => !c.ok);
+  if (failedChecks.length === 1 && failedChecks[0].error) return failedChecks[0].error;
+  const failed = failedChecks.map((c) => ({ name: c.name, detail: c.detail }));
+  return createError('EPREFLIGHTFAILED', { env: envName, failed, exitCode: getPreflightExitCode(report) });
+}
+
 type Base = Pick<DeployResult, 'releaseId' | 'previousReleaseId' | 'isFirstDeploy' | 'preflight' | 'plan' | 'prunedReleaseIds'>;
 
 async function runDeploy(options: DeployOptions, driver: TargetDriver, source: ReleaseSource, base: Base, deployId: string): Promise<DeployResult> {
@@ -134,15 +150,24 @@ async function runDeploy(options: DeployOptions, driver: TargetDriver, source: R
     ...base, releaseId, ok, exitCode, message, isDryRun: false, deployId, timeline: steps.timeline, ...extra,
   });
 
-  await steps.record('deploy:start', 'started', `release ${base.releaseId}`, { releaseId: base.releaseId, previousReleaseId: previous, backupFile: options.backupFile });
+  await steps.begin('deploy:start', `release ${base.releaseId}`, { releaseId: base.releaseId, previousReleaseId: previous, backupFile: options.backupFile });
   await notify('start');
   let healthChecks: HealthWaitResult | undefined;
   let smoke: SmokeResult | undefined;
+  // Forward progress stops at the first interrupt: no step starts after it (the one running is asked through the signal).
+  const forward = async <T>(name: string, fn: () => Promise<T>, describe?: (value: T) => string): Promise<T> => {
+    if (options.signal?.aborted) throw new Error(`interrupted (${(options.signal.reason as Error | undefined)?.message ?? 'aborted'}) before ${name}`);
+    return steps.run(name, fn, describe);
+  };
   try {
-    const staged = await steps.run('deploy:stage', () => stageRelease(env, source), (s) => `${s.isReused ? 'reused' : 'staged'} releases/${s.releaseId}`);
+    const staged = await forward(
+      'deploy:stage',
+      () => stageRelease(env, source).catch((error) => rethrowAsNoSpace(error, { folder: env.releasesDir, what: `stage release ${base.releaseId}`, isNothingChanged: true })),
+      (s) => `${s.isReused ? 'reused' : 'staged'} releases/${s.releaseId}`,
+    );
     releaseId = staged.releaseId;
     let appliedMigrations: AppliedMigrationFact[] = [];
-    await steps.run('deploy:migrate', async () => {
+    await forward('deploy:migrate', async () => {
       if (base.preflight.pendingMigrations === 0) return 'no pending migrations';
       // A switch-back must find the schema the previous release knows: keep a consistent copy until the deploy succeeds.
       hasSnapshot = previous !== undefined && (await snapshotDatabase(env.databaseFile, snapshotFile));
@@ -155,6 +180,7 @@ async function runDeploy(options: DeployOptions, driver: TargetDriver, source: R
         closeDatabase(db);
       }
     });
+    if (options.signal?.aborted) throw new Error(`interrupted (${(options.signal.reason as Error | undefined)?.message ?? 'aborted'}) before deploy:symlink`);
     await recordRollbackStrategy(steps, previous, appliedMigrations);
     isSwitched = true;
     await steps.run('deploy:symlink', async () => {
@@ -162,8 +188,8 @@ async function runDeploy(options: DeployOptions, driver: TargetDriver, source: R
       return `current → releases/${releaseId}`;
     });
     await steps.run('deploy:restart', () => driver.restart(), (s) => s.detail);
-    healthChecks = await steps.run('deploy:healthcheck', () => waitForHealth(options, driver, env.config.deploy.healthyChecksRequired), (h) => `${h.checks.length} check(s)`);
-    smoke = await steps.run('deploy:smoke', async () => {
+    healthChecks = await forward('deploy:healthcheck', () => waitForHealth(options, driver, env.config.deploy.healthyChecksRequired, options.signal), (h) => `${h.checks.length} check(s)`);
+    smoke = await forward('deploy:smoke', async () => {
       const outcome = await runSmokeTests(env, { clock });
       if (!outcome.ok) throw new Error(`smoke test failed: ${outcome.checks.filter((c) => !c.ok).map((c) => `${c.name} (${c.detail})`).join('; ')}`);
       return outcome;
@@ -173,13 +199,19 @@ async function runDeploy(options: DeployOptions, driver: TargetDriver, source: R
     if (!isSwitched) {
       await steps.record('deploy:finish', 'failed', reason, { releaseId });
       await notify('failure', reason);
+      // A full disk while staging changed nothing that serves: a refusal (exit 3) with the folder and the space.
+      if (isDhashError(error, 'ENOSPACE')) throw error;
       return result(false, ExitCode.FAILED, `deploy of ${releaseId} failed before the switch (${reason}); ${previous ? `${previous} is still serving` : 'nothing was deployed'}`, { healthChecks, smoke });
     }
     const switchBack = await switchBackOrStop(options, driver, steps, { previous, hasSnapshot, snapshotFile });
-    await steps.record('deploy:finish', 'failed', `${reason}; ${switchBack.detail}`, { releaseId });
+    // The final word is what a probe sees now, not what the steps believe.
+    const serving = await describeServingNow(env, clock);
+    const isPreviousServing = Boolean(previous) && switchBack.ok && serving.releaseId === previous && serving.isHealthy;
+    await steps.record('deploy:finish', 'failed', `${reason}; ${switchBack.detail}; now ${serving.text}`, { releaseId });
     await notify('failure', `${reason}; ${switchBack.detail}`);
-    const exitCode = previous && switchBack.ok ? ExitCode.FAILED : ExitCode.HUMAN_NEEDED;
-    return result(false, exitCode, `deploy of ${releaseId} failed (${reason}); ${switchBack.detail}`, { healthChecks, smoke, switchBack });
+    const exitCode = isPreviousServing ? ExitCode.FAILED : ExitCode.HUMAN_NEEDED;
+    const outcome = isPreviousServing ? `${previous} is serving (${serving.text})` : `${switchBack.detail}; now ${serving.text}`;
+    return result(false, exitCode, `deploy of ${releaseId} failed (${reason}); ${outcome}`, { healthChecks, smoke, switchBack });
   }
   const pruned = await steps.run('deploy:prune', () => pruneReleases(env, { keep: env.config.releases.keep, previous }), (ids) => (ids.length ? `removed ${ids.join(', ')}` : 'nothing to prune'));
   if (hasSnapshot) await rm(snapshotFile, { force: true });
@@ -189,14 +221,14 @@ async function runDeploy(options: DeployOptions, driver: TargetDriver, source: R
 }
 
 /** N consecutive OK checks; a process that died stops the wait at once instead of at the timeout. */
-async function waitForHealth(options: DeployOptions, driver: TargetDriver, consecutiveOk: number): Promise<HealthWaitResult> {
+async function waitForHealth(options: DeployOptions, driver: TargetDriver, consecutiveOk: number, signal: AbortSignal | undefined): Promise<HealthWaitResult> {
   const { env, clock } = options;
   const health = await waitForHealthy(env.healthUrl, {
     consecutiveOk,
     intervalMs: env.config.deploy.healthCheckIntervalMs,
     timeoutMs: env.config.deploy.healthTimeoutMs,
     clock,
-    signal: options.signal,
+    signal,
     getAbortReason: async () => (driver.type === 'process' && !(await driver.status()).isRunning ? 'the service process exited (see logs/service.log)' : undefined),
   });
   if (!health.ok) throw Object.assign(new Error(`health check failed: ${health.reason}`), { health });
@@ -218,14 +250,28 @@ async function switchBackOrStop(
   }
   const previous = input.previous;
   try {
-    await steps.run('deploy:switch-back', async () => {
-      await driver.stop();
-      if (input.hasSnapshot) await replaceDatabaseFile(input.snapshotFile, env.databaseFile);
-      await switchCurrentRelease(env, previous);
-      await driver.start();
-      await waitForHealth(options, driver, env.config.deploy.healthyChecksRequired);
-      return `switched back to ${previous}${input.hasSnapshot ? ' (database restored to its pre-migration copy)' : ''}; it is healthy`;
+    // Shielded from the interrupt that stopped the deploy: it runs to its verified end unless abandoned twice.
+    const outcome = await runSafetyOperation({
+      name: 'deploy:switch-back',
+      clock: options.clock,
+      signal: options.signal,
+      onNotice: options.onProgress,
+      describeLeftState: async () => (await describeServingNow(env, options.clock)).text,
+      run: (escape) =>
+        steps.run('deploy:switch-back', async () => {
+          await driver.stop();
+          if (input.hasSnapshot) await replaceDatabaseFile(input.snapshotFile, env.databaseFile);
+          await switchCurrentRelease(env, previous);
+          await driver.start();
+          await waitForHealth(options, driver, env.config.deploy.healthyChecksRequired, escape);
+          return `switched back to ${previous}${input.hasSnapshot ? ' (database restored to its pre-migration copy)' : ''}; it is healthy`;
+        }),
     });
+    if (outcome.isAbandoned) {
+      const abandoned = createError('ESAFETYABANDONED', { step: 'deploy:switch-back', leftState: outcome.leftState });
+      await steps.record('deploy:switch-back', 'failed', `${abandoned.message} ${outcome.leftState}`);
+      return { ok: false, detail: `switching back to ${previous} was ABANDONED by a second interrupt; state left: ${outcome.leftState}: a human must act` };
+    }
     return { ok: true, detail: `switched back to ${previous}, which is serving and healthy` };
   } catch (error) {
     return { ok: false, detail: `switching back to ${previous} FAILED (${(error as Error).message}): a human must act` };

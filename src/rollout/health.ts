@@ -56,7 +56,7 @@ export async function waitForHealthy(url: string, options: WaitForHealthyOptions
   const checks: HealthCheck[] = [];
   let streak = 0;
   for (;;) {
-    if (options.signal?.aborted) return { ok: false, checks, reason: 'aborted' };
+    if (options.signal?.aborted) return { ok: false, checks, reason: describeAbort(options.signal) };
     const check = await checkHealthOnce(url, clock, requestTimeoutMs);
     checks.push(check);
     options.onCheck?.(check);
@@ -70,7 +70,13 @@ export async function waitForHealthy(url: string, options: WaitForHealthyOptions
     try {
       await clock.sleep(options.intervalMs, options.signal);
     } catch {
-      return { ok: false, checks, reason: 'aborted' };
+      return { ok: false, checks, reason: describeAbort(options.signal) };
     }
   }
+}
+
+/** "interrupted (received SIGINT)" when the signal says why, else "aborted". */
+function describeAbort(signal: AbortSignal | undefined): string {
+  const reason = signal?.reason as { message?: unknown } | undefined;
+  return typeof reason?.message === 'string' && reason.message.startsWith('received ') ? `interrupted (${reason.message})` : 'aborted';
 }

@@ -1,7 +1,8 @@
 // The deploy journal: every deploy/rollback/monitor step appended as one JSON line to <root>/state/deploy-journal.jsonl.
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ResolvedEnvironment } from './config/environments.js';
+import { rethrowAsNoSpace } from '../lib/no-space.js';
 
 export type JournalKind = 'deploy' | 'rollback' | 'monitor';
 export type JournalStatus = 'started' | 'succeeded' | 'failed';
@@ -34,10 +35,22 @@ export function getJournalFile(env: ResolvedEnvironment): string {
   return join(env.stateDir, 'deploy-journal.jsonl');
 }
 
-/** Appends one line (a single write, so concurrent appenders never interleave within a line). */
+/**
+ * Appends one line (a single write, so concurrent appenders never interleave within a line). A full disk throws
+ * ENOSPACE naming the state folder, after cutting off any partial line so the next append starts on a line of its own.
+ */
 export async function appendJournal(env: ResolvedEnvironment, entry: JournalEntry): Promise<void> {
-  await mkdir(env.stateDir, { recursive: true });
-  await appendFile(getJournalFile(env), JSON.stringify(entry) + '\n');
+  const file = getJournalFile(env);
+  const line = JSON.stringify(entry) + '\n';
+  let sizeBefore: number | undefined;
+  try {
+    await mkdir(env.stateDir, { recursive: true });
+    sizeBefore = (await stat(file).catch(() => undefined))?.size ?? 0;
+    await appendFile(file, line);
+  } catch (error) {
+    if (sizeBefore !== undefined) await truncate(file, sizeBefore).catch(() => {});
+    await rethrowAsNoSpace(error, { folder: env.stateDir, what: `append to the deploy journal ${file}`, neededBytes: Buffer.byteLength(line), isNothingChanged: true });
+  }
 }
 
 /** Every entry, oldest first; a missing journal is empty, a torn last line is skipped. */

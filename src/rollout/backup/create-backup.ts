@@ -7,6 +7,8 @@ import { createBackupManifest, DATABASE_PATH, type BackupManifest } from '../cor
 import { formatBackupName, formatBackupTempName, formatChecksumLine } from '../core/backup-name.js';
 import type { Clock } from '../core/clock.js';
 import { createError } from '../core/errors.js';
+import { getBackupNeededBytes } from '../core/disk-space.js';
+import { toNoSpaceError } from '../../lib/no-space.js';
 import type { ResolvedEnvironment } from '../config/environments.js';
 import type { Logger } from '../../lib/logger.js';
 import { collectConfigFiles, collectReleaseFiles, getCurrentRelease } from './collect-sources.js';
@@ -172,10 +174,12 @@ export async function createBackup(env: ResolvedEnvironment, options: CreateBack
     };
   } catch (error) {
     log.error('backup:create failed', { error });
-    throw error;
+    // A full disk (ENOSPC, SQLITE_FULL) is a refusal naming the folder and the space; the temp files go in finally.
+    const neededBytes = getBackupNeededBytes(plan.database?.sizeBytes ?? 0, plan.release?.sizeBytes ?? 0);
+    throw (await toNoSpaceError(error, { folder: env.backupsDir, what: 'write the backup', neededBytes, isNothingChanged: true })) ?? error;
   } finally {
-    await rm(tempDb, { force: true });
-    await rm(tempZip, { force: true });
+    // SQLite's rollback journal of the snapshot stays behind when its write fails: remove every temp sibling.
+    for (const temp of [tempDb, `${tempDb}-journal`, `${tempDb}-wal`, `${tempDb}-shm`, tempZip, `${tempZip}.sha256`]) await rm(temp, { force: true });
   }
 }
 

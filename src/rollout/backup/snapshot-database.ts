@@ -1,4 +1,5 @@
 // A consistent copy of a live SQLite database through the online backup API (never a raw copy of the file).
+import { rm } from 'node:fs/promises';
 import Database from 'better-sqlite3';
 import { getChangeLogSeq, getSchemaVersion } from '../../service/store/index.js';
 
@@ -29,24 +30,40 @@ export async function snapshotDatabase(
   const source = new Database(sourceFile, { fileMustExist: true });
   let restarts = 0;
   try {
-    source.pragma('busy_timeout = 10000');
-    const pageSize = source.pragma('page_size', { simple: true }) as number;
-    let lastRemaining = Infinity;
-    let isOneStep = false;
-    await source.backup(destFile, {
-      progress: ({ totalPages, remainingPages }) => {
-        options.onProgress?.((totalPages - remainingPages) * pageSize, totalPages * pageSize);
-        if (remainingPages > lastRemaining && !isOneStep) {
-          restarts++;
-          isOneStep = true;
-        }
-        lastRemaining = remainingPages;
-        return isOneStep ? 0x7fffffff : PAGES_PER_STEP;
-      },
-    });
-  } finally {
-    source.close();
+    try {
+      await copyOnline(source, destFile, options, () => restarts++);
+    } finally {
+      source.close();
+    }
+    return await checkSnapshot(sourceFile, destFile, restarts);
+  } catch (error) {
+    // A failed copy (SQLITE_FULL on a full disk) leaves the partial file and its rollback journal: never a leftover.
+    for (const temp of [destFile, `${destFile}-journal`]) await rm(temp, { force: true });
+    throw error;
   }
+}
+
+/** The online backup API into `destFile`, stepping while nobody writes and in one step after the first restart. */
+async function copyOnline(source: Database.Database, destFile: string, options: { onProgress?: (doneBytes: number, totalBytes: number) => void }, onRestart: () => void): Promise<void> {
+  source.pragma('busy_timeout = 10000');
+  const pageSize = source.pragma('page_size', { simple: true }) as number;
+  let lastRemaining = Infinity;
+  let isOneStep = false;
+  await source.backup(destFile, {
+    progress: ({ totalPages, remainingPages }) => {
+      options.onProgress?.((totalPages - remainingPages) * pageSize, totalPages * pageSize);
+      if (remainingPages > lastRemaining && !isOneStep) {
+        onRestart();
+        isOneStep = true;
+      }
+      lastRemaining = remainingPages;
+      return isOneStep ? 0x7fffffff : PAGES_PER_STEP;
+    },
+  });
+}
+
+/** Makes the copy self-contained (journal_mode=DELETE) and checks it; its size and schema version. */
+async function checkSnapshot(sourceFile: string, destFile: string, restarts: number): Promise<DatabaseSnapshot> {
   const snapshot = new Database(destFile, { fileMustExist: true });
   try {
     snapshot.pragma('journal_mode = DELETE');

@@ -9,10 +9,9 @@ import type { Redactor } from '../core/redact.js';
 import type { Logger } from '../../lib/logger.js';
 import type { Notifier } from '../notify/index.js';
 import { createBackup, createBackupRefusal, verifyBackup } from '../backup/index.js';
-import { deployRelease, type DeployResult } from '../deploy.js';
+import { createPreflightRefusal, deployRelease, type DeployResult } from '../deploy.js';
 import { createIncident } from '../incident.js';
 import { loadQualityGates } from '../config/quality-gates.js';
-import { dryRunMigrationsOnFile } from '../../service/store/index.js';
 import { launchDetachedMonitor, runAttachedMonitor, type MonitorLaunch } from './launch-monitor.js';
 import type { PipelineDefinition } from './types.js';
 
@@ -52,13 +51,10 @@ export function createQuickDeployPipeline(): PipelineDefinition<QuickDeployConte
         async run(c) {
           // Every configuration is validated before anything changes, the monitor's gates included.
           await loadQualityGates(c.projectRoot, c.env.name);
-          const plan = await deployRelease({ env: c.env, release: c.release, dryRun: true, clock: c.clock, logger: c.logger.child('deploy'), processEnv: c.processEnv, onProgress: (l) => c.out.write(`${l}\n`) });
+          const plan = await deployRelease({ env: c.env, release: c.release, dryRun: true, isBackupPlanned: true, clock: c.clock, logger: c.logger.child('deploy'), processEnv: c.processEnv, onProgress: (l) => c.out.write(`${l}\n`) });
           c.plan = plan;
           c.pendingMigrations = plan.preflight.pendingMigrations;
-          if (!plan.ok) {
-            const failed = plan.preflight.checks.filter((x) => !x.ok).map((x) => ({ name: x.name, detail: x.detail }));
-            throw createError('EPREFLIGHTFAILED', { env: c.env.name, failed, exitCode: plan.exitCode === 3 ? 3 : 2 });
-          }
+          if (!plan.ok) throw createPreflightRefusal(c.env.name, plan.preflight);
           return { status: 'succeeded', summary: `${plan.preflight.checks.length} checks passed; release ${plan.releaseId}${plan.isFirstDeploy ? ' (first deploy)' : ''}` };
         },
       },
@@ -98,9 +94,9 @@ export function createQuickDeployPipeline(): PipelineDefinition<QuickDeployConte
           if (c.isSkipMigrations) {
             throw createError('EINVALIDOPTION', { option: '--skip-migrations', expected: `left out: this release needs ${pending} pending migration(s), which the deploy applies`, actual: true });
           }
-          const report = await dryRunMigrationsOnFile(c.env.databaseFile);
-          if (!report.ok && report.failure) throw createError('EMIGRATIONFAILED', { version: report.failure.version, name: report.failure.name, reason: report.failure.reason });
-          return { status: 'succeeded', summary: `schema ${report.fromVersion} → ${report.toVersion}: ${report.migrations.length} migration(s) pass on a copy` };
+          // Do work once: preflight:validate dry-ran them on a copy (it fails the run if they do not pass); not run again.
+          const preflight = c.plan?.preflight;
+          return { status: 'succeeded', summary: `schema ${preflight?.fromSchemaVersion} → ${preflight?.toSchemaVersion}: ${pending} migration(s) passed on a copy in preflight` };
         },
       },
       {
@@ -109,7 +105,7 @@ export function createQuickDeployPipeline(): PipelineDefinition<QuickDeployConte
         isRequired: true,
         runsInDryRun: false,
         async run(c) {
-          const result = await deployRelease({ env: c.env, release: c.release, clock: c.clock, logger: c.logger.child('deploy'), processEnv: c.processEnv, backupFile: c.backupFile, signal: c.signal, onProgress: (l) => c.out.write(`${l}\n`) });
+          const result = await deployRelease({ env: c.env, release: c.release, preflight: c.plan?.preflight, clock: c.clock, logger: c.logger.child('deploy'), processEnv: c.processEnv, backupFile: c.backupFile, signal: c.signal, onProgress: (l) => c.out.write(`${l}\n`) });
           c.deploy = result;
           if (!result.ok) throw createError('EDEPLOYFAILED', { env: c.env.name, reason: result.message, exitCode: result.exitCode === 4 ? 4 : 1 });
           return { status: 'succeeded', summary: `${result.releaseId} serving (deploy ${result.deployId})` };
@@ -122,7 +118,7 @@ export function createQuickDeployPipeline(): PipelineDefinition<QuickDeployConte
         runsInDryRun: false,
         async run(c) {
           const smoke = c.deploy?.smoke;
-          if (!smoke?.ok) throw new Error('the deploy finished without passing smoke tests');
+          if (!smoke?.ok) throw createError('ESMOKENOTVERIFIED', { env: c.env.name, deployId: c.deploy?.deployId ?? 'unknown' });
           return { status: 'succeeded', summary: `${smoke.checks.length} smoke tests passed (log ${relative(c.projectRoot, smoke.logFile)})` };
         },
       },
@@ -134,8 +130,9 @@ export function createQuickDeployPipeline(): PipelineDefinition<QuickDeployConte
         async run(c) {
           const input = { projectRoot: c.projectRoot, envName: c.env.name, deployId: c.deploy!.deployId!, logsDir: c.env.logsDir, processEnv: c.processEnv };
           if (!c.isFollow) {
-            c.monitor = launchDetachedMonitor(input);
-            return { status: 'succeeded', summary: `pid ${c.monitor.pid}, log ${c.monitor.logFile}` };
+            // Reported running only once it holds its lock and wrote its first state (issue 9); else EMONITORNOTSTARTED.
+            c.monitor = await launchDetachedMonitor({ ...input, environment: c.env, clock: c.clock });
+            return { status: 'succeeded', summary: `pid ${c.monitor.pid} holds the monitor lock for ${input.deployId}, log ${c.monitor.logFile}` };
           }
           const attached = await runAttachedMonitor({ ...input, out: c.out, signal: c.signal, onStart: (l) => c.out.write(`monitor started (pid ${l.pid}, log ${l.logFile}); following it live:\n`) });
           c.monitor = { ...attached.launch, exitCode: attached.exitCode };

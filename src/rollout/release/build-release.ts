@@ -11,6 +11,7 @@ import type { Clock } from '../core/clock.js';
 import { computeContentSha256, RELEASE_MANIFEST_FILE } from './content-hash.js';
 import type { ReleaseManifest } from './release-manifest.js';
 import { getTempSibling, writeFileAtomic } from '../../lib/atomic-file.js';
+import { rethrowAsNoSpace } from '../../lib/no-space.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -69,7 +70,10 @@ export async function buildRelease(options: BuildReleaseOptions): Promise<BuiltR
     return { releaseId, dir, artifact, sha256, manifest, durationMs: options.clock.now() - startedAt };
   } catch (error) {
     await rm(temp, { recursive: true, force: true });
-    throw error;
+    // `cp -a` reports a full disk only in its stderr ("No space left on device"), not as a code.
+    const isFull = /No space left on device/i.test(String((error as { stderr?: unknown }).stderr ?? ''));
+    const noSpace = isFull ? Object.assign(new Error('No space left on device'), { code: 'ENOSPC', cause: error }) : error;
+    return rethrowAsNoSpace(noSpace, { folder: outDir, what: `build release ${releaseId}`, isNothingChanged: true });
   }
 }
 

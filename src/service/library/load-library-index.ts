@@ -1,10 +1,12 @@
 // Builds the in-memory HashIndex from the library table at service start.
 import type Database from 'better-sqlite3';
 import { HashIndex } from './hash-index.js';
-import { iterateLibraryHashes } from './library-repository.js';
+import { readLibraryHashHalves } from './library-repository.js';
 
+/** One bulk load from typed arrays: no row objects, no hash strings kept, one sort only if ids arrive out of order. */
 export function loadLibraryIndex(db: Database.Database): HashIndex {
   const index = new HashIndex();
-  index.addMany(iterateLibraryHashes(db));
+  const { ids, hi, lo } = readLibraryHashHalves(db);
+  index.addHalves(ids, hi, lo);
   return index;
 }

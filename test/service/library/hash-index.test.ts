@@ -118,3 +118,76 @@ test('per-chunk radii follow the tightened pigeonhole: r = 4s + t searches t + 1
   assert.deepEqual(getChunkRadii(10), [2, 2, 2, 1]);
   assert.deepEqual(getChunkRadii(11), [2, 2, 2, 2]);
 });
+
+test('agrees with a full scan after compactions triggered by many adds and many removals, at radii 10 and 11', () => {
+  const random = createRandom(2026);
+  const index = new HashIndex();
+  const entries = new Map<number, string>();
+  const bases = Array.from({ length: 50 }, () => createRandomHash(random));
+  const nearBase = () => flipBits(bases[Math.floor(random() * bases.length)], Math.floor(random() * 14), random);
+  // 5000 one-by-one adds: the delta passes 1024 several times, so the base is rebuilt along the way.
+  for (let id = 1; id <= 5000; id++) {
+    const hash = random() < 0.3 ? createRandomHash(random) : nearBase();
+    index.add(id, hash);
+    entries.set(id, hash);
+  }
+  // 2000 removals (tombstones pass 1024: another rebuild) and 500 re-adds of existing ids with new hashes.
+  for (let i = 0; i < 2000; i++) {
+    const id = 1 + Math.floor(random() * 5000);
+    assert.equal(index.remove(id), entries.delete(id), `remove ${id}`);
+  }
+  for (let i = 0; i < 500; i++) {
+    const id = 1 + Math.floor(random() * 6000);
+    const hash = nearBase();
+    index.add(id, hash);
+    entries.set(id, hash);
+  }
+  assert.equal(index.size, entries.size);
+  for (let i = 0; i < 30; i++) {
+    const q = nearBase();
+    for (const r of [10, 11]) assert.deepEqual(index.search(q, r), searchByScan(entries, q, r), `query ${q} radius ${r}`);
+  }
+  for (const id of [1, 2500, 5000, 5999]) assert.equal(index.has(id), entries.has(id), `has ${id}`);
+});
+
+test('bulk loads take unsorted ids, keep the last of duplicate ids, and merge into a non-empty index', () => {
+  const random = createRandom(99);
+  const hashes = Array.from({ length: 2000 }, () => createRandomHash(random));
+  const list = hashes.map((hash, i) => ({ id: 1 + ((i * 7919) % 1500), hash })); // unsorted, 500 duplicate ids
+  const entries = new Map<number, string>();
+  for (const e of list) entries.set(e.id, e.hash);
+  const index = new HashIndex();
+  index.add(100_000, hashes[0]);
+  entries.set(100_000, hashes[0]);
+  index.add(7, '0000000000000000'); // replaced by the bulk load's id 7
+  index.addMany(list);
+  assert.equal(index.size, entries.size);
+  assertAgreesWithScan(index, entries, hashes.slice(0, 8).map((h) => flipBits(h, 4, random)), 'bulk merge');
+  assert.deepEqual(index.search('0000000000000000', 0), searchByScan(entries, '0000000000000000', 0));
+});
+
+test('addHalves loads parallel typed arrays and answers like addMany over the same entries', () => {
+  const random = createRandom(5);
+  const n = 3000;
+  const ids = new Float64Array(n);
+  const hi = new Uint32Array(n);
+  const lo = new Uint32Array(n);
+  const list: { id: number; hash: string }[] = [];
+  for (let i = 0; i < n; i++) {
+    const hash = createRandomHash(random);
+    const parsedHash = parseHash(hash);
+    ids[i] = i * 3 + 1;
+    hi[i] = parsedHash.hi;
+    lo[i] = parsedHash.lo;
+    list.push({ id: ids[i], hash });
+  }
+  const fromHalves = new HashIndex();
+  fromHalves.addHalves(ids, hi, lo);
+  const fromList = new HashIndex();
+  fromList.addMany(list);
+  for (const e of list.slice(0, 40)) {
+    const q = flipBits(e.hash, 9, random);
+    assert.deepEqual(fromHalves.search(q, 10), fromList.search(q, 10));
+  }
+  assert.throws(() => fromHalves.addHalves(new Float64Array(2), new Uint32Array(1), new Uint32Array(2)), RangeError);
+});

@@ -2,6 +2,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../../../lib/atomic-file.js';
+import { rethrowAsNoSpace } from '../../../lib/no-space.js';
 import type { Redactor } from '../../core/redact.js';
 import { formatCompactUtc } from '../../core/release-naming.js';
 import type { ChannelName, DeliveryAttempt, RenderedMessage } from '../types.js';
@@ -50,7 +51,8 @@ export function getOutboxFileName(entry: Pick<OutboxEntry, 'createdAt' | 'event'
 /** Writes (or rewrites) an entry by temp name + rename, every string redacted; returns the file's path. */
 export async function writeOutboxEntry(dir: string, entry: OutboxEntry, redact: Redactor, file?: string): Promise<string> {
   const path = file ?? join(dir, getOutboxFileName(entry));
-  await writeJsonAtomic(path, redact.deep(entry));
+  // A full disk: ENOSPACE naming the outbox (the temp file is removed by writeJsonAtomic).
+  await writeJsonAtomic(path, redact.deep(entry)).catch((error) => rethrowAsNoSpace(error, { folder: dir, what: `keep the undelivered ${entry.event} notification`, isNothingChanged: true }));
   return path;
 }
 
