@@ -1,90 +1,150 @@
-// Times backup create / verify / restore of a ~1 GB SQLite database against `zip -1` + `sha256sum` on the same files.
-// Usage: npm run bench:backup  (BENCH_DB_MB=1024 size of the database, BENCH_LEVELS=1,0 deflate levels to try, BENCH_KEEP=1 keeps the temp dir)
+// Times backup create / verify / restore of a ~1.1 GB SQLite database against `zip -1` + `sha256sum` on the same files.
+// Usage: npm run bench:backup  (BENCH_DB_MB=1100 size of the database, BENCH_ROUNDS=3 alternating rounds, BENCH_KEEP=1 keeps the temp dir)
+// The host is shared, so ours and the baseline run alternately (ABAB, the order flipped every round) and medians are compared.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, stat, statfs, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { createBackup, extractBackup, verifyBackup } from '../src/rollout/backup/index.js';
+import { createBackup, extractBackup, verifyBackup, type CreatedBackup } from '../src/rollout/backup/index.js';
 import { resolveEnvironment } from '../src/rollout/config/environments.js';
 import { createSystemClock } from '../src/rollout/core/clock.js';
 import { createSilentLogger } from '../src/lib/logger.js';
 
-const dbMb = Number(process.env.BENCH_DB_MB ?? 1024);
-const levels = (process.env.BENCH_LEVELS ?? '1').split(',').map(Number);
+const dbMb = Number(process.env.BENCH_DB_MB ?? 1100);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
 const secs = (ms: number) => (ms / 1000).toFixed(2);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
 
-async function time<T>(fn: () => Promise<T> | T): Promise<[T, number]> {
+async function time(fn: () => Promise<unknown> | unknown): Promise<number> {
   const t0 = performance.now();
-  const value = await fn();
-  return [value, performance.now() - t0];
+  await fn();
+  return performance.now() - t0;
 }
 
 const root = await mkdtemp(join(tmpdir(), 'dhash-bench-backup-'));
-try {
-  await writeFile(join(root, 'environments.json'), JSON.stringify({ environments: { staging: { root: 'env', service: { port: 18788 } } } }));
-  const env = await resolveEnvironment(root, 'staging', {});
-  // A release with a node_modules-like tree of 2,000 small files.
-  const release = join(env.releasesDir, 'r1');
+const removeRoot = () => {
+  if (!process.env.BENCH_KEEP) rmSync(root, { recursive: true, force: true });
+};
+// Each run leaves several 1 GB files behind it: never on Ctrl-C either.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    removeRoot();
+    process.exit(130);
+  });
+}
+
+/** A release with a node_modules-like tree of 2,000 small files, made current. */
+async function createRelease(releasesDir: string, currentLink: string): Promise<void> {
+  const release = join(releasesDir, 'r1');
   for (let d = 0; d < 100; d++) {
     const dir = join(release, 'node_modules', `pkg-${d}`, 'lib');
     await mkdir(dir, { recursive: true });
     for (let f = 0; f < 20; f++) await writeFile(join(dir, `m${f}.js`), `module.exports = function f${d}_${f}(x) { return x + ${d * f}; };\n`.repeat(60));
   }
   await writeFile(join(release, 'release.json'), JSON.stringify({ releaseId: 'r1', version: '0.0.0' }));
-  await symlink('releases/r1', env.currentLink);
-  await mkdir(env.sharedDir, { recursive: true });
+  await symlink('releases/r1', currentLink);
+}
 
-  // ~dbMb of rows: 2 KB of random bytes (incompressible, like hashes/images) + 2 KB of repetitive text (compressible) each.
+/** ~dbMb of rows in one transaction: 2 KB of random bytes (incompressible, like hashes/images) + 2 KB of repetitive text each. */
+function createDatabase(file: string): number {
   const pool = Array.from({ length: 512 }, () => randomBytes(2048));
   const text = Buffer.from('{"path":"/library/images/item.png","hash":"a1b2c3d4e5f60718","decision":"review"}'.repeat(26).slice(0, 2048));
   const rows = Math.round((dbMb * 1024 * 1024) / 4200);
-  const [, buildMs] = await time(() => {
-    const db = new Database(env.databaseFile);
-    db.pragma('journal_mode = WAL');
-    db.exec('CREATE TABLE rows (id INTEGER PRIMARY KEY, payload BLOB NOT NULL)');
-    const insert = db.prepare('INSERT INTO rows (payload) VALUES (?)');
-    const insertMany = db.transaction((from: number, to: number) => {
-      for (let i = from; i < to; i++) insert.run(Buffer.concat([pool[(i * 7) % pool.length]!, text]));
-    });
-    for (let i = 0; i < rows; i += 20_000) insertMany(i, Math.min(rows, i + 20_000));
-    db.close();
-  });
-  const dbBytes = (await stat(env.databaseFile)).size;
-  console.log(`database: ${mb(dbBytes)} MB (${rows} rows) built in ${secs(buildMs)} s; release: 2,000 files`);
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = OFF');
+  db.exec('CREATE TABLE rows (id INTEGER PRIMARY KEY, payload BLOB NOT NULL)');
+  const insert = db.prepare('INSERT INTO rows (payload) VALUES (?)');
+  db.transaction(() => {
+    for (let i = 0; i < rows; i++) insert.run(Buffer.concat([pool[(i * 7) % pool.length]!, text]));
+  })();
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  db.close();
+  return rows;
+}
 
-  const results: [string, number, string][] = [];
+const sh = (script: string) => execFileSync('bash', ['-c', script], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+
+try {
+  const free = await statfs(root);
+  const freeBytes = free.bavail * free.bsize;
+  // Database, snapshot, our zip, the baseline zip and a restored copy exist at once.
+  const neededBytes = 5 * dbMb * 1024 * 1024;
+  if (freeBytes < neededBytes) throw new Error(`bench:backup needs ${mb(neededBytes)} MB free in ${tmpdir()}, has ${mb(freeBytes)} MB`);
+
+  await writeFile(join(root, 'environments.json'), JSON.stringify({ environments: { staging: { root: 'env', service: { port: 18788 } } } }));
+  const env = await resolveEnvironment(root, 'staging', {});
+  await createRelease(env.releasesDir, env.currentLink);
+  await mkdir(env.sharedDir, { recursive: true });
+  let rows = 0;
+  const buildMs = await time(() => (rows = createDatabase(env.databaseFile)));
+  const dbBytes = (await stat(env.databaseFile)).size;
+  console.log(`database: ${mb(dbBytes)} MB (${rows} rows) built in ${secs(buildMs)} s; release: 2,000 files; ${rounds} alternating rounds`);
+
   const clock = createSystemClock();
-  for (const level of levels) {
-    const [made, createMs] = await time(() => createBackup(env, { clock, logger: createSilentLogger(), compressionLevel: level }));
-    const [verified, verifyMs] = await time(() => verifyBackup(made.file, { projectRoot: root, expectedEnv: 'staging' }));
-    if (!verified.ok) throw new Error(`verification failed: ${JSON.stringify(verified.problems)}`);
-    const [, restoreMs] = await time(() => extractBackup(made.file, join(root, `restore-${level}`), { expectedEnv: 'staging', projectRoot: root }));
-    results.push([`dhash create (snapshot + zip -${level} + read-back verify)`, createMs, `${mb(made.sizeBytes)} MB zip`]);
-    results.push([`dhash verify (sha256 + every entry sha256 + CRC)`, verifyMs, '']);
-    results.push([`dhash restore (sha256 + extract with checks)`, restoreMs, '']);
-    await rm(join(root, `restore-${level}`), { recursive: true, force: true });
-    await rm(made.file);
-    await rm(made.sha256File);
+  const logger = createSilentLogger();
+  const samples = { create: [[], []], verify: [[], []], restore: [[], []] } as Record<'create' | 'verify' | 'restore', [number[], number[]]>;
+  let zipBytes = 0;
+  let baselineZipBytes = 0;
+  for (let round = 0; round < rounds; round++) {
+    const isOursFirst = round % 2 === 0;
+    let made: CreatedBackup | null = null;
+    const ours = {
+      create: async () => {
+        made = await createBackup(env, { clock, logger, compressionLevel: 1 });
+        zipBytes = made.sizeBytes;
+      },
+      verify: async () => {
+        const verified = await verifyBackup(made!.file, { projectRoot: root, expectedEnv: 'staging' });
+        if (!verified.ok) throw new Error(`verification failed: ${JSON.stringify(verified.problems)}`);
+      },
+      restore: () => extractBackup(made!.file, join(root, 'restore'), { expectedEnv: 'staging', projectRoot: root }),
+    };
+    // The same files (a raw copy of the database, which would not even be consistent on a live service).
+    const baseline = {
+      create: () => sh('zip -1 -r -q -y baseline.zip env/releases/r1 env/shared/dhash.sqlite && sha256sum baseline.zip > baseline.zip.sha256'),
+      verify: () => sh('sha256sum -c --quiet baseline.zip.sha256 && unzip -tq baseline.zip > /dev/null'),
+      restore: () => sh('sha256sum -c --quiet baseline.zip.sha256 && unzip -q baseline.zip -d unzipped'),
+    };
+    for (const op of ['create', 'verify', 'restore'] as const) {
+      const order = isOursFirst ? [0, 1] : [1, 0];
+      for (const which of order) samples[op][which]!.push(await time(which === 0 ? ours[op] : baseline[op]));
+    }
+    baselineZipBytes = (await stat(join(root, 'baseline.zip'))).size;
+    const done = made as CreatedBackup | null;
+    await Promise.all([
+      rm(join(root, 'restore'), { recursive: true, force: true }),
+      rm(join(root, 'unzipped'), { recursive: true, force: true }),
+      rm(join(root, 'baseline.zip'), { force: true }),
+      rm(join(root, 'baseline.zip.sha256'), { force: true }),
+      done && rm(done.file),
+      done && rm(done.sha256File),
+    ]);
+    console.log(`round ${round + 1}: ${(['create', 'verify', 'restore'] as const).map((op) => `${op} ${secs(samples[op][0].at(-1)!)} vs ${secs(samples[op][1].at(-1)!)} s`).join(', ')}`);
   }
 
-  // Baseline: the same files (raw db copy, which would not even be consistent on a live service).
-  const [, zipMs] = await time(() => execFileSync('zip', ['-1', '-r', '-q', '-y', 'baseline.zip', 'env/releases/r1', 'env/shared/dhash.sqlite'], { cwd: root }));
-  const [, sumMs] = await time(() => execFileSync('bash', ['-c', 'sha256sum baseline.zip > baseline.zip.sha256'], { cwd: root }));
-  const [, checkMs] = await time(() => execFileSync('sha256sum', ['-c', '--quiet', 'baseline.zip.sha256'], { cwd: root }));
-  const [, unzipMs] = await time(() => execFileSync('unzip', ['-q', 'baseline.zip', '-d', 'unzipped'], { cwd: root }));
-  const baselineSize = (await stat(join(root, 'baseline.zip'))).size;
-  results.push(['zip -1 + sha256sum (backup baseline)', zipMs + sumMs, `${mb(baselineSize)} MB zip (zip ${secs(zipMs)} s + sha256sum ${secs(sumMs)} s)`]);
-  results.push(['sha256sum -c + unzip (restore baseline)', checkMs + unzipMs, `(sha256sum -c ${secs(checkMs)} s + unzip ${secs(unzipMs)} s)`]);
-
+  const lines: [string, string, 'create' | 'verify' | 'restore', string][] = [
+    ['create', 'snapshot + chunked deflate-1 zip + read-back CRC', 'create', 'zip -1 + sha256sum'],
+    ['verify', 'sha256 + every entry sha256 + CRC-32', 'verify', 'sha256sum -c + unzip -t'],
+    ['restore', 'sha256 + extract with every check', 'restore', 'sha256sum -c + unzip'],
+  ];
   console.log('');
-  for (const [name, ms, note] of results) console.log(`${name.padEnd(58)} ${secs(ms).padStart(8)} s  ${note}`);
-  const create = results.find(([n]) => n.startsWith('dhash create'))![1];
-  const restore = results.find(([n]) => n.startsWith('dhash restore'))![1];
-  console.log(`\nratio dhash create / (zip -1 + sha256sum): ${(create / (zipMs + sumMs)).toFixed(2)}×`);
-  console.log(`ratio dhash restore / (sha256sum -c + unzip): ${(restore / (checkMs + unzipMs)).toFixed(2)}×`);
+  console.log(`${'operation'.padEnd(10)} ${'dhash (median)'.padStart(15)} ${'baseline (median)'.padStart(18)} ${'ratio'.padStart(7)}  what`);
+  const ratios: Record<string, number> = {};
+  for (const [name, ours, op, base] of lines) {
+    const [a, b] = [median(samples[op][0]), median(samples[op][1])];
+    ratios[op] = a / b;
+    console.log(`${name.padEnd(10)} ${`${secs(a)} s`.padStart(15)} ${`${secs(b)} s`.padStart(18)} ${ratios[op]!.toFixed(2).padStart(6)}×  ${ours} vs ${base}`);
+  }
+  console.log(`zip size: dhash ${mb(zipBytes)} MB, baseline ${mb(baselineZipBytes)} MB`);
+  console.log('');
+  console.log(`target backup_create_ratio ${ratios.create!.toFixed(2)} x`);
+  console.log(`target backup_restore_ratio ${ratios.restore!.toFixed(2)} x`);
+  console.log(`target backup_verify_ratio ${ratios.verify!.toFixed(2)} x`);
 } finally {
-  if (!process.env.BENCH_KEEP) await rm(root, { recursive: true, force: true });
+  removeRoot();
 }

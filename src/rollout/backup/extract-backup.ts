@@ -30,8 +30,9 @@ export interface ExtractBackupOptions {
 /**
  * Extracts `file` into `destDir`, which must not exist yet. Refuses (DhashError, exit 3, nothing left behind) on a
  * checksum mismatch, an unsafe or symlink entry, an entry that disagrees with the manifest or its CRC, or another
- * environment's backup. Names and manifest are checked before the first byte is written; contents are checked while
- * extracting into `<parent>/.<name>.extract-*`, which is renamed to `destDir` only when everything matched.
+ * environment's backup. Names and manifest are checked before the first byte is written; contents (and, concurrently,
+ * the zip's sha256) are checked while extracting into `<parent>/.<name>.extract-*`, which is renamed to `destDir` only
+ * when everything matched.
  */
 export async function extractBackup(file: string, destDir: string, options: ExtractBackupOptions): Promise<ExtractedBackup> {
   const target = resolve(destDir);
@@ -39,12 +40,14 @@ export async function extractBackup(file: string, destDir: string, options: Extr
     throw createError('EINVALIDOPTION', { option: 'destDir', expected: 'a folder that does not exist yet', actual: target });
   }
   if (!isRegularFile(file)) throw createError('EBACKUPNOTFOUND', { file });
-  const outer = await checkOuterChecksum(file, options);
-  if (outer.problems.length > 0) throw createBackupRefusal(file, outer, options.projectRoot);
 
   await mkdir(dirname(target), { recursive: true });
   const temp = await mkdtemp(join(dirname(target), `.${basename(target)}.extract-`));
   try {
+    // The outer sha256 is computed while extracting (one more read of a file in the page cache, on the same pass in
+    // time) instead of before it; nothing is renamed into place until both passed, and a mismatch is still reported first.
+    const outerCheck = checkOuterChecksum(file, options);
+    outerCheck.catch(() => {}); // awaited below
     const check = await checkZip(file, {
       onBytes: options.onBytes,
       checkManifest: (m) => checkEnvironment(file, m, options.expectedEnv),
@@ -56,6 +59,8 @@ export async function extractBackup(file: string, destDir: string, options: Extr
         return info.size <= SMALL_FILE_BYTES ? createSmallFileSink(out) : createWriteStream(out, { flags: 'wx', mode: 0o644 });
       },
     });
+    const outer = await outerCheck;
+    if (outer.problems.length > 0) throw createBackupRefusal(file, outer, options.projectRoot);
     if (check.problems.length > 0 || !check.manifest) throw createBackupRefusal(file, check, options.projectRoot);
     const manifest = check.manifest;
     for (const link of manifest.symlinks) {

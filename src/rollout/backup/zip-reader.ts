@@ -1,11 +1,13 @@
 // Reads backup zips with yauzl: lists every entry without trusting its name, and streams entry data through sha256 + CRC-32.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { crc32, inflateRawSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { constants as zlibConstants, crc32, inflateRaw, inflateRawSync, type ZlibOptions } from 'node:zlib';
 import yauzl from 'yauzl';
+import { CHUNK_TABLE_EXTRA_ID, METHOD_DEFLATE, parseChunkTable } from './zip-format.js';
 
 export interface ZipEntryInfo {
   /** The raw name decoded as UTF-8 (yazl sets the UTF-8 flag); never validated here. */
@@ -84,12 +86,15 @@ export async function openZip(file: string): Promise<OpenZip> {
     if (bytesRead < length) throw new Error(`the zip ends inside ${what}`);
     return block.subarray(0, length);
   };
-  const readSmall = async (info: ZipEntryInfo): Promise<Buffer> => {
+  const getDataStart = async (info: ZipEntryInfo): Promise<number> => {
     const e = info.entry;
     const header = await readAt(e.relativeOffsetOfLocalHeader, 30, info.name);
     if (header.readUInt32LE(0) !== 0x04034b50) throw new Error(`invalid local file header signature for ${info.name}`);
-    const dataStart = e.relativeOffsetOfLocalHeader + 30 + header.readUInt16LE(26) + header.readUInt16LE(28);
-    const raw = await readAt(dataStart, e.compressedSize, info.name);
+    return e.relativeOffsetOfLocalHeader + 30 + header.readUInt16LE(26) + header.readUInt16LE(28);
+  };
+  const readSmall = async (info: ZipEntryInfo): Promise<Buffer> => {
+    const e = info.entry;
+    const raw = await readAt(await getDataStart(info), e.compressedSize, info.name);
     const data = e.compressionMethod === 0 ? Buffer.from(raw) : inflateRawSync(raw, { maxOutputLength: Math.max(1, info.size) });
     if (data.length !== info.size) throw new Error(`${info.name} holds ${data.length} bytes, the zip says ${info.size}`);
     return data;
@@ -107,6 +112,8 @@ export async function openZip(file: string): Promise<OpenZip> {
         });
         return { sha256: createHash('sha256').update(data).digest('hex'), crc32: crc32(data) >>> 0, size: data.length };
       }
+      const chunks = getChunkTable(info);
+      if (chunks) return readChunkedEntry(handle, info, await getDataStart(info), chunks, sink, onBytes);
       const stream = await zip.openReadStreamPromise(info.entry);
       const hash = createHash('sha256');
       let crc = 0;
@@ -130,6 +137,73 @@ export async function openZip(file: string): Promise<OpenZip> {
       void handle.close();
     },
   };
+}
+
+const inflateRawAsync = promisify<Buffer, ZlibOptions, Buffer>(inflateRaw);
+/** Chunks being inflated at once on the thread pool (4 threads, shared with the file reads and writes). */
+const CHUNKS_IN_FLIGHT = 4;
+
+/** The chunk table our writer puts on a large deflated entry, or null (other writers, or a table that does not add up). */
+function getChunkTable(info: ZipEntryInfo): { chunkBytes: number; compressedSizes: number[] } | null {
+  const e = info.entry;
+  if (e.compressionMethod !== METHOD_DEFLATE || e.isEncrypted()) return null;
+  const field = e.extraFields.find((f) => f.id === CHUNK_TABLE_EXTRA_ID);
+  return field ? parseChunkTable(field.data, e.compressedSize, info.size) : null;
+}
+
+/**
+ * Reads a chunk-deflated entry: each chunk is a self-contained piece of the deflate stream, so several are inflated
+ * at once on the thread pool while this thread hashes (sha256 + CRC-32) and hands the previous one to `sink`, in order.
+ * Every chunk but the last must inflate to exactly `chunkBytes`; anything else is corruption and throws.
+ */
+async function readChunkedEntry(
+  handle: FileHandle,
+  info: ZipEntryInfo,
+  dataStart: number,
+  chunks: { chunkBytes: number; compressedSizes: number[] },
+  sink: Writable | undefined,
+  onBytes: ((n: number) => void) | undefined,
+): Promise<EntryDigest> {
+  const hash = createHash('sha256');
+  let crc = 0;
+  let size = 0;
+  const count = chunks.compressedSizes.length;
+  const inflateChunk = async (index: number, position: number): Promise<Buffer> => {
+    const compressed = Buffer.allocUnsafe(chunks.compressedSizes[index]!);
+    const { bytesRead } = await handle.read(compressed, 0, compressed.length, position);
+    if (bytesRead !== compressed.length) throw new Error(`the zip ends inside ${info.name}`);
+    const isLast = index === count - 1;
+    const expected = isLast ? info.size - chunks.chunkBytes * (count - 1) : chunks.chunkBytes;
+    const data = await inflateRawAsync(compressed, {
+      finishFlush: isLast ? zlibConstants.Z_FINISH : zlibConstants.Z_SYNC_FLUSH,
+      maxOutputLength: Math.max(1, expected),
+      // One output buffer of the expected size: zlib's default 16 KB makes a JS callback and thread-pool job per 16 KB.
+      chunkSize: Math.max(64, expected),
+    });
+    if (data.length !== expected) throw new Error(`chunk ${index + 1} of ${info.name} inflates to ${data.length} bytes, expected ${expected}`);
+    return data;
+  };
+  async function* inflateInOrder(): AsyncGenerator<Buffer> {
+    const queue: Promise<Buffer>[] = [];
+    let position = dataStart;
+    for (let next = 0; next < count || queue.length > 0; ) {
+      while (next < count && queue.length < CHUNKS_IN_FLIGHT) {
+        const chunk = inflateChunk(next, position);
+        chunk.catch(() => {}); // awaited in order below
+        queue.push(chunk);
+        position += chunks.compressedSizes[next++]!;
+      }
+      const data = await queue.shift()!;
+      hash.update(data);
+      crc = crc32(data, crc);
+      size += data.length;
+      onBytes?.(data.length);
+      if (sink && data.length > 0) yield data;
+    }
+  }
+  if (sink) await pipeline(inflateInOrder(), sink);
+  else for await (const _ of inflateInOrder());
+  return { sha256: hash.digest('hex'), crc32: crc >>> 0, size };
 }
 
 /** The sha256 of a whole file, streamed. */

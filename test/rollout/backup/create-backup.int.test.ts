@@ -12,6 +12,7 @@ import { createManualClock } from '../../../src/rollout/core/clock.js';
 import { createSilentLogger } from '../../../src/lib/logger.js';
 import { resolveEnvironment } from '../../../src/rollout/config/environments.js';
 import { isDhashError } from '../../../src/rollout/core/errors.js';
+import { LATEST_SCHEMA_VERSION } from '../../../src/service/store/migrations/index.js';
 
 const logger = createSilentLogger();
 
@@ -40,7 +41,7 @@ test('backs up release, node_modules, database and config into a zip that `sha25
   assert.equal(m.releaseId, 'r1');
   assert.equal(m.version, '0.1.0');
   assert.equal(m.releaseContentSha256, 'c'.repeat(64));
-  assert.equal(m.schemaVersion, 1);
+  assert.equal(m.schemaVersion, LATEST_SCHEMA_VERSION);
   assert.equal(m.database, 'database/dhash.sqlite');
   assert.deepEqual(
     m.entries.map((e) => e.path),
