@@ -1,64 +1,6 @@
-// Notification channels: the NotificationChannel interface, the factory choosing one by type, and the notifier.
-import { CHANNEL_NAMES, type ChannelName } from '../config/environments-schema.js';
-import { createError } from '../core/errors.js';
-import { createDiscordChannel, DISCORD_CHANNEL_TYPE } from './discord/index.js';
-import { createEmailChannel, EMAIL_CHANNEL_TYPE } from './email/index.js';
-import { createPagerDutyChannel, PAGERDUTY_CHANNEL_TYPE } from './pagerduty/index.js';
-import { createSlackChannel, SLACK_CHANNEL_TYPE } from './slack/index.js';
-import { createTeamsChannel, TEAMS_CHANNEL_TYPE } from './teams/index.js';
-import type { AttemptOutcome, Env, RenderedMessage } from './types.js';
-import { createWebhookChannel, WEBHOOK_CHANNEL_TYPE } from './webhook/index.js';
-
-export interface NotificationChannel {
-  readonly type: ChannelName;
-  /**
-   * Builds this channel's payload from the rendered message. Pure and deterministic; holds no secret
-   * (webhook URLs and routing keys are added by `send`), so the payload may be written to the outbox.
-   */
-  render(message: RenderedMessage): unknown;
-  /**
-   * Makes ONE delivery attempt of a payload made by `render`. Never throws: problems come back as an
-   * outcome saying whether a retry may help. Stops promptly when `signal` aborts (the per-attempt
-   * timeout). Not idempotent by itself: receivers dedupe by `idempotencyKey` where their protocol allows.
-   */
-  send(payload: unknown, options: { signal: AbortSignal; idempotencyKey: string }): Promise<AttemptOutcome>;
-}
-
-/**
- * The channel of `type` configured from environment variables, or undefined when its variables are
- * unset (an unconfigured channel is simply not used). Throws EUNKNOWNCHANNEL for a type it does not know.
- */
-export function createChannel(type: string, env: Env): NotificationChannel | undefined {
-  switch (type) {
-    case SLACK_CHANNEL_TYPE:
-      return env.SLACK_WEBHOOK ? createSlackChannel({ webhookUrl: env.SLACK_WEBHOOK }) : undefined;
-    case TEAMS_CHANNEL_TYPE:
-      return env.TEAMS_WEBHOOK ? createTeamsChannel({ webhookUrl: env.TEAMS_WEBHOOK }) : undefined;
-    case DISCORD_CHANNEL_TYPE:
-      return env.DISCORD_WEBHOOK ? createDiscordChannel({ webhookUrl: env.DISCORD_WEBHOOK }) : undefined;
-    case WEBHOOK_CHANNEL_TYPE:
-      return env.DEPLOY_WEBHOOK ? createWebhookChannel({ webhookUrl: env.DEPLOY_WEBHOOK }) : undefined;
-    case PAGERDUTY_CHANNEL_TYPE:
-      return env.PAGERDUTY_ROUTING_KEY
-        ? createPagerDutyChannel({ routingKey: env.PAGERDUTY_ROUTING_KEY, url: env.PAGERDUTY_URL || undefined })
-        : undefined;
-    case EMAIL_CHANNEL_TYPE:
-      return (env.EMAIL_SMTP_URL || env.EMAIL_HOST) && env.EMAIL_TO ? createEmailChannel(env) : undefined;
-    default:
-      throw createError('EUNKNOWNCHANNEL', { type, known: CHANNEL_NAMES });
-  }
-}
-
-/** The variables that configure each channel, for messages like "SLACK_WEBHOOK is not set". */
-export const CHANNEL_VARIABLES: Record<ChannelName, string> = {
-  slack: 'SLACK_WEBHOOK',
-  teams: 'TEAMS_WEBHOOK',
-  discord: 'DISCORD_WEBHOOK',
-  webhook: 'DEPLOY_WEBHOOK',
-  pagerduty: 'PAGERDUTY_ROUTING_KEY',
-  email: 'EMAIL_SMTP_URL or EMAIL_HOST, and EMAIL_TO',
-};
-
+// Notification channels and the notifier. Only re-exports, so no module imports its own parent at load time:
+// the channel interface and factory are in channels.ts.
+export { CHANNEL_VARIABLES, createChannel, type NotificationChannel } from './channels.js';
 export { createNotifier, type Notifier, type NotifierOptions } from './notifier.js';
 export { flushOutbox, type FlushResult } from './outbox/flush.js';
 export { NOTIFY_EVENTS, SEVERITIES, EVENT_DEFINITIONS, isNotifyEventName, getEventSeverity, type NotifyEventName, type Severity } from './events.js';

@@ -4,7 +4,7 @@ import { createRedactor } from '../../core/redact.js';
 import { getProjectPaths } from '../../../lib/project-paths.js';
 import { createSilentLogger } from '../../../lib/logger.js';
 import { deliverWithRetry, type DeliverySettings } from '../deliver.js';
-import { CHANNEL_VARIABLES, createChannel, type NotificationChannel } from '../index.js';
+import { CHANNEL_VARIABLES, createChannel, type NotificationChannel } from '../channels.js';
 import { createOutboxEntry } from '../notifier.js';
 import { selectChannels } from '../routing.js';
 import type { DeliveryAttempt } from '../types.js';

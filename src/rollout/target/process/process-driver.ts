@@ -8,7 +8,7 @@ import type { TargetConfig } from '../../config/environments-schema.js';
 import { createError } from '../../core/errors.js';
 import { writeJsonAtomic } from '../../../lib/atomic-file.js';
 import { isPidAlive } from '../../lock.js';
-import { getServeArgs, type TargetDriver, type TargetDriverOptions, type TargetStatus } from '../index.js';
+import { getServeArgs, type TargetDriver, type TargetDriverOptions, type TargetStatus } from '../target-driver.js';
 
 export const PROCESS_TARGET_TYPE = 'process';
 

@@ -8,7 +8,7 @@ import type { ResolvedEnvironment } from '../../config/environments.js';
 import type { TargetConfig } from '../../config/environments-schema.js';
 import { createError } from '../../core/errors.js';
 import { writeFileAtomic } from '../../../lib/atomic-file.js';
-import { getServeArgs, type TargetDriver, type TargetDriverOptions } from '../index.js';
+import { getServeArgs, type TargetDriver, type TargetDriverOptions } from '../target-driver.js';
 import { renderSystemdUnit } from './render-unit.js';
 
 export const SYSTEMD_TARGET_TYPE = 'systemd';
