@@ -14,6 +14,21 @@ function describeCheck(check: unknown): { ok: string; text: string } {
   return { ok: '?', text: String(check) };
 }
 
+function renderRollback(rb: NonNullable<IncidentRecord['rollback']>): string[] {
+  const lines = ['## Rollback', '', `- **Strategy:** ${rb.strategy} (${rb.strategyReason})`, `- **Outcome:** ${rb.outcome}`];
+  if (rb.snapshotFile) lines.push(`- **Pre-rollback snapshot:** ${rb.snapshotFile}`);
+  if (rb.carriedForward) {
+    lines.push('', `Carried forward (${rb.carriedForward.length}):`);
+    for (const c of rb.carriedForward) lines.push(`- #${c.seq} ${c.at} ${c.summary}`);
+  }
+  if (rb.notCarriedForward?.length) {
+    lines.push('', `NOT carried forward (${rb.notCarriedForward.length}); they stay in the snapshot:`);
+    for (const c of rb.notCarriedForward) lines.push(`- #${c.seq} ${c.at} ${c.summary}: ${c.reason}`);
+    if (rb.recovery) lines.push('', rb.recovery);
+  }
+  return lines;
+}
+
 export function renderIncidentMarkdown(r: IncidentRecord, paths: { incidentsDir: string; projectRoot: string }): string {
   const lines: string[] = [];
   const t = r.trigger;
@@ -34,6 +49,7 @@ export function renderIncidentMarkdown(r: IncidentRecord, paths: { incidentsDir:
     lines.push('| Time (UTC) | Step | Status | Detail |', '| --- | --- | --- | --- |');
     for (const e of r.timeline) lines.push(`| ${cell(e.time)} | ${cell(e.step)} | ${cell(e.status)} | ${cell(e.detail)} |`);
   } else lines.push('No steps were recorded.');
+  if (r.rollback) lines.push('', ...renderRollback(r.rollback));
   lines.push('', '## Backup', '');
   if (r.backup) {
     lines.push(`- **File:** ${r.backup.file}`);

@@ -10,6 +10,7 @@ import { formatCompactUtc } from './core/release-naming.js';
 import { renderIncidentMarkdown } from './incident-markdown.js';
 import type { Notifier } from './notify/notifier.js';
 import type { NotifyEventName, Severity } from './notify/events.js';
+import type { TimelineEntry } from './deploy-steps.js';
 
 export interface IncidentTrigger {
   gate?: string;
@@ -20,11 +21,19 @@ export interface IncidentTrigger {
   description?: string;
 }
 
-export interface IncidentTimelineEntry {
-  time: string;
-  step: string;
-  status: string;
-  detail?: string;
+/** The deploy and rollback timeline entry; an operator's `--from-json` incident may use other statuses. */
+export type IncidentTimelineEntry = Omit<TimelineEntry, 'status'> & { status: TimelineEntry['status'] | (string & {}) };
+
+/** How the rollback went: the strategy and, for a restore, what was carried forward and what stayed in the snapshot. */
+export interface IncidentRollback {
+  strategy: string;
+  strategyReason: string;
+  outcome: string;
+  snapshotFile?: string;
+  carriedForward?: { seq: number; at: string; summary: string }[];
+  notCarriedForward?: { seq: number; at: string; summary: string; reason: string }[];
+  /** How to recover what was not carried forward. */
+  recovery?: string;
 }
 
 export interface IncidentDelivery {
@@ -52,6 +61,7 @@ export interface IncidentInput {
   /** Deliveries of notifications sent before the incident (e.g. gate-violation, rollback-start). */
   deliveries?: IncidentDelivery[];
   monitorLogs?: string[];
+  rollback?: IncidentRollback;
   /** The event the incident's own notification carries (default `failure`); `notify: false` sends none. */
   notifyEvent?: NotifyEventName;
   notify?: boolean;

@@ -10,6 +10,7 @@ import type { Logger } from '../lib/logger.js';
 import type { Notifier } from './notify/index.js';
 import { createBackupRefusal, verifyBackup } from './backup/index.js';
 import { acquireEnvironmentLock } from './lock.js';
+import { supersedeMonitor } from './monitor/supersede-monitor.js';
 import { createStepRunner, type TimelineEntry } from './deploy-steps.js';
 import type { HealthWaitResult } from './health.js';
 import type { SmokeResult } from './smoke.js';
@@ -105,6 +106,8 @@ export async function rollbackFromBackup(options: RollbackOptions): Promise<Roll
   const extractDir = getTempSibling(join(env.root, 'rollback-extract'));
   const ctx = createContext(options);
   try {
+    // Issue 9: the monitor of the deploy being rolled back stops first (its own auto-rollback, rollBackDeploy, is left alone).
+    await supersedeMonitor(env, { byDeployId: ctx.deployId, clock, logger });
     await ctx.steps.record('rollback:start', 'started', `restore from ${file}`, { backupFile: file, previousReleaseId: currentReleaseId, releaseId: restoredReleaseId, strategy: 'restore' });
     await ctx.notify('rollback-start', restoredReleaseId, `restoring ${file}`);
     await ctx.steps.record('rollback:verify', 'succeeded', 'sha256, manifest and environment checked');

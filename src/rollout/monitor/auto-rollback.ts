@@ -1,59 +1,35 @@
-// Auto-rollback after a rollback gate is violated: pick and verify the deploy's backup, restore it, report, open the incident.
+// Auto-rollback after a rollback gate is violated: choose the strategy, verify the deploy's backup once, roll back, report, open the incident.
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../core/clock.js';
 import { parseBackupName } from '../core/backup-name.js';
 import type { GateResult } from '../core/gates.js';
+import { chooseRollbackStrategy, FIRST_DEPLOY_REASON, formatRollbackStrategy, type AppliedMigrationFact, type RollbackStrategy, type RollbackStrategyChoice } from '../core/rollback-strategy.js';
 import type { Logger } from '../../lib/logger.js';
 import type { NotificationInput, Notifier } from '../notify/index.js';
+import type { TimelineEntry } from '../deploy-steps.js';
+import type { IncidentDelivery, IncidentInput } from '../incident.js';
+import type { RollbackResult } from '../rollback.js';
+import { formatBackupProblems, type VerifiedBackup } from '../rollback-verify.js';
+import { describeRecovery } from '../carry-forward.js';
 
-export interface TimelineItem {
-  time: string;
-  step: string;
-  status: 'started' | 'succeeded' | 'failed' | 'skipped' | 'info';
-  detail?: string;
-}
+/** The incident as the monitor hands it over: an IncidentInput whose deliveries are always listed (monitor/index.ts names it). */
+export type IncidentRequest = IncidentInput & { deliveries: IncidentDelivery[] };
 
-export interface IncidentRequest {
-  env: string;
-  severity: 'critical' | 'warning';
-  title: string;
-  deployId: string;
-  releaseId: string;
-  trigger: { gate: string; observed: number | null; threshold: number; window?: string };
-  timeline: TimelineItem[];
-  backup?: { file: string; verified: boolean; problems: string[] };
-  verification?: { healthChecks: { at: string; ok: boolean }[]; smoke?: { ok: boolean } };
-  outcome: string;
-  /** Why the rollback ended the way it did, in one sentence. */
-  reason: string;
-  /** Deliveries of the notifications sent so far (gate-violation, rollback-start, …). */
-  deliveries: { channel: string; status: string; attempts?: number; error?: string; outboxFile?: string; event?: string }[];
-  monitorLogs: string[];
-}
-
-export interface RestoreOutcome {
-  ok: boolean;
-  restoredReleaseId?: string;
-  healthChecks: { at: string; ok: boolean }[];
-  smokeOk?: boolean;
-  timeline: TimelineItem[];
-  detail?: string;
-}
-
-/** The effectful parts, injected so the decision flow is testable and the real wiring lives in one adapter. */
+/** The effectful parts, injected so the decision flow is testable; the real wiring is rollback-deps.ts. */
 export interface AutoRollbackDeps {
-  /** Never throws: a bad or missing backup is `ok: false` with problems. */
-  verifyBackup(file: string): Promise<{ ok: boolean; problems: string[] }>;
-  /** The manual rollback (pre-rollback snapshot, restore, 3 OK health checks, smoke). Throws only when it refused before touching anything. */
-  rollbackFromBackup(file: string): Promise<RestoreOutcome>;
-  /** Stops the new release when there is nothing to roll back to. */
-  stopService(): Promise<void>;
-  createIncident(request: IncidentRequest): Promise<{ id: string }>;
+  /** What the deploy journal says the deploy did; never throws (unknown facts choose the safest strategy). */
+  getDeployFacts(deployId: string): Promise<{ previousReleaseId?: string; appliedMigrations: AppliedMigrationFact[] | undefined }>;
+  /** The one verification of the backup (sha256 against its .sha256, manifest, environment); never throws. */
+  verifyBackup(file: string): Promise<VerifiedBackup>;
+  /** The rollback by strategy, falling back to restore with carry-forward; throws only when it refused before touching anything. */
+  rollBack(request: { choice: RollbackStrategyChoice & { strategy: RollbackStrategy }; previousReleaseId: string; appliedVersions: number[]; verified: VerifiedBackup }): Promise<RollbackResult>;
+  createIncident(input: IncidentInput): Promise<{ id: string }>;
 }
 
 export interface AutoRollbackResult {
   status: 'succeeded' | 'failed' | 'blocked';
+  strategy?: RollbackStrategy | 'none';
   backupFile?: string;
   incidentId?: string;
   thirdOkHealthAt?: string;
@@ -82,84 +58,98 @@ export function getThirdConsecutiveOkAt(checks: { at: string; ok: boolean }[]): 
   return undefined;
 }
 
-export async function performAutoRollback(input: {
+interface Input {
   env: string; deployId: string; releaseId: string; trigger: GateResult; backupFile: string | undefined; monitorLogs: string[];
   clock: Clock; logger: Logger; notifier: Notifier; deps: AutoRollbackDeps; detectedAtMs: number;
-  priorDeliveries?: IncidentRequest['deliveries'];
-}): Promise<AutoRollbackResult> {
-  const { clock, logger, notifier, deps, trigger } = input;
+  priorDeliveries?: IncidentDelivery[];
+}
+
+export async function performAutoRollback(input: Input): Promise<AutoRollbackResult> {
+  const { clock, deps, trigger } = input;
   const iso = () => new Date(clock.now()).toISOString();
-  const timeline: TimelineItem[] = [
+  const timeline: TimelineEntry[] = [
     { time: new Date(input.detectedAtMs).toISOString(), step: 'monitor:evaluate', status: 'failed', detail: `${trigger.name} = ${trigger.value} ${trigger.unit} > ${trigger.threshold}` },
   ];
-  const deliveries: IncidentRequest['deliveries'] = [...(input.priorDeliveries ?? [])];
-  const note = async (n: Omit<NotificationInput, 'deployId' | 'release'>) => {
-    const report = await notifier.send({ ...n, deployId: input.deployId, release: input.releaseId });
+  const deliveries: IncidentDelivery[] = [...(input.priorDeliveries ?? [])];
+  const window = trigger.windowMs ? { window: `${trigger.windowMs / 1000}s` } : {};
+  const gate = { name: trigger.name, value: trigger.value, threshold: trigger.threshold, verdict: trigger.verdict, ...window };
+  const note = async (n: Omit<NotificationInput, 'deployId' | 'release' | 'gate'>) => {
+    const report = await input.notifier.send({ ...n, gate, deployId: input.deployId, release: input.releaseId });
     for (const d of report?.deliveries ?? []) deliveries.push({ ...d, event: n.event });
   };
-  const gateField = { name: trigger.name, value: trigger.value, threshold: trigger.threshold, verdict: trigger.verdict, ...(trigger.windowMs ? { window: `${trigger.windowMs / 1000}s` } : {}) };
-  const incident = async (severity: 'critical' | 'warning', title: string, outcome: string, reason: string, extra: Partial<IncidentRequest>) => {
+  const finish = async (result: Omit<AutoRollbackResult, 'finishedAt' | 'incidentId'>, incident: Omit<IncidentInput, 'env' | 'trigger' | 'timeline' | 'deliveries' | 'monitorLogs' | 'deployId' | 'releaseId'> & { outcome: string }) => {
+    const { outcome, ...rest } = incident;
+    let incidentId: string | undefined;
     try {
-      return (await deps.createIncident({
-        env: input.env, severity, title, deployId: input.deployId, releaseId: input.releaseId,
-        trigger: { gate: trigger.name, observed: trigger.value, threshold: trigger.threshold, ...(trigger.windowMs ? { window: `${trigger.windowMs / 1000}s` } : {}) },
-        timeline, outcome, reason, deliveries, monitorLogs: input.monitorLogs, ...extra,
+      incidentId = (await deps.createIncident({
+        env: input.env, deployId: input.deployId, releaseId: input.releaseId, timeline, deliveries, monitorLogs: input.monitorLogs,
+        trigger: { gate: trigger.name, observed: trigger.value, threshold: trigger.threshold, ...window, description: `${outcome}: ${result.reason}` },
+        ...rest,
       })).id;
     } catch (error) {
-      logger.error('could not create the incident record', { step: 'monitor:incident', error });
-      return undefined;
+      input.logger.error('could not create the incident record', { step: 'monitor:incident', error });
     }
+    return { ...result, ...(incidentId ? { incidentId } : {}), finishedAt: iso() };
   };
 
-  await note({ event: 'rollback-start', gate: gateField, message: `Auto-rollback of ${input.env}: ${trigger.name} violated.` });
+  const facts = await deps.getDeployFacts(input.deployId);
+  const choice = chooseRollbackStrategy({ previousReleaseId: facts.previousReleaseId, appliedMigrations: facts.appliedMigrations });
+  timeline.push({ time: iso(), step: 'rollback:strategy', status: choice.strategy === 'none' ? 'failed' : 'succeeded', detail: formatRollbackStrategy(choice) });
+  if (choice.strategy === 'none') {
+    // Never stop the only release: a degraded service beats no service, and a human decides (issue 9).
+    await note({ event: 'rollback-failure', message: `Auto-rollback of ${input.env} blocked: ${FIRST_DEPLOY_REASON}. ${input.releaseId} keeps serving; a human must act.`, fields: { reason: FIRST_DEPLOY_REASON } });
+    return finish({ status: 'blocked', strategy: 'none', reason: FIRST_DEPLOY_REASON },
+      { severity: 'critical', title: `Auto-rollback blocked on ${input.env}: first deploy`, outcome: 'rollback-blocked', rollback: { strategy: 'none', strategyReason: choice.reason, outcome: 'rollback-blocked' } });
+  }
+  const previousReleaseId = facts.previousReleaseId!;
+  const rollback = { strategy: choice.strategy, strategyReason: choice.reason };
+  await note({ event: 'rollback-start', message: `Auto-rollback of ${input.env}: ${trigger.name} violated; strategy ${formatRollbackStrategy(choice)}.`, fields: { strategy: choice.strategy } });
   if (!input.backupFile) {
-    timeline.push({ time: iso(), step: 'monitor:find-backup', status: 'failed', detail: 'no backup of this environment taken before the deploy' });
-    let stopDetail = 'stopped the new release';
-    try {
-      await deps.stopService();
-    } catch (error) {
-      stopDetail = `could not stop the new release: ${(error as Error).message}`;
-    }
-    timeline.push({ time: iso(), step: 'rollback:stop', status: stopDetail.startsWith('stopped') ? 'succeeded' : 'failed', detail: stopDetail });
-    const reason = `no backup to roll back to; ${stopDetail}; nothing is serving`;
-    await note({ event: 'rollback-failure', gate: gateField, message: `Auto-rollback of ${input.env} blocked: ${reason}. A human must act.` });
-    const incidentId = await incident('critical', `Auto-rollback blocked on ${input.env}: no backup`, 'rollback-blocked', reason, {});
-    return { status: 'blocked', incidentId, finishedAt: iso(), reason };
+    timeline.push({ time: iso(), step: 'rollback:find-backup', status: 'failed', detail: 'no backup of this environment taken before the deploy' });
+    const reason = `no backup to roll back to; ${input.releaseId} keeps serving`;
+    await note({ event: 'rollback-failure', message: `Auto-rollback of ${input.env} blocked: ${reason}. A human must act.`, fields: { reason } });
+    return finish({ status: 'blocked', strategy: choice.strategy, reason }, { severity: 'critical', title: `Auto-rollback blocked on ${input.env}: no backup`, outcome: 'rollback-blocked', rollback: { ...rollback, outcome: 'rollback-blocked' } });
   }
 
   timeline.push({ time: iso(), step: 'rollback:verify-backup', status: 'started', detail: input.backupFile });
   const verified = await deps.verifyBackup(input.backupFile);
-  timeline.push({ time: iso(), step: 'rollback:verify-backup', status: verified.ok ? 'succeeded' : 'failed', detail: verified.problems.join('; ') || 'checksum and manifest match' });
-  const backup = { file: input.backupFile, verified: verified.ok, problems: verified.problems };
+  const problems = formatBackupProblems(verified.problems);
+  timeline.push({ time: iso(), step: 'rollback:verify-backup', status: verified.ok ? 'succeeded' : 'failed', detail: problems.join('; ') || 'sha256, manifest and environment match' });
+  const backup = { file: input.backupFile, verified: verified.ok, problems };
   if (!verified.ok) {
     // The environment is not touched: restoring an unverifiable backup could make things worse than the bad release.
-    const reason = `backup failed verification: ${verified.problems.join('; ')}`;
-    await note({ event: 'rollback-failure', gate: gateField, message: `Auto-rollback of ${input.env} blocked, production untouched: ${reason}. A human must act.` });
-    const incidentId = await incident('critical', `Auto-rollback blocked on ${input.env}: backup failed verification`, 'rollback-blocked', reason, { backup });
-    return { status: 'blocked', backupFile: input.backupFile, incidentId, finishedAt: iso(), reason };
+    const reason = `backup failed verification: ${problems.join('; ')}`;
+    await note({ event: 'rollback-failure', message: `Auto-rollback of ${input.env} blocked, production untouched: ${reason}. A human must act.`, fields: { reason } });
+    return finish({ status: 'blocked', strategy: choice.strategy, backupFile: input.backupFile, reason },
+      { severity: 'critical', title: `Auto-rollback blocked on ${input.env}: backup failed verification`, outcome: 'rollback-blocked', backup, rollback: { ...rollback, outcome: 'rollback-blocked' } });
   }
 
-  let outcome: RestoreOutcome;
+  let result: RollbackResult;
   try {
-    outcome = await deps.rollbackFromBackup(input.backupFile);
+    result = await deps.rollBack({ choice, previousReleaseId, appliedVersions: (facts.appliedMigrations ?? []).map((m) => m.version), verified });
   } catch (error) {
     const reason = `the rollback refused to start: ${(error as Error).message}`;
-    timeline.push({ time: iso(), step: 'rollback:restore', status: 'failed', detail: reason });
-    await note({ event: 'rollback-failure', gate: gateField, message: `Auto-rollback of ${input.env} blocked: ${reason}. A human must act.` });
-    const incidentId = await incident('critical', `Auto-rollback blocked on ${input.env}`, 'rollback-blocked', reason, { backup });
-    return { status: 'blocked', backupFile: input.backupFile, incidentId, finishedAt: iso(), reason };
+    timeline.push({ time: iso(), step: 'rollback:start', status: 'failed', detail: reason });
+    await note({ event: 'rollback-failure', message: `Auto-rollback of ${input.env} blocked: ${reason}. A human must act.`, fields: { reason } });
+    return finish({ status: 'blocked', strategy: choice.strategy, backupFile: input.backupFile, reason }, { severity: 'critical', title: `Auto-rollback blocked on ${input.env}`, outcome: 'rollback-blocked', backup, rollback: { ...rollback, outcome: 'rollback-blocked' } });
   }
-  timeline.push(...outcome.timeline);
-  const thirdOkHealthAt = outcome.ok ? getThirdConsecutiveOkAt(outcome.healthChecks) : undefined;
-  const verification = { healthChecks: outcome.healthChecks, ...(outcome.smokeOk === undefined ? {} : { smoke: { ok: outcome.smokeOk } }) };
-  if (outcome.ok) {
-    const reason = `restored ${outcome.restoredReleaseId ?? 'the previous release'} from ${input.backupFile}`;
-    await note({ event: 'rollback-success', gate: gateField, message: `Auto-rollback of ${input.env} succeeded: ${reason}.` });
-    const incidentId = await incident('warning', `Auto-rollback on ${input.env}: ${trigger.name} violated`, 'rolled-back', reason, { backup, verification });
-    return { status: 'succeeded', backupFile: input.backupFile, incidentId, thirdOkHealthAt, finishedAt: iso(), reason };
+  timeline.push(...result.timeline);
+  const healthChecks = (result.healthChecks?.checks ?? []).map((c) => ({ at: c.at, ok: c.ok }));
+  const verification = { healthChecks, ...(result.smoke ? { smoke: { ok: result.smoke.ok, checks: result.smoke.checks } } : {}) };
+  const cf = result.carryForward;
+  const done = {
+    strategy: result.strategy, strategyReason: result.strategyReason,
+    ...(result.preRollbackBackup ? { snapshotFile: result.preRollbackBackup } : {}),
+    ...(cf ? { carriedForward: cf.carried, notCarriedForward: cf.notCarried, ...(cf.notCarried.length ? { recovery: describeRecovery(result.preRollbackBackup, cf.fromSeq) } : {}) } : {}),
+  };
+  if (result.ok) {
+    const reason = `${result.strategy}: ${result.message}`;
+    await note({ event: 'rollback-success', message: `Auto-rollback of ${input.env} succeeded: ${reason}.`, fields: { strategy: result.strategy } });
+    return finish({ status: 'succeeded', strategy: result.strategy, backupFile: input.backupFile, thirdOkHealthAt: getThirdConsecutiveOkAt(healthChecks), reason },
+      { severity: 'warning', title: `Auto-rollback on ${input.env}: ${trigger.name} violated`, outcome: 'rolled-back', backup, verification, rollback: { ...done, outcome: 'rolled-back' } });
   }
-  const reason = `the rollback failed: ${outcome.detail ?? 'health or smoke checks did not pass'}`;
-  await note({ event: 'rollback-failure', gate: gateField, message: `Auto-rollback of ${input.env} failed: ${reason}. A human must act.` });
-  const incidentId = await incident('critical', `Auto-rollback failed on ${input.env}`, 'rollback-failed', reason, { backup, verification });
-  return { status: 'failed', backupFile: input.backupFile, incidentId, finishedAt: iso(), reason };
+  const reason = `the rollback failed: ${result.message}`;
+  await note({ event: 'rollback-failure', message: `Auto-rollback of ${input.env} failed: ${reason}. A human must act.`, fields: { reason } });
+  return finish({ status: 'failed', strategy: result.strategy, backupFile: input.backupFile, reason },
+    { severity: 'critical', title: `Auto-rollback failed on ${input.env}`, outcome: 'rollback-failed', backup, verification, rollback: { ...done, outcome: 'rollback-failed' } });
 }

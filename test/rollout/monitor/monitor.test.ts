@@ -171,13 +171,29 @@ test('a backup that fails verification blocks the rollback: untouched, critical 
   assert.deepEqual(f.records.map((r) => r.elapsedMs / S), [0, 30, 60]);
 });
 
-test('no backup at all (first deploy): the new release is stopped, incident, exit 4', async (t) => {
+test('no backup at all: blocked, the release keeps serving (nothing is stopped), critical incident, exit 4', async (t) => {
   const f = await createMonitorFixture(t, { backupFile: '' });
   const result = await f.run({ signalSource: createScriptedSource(f.clock, (_o, v) => ({ ...v, health: { ok: false, latencyMs: 1 } })) });
   assert.equal(result.exitCode, 4);
-  assert.equal(f.calls.stop, 1);
-  assert.equal(f.calls.verify.length, 0);
-  assert.match(f.incidents[0].title, /no backup/);
+  assert.equal(f.calls.verify.length + f.calls.rollback.length, 0);
+  assert.match(f.incidents[0].title ?? '', /no backup/);
+  assert.equal(f.incidents[0].severity, 'critical');
+  assert.equal(f.sent.at(-1)!.fields?.reason, 'no backup to roll back to; r2 keeps serving');
+});
+
+test('first deploy: nothing to roll back to, so the only release keeps serving; rollback-failure with the exact reason, exit 4', async (t) => {
+  const f = await createMonitorFixture(t, { isFirstDeploy: true });
+  const result = await f.run({ signalSource: createScriptedSource(f.clock, (_o, v) => ({ ...v, health: { ok: false, latencyMs: 1 } })) });
+  assert.equal(result.outcome, 'rollback-blocked');
+  assert.equal(result.exitCode, 4);
+  assert.equal(f.calls.verify.length + f.calls.rollback.length, 0);
+  const failure = f.sent.filter((n) => n.event === 'rollback-failure');
+  assert.equal(failure.length, 1);
+  assert.equal(failure[0].fields?.reason, 'first deploy: nothing to roll back to');
+  assert.equal(f.sent.some((n) => n.event === 'rollback-start'), false);
+  assert.equal(f.incidents[0].severity, 'critical');
+  assert.equal(f.incidents[0].rollback?.strategy, 'none');
+  assert.match(f.incidents[0].trigger.description ?? '', /^rollback-blocked: first deploy: nothing to roll back to$/);
 });
 
 test('dry run logs what it would do and never rolls back', async (t) => {

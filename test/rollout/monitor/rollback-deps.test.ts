@@ -6,7 +6,12 @@ import { createBackup } from '../../../src/rollout/backup/index.js';
 import { createManualClock } from '../../../src/rollout/core/clock.js';
 import { resolveEnvironment } from '../../../src/rollout/config/environments.js';
 import { findRollbackBackup } from '../../../src/rollout/monitor/auto-rollback.js';
-import { verifyChecksumAndManifest } from '../../../src/rollout/monitor/rollback-deps.js';
+import { formatBackupProblems, verifyRollbackBackup } from '../../../src/rollout/rollback-verify.js';
+
+const verifyChecksumAndManifest = async (file: string, env: Parameters<typeof verifyRollbackBackup>[1]) => {
+  const r = await verifyRollbackBackup(file, env);
+  return { ok: r.ok, problems: formatBackupProblems(r.problems) };
+};
 import { createSilentLogger } from '../../../src/lib/logger.js';
 import { createBackupProject, createDeployedEnvironment } from '../../helpers/backup-fixtures.js';
 import { createTempDir } from '../../helpers/temp-dir.js';

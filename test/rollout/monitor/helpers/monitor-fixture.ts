@@ -7,7 +7,9 @@ import { resolveQualityGates, validateQualityGatesFile, type ResolvedQualityGate
 import { createManualClock, type ManualClock } from '../../../../src/rollout/core/clock.js';
 import type { SignalValues } from '../../../../src/rollout/core/signal-values.js';
 import { appendJournal } from '../../../../src/rollout/journal.js';
-import type { AutoRollbackDeps, IncidentRequest } from '../../../../src/rollout/monitor/auto-rollback.js';
+import type { AutoRollbackDeps } from '../../../../src/rollout/monitor/auto-rollback.js';
+import type { IncidentInput } from '../../../../src/rollout/incident.js';
+import type { RollbackResult } from '../../../../src/rollout/rollback.js';
 import { runMonitor, type MonitorResult, type RunMonitorOptions } from '../../../../src/rollout/monitor/index.js';
 import type { PollRecord } from '../../../../src/rollout/monitor/monitor-log.js';
 import type { NotificationInput, Notifier } from '../../../../src/rollout/notify/index.js';
@@ -50,18 +52,18 @@ export interface Fixture {
   clock: ManualClock;
   sent: NotificationInput[];
   notifier: Notifier;
-  incidents: IncidentRequest[];
+  incidents: IncidentInput[];
   calls: { verify: string[]; rollback: string[]; stop: number };
   deps: AutoRollbackDeps;
   records: PollRecord[];
   run(extra: Partial<RunMonitorOptions> & { signalSource: SignalSource }): Promise<MonitorResult>;
 }
 
-export async function createMonitorFixture(t: { after: (fn: () => Promise<void>) => void }, options: { startOffsetMs?: number; backupOk?: boolean; backupFile?: string } = {}): Promise<Fixture> {
+export async function createMonitorFixture(t: { after: (fn: () => Promise<void>) => void }, options: { startOffsetMs?: number; backupOk?: boolean; backupFile?: string; isFirstDeploy?: boolean } = {}): Promise<Fixture> {
   const root = await createTempDir(t, 'dhash-monitor-');
   const env = resolveEnvironmentConfig(root, 'production', { ...EMBEDDED_LOCAL, root: 'env' }, {});
   await appendJournal(env, {
-    time: new Date(DEPLOY_START).toISOString(), deployId: DEPLOY_ID, kind: 'deploy', step: 'deploy:start', status: 'started', releaseId: 'r2', previousReleaseId: 'r1',
+    time: new Date(DEPLOY_START).toISOString(), deployId: DEPLOY_ID, kind: 'deploy', step: 'deploy:start', status: 'started', releaseId: 'r2', ...(options.isFirstDeploy ? {} : { previousReleaseId: 'r1' }),
     ...(options.backupFile === undefined ? { backupFile: join(root, 'backups', 'dhash_20261128T005900000Z_production.zip') } : options.backupFile ? { backupFile: options.backupFile } : {}),
   });
   // The watched release serves: the monitor acts only while `current` points at it (issue 9).
@@ -69,21 +71,27 @@ export async function createMonitorFixture(t: { after: (fn: () => Promise<void>)
   await symlink('releases/r2', env.currentLink);
   const clock = createManualClock(DEPLOY_START + (options.startOffsetMs ?? 0));
   const sent: NotificationInput[] = [];
-  const incidents: IncidentRequest[] = [];
+  const incidents: IncidentInput[] = [];
   const calls = { verify: [] as string[], rollback: [] as string[], stop: 0 };
   const notifier = { send: async (n: NotificationInput) => (sent.push(n), { id: 'x', event: n.event, severity: 'info', deliveries: [], outboxFiles: [] }) } as unknown as Notifier;
   const deps: AutoRollbackDeps = {
+    async getDeployFacts() {
+      return { ...(options.isFirstDeploy ? {} : { previousReleaseId: 'r1' }), appliedMigrations: [] };
+    },
     async verifyBackup(file) {
       calls.verify.push(file);
-      return options.backupOk === false ? { ok: false, problems: ['ECHECKSUMMISMATCH: sha256 differs'] } : { ok: true, problems: [] };
+      const problems = options.backupOk === false ? [{ code: 'ECHECKSUMMISMATCH', message: 'sha256 differs' }] : [];
+      return { file, ok: problems.length === 0, problems, manifest: null, sha256: null };
     },
-    async rollbackFromBackup(file) {
-      calls.rollback.push(file);
+    async rollBack(request) {
+      calls.rollback.push(request.verified.file);
       const at = (k: number) => new Date(clock.now() + k * 1000).toISOString();
-      return { ok: true, restoredReleaseId: 'r1', healthChecks: [1, 2, 3].map((k) => ({ at: at(k), ok: true })), smokeOk: true, timeline: [] };
-    },
-    async stopService() {
-      calls.stop++;
+      const checks = [1, 2, 3].map((k) => ({ at: at(k), ok: true, latencyMs: 1 }));
+      return {
+        ok: true, isDryRun: false, strategy: request.choice.strategy, strategyReason: request.choice.reason, backupFile: request.verified.file,
+        restoredReleaseId: 'r1', isReleaseReused: true, timeline: [], isTouched: true, message: 'rolled back to r1',
+        healthChecks: { ok: true, checks }, smoke: { ok: true, checks: [] },
+      } as unknown as RollbackResult;
     },
     async createIncident(request) {
       incidents.push(request);
