@@ -91,7 +91,11 @@ export async function runPreflight(input: PreflightInput): Promise<PreflightRepo
     }
   }
 
-  if (input.currentReleaseId) checks.push(await checkServingGates(input));
+  checks.push(
+    input.currentReleaseId
+      ? await checkServingGates(input)
+      : { name: 'preflight:gates', ok: true, detail: 'nothing is serving yet (first deploy): no gates to judge on a current release' },
+  );
 
   let pendingMigrations = 0;
   let fromSchemaVersion: number | undefined;
