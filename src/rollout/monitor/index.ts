@@ -299,7 +299,9 @@ async function findSupersede(run: MonitorRun): Promise<Supersede | undefined> {
   if (request?.pid === process.pid) return { by: request.byDeployId, reason: `${request.byDeployId} took over ${env.name}` };
   const serving = await readServingRelease(env);
   if (serving === state.releaseId) return undefined;
-  const other = [...(await readJournal(env))].reverse().find((e) => (e.kind === 'deploy' || e.kind === 'rollback') && e.deployId !== state.deployId);
+  // Named only when a later deploy or rollback is journaled; an out-of-band switch has no id to give.
+  const other = [...(await readJournal(env))].reverse()
+    .find((e) => (e.kind === 'deploy' || e.kind === 'rollback') && e.deployId !== state.deployId && Date.parse(e.time) > state.windowStartMs);
   return { ...(other ? { by: other.deployId } : {}), reason: `current points at ${serving ?? 'nothing'}, not at ${state.releaseId}, the release this monitor watches` };
 }
 
