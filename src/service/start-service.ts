@@ -45,7 +45,9 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     app = createServer({ db, index, metrics, logger: options.logger, version: options.version, limits: options.limits, admission: options.admission });
     // Runs after fastify has stopped accepting and every in-flight request has been answered.
     app.addHook('onClose', async () => closeDatabase(db));
-    await app.listen({ host: options.host, port: options.port });
+    // Node's default accept backlog (511) drops SYNs when a thousand clients connect at once, and a dropped SYN
+    // is retried after 1 s: a refusal that should take a millisecond takes a second. The kernel caps it at somaxconn.
+    await app.listen({ host: options.host, port: options.port, backlog: 4096 });
   } catch (error) {
     closeDatabase(db);
     throw error;

@@ -132,3 +132,42 @@ test('a chunked body is counted as it streams and shed when it outgrows the queu
   assert.equal(await service.readMetric(FAILURE), 0);
   assert.equal(await service.readMetric('dhash_queued_body_bytes'), 0);
 });
+
+/** POSTs with `Expect: 100-continue`, sending the body only if the server asks for it. */
+function postExpectingContinue(url: string, body: Buffer): Promise<{ status: number; isBodySent: boolean; connection?: string; json: { error?: { code: string } } }> {
+  return new Promise((resolve, reject) => {
+    let isBodySent = false;
+    const req = request(url, { method: 'POST', agent: false, headers: { 'content-type': 'image/png', 'content-length': body.length, expect: '100-continue' } });
+    req.on('continue', () => {
+      isBodySent = true;
+      req.end(body);
+    });
+    req.on('error', reject);
+    req.on('response', (res) => {
+      let text = '';
+      res.on('data', (c) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, isBodySent, connection: res.headers.connection, json: JSON.parse(text) }));
+    });
+    req.flushHeaders();
+  });
+}
+
+test('a client sending Expect: 100-continue is refused before it uploads, and asked for the body when admitted', async (t) => {
+  const pdfimages = await createBlockingPdfimages(t);
+  const service = await startTestService(t, { limits: { pdfimagesCommand: pdfimages.command }, admission: { maxInFlight: 1, maxQueueWaitMs: 0 } });
+  const image = await createFixtureImage({ kind: 'noise', width: 40, height: 30, seed: 9, format: 'png' });
+  const finish = await occupySlot(service, pdfimages.release);
+  const refused = await postExpectingContinue(`${service.url}/v1/hash`, image);
+  assert.deepEqual({ status: refused.status, isBodySent: refused.isBodySent, connection: refused.connection, code: refused.json.error?.code }, {
+    status: 503,
+    isBodySent: false,
+    connection: 'close',
+    code: 'EOVERLOADED',
+  });
+  assert.equal((await finish()).status, 200);
+  const admitted = await postExpectingContinue(`${service.url}/v1/hash`, image);
+  assert.equal(admitted.status, 200);
+  assert.equal(admitted.isBodySent, true);
+  assert.equal(await service.readMetric(FAILURE), 0);
+  assert.equal(await service.readMetric(SUCCESS), 1);
+});

@@ -7,7 +7,7 @@ export interface AdmissionLimits {
   maxInFlight: number;
   /** Body bytes held by admitted requests (receiving, waiting for a slot or being hashed); past it, new ones are shed. */
   maxQueuedBytes: number;
-  /** Longest a request may wait for a slot; an arrival whose expected wait is longer is shed before its body is read. */
+  /** Longest a request may wait for a slot once its body is in; an arrival expected to wait longer is shed before its body is read. */
   maxQueueWaitMs: number;
 }
 
@@ -45,7 +45,7 @@ export function isOverloadedError(error: unknown): error is OverloadedError {
 export interface AdmissionTicket {
   /** Counts streamed body bytes (chunked uploads); throws OverloadedError when the budget runs out. */
   addBytes(count: number): void;
-  /** Waits for a hashing slot; rejects with OverloadedError when none frees up within maxQueueWaitMs of arrival. */
+  /** Waits for a hashing slot; rejects with OverloadedError when none frees up within maxQueueWaitMs. */
   acquireSlot(): Promise<void>;
   /** Gives the slot back (the job is done); the body bytes stay held until `close`. */
   releaseSlot(): void;
@@ -76,6 +76,10 @@ export class AdmissionGate {
   private pending = 0;
   private readonly waiters: Waiter[] = [];
   private jobMs = PRIOR_JOB_MS;
+  /** Hashing arrivals (admitted or shed) in the current and the last full one-second window, for Retry-After. */
+  private windowStartMs = Number.NEGATIVE_INFINITY;
+  private arrivalsInWindow = 0;
+  private arrivalsPerSecond = 0;
 
   constructor(limits: AdmissionLimits, now: () => number = () => performance.now()) {
     this.limits = limits;
@@ -92,20 +96,29 @@ export class AdmissionGate {
     return ahead <= 0 ? 0 : Math.ceil(ahead / this.limits.maxInFlight) * this.jobMs;
   }
 
+  /**
+   * The larger of the time to drain what is admitted and the overload factor (arrivals per second over jobs per
+   * second): if every refused client waits that long, their retries arrive about as fast as jobs finish, instead
+   * of a thousand clients costing a thousand refusals a second.
+   */
   getRetryAfterSeconds(): number {
-    const drainMs = ((this.pending + this.inFlight) / this.limits.maxInFlight) * this.jobMs;
-    return Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(1, Math.ceil(drainMs / 1000)));
+    const drainSeconds = ((this.pending + this.inFlight) / this.limits.maxInFlight) * (this.jobMs / 1000);
+    const jobsPerSecond = (this.limits.maxInFlight * 1000) / Math.max(1, this.jobMs);
+    // A burst is judged by its rate so far (over at least a quarter second), not by its count so far.
+    const windowSeconds = Math.max(0.25, (this.now() - this.windowStartMs) / 1000);
+    const overload = Math.max(this.arrivalsPerSecond, this.arrivalsInWindow / windowSeconds) / jobsPerSecond;
+    return Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(1, Math.ceil(Math.max(drainSeconds, overload))));
   }
 
   /** Admits a request declaring `declaredBytes` (its Content-Length, 0 when chunked), or throws OverloadedError. */
   admit(declaredBytes: number): AdmissionTicket {
+    this.countArrival();
     if (this.queuedBytes + declaredBytes > this.limits.maxQueuedBytes) throw new OverloadedError('queued-bytes', this.getRetryAfterSeconds());
     if (this.getExpectedWaitMs() > this.limits.maxQueueWaitMs) throw new OverloadedError('queue-wait', this.getRetryAfterSeconds());
     return this.createTicket(declaredBytes);
   }
 
   private createTicket(declaredBytes: number): AdmissionTicket {
-    const arrivedMs = this.now();
     let heldBytes = declaredBytes;
     let streamedBytes = 0;
     let phase: 'pending' | 'waiting' | 'running' | 'done' | 'closed' = 'pending';
@@ -137,7 +150,8 @@ export class AdmissionGate {
           start();
           return Promise.resolve();
         }
-        const remainingMs = this.limits.maxQueueWaitMs - (this.now() - arrivedMs);
+        // The wait is counted from here, once the body is in: an upload slowed by a busy machine is not a queue.
+        const remainingMs = this.limits.maxQueueWaitMs;
         if (remainingMs <= 0) return Promise.reject(new OverloadedError('queue-wait', this.getRetryAfterSeconds()));
         phase = 'waiting';
         return new Promise<void>((resolve, reject) => {
@@ -180,6 +194,16 @@ export class AdmissionGate {
       },
     };
     return ticket;
+  }
+
+  private countArrival(): void {
+    const nowMs = this.now();
+    if (nowMs - this.windowStartMs >= 1000) {
+      this.arrivalsPerSecond = nowMs - this.windowStartMs < 2000 ? this.arrivalsInWindow : 0;
+      this.windowStartMs = nowMs;
+      this.arrivalsInWindow = 0;
+    }
+    this.arrivalsInWindow++;
   }
 
   private dropWaiter(waiter: Waiter | undefined): void {
