@@ -1,6 +1,6 @@
 // What a deploy records for its rollback (applied migrations, chosen strategy) and how the plan predicts it.
 import { MIGRATIONS, type Migration } from '../service/store/index.js';
-import { chooseRollbackStrategy, formatRollbackStrategy, ROLLBACK_STRATEGY_STEP, type AppliedMigrationFact, type RollbackStrategyChoice } from './core/rollback-strategy.js';
+import { chooseRollbackStrategy, formatRollbackStrategy, getDeployRollbackFacts, ROLLBACK_STRATEGY_STEP, type AppliedMigrationFact, type RollbackStrategyChoice } from './core/rollback-strategy.js';
 import type { StepRunner } from './deploy-steps.js';
 
 /** The facts the journal keeps about applied migrations: whether each has a reviewed down decides down-migrate. */
@@ -19,4 +19,11 @@ export async function recordRollbackStrategy(steps: StepRunner, previousReleaseI
   const choice = chooseRollbackStrategy({ previousReleaseId, appliedMigrations });
   await steps.record(ROLLBACK_STRATEGY_STEP, 'succeeded', `rollback strategy: ${formatRollbackStrategy(choice)}`, { appliedMigrations, rollbackStrategy: choice.strategy });
   return choice;
+}
+
+/** `dhash status`: how the latest deploy would be rolled back, from what its journal entries say. */
+export function describeLatestDeployStrategy(entries: readonly { deployId: string; kind: string; step: string; [key: string]: unknown }[]): string {
+  const start = [...entries].reverse().find((e) => e.kind === 'deploy' && e.step === 'deploy:start');
+  if (!start) return 'none (nothing deployed through dhash yet)';
+  return `${formatRollbackStrategy(chooseRollbackStrategy(getDeployRollbackFacts(entries, start.deployId)))} for ${start.deployId}`;
 }

@@ -1,4 +1,4 @@
-// `dhash rollback --backup FILE --env E [--force] [--dry-run]`: restore release, database and config from a verified backup.
+// `dhash rollback --backup FILE --env E [--carry-forward] [--force] [--dry-run]`: restore release, database and config from a verified backup.
 import { createInterface } from 'node:readline/promises';
 import { join } from 'node:path';
 import type { RegisterCommand } from '../context.js';
@@ -16,6 +16,7 @@ interface RollbackCliOptions {
   env: string;
   force?: boolean;
   dryRun?: boolean;
+  carryForward?: boolean;
 }
 
 export const registerRollback: RegisterCommand = (program, ctx, run) => {
@@ -24,6 +25,7 @@ export const registerRollback: RegisterCommand = (program, ctx, run) => {
     .description('verify a backup, snapshot the current state, then restore the backup\'s release, database and config and verify the service')
     .requiredOption('--backup <file>', 'the backup zip (its .sha256 must sit beside it)')
     .requiredOption('--env <name>', 'environment to restore; must match the backup\'s')
+    .option('--carry-forward', 'after restoring, re-apply the library and review changes users made since the backup (from the change log)')
     .option('--force', 'skip the interactive confirmation (every check still runs)')
     .option('--dry-run', 'verify the backup and print the plan; change nothing')
     .action(
@@ -51,6 +53,7 @@ export const registerRollback: RegisterCommand = (program, ctx, run) => {
             backupFile: opts.backup,
             force: Boolean(opts.force),
             dryRun: Boolean(opts.dryRun),
+            isCarryForward: Boolean(opts.carryForward),
             clock: ctx.clock,
             logger: log.logger,
             notifier,
@@ -60,6 +63,8 @@ export const registerRollback: RegisterCommand = (program, ctx, run) => {
             onProgress: out,
           });
           out(`${result.ok ? 'OK' : 'FAILED'}: ${result.message}${result.deployId ? ` [${result.deployId}]` : ''}`);
+          for (const c of result.carryForward?.carried ?? []) out(`  carried forward #${c.seq} ${c.summary}`);
+          for (const c of result.carryForward?.notCarried ?? []) out(`  NOT carried forward #${c.seq} ${c.summary}: ${c.reason}`);
           return result.ok ? ExitCode.OK : ExitCode.HUMAN_NEEDED;
         } finally {
           await log.close();

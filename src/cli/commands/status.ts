@@ -6,6 +6,7 @@ import { resolveEnvironment } from '../../rollout/config/environments.js';
 import { formatDurationMs } from '../../rollout/core/duration.js';
 import { ExitCode } from '../../rollout/core/exit-codes.js';
 import { readJournal } from '../../rollout/journal.js';
+import { describeLatestDeployStrategy } from '../../rollout/rollback-plan.js';
 import { getMonitorHealth, type MonitorHealth } from '../../rollout/monitor/monitor-health.js';
 import { readMonitorState } from '../../rollout/monitor/monitor-state.js';
 import { findProjectRoot } from '../../lib/project-paths.js';
@@ -25,6 +26,7 @@ export const registerStatus: RegisterCommand = (program, ctx, run) => {
         out(`Environment ${env.name} (${env.root})`);
         out(`  current release: ${current ?? '(none: nothing deployed)'}`);
         const journal = await readJournal(env);
+        out(`  rollback strategy: ${describeLatestDeployStrategy(journal)}`);
         out(`\nDeploy journal (last ${Math.min(Number(opts.lines) || 10, journal.length)} of ${journal.length}):`);
         for (const e of journal.slice(-(Number(opts.lines) || 10))) {
           out(`  ${e.time}  ${e.deployId}  ${e.step} ${e.status}${e.releaseId ? `  release=${e.releaseId}` : ''}${e.detail ? `  ${e.detail}` : ''}`);
