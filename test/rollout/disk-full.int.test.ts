@@ -1,7 +1,6 @@
 // A 30 MB tmpfs as the backup folder: preflight refuses with ENOSPACE, a backup that fails mid-way ends the same, no leftovers.
 import { after, before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,6 +8,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { runCliForTest } from '../helpers/cli.js';
 import { REPO_ROOT } from '../helpers/processes.js';
+import { mountTmpfs } from '../helpers/tmpfs.js';
 import { createDeployProject, createReleaseVariant, snapshotTree, type DeployProject } from '../helpers/deploy-project.js';
 import { buildRelease } from '../../src/rollout/release/build-release.js';
 import { createSystemClock } from '../../src/rollout/core/clock.js';
@@ -26,26 +26,9 @@ after(async () => {
   if (workDir) await rm(workDir, { recursive: true, force: true });
 });
 
-/** A 30 MB tmpfs, unmounted when the test ends; a host that cannot mount fails the test with one line, never skips it. */
-async function mountSmallDisk(t: TestContext): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'dhash-tmpfs-'));
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=30m', 'tmpfs', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
-  } catch (error) {
-    await rm(dir, { recursive: true, force: true });
-    const stderr = String((error as { stderr?: Buffer }).stderr ?? (error as Error).message).trim().split('\n')[0];
-    throw new Error(`cannot mount a 30 MB tmpfs (needs root or CAP_SYS_ADMIN and the mount binary): ${stderr}`);
-  }
-  t.after(async () => {
-    execFileSync('umount', [dir]);
-    await rm(dir, { recursive: true, force: true });
-  });
-  return dir;
-}
-
 /** A deployed project whose backup folder is the small disk. */
 async function createProjectWithSmallBackupDisk(t: TestContext): Promise<{ project: DeployProject; backupsDir: string }> {
-  const backupsDir = await mountSmallDisk(t);
+  const backupsDir = await mountTmpfs(t, 30);
   const project = await createDeployProject(t);
   const file = join(project.root, 'environments.json');
   const environments = JSON.parse(await readFile(file, 'utf8'));
