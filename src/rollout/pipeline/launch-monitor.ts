@@ -11,6 +11,8 @@ import { formatDurationMs } from '../core/duration.js';
 import { isProcessRunning } from '../monitor/monitor-health.js';
 import { readMonitorLockHolder } from '../monitor/monitor-lock.js';
 import { readMonitorState } from '../monitor/monitor-state.js';
+import { getMonitorUnitName, getSystemdRunArgs } from '../monitor/monitor-unit.js';
+import { runCommand, type CommandRunner } from '../target/systemd/systemd-driver.js';
 
 export interface MonitorLaunch {
   pid: number;
@@ -52,8 +54,9 @@ function getFollowCommands(input: LaunchMonitorInput, logFile: string): string[]
  * the child holds monitor.lock and has written its first state for this deploy; else EMONITORNOTSTARTED naming why.
  */
 export async function launchDetachedMonitor(
-  input: LaunchMonitorInput & { environment: ResolvedEnvironment; clock: Clock; timeoutMs?: number },
+  input: LaunchMonitorInput & { environment: ResolvedEnvironment; clock: Clock; timeoutMs?: number; run?: CommandRunner },
 ): Promise<MonitorLaunch> {
+  if (input.environment.config.target.type === 'systemd') return launchSystemdMonitor(input);
   const { command, args } = getMonitorCommand(input);
   mkdirSync(input.logsDir, { recursive: true });
   const logFile = getMonitorLogFile(input.logsDir, input.deployId);
@@ -76,6 +79,39 @@ export async function launchDetachedMonitor(
     throw error;
   });
   return { pid: child.pid, logFile, followCommands: getFollowCommands(input, logFile) };
+}
+
+/**
+ * On a systemd target: a transient unit (`systemd-run`, restart on failure) so the monitor survives a crash, not only
+ * quick-deploy's exit. Ready once a live pid holds monitor.lock and wrote this deploy's state (the unit's main pid).
+ */
+async function launchSystemdMonitor(
+  input: LaunchMonitorInput & { environment: ResolvedEnvironment; clock: Clock; timeoutMs?: number; run?: CommandRunner },
+): Promise<MonitorLaunch> {
+  const run = input.run ?? runCommand;
+  const { command, args } = getMonitorCommand(input);
+  mkdirSync(input.logsDir, { recursive: true });
+  const logFile = getMonitorLogFile(input.logsDir, input.deployId);
+  const unit = getMonitorUnitName(input.envName);
+  const target = input.environment.config.target as { user?: string };
+  const notStarted = (reason: string) => createError('EMONITORNOTSTARTED', { env: input.envName, deployId: input.deployId, reason, logFile });
+  // A unit of the same name left failed by an earlier monitor would make systemd-run refuse the name.
+  await run('systemctl', ['reset-failed', unit], 10_000);
+  const unitInput = { envName: input.envName, deployId: input.deployId, nodePath: command, mainJs: args[0], projectRoot: input.projectRoot, logFile, user: target.user };
+  const started = await run('systemd-run', getSystemdRunArgs(unitInput, input.processEnv), 30_000);
+  if (started.code !== 0) throw notStarted(`systemd-run exited ${started.code}: ${(started.stderr.trim() || started.stdout.trim()).replace(/\.$/, '')}`);
+  const deadlineMs = input.clock.now() + (input.timeoutMs ?? MONITOR_READY_TIMEOUT_MS);
+  for (;;) {
+    const [holder, state] = await Promise.all([readMonitorLockHolder(input.environment), readMonitorState(input.environment)]);
+    if (holder && isProcessRunning(holder.pid) && state?.deployId === input.deployId && state.pid === holder.pid && !state.outcome) {
+      return { pid: holder.pid, logFile, followCommands: [`journalctl -u ${unit} -f`, `tail -f ${logFile}`, `npx dhash status --env ${input.envName}`] };
+    }
+    if (input.clock.now() >= deadlineMs) {
+      const said = await readLastLine(logFile, 0);
+      throw notStarted(`unit ${unit} did not take monitor.lock and write this deploy's state in time${said ? ` (${said})` : ''}; see \`systemctl status ${unit}\``);
+    }
+    await input.clock.sleep(READY_POLL_MS);
+  }
 }
 
 /** Polls monitor.lock and monitor-state.json until both name the child (and the state this deploy), the child exits, or the deadline. */
