@@ -2,8 +2,8 @@
   "targets": [
     {
       "target_name": "dhash_native",
-      "sources": ["src/addon.c", "src/jpeg-rows.c", "src/png-rows.c", "src/resample.c"],
-      "libraries": ["-ljpeg", "-lz"],
+      "sources": ["src/addon.c", "src/jpeg-rows.c", "src/png-rows.c", "src/resample.c", "src/luma.c"],
+      "libraries": ["-ljpeg", "-lz", "-ldl", "-lpthread"],
       "cflags": ["-O3", "-std=c11", "-Wall", "-Wextra", "-Wno-unused-parameter"],
       "defines": ["NAPI_VERSION=8"]
     }

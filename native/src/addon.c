@@ -165,10 +165,10 @@ static napi_value decode_jpeg_rows(napi_env env, napi_callback_info cb) {
 }
 
 /* decodePngRows(bytes, segments, width, height, bitDepth, colorType, isInterlaced, paletteLuma | null,
- *               bounds, weights, kernelSize, outWidth, firstRow, rowCount) → Promise<Buffer>. */
+ *               bounds, weights, kernelSize, outWidth, firstRow, rowCount, useZlib) → Promise<Buffer>. */
 static napi_value decode_png_rows(napi_env env, napi_callback_info cb) {
-  size_t argc = 14;
-  napi_value argv[14];
+  size_t argc = 15;
+  napi_value argv[15];
   bytes_t bytes, segments, palette = {NULL, 0};
   napi_valuetype palette_type;
   CHECK(napi_get_cb_info(env, cb, &argc, argv, NULL, NULL));
@@ -178,14 +178,14 @@ static napi_value decode_png_rows(napi_env env, napi_callback_info cb) {
   job->h = &job->png.h;
   job->error = job->png.error;
   png_job_t *png = &job->png;
-  bool is_interlaced = false;
-  if (argc < 14 || get_bytes(env, argv[0], &bytes) || hold(env, job, argv[0]) || get_bytes(env, argv[1], &segments) ||
+  bool is_interlaced = false, use_zlib = false;
+  if (argc < 15 || get_bytes(env, argv[0], &bytes) || hold(env, job, argv[0]) || get_bytes(env, argv[1], &segments) ||
       hold(env, job, argv[1]) || napi_get_value_int32(env, argv[2], &png->width) || napi_get_value_int32(env, argv[3], &png->height) ||
       napi_get_value_int32(env, argv[4], &png->bit_depth) || napi_get_value_int32(env, argv[5], &png->color_type) ||
       napi_get_value_bool(env, argv[6], &is_interlaced) || napi_typeof(env, argv[7], &palette_type) ||
       (palette_type != napi_null && (get_bytes(env, argv[7], &palette) || palette.length < 256 || hold(env, job, argv[7]))) ||
-      read_hpass(env, job, argv, 8) || png->width <= 0 || png->height <= 0) {
-    return fail_job(env, job, "decodePngRows(bytes, segments, width, height, bitDepth, colorType, isInterlaced, paletteLuma, bounds, weights, kernelSize, outWidth, firstRow, rowCount)");
+      read_hpass(env, job, argv, 8) || napi_get_value_bool(env, argv[14], &use_zlib) || png->width <= 0 || png->height <= 0) {
+    return fail_job(env, job, "decodePngRows(bytes, segments, width, height, bitDepth, colorType, isInterlaced, paletteLuma, bounds, weights, kernelSize, outWidth, firstRow, rowCount, useZlib)");
   }
   int32_t *pairs = segments.data;
   png->segment_count = (int)(segments.length / 8);
@@ -199,6 +199,7 @@ static napi_value decode_png_rows(napi_env env, napi_callback_info cb) {
   png->segments = pairs;
   png->is_interlaced = is_interlaced;
   png->palette_luma = palette.data;
+  png->use_zlib = use_zlib;
   return queue_job(env, job);
 }
 
@@ -209,7 +210,9 @@ static napi_value init(napi_env env, napi_value exports) {
     {"decodePngRows", NULL, decode_png_rows, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   CHECK(napi_define_properties(env, exports, sizeof(properties) / sizeof(properties[0]), properties));
-  napi_value jpeg_version, zlib_text;
+  napi_value jpeg_version, zlib_text, inflater;
+  CHECK(napi_create_string_utf8(env, dhash_get_png_inflater(), NAPI_AUTO_LENGTH, &inflater));
+  CHECK(napi_set_named_property(env, exports, "pngInflater", inflater));
   CHECK(napi_create_int32(env, JPEG_LIB_VERSION, &jpeg_version));
   CHECK(napi_set_named_property(env, exports, "jpegLibVersion", jpeg_version));
   CHECK(napi_create_string_utf8(env, zlibVersion(), NAPI_AUTO_LENGTH, &zlib_text));

@@ -103,8 +103,7 @@ int dhash_decode_jpeg_rows(jpeg_job_t *job) {
     jpeg_read_scanlines(&cinfo, rows, 1);
     if (y < job->h.first_row || y >= job->h.first_row + job->h.row_count) continue;
     if (!is_gray) {
-      const uint8_t *p = row;
-      for (int x = 0; x < width; x++, p += 3) luma[x] = dhash_luma24(p[0], p[1], p[2]);
+      dhash_convert_rgb_to_luma(row, 3, width, luma);
     }
     dhash_hpass_row(&job->h, is_gray ? row : luma, y);
   }

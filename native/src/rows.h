@@ -26,6 +26,9 @@ static inline uint8_t dhash_luma24(unsigned r, unsigned g, unsigned b) {
   return (uint8_t)((r * 19595u + g * 38470u + b * 7471u + 0x8000u) >> 16);
 }
 
+/* RGB (stride 3 or 4 bytes per pixel, 8-bit) → L24 luma for n pixels; SIMD where the CPU has SSSE3, same integers. */
+void dhash_convert_rgb_to_luma(const uint8_t *rgb, int stride, int n, uint8_t *out);
+
 typedef struct {
   const uint8_t *data;
   size_t size;
@@ -47,9 +50,13 @@ typedef struct {
   int segment_count;
   int width, height, bit_depth, color_type, is_interlaced;
   const uint8_t *palette_luma; /* 256 entries for colour type 3, else NULL */
+  int use_zlib;                /* force streaming zlib even where libdeflate is available (benchmark candidate) */
   hpass_t h;
   char error[DHASH_ERROR_BYTES];
 } png_job_t;
+
+/* "libdeflate" when libdeflate.so.0 loaded (whole-buffer inflate), else "zlib" (streaming). Thread-safe. */
+const char *dhash_get_png_inflater(void);
 
 /* Inflates the IDAT stream, unfilters, converts to Pillow's L and resamples; 0 on success. */
 int dhash_decode_png_rows(png_job_t *job);

@@ -33,8 +33,11 @@ export interface HashImageOptions {
 }
 
 export interface HashImageDetailedOptions extends HashImageOptions {
-  /** 'auto' (default) uses the native decoders where they apply; 'sharp' forces the sharp path (benchmarks, tests). */
-  decoder?: 'auto' | 'sharp';
+  /**
+   * 'auto' (default) uses the native decoders where they apply; 'sharp' forces the sharp path; 'zlib-inflate' is auto
+   * with PNG inflated by streaming zlib instead of libdeflate. The last two exist for benchmarks and tests.
+   */
+  decoder?: 'auto' | 'sharp' | 'zlib-inflate';
 }
 
 /** An ImageHash plus the decoder that produced its pixels, so a silent fallback to sharp can be seen. */
@@ -66,7 +69,7 @@ export async function hashImageDetailed(bytes: Uint8Array, options: HashImageDet
   }
   const sniffed = bytes.length > 0 ? sniffImageFormat(bytes) : undefined;
   if (options.decoder !== 'sharp' && (sniffed === 'jpeg' || sniffed === 'png')) {
-    const native = await createNativeThumbnail(bytes, sniffed, mode, maxPixels);
+    const native = await createNativeThumbnail(bytes, sniffed, mode, maxPixels, { shouldUseZlib: options.decoder === 'zlib-inflate' });
     if (native !== undefined) {
       return { hash: computeDhashHex(native.thumbnail), width: native.width, height: native.height, format: sniffed, decoder: native.decoder };
     }

@@ -32,8 +32,11 @@ export interface NativeDecoder {
     outWidth: number,
     firstRow: number,
     rowCount: number,
+    useZlib: boolean,
   ): Promise<Uint8Array>;
   jpegLibVersion: number;
+  /** 'libdeflate' (whole-buffer, loaded at run time when libdeflate.so.0 exists) or 'zlib' (streaming). */
+  pngInflater: 'libdeflate' | 'zlib';
   zlibVersion: string;
 }
 
@@ -44,6 +47,8 @@ export type DecoderName = JpegDecoderName | PngDecoderName;
 export interface HashCapability {
   jpeg: JpegDecoderName;
   png: PngDecoderName;
+  /** How the native PNG path inflates IDAT: libdeflate when its shared library is present, else zlib. */
+  pngInflater?: 'libdeflate' | 'zlib';
   /** Every other format (GIF, WebP, TIFF) and every file the native decoders decline. */
   fallback: 'sharp';
   /** Why the addon is not in use, when it is not. */
@@ -73,5 +78,5 @@ export function getNativeDecoder(): NativeDecoder | null {
 export function getHashCapability(): HashCapability {
   const decoder = getNativeDecoder();
   if (decoder === null) return { jpeg: 'sharp', png: 'sharp', fallback: 'sharp', reason: loaded?.reason };
-  return { jpeg: 'libjpeg-turbo', png: 'native-png', fallback: 'sharp' };
+  return { jpeg: 'libjpeg-turbo', png: 'native-png', pngInflater: decoder.pngInflater, fallback: 'sharp' };
 }

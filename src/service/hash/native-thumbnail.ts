@@ -3,7 +3,7 @@ import { assertPixelLimit } from './decode-image.js';
 import { DHASH_HEIGHT, DHASH_WIDTH } from './dhash-bits.js';
 import { getNativeDecoder, type DecoderName, type NativeDecoder } from './native-addon.js';
 import { computeResampleCoefficients, resampleColumnsVertical, type ResampleCoefficients } from './pillow-resample.js';
-import { readPngLayout, readPngSize } from './png-layout.js';
+import { readPngLayout } from './png-layout.js';
 import type { SniffedFormat } from './sniff-format.js';
 
 export interface NativeThumbnail {
@@ -19,6 +19,10 @@ const FAST_MIN_PIXELS_PER_CELL = 8;
 /** Pillow's 1-channel JPEG opens as L, 3-channel as RGB; CMYK and YCCK (4) keep going through sharp. */
 const NATIVE_JPEG_COMPONENTS = new Set([1, 3]);
 
+/** Coefficients by input size; uploads repeat a few sizes, and each set costs thousands of sin() calls. */
+const coefficientCache = new Map<string, ResampleCoefficients>();
+const COEFFICIENT_CACHE_SIZE = 64;
+
 type DecodeRows = (horizontal: ResampleCoefficients, firstRow: number, rowCount: number) => Promise<Uint8Array>;
 
 /**
@@ -31,11 +35,12 @@ export async function createNativeThumbnail(
   format: SniffedFormat,
   mode: 'exact' | 'fast',
   maxPixels: number,
+  options: { shouldUseZlib?: boolean } = {},
 ): Promise<NativeThumbnail | undefined> {
   const decoder = getNativeDecoder();
   if (decoder === null) return undefined;
   if (format === 'jpeg') return createJpegThumbnail(decoder, bytes, mode, maxPixels);
-  if (format === 'png') return createPngThumbnail(decoder, bytes, maxPixels);
+  if (format === 'png') return createPngThumbnail(decoder, bytes, maxPixels, options.shouldUseZlib === true);
   return undefined;
 }
 
@@ -68,9 +73,8 @@ export function chooseJpegScaleDenom(width: number, height: number): number {
 }
 
 /** PNG is lossless, so fast mode takes the exact path: the decode is the cost, and it is the same either way. */
-async function createPngThumbnail(decoder: NativeDecoder, bytes: Uint8Array, maxPixels: number) {
-  const size = readPngSize(bytes);
-  const layout = size === undefined ? undefined : readPngLayout(bytes);
+async function createPngThumbnail(decoder: NativeDecoder, bytes: Uint8Array, maxPixels: number, shouldUseZlib: boolean) {
+  const layout = readPngLayout(bytes);
   if (layout === undefined) return undefined;
   assertPixelLimit(layout.width, layout.height, maxPixels);
   const thumbnail = await resampleDecodedRows(layout.width, layout.height, (horizontal, firstRow, rowCount) =>
@@ -89,6 +93,7 @@ async function createPngThumbnail(decoder: NativeDecoder, bytes: Uint8Array, max
       DHASH_WIDTH,
       firstRow,
       rowCount,
+      shouldUseZlib,
     ),
   );
   return thumbnail === undefined ? undefined : { thumbnail, width: layout.width, height: layout.height, decoder: 'native-png' as const };
@@ -99,10 +104,10 @@ async function createPngThumbnail(decoder: NativeDecoder, bytes: Uint8Array, max
  * decodes: only rows the vertical pass reads are kept. Undefined when the decoder rejects.
  */
 async function resampleDecodedRows(width: number, height: number, decodeRows: DecodeRows): Promise<Uint8Array | undefined> {
-  const vertical = computeResampleCoefficients(height, DHASH_HEIGHT);
+  const vertical = getResampleCoefficients(height, DHASH_HEIGHT);
   const needsVertical = height !== DHASH_HEIGHT;
   // Width already 9: Pillow skips the horizontal pass; a single tap of weight 1.0 copies each pixel exactly.
-  const horizontal = width === DHASH_WIDTH ? createIdentityCoefficients(width) : computeResampleCoefficients(width, DHASH_WIDTH);
+  const horizontal = width === DHASH_WIDTH ? createIdentityCoefficients(width) : getResampleCoefficients(width, DHASH_WIDTH);
   const firstRow = needsVertical ? vertical.bounds[0] : 0;
   const rowCount = needsVertical ? vertical.bounds[DHASH_HEIGHT * 2 - 2] + vertical.bounds[DHASH_HEIGHT * 2 - 1] - firstRow : height;
   let rows: Uint8Array;
@@ -115,6 +120,21 @@ async function resampleDecodedRows(width: number, height: number, decodeRows: De
   const out = new Uint8Array(DHASH_WIDTH * DHASH_HEIGHT);
   resampleColumnsVertical(rows, DHASH_WIDTH, firstRow, vertical, out);
   return out;
+}
+
+/** computeResampleCoefficients through a small least-recently-used cache (the arrays are never mutated). */
+function getResampleCoefficients(inSize: number, outSize: number): ResampleCoefficients {
+  const key = `${inSize}>${outSize}`;
+  const cached = coefficientCache.get(key);
+  if (cached !== undefined) {
+    coefficientCache.delete(key);
+    coefficientCache.set(key, cached);
+    return cached;
+  }
+  const computed = computeResampleCoefficients(inSize, outSize);
+  coefficientCache.set(key, computed);
+  if (coefficientCache.size > COEFFICIENT_CACHE_SIZE) coefficientCache.delete(coefficientCache.keys().next().value as string);
+  return computed;
 }
 
 function createIdentityCoefficients(width: number): ResampleCoefficients {

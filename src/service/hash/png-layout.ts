@@ -25,7 +25,7 @@ export function readPngSize(bytes: Uint8Array): { width: number; height: number 
 }
 
 /**
- * The full layout, or undefined for anything the native path does not take: a bad CRC anywhere, an unknown critical
+ * The full layout, or undefined for anything the native path does not take: a bad CRC outside IDAT, an unknown critical
  * chunk, split IDAT runs, a missing IEND, an invalid header. Those files go to sharp, so their outcome (often an
  * EBADIMAGE or ETRUNCATED) stays exactly what it was before the native decoder.
  */
@@ -46,7 +46,9 @@ export function readPngLayout(bytes: Uint8Array): PngLayout | undefined {
     const type = readType(bytes, at + 4);
     const end = at + 12 + length;
     if (length > 2 ** 31 - 1 || end > bytes.length) return undefined;
-    if (crc32(bytes.subarray(at + 4, at + 8 + length)) !== readUint32(bytes, at + 8 + length)) return undefined;
+    // IDAT CRCs are checked by the addon on the thread pool, where the bytes are read anyway.
+    const isCrcValid = type === 'IDAT' || crc32(bytes.subarray(at + 4, at + 8 + length)) === readUint32(bytes, at + 8 + length);
+    if (!isCrcValid) return undefined;
     const isCritical = type.charCodeAt(0) >= 65 && type.charCodeAt(0) <= 90;
     if (isCritical && !KNOWN_CRITICAL.has(type)) return undefined;
     if (type === 'IHDR' && at !== 8) return undefined;
