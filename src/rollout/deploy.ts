@@ -201,7 +201,9 @@ async function runDeploy(options: DeployOptions, driver: TargetDriver, source: R
       await notify('failure', reason);
       // A full disk while staging changed nothing that serves: a refusal (exit 3) with the folder and the space.
       if (isDhashError(error, 'ENOSPACE')) throw error;
-      return result(false, ExitCode.FAILED, `deploy of ${releaseId} failed before the switch (${reason}); ${previous ? `${previous} is still serving` : 'nothing was deployed'}`, { healthChecks, smoke });
+      const serving = previous ? await describeServingNow(env, clock) : undefined;
+      const left = serving ? `${previous} is still serving (${serving.text})` : 'nothing was deployed';
+      return result(false, ExitCode.FAILED, `deploy of ${releaseId} failed before the switch (${reason}); ${left}`, { healthChecks, smoke });
     }
     const switchBack = await switchBackOrStop(options, driver, steps, { previous, hasSnapshot, snapshotFile });
     // The final word is what a probe sees now, not what the steps believe.

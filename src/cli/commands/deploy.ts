@@ -23,7 +23,7 @@ export const registerDeploy: RegisterCommand = (program, ctx, run) => {
     .requiredOption('--env <name>', 'environment to deploy to (see environments.json)')
     .option('--release <path>', 'a release directory or .tar.gz from `dhash release build` (default: build the checkout)')
     .option('--dry-run', 'print the validation results and the plan; change nothing')
-    .option('--force', 'deploy even when production is unhealthy now (every other check still runs)')
+    .option('--force', 'deploy even when production is unhealthy now or a rollback gate already fails on it (every other check still runs)')
     .action(
       run(async (opts: DeployCliOptions) => {
         const projectRoot = findProjectRoot(ctx.cwd);

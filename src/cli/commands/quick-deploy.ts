@@ -25,8 +25,9 @@ export const registerQuickDeploy: RegisterCommand = (program, ctx, run) => {
     .option('--skip-migrations', 'do not migrate; refused when the release has pending migrations')
     .option('--dry-run', 'validate, print the plan and the backup it would take; change nothing')
     .option('--follow', 'stay attached to the monitor, stream it live, and exit with its exit code')
+    .option('--force', 'deploy even when production is unhealthy now or a rollback gate already fails on it (every other check still runs)')
     .action(
-      run(async (opts: { env: string; release?: string; skipMigrations?: boolean; dryRun?: boolean; follow?: boolean }) => {
+      run(async (opts: { env: string; release?: string; skipMigrations?: boolean; dryRun?: boolean; follow?: boolean; force?: boolean }) => {
         const projectRoot = findProjectRoot(ctx.cwd);
         const env = await resolveEnvironment(projectRoot, opts.env, ctx.env);
         const isDryRun = Boolean(opts.dryRun);
@@ -40,7 +41,7 @@ export const registerQuickDeploy: RegisterCommand = (program, ctx, run) => {
         const out = isListr ? createNoteStream((line) => display.note(line)) : ctx.stdout;
         const context: QuickDeployContext = {
           projectRoot, env, processEnv: ctx.env, clock: ctx.clock, logger: log.logger, redact, isDryRun,
-          release: opts.release, isSkipMigrations: Boolean(opts.skipMigrations), isFollow: Boolean(opts.follow), out, signal: ctx.signal,
+          release: opts.release, isSkipMigrations: Boolean(opts.skipMigrations), isFollow: Boolean(opts.follow), isForce: Boolean(opts.force), out, signal: ctx.signal,
           notifier: createNotifier({ projectRoot, environment: env, env: ctx.env, clock: ctx.clock, logger: log.logger, redact, dryRun: isDryRun }),
         };
         const report = createPipelineReport(definition.name);

@@ -27,6 +27,8 @@ export interface QuickDeployContext {
   release?: string;
   isSkipMigrations: boolean;
   isFollow: boolean;
+  /** --force: preflight lets an unhealthy or gate-failing production through (as `dhash deploy --force`). */
+  isForce?: boolean;
   /** Human lines (plans, the monitor's live output). */
   out: Writable;
   signal?: AbortSignal;
@@ -51,7 +53,7 @@ export function createQuickDeployPipeline(): PipelineDefinition<QuickDeployConte
         async run(c) {
           // Every configuration is validated before anything changes, the monitor's gates included.
           await loadQualityGates(c.projectRoot, c.env.name);
-          const plan = await deployRelease({ env: c.env, release: c.release, dryRun: true, isBackupPlanned: true, clock: c.clock, logger: c.logger.child('deploy'), processEnv: c.processEnv, onProgress: (l) => c.out.write(`${l}\n`) });
+          const plan = await deployRelease({ env: c.env, release: c.release, dryRun: true, isBackupPlanned: true, force: c.isForce, clock: c.clock, logger: c.logger.child('deploy'), processEnv: c.processEnv, onProgress: (l) => c.out.write(`${l}\n`) });
           c.plan = plan;
           c.pendingMigrations = plan.preflight.pendingMigrations;
           if (!plan.ok) throw createPreflightRefusal(c.env.name, plan.preflight);
@@ -96,7 +98,7 @@ export function createQuickDeployPipeline(): PipelineDefinition<QuickDeployConte
           }
           // Do work once: preflight:validate dry-ran them on a copy (it fails the run if they do not pass); not run again.
           const preflight = c.plan?.preflight;
-          return { status: 'succeeded', summary: `schema ${preflight?.fromSchemaVersion} → ${preflight?.toSchemaVersion}: ${pending} migration(s) passed on a copy in preflight` };
+          return { status: 'succeeded', summary: `schema ${preflight?.fromSchemaVersion} → ${preflight?.toSchemaVersion}: ${pending} migration(s) pass on a copy` };
         },
       },
       {
