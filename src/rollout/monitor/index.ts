@@ -331,16 +331,37 @@ async function rollBack(run: MonitorRun, trigger: GateResult, detectedAtMs: numb
   }
   const deps = o.rollbackDeps ?? (await import('./rollback-deps.js')).createRollbackDeps({ env, clock, logger, notifier, processEnv: o.processEnv });
   const backupFile = await findRollbackBackup(env.backupsDir, env.name, { backupFile: run.deploy?.backupFile, startedAtMs: s.windowStartMs });
-  const result = await performAutoRollback({
+  const result = await withHeartbeat(run, () => performAutoRollback({
     env: env.name, deployId: s.deployId, releaseId: s.releaseId, trigger, backupFile, monitorLogs: [run.logs.jsonl, run.logs.summary],
     clock, logger, notifier, deps, detectedAtMs, priorDeliveries,
-  });
+  }));
   s.rollback = { ...s.rollback!, status: result.status, finishedAt: result.finishedAt, ok: result.status === 'succeeded', reason: result.reason,
     ...(result.backupFile ? { backupFile: result.backupFile } : {}), ...(result.incidentId ? { incidentId: result.incidentId } : {}),
     ...(result.thirdOkHealthAt ? { thirdOkHealthAt: result.thirdOkHealthAt } : {}) };
   // Anything but success (blocked, failed, a first deploy with nothing to roll back to) is exit 4: a human must act.
   return finishMonitor(run, result.status === 'succeeded' ? 'rolled-back' : 'rollback-blocked',
     result.status === 'succeeded' ? `Rolled back ${env.name}: ${result.reason}. Incident ${result.incidentId ?? '(not recorded)'}.` : `Rollback ${result.status}: ${result.reason}. A human must act.`);
+}
+
+/** Beats every HEARTBEAT_EVERY_MS while `work` runs: a restore can outlast any poll gap, and monitor.prom must not go silent. */
+async function withHeartbeat<T>(run: MonitorRun, work: () => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const beats = (async () => {
+    for (;;) {
+      try {
+        await run.clock.sleep(HEARTBEAT_EVERY_MS, controller.signal);
+      } catch {
+        return;
+      }
+      await recordHeartbeat(run.env, run.state, run.clock.now()).catch((error: unknown) => run.logger.warn('heartbeat not written', { error }));
+    }
+  })();
+  try {
+    return await work();
+  } finally {
+    controller.abort();
+    await beats;
+  }
 }
 
 /** Records the outcome (state, summary, HTML report, journal, `monitor-complete`) unless aborted or already recorded. */
