@@ -80,6 +80,8 @@ export async function deployRelease(options: DeployOptions): Promise<DeployResul
   } catch (error) {
     if (!isDhashError(error)) throw error;
     releaseCheck = { name: 'preflight:release', ok: false, exitCode: error.exitCode === ExitCode.REFUSED ? 3 : 2, detail: `${error.message} ${error.details}` };
+    // A full disk while building the checkout is refused as itself (the folder, needed and free), not as a bad release.
+    if (isDhashError(error, 'ENOSPACE')) releaseCheck.error = error;
   }
   try {
     // Do work once: a caller that already validated this deploy passes its report; the release is still resolved here.
@@ -108,6 +110,11 @@ export async function deployRelease(options: DeployOptions): Promise<DeployResul
       return { ...base, ok: preflight.ok, exitCode, isDryRun: true, timeline: [], message: `dry run: nothing was changed${preflight.ok ? '' : '; the deploy would be refused'}` };
     }
     if (!preflight.ok || !source) throw createPreflightRefusal(env.name, preflight);
+    // Interrupted while validating (or during quick-deploy's backup): stop before the lock, the monitor or the journal change.
+    if (options.signal?.aborted) {
+      const reason = (options.signal.reason as Error | undefined)?.message ?? 'aborted';
+      throw createError('EINTERRUPTED', { env: env.name, reason, serving: (await describeServingNow(env, clock)).text });
+    }
     const lock = await acquireEnvironmentLock(env, { purpose: `deploy of ${releaseId}`, clock, logger });
     try {
       // Issue 9: the previous deploy's monitor stops before anything changes, so it never judges or acts on this release.

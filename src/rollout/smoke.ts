@@ -5,6 +5,7 @@ import type { ResolvedEnvironment } from './config/environments.js';
 import { createSystemClock, type Clock } from './core/clock.js';
 import { createFixturePng, FIXTURE_EXPECTED_HASH } from './smoke/fixture-image.js';
 import { createLibraryRoundTripCheck } from './smoke/library-round-trip.js';
+import { getServiceAuthHeaders } from './signals/service/auth-headers.js';
 
 export interface SmokeCheck {
   name: string;
@@ -29,7 +30,8 @@ export interface SmokeOptions {
 /** The metric names (and the `le="2"` bucket) the monitor's gates read: a release without them cannot be watched. */
 export const REQUIRED_METRICS = ['dhash_hash_duration_seconds', 'dhash_extractions_total', 'dhash_low_confidence_queue_length', 'dhash_build_info'];
 
-type CheckFn = (baseUrl: string, timeoutMs: number) => Promise<string>;
+/** `headers` carries the rollout's bearer token when DHASH_ROLLOUT_TOKEN is set; every request of a check sends it. */
+export type CheckFn = (baseUrl: string, timeoutMs: number, headers: Record<string, string>) => Promise<string>;
 
 export function getSmokeLogFile(env: ResolvedEnvironment): string {
   return join(env.logsDir, 'postdeploy-smoketests.log');
@@ -40,15 +42,15 @@ async function fetchText(url: string, init: RequestInit, timeoutMs: number): Pro
   return { status: response.status, text: await response.text() };
 }
 
-const checkHealth: CheckFn = async (baseUrl, timeoutMs) => {
-  const { status, text } = await fetchText(`${baseUrl}/health`, {}, timeoutMs);
+const checkHealth: CheckFn = async (baseUrl, timeoutMs, headers) => {
+  const { status, text } = await fetchText(`${baseUrl}/health`, { headers }, timeoutMs);
   const body = JSON.parse(text) as { status?: string };
   if (status !== 200 || body.status !== 'ok') throw new Error(`GET /health answered ${status} ${text.slice(0, 200)}`);
   return `GET /health 200 status ok`;
 };
 
-const checkMetrics: CheckFn = async (baseUrl, timeoutMs) => {
-  const { status, text } = await fetchText(`${baseUrl}/metrics`, {}, timeoutMs);
+const checkMetrics: CheckFn = async (baseUrl, timeoutMs, headers) => {
+  const { status, text } = await fetchText(`${baseUrl}/metrics`, { headers }, timeoutMs);
   if (status !== 200) throw new Error(`GET /metrics answered ${status}`);
   const missing = REQUIRED_METRICS.filter((name) => !new RegExp(`^${name}(_bucket|_count|_sum)?[{ ]`, 'm').test(text));
   if (missing.length) throw new Error(`missing metric(s): ${missing.join(', ')}`);
@@ -56,9 +58,9 @@ const checkMetrics: CheckFn = async (baseUrl, timeoutMs) => {
   return `all of ${REQUIRED_METRICS.join(', ')} present, le="2" bucket present`;
 };
 
-const checkFixtureHash: CheckFn = async (baseUrl, timeoutMs) => {
+const checkFixtureHash: CheckFn = async (baseUrl, timeoutMs, headers) => {
   const png = await createFixturePng();
-  const { status, text } = await fetchText(`${baseUrl}/v1/hash`, { method: 'POST', body: png, headers: { 'content-type': 'image/png' } }, timeoutMs);
+  const { status, text } = await fetchText(`${baseUrl}/v1/hash`, { method: 'POST', body: png, headers: { ...headers, 'content-type': 'image/png' } }, timeoutMs);
   if (status !== 200) throw new Error(`POST /v1/hash answered ${status} ${text.slice(0, 200)}`);
   const hash = (JSON.parse(text) as { hash?: string }).hash;
   if (hash !== FIXTURE_EXPECTED_HASH) throw new Error(`fixture hashed to ${hash}, expected ${FIXTURE_EXPECTED_HASH}`);
@@ -77,11 +79,12 @@ export async function runSmokeTests(env: ResolvedEnvironment, options: SmokeOpti
   const clock = options.clock ?? createSystemClock();
   const timeoutMs = options.requestTimeoutMs ?? 10_000;
   const logFile = options.logFile ?? getSmokeLogFile(env);
+  const headers = getServiceAuthHeaders(env);
   const checks: SmokeCheck[] = [];
   for (const check of SMOKE_CHECKS) {
     const startedAt = clock.now();
     try {
-      const detail = await check.run(env.baseUrl, timeoutMs);
+      const detail = await check.run(env.baseUrl, timeoutMs, headers);
       checks.push({ name: check.name, ok: true, detail, durationMs: clock.now() - startedAt });
     } catch (error) {
       const cause = (error as { cause?: { code?: string } }).cause?.code;

@@ -11,6 +11,7 @@ import { isJsonRequest, readUpload, registerBodyParsers } from './http/body-pars
 import type { RequestLogger } from './http/request-logger.js';
 import { AdmissionGate, DEFAULT_ADMISSION_LIMITS, isOverloadedError, type AdmissionLimits } from './http/admission.js';
 import { getAdmissionTicket, registerAdmission } from './http/admission-hooks.js';
+import { registerAuth, type AuthSettings } from './http/auth.js';
 import { DEFAULT_LIMITS, type ServiceLimits } from './service-limits.js';
 import { addLibraryEntry, deleteLibraryEntry, listLibraryEntries, type HashIndex } from './library/index.js';
 import { countPendingReviews, listReviewItems, resolveReviewItem, type ReviewStatus, type ReviewVerdict } from './review/index.js';
@@ -26,6 +27,8 @@ export interface ServerDependencies {
   limits?: Partial<ServiceLimits>;
   /** Bounds on hashing work (jobs in flight, body bytes held, queue wait); see http/admission.ts for the defaults. */
   admission?: Partial<AdmissionLimits>;
+  /** API tokens and which routes need them (http/auth.ts); without it every route is open (loopback only). */
+  auth?: AuthSettings;
 }
 
 /** Which routes hash what they receive: their bad input counts as a failed extraction. */
@@ -53,6 +56,8 @@ export function createServer(deps: ServerDependencies): FastifyInstance {
     forceCloseConnections: 'idle',
   });
   registerBodyParsers(app);
+  // Before admission: a request without a valid token never takes a hashing slot.
+  if (deps.auth) registerAuth(app, deps.auth);
   const gate = new AdmissionGate({ ...DEFAULT_ADMISSION_LIMITS, ...deps.admission });
   metrics.observeAdmission(() => gate.state);
   // Only hashing work queues: /health, /metrics and the JSON routes never wait behind it.

@@ -8,6 +8,7 @@ import { loadLibraryIndex } from './library/index.js';
 import type { RequestLogger } from './http/request-logger.js';
 import type { ServiceLimits } from './service-limits.js';
 import type { AdmissionLimits } from './http/admission.js';
+import type { AuthSettings } from './http/auth.js';
 
 export interface StartServiceOptions {
   host: string;
@@ -22,6 +23,8 @@ export interface StartServiceOptions {
   logger: RequestLogger;
   limits?: Partial<ServiceLimits>;
   admission?: Partial<AdmissionLimits>;
+  /** API tokens (http/auth.ts); the caller decides whether an open service may listen where it does (http/auth-config.ts). */
+  auth?: AuthSettings;
 }
 
 export interface RunningService {
@@ -42,7 +45,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     assertSchemaCurrent(db);
     const metrics = createServiceMetrics({ version: options.version });
     const index = loadLibraryIndex(db);
-    app = createServer({ db, index, metrics, logger: options.logger, version: options.version, limits: options.limits, admission: options.admission });
+    app = createServer({ db, index, metrics, logger: options.logger, version: options.version, limits: options.limits, admission: options.admission, auth: options.auth });
     // Runs after fastify has stopped accepting and every in-flight request has been answered.
     app.addHook('onClose', async () => closeDatabase(db));
     // Node's default accept backlog (511) drops SYNs when a thousand clients connect at once, and a dropped SYN

@@ -11,6 +11,7 @@ import { createRequestLogger } from '../../service/http/request-logger.js';
 import { startService } from '../../service/start-service.js';
 import { ADMISSION_LIMIT_SPECS, resolveAdmissionLimits, type AdmissionSources } from '../../service/http/admission-config.js';
 import { DEFAULT_ADMISSION_LIMITS } from '../../service/http/admission.js';
+import { API_TOKENS_ENV, API_TOKENS_FILE_ENV, PROTECT_PROBES_ENV, resolveAuth } from '../../service/http/auth-config.js';
 
 export const DEFAULT_SERVICE_PORT = 8787;
 export const DEFAULT_SERVICE_HOST = '127.0.0.1';
@@ -24,6 +25,9 @@ interface ServeOptions {
   maxInFlight?: string;
   maxQueuedBytes?: string;
   maxQueueWaitMs?: string;
+  tokensFile?: string;
+  protectProbes?: boolean;
+  insecureNoAuth?: boolean;
 }
 
 export const registerServe: RegisterCommand = (program, ctx, run) => {
@@ -47,6 +51,9 @@ export const registerServe: RegisterCommand = (program, ctx, run) => {
       `${ADMISSION_LIMIT_SPECS.maxQueueWaitMs.flag} <ms>`,
       `longest wait for a hashing slot before 503 EOVERLOADED (default: $${ADMISSION_LIMIT_SPECS.maxQueueWaitMs.envVar}, else ${DEFAULT_ADMISSION_LIMITS.maxQueueWaitMs})`,
     )
+    .option('--tokens-file <file>', `API tokens, one name:scope:token per line, mode 0600 (default: $${API_TOKENS_FILE_ENV}; also read: $${API_TOKENS_ENV})`)
+    .option('--protect-probes', `require a read token on /health and /metrics too (default: $${PROTECT_PROBES_ENV}=1, else open)`)
+    .option('--insecure-no-auth', 'listen on a non-loopback --host without any API token (logs a warning; never on a shared network)')
     .action(
       run(async (opts: ServeOptions) => {
         const port = parsePort(opts.port ?? ctx.env.DHASH_PORT ?? String(DEFAULT_SERVICE_PORT), opts.port === undefined ? 'DHASH_PORT' : '--port');
@@ -56,7 +63,16 @@ export const registerServe: RegisterCommand = (program, ctx, run) => {
           processEnv: ctx.env,
           config: readServiceConfig(opts.config ? resolve(ctx.cwd, opts.config) : join(dirname(dbFile), 'service.json'), opts.config !== undefined),
         });
-        const logger = createRequestLogger({ stream: ctx.stdout, redact: createRedactor(ctx.env) });
+        const auth = resolveAuth({
+          host: opts.host,
+          cwd: ctx.cwd,
+          flags: { tokensFile: opts.tokensFile, shouldProtectProbes: opts.protectProbes, isInsecureNoAuth: opts.insecureNoAuth },
+          processEnv: ctx.env,
+        });
+        // Tokens from a file are not in the environment the redactor is built from: give it them by value.
+        const tokenSecrets = Object.fromEntries(auth.secrets.map((secret, i) => [`DHASH_API_TOKEN_${i}`, secret]));
+        const logger = createRequestLogger({ stream: ctx.stdout, redact: createRedactor({ ...ctx.env, ...tokenSecrets }) });
+        if (auth.warning) logger.warn(auth.warning);
         const service = await startService({
           host: opts.host,
           port,
@@ -66,6 +82,7 @@ export const registerServe: RegisterCommand = (program, ctx, run) => {
           signal: ctx.signal,
           logger,
           admission,
+          auth: auth.settings,
         });
         await service.closed;
         return ExitCode.OK;

@@ -37,6 +37,11 @@ export interface ResolvedEnvironment {
   baseUrl: string;
   healthUrl: string;
   metricsUrl: string;
+  /**
+   * The rollout's own API token for the service (DHASH_ROLLOUT_TOKEN), sent as `Authorization: Bearer` by smoke tests
+   * and signal sources. Its variable name makes the redactor scrub it from every output.
+   */
+  serviceToken?: string;
 }
 
 export async function loadEnvironmentsFile(projectRoot: string): Promise<EnvironmentsFile> {
@@ -97,5 +102,6 @@ export function resolveEnvironmentConfig(
     baseUrl,
     healthUrl: `${baseUrl}/health`,
     metricsUrl: `${baseUrl}/metrics`,
+    ...(env.DHASH_ROLLOUT_TOKEN ? { serviceToken: env.DHASH_ROLLOUT_TOKEN } : {}),
   };
 }

@@ -28,6 +28,13 @@ export function createRedactor(env: Record<string, string | undefined>): Redacto
     if (!value || value.length < 6) continue;
     if (SECRET_VARIABLES.includes(name) || SECRET_NAME.test(name)) {
       secrets.add(value);
+      // DHASH_API_TOKENS lists `name:scope:token` entries: each token alone is as secret as the whole list.
+      if (name === 'DHASH_API_TOKENS') {
+        for (const entry of value.split(/[\n,]/)) {
+          const token = entry.trim().split(':').slice(2).join(':');
+          if (token.length >= 6) secrets.add(token);
+        }
+      }
       // A webhook's path alone (e.g. Slack's /services/T…/B…/xyz) is as secret as the whole URL.
       try {
         const url = new URL(value);

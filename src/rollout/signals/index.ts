@@ -41,7 +41,7 @@ export function createSignalSource(env: ResolvedEnvironment, options: SignalSour
   let primary: SignalSource;
   switch (signals.source) {
     case SERVICE_SOURCE_TYPE:
-      primary = createServiceSource({ healthUrl: env.healthUrl, metricsUrl: env.metricsUrl, clock: options.clock });
+      primary = createServiceSource({ healthUrl: env.healthUrl, metricsUrl: env.metricsUrl, clock: options.clock, serviceToken: env.serviceToken });
       break;
     case PROMETHEUS_SOURCE_TYPE:
       primary = createPrometheusSource({ url: signals.url, selector: signals.selector, healthUrl: env.healthUrl, clock: options.clock });

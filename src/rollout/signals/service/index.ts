@@ -3,14 +3,15 @@ import type { Clock } from '../../core/clock.js';
 import { getHistogramBuckets, parsePrometheusText, sumSamples } from '../../core/prometheus-text.js';
 import type { CumulativeMetrics, HealthReading, Measurement } from '../../core/signal-values.js';
 import type { SignalSource } from '../index.js';
+import { getServiceAuthHeaders } from './auth-headers.js';
 
 export const SERVICE_SOURCE_TYPE = 'service';
 
 /** OK = HTTP 200 within the timeout (and, when the body says, status "ok"); anything else carries the reason. */
-export async function checkServiceHealth(url: string, clock: Clock, timeoutMs: number): Promise<HealthReading> {
+export async function checkServiceHealth(url: string, clock: Clock, timeoutMs: number, headers: Record<string, string> = {}): Promise<HealthReading> {
   const startedAt = clock.now();
   try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    const response = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
     const text = await response.text();
     let ok = response.status === 200;
     try {
@@ -53,11 +54,11 @@ export function extractDhashMetrics(text: string): CumulativeMetrics {
   };
 }
 
-async function readMetrics(url: string, timeoutMs: number): Promise<CumulativeMetrics> {
+async function readMetrics(url: string, timeoutMs: number, headers: Record<string, string>): Promise<CumulativeMetrics> {
   let response: Response;
   let text: string;
   try {
-    response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    response = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
     text = await response.text();
   } catch (error) {
     throw new Error(describeFetchError(error, timeoutMs), { cause: error });
@@ -66,15 +67,17 @@ async function readMetrics(url: string, timeoutMs: number): Promise<CumulativeMe
   return extractDhashMetrics(text);
 }
 
-export function createServiceSource(options: { healthUrl: string; metricsUrl: string; clock: Clock }): SignalSource {
+/** `serviceToken` (DHASH_ROLLOUT_TOKEN) is sent as a bearer token on both requests, for a service whose probes need one. */
+export function createServiceSource(options: { healthUrl: string; metricsUrl: string; clock: Clock; serviceToken?: string }): SignalSource {
   const { clock } = options;
+  const headers = getServiceAuthHeaders(options);
   return {
     type: SERVICE_SOURCE_TYPE,
     async measure(query): Promise<Measurement> {
       const startedAt = clock.now();
       const [health, metrics] = await Promise.all([
-        checkServiceHealth(options.healthUrl, clock, query.timeoutMs),
-        readMetrics(options.metricsUrl, query.timeoutMs).then(
+        checkServiceHealth(options.healthUrl, clock, query.timeoutMs, headers),
+        readMetrics(options.metricsUrl, query.timeoutMs, headers).then(
           (value) => ({ value }),
           (error: unknown) => ({ error: (error as Error).message }),
         ),
