@@ -283,6 +283,45 @@ export const ERRORS = {
     exitCode: ExitCode.REFUSED,
   }),
 
+  // ── service access: API tokens (src/service/http/auth*.ts); the HTTP ones are answered with their status ──
+  EAPITOKENFILEMODE: (c: { file: string; mode: string }) => ({
+    message: `The API token file ${c.file} is readable by others (mode ${c.mode}), so the service does not use it.`,
+    details: `A token file must be readable only by its owner. Run \`chmod 600 ${c.file}\`, then start the service again.`,
+    exitCode: ExitCode.USAGE,
+  }),
+  EAPITOKENFILENOTFOUND: (c: { file: string; source: string; reason: string }) => ({
+    message: `The API token file ${c.file} (from ${c.source}) cannot be read: ${c.reason}.`,
+    details: `Create it with one \`name:scope:token\` per line and \`chmod 600 ${c.file}\`, or point ${c.source} at the right file.`,
+    exitCode: ExitCode.USAGE,
+  }),
+  EFORBIDDEN: (c: { tokenName: string; scope: string; required: string; route: string }) => ({
+    message: `The token \`${c.tokenName}\` has scope ${c.scope}; ${c.route} needs ${c.required}.`,
+    details: `Use a token with scope ${c.required} (or admin), or ask the operator to add one to DHASH_API_TOKENS.`,
+    exitCode: ExitCode.REFUSED,
+  }),
+  EINVALIDAPITOKENS: (c: { source: string; problems: string[] }) => ({
+    message: `The API tokens in ${c.source} are invalid (${c.problems.length} problem${c.problems.length === 1 ? '' : 's'}).`,
+    details:
+      `${c.problems.map((p) => `  - ${p}`).join('\n')}\n` +
+      'Write each token as `name:scope:token` (scope read, write or admin; token at least 16 characters, no commas or spaces), ' +
+      'separated by commas or newlines, e.g. `ci:read:$(openssl rand -hex 24)`.',
+    exitCode: ExitCode.USAGE,
+  }),
+  ENOAPITOKENS: (c: { host: string; flag: string }) => ({
+    message: `The service would accept requests without a token: ${c.flag} needs at least one API token.`,
+    details:
+      `Configure tokens with DHASH_API_TOKENS=name:scope:token,... or --tokens-file FILE (mode 0600). ` +
+      `To serve ${c.host} without tokens anyway (never on a shared network), add --insecure-no-auth.`,
+    exitCode: ExitCode.USAGE,
+  }),
+  EUNAUTHORIZED: (c: { route: string; reason: 'missing' | 'unknown' }) => ({
+    message: c.reason === 'missing'
+      ? `${c.route} needs an API token: send \`Authorization: Bearer <token>\`.`
+      : `The bearer token sent to ${c.route} is not one of this service's API tokens.`,
+    details: 'Ask the operator for a token (DHASH_API_TOKENS on the service) and send it as `Authorization: Bearer <token>`.',
+    exitCode: ExitCode.USAGE,
+  }),
+
   // ── monitor and signal sources (src/rollout/monitor/, src/rollout/signals/) ──
   EUNKNOWNSIGNALSOURCE: (c: { type: string; known: readonly string[] }) => ({
     message: `Unknown signal source \`${c.type}\` in environments.json.`,
