@@ -24,11 +24,12 @@ export interface KeptDatabaseOutcome {
  * backup's, when it names one), so the switch goes back to exactly the release that served before. Hashes the release
  * folder only (sources and node_modules), never the database.
  */
-export async function verifyPreviousRelease(ctx: RollbackContext, releaseId: string, backupContentSha256: string | null): Promise<void> {
+export async function verifyPreviousRelease(ctx: RollbackContext, releaseId: string, backupContentSha256: string | null, precomputed?: Promise<string>): Promise<void> {
   const dir = join(ctx.env.releasesDir, releaseId);
   await ctx.steps.run('rollback:verify-release', async () => {
     const manifest = await readReleaseManifest(dir);
-    const actual = await computeContentSha256(dir);
+    // The monitor starts this hash while the backup's sha256 is read (both before anything changes): precomputed.
+    const actual = await (precomputed ?? computeContentSha256(dir));
     if (actual !== manifest.contentSha256) throw createError('ERELEASECHANGED', { releaseId, dir, expected: manifest.contentSha256, actual });
     const isBackupsRelease = backupContentSha256 === actual;
     return `releases/${releaseId} content sha256 ${actual.slice(0, 12)}… matches release.json${isBackupsRelease ? ' and the backup' : ''}`;

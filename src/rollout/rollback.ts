@@ -131,6 +131,8 @@ export interface DeployRollbackOptions {
   previousReleaseId: string;
   /** The versions the deploy applied, reverted by down-migrate. */
   appliedVersions: readonly number[];
+  /** The previous release's content hash, when the caller started it early (in parallel with the backup's sha256). */
+  previousReleaseContentSha256?: Promise<string>;
   /** The backup, verified once by the caller; the restore fallback uses this result as it is. */
   verified: VerifiedBackup & { manifest: NonNullable<VerifiedBackup['manifest']> };
   clock: Clock;
@@ -175,7 +177,7 @@ export async function rollBackDeploy(options: DeployRollbackOptions): Promise<Ro
 
 async function runKeepingDatabase(ctx: RollbackContext, options: DeployRollbackOptions): Promise<KeptDatabaseOutcome> {
   try {
-    await verifyPreviousRelease(ctx, options.previousReleaseId, options.verified.manifest.releaseContentSha256);
+    await verifyPreviousRelease(ctx, options.previousReleaseId, options.verified.manifest.releaseContentSha256, options.previousReleaseContentSha256);
   } catch (error) {
     return { ok: false, reason: (error as Error).message, isTouched: false };
   }

@@ -1,5 +1,7 @@
 // The real effects behind auto-rollback: the journal's deploy facts, the one backup verification, the rollback, the incident.
+import { join } from 'node:path';
 import type { ResolvedEnvironment } from '../config/environments.js';
+import { computeContentSha256 } from '../release/content-hash.js';
 import type { Clock } from '../core/clock.js';
 import { getDeployRollbackFacts } from '../core/rollback-strategy.js';
 import { createRedactor } from '../core/redact.js';
@@ -15,14 +17,24 @@ import type { AutoRollbackDeps } from './auto-rollback.js';
 export function createRollbackDeps(ctx: { env: ResolvedEnvironment; clock: Clock; logger: Logger; notifier: Notifier; processEnv?: Record<string, string | undefined> }): AutoRollbackDeps {
   const { env, clock, logger } = ctx;
   const redact = createRedactor(ctx.processEnv ?? {});
+  // Hashing the previous release runs while the backup's sha256 is read: on a 1 GB backup that overlap is seconds.
+  let releaseHash: Promise<string> | undefined;
   return {
-    getDeployFacts: async (deployId) => getDeployRollbackFacts(await readJournal(env), deployId),
+    async getDeployFacts(deployId) {
+      const facts = getDeployRollbackFacts(await readJournal(env), deployId);
+      if (facts.previousReleaseId) {
+        releaseHash = computeContentSha256(join(env.releasesDir, facts.previousReleaseId));
+        releaseHash.catch(() => {}); // awaited (and its error reported) by the rollback; never an unhandled rejection
+      }
+      return facts;
+    },
     verifyBackup: (file) => verifyRollbackBackup(file, env),
     async rollBack(request) {
       if (!request.verified.manifest) throw new Error('the backup has no readable manifest');
       return rollBackDeploy({
         env, clock, logger, processEnv: ctx.processEnv, choice: request.choice, previousReleaseId: request.previousReleaseId,
         appliedVersions: request.appliedVersions, verified: { ...request.verified, manifest: request.verified.manifest },
+        ...(releaseHash ? { previousReleaseContentSha256: releaseHash } : {}),
         onProgress: (line) => logger.info(line, { step: 'rollback:progress' }),
       });
     },

@@ -1,0 +1,188 @@
+// Times "violation detected → third OK health check of the previous release" for switch-back and restore-with-carry-forward,
+// beside today's restore (verify twice, no carry-forward), with a 1,000,000-entry library and with a ~1 GB database.
+// Usage: npm run bench:rollback  (BENCH_ENTRIES=1000000, BENCH_DB_MB=1024 for the big case, BENCH_KEEP=1 keeps the temp dir)
+// Real release directories, a real service process (process driver), real backups; the health interval is the default 1 s.
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { appendFile, mkdir, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { createBackup, verifyBackup } from '../src/rollout/backup/index.js';
+import { resolveEnvironment, type ResolvedEnvironment } from '../src/rollout/config/environments.js';
+import { createSystemClock } from '../src/rollout/core/clock.js';
+import type { GateResult } from '../src/rollout/core/gates.js';
+import { computeContentSha256 } from '../src/rollout/release/content-hash.js';
+import { buildRelease } from '../src/rollout/release/build-release.js';
+import { switchCurrentRelease } from '../src/rollout/release/release-dirs.js';
+import { createTargetDriver } from '../src/rollout/target/index.js';
+import { waitForHealthy } from '../src/rollout/health.js';
+import { performAutoRollback, type AutoRollbackDeps } from '../src/rollout/monitor/auto-rollback.js';
+import { createRollbackDeps } from '../src/rollout/monitor/rollback-deps.js';
+import { rollbackFromBackup } from '../src/rollout/rollback.js';
+import { appendJournal } from '../src/rollout/journal.js';
+import type { Notifier } from '../src/rollout/notify/index.js';
+import { applyPendingMigrations } from '../src/service/store/index.js';
+import { createSilentLogger } from '../src/lib/logger.js';
+
+const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
+const entries = Number(process.env.BENCH_ENTRIES ?? 1_000_000);
+const bigDbMb = Number(process.env.BENCH_DB_MB ?? 1024);
+const clock = createSystemClock();
+const logger = createSilentLogger();
+const notifier = { send: async () => ({ id: 'bench', event: 'rollback-start', severity: 'info', deliveries: [], outboxFiles: [] }) } as unknown as Notifier;
+const trigger = { name: 'health', value: 3, threshold: 2, unit: 'consecutive', verdict: 'violated', action: 'rollback' } as GateResult;
+const secs = (ms: number) => (ms / 1000).toFixed(2);
+const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(0);
+
+const root = await mkdtemp(join(tmpdir(), 'dhash-bench-rollback-'));
+let stopService: () => Promise<void> = async () => {};
+const removeRoot = () => {
+  if (!process.env.BENCH_KEEP) rmSync(root, { recursive: true, force: true });
+};
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stopService().finally(() => (removeRoot(), process.exit(130))));
+
+/** Library rows plus incompressible filler blobs up to `fillerMb`, in one transaction each: seconds, not minutes. */
+function createDatabase(file: string, fillerMb: number): void {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = OFF');
+  applyPendingMigrations(db);
+  const insert = db.prepare("INSERT INTO library_entries (label, hash, source, created_at) VALUES (?, ?, 'bench', '2026-12-01T00:00:00.000Z')");
+  const bytes = randomBytes(8 * entries);
+  db.transaction(() => {
+    for (let i = 0; i < entries; i++) insert.run(`entry ${i}`, bytes.subarray(i * 8, i * 8 + 8).toString('hex'));
+  })();
+  if (fillerMb > 0) {
+    db.exec('CREATE TABLE bench_filler (id INTEGER PRIMARY KEY, payload BLOB NOT NULL)');
+    const pool = Array.from({ length: 64 }, () => randomBytes(64 * 1024));
+    const add = db.prepare('INSERT INTO bench_filler (payload) VALUES (?)');
+    db.transaction(() => {
+      for (let i = 0; i < fillerMb * 16; i++) add.run(pool[i % pool.length]);
+    })();
+  }
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  db.close();
+}
+
+/** A second release: a copy of the first with one more file and its own content hash. */
+async function createVariant(baseDir: string, releasesDir: string): Promise<string> {
+  const base = JSON.parse(await readFile(join(baseDir, 'release.json'), 'utf8')) as { releaseId: string; createdAt: string };
+  const releaseId = base.releaseId.replace(/-[^-]+$/, '-variantb');
+  const dir = join(releasesDir, releaseId);
+  execFileSync('cp', ['-a', baseDir, dir]);
+  await writeFile(join(dir, 'dist', 'VARIANT.txt'), 'B\n');
+  await writeFile(join(dir, 'release.json'), JSON.stringify({ ...base, releaseId, contentSha256: await computeContentSha256(dir) }, null, 2));
+  return releaseId;
+}
+
+async function startServing(env: ResolvedEnvironment, releaseId: string): Promise<void> {
+  await switchCurrentRelease(env, releaseId);
+  const driver = createTargetDriver(env, { clock, logger });
+  await driver.restart();
+  const health = await waitForHealthy(env.healthUrl, { consecutiveOk: 1, intervalMs: 200, timeoutMs: 120_000, clock });
+  if (!health.ok) throw new Error(`release ${releaseId} did not become healthy: ${health.reason}`);
+}
+
+/** The deploy of B over A as deploy.ts journals it (no migration applied), so the monitor's deps find the facts. */
+async function journalDeploy(env: ResolvedEnvironment, a: string, b: string, n: number): Promise<string> {
+  const deployId = `${env.name}-bench-${n}-${Date.now()}`;
+  const time = new Date(clock.now()).toISOString();
+  await appendJournal(env, { time, deployId, kind: 'deploy', step: 'deploy:start', status: 'started', releaseId: b, previousReleaseId: a });
+  await appendJournal(env, { time, deployId, kind: 'deploy', step: 'deploy:rollback-strategy', status: 'succeeded', appliedMigrations: [] });
+  return deployId;
+}
+
+/** Users keep writing after the deploy: what switch-back keeps and carry-forward re-applies. */
+async function writeAsUsers(env: ResolvedEnvironment, count: number): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    const hash = randomBytes(8).toString('hex');
+    const r = await fetch(`${env.baseUrl}/v1/library`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ label: `after ${i}`, hash }) });
+    if (r.status !== 201) throw new Error(`POST /v1/library: ${r.status}`);
+  }
+}
+
+async function timeAutoRollback(env: ResolvedEnvironment, deployId: string, releaseId: string, backupFile: string, deps: Partial<AutoRollbackDeps> = {}): Promise<number> {
+  const detectedAtMs = clock.now();
+  const result = await performAutoRollback({
+    env: env.name, deployId, releaseId, trigger, backupFile, monitorLogs: [], clock, logger, notifier, detectedAtMs,
+    deps: { ...createRollbackDeps({ env, clock, logger, notifier }), ...deps },
+  });
+  if (result.status !== 'succeeded' || !result.thirdOkHealthAt) throw new Error(`rollback ${result.status}: ${result.reason}`);
+  return Date.parse(result.thirdOkHealthAt) - detectedAtMs;
+}
+
+/** Today's path before issue 9: the monitor's checksum+manifest check, then the manual rollback's full verify, snapshot, restore, no carry-forward. */
+async function timeTodaysRestore(env: ResolvedEnvironment, backupFile: string): Promise<number> {
+  const detectedAtMs = clock.now();
+  const full = await verifyBackup(backupFile, { expectedEnv: env.name, projectRoot: env.paths.root });
+  if (!full.ok) throw new Error('backup did not verify');
+  const result = await rollbackFromBackup({ env, backupFile, force: true, dryRun: false, clock, logger, reason: 'bench' });
+  const checks = result.healthChecks?.checks ?? [];
+  let streak = 0;
+  const third = checks.find((c) => (streak = c.ok ? streak + 1 : 0) === 3);
+  if (!result.ok || !third) throw new Error(`today's restore failed: ${result.message}`);
+  return Date.parse(third.at) - detectedAtMs;
+}
+
+async function runCase(name: string, fillerMb: number, releaseDir: string): Promise<Record<string, number>> {
+  const dir = join(root, name);
+  await mkdir(dir, { recursive: true });
+  const port = 19000 + Math.floor(Math.random() * 2000);
+  await writeFile(join(dir, 'environments.json'), JSON.stringify({ environments: { local: { root: '.dhash/local', service: { host: '127.0.0.1', port }, target: { type: 'process' } } } }));
+  const env = await resolveEnvironment(dir, 'local', {});
+  await mkdir(env.releasesDir, { recursive: true });
+  const a = JSON.parse(await readFile(join(releaseDir, 'release.json'), 'utf8')).releaseId as string;
+  execFileSync('cp', ['-a', releaseDir, join(env.releasesDir, a)]);
+  const b = await createVariant(join(env.releasesDir, a), env.releasesDir);
+  await mkdir(env.sharedDir, { recursive: true });
+  const t0 = clock.now();
+  createDatabase(env.databaseFile, fillerMb);
+  const dbBytes = (await stat(env.databaseFile)).size;
+  console.log(`${name}: database ${mb(dbBytes)} MB (${entries} library entries${fillerMb ? ` + ${fillerMb} MB of blobs` : ''}) built in ${secs(clock.now() - t0)} s`);
+  stopService = () => createTargetDriver(env, { clock, logger }).stop();
+
+  await switchCurrentRelease(env, a);
+  const t1 = clock.now();
+  const backup = await createBackup(env, { clock, logger, reason: 'pre-deploy' });
+  console.log(`${name}: pre-deploy backup ${mb(backup.sizeBytes)} MB in ${secs(clock.now() - t1)} s`);
+  const out: Record<string, number> = {};
+  let n = 0;
+  const deployB = async () => {
+    const deployId = await journalDeploy(env, a, b, n++);
+    await startServing(env, b);
+    await writeAsUsers(env, 20);
+    return deployId;
+  };
+  out.switchback = await timeAutoRollback(env, await deployB(), b, backup.file);
+  console.log(`${name}: switch-back            ${secs(out.switchback)} s`);
+  const noDown = { getDeployFacts: async () => ({ previousReleaseId: a, appliedMigrations: [{ version: 99, name: 'bench_no_down', hasDown: false }] }) };
+  out.restoreCarry = await timeAutoRollback(env, await deployB(), b, backup.file, noDown);
+  console.log(`${name}: restore + carry-forward ${secs(out.restoreCarry)} s`);
+  await deployB();
+  out.today = await timeTodaysRestore(env, backup.file);
+  console.log(`${name}: today's restore        ${secs(out.today)} s`);
+  await stopService();
+  await appendFile(join(root, 'done.txt'), `${name}\n`);
+  return out;
+}
+
+try {
+  const release = await buildRelease({ projectRoot: REPO_ROOT, outDir: join(root, 'artifacts'), clock });
+  const lib = await runCase('library_1m', 0, release.dir);
+  const big = await runCase('db_1gb', Math.max(0, bigDbMb - 100), release.dir);
+  console.log('\nviolation detected → third OK health check of the previous release (health interval 1 s):');
+  for (const [label, r] of [['1M-entry library', lib], ['~1 GB database', big]] as const) {
+    console.log(`  ${label.padEnd(17)} switch-back ${secs(r.switchback)} s | restore+carry-forward ${secs(r.restoreCarry)} s | today's restore ${secs(r.today)} s`);
+    console.log(`  ${''.padEnd(17)} ratios: switch-back / today ${(r.switchback / r.today).toFixed(2)}×, restore+carry-forward / today ${(r.restoreCarry / r.today).toFixed(2)}×`);
+  }
+  console.log(`target rollback_switchback_s_1m ${secs(lib.switchback)} s`);
+  console.log(`target rollback_switchback_s_1gb ${secs(big.switchback)} s`);
+  console.log(`target rollback_restore_carry_forward_vs_today_1m ${(lib.restoreCarry / lib.today).toFixed(2)} ratio`);
+  console.log(`target rollback_restore_carry_forward_vs_today_1gb ${(big.restoreCarry / big.today).toFixed(2)} ratio`);
+} finally {
+  await stopService().catch(() => {});
+  removeRoot();
+}
