@@ -5,6 +5,7 @@ import { createFixtureImage } from '../helpers/images.js';
 import { PDFDocument, createPng } from '../helpers/pdfs.js';
 import { hashImage } from '../../src/service/hash/index.js';
 import { closeDatabase } from '../../src/service/store/database.js';
+import { LATEST_SCHEMA_VERSION } from '../../src/service/store/index.js';
 
 const SUCCESS = 'dhash_extractions_total{outcome="success"}';
 const FAILURE = 'dhash_extractions_total{outcome="failure"}';
@@ -51,7 +52,7 @@ test('GET /health reports ok with the database and pdf checks', async (t) => {
   const service = await startTestService(t);
   const response = await fetch(`${service.url}/health`);
   assert.equal(response.status, 200);
-  assert.deepEqual(await response.json(), { status: 'ok', version: '9.8.7-test', schemaVersion: 1, checks: { database: 'ok', pdf: 'ok' } });
+  assert.deepEqual(await response.json(), { status: 'ok', version: '9.8.7-test', schemaVersion: LATEST_SCHEMA_VERSION, checks: { database: 'ok', pdf: 'ok' } });
 });
 
 test('GET /health reports pdf unavailable (still 200) when poppler is missing', async (t) => {
@@ -84,7 +85,7 @@ test('GET /health answers 503 when the schema is not the one this release expect
   assert.equal(response.status, 503);
   const body = (await response.json()) as { failing: string; detail: string };
   assert.equal(body.failing, 'database');
-  assert.equal(body.detail, 'schema version 0, expected 1');
+  assert.equal(body.detail, `schema version 0, expected ${LATEST_SCHEMA_VERSION}`);
 });
 
 test('POST /v1/extract hashes each PDF image and counts each one as an extraction', async (t) => {

@@ -88,3 +88,14 @@ test('compares zip contents with the manifest, naming each disagreeing entry', (
     { code: 'EMANIFESTMISMATCH', entry: 'release/extra.js', message: 'release/extra.js is in the zip but not listed in the manifest' },
   ]);
 });
+
+test('records the change-log high-water seq when given, and still reads a manifest without it', async () => {
+  const { createBackupManifest, parseBackupManifest } = await import('../../../src/rollout/core/backup-manifest.js');
+  const input = { env: 'staging', createdAtMs: Date.UTC(2026, 10, 28), release: null, schemaVersion: 2, hasDatabase: false, entries: [], symlinks: [] };
+  const withMark = createBackupManifest({ ...input, changeLogSeq: 42 });
+  assert.equal(withMark.changeLogSeq, 42);
+  assert.equal(parseBackupManifest(JSON.stringify(withMark)).manifest?.changeLogSeq, 42);
+  const old = createBackupManifest(input);
+  assert.equal('changeLogSeq' in old, false);
+  assert.equal(parseBackupManifest(JSON.stringify(old)).manifest?.changeLogSeq, undefined);
+});
