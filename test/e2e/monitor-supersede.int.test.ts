@@ -16,6 +16,7 @@ import { replaceSymlinkAtomic } from '../../src/lib/atomic-file.js';
 import { isPidAlive } from '../../src/rollout/lock.js';
 import { createDeployProject, createReleaseVariant, type DeployProject } from '../helpers/deploy-project.js';
 import { runCliForTest } from '../helpers/cli.js';
+import { createFixtureImage } from '../helpers/images.js';
 import { REPO_ROOT, waitFor } from '../helpers/processes.js';
 
 const clock = createSystemClock();
@@ -31,11 +32,11 @@ function getBuiltRelease(): Promise<BuiltRelease> {
   return built;
 }
 
-async function createProject(t: { after: (fn: () => Promise<void>) => void }): Promise<{ project: DeployProject; processEnv: Record<string, string | undefined> }> {
+async function createProject(t: { after: (fn: () => Promise<void>) => void }, gatesOverride: Record<string, unknown> = GATES): Promise<{ project: DeployProject; processEnv: Record<string, string | undefined> }> {
   assert.ok(existsSync(join(REPO_ROOT, 'dist/cli/main.js')), 'run `npm run build` before the end-to-end test');
   const project = await createDeployProject(t, { healthTimeoutMs: 60_000 });
   const gates = JSON.parse(await readFile(join(REPO_ROOT, 'quality-gates-config.json'), 'utf8')) as { environments: Record<string, unknown> };
-  gates.environments.local = GATES;
+  gates.environments.local = gatesOverride;
   await writeFile(join(project.root, 'quality-gates-config.json'), JSON.stringify(gates, null, 2));
   await copyFile(join(REPO_ROOT, 'quick-deploy.sh'), join(project.root, 'quick-deploy.sh'));
   // Monitors started by quick-deploy are detached: stop whichever one holds the lock when the test ends.
@@ -150,6 +151,70 @@ test('quick-deploy fails monitor:start, non-zero with the reason, when its monit
   assert.match(output, /The monitor of deploy local-\d{8}T\d{9}Z did not start: it exited with code 3 \(dhash: Another monitor of `local` is running \(pid \d+/);
   assert.match(output, /is serving without its monitor: a human must act/);
   assert.doesNotMatch(output, /monitor: +running detached/);
+});
+
+const HASH_LINE = 'const result = await hashImage(bytes, { mode, maxPixels: limits.maxPixels });';
+
+test('bad traffic after a superseding deploy rolls back once, to the previous release, with the new deploy\'s backup', { timeout: 600_000 }, async (t) => {
+  const { project, processEnv } = await createProject(t, {
+    monitor: { window: '10m', poll: [{ every: '1s' }] },
+    gates: { extractionFailureRate: { window: '10s', minEvents: 5 }, p95HashTime: { window: '10s', minEvents: 5 } },
+  });
+  const { root, baseUrl } = project;
+  const env = await project.getEnv();
+  const good = await getBuiltRelease();
+  // JPEG hashing broken; the smoke tests hash a PNG, so the deploy itself passes.
+  const faulty = await createReleaseVariant(good.dir, await mkdirp(join(root, 'candidates')), 'faulty', async (dir) => {
+    const serverJs = join(dir, 'dist', 'service', 'server.js');
+    const text = await readFile(serverJs, 'utf8');
+    assert.ok(text.includes(HASH_LINE), 'the compiled server still has the hashing line this test patches');
+    await writeFile(serverJs, text.replace(HASH_LINE, `if (bytes[0] === 0xff) throw new Error('injected fault: JPEG hashing broken');\n${HASH_LINE}`));
+  });
+  const first = await quickDeploy(root, good.dir, processEnv);
+  assert.equal(first.code, 0, first.output);
+  const firstDeployId = getDeployId(first.output)!;
+  const png = await createFixtureImage({ kind: 'gradient', width: 40, height: 30, seed: 3, format: 'png' });
+  const jpeg = await createFixtureImage({ kind: 'noise', width: 40, height: 30, seed: 4, format: 'jpeg' });
+  let isFaultyTraffic = false;
+  let isRunning = true;
+  const traffic = (async () => {
+    for (let i = 0; isRunning; i++) {
+      const body = isFaultyTraffic && i % 2 === 0 ? jpeg : png;
+      await fetch(`${baseUrl}/v1/hash`, { method: 'POST', headers: { 'content-type': body === jpeg ? 'image/jpeg' : 'image/png' }, body, signal: AbortSignal.timeout(2000) })
+        .then((r) => r.arrayBuffer()).catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })();
+  t.after(async () => {
+    isRunning = false;
+    await traffic;
+  });
+
+  const second = await quickDeploy(root, faulty, processEnv);
+  assert.equal(second.code, 0, second.output);
+  const secondDeployId = getDeployId(second.output)!;
+  const backupFile = (await readJournal(env)).find((e) => e.deployId === secondDeployId && e.backupFile)?.backupFile;
+  assert.ok(backupFile, 'the second deploy recorded its backup');
+  const monitorPid = (await readMonitorState(env))!.pid!;
+  isFaultyTraffic = true;
+  await waitFor('the monitor of the second deploy to finish', async () => (await readMonitorState(env))?.outcome !== undefined && !isPidAlive(monitorPid), 180_000, 250);
+  isRunning = false;
+  await traffic;
+
+  assert.equal(JSON.parse(await readFile(join(root, 'monitor_logs', `${firstDeployId}.summary.json`), 'utf8')).supersededBy, secondDeployId);
+  const summary = JSON.parse(await readFile(join(root, 'monitor_logs', `${secondDeployId}.summary.json`), 'utf8'));
+  assert.equal(summary.outcome, 'rolled-back', JSON.stringify(summary));
+  assert.equal(summary.violation.gate, 'extractionFailureRate');
+  assert.equal(summary.rollback.backupFile, backupFile, "the new deploy's backup was used");
+  assert.equal(new Set((await readJournal(env)).filter((e) => e.kind === 'rollback').map((e) => e.deployId)).size, 1, 'exactly one rollback');
+  assert.equal(basename(await readlink(env.currentLink)), good.releaseId, 'the previous release serves');
+  assert.equal((await fetch(`${baseUrl}/health`)).status, 200);
+  assert.equal((await fetch(`${baseUrl}/v1/hash`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: jpeg })).status, 200);
+  const incidents = (await readdir(join(root, 'incidents'))).filter((n) => n.endsWith('.json'));
+  assert.equal(incidents.length, 1);
+  const incident = JSON.parse(await readFile(join(root, 'incidents', incidents[0]), 'utf8'));
+  assert.equal(incident.deployId, secondDeployId);
+  assert.equal(incident.releaseId, basename(faulty), 'the incident names the release that was serving');
 });
 
 async function mkdirp(dir: string): Promise<string> {
