@@ -4,7 +4,7 @@ import { createError } from './core/errors.js';
 import { computeContentSha256 } from './release/content-hash.js';
 import { readReleaseManifest } from './release/release-manifest.js';
 import { switchCurrentRelease } from './release/release-dirs.js';
-import { rehearseRevertOnCopy, revertMigrationsOnFile } from '../service/store/index.js';
+import { MIGRATIONS, rehearseRevertOnCopy, revertMigrationsOnFile, type Migration } from '../service/store/index.js';
 import type { HealthWaitResult } from './health.js';
 import type { SmokeResult } from './smoke.js';
 import { runRollbackSmoke, waitForRollbackHealth, type RollbackContext } from './rollback-checks.js';
@@ -61,11 +61,11 @@ export async function runSwitchBack(ctx: RollbackContext, previousReleaseId: str
  * edited down stops here, the live file untouched), then the service is stopped and the live file reverted in one
  * transaction, then the switch-back. Returns ok=false with the reason when any part fails.
  */
-export async function runDownMigrate(ctx: RollbackContext, previousReleaseId: string, versions: readonly number[]): Promise<KeptDatabaseOutcome> {
+export async function runDownMigrate(ctx: RollbackContext, previousReleaseId: string, versions: readonly number[], migrations: readonly Migration[] = MIGRATIONS): Promise<KeptDatabaseOutcome> {
   const file = ctx.env.databaseFile;
   try {
     await ctx.steps.run('rollback:down-rehearse', async () => {
-      const report = await rehearseRevertOnCopy(file, versions);
+      const report = await rehearseRevertOnCopy(file, versions, migrations);
       return `on a copy: schema ${report.fromVersion} → ${report.toVersion} (${report.reverted.map((m) => m.version).join(', ')} reverted)`;
     });
   } catch (error) {
@@ -74,7 +74,7 @@ export async function runDownMigrate(ctx: RollbackContext, previousReleaseId: st
   try {
     await ctx.steps.run('rollback:stop', () => ctx.driver.stop(), () => 'service stopped');
     await ctx.steps.run('rollback:down-migrate', async () => {
-      const report = revertMigrationsOnFile(file, versions);
+      const report = revertMigrationsOnFile(file, versions, migrations);
       return `live database: schema ${report.fromVersion} → ${report.toVersion} in one transaction`;
     });
   } catch (error) {
