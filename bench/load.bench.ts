@@ -1,9 +1,10 @@
 // Load: 1, 8, 64 and 1024 concurrent clients POSTing a ~240 KB JPEG to /v1/hash on a real `dhash serve` child on 127.0.0.1.
 import { spawn } from 'node:child_process';
 import { existsSync, openSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
@@ -133,13 +134,29 @@ function percentile(values: number[], p: number): number {
 if (!existsSync(MAIN)) throw new Error(`No ${MAIN}: run \`npm run build\` first (the bench drives the built CLI).`);
 const image = await createLoadImage();
 const dir = await mkdtemp(join(tmpdir(), 'dhash-load-'));
+const SERVICE_LOG = join(dir, 'service.log');
 const port = await getFreePort();
 const child = spawn(process.execPath, [MAIN, 'serve', '--migrate', '--db', join(dir, 'load.sqlite'), '--port', String(port)], {
   cwd: dir,
-  stdio: ['ignore', process.env.DHASH_LOAD_SERVICE_LOG ? openSync(process.env.DHASH_LOAD_SERVICE_LOG, 'w') : 'ignore', 'inherit'],
+  stdio: ['ignore', openSync(SERVICE_LOG, 'w'), 'inherit'],
   env: { ...process.env, DHASH_PORT: '' },
 });
 const url = `http://127.0.0.1:${port}`;
+let logOffset = 0;
+/** The service's own view of the phase, from its request log lines: time from parsed headers to answer. */
+function readServiceSide(): { okMs: number[]; healthMaxMs: number } {
+  const text = readFileSync(SERVICE_LOG, 'utf8');
+  const okMs: number[] = [];
+  let healthMaxMs = 0;
+  for (const line of text.slice(logOffset).split('\n')) {
+    if (!line.includes('"request completed"')) continue;
+    const entry = JSON.parse(line) as { url: string; statusCode: number; durationMs: number };
+    if (entry.url === '/health') healthMaxMs = Math.max(healthMaxMs, entry.durationMs);
+    else if (entry.statusCode === 200) okMs.push(entry.durationMs);
+  }
+  logOffset = text.length;
+  return { okMs, healthMaxMs };
+}
 try {
   for (let waited = 0; !(await fetch(`${url}/health`).then((r) => r.ok, () => false)); waited += 100) {
     if (waited > 30_000) throw new Error('the service did not become healthy within 30 s');
@@ -150,12 +167,17 @@ try {
   console.log(
     `clients honour Retry-After on 503 (jittered ×0.5–1.5) and ${IS_EXPECTING_CONTINUE ? 'send Expect: 100-continue' : 'send bodies at once (DHASH_LOAD_EXPECT_CONTINUE=0)'}; throughput counts admitted (200) answers only`,
   );
-  const header = ['clients', 'ok/s', 'ok/cpu-s', 'p50', 'p95', 'p99', 'shed', 'errors', 'peak RSS', '/health max', 'load avg'];
+  const header = ['clients', 'ok/s', 'ok/cpu-s', 'p50', 'p95', 'p99', 'svc p95', 'shed', 'errors', 'peak RSS', '/health max', 'svc /health', 'client lag p99', 'load avg'];
   const rows: string[][] = [];
   const phases: Phase[] = [];
   for (const concurrency of CONCURRENCIES) {
+    readServiceSide();
+    const lag = monitorEventLoopDelay({ resolution: 10 });
+    lag.enable();
     const phase = await runPhase(url, child.pid!, image, concurrency);
+    lag.disable();
     phases.push(phase);
+    const serviceSide = readServiceSide();
     const answered = phase.admitted.length + phase.shed;
     rows.push([
       String(concurrency),
@@ -164,15 +186,19 @@ try {
       `${percentile(phase.admitted, 0.5).toFixed(0)} ms`,
       `${percentile(phase.admitted, 0.95).toFixed(0)} ms`,
       `${percentile(phase.admitted, 0.99).toFixed(0)} ms`,
+      `${percentile(serviceSide.okMs, 0.95).toFixed(0)} ms`,
       `${answered === 0 ? 0 : ((100 * phase.shed) / answered).toFixed(1)} %`,
       phase.errors.size === 0 ? 'none' : [...phase.errors].map(([k, v]) => `${k}×${v}`).join(' '),
       `${phase.peakRssMb.toFixed(0)} MB`,
       `${phase.healthMaxMs.toFixed(0)} ms`,
+      `${serviceSide.healthMaxMs.toFixed(0)} ms`,
+      `${(lag.percentile(99) / 1e6).toFixed(0)} ms`,
       loadavg()[0].toFixed(1),
     ]);
   }
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i])).join('  ');
+  console.log('p50/p95/p99 and /health max as the clients saw them; svc columns from the service log (headers parsed → answer); client lag: the bench process event loop');
   console.log(line(header));
   for (const r of rows) console.log(line(r));
   const at8 = phases.find((p) => p.concurrency === 8) ?? phases[0];
@@ -194,5 +220,6 @@ try {
     child.kill('SIGTERM');
     await exited;
   }
+  if (process.env.DHASH_LOAD_KEEP_LOG) await copyFile(SERVICE_LOG, process.env.DHASH_LOAD_KEEP_LOG);
   await rm(dir, { recursive: true, force: true });
 }

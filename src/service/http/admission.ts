@@ -60,7 +60,8 @@ interface Waiter {
 // Before the first job finishes there is no measured service time; this guess only affects the first second.
 const PRIOR_JOB_MS = 20;
 const EWMA_WEIGHT = 0.1;
-const MAX_RETRY_AFTER_SECONDS = 60;
+// Long enough to spread a thousand clients over a few seconds, short enough that capacity freed is soon used.
+const MAX_RETRY_AFTER_SECONDS = 5;
 
 /**
  * FIFO of hashing jobs. Arrival (`admit`) is checked against the byte budget and the expected wait, computed from
@@ -104,9 +105,7 @@ export class AdmissionGate {
   getRetryAfterSeconds(): number {
     const drainSeconds = ((this.pending + this.inFlight) / this.limits.maxInFlight) * (this.jobMs / 1000);
     const jobsPerSecond = (this.limits.maxInFlight * 1000) / Math.max(1, this.jobMs);
-    // A burst is judged by its rate so far (over at least a quarter second), not by its count so far.
-    const windowSeconds = Math.max(0.25, (this.now() - this.windowStartMs) / 1000);
-    const overload = Math.max(this.arrivalsPerSecond, this.arrivalsInWindow / windowSeconds) / jobsPerSecond;
+    const overload = Math.max(this.arrivalsPerSecond, this.arrivalsInWindow) / jobsPerSecond;
     return Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(1, Math.ceil(Math.max(drainSeconds, overload))));
   }
 
