@@ -100,12 +100,13 @@ export class HashIndex {
       los[n] = lo;
       n++;
     }
-    this.addHalves(ids.subarray(0, n), his.subarray(0, n), los.subarray(0, n));
+    this.addHalves(ids.slice(0, n), his.slice(0, n), los.slice(0, n));
   }
 
   /**
    * Bulk load from parallel arrays (id, upper and lower 32 bits of the hash), the start-up path: no strings, no
-   * per-entry objects. Already sorted unique ids (SQLite's rowid order) skip the sort.
+   * per-entry objects. Already sorted unique ids (SQLite's rowid order) skip the sort, and an empty index then
+   * keeps the arrays themselves: the caller hands them over and must not change them afterwards.
    */
   addHalves(ids: Float64Array, hi: Uint32Array, lo: Uint32Array): void {
     if (ids.length !== hi.length || ids.length !== lo.length) throw new RangeError('ids, hi and lo must have the same length');
@@ -336,11 +337,11 @@ export class HashIndex {
   }
 }
 
-/** Sorted copies (or the inputs themselves when already strictly increasing); of equal ids the last one is kept. */
+/** The inputs themselves when already strictly increasing, else sorted copies; of equal ids the last one is kept. */
 function sortById(ids: Float64Array, hi: Uint32Array, lo: Uint32Array): { ids: Float64Array; hi: Uint32Array; lo: Uint32Array } {
   let isSorted = true;
   for (let i = 1; i < ids.length && isSorted; i++) isSorted = ids[i - 1] < ids[i];
-  if (isSorted) return { ids: ids.slice(), hi: hi.slice(), lo: lo.slice() };
+  if (isSorted) return { ids, hi, lo };
   const order = new Int32Array(ids.length);
   for (let i = 0; i < order.length; i++) order[i] = i;
   // Ties by position, so "last one wins" below is well defined.
