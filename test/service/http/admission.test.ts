@@ -121,3 +121,16 @@ test('dhash serve refuses a bad --max-queued-bytes with exit 2 before opening an
   assert.equal(result.exitCode, 2);
   assert.match(result.stderr, /Expected the `--max-queued-bytes` option to be a positive number of bytes, optionally with KB, MB or GB \(e\.g\. 64MB\), got `-3` \(string\)\./);
 });
+
+test('dhash serve reads the admission limits of service.json beside the database and refuses a bad one with exit 2', async (t) => {
+  const dir = await createTempDir(t);
+  const { writeFile } = await import('node:fs/promises');
+  await writeFile(`${dir}/service.json`, JSON.stringify({ admission: { maxInFlight: 'many' } }));
+  const result = await runCliForTest(['serve', '--port', '0', '--db', 'x.sqlite'], { cwd: dir });
+  assert.equal(result.exitCode, 2);
+  assert.match(result.stderr, /service\.json is invalid \(1 problem\)/);
+  assert.match(result.stderr, /admission\.maxInFlight: expected a positive integer \(hashing jobs at once\), got "many"/);
+  const named = await runCliForTest(['serve', '--port', '0', '--db', 'x.sqlite', '--config', 'missing.json'], { cwd: dir });
+  assert.equal(named.exitCode, 2);
+  assert.match(named.stderr, /missing\.json does not exist/);
+});
