@@ -1,4 +1,4 @@
-// Runs `dhash serve` through the real CLI in-process, capturing its log, until the test ends (then aborts and awaits exit).
+// Runs long-lived CLI commands (`dhash serve`, `dhash gates serve`) in-process, capturing output, until the test ends.
 import { PassThrough } from 'node:stream';
 import type { TestContext } from 'node:test';
 import { runCli } from '../../src/cli/run.js';
@@ -13,6 +13,11 @@ export interface ServeRun {
 }
 
 export function runServeCli(t: TestContext, args: string[], options: { cwd: string; env: Record<string, string> }): ServeRun {
+  return runLongRunningCli(t, ['serve', ...args], options);
+}
+
+/** Runs `argv` until `stop()` or the end of the test (the abort signal a SIGTERM would fire). */
+export function runLongRunningCli(t: TestContext, argv: string[], options: { cwd: string; env: Record<string, string> }): ServeRun {
   const controller = new AbortController();
   const stdout = new PassThrough();
   const stderr = new PassThrough();
@@ -20,7 +25,7 @@ export function runServeCli(t: TestContext, args: string[], options: { cwd: stri
   let err = '';
   stdout.on('data', (c) => (out += c));
   stderr.on('data', (c) => (err += c));
-  const exited = runCli(['serve', ...args], { cwd: options.cwd, env: options.env, stdout, stderr, clock: createSystemClock(), signal: controller.signal });
+  const exited = runCli(argv, { cwd: options.cwd, env: options.env, stdout, stderr, clock: createSystemClock(), signal: controller.signal });
   const stop = () => {
     controller.abort();
     return exited;
@@ -29,16 +34,16 @@ export function runServeCli(t: TestContext, args: string[], options: { cwd: stri
   return { exited, readStdout: () => out, readStderr: () => err, stop };
 }
 
-/** The URL from the `dhash service listening on` line, or the exit code if the command ended first. */
+/** The URL from the first `… listening on <url>` line, or the exit code if the command ended first. */
 export async function waitForListening(run: ServeRun, timeoutMs = 20_000): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   let exitCode: number | undefined;
   void run.exited.then((code) => (exitCode = code));
   for (;;) {
-    const match = /dhash service listening on (http:\/\/[^\s"]+)/.exec(run.readStdout());
+    const match = /listening on (http:\/\/[^\s"]+)/.exec(run.readStdout());
     if (match) return match[1];
-    if (exitCode !== undefined) throw new Error(`dhash serve exited ${exitCode} before listening:\n${run.readStderr()}${run.readStdout()}`);
-    if (Date.now() > deadline) throw new Error(`dhash serve did not listen within ${timeoutMs} ms:\n${run.readStdout()}`);
+    if (exitCode !== undefined) throw new Error(`the command exited ${exitCode} before listening:\n${run.readStderr()}${run.readStdout()}`);
+    if (Date.now() > deadline) throw new Error(`the command did not listen within ${timeoutMs} ms:\n${run.readStdout()}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }

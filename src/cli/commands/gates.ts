@@ -7,6 +7,7 @@ import { formatDurationMs } from '../../rollout/core/duration.js';
 import { ExitCode } from '../../rollout/core/exit-codes.js';
 import { findProjectRoot } from '../../lib/project-paths.js';
 import { createLineWriter } from '../line-writer.js';
+import { registerGatesServe } from './gates-serve.js';
 
 export const registerGates: RegisterCommand = (program, ctx, run) => {
   const gates = program.command('gates').description('inspect the quality gates of quality-gates-config.json');
@@ -32,4 +33,5 @@ export const registerGates: RegisterCommand = (program, ctx, run) => {
         return ExitCode.OK;
       }),
     );
+  registerGatesServe(gates, ctx, run);
 };

@@ -20,5 +20,6 @@ import { registerConfig } from './config.js';
 import { registerQuickDeploy } from './quick-deploy.js';
 import { registerPipeline } from './pipeline.js';
 import { registerPremerge } from './premerge.js';
+import { registerExport } from './export.js';
 
-export const COMMANDS: RegisterCommand[] = [registerMigrate, registerHash, registerNotify, registerServe, registerExtract, registerDeploy, registerSmoke, registerRelease, registerRollback, registerReport, registerTelemetry, registerMonitor, registerStatus, registerGates, registerBackup, registerIncident, registerConfig, registerQuickDeploy, registerPipeline, registerPremerge];
+export const COMMANDS: RegisterCommand[] = [registerMigrate, registerHash, registerNotify, registerServe, registerExtract, registerDeploy, registerSmoke, registerRelease, registerRollback, registerReport, registerTelemetry, registerMonitor, registerStatus, registerGates, registerBackup, registerIncident, registerConfig, registerQuickDeploy, registerPipeline, registerPremerge, registerExport];

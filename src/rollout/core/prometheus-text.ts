@@ -31,7 +31,8 @@ export function parsePrometheusText(text: string): PromSample[] {
       }
     }
     const value = parseValue(m[3]);
-    if (Number.isNaN(value) && m[3] !== 'NaN') throw new Error(`metrics line ${i + 1} has a value that is not a number: ${m[3]}`);
+    // prom-client writes NaN as `Nan` (lib/util.js getValueAsString); Prometheus itself parses any case, so do we.
+    if (Number.isNaN(value) && m[3].toLowerCase() !== 'nan') throw new Error(`metrics line ${i + 1} has a value that is not a number: ${m[3]}`);
     samples.push({ name: m[1], labels, value });
   });
   return samples;
