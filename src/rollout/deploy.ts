@@ -268,10 +268,15 @@ async function switchBackOrStop(
       describeLeftState: async () => (await describeServingNow(env, options.clock)).text,
       run: (escape) =>
         steps.run('deploy:switch-back', async () => {
+          // Abandoned (second interrupt): stop between actions, never in the middle of one.
           await driver.stop();
+          escape.throwIfAborted();
           if (input.hasSnapshot) await replaceDatabaseFile(input.snapshotFile, env.databaseFile);
+          escape.throwIfAborted();
           await switchCurrentRelease(env, previous);
+          escape.throwIfAborted();
           await driver.start();
+          escape.throwIfAborted();
           await waitForHealth(options, driver, env.config.deploy.healthyChecksRequired, escape);
           return `switched back to ${previous}${input.hasSnapshot ? ' (database restored to its pre-migration copy)' : ''}; it is healthy`;
         }),

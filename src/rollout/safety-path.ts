@@ -6,6 +6,8 @@ import { checkHealthOnce } from './health.js';
 
 /** A second interrupt within this long of the previous one abandons a running safety operation. */
 export const ESCAPE_WINDOW_MS = 5000;
+/** How long an abandoned operation gets to reach its next check of the escape signal before the state is described. */
+const SETTLE_AFTER_ESCAPE_MS = 2000;
 
 /**
  * Every SIGINT/SIGTERM the process received. The first aborts `signal` (forward progress stops); the safety path
@@ -95,7 +97,10 @@ export async function runSafetyOperation<T>(input: SafetyOperationInput<T>): Pro
     const running = input.run(escape.signal);
     const first = await Promise.race([running, escaped]);
     if (first === ESCAPED) {
-      running.catch(() => {});
+      // Let the operation stop at its next check of `escape` (bounded), so the state reported is the state left.
+      const settleTimer = new AbortController();
+      await Promise.race([running.then(() => {}, () => {}), input.clock.sleep(SETTLE_AFTER_ESCAPE_MS, settleTimer.signal).catch(() => {})]);
+      settleTimer.abort();
       return { isAbandoned: true, leftState: await input.describeLeftState() };
     }
     return { isAbandoned: false, value: first };

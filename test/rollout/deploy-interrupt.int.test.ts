@@ -84,3 +84,26 @@ test('Ctrl-C during the health check of an unhealthy release leaves the previous
   assert.equal(health.status, 200);
   assert.equal(((await health.json()) as { status: string }).status, 'ok');
 });
+
+test('a second Ctrl-C within 5 s abandons the switch-back and reports exactly what is left (exit 4)', async (t) => {
+  const project = await createDeployProject(t);
+  const first = await runCliForTest(['deploy', '--env', 'local', '--release', releaseA], { cwd: project.root });
+  assert.equal(first.exitCode, 0, first.stdout + first.stderr);
+
+  const run = spawnCli(project.root, ['deploy', '--env', 'local', '--release', releaseUnhealthy]);
+  t.after(() => void run.child.kill('SIGKILL'));
+  await waitFor('the unhealthy release to answer 503 during deploy:healthcheck', async () => (await fetch(`${project.baseUrl}/health`)).status === 503, 30_000).catch((error) => {
+    throw new Error(`${(error as Error).message}; the deploy printed:\n${run.output()}`);
+  });
+  run.child.kill('SIGINT');
+  await waitFor('the switch-back to announce it runs to completion', async () => run.output().includes('! deploy:switch-back runs to completion despite the interrupt'), 30_000, 5);
+  run.child.kill('SIGINT');
+  const code = await withDeadline('the deploy to end after the second SIGINT', run.exited, 60_000);
+  const output = run.output();
+
+  assert.equal(code, 4, output);
+  const left = new RegExp(`switching back to ${basename(releaseA)} was ABANDONED by a second interrupt; state left: current → releases/(\\S+); ${project.baseUrl}/health (answered|did not answer) health OK[^:]*: a human must act`).exec(output);
+  assert.ok(left, output);
+  // The state reported is the state left: `current` is where the message says.
+  assert.equal(basename(await readlink(join(project.root, '.dhash', 'local', 'current'))), left[1]);
+});
