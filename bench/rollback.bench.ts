@@ -111,6 +111,15 @@ async function timeAutoRollback(env: ResolvedEnvironment, deployId: string, rele
     deps: { ...createRollbackDeps({ env, clock, logger, notifier }), ...deps },
   });
   if (result.status !== 'succeeded' || !result.thirdOkHealthAt) throw new Error(`rollback ${result.status}: ${result.reason}`);
+  // Where the time went: each finished step's duration, from the incident's timeline.
+  const incident = JSON.parse(await readFile(join(env.paths.root, 'incidents', `${result.incidentId}.json`), 'utf8')) as { timeline: { time: string; step: string; status: string }[] };
+  const started = new Map<string, number>();
+  const parts: string[] = [];
+  for (const e of incident.timeline) {
+    if (e.status === 'started') started.set(e.step, Date.parse(e.time));
+    else if (started.has(e.step)) parts.push(`${e.step.replace('rollback:', '')} ${secs(Date.parse(e.time) - started.get(e.step)!)}`);
+  }
+  console.log(`    ${result.strategy}: ${parts.join(', ')}`);
   return Date.parse(result.thirdOkHealthAt) - detectedAtMs;
 }
 
