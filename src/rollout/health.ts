@@ -28,14 +28,16 @@ export interface WaitForHealthyOptions {
   getAbortReason?: () => Promise<string | undefined>;
   /** Called after every check (progress output). */
   onCheck?: (check: HealthCheck) => void;
+  /** Sent with every check, e.g. the rollout's bearer token for a service started with --protect-probes. */
+  headers?: Record<string, string>;
 }
 
 /** One GET of `url`: ok when the answer is 2xx and, if JSON with a status field, that status is "ok". */
-export async function checkHealthOnce(url: string, clock: Clock, timeoutMs: number): Promise<HealthCheck> {
+export async function checkHealthOnce(url: string, clock: Clock, timeoutMs: number, headers: Record<string, string> = {}): Promise<HealthCheck> {
   const startedAt = clock.now();
   const at = new Date(startedAt).toISOString();
   try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    const response = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
     const text = await response.text();
     let ok = response.ok;
     try {
@@ -57,7 +59,7 @@ export async function waitForHealthy(url: string, options: WaitForHealthyOptions
   let streak = 0;
   for (;;) {
     if (options.signal?.aborted) return { ok: false, checks, reason: describeAbort(options.signal) };
-    const check = await checkHealthOnce(url, clock, requestTimeoutMs);
+    const check = await checkHealthOnce(url, clock, requestTimeoutMs, options.headers);
     checks.push(check);
     options.onCheck?.(check);
     streak = check.ok ? streak + 1 : 0;

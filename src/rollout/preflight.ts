@@ -8,6 +8,7 @@ import { createError, isDhashError, type DhashError } from './core/errors.js';
 import { describeGateWindow, evaluateServingGates, formatGateValue } from './core/serving-gates.js';
 import { hasQualityGatesFile, loadQualityGates } from './config/quality-gates.js';
 import { checkHealthOnce } from './health.js';
+import { getServiceAuthHeaders } from './signals/service/auth-headers.js';
 import { getExistingAncestor, getFreeBytes, getTreeSizeBytes } from '../lib/no-space.js';
 import { getBackupNeededBytes, getReleaseNeededBytes } from './core/disk-space.js';
 import type { ReleaseSource } from './release/resolve-release-source.js';
@@ -82,7 +83,7 @@ export async function runPreflight(input: PreflightInput): Promise<PreflightRepo
   if (!input.currentReleaseId) {
     checks.push({ name: 'preflight:health', ok: true, detail: 'nothing deployed yet (first deploy): no current health to check' });
   } else {
-    const health = await checkHealthOnce(env.healthUrl, input.clock, 5000);
+    const health = await checkHealthOnce(env.healthUrl, input.clock, 5000, getServiceAuthHeaders(env));
     if (health.ok) checks.push({ name: 'preflight:health', ok: true, detail: `current release ${input.currentReleaseId} is healthy (${health.latencyMs} ms)` });
     else if (env.config.isProduction && !input.force) {
       checks.push({ name: 'preflight:health', ok: false, exitCode: 3, detail: `production is unhealthy now (${health.status ?? health.error}); pass --force to deploy over it anyway` });

@@ -4,6 +4,7 @@ import type { Clock } from './core/clock.js';
 import type { Logger } from '../lib/logger.js';
 import type { StepRunner } from './deploy-steps.js';
 import { waitForHealthy, type HealthWaitResult } from './health.js';
+import { getServiceAuthHeaders } from './signals/service/auth-headers.js';
 import { runSmokeTests, type SmokeResult } from './smoke.js';
 import { createError } from './core/errors.js';
 import { describeServingNow, runSafetyOperation } from './safety-path.js';
@@ -43,6 +44,7 @@ async function checkRollbackHealth(ctx: RollbackContext, signal: AbortSignal): P
       timeoutMs: env.config.deploy.healthTimeoutMs,
       clock,
       signal,
+      headers: getServiceAuthHeaders(env),
       getAbortReason: async () => (driver.type === 'process' && !(await driver.status()).isRunning ? 'the service process exited (see logs/service.log)' : undefined),
     });
     if (!health.ok) throw Object.assign(new Error(`health check failed: ${health.reason}`), { health });

@@ -10,6 +10,8 @@ import { runSmokeTests } from '../../src/rollout/smoke.js';
 import { createSignalSource } from '../../src/rollout/signals/index.js';
 import { createSystemClock } from '../../src/rollout/core/clock.js';
 import { createRedactor } from '../../src/rollout/core/redact.js';
+import { checkHealthOnce, waitForHealthy } from '../../src/rollout/health.js';
+import { getServiceAuthHeaders } from '../../src/rollout/signals/service/auth-headers.js';
 
 const ROLLOUT_TOKEN = 'r0llout-t0ken-0123456789abcdef';
 const QUERY = { windows: { extractionMs: 600_000, p95Ms: 900_000 }, timeoutMs: 5000 };
@@ -65,4 +67,15 @@ test('the service signal source sends the rollout token: measurements are ok wit
 test('the rollout token is redacted from any output built with the environment', () => {
   const redact = createRedactor({ DHASH_ROLLOUT_TOKEN: ROLLOUT_TOKEN, DHASH_API_TOKENS: `a:read:${'k'.repeat(20)},b:admin:${'m'.repeat(24)}` });
   assert.equal(redact(`Bearer ${ROLLOUT_TOKEN} then ${'k'.repeat(20)} and ${'m'.repeat(24)}`), 'Bearer [REDACTED] then [REDACTED] and [REDACTED]');
+});
+
+test('health waits send the rollout token to a service whose probes need one', async (t) => {
+  const { url } = await startProtectedService(t);
+  const root = await createTempDir(t);
+  const clock = createSystemClock();
+  const env = envFor(root, url, { DHASH_ROLLOUT_TOKEN: ROLLOUT_TOKEN });
+  const waited = await waitForHealthy(env.healthUrl, { consecutiveOk: 2, intervalMs: 10, timeoutMs: 5000, clock, headers: getServiceAuthHeaders(env) });
+  assert.equal(waited.ok, true, waited.reason);
+  const refused = await checkHealthOnce(env.healthUrl, clock, 5000);
+  assert.deepEqual([refused.ok, refused.status], [false, 401]);
 });
