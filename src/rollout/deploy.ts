@@ -13,6 +13,7 @@ import { acquireEnvironmentLock } from './lock.js';
 import { supersedeMonitor } from './monitor/supersede-monitor.js';
 import { createStepRunner, type TimelineEntry } from './deploy-steps.js';
 import { waitForHealthy, type HealthWaitResult } from './health.js';
+import { getServiceAuthHeaders } from './signals/service/auth-headers.js';
 import { formatPreflight, runPreflight, type PreflightCheck, type PreflightReport } from './preflight.js';
 import { runSmokeTests, type SmokeResult } from './smoke.js';
 import { describeServingNow, runSafetyOperation } from './safety-path.js';
@@ -238,6 +239,7 @@ async function waitForHealth(options: DeployOptions, driver: TargetDriver, conse
     timeoutMs: env.config.deploy.healthTimeoutMs,
     clock,
     signal,
+    headers: getServiceAuthHeaders(env),
     getAbortReason: async () => (driver.type === 'process' && !(await driver.status()).isRunning ? 'the service process exited (see logs/service.log)' : undefined),
   });
   if (!health.ok) throw Object.assign(new Error(`health check failed: ${health.reason}`), { health });

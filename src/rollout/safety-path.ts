@@ -3,6 +3,7 @@ import { readlink } from 'node:fs/promises';
 import type { ResolvedEnvironment } from './config/environments.js';
 import type { Clock } from './core/clock.js';
 import { checkHealthOnce } from './health.js';
+import { getServiceAuthHeaders } from './signals/service/auth-headers.js';
 
 /** A second interrupt within this long of the previous one abandons a running safety operation. */
 export const ESCAPE_WINDOW_MS = 5000;
@@ -113,7 +114,7 @@ export async function runSafetyOperation<T>(input: SafetyOperationInput<T>): Pro
 export async function describeServingNow(env: ResolvedEnvironment, clock: Clock, timeoutMs = 3000): Promise<{ releaseId?: string; isHealthy: boolean; text: string }> {
   const target = await readlink(env.currentLink).catch(() => undefined);
   const releaseId = target?.split('/').pop();
-  const health = await checkHealthOnce(env.healthUrl, clock, timeoutMs);
+  const health = await checkHealthOnce(env.healthUrl, clock, timeoutMs, getServiceAuthHeaders(env));
   const answer = health.ok ? `answered health OK (${health.status})` : `did not answer health OK (${health.status ?? health.error})`;
   const where = releaseId ? `current → releases/${releaseId}` : 'no `current` link (nothing deployed)';
   return { releaseId, isHealthy: health.ok, text: `${where}; ${env.healthUrl} ${answer}` };
