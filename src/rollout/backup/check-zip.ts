@@ -8,7 +8,13 @@ import {
   type BackupManifest,
   type BackupProblem,
 } from '../core/backup-manifest.js';
-import { openZip, type ZipEntryInfo } from './zip-reader.js';
+import { isStreamedEntry, openZip, type EntryDigest, type ZipEntryInfo } from './zip-reader.js';
+
+interface EntryOutcome {
+  info: ZipEntryInfo;
+  digest: EntryDigest;
+  problems: BackupProblem[];
+}
 
 export interface CheckZipOptions {
   /**
@@ -81,24 +87,40 @@ export async function checkZip(file: string, options: CheckZipOptions = {}): Pro
 
     const actual = new Map<string, { sha256: string; size: number }>();
     let bytesRead = 0;
-    for (const info of files) {
-      if (info === manifestInfo) continue;
+    /** Reads one entry; never throws: what is wrong is in the outcome's problems. */
+    const readOne = async (info: ZipEntryInfo): Promise<EntryOutcome> => {
       try {
         const sink = options.openSink ? await options.openSink(info.name, info) : undefined;
         const digest = await zip.readEntry(info, sink, options.onBytes);
-        bytesRead += digest.size;
-        actual.set(info.name, { sha256: digest.sha256, size: digest.size });
-        if (digest.crc32 !== info.crc32 >>> 0) {
-          problems.push({
-            code: 'ECRCMISMATCH',
-            entry: info.name,
-            message: `${info.name} has CRC-32 ${hex8(digest.crc32)} but the zip records ${hex8(info.crc32)}`,
-          });
-        }
+        const isCrcOk = digest.crc32 === info.crc32 >>> 0;
+        const message = `${info.name} has CRC-32 ${hex8(digest.crc32)} but the zip records ${hex8(info.crc32)}`;
+        return { info, digest, problems: isCrcOk ? [] : [{ code: 'ECRCMISMATCH', entry: info.name, message }] };
       } catch (error) {
-        problems.push({ code: 'EENTRYCORRUPT', entry: info.name, message: `${info.name} cannot be read: ${(error as Error).message}` });
-        actual.set(info.name, { sha256: 'unreadable', size: -1 });
+        const message = `${info.name} cannot be read: ${(error as Error).message}`;
+        return { info, digest: { sha256: 'unreadable', size: -1, crc32: 0 }, problems: [{ code: 'EENTRYCORRUPT', entry: info.name, message }] };
       }
+    };
+    // Large entries (the database) are read on the thread pool while this thread goes on with the small ones, one
+    // large entry at a time; outcomes are judged in zip order, so problems come out in the same order as before.
+    const entries = files.filter((info) => info !== manifestInfo);
+    const outcomes = new Map<ZipEntryInfo, Promise<EntryOutcome>>();
+    let largeEntries: Promise<unknown> = Promise.resolve();
+    for (const info of entries.filter(isStreamedEntry)) {
+      const outcome = largeEntries.then(() => readOne(info));
+      largeEntries = outcome;
+      outcomes.set(info, outcome);
+    }
+    for (const info of entries) {
+      if (outcomes.has(info)) continue;
+      const outcome = await readOne(info);
+      outcomes.set(info, Promise.resolve(outcome));
+      if (options.openSink && outcome.problems.length > 0) break;
+    }
+    const settled = await Promise.all(entries.filter((info) => outcomes.has(info)).map((info) => outcomes.get(info)!));
+    for (const outcome of settled) {
+      if (outcome.digest.size >= 0) bytesRead += outcome.digest.size;
+      actual.set(outcome.info.name, { sha256: outcome.digest.sha256, size: outcome.digest.size });
+      problems.push(...outcome.problems);
       if (options.openSink && problems.length > 0) return { problems, manifest, bytesRead };
     }
     // An entry refused by its name already has its problem; do not also call it "missing".

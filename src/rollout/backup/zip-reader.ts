@@ -38,6 +38,13 @@ export interface OpenZip {
  */
 const SMALL_ENTRY_BYTES = 1 << 20;
 
+/** True for entries read in pieces on the thread pool (large ones); false for one positioned read + synchronous inflate. */
+export function isStreamedEntry(info: ZipEntryInfo): boolean {
+  const e = info.entry;
+  const isSimple = (e.compressionMethod === 0 || e.compressionMethod === 8) && !e.isEncrypted();
+  return !(isSimple && info.size <= SMALL_ENTRY_BYTES && e.compressedSize <= SMALL_ENTRY_BYTES);
+}
+
 const S_IFMT = 0o170000;
 const S_IFLNK = 0o120000;
 
@@ -103,7 +110,7 @@ export async function openZip(file: string): Promise<OpenZip> {
     entries,
     async readEntry(info, sink, onBytes) {
       const e = info.entry;
-      if (info.size <= SMALL_ENTRY_BYTES && e.compressedSize <= SMALL_ENTRY_BYTES && (e.compressionMethod === 0 || e.compressionMethod === 8) && !e.isEncrypted()) {
+      if (!isStreamedEntry(info)) {
         const data = await readSmall(info);
         onBytes?.(data.length);
         if (sink) await new Promise<void>((resolve, reject) => {
@@ -168,8 +175,18 @@ async function readChunkedEntry(
   let crc = 0;
   let size = 0;
   const count = chunks.compressedSizes.length;
+  // Read buffers are reused (a fresh one per chunk drove V8 into a full GC every few chunks, for external memory).
+  const largestChunk = Math.max(...chunks.compressedSizes);
+  const freeBuffers: Buffer[] = [];
   const inflateChunk = async (index: number, position: number): Promise<Buffer> => {
-    const compressed = Buffer.allocUnsafe(chunks.compressedSizes[index]!);
+    const buffer = freeBuffers.pop() ?? Buffer.allocUnsafe(largestChunk);
+    try {
+      return await inflateFrom(buffer.subarray(0, chunks.compressedSizes[index]!), index, position);
+    } finally {
+      freeBuffers.push(buffer);
+    }
+  };
+  const inflateFrom = async (compressed: Buffer, index: number, position: number): Promise<Buffer> => {
     const { bytesRead } = await handle.read(compressed, 0, compressed.length, position);
     if (bytesRead !== compressed.length) throw new Error(`the zip ends inside ${info.name}`);
     const isLast = index === count - 1;
@@ -178,7 +195,8 @@ async function readChunkedEntry(
       finishFlush: isLast ? zlibConstants.Z_FINISH : zlibConstants.Z_SYNC_FLUSH,
       maxOutputLength: Math.max(1, expected),
       // One output buffer of the expected size: zlib's default 16 KB makes a JS callback and thread-pool job per 16 KB.
-      chunkSize: Math.max(64, expected),
+      // One byte more than expected: an output buffer filled exactly makes Node allocate another and run zlib again.
+      chunkSize: Math.max(64, expected + 1),
     });
     if (data.length !== expected) throw new Error(`chunk ${index + 1} of ${info.name} inflates to ${data.length} bytes, expected ${expected}`);
     return data;
