@@ -130,6 +130,17 @@ async function measurePillow(files: string[], processCount: number): Promise<Res
   };
 }
 
+/** The mean of the Pillow runs just before and just after a candidate: its baseline at the time it ran. */
+function averagePillow(before: Result, after: Result): Result {
+  const mean = (a: number, b: number) => (a + b) / 2;
+  return {
+    ...before,
+    imagesPerSecond: mean(before.imagesPerSecond, after.imagesPerSecond),
+    p95Ms: mean(before.p95Ms, after.p95Ms),
+    cpuMsPerImage: mean(before.cpuMsPerImage, after.cpuMsPerImage),
+  };
+}
+
 function formatRow(cells: (string | number)[]): string {
   const widths = [6, 7, 7, 8, 9, 8, 12, 10, 11, 9, 10];
   return cells.map((c, i) => String(c).padStart(widths[i])).join(' ');
@@ -177,12 +188,18 @@ async function main(): Promise<void> {
     for (const format of ['jpeg', 'png'] as const) {
       const files = await createBenchSet(dir, format);
       for (const workerCount of [1, 2]) {
-        const pillow = await measurePillow(files, workerCount);
+        // Pillow runs before and after every candidate and the ratios use the mean: the load of a shared machine
+        // drifts over a minute, and one Pillow run at the start would charge that drift to the candidates.
+        let before = await measurePillow(files, workerCount);
+        let pillow = before;
         const cells = (r: Result) => [r.imagesPerSecond.toFixed(1), r.p95Ms.toFixed(1), pillow.imagesPerSecond.toFixed(1)];
         console.log(formatRow([format, 'pillow', '-', workerCount, ...cells(pillow), '1.00x', pillow.cpuMsPerImage.toFixed(2), '1.00x', '-']));
         for (const mode of ['exact', 'fast'] as const) {
           for (const candidate of CANDIDATES) {
             const ours = await measureOurs(files, mode, workerCount, candidate);
+            const after = await measurePillow(files, workerCount);
+            pillow = averagePillow(before, after);
+            before = after;
             const ratio = ours.imagesPerSecond / pillow.imagesPerSecond;
             const cpuRatio = pillow.cpuMsPerImage / ours.cpuMsPerImage;
             const identical = countIdentical(ours, pillow);
@@ -196,6 +213,7 @@ async function main(): Promise<void> {
     }
     console.log('\n"vs Pillow" compares throughput (wall clock); "cpu vs P" compares CPU time per image (Pillow cpu / ours cpu),');
     console.log('which stays meaningful when other processes share the CPUs (check `uptime`: load above the CPU count skews wall times).');
+    console.log('Each candidate\'s "Pillow img/s" and ratios use the mean of the Pillow runs just before and after it.');
     console.log('"=Pillow" counts hashes equal to Pillow + imagehash. Choice per format and mode (1 worker):');
     const targets: string[] = [];
     for (const mode of ['exact', 'fast'] as const) {
