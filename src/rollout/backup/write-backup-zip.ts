@@ -10,6 +10,7 @@ import {
   createDataDescriptor,
   createLocalHeader,
   MAX_ZIP32,
+  MAX_ZIP32_ENTRIES,
   METHOD_DEFLATE,
   METHOD_STORE,
   type ZipEntryRecord,
@@ -222,6 +223,10 @@ export async function writeBackupZip(
     onBytes?: (n: number) => void;
   },
 ): Promise<WrittenZip> {
+  // Refused before writing a byte when it is certain; sizes past 4 GiB are also caught while writing (compression varies).
+  if (sources.length + 1 > MAX_ZIP32_ENTRIES) throw new Error(`a backup of ${sources.length + 1} entries would need zip64, which the writer does not support`);
+  const tooLarge = sources.find((s) => s.sizeBytes > MAX_ZIP32);
+  if (tooLarge) throw new Error(`${tooLarge.zipPath} is ${tooLarge.sizeBytes} bytes; entries over 4 GiB need zip64, which the writer does not support`);
   const handle = await open(tempFile, 'wx');
   try {
     const out = new ZipOutput(handle);

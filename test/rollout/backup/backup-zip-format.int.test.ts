@@ -11,7 +11,7 @@ import { createTempDir } from '../../helpers/temp-dir.js';
 import { runCliForTest } from '../../helpers/cli.js';
 import { createBackupProject, createDeployedEnvironment } from '../../helpers/backup-fixtures.js';
 import { createBackup, extractBackup, verifyBackup } from '../../../src/rollout/backup/index.js';
-import { CHUNK_BYTES } from '../../../src/rollout/backup/write-backup-zip.js';
+import { CHUNK_BYTES, writeBackupZip } from '../../../src/rollout/backup/write-backup-zip.js';
 import { openZip } from '../../../src/rollout/backup/zip-reader.js';
 import { CHUNK_TABLE_EXTRA_ID, parseChunkTable } from '../../../src/rollout/backup/zip-format.js';
 import { createManualClock } from '../../../src/rollout/core/clock.js';
@@ -188,3 +188,18 @@ for (const [what, spareBytes] of [
     assert.deepEqual(readdirSync(disk), []);
   });
 }
+
+test('what would need zip64 (an entry over 4 GiB, more than 65,535 entries) is refused with a message saying so', async (t) => {
+  const dir = await createTempDir(t);
+  const options = { mtime: new Date(Date.UTC(2026, 10, 28)), compressionLevel: 1, createManifest: () => ({}) as never };
+  const big = join(dir, 'big');
+  await writeFile(big, 'x');
+  await assert.rejects(writeBackupZip(join(dir, 'a.zip'), [{ zipPath: 'database/dhash.sqlite', file: big, sizeBytes: 2 ** 32, isCompressed: true }], options), {
+    message: 'database/dhash.sqlite is 4294967296 bytes; entries over 4 GiB need zip64, which the writer does not support',
+  });
+  const many = Array.from({ length: 65_535 }, (_, i) => ({ zipPath: `release/f${i}`, data: Buffer.alloc(0), sizeBytes: 0, isCompressed: true }));
+  await assert.rejects(writeBackupZip(join(dir, 'b.zip'), many, options), {
+    message: 'a backup of 65536 entries would need zip64, which the writer does not support',
+  });
+  assert.deepEqual(readdirSync(dir), ['big'], 'nothing was written');
+});
