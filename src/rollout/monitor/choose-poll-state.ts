@@ -4,18 +4,24 @@ import type { ResolvedQualityGates } from '../config/quality-gates.js';
 import { createError } from '../core/errors.js';
 import { ExitCode } from '../core/exit-codes.js';
 import { formatDurationMs } from '../core/duration.js';
-import { getJournalFile, getLatestDeploy, readJournal, summarizeDeploy, type DeploySummary } from '../journal.js';
+import { getJournalFile, readJournal, summarizeDeploy, type DeploySummary } from '../journal.js';
 import { getMonitorLogFiles } from './monitor-log.js';
 import { createMonitorState, getMonitorStateFile, readMonitorState, type MonitorStateFile } from './monitor-state.js';
 import { finishMonitor } from './finish-monitor.js';
 import { readServingRelease, type MonitorResult, type MonitorRun, type RunMonitorOptions } from './monitor-run.js';
 
-/** The deploy named by `--deploy` (EUNKNOWNDEPLOY when the journal has no such deploy), else the latest one. */
+/**
+ * The deploy named by `--deploy` (EUNKNOWNDEPLOY when the journal has no such deploy), else the latest one. A deploy
+ * that reused an identical release already on disk made that one current: its deploy:finish names what it serves.
+ */
 async function findWatchedDeploy(env: ResolvedEnvironment, deployId: string | undefined): Promise<DeploySummary | undefined> {
-  if (!deployId) return getLatestDeploy(env);
-  const deploy = summarizeDeploy(await readJournal(env), deployId);
-  if (!deploy) throw createError('EUNKNOWNDEPLOY', { env: env.name, deployId, journalFile: getJournalFile(env) });
-  return deploy;
+  const entries = await readJournal(env);
+  const id = deployId ?? [...entries].reverse().find((e) => e.kind === 'deploy' && e.step === 'deploy:start')?.deployId;
+  if (id === undefined) return undefined;
+  const deploy = summarizeDeploy(entries, id);
+  if (!deploy) throw createError('EUNKNOWNDEPLOY', { env: env.name, deployId: id, journalFile: getJournalFile(env) });
+  const finish = [...entries].reverse().find((e) => e.deployId === id && e.kind === 'deploy' && e.step === 'deploy:finish' && e.status === 'succeeded');
+  return typeof finish?.releaseId === 'string' && finish.releaseId ? { ...deploy, releaseId: finish.releaseId } : deploy;
 }
 
 /** Chooses the state to poll with: the saved window of this deploy (resume), a fresh window of the deploy, or one from now. */

@@ -93,6 +93,14 @@ test('--deploy watches that deploy even when a later one is journaled, and recor
   assert.equal(state.heartbeatAt, state.lastPollAt);
 });
 
+test('a deploy that reused an identical release watches the release its deploy:finish made current', async (t) => {
+  const f = await createMonitorFixture(t);
+  await appendJournal(f.env, { time: new Date(f.clock.now()).toISOString(), deployId: DEPLOY_ID, kind: 'deploy', step: 'deploy:finish', status: 'succeeded', releaseId: 'r2-on-disk' });
+  const controller = new AbortController();
+  await f.run({ signalSource: createScriptedSource(f.clock), signal: controller.signal, onPoll: () => controller.abort() });
+  assert.equal((await readMonitorState(f.env))!.releaseId, 'r2-on-disk');
+});
+
 test('supersedeMonitor closes a dead monitor\'s unfinished window as superseded', async (t) => {
   const f = await createMonitorFixture(t);
   const controller = new AbortController();
