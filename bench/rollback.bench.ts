@@ -1,6 +1,7 @@
 // Times "violation detected → third OK health check of the previous release" for switch-back and restore-with-carry-forward,
 // beside today's restore (verify twice, no carry-forward), with a 1,000,000-entry library and with a ~1 GB database.
-// Usage: npm run bench:rollback  (BENCH_ENTRIES=1000000, BENCH_DB_MB=1024 for the big case, BENCH_KEEP=1 keeps the temp dir)
+// Usage: npm run bench:rollback  (BENCH_ENTRIES=1000000, BENCH_DB_MB=1024 for the big case, BENCH_ROUNDS=2, BENCH_KEEP=1 keeps the temp dir)
+// The host is shared and the page cache favours whatever runs later, so the two restores alternate order every round (AB, BA).
 // Real release directories, a real service process (process driver), real backups; the health interval is the default 1 s.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -30,6 +31,8 @@ import { createSilentLogger } from '../src/lib/logger.js';
 const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
 const entries = Number(process.env.BENCH_ENTRIES ?? 1_000_000);
 const bigDbMb = Number(process.env.BENCH_DB_MB ?? 1024);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const clock = createSystemClock();
 const logger = createSilentLogger();
 const notifier = { send: async () => ({ id: 'bench', event: 'rollback-start', severity: 'info', deliveries: [], outboxFiles: [] }) } as unknown as Notifier;
@@ -165,14 +168,18 @@ async function runCase(name: string, fillerMb: number, releaseDir: string): Prom
     await writeAsUsers(env, 20);
     return deployId;
   };
-  out.switchback = await timeAutoRollback(env, await deployB(), b, backup.file);
-  console.log(`${name}: switch-back            ${secs(out.switchback)} s`);
   const noDown = { getDeployFacts: async () => ({ previousReleaseId: a, appliedMigrations: [{ version: 99, name: 'bench_no_down', hasDown: false }] }) };
-  out.restoreCarry = await timeAutoRollback(env, await deployB(), b, backup.file, noDown);
-  console.log(`${name}: restore + carry-forward ${secs(out.restoreCarry)} s`);
-  await deployB();
-  out.today = await timeTodaysRestore(env, backup.file);
-  console.log(`${name}: today's restore        ${secs(out.today)} s`);
+  const samples = { switchback: [] as number[], restoreCarry: [] as number[], today: [] as number[] };
+  const runRestoreCarry = async () => samples.restoreCarry.push(await timeAutoRollback(env, await deployB(), b, backup.file, noDown));
+  const runToday = async () => (await deployB(), samples.today.push(await timeTodaysRestore(env, backup.file)));
+  for (let round = 0; round < rounds; round++) {
+    samples.switchback.push(await timeAutoRollback(env, await deployB(), b, backup.file));
+    for (const run of round % 2 === 0 ? [runToday, runRestoreCarry] : [runRestoreCarry, runToday]) await run();
+    console.log(`${name} round ${round + 1}: switch-back ${secs(samples.switchback.at(-1)!)} s, restore + carry-forward ${secs(samples.restoreCarry.at(-1)!)} s, today's restore ${secs(samples.today.at(-1)!)} s`);
+  }
+  out.switchback = mean(samples.switchback);
+  out.restoreCarry = mean(samples.restoreCarry);
+  out.today = mean(samples.today);
   await stopService();
   await appendFile(join(root, 'done.txt'), `${name}\n`);
   return out;
@@ -182,7 +189,7 @@ try {
   const release = await buildRelease({ projectRoot: REPO_ROOT, outDir: join(root, 'artifacts'), clock });
   const lib = await runCase('library_1m', 0, release.dir);
   const big = await runCase('db_1gb', Math.max(0, bigDbMb - 100), release.dir);
-  console.log('\nviolation detected → third OK health check of the previous release (health interval 1 s):');
+  console.log(`\nviolation detected → third OK health check of the previous release (health interval 1 s; mean of ${rounds} round(s)):`);
   for (const [label, r] of [['1M-entry library', lib], ['~1 GB database', big]] as const) {
     console.log(`  ${label.padEnd(17)} switch-back ${secs(r.switchback)} s | restore+carry-forward ${secs(r.restoreCarry)} s | today's restore ${secs(r.today)} s`);
     console.log(`  ${''.padEnd(17)} ratios: switch-back / today ${(r.switchback / r.today).toFixed(2)}×, restore+carry-forward / today ${(r.restoreCarry / r.today).toFixed(2)}×`);
