@@ -71,6 +71,6 @@ static void convert_ssse3(const uint8_t *rgb, int stride, int n, uint8_t *out) {
 void dhash_convert_rgb_to_luma(const uint8_t *rgb, int stride, int n, uint8_t *out) {
   static int has_ssse3 = -1;
   if (has_ssse3 < 0) has_ssse3 = __builtin_cpu_supports("ssse3") && __builtin_cpu_supports("sse4.1");
-  if (has_ssse3) convert_ssse3(rgb, stride, n, out);
+  if (has_ssse3 && (stride == 3 || stride == 4)) convert_ssse3(rgb, stride, n, out);
   else convert_scalar(rgb, stride, n, out);
 }

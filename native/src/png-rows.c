@@ -205,6 +205,21 @@ static void convert_row_to_luma(const png_job_t *job, const uint8_t *row, int n,
   }
 }
 
+/* convert_row_to_luma on every job->step-th pixel (fast mode), written densely. */
+static void convert_sampled_row(const png_job_t *job, const uint8_t *row, int n, uint8_t *out) {
+  if (job->step == 1) {
+    convert_row_to_luma(job, row, n, out);
+    return;
+  }
+  int kept = (n + job->step - 1) / job->step;
+  if (job->bit_depth == 8 && (job->color_type == 2 || job->color_type == 6)) {
+    dhash_convert_rgb_to_luma(row, (job->color_type == 2 ? 3 : 4) * job->step, kept, out);
+    return;
+  }
+  convert_row_to_luma(job, row, n, out);
+  for (int i = 0; i < kept; i++) out[i] = out[i * job->step];
+}
+
 static size_t get_row_bytes(const png_job_t *job, int pixels) {
   return ((size_t)pixels * get_channels(job->color_type) * job->bit_depth + 7) / 8;
 }
@@ -234,9 +249,10 @@ static int decode_rows(png_job_t *job, inflater_t *in, const uint8_t *zeros, uin
       }
       int y = y0 + j * dy;
       if (image == NULL) {
-        if (y >= job->h.first_row && y < job->h.first_row + job->h.row_count) {
-          convert_row_to_luma(job, cur + 1, pass_width, luma);
-          dhash_hpass_row(&job->h, luma, y);
+        int kept = y / job->step; /* the row's index in the (possibly subsampled) image */
+        if (y % job->step == 0 && kept >= job->h.first_row && kept < job->h.first_row + job->h.row_count) {
+          convert_sampled_row(job, cur + 1, pass_width, luma);
+          dhash_hpass_row(&job->h, luma, kept);
         }
       } else {
         convert_row_to_luma(job, cur + 1, pass_width, luma);
@@ -296,6 +312,10 @@ static int inflate_flat(png_job_t *job, inflater_t *in) {
 }
 
 int dhash_decode_png_rows(png_job_t *job) {
+  if (job->step != 1 && (job->step != 2 || job->is_interlaced)) {
+    snprintf(job->error, DHASH_ERROR_BYTES, "row step %d is not supported here", job->step);
+    return -1;
+  }
   if (get_channels(job->color_type) == 0 || (job->color_type == 3 && job->palette_luma == NULL)) {
     snprintf(job->error, DHASH_ERROR_BYTES, "unsupported colour type %d", job->color_type);
     return -1;

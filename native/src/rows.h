@@ -26,7 +26,7 @@ static inline uint8_t dhash_luma24(unsigned r, unsigned g, unsigned b) {
   return (uint8_t)((r * 19595u + g * 38470u + b * 7471u + 0x8000u) >> 16);
 }
 
-/* RGB (stride 3 or 4 bytes per pixel, 8-bit) → L24 luma for n pixels; SIMD where the CPU has SSSE3, same integers. */
+/* 8-bit RGB(A) pixels `stride` bytes apart → L24 luma for n pixels; SIMD for strides 3 and 4 with SSSE3, same integers. */
 void dhash_convert_rgb_to_luma(const uint8_t *rgb, int stride, int n, uint8_t *out);
 
 typedef struct {
@@ -51,6 +51,7 @@ typedef struct {
   int width, height, bit_depth, color_type, is_interlaced;
   const uint8_t *palette_luma; /* 256 entries for colour type 3, else NULL */
   int use_zlib;                /* force streaming zlib even where libdeflate is available (benchmark candidate) */
+  int step;                    /* 1, or 2 in fast mode: only every 2nd row and column is converted and resampled */
   hpass_t h;
   char error[DHASH_ERROR_BYTES];
 } png_job_t;

@@ -33,6 +33,8 @@ export interface NativeDecoder {
     firstRow: number,
     rowCount: number,
     useZlib: boolean,
+    /** 1, or 2 (fast mode, not interlaced): only every 2nd row and column; firstRow/rowCount count kept rows. */
+    step: number,
   ): Promise<Uint8Array>;
   jpegLibVersion: number;
   /** 'libdeflate' (whole-buffer, loaded at run time when libdeflate.so.0 exists) or 'zlib' (streaming). */

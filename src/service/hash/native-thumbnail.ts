@@ -40,7 +40,7 @@ export async function createNativeThumbnail(
   const decoder = getNativeDecoder();
   if (decoder === null) return undefined;
   if (format === 'jpeg') return createJpegThumbnail(decoder, bytes, mode, maxPixels);
-  if (format === 'png') return createPngThumbnail(decoder, bytes, maxPixels, options.shouldUseZlib === true);
+  if (format === 'png') return createPngThumbnail(decoder, bytes, mode, maxPixels, options.shouldUseZlib === true);
   return undefined;
 }
 
@@ -67,17 +67,26 @@ async function createJpegThumbnail(decoder: NativeDecoder, bytes: Uint8Array, mo
 /** The strongest DCT scaling (1/8, 1/4, 1/2) that still leaves at least 8 decoded pixels per thumbnail pixel each way. */
 export function chooseJpegScaleDenom(width: number, height: number): number {
   for (const denom of [8, 4, 2]) {
-    if (width / denom >= DHASH_WIDTH * FAST_MIN_PIXELS_PER_CELL && height / denom >= DHASH_HEIGHT * FAST_MIN_PIXELS_PER_CELL) return denom;
+    if (hasPixelsPerCell(width / denom, height / denom)) return denom;
   }
   return 1;
 }
 
-/** PNG is lossless, so fast mode takes the exact path: the decode is the cost, and it is the same either way. */
-async function createPngThumbnail(decoder: NativeDecoder, bytes: Uint8Array, maxPixels: number, shouldUseZlib: boolean) {
+/** Whether a decode of this size still has FAST_MIN_PIXELS_PER_CELL pixels per thumbnail pixel each way. */
+function hasPixelsPerCell(width: number, height: number): boolean {
+  return width >= DHASH_WIDTH * FAST_MIN_PIXELS_PER_CELL && height >= DHASH_HEIGHT * FAST_MIN_PIXELS_PER_CELL;
+}
+
+/**
+ * PNG must be inflated whole in either mode, and that is most of the cost; fast mode saves the rest by converting and
+ * resampling only every 2nd row and column (not for Adam7, whose passes interleave) when enough pixels remain.
+ */
+async function createPngThumbnail(decoder: NativeDecoder, bytes: Uint8Array, mode: 'exact' | 'fast', maxPixels: number, shouldUseZlib: boolean) {
   const layout = readPngLayout(bytes);
   if (layout === undefined) return undefined;
   assertPixelLimit(layout.width, layout.height, maxPixels);
-  const thumbnail = await resampleDecodedRows(layout.width, layout.height, (horizontal, firstRow, rowCount) =>
+  const step = mode === 'fast' && !layout.isInterlaced && hasPixelsPerCell(layout.width / 2, layout.height / 2) ? 2 : 1;
+  const thumbnail = await resampleDecodedRows(Math.ceil(layout.width / step), Math.ceil(layout.height / step), (horizontal, firstRow, rowCount) =>
     decoder.decodePngRows(
       bytes,
       layout.segments,
@@ -94,6 +103,7 @@ async function createPngThumbnail(decoder: NativeDecoder, bytes: Uint8Array, max
       firstRow,
       rowCount,
       shouldUseZlib,
+      step,
     ),
   );
   return thumbnail === undefined ? undefined : { thumbnail, width: layout.width, height: layout.height, decoder: 'native-png' as const };

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import sharp from 'sharp';
-import { getHashCapability, hashImageDetailed, ImageInputError } from '../../../src/service/hash/index.js';
+import { getHashCapability, hammingDistance, hashImageDetailed, ImageInputError } from '../../../src/service/hash/index.js';
 import { getNativeDecoder } from '../../../src/service/hash/native-addon.js';
 import { readPngLayout } from '../../../src/service/hash/png-layout.js';
 import { createFixtureImage } from '../../helpers/images.js';
@@ -17,7 +17,7 @@ async function decodePngLuma(bytes: Buffer, useZlib = false): Promise<Uint8Array
   const { width, height } = layout;
   const bounds = Int32Array.from({ length: width * 2 }, (_, i) => (i % 2 === 0 ? i / 2 : 1));
   const weights = new Int32Array(width).fill(1 << 22);
-  return new Uint8Array(await decoder.decodePngRows(bytes, layout.segments, width, height, layout.bitDepth, layout.colorType, layout.isInterlaced, layout.paletteLuma, bounds, weights, 1, width, 0, height, useZlib));
+  return new Uint8Array(await decoder.decodePngRows(bytes, layout.segments, width, height, layout.bitDepth, layout.colorType, layout.isInterlaced, layout.paletteLuma, bounds, weights, 1, width, 0, height, useZlib, 1));
 }
 
 async function getErrorCode(promise: Promise<unknown>): Promise<string> {
@@ -133,4 +133,16 @@ test('refuses JPEG and PNG headers over the pixel limit before decoding (ETOOMAN
     assert.equal(await getErrorCode(hashImageDetailed(png, { maxPixels })), expected);
     assert.equal(await getErrorCode(hashImageDetailed(jpeg, { maxPixels })), expected);
   }
+});
+
+test('fast mode samples every 2nd PNG row and column natively, within a few bits of exact; Adam7 is not sampled', async () => {
+  const png = await createFixtureImage({ kind: 'photo', width: 640, height: 480, seed: 3, format: 'png' });
+  const interlaced = await sharp(png).png({ progressive: true }).toBuffer();
+  for (const bytes of [png, interlaced]) {
+    const exact = await hashImageDetailed(bytes);
+    const fast = await hashImageDetailed(bytes, { mode: 'fast' });
+    assert.equal(fast.decoder, 'native-png');
+    assert.ok(hammingDistance(exact.hash, fast.hash) <= 8, `${exact.hash} vs ${fast.hash}`);
+  }
+  assert.equal((await hashImageDetailed(interlaced, { mode: 'fast' })).hash, (await hashImageDetailed(interlaced)).hash);
 });
