@@ -2,7 +2,7 @@
 // and fast mode (1 and 2 worker threads) against Pillow; checks every exact hash against Pillow's and ends with the targets.
 //
 // Pillow is timed inside Python, per image (open + convert + resize + bits, excluding interpreter start and
-// imports; the first image is a discarded warm-up). Ours is timed per image inside the worker (readFileSync + hashImage);
+// imports; the first image is a discarded warm-up). Ours is timed per image inside the worker (read into a reused buffer + hashImage);
 // throughput is images / wall time from the common start signal. Set HASH_BENCH_COUNT to change the set size.
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -181,7 +181,7 @@ async function main(): Promise<void> {
   const capability = getHashCapability();
   try {
     console.log(`dhash hash benchmark: ${COUNT} photo-like images of ~1024x768 + ${LARGE_COUNT} of 3000x2000 per format; ${availableParallelism()} CPUs`);
-    console.log('Pillow timed inside Python per image (no interpreter start); ours per image in the worker incl. readFileSync.');
+    console.log('Pillow timed inside Python per image (no interpreter start); ours per image in the worker incl. reading the file.');
     console.log(`Decoders: jpeg=${capability.jpeg} png=${capability.png}${capability.reason ? ` (${capability.reason})` : ''}; candidate "auto" is what the service runs.\n`);
     console.log(formatRow(['format', 'mode', 'decoder', 'workers', 'images/s', 'p95 ms', 'Pillow img/s', 'vs Pillow', 'cpu ms/img', 'cpu vs P', '=Pillow']));
     const measured: Measured[] = [];
