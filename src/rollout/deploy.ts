@@ -254,8 +254,11 @@ async function switchBackOrStop(
 ): Promise<{ ok: boolean; detail: string }> {
   const { env } = options;
   if (!input.previous) {
-    await driver.stop().catch(() => {});
-    const detail = 'first deploy: there is no previous release to switch back to, so the new one was stopped and NOTHING IS SERVING';
+    // The guard never stops the only release (issue 9): a half-working first release may still answer some users.
+    const serving = await describeServingNow(env, options.clock);
+    const detail =
+      'first deploy: there is no previous release to switch back to, so the new release was left as it is ' +
+      `(the guard never stops the only release); ${serving.text}: a human must act`;
     await steps.record('deploy:switch-back', 'failed', detail);
     return { ok: false, detail };
   }

@@ -156,11 +156,14 @@ test('deploy --dry-run changes nothing: the environment tree is byte-identical b
   assert.deepEqual(withoutLiveFiles(await snapshotTree(project.root)), before);
 });
 
-test('a first deploy that fails its health checks stops the new service and exits 4: nothing is serving', async (t) => {
+test('a first deploy that fails its health checks is never stopped by the guard, reports the probed state and exits 4', async (t) => {
   const project = await createDeployProject(t);
   const result = await runCliForTest(['deploy', '--env', 'local', '--release', releaseBroken], { cwd: project.root });
   assert.equal(result.exitCode, 4, result.stdout + result.stderr);
-  assert.match(result.stdout, /first deploy: there is no previous release to switch back to, so the new one was stopped and NOTHING IS SERVING/);
+  assert.match(result.stdout, /first deploy: there is no previous release to switch back to, so the new release was left as it is \(the guard never stops the only release\)/);
+  // The state reported is the probed one: the broken release exited by itself, so health does not answer OK.
+  assert.match(result.stdout, new RegExp(`current → releases/${basename(releaseBroken)}; \\S+/health did not answer health OK`));
+  assert.equal(await readlink(join(project.root, '.dhash', 'local', 'current')).then((t) => basename(t)), basename(releaseBroken));
   const steps = (await readJournal(await project.getEnv())).map((e) => `${e.step}:${e.status}`);
   assert.deepEqual(steps.slice(-2), ['deploy:switch-back:failed', 'deploy:finish:failed']);
 });
