@@ -91,7 +91,7 @@ class ZipOutput {
 /** One writev of `buffers` at `position` (no copy into one buffer); a short write (a filling disk) writes the rest. */
 async function writeFully(handle: FileHandle, buffers: Buffer[], position: number): Promise<void> {
   const total = buffers.reduce((n, b) => n + b.length, 0);
-  let done = (await handle.writev(buffers, position)).bytesWritten;
+  const done = (await handle.writev(buffers, position)).bytesWritten;
   if (done === total) return;
   const rest = Buffer.concat(buffers).subarray(done);
   for (let offset = 0; offset < rest.length; ) {

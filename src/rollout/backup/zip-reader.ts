@@ -164,7 +164,6 @@ export async function openZip(file: string): Promise<OpenZip> {
   return {
     entries,
     async readEntry(info, sink, onBytes) {
-      const e = info.entry;
       if (!isStreamedEntry(info)) {
         const data = await readSmall(info);
         onBytes?.(data.length);
