@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { createBackup, extractBackup, verifyBackup, type CreatedBackup } from '../src/rollout/backup/index.js';
 import { resolveEnvironment } from '../src/rollout/config/environments.js';
-import { createSystemClock } from '../src/rollout/core/clock.js';
+import { createSystemClock } from '../src/lib/clock.js';
 import { createSilentLogger } from '../src/lib/logger.js';
 
 const dbMb = Number(process.env.BENCH_DB_MB ?? 1050);

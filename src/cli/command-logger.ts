@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { Writable } from 'node:stream';
 import type { CliContext } from './context.js';
 import { createJsonLogger, createSilentLogger, type Logger } from '../lib/logger.js';
-import { createRedactor } from '../rollout/core/redact.js';
+import { createRedactor } from '../lib/redact.js';
 
 export interface CommandLogger {
   logger: Logger;

@@ -1,7 +1,7 @@
 // What every command receives instead of touching `process`: so tests can run the CLI in-process.
 import type { Readable, Writable } from 'node:stream';
 import type { Command } from 'commander';
-import type { Clock } from '../rollout/core/clock.js';
+import type { Clock } from '../lib/clock.js';
 
 export interface CliContext {
   cwd: string;

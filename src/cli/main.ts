@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // The `dhash` executable: the only file that touches `process` (argv, env, streams, signals, exit).
 import { runCli } from './run.js';
-import { createSystemClock } from '../rollout/core/clock.js';
-import { createInterrupts } from '../rollout/safety-path.js';
+import { createSystemClock } from '../lib/clock.js';
+import { createInterrupts } from '../rollout/deploy/safety-path.js';
 
 // A reader that closes the pipe early (`dhash gates explain | head`) is not an error of ours.
 for (const stream of [process.stdout, process.stderr]) {

@@ -2,9 +2,9 @@
 import { Command, CommanderError } from 'commander';
 import type { CliContext, RunAction } from './context.js';
 import { COMMANDS } from './commands/index.js';
-import { ExitCode, EXIT_CODE_HELP } from '../rollout/core/exit-codes.js';
-import { isDhashError } from '../rollout/core/errors.js';
-import { createRedactor } from '../rollout/core/redact.js';
+import { ExitCode, EXIT_CODE_HELP } from '../lib/exit-codes.js';
+import { isDhashError } from '../lib/errors.js';
+import { createRedactor } from '../lib/redact.js';
 import { createMonitorWarningHook } from './monitor-warning.js';
 
 export async function runCli(argv: string[], ctx: CliContext): Promise<number> {

@@ -1,7 +1,7 @@
 // Structured JSON-lines logging for the toolkit: {time, level, component, msg, ...fields}, always redacted.
 import type { Writable } from 'node:stream';
-import type { Clock } from '../rollout/core/clock.js';
-import type { Redactor } from '../rollout/core/redact.js';
+import type { Clock } from './clock.js';
+import type { Redactor } from './redact.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const LEVEL_RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { readdir, lstat, statfs } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { createError, isDhashError, type DhashError } from '../rollout/core/errors.js';
+import { createError, isDhashError, type DhashError } from './errors.js';
 
 /** True for ENOSPC / EDQUOT (quota) from Node, SQLITE_FULL from better-sqlite3, anywhere in the `cause` chain. */
 export function isNoSpaceError(error: unknown): boolean {

@@ -1,7 +1,7 @@
 // Runs the CLI in-process with captured output, the way the entry file would, for exit-code and message assertions.
 import { PassThrough } from 'node:stream';
 import { runCli } from '../../src/cli/run.js';
-import { createSystemClock, type Clock } from '../../src/rollout/core/clock.js';
+import { createSystemClock, type Clock } from '../../src/lib/clock.js';
 
 export interface CliResult {
   exitCode: number;

@@ -10,7 +10,7 @@ import { REPO_ROOT } from './processes.js';
 import { resolveEnvironment, type ResolvedEnvironment } from '../../src/rollout/config/environments.js';
 import { computeContentSha256 } from '../../src/rollout/release/content-hash.js';
 import type { ReleaseManifest } from '../../src/rollout/release/release-manifest.js';
-import { isPidAlive } from '../../src/rollout/lock.js';
+import { isPidAlive } from '../../src/rollout/state/lock.js';
 
 type After = { after: (fn: () => Promise<void>) => void };
 

@@ -2,7 +2,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
-import type { ManualClock } from '../../src/rollout/core/clock.js';
+import type { ManualClock } from '../../src/lib/clock.js';
 import type { AttemptOutcome, DeliveryObserver } from '../../src/rollout/notify/types.js';
 
 type Cleanup = { after: (fn: () => Promise<void> | void) => void };

@@ -2,7 +2,7 @@
 import { PassThrough } from 'node:stream';
 import type { TestContext } from 'node:test';
 import { runCli } from '../../src/cli/run.js';
-import { createSystemClock } from '../../src/rollout/core/clock.js';
+import { createSystemClock } from '../../src/lib/clock.js';
 
 export interface ServeRun {
   /** Resolves with the exit code; a refused start resolves without ever listening. */

@@ -8,7 +8,7 @@ import { openDatabase, closeDatabase, type Db } from '../../src/service/store/da
 import { createServiceMetrics, type ServiceMetrics } from '../../src/service/metrics.js';
 import { createServer } from '../../src/service/server.js';
 import { createRequestLogger } from '../../src/service/http/request-logger.js';
-import { createRedactor } from '../../src/rollout/core/redact.js';
+import { createRedactor } from '../../src/lib/redact.js';
 import { loadLibraryIndex, type HashIndex } from '../../src/service/library/index.js';
 import type { ServiceLimits } from '../../src/service/service-limits.js';
 import type { AdmissionLimits } from '../../src/service/http/admission.js';

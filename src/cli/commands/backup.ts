@@ -2,9 +2,9 @@
 import { relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { CliContext, RegisterCommand } from '../context.js';
-import { ExitCode } from '../../rollout/core/exit-codes.js';
-import { createError } from '../../rollout/core/errors.js';
-import { createRedactor } from '../../rollout/core/redact.js';
+import { ExitCode } from '../../lib/exit-codes.js';
+import { createError } from '../../lib/errors.js';
+import { createRedactor } from '../../lib/redact.js';
 import { resolveEnvironment } from '../../rollout/config/environments.js';
 import { findProjectRoot } from '../../lib/project-paths.js';
 import { createJsonLogger, createSilentLogger } from '../../lib/logger.js';

@@ -1,9 +1,9 @@
 // `dhash config check [--env E]`: validate both config files (every problem with its JSON path, exit 2) and print the effective settings, redacted.
 import { relative } from 'node:path';
 import type { RegisterCommand } from '../context.js';
-import { ExitCode } from '../../rollout/core/exit-codes.js';
-import { createError } from '../../rollout/core/errors.js';
-import { createRedactor } from '../../rollout/core/redact.js';
+import { ExitCode } from '../../lib/exit-codes.js';
+import { createError } from '../../lib/errors.js';
+import { createRedactor } from '../../lib/redact.js';
 import { formatDurationMs } from '../../rollout/core/duration.js';
 import { checkConfigFiles } from '../../rollout/config/check-config.js';
 import { resolveEnvironmentConfig, type ResolvedEnvironment } from '../../rollout/config/environments.js';

@@ -2,8 +2,8 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { RegisterCommand } from '../context.js';
-import { ExitCode } from '../../rollout/core/exit-codes.js';
-import { createError } from '../../rollout/core/errors.js';
+import { ExitCode } from '../../lib/exit-codes.js';
+import { createError } from '../../lib/errors.js';
 import { isHashMode } from '../../service/hash/index.js';
 import { isServiceInputError } from '../../service/input-error.js';
 import { extractPdfImages } from '../../service/pdf/index.js';

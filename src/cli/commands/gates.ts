@@ -4,7 +4,7 @@ import { loadQualityGates } from '../../rollout/config/quality-gates.js';
 import { resolveEnvironment } from '../../rollout/config/environments.js';
 import { explainGates } from '../../rollout/core/gate-explain.js';
 import { formatDurationMs } from '../../rollout/core/duration.js';
-import { ExitCode } from '../../rollout/core/exit-codes.js';
+import { ExitCode } from '../../lib/exit-codes.js';
 import { findProjectRoot } from '../../lib/project-paths.js';
 import { createLineWriter } from '../line-writer.js';
 import { registerGatesServe } from './gates-serve.js';

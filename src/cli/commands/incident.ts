@@ -5,11 +5,11 @@ import { z } from 'zod';
 import type { RegisterCommand } from '../context.js';
 import { resolveEnvironment } from '../../rollout/config/environments.js';
 import { readJsonFile, validateConfig } from '../../rollout/config/load-json-config.js';
-import { createError } from '../../rollout/core/errors.js';
-import { ExitCode } from '../../rollout/core/exit-codes.js';
-import { createRedactor } from '../../rollout/core/redact.js';
+import { createError } from '../../lib/errors.js';
+import { ExitCode } from '../../lib/exit-codes.js';
+import { createRedactor } from '../../lib/redact.js';
 import { findProjectRoot } from '../../lib/project-paths.js';
-import { createIncident, describeTrigger, listIncidents, type IncidentInput } from '../../rollout/incident.js';
+import { createIncident, describeTrigger, listIncidents, type IncidentInput } from '../../rollout/incident/create-incident.js';
 import { createNotifier, NOTIFY_EVENTS, SEVERITIES } from '../../rollout/notify/index.js';
 
 const value = z.union([z.number(), z.string(), z.null()]);

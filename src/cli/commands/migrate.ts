@@ -2,8 +2,8 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { RegisterCommand } from '../context.js';
-import { ExitCode } from '../../rollout/core/exit-codes.js';
-import { createError, isDhashError } from '../../rollout/core/errors.js';
+import { ExitCode } from '../../lib/exit-codes.js';
+import { createError, isDhashError } from '../../lib/errors.js';
 import { findProjectRoot } from '../../lib/project-paths.js';
 import { resolveEnvironment } from '../../rollout/config/environments.js';
 import {

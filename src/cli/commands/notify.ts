@@ -3,9 +3,9 @@ import { relative } from 'node:path';
 import type { RegisterCommand } from '../context.js';
 import { resolveEnvironment } from '../../rollout/config/environments.js';
 import { DURATION_FORM, parseDurationMs } from '../../rollout/core/duration.js';
-import { createError } from '../../rollout/core/errors.js';
-import { ExitCode } from '../../rollout/core/exit-codes.js';
-import { createRedactor } from '../../rollout/core/redact.js';
+import { createError } from '../../lib/errors.js';
+import { ExitCode } from '../../lib/exit-codes.js';
+import { createRedactor } from '../../lib/redact.js';
 import { findProjectRoot } from '../../lib/project-paths.js';
 import { createNotifier, flushOutbox, isNotifyEventName, NOTIFY_EVENTS } from '../../rollout/notify/index.js';
 

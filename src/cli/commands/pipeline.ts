@@ -1,7 +1,7 @@
 // `dhash pipeline steps --env E [--dry-run]`: prints the quick-deploy pipeline as it will run, hooks included.
 import type { RegisterCommand } from '../context.js';
 import { resolveEnvironment } from '../../rollout/config/environments.js';
-import { ExitCode } from '../../rollout/core/exit-codes.js';
+import { ExitCode } from '../../lib/exit-codes.js';
 import { createQuickDeployPipeline } from '../../rollout/pipeline/quick-deploy-pipeline.js';
 import { formatResolvedPipeline, resolvePipeline } from '../../rollout/pipeline/resolve-pipeline.js';
 import { findProjectRoot } from '../../lib/project-paths.js';

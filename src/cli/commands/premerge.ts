@@ -1,8 +1,8 @@
 // `dhash premerge [--skip-tests] [--window-seconds N]`: the premerge gate and its evidence in premerge_artifacts/ (npm run premerge).
 import type { RegisterCommand } from '../context.js';
 import { createCommandLogger } from '../command-logger.js';
-import { createError } from '../../rollout/core/errors.js';
-import { ExitCode } from '../../rollout/core/exit-codes.js';
+import { createError } from '../../lib/errors.js';
+import { ExitCode } from '../../lib/exit-codes.js';
 import { createPremergePipeline, type PremergeContext } from '../../rollout/premerge/premerge-pipeline.js';
 import { resolvePipeline } from '../../rollout/pipeline/resolve-pipeline.js';
 import { runPipeline } from '../../rollout/pipeline/run-pipeline.js';

@@ -1,7 +1,7 @@
 // `dhash release build [--out DIR]`: package the checkout as a relocatable release directory plus a .tar.gz and its sha256.
 import { resolve } from 'node:path';
 import type { RegisterCommand } from '../context.js';
-import { ExitCode } from '../../rollout/core/exit-codes.js';
+import { ExitCode } from '../../lib/exit-codes.js';
 import { buildRelease } from '../../rollout/release/build-release.js';
 import { findProjectRoot } from '../../lib/project-paths.js';
 

@@ -1,7 +1,7 @@
 // `dhash report --deploy ID | --env E`: renders the self-contained HTML monitor report of one monitored deploy.
 import type { RegisterCommand } from '../context.js';
-import { ExitCode } from '../../rollout/core/exit-codes.js';
-import { createError } from '../../rollout/core/errors.js';
+import { ExitCode } from '../../lib/exit-codes.js';
+import { createError } from '../../lib/errors.js';
 import { findLatestDeployId } from '../../rollout/report/monitor-log-files.js';
 import { renderMonitorReport } from '../../rollout/report/render-monitor-report.js';
 import { findProjectRoot, getProjectPaths } from '../../lib/project-paths.js';

@@ -2,9 +2,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { RegisterCommand } from '../context.js';
-import { ExitCode } from '../../rollout/core/exit-codes.js';
-import { createError } from '../../rollout/core/errors.js';
-import { createRedactor } from '../../rollout/core/redact.js';
+import { ExitCode } from '../../lib/exit-codes.js';
+import { createError } from '../../lib/errors.js';
+import { createRedactor } from '../../lib/redact.js';
 import { findProjectRoot } from '../../lib/project-paths.js';
 import { readServiceVersion } from '../../service/build-version.js';
 import { createRequestLogger } from '../../service/http/request-logger.js';

@@ -2,8 +2,8 @@
 import { resolve } from 'node:path';
 import type { RegisterCommand } from '../context.js';
 import { resolveEnvironment } from '../../rollout/config/environments.js';
-import { ExitCode } from '../../rollout/core/exit-codes.js';
-import { runSmokeTests } from '../../rollout/smoke.js';
+import { ExitCode } from '../../lib/exit-codes.js';
+import { runSmokeTests } from '../../rollout/checks/smoke.js';
 import { findProjectRoot } from '../../lib/project-paths.js';
 
 export const registerSmoke: RegisterCommand = (program, ctx, run) => {

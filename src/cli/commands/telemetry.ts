@@ -1,7 +1,7 @@
 // `dhash telemetry summary [--env E] [--since 72h] [--json]`: per-gate worst values and closeness to threshold, for tuning.
 import type { RegisterCommand } from '../context.js';
-import { ExitCode } from '../../rollout/core/exit-codes.js';
-import { createError } from '../../rollout/core/errors.js';
+import { ExitCode } from '../../lib/exit-codes.js';
+import { createError } from '../../lib/errors.js';
 import { DURATION_FORM, parseDurationMs } from '../../rollout/core/duration.js';
 import { formatTelemetrySummary, summarizeTelemetry } from '../../rollout/report/summarize-telemetry.js';
 import { findProjectRoot, getProjectPaths } from '../../lib/project-paths.js';

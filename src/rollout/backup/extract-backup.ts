@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import { chmod, mkdir, mkdtemp, rename, rm, symlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { DATABASE_PATH, getEntryPathProblem, getSymlinkProblem, type BackupManifest } from '../core/backup-manifest.js';
-import { createError } from '../core/errors.js';
+import { createError } from '../../lib/errors.js';
 import { checkZip } from './check-zip.js';
 import { checkEnvironment, checkOuterChecksum, createBackupRefusal, isRegularFile } from './verify-backup.js';
 

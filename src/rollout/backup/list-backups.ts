@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parseBackupName, sortBackupNamesNewestFirst } from '../core/backup-name.js';
 import type { BackupProblem } from '../core/backup-manifest.js';
 import type { ResolvedEnvironment } from '../config/environments.js';
-import { createError } from '../core/errors.js';
+import { createError } from '../../lib/errors.js';
 import { verifyBackup } from './verify-backup.js';
 
 export type BackupState = 'verified' | 'failed' | 'unchecked';

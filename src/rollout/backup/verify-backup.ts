@@ -4,7 +4,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { parseBackupName, parseChecksumLine, sortBackupNamesNewestFirst } from '../core/backup-name.js';
 import type { BackupManifest, BackupProblem } from '../core/backup-manifest.js';
-import { createError, type DhashError } from '../core/errors.js';
+import { createError, type DhashError } from '../../lib/errors.js';
 import { checkZip, type CheckZipOptions } from './check-zip.js';
 import { hashFileSha256 } from './zip-reader.js';
 

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
 import type { z } from 'zod';
-import { isDhashError } from '../core/errors.js';
+import { isDhashError } from '../../lib/errors.js';
 import { getProjectPaths } from '../../lib/project-paths.js';
 import { environmentsFileSchema, type EnvironmentsFile } from './environments-schema.js';
 import { EMBEDDED_LOCAL } from './environments.js';

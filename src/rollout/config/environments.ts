@@ -3,7 +3,7 @@ import { isAbsolute, join, relative } from 'node:path';
 import { existsSync } from 'node:fs';
 import { environmentsFileSchema, type EnvironmentConfig, type EnvironmentsFile } from './environments-schema.js';
 import { readJsonFile, validateConfig } from './load-json-config.js';
-import { createError } from '../core/errors.js';
+import { createError } from '../../lib/errors.js';
 import { getProjectPaths, type ProjectPaths } from '../../lib/project-paths.js';
 
 /** The embedded `local` environment, used when environments.json has no `local` entry (or no file exists). */

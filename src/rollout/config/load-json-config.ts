@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { relative } from 'node:path';
 import type { z } from 'zod';
-import { createError } from '../core/errors.js';
+import { createError } from '../../lib/errors.js';
 
 /** Formats zod issues as `{path: "environments.local.service.port", message}` pairs, all of them at once. */
 export function getConfigProblems(error: z.ZodError): { path: string; message: string }[] {

@@ -1,17 +1,17 @@
 // Auto-rollback after a rollback gate is violated: choose the strategy, verify the deploy's backup once, roll back, report, open the incident.
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Clock } from '../core/clock.js';
+import type { Clock } from '../../lib/clock.js';
 import { parseBackupName } from '../core/backup-name.js';
 import type { GateResult } from '../core/gates.js';
 import { chooseRollbackStrategy, FIRST_DEPLOY_REASON, formatRollbackStrategy, type AppliedMigrationFact, type RollbackStrategy, type RollbackStrategyChoice } from '../core/rollback-strategy.js';
 import type { Logger } from '../../lib/logger.js';
 import type { NotificationInput, Notifier } from '../notify/index.js';
-import type { TimelineEntry } from '../deploy-steps.js';
-import type { IncidentDelivery, IncidentInput } from '../incident.js';
-import type { RollbackResult } from '../rollback.js';
-import { formatBackupProblems, type VerifiedBackup } from '../rollback-verify.js';
-import { describeRecovery } from '../carry-forward.js';
+import type { TimelineEntry } from '../deploy/step-runner.js';
+import type { IncidentDelivery, IncidentInput } from '../incident/create-incident.js';
+import type { RollbackResult } from '../rollback/rollback-from-backup.js';
+import { formatBackupProblems, type VerifiedBackup } from '../rollback/rollback-verify.js';
+import { describeRecovery } from '../rollback/carry-forward.js';
 
 /** The incident as the monitor hands it over: an IncidentInput whose deliveries are always listed (monitor/index.ts names it). */
 export type IncidentRequest = IncidentInput & { deliveries: IncidentDelivery[] };

@@ -1,10 +1,10 @@
 // Which deploy the monitor watches and with which state: resumed, fresh, or from now; and whether there is anything to watch.
 import type { ResolvedEnvironment } from '../config/environments.js';
 import type { ResolvedQualityGates } from '../config/quality-gates.js';
-import { createError } from '../core/errors.js';
-import { ExitCode } from '../core/exit-codes.js';
+import { createError } from '../../lib/errors.js';
+import { ExitCode } from '../../lib/exit-codes.js';
 import { formatDurationMs } from '../core/duration.js';
-import { getJournalFile, readJournal, summarizeDeploy, type DeploySummary } from '../journal.js';
+import { getJournalFile, readJournal, summarizeDeploy, type DeploySummary } from '../state/journal.js';
 import { getMonitorLogFiles } from './monitor-log.js';
 import { createMonitorState, getMonitorStateFile, readMonitorState, type MonitorStateFile } from './monitor-state.js';
 import { finishMonitor } from './finish-monitor.js';

@@ -1,5 +1,5 @@
 // How a monitor run ends: superseded (a request or `current` switched away), aborted, or its recorded outcome.
-import { appendJournal, readJournal } from '../journal.js';
+import { appendJournal, readJournal } from '../state/journal.js';
 import { renderMonitorReport } from '../report/render-monitor-report.js';
 import { recordHeartbeat } from './monitor-heartbeat.js';
 import { writeSummary } from './monitor-log.js';

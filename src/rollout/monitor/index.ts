@@ -5,7 +5,7 @@ import { assessMonitorState, decideRollback, getGateTransitions, type GateTransi
 import type { GateResult } from '../core/gates.js';
 import { getResumeOffsetMs } from '../core/poll-schedule.js';
 import { appendPoll, evaluateGates, getWindowedSignals } from '../core/signal-history.js';
-import { appendJournal } from '../journal.js';
+import { appendJournal } from '../state/journal.js';
 import { createSignalSource } from '../signals/index.js';
 import { findRollbackBackup, performAutoRollback } from './auto-rollback.js';
 import { HEARTBEAT_EVERY_MS } from './monitor-health.js';

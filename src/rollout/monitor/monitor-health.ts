@@ -4,7 +4,7 @@ import { readlink } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { ResolvedEnvironment } from '../config/environments.js';
 import { formatDurationMs } from '../core/duration.js';
-import { isPidAlive } from '../lock.js';
+import { isPidAlive } from '../state/lock.js';
 import { readMonitorLockHolder } from './monitor-lock.js';
 import { readMonitorState, type MonitorStateFile } from './monitor-state.js';
 

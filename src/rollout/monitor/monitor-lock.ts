@@ -2,8 +2,8 @@
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ResolvedEnvironment } from '../config/environments.js';
-import { createError } from '../core/errors.js';
-import { isPidAlive } from '../lock.js';
+import { createError } from '../../lib/errors.js';
+import { isPidAlive } from '../state/lock.js';
 import type { Logger } from '../../lib/logger.js';
 
 export interface MonitorLock {

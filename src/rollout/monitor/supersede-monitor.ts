@@ -2,9 +2,9 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ResolvedEnvironment } from '../config/environments.js';
-import type { Clock } from '../core/clock.js';
-import { createError } from '../core/errors.js';
-import { appendJournal } from '../journal.js';
+import type { Clock } from '../../lib/clock.js';
+import { createError } from '../../lib/errors.js';
+import { appendJournal } from '../state/journal.js';
 import type { Logger } from '../../lib/logger.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../lib/atomic-file.js';
 import { renderMonitorReport } from '../report/render-monitor-report.js';

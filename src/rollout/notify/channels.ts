@@ -1,6 +1,6 @@
 // The NotificationChannel interface and the one factory switch choosing a channel by type (configured from the environment).
 import { CHANNEL_NAMES, type ChannelName } from '../config/environments-schema.js';
-import { createError } from '../core/errors.js';
+import { createError } from '../../lib/errors.js';
 import { createDiscordChannel, DISCORD_CHANNEL_TYPE } from './discord/index.js';
 import { createEmailChannel, EMAIL_CHANNEL_TYPE } from './email/index.js';
 import { createPagerDutyChannel, PAGERDUTY_CHANNEL_TYPE } from './pagerduty/index.js';

@@ -1,7 +1,7 @@
 // Delivers one payload to one channel: per-attempt timeout, exponential backoff with jitter, Retry-After, an attempt budget.
-import type { Clock } from '../core/clock.js';
+import type { Clock } from '../../lib/clock.js';
 import type { NotificationChannel } from './index.js';
-import type { Redactor } from '../core/redact.js';
+import type { Redactor } from '../../lib/redact.js';
 import type { Logger } from '../../lib/logger.js';
 import type { AttemptOutcome, DeliveryAttempt, DeliveryObserver, Env } from './types.js';
 

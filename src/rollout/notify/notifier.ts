@@ -1,8 +1,8 @@
 // The notifier every part of the rollout reports through: render once, send to the routed channels in parallel, outbox the rest.
 import { randomUUID } from 'node:crypto';
 import type { ResolvedEnvironment } from '../config/environments.js';
-import { createError } from '../core/errors.js';
-import { createRedactor } from '../core/redact.js';
+import { createError } from '../../lib/errors.js';
+import { createRedactor } from '../../lib/redact.js';
 import { createSilentLogger } from '../../lib/logger.js';
 import { deliverWithRetry, type DeliverySettings } from './deliver.js';
 import { isNotifyEventName, NOTIFY_EVENTS } from './events.js';

@@ -1,6 +1,6 @@
 // The one set of templates: title, summary and fields of a notification, plus the plain-text and HTML bodies.
 import { formatDurationMs } from '../core/duration.js';
-import type { Redactor } from '../core/redact.js';
+import type { Redactor } from '../../lib/redact.js';
 import { EVENT_DEFINITIONS } from './events.js';
 import { escapeHtml } from './text-limits.js';
 import type { MessageField, NotificationInput, RenderedMessage } from './types.js';

@@ -2,17 +2,17 @@
 import type { Writable } from 'node:stream';
 import { relative } from 'node:path';
 import type { ResolvedEnvironment } from '../config/environments.js';
-import type { Clock } from '../core/clock.js';
-import { createError, isDhashError } from '../core/errors.js';
+import type { Clock } from '../../lib/clock.js';
+import { createError, isDhashError } from '../../lib/errors.js';
 import { formatDurationMs } from '../core/duration.js';
-import type { Redactor } from '../core/redact.js';
+import type { Redactor } from '../../lib/redact.js';
 import type { Logger } from '../../lib/logger.js';
 import type { Notifier } from '../notify/index.js';
 import { createBackup, createBackupRefusal, verifyBackup } from '../backup/index.js';
-import { createPreflightRefusal, deployRelease, type DeployResult } from '../deploy.js';
-import { createIncident } from '../incident.js';
+import { createPreflightRefusal, deployRelease, type DeployResult } from '../deploy/deploy-release.js';
+import { createIncident } from '../incident/create-incident.js';
 import { loadQualityGates } from '../config/quality-gates.js';
-import { launchDetachedMonitor, runAttachedMonitor, type MonitorLaunch } from './launch-monitor.js';
+import { launchDetachedMonitor, runAttachedMonitor, type MonitorLaunch } from '../monitor/launch-monitor.js';
 import type { PipelineDefinition } from './types.js';
 
 export interface QuickDeployContext {

@@ -1,5 +1,5 @@
 // Resolves a pipeline definition into the exact execution order (hooks placed by step name) and prints it.
-import { createError } from '../core/errors.js';
+import { createError } from '../../lib/errors.js';
 import type { Hook, PipelineDefinition, Step } from './types.js';
 
 export type ResolvedEntry<C> =

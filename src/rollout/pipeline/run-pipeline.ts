@@ -1,5 +1,5 @@
 // The one generic runner: executes a resolved pipeline in order, logging and displaying every step by name.
-import type { Clock } from '../core/clock.js';
+import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/logger.js';
 import { resolvePipeline } from './resolve-pipeline.js';
 import type { StepDisplay } from './step-display.js';

@@ -1,7 +1,7 @@
 // Shows a running pipeline to a human: a listr2 step list on a TTY, plain timestamped lines otherwise.
 import type { Writable } from 'node:stream';
 import { Listr, ListrLogger, ProcessOutput } from 'listr2';
-import type { Clock } from '../core/clock.js';
+import type { Clock } from '../../lib/clock.js';
 import { formatDurationMs } from '../core/duration.js';
 
 /** Receives step events in order; never throws (a broken terminal must not fail a deploy). */

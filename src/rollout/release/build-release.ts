@@ -6,8 +6,8 @@ import { cp, mkdir, readFile, readdir, readlink, rename, rm, stat, writeFile } f
 import { basename, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { createReleaseId } from '../core/release-naming.js';
-import { createError } from '../core/errors.js';
-import type { Clock } from '../core/clock.js';
+import { createError } from '../../lib/errors.js';
+import type { Clock } from '../../lib/clock.js';
 import { computeContentSha256, RELEASE_MANIFEST_FILE } from './content-hash.js';
 import type { ReleaseManifest } from './release-manifest.js';
 import { getTempSibling, writeFileAtomic } from '../../lib/atomic-file.js';

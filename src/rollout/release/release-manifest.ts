@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { computeContentSha256, RELEASE_MANIFEST_FILE } from './content-hash.js';
-import { createError } from '../core/errors.js';
+import { createError } from '../../lib/errors.js';
 
 export interface ReleaseManifest {
   releaseId: string;

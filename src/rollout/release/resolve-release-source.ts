@@ -5,8 +5,8 @@ import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import type { Clock } from '../core/clock.js';
-import { createError } from '../core/errors.js';
+import type { Clock } from '../../lib/clock.js';
+import { createError } from '../../lib/errors.js';
 import { buildRelease, computeFileSha256, planRelease } from './build-release.js';
 import { verifyReleaseDir, type ReleaseManifest } from './release-manifest.js';
 

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createError } from '../core/errors.js';
+import { createError } from '../../lib/errors.js';
 import type { MonitorSummary, PollRecord } from './monitor-log-types.js';
 
 export interface MonitorLog {

@@ -1,7 +1,7 @@
 // Signal sources: the interface every source implements and the one factory that picks them for an environment.
 import type { ResolvedEnvironment } from '../config/environments.js';
-import type { Clock } from '../core/clock.js';
-import { createError } from '../core/errors.js';
+import type { Clock } from '../../lib/clock.js';
+import { createError } from '../../lib/errors.js';
 import type { HostReading, Measurement } from '../core/signal-values.js';
 import { createHostSource, HOST_SOURCE_TYPE } from './host/index.js';
 import { createPrometheusSource, PROMETHEUS_SOURCE_TYPE } from './prometheus/index.js';

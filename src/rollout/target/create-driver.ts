@@ -1,6 +1,6 @@
 // The one factory switch choosing an environment's target driver by its `target.type`.
 import type { ResolvedEnvironment } from '../config/environments.js';
-import { createError } from '../core/errors.js';
+import { createError } from '../../lib/errors.js';
 import { createProcessDriver, PROCESS_TARGET_TYPE } from './process/process-driver.js';
 import { createSystemdDriver, SYSTEMD_TARGET_TYPE } from './systemd/systemd-driver.js';
 import { createCommandDriver, COMMAND_TARGET_TYPE } from './command/command-driver.js';

@@ -1,6 +1,6 @@
 // The target driver interface every driver implements, and the service command line they all run.
 import type { ResolvedEnvironment } from '../config/environments.js';
-import type { Clock } from '../core/clock.js';
+import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/logger.js';
 
 export interface TargetStatus {

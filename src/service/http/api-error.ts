@@ -1,6 +1,6 @@
 // The service's HTTP error answer: every failure becomes {"error": {"code", "message"}} with a 4xx/5xx status.
 import { isServiceInputError } from '../input-error.js';
-import { isDhashError } from '../../rollout/core/errors.js';
+import { isDhashError } from '../../lib/errors.js';
 
 export class ApiError extends Error {
   readonly statusCode: number;

@@ -1,6 +1,6 @@
 // Resolves the service's access settings from flags and the environment, and refuses an open non-loopback bind.
 import { resolve } from 'node:path';
-import { createError } from '../../rollout/core/errors.js';
+import { createError } from '../../lib/errors.js';
 import { isLoopbackHost, parseApiTokens, readApiTokenFile, type ApiToken } from './auth-tokens.js';
 import type { AuthSettings } from './auth.js';
 

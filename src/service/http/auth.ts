@@ -1,7 +1,7 @@
 // Bearer-token access control: one onRequest hook and one route → scope table for every route of the service.
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { createError } from '../../rollout/core/errors.js';
+import { createError } from '../../lib/errors.js';
 import { digestToken, SCOPE_RANK, type ApiToken, type TokenScope } from './auth-tokens.js';
 
 export interface AuthSettings {

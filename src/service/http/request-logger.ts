@@ -1,7 +1,7 @@
 // The service's pino logger: JSON lines with ISO time and level names, never bodies, never credentials.
 import { pino, type Logger as PinoLogger } from 'pino';
 import type { Writable } from 'node:stream';
-import type { Redactor } from '../../rollout/core/redact.js';
+import type { Redactor } from '../../lib/redact.js';
 
 export type RequestLogger = PinoLogger;
 

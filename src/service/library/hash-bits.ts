@@ -1,5 +1,5 @@
 // 64-bit dhash values as two uint32 halves: parsing, formatting and popcount without BigInt on the hot path.
-import { createError } from '../../rollout/core/errors.js';
+import { createError } from '../../lib/errors.js';
 
 const HASH_PATTERN = /^[0-9a-f]{16}$/;
 

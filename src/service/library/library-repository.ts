@@ -1,7 +1,7 @@
 // The library of known images in SQLite: add, get, list with paging, delete.
 import type Database from 'better-sqlite3';
-import { createError } from '../../rollout/core/errors.js';
-import { createSystemClock, type Clock } from '../../rollout/core/clock.js';
+import { createError } from '../../lib/errors.js';
+import { createSystemClock, type Clock } from '../../lib/clock.js';
 import { normalizeHash } from './hash-bits.js';
 import { appendChange } from '../store/change-log.js';
 

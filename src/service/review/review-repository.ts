@@ -1,7 +1,7 @@
 // The low-confidence review queue in SQLite: enqueue uncertain matches, list them, resolve them once.
 import type Database from 'better-sqlite3';
-import { createError } from '../../rollout/core/errors.js';
-import { createSystemClock, type Clock } from '../../rollout/core/clock.js';
+import { createError } from '../../lib/errors.js';
+import { createSystemClock, type Clock } from '../../lib/clock.js';
 import { normalizeHash } from '../library/hash-bits.js';
 import { appendChange } from '../store/change-log.js';
 import { addLibraryEntry, normalizePaging, type LibraryEntry, type Page, type Paging } from '../library/library-repository.js';

@@ -2,7 +2,7 @@
 import Database from 'better-sqlite3';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { createError } from '../../rollout/core/errors.js';
+import { createError } from '../../lib/errors.js';
 import { applyPendingMigrations } from './migration-runner.js';
 
 export type Db = Database.Database;

@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createError } from '../../rollout/core/errors.js';
+import { createError } from '../../lib/errors.js';
 import { MIGRATIONS, type Migration } from './migrations/index.js';
 import { assertMigratable, getSchemaVersion, MIGRATIONS_TABLE } from './migration-runner.js';
 

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSystemClock } from '../../rollout/core/clock.js';
+import { createSystemClock } from '../../lib/clock.js';
 import { MIGRATIONS, type Migration } from './migrations/index.js';
 import { getMigrationChecksum } from './migration-checksum.js';
 import { assertMigratable, getSchemaVersion, MIGRATIONS_TABLE, recordAppliedMigration, type MigrationRunOptions } from './migration-runner.js';

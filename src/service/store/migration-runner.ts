@@ -1,7 +1,7 @@
 // Applies the versioned migrations: one transaction each, checksums recorded, edited applied migrations refused.
 import type Database from 'better-sqlite3';
-import { createError } from '../../rollout/core/errors.js';
-import { createSystemClock, type Clock } from '../../rollout/core/clock.js';
+import { createError } from '../../lib/errors.js';
+import { createSystemClock, type Clock } from '../../lib/clock.js';
 import { MIGRATIONS, LATEST_SCHEMA_VERSION, type Migration } from './migrations/index.js';
 import { getMigrationChecksum } from './migration-checksum.js';
 

@@ -10,7 +10,7 @@ import { createTempDir } from '../../helpers/temp-dir.js';
 import { runCliForTest } from '../../helpers/cli.js';
 import { createBackupProject, createDeployedEnvironment } from '../../helpers/backup-fixtures.js';
 import { listBackups } from '../../../src/rollout/backup/index.js';
-import { createManualClock } from '../../../src/rollout/core/clock.js';
+import { createManualClock } from '../../../src/lib/clock.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const mainTs = join(repoRoot, 'src', 'cli', 'main.ts');

@@ -14,8 +14,8 @@ import { createBackup, extractBackup, verifyBackup } from '../../../src/rollout/
 import { CHUNK_BYTES, writeBackupZip } from '../../../src/rollout/backup/write-backup-zip.js';
 import { openZip } from '../../../src/rollout/backup/zip-reader.js';
 import { CHUNK_TABLE_EXTRA_ID, parseChunkTable } from '../../../src/rollout/backup/zip-format.js';
-import { createManualClock } from '../../../src/rollout/core/clock.js';
-import { isDhashError } from '../../../src/rollout/core/errors.js';
+import { createManualClock } from '../../../src/lib/clock.js';
+import { isDhashError } from '../../../src/lib/errors.js';
 import { createSilentLogger } from '../../../src/lib/logger.js';
 import type { ResolvedEnvironment } from '../../../src/rollout/config/environments.js';
 

@@ -8,10 +8,10 @@ import Database from 'better-sqlite3';
 import { createTempDir } from '../../helpers/temp-dir.js';
 import { createBackupProject, createDeployedEnvironment, createRowsTable } from '../../helpers/backup-fixtures.js';
 import { createBackup, extractBackup, snapshotDatabase, verifyBackup } from '../../../src/rollout/backup/index.js';
-import { createManualClock } from '../../../src/rollout/core/clock.js';
+import { createManualClock } from '../../../src/lib/clock.js';
 import { createSilentLogger } from '../../../src/lib/logger.js';
 import { resolveEnvironment } from '../../../src/rollout/config/environments.js';
-import { isDhashError } from '../../../src/rollout/core/errors.js';
+import { isDhashError } from '../../../src/lib/errors.js';
 import { LATEST_SCHEMA_VERSION } from '../../../src/service/store/migrations/index.js';
 
 const logger = createSilentLogger();

@@ -7,7 +7,7 @@ import { createTempDir } from '../../helpers/temp-dir.js';
 import { runCliForTest } from '../../helpers/cli.js';
 import { createBackupProject, createDeployedEnvironment } from '../../helpers/backup-fixtures.js';
 import { createBackup, listBackups, pruneBackups } from '../../../src/rollout/backup/index.js';
-import { createManualClock } from '../../../src/rollout/core/clock.js';
+import { createManualClock } from '../../../src/lib/clock.js';
 import { createSilentLogger } from '../../../src/lib/logger.js';
 
 const logger = createSilentLogger();

@@ -10,8 +10,8 @@ import { runCliForTest } from '../../helpers/cli.js';
 import { createBackupProject, createDeployedEnvironment } from '../../helpers/backup-fixtures.js';
 import { createBackup, extractBackup, verifyBackup, type CreatedBackup } from '../../../src/rollout/backup/index.js';
 import { createBackupManifest } from '../../../src/rollout/core/backup-manifest.js';
-import { createManualClock } from '../../../src/rollout/core/clock.js';
-import { isDhashError } from '../../../src/rollout/core/errors.js';
+import { createManualClock } from '../../../src/lib/clock.js';
+import { isDhashError } from '../../../src/lib/errors.js';
 import { createSilentLogger } from '../../../src/lib/logger.js';
 import { resolveEnvironment } from '../../../src/rollout/config/environments.js';
 

@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadQualityGates, resolveQualityGates, validateQualityGatesFile } from '../../../src/rollout/config/quality-gates.js';
-import { isDhashError } from '../../../src/rollout/core/errors.js';
+import { isDhashError } from '../../../src/lib/errors.js';
 import { explainGates } from '../../../src/rollout/core/gate-explain.js';
 import { createTempDir } from '../../helpers/temp-dir.js';
 import { runCliForTest } from '../../helpers/cli.js';

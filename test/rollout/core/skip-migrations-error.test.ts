@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createError } from '../../../src/rollout/core/errors.js';
-import { ExitCode } from '../../../src/rollout/core/exit-codes.js';
+import { createError } from '../../../src/lib/errors.js';
+import { ExitCode } from '../../../src/lib/exit-codes.js';
 
 test('--skip-migrations refused has its own code, naming the pending count and the next action', () => {
   const error = createError('ESKIPMIGRATIONSREFUSED', { env: 'staging', pending: 2 });

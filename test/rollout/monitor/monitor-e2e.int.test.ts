@@ -5,11 +5,11 @@ import { cp, mkdtemp, readFile, readdir, readlink, rename, rm, writeFile } from 
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { resolveEnvironment } from '../../../src/rollout/config/environments.js';
-import { createSystemClock } from '../../../src/rollout/core/clock.js';
+import { createSystemClock } from '../../../src/lib/clock.js';
 import { createReleaseId } from '../../../src/rollout/core/release-naming.js';
 import { createBackup } from '../../../src/rollout/backup/index.js';
-import { deployRelease } from '../../../src/rollout/deploy.js';
-import { readJournal } from '../../../src/rollout/journal.js';
+import { deployRelease } from '../../../src/rollout/deploy/deploy-release.js';
+import { readJournal } from '../../../src/rollout/state/journal.js';
 import { buildRelease } from '../../../src/rollout/release/build-release.js';
 import { computeContentSha256 } from '../../../src/rollout/release/content-hash.js';
 import { createTargetDriver } from '../../../src/rollout/target/index.js';

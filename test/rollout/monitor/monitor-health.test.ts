@@ -1,7 +1,7 @@
 // The heartbeat judgement (pure, manual clock): when a monitor inside its window counts as not beating, and what it says.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createManualClock } from '../../../src/rollout/core/clock.js';
+import { createManualClock } from '../../../src/lib/clock.js';
 import { HEARTBEAT_EVERY_MS, HEARTBEAT_MARGIN_MS, isHeartbeatStale, judgeMonitorHealth, type MonitorHealthInput } from '../../../src/rollout/monitor/monitor-health.js';
 import { renderMonitorProm } from '../../../src/rollout/monitor/monitor-heartbeat.js';
 

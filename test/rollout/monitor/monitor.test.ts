@@ -4,7 +4,7 @@ import { readFile, writeFile, mkdir, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createMonitorFixture, createScriptedSource, DEPLOY_ID, DEPLOY_START, getProductionGates } from './helpers/monitor-fixture.js';
 import { readMonitorState } from '../../../src/rollout/monitor/monitor-state.js';
-import { isDhashError } from '../../../src/rollout/core/errors.js';
+import { isDhashError } from '../../../src/lib/errors.js';
 
 const S = 1000;
 const M = 60_000;

@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { appendFile, copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createBackup } from '../../../src/rollout/backup/index.js';
-import { createManualClock } from '../../../src/rollout/core/clock.js';
+import { createManualClock } from '../../../src/lib/clock.js';
 import { resolveEnvironment } from '../../../src/rollout/config/environments.js';
 import { findRollbackBackup } from '../../../src/rollout/monitor/auto-rollback.js';
-import { formatBackupProblems, verifyRollbackBackup } from '../../../src/rollout/rollback-verify.js';
+import { formatBackupProblems, verifyRollbackBackup } from '../../../src/rollout/rollback/rollback-verify.js';
 
 const verifyChecksumAndManifest = async (file: string, env: Parameters<typeof verifyRollbackBackup>[1]) => {
   const r = await verifyRollbackBackup(file, env);

@@ -2,9 +2,9 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { createManualClock } from '../../../src/rollout/core/clock.js';
+import { createManualClock } from '../../../src/lib/clock.js';
 import { resolveEnvironment } from '../../../src/rollout/config/environments.js';
-import { createRedactor } from '../../../src/rollout/core/redact.js';
+import { createRedactor } from '../../../src/lib/redact.js';
 import { createJsonLogger } from '../../../src/lib/logger.js';
 import { createNotifier } from '../../../src/rollout/notify/index.js';
 import type { DeliveryPolicy } from '../../../src/rollout/notify/deliver.js';

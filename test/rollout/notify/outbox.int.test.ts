@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { flushOutbox } from '../../../src/rollout/notify/index.js';
-import { createRedactor } from '../../../src/rollout/core/redact.js';
+import { createRedactor } from '../../../src/lib/redact.js';
 import { createAttemptTracker, runWithClock, SLACK_OK, startFakeSmtp, startFakeWebhook, TEAMS_ACCEPTED } from '../../helpers/notify-servers.js';
 import { createNotifyProject, createTestNotifier } from './notify-fixture.js';
 

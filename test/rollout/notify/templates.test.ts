@@ -1,8 +1,8 @@
 // Pure parts of notifications: events and severities, templates, Slack limits, truncation, backoff and Retry-After, the factory.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRedactor } from '../../../src/rollout/core/redact.js';
-import { isDhashError } from '../../../src/rollout/core/errors.js';
+import { createRedactor } from '../../../src/lib/redact.js';
+import { isDhashError } from '../../../src/lib/errors.js';
 import { EVENT_DEFINITIONS, NOTIFY_EVENTS, createChannel } from '../../../src/rollout/notify/index.js';
 import { renderMessage, renderPlainText, renderHtml } from '../../../src/rollout/notify/templates.js';
 import { renderSlackPayload, SLACK_LIMITS } from '../../../src/rollout/notify/slack/index.js';

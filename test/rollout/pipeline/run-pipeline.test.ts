@@ -5,10 +5,10 @@ import { runPipeline } from '../../../src/rollout/pipeline/run-pipeline.js';
 import { formatResolvedPipeline, resolvePipeline } from '../../../src/rollout/pipeline/resolve-pipeline.js';
 import { createPlainDisplay } from '../../../src/rollout/pipeline/step-display.js';
 import { createPipelineReport, type Hook, type PipelineDefinition, type Step } from '../../../src/rollout/pipeline/types.js';
-import { createManualClock } from '../../../src/rollout/core/clock.js';
-import { createRedactor } from '../../../src/rollout/core/redact.js';
+import { createManualClock } from '../../../src/lib/clock.js';
+import { createRedactor } from '../../../src/lib/redact.js';
 import { createJsonLogger } from '../../../src/lib/logger.js';
-import { isDhashError } from '../../../src/rollout/core/errors.js';
+import { isDhashError } from '../../../src/lib/errors.js';
 
 type Ctx = { trail: string[] };
 

@@ -6,7 +6,7 @@ import { summarizeTelemetry, formatTelemetrySummary } from '../../../src/rollout
 import { writeMonitorFixture } from '../../helpers/monitor-log-fixture.js';
 import { createTempDir } from '../../helpers/temp-dir.js';
 import { runCliForTest } from '../../helpers/cli.js';
-import { createManualClock } from '../../../src/rollout/core/clock.js';
+import { createManualClock } from '../../../src/lib/clock.js';
 
 const T0 = Date.UTC(2026, 10, 28, 1, 30, 0);
 

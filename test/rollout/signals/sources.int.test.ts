@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createSystemClock } from '../../../src/rollout/core/clock.js';
+import { createSystemClock } from '../../../src/lib/clock.js';
 import { createServiceSource } from '../../../src/rollout/signals/service/index.js';
 import { buildPromQueries, createPrometheusSource, queryPromScalar } from '../../../src/rollout/signals/prometheus/index.js';
 import { createHostSource } from '../../../src/rollout/signals/host/index.js';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AdmissionGate, DEFAULT_ADMISSION_LIMITS, isOverloadedError } from '../../../src/service/http/admission.js';
 import { resolveAdmissionLimits } from '../../../src/service/http/admission-config.js';
-import { isDhashError } from '../../../src/rollout/core/errors.js';
+import { isDhashError } from '../../../src/lib/errors.js';
 import { createTempDir } from '../../helpers/temp-dir.js';
 import { runCliForTest } from '../../helpers/cli.js';
 

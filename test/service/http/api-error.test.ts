@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { ApiError, toErrorAnswer } from '../../../src/service/http/api-error.js';
 import { ImageInputError } from '../../../src/service/hash/image-input-error.js';
 import { PdfInputError } from '../../../src/service/pdf/pdf-input-error.js';
-import { createError } from '../../../src/rollout/core/errors.js';
+import { createError } from '../../../src/lib/errors.js';
 
 const codeAndStatus = (error: unknown) => {
   const answer = toErrorAnswer(error);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HashIndex, getChunkRadii, type IndexHit } from '../../../src/service/library/hash-index.js';
 import { getHammingDistance, parseHash } from '../../../src/service/library/hash-bits.js';
-import { isDhashError } from '../../../src/rollout/core/errors.js';
+import { isDhashError } from '../../../src/lib/errors.js';
 import { createRandom, createRandomHash, flipBits } from './random-hashes.js';
 
 const parsed = new Map<string, ReturnType<typeof parseHash>>();

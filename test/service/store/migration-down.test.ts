@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { createTempDir } from '../../helpers/temp-dir.js';
-import { isDhashError } from '../../../src/rollout/core/errors.js';
+import { isDhashError } from '../../../src/lib/errors.js';
 import {
   MIGRATIONS,
   applyPendingMigrations,

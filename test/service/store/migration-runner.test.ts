@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { createTempDir } from '../../helpers/temp-dir.js';
-import { createManualClock } from '../../../src/rollout/core/clock.js';
-import { isDhashError } from '../../../src/rollout/core/errors.js';
+import { createManualClock } from '../../../src/lib/clock.js';
+import { isDhashError } from '../../../src/lib/errors.js';
 import {
   MIGRATIONS,
   LATEST_SCHEMA_VERSION,

@@ -1,6 +1,6 @@
 // `dhash notify flush`: re-sends pending outbox files with the channel settings of the current environment, marks what got through.
 import { resolveEnvironment } from '../../config/environments.js';
-import { createRedactor } from '../../core/redact.js';
+import { createRedactor } from '../../../lib/redact.js';
 import { getProjectPaths } from '../../../lib/project-paths.js';
 import { createSilentLogger } from '../../../lib/logger.js';
 import { deliverWithRetry, type DeliverySettings } from '../deliver.js';

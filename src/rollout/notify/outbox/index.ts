@@ -3,7 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../../../lib/atomic-file.js';
 import { rethrowAsNoSpace } from '../../../lib/no-space.js';
-import type { Redactor } from '../../core/redact.js';
+import type { Redactor } from '../../../lib/redact.js';
 import { formatCompactUtc } from '../../core/release-naming.js';
 import type { ChannelName, DeliveryAttempt, RenderedMessage } from '../types.js';
 

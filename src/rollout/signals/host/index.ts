@@ -1,7 +1,7 @@
 // The `host` signal source: CPU, memory and disk of this host, and RSS/CPU of the service process from its pidfile.
 import { readFile, statfs } from 'node:fs/promises';
 import { totalmem, freemem } from 'node:os';
-import type { Clock } from '../../core/clock.js';
+import type { Clock } from '../../../lib/clock.js';
 import type { HostReading } from '../../core/signal-values.js';
 import type { HostSource } from '../index.js';
 

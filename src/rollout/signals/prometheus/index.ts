@@ -1,5 +1,5 @@
 // The `prometheus` signal source: the same signals through PromQL over a Prometheus server's HTTP API (/api/v1/query).
-import type { Clock } from '../../core/clock.js';
+import type { Clock } from '../../../lib/clock.js';
 import type { HealthReading, Measurement, WindowedMetrics } from '../../core/signal-values.js';
 import type { SignalSource } from '../index.js';
 import { describeFetchError } from '../service/index.js';

@@ -1,5 +1,5 @@
 // The `service` signal source: GET /health and GET /metrics of the running dhash service, parsed into raw counters.
-import type { Clock } from '../../core/clock.js';
+import type { Clock } from '../../../lib/clock.js';
 import { getHistogramBuckets, parsePrometheusText, sumSamples } from '../../core/prometheus-text.js';
 import type { CumulativeMetrics, HealthReading, Measurement } from '../../core/signal-values.js';
 import type { SignalSource } from '../index.js';

@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import type { ResolvedEnvironment } from '../../config/environments.js';
 import type { TargetConfig } from '../../config/environments-schema.js';
-import { createError } from '../../core/errors.js';
+import { createError } from '../../../lib/errors.js';
 import type { TargetDriver, TargetDriverOptions } from '../target-driver.js';
 
 export const COMMAND_TARGET_TYPE = 'command';

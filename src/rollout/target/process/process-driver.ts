@@ -5,9 +5,9 @@ import { mkdir, readFile, realpath, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { ResolvedEnvironment } from '../../config/environments.js';
 import type { TargetConfig } from '../../config/environments-schema.js';
-import { createError } from '../../core/errors.js';
+import { createError } from '../../../lib/errors.js';
 import { writeJsonAtomic } from '../../../lib/atomic-file.js';
-import { isPidAlive } from '../../lock.js';
+import { isPidAlive } from '../../state/lock.js';
 import { getServeArgs, type TargetDriver, type TargetDriverOptions, type TargetStatus } from '../target-driver.js';
 
 export const PROCESS_TARGET_TYPE = 'process';

@@ -6,7 +6,7 @@ import { constants } from 'node:fs';
 import { join } from 'node:path';
 import type { ResolvedEnvironment } from '../../config/environments.js';
 import type { TargetConfig } from '../../config/environments-schema.js';
-import { createError } from '../../core/errors.js';
+import { createError } from '../../../lib/errors.js';
 import { writeFileAtomic } from '../../../lib/atomic-file.js';
 import { getServeArgs, type TargetDriver, type TargetDriverOptions } from '../target-driver.js';
 import { renderSystemdUnit } from './render-unit.js';

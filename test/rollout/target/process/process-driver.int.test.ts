@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTempDir } from '../../../helpers/temp-dir.js';
 import { waitFor } from '../../../helpers/processes.js';
-import { createSystemClock } from '../../../../src/rollout/core/clock.js';
+import { createSystemClock } from '../../../../src/lib/clock.js';
 import { resolveEnvironmentConfig, EMBEDDED_LOCAL } from '../../../../src/rollout/config/environments.js';
 import { createProcessDriver, getPidFile, getServiceLogFile, isOurServiceProcess } from '../../../../src/rollout/target/process/process-driver.js';
 import { createSilentLogger } from '../../../../src/lib/logger.js';
@@ -72,7 +72,7 @@ test('the service outlives the process that started it', async (t) => {
   const script = `
     import { createProcessDriver } from ${JSON.stringify(new URL('../../../../src/rollout/target/process/process-driver.ts', import.meta.url).href)};
     import { resolveEnvironmentConfig, EMBEDDED_LOCAL } from ${JSON.stringify(new URL('../../../../src/rollout/config/environments.ts', import.meta.url).href)};
-    import { createSystemClock } from ${JSON.stringify(new URL('../../../../src/rollout/core/clock.ts', import.meta.url).href)};
+    import { createSystemClock } from ${JSON.stringify(new URL('../../../../src/lib/clock.ts', import.meta.url).href)};
     import { createSilentLogger } from ${JSON.stringify(new URL('../../../../src/lib/logger.ts', import.meta.url).href)};
     const env = resolveEnvironmentConfig(${JSON.stringify(env.paths.root)}, 'local', EMBEDDED_LOCAL, {});
     const s = await createProcessDriver(env, { type: 'process', stopTimeoutMs: 1000 }, { clock: createSystemClock(), logger: createSilentLogger() }).start();

@@ -8,7 +8,7 @@ import { createTempDir } from '../../../helpers/temp-dir.js';
 import { resolveEnvironmentConfig, EMBEDDED_LOCAL } from '../../../../src/rollout/config/environments.js';
 import { getUnitText, createSystemdDriver, type CommandRunner } from '../../../../src/rollout/target/systemd/systemd-driver.js';
 import { quoteSystemdWord } from '../../../../src/rollout/target/systemd/render-unit.js';
-import { createManualClock } from '../../../../src/rollout/core/clock.js';
+import { createManualClock } from '../../../../src/lib/clock.js';
 import { createSilentLogger } from '../../../../src/lib/logger.js';
 
 const target = { type: 'systemd' as const, unitName: 'dhash-test.service', unitDir: '/tmp', user: undefined };

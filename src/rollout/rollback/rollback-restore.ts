@@ -1,0 +1,108 @@
+// The restore strategy: pre-rollback snapshot, stop, restore release/database/config, carry forward, start, verify.
+import { existsSync } from 'node:fs';
+import { copyFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isDhashError } from '../../lib/errors.js';
+import type { BackupManifest } from '../core/backup-manifest.js';
+import { createBackup, extractBackup, type ExtractedBackup } from '../backup/index.js';
+import { stageRelease, switchCurrentRelease } from '../release/release-dirs.js';
+import { readReleaseManifest } from '../release/release-manifest.js';
+import { replaceDatabaseFile } from '../release/database-file.js';
+import { getTempSibling } from '../../lib/atomic-file.js';
+import { extractBackupData } from '../backup/extract-backup-data.js';
+import { applyCarryForward, getBackupMark, readChangesToCarry, type CarryForwardReport } from './carry-forward.js';
+import type { HealthWaitResult } from '../checks/health.js';
+import type { SmokeResult } from '../checks/smoke.js';
+import { runRollbackSmoke, waitForRollbackHealth, type RollbackContext } from './rollback-checks.js';
+
+export interface RestoreInput {
+  file: string;
+  manifest: BackupManifest;
+  extractDir: string;
+  /** An on-disk release with the backup's content: only the database and config are extracted. */
+  reusableId?: string;
+  restoredReleaseId: string;
+  /** Re-apply the library and review changes made since the backup (auto-rollback; `rollback --carry-forward`). */
+  isCarryForward: boolean;
+}
+
+export interface RestoreOutcome {
+  ok: boolean;
+  restoredReleaseId: string;
+  preRollbackBackup?: string;
+  healthChecks?: HealthWaitResult;
+  smoke?: SmokeResult;
+  carryForward?: CarryForwardReport;
+  reason?: string;
+  error?: unknown;
+  /** Whether the service or its files were changed (a failure before that changed nothing). */
+  isTouched: boolean;
+}
+
+export async function runRestore(ctx: RollbackContext, input: RestoreInput): Promise<RestoreOutcome> {
+  const { env, clock, logger, driver, steps } = ctx;
+  const out: RestoreOutcome = { ok: false, restoredReleaseId: input.restoredReleaseId, isTouched: false };
+  try {
+    out.preRollbackBackup = await steps.run('rollback:snapshot', async () => {
+      try {
+        return (await createBackup(env, { clock, logger: logger.child('backup'), reason: 'pre-rollback' })).file;
+      } catch (error) {
+        if (isDhashError(error, 'ENOTHINGTOBACKUP')) return undefined;
+        throw error;
+      }
+    }, (f) => (f ? `current state saved to ${f}` : 'nothing deployed: nothing to snapshot'));
+    const extracted: ExtractedBackup = await steps.run(
+      'rollback:extract',
+      // With the release on disk, only the database and config are read, each checked against the manifest as written;
+      // otherwise extractBackup checks every entry while extracting the release too.
+      () => (input.reusableId ? extractBackupData(input.file, input.extractDir, input.manifest) : extractBackup(input.file, input.extractDir, { expectedEnv: env.name, projectRoot: env.paths.root })),
+      (x) => `${x.releaseDir ? 'release, database and config' : 'database and config (release reused from disk)'} extracted and checked against the manifest`,
+    );
+    out.isTouched = true;
+    await steps.run('rollback:stop', () => driver.stop(), () => 'service stopped');
+    // Read after the stop, so no change can be written between reading the log and replacing the file.
+    const mark = getBackupMark(input.manifest.changeLogSeq, extracted.databaseFile);
+    const toCarry = input.isCarryForward && extracted.databaseFile && existsSync(env.databaseFile)
+      ? await steps.run('rollback:read-changes', async () => readChangesToCarry(env.databaseFile, extracted.databaseFile, mark), (r) => `${r.changes.length} change(s) after seq ${mark}${r.lineageProblem ? `; ${r.lineageProblem}` : ''}`)
+      : undefined;
+    await steps.run('rollback:restore', async () => {
+      const parts: string[] = [];
+      if (input.reusableId) {
+        out.restoredReleaseId = input.reusableId;
+        parts.push(`reused releases/${out.restoredReleaseId}`);
+      } else if (extracted.releaseDir) {
+        const manifest = await readReleaseManifest(extracted.releaseDir);
+        out.restoredReleaseId = (await stageRelease(env, { dir: extracted.releaseDir, manifest, isSourceDisposable: true })).releaseId;
+        parts.push(`release restored into releases/${out.restoredReleaseId}`);
+      } else {
+        throw new Error('the backup holds no release and no identical release is on disk');
+      }
+      if (extracted.databaseFile) {
+        await replaceDatabaseFile(extracted.databaseFile, env.databaseFile);
+        parts.push('database replaced');
+      }
+      const serviceJson = join(extracted.configDir, 'service.json');
+      if (existsSync(serviceJson)) {
+        const temp = getTempSibling(join(env.sharedDir, 'service.json'));
+        await copyFile(serviceJson, temp);
+        await rename(temp, join(env.sharedDir, 'service.json'));
+        parts.push('shared/service.json restored');
+      }
+      await switchCurrentRelease(env, out.restoredReleaseId);
+      parts.push(`current → releases/${out.restoredReleaseId}`);
+      return parts.join('; ');
+    });
+    if (toCarry) {
+      out.carryForward = await steps.run('rollback:carry-forward', async () => applyCarryForward(env.databaseFile, mark, toCarry, clock),
+        (r) => `${r.carried.length} change(s) carried forward, ${r.notCarried.length} not`);
+    }
+    await steps.run('rollback:start', () => driver.start(), (s) => s.detail);
+    out.healthChecks = await waitForRollbackHealth(ctx);
+    out.smoke = await runRollbackSmoke(ctx);
+    out.ok = true;
+    return out;
+  } catch (error) {
+    const e = error as Error & { health?: HealthWaitResult; smoke?: SmokeResult };
+    return { ...out, healthChecks: out.healthChecks ?? e.health, smoke: out.smoke ?? e.smoke, reason: e.message, error };
+  }
+}

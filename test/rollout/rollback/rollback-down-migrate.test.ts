@@ -1,0 +1,65 @@
+// down-migrate on real database files and release folders: rehearsed on a copy, then one transaction live; a failing down changes nothing.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readlink } from 'node:fs/promises';
+import { createTempDir } from '../../helpers/temp-dir.js';
+import { createBackupProject, createDeployedEnvironment } from '../../helpers/backup-fixtures.js';
+import { hashDatabaseFiles } from '../../helpers/database-files.js';
+import { createSystemClock } from '../../../src/lib/clock.js';
+import { createSilentLogger } from '../../../src/lib/logger.js';
+import { createStepRunner } from '../../../src/rollout/deploy/step-runner.js';
+import { runDownMigrate } from '../../../src/rollout/rollback/rollback-switch-back.js';
+import type { TargetDriver } from '../../../src/rollout/target/index.js';
+import { MIGRATIONS, applyPendingMigrations, closeDatabase, getSchemaVersion, openDatabase, type Migration } from '../../../src/service/store/index.js';
+
+const notes: Migration = { version: 3, name: 'add_notes', sql: 'CREATE TABLE notes (id INTEGER PRIMARY KEY);', down: 'DROP TABLE notes;' };
+
+async function setup(t: Parameters<typeof createTempDir>[0], migration: Migration) {
+  const root = await createTempDir(t);
+  await createBackupProject(root);
+  const { env } = await createDeployedEnvironment(root, 'staging', { rows: 5 });
+  env.config.deploy.healthTimeoutMs = 300; // nothing listens in this test: the health wait must fail fast
+  const migrations = [...MIGRATIONS, migration];
+  const db = openDatabase(env.databaseFile);
+  applyPendingMigrations(db, { migrations });
+  closeDatabase(db);
+  const calls: string[] = [];
+  const driver = {
+    type: 'fake',
+    stop: async () => void calls.push('stop'),
+    restart: async () => (calls.push('restart'), { isRunning: true, detail: 'restarted' }),
+  } as unknown as TargetDriver;
+  const clock = createSystemClock();
+  const logger = createSilentLogger();
+  const steps = createStepRunner({ env, deployId: 'staging-test', kind: 'rollback', clock, logger });
+  return { env, migrations, calls, ctx: { env, clock, logger, driver, steps } };
+}
+
+test('a failing down stops on the copy: the live database stays byte-identical, the service is never stopped, and the reason is clear', async (t) => {
+  const broken: Migration = { ...notes, name: 'broken_down', down: 'DROP TABLE notes; DROP TABLE no_such_table;' };
+  const { env, migrations, calls, ctx } = await setup(t, broken);
+  const before = hashDatabaseFiles(env.databaseFile);
+  const outcome = await runDownMigrate(ctx, 'r1', [3], migrations);
+  assert.equal(outcome.ok, false);
+  assert.equal(outcome.isTouched, false);
+  assert.equal(outcome.reason, 'the downs failed on a copy (the live database is untouched): The down of migration 3 (broken_down) failed, so no migration was reverted.');
+  assert.deepEqual(hashDatabaseFiles(env.databaseFile), before);
+  assert.deepEqual(calls, []);
+  assert.deepEqual(ctx.steps.timeline.filter((e) => e.status !== 'started').map((e) => [e.step, e.status]), [['rollback:down-rehearse', 'failed']]);
+});
+
+test('the downs run on a copy, then on the live database in one transaction after the stop, then current switches back', async (t) => {
+  const { env, migrations, calls, ctx } = await setup(t, notes);
+  const outcome = await runDownMigrate(ctx, 'r1', [3], migrations);
+  assert.deepEqual(ctx.steps.timeline.filter((e) => e.status === 'succeeded').map((e) => e.step), ['rollback:down-rehearse', 'rollback:stop', 'rollback:down-migrate', 'rollback:switch', 'rollback:restart']);
+  assert.deepEqual(calls, ['stop', 'restart']);
+  assert.equal(await readlink(env.currentLink), 'releases/r1');
+  const db = openDatabase(env.databaseFile);
+  t.after(() => closeDatabase(db));
+  assert.equal(getSchemaVersion(db), 2);
+  assert.equal(db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'notes'").get(), undefined);
+  assert.equal((db.prepare('SELECT COUNT(*) AS n FROM backup_rows').get() as { n: number }).n, 5, 'the data is kept');
+  // Nothing serves in this test, so the health wait fails: rollBackDeploy then falls back to restore.
+  assert.equal(outcome.ok, false);
+  assert.match(outcome.reason ?? '', /^health check failed: /);
+});
