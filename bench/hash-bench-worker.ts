@@ -1,7 +1,7 @@
 // Benchmark worker thread: hashes its share of files one at a time with one decoder candidate and reports each latency.
 import { parentPort, workerData } from 'node:worker_threads';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { hashImageDetailed, type HashMode } from '../src/service/hash/index.js';
+import { hashImageDetailed, type HashMode } from '../src/service/hash/hash-image.js';
 
 interface WorkerInput {
   files: string[];

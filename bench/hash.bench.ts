@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { createFixtureImage, type FixtureSpec } from '../test/helpers/images.js';
-import { getHashCapability, type HashMode } from '../src/service/hash/index.js';
+import { getHashCapability, type HashMode } from '../src/service/hash/hash-image.js';
 
 const run = promisify(execFile);
 const PYTHON = '/usr/bin/python3';

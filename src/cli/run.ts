@@ -1,7 +1,7 @@
 // The CLI as a function: parse → run the command → map the outcome to an exit code. Touches no global state.
 import { Command, CommanderError } from 'commander';
 import type { CliContext, RunAction } from './context.js';
-import { COMMANDS } from './commands/index.js';
+import { COMMANDS } from './commands/all-commands.js';
 import { ExitCode, EXIT_CODE_HELP } from '../lib/exit-codes.js';
 import { isDhashError } from '../lib/errors.js';
 import { createRedactor } from '../lib/redact.js';

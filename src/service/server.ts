@@ -3,7 +3,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import { performance } from 'node:perf_hooks';
 import type { Db } from './store/database.js';
 import { getSchemaVersion, LATEST_SCHEMA_VERSION } from './store/migration-runner.js';
-import { hashImage, isHashMode, type HashMode, type ImageHash } from './hash/index.js';
+import { hashImage, isHashMode, type HashMode, type ImageHash } from './hash/hash-image.js';
 import { extractPdfImages, getPdfCapability } from './pdf/index.js';
 import type { ServiceMetrics } from './metrics.js';
 import { ApiError, toErrorAnswer } from './http/api-error.js';

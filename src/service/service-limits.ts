@@ -1,5 +1,5 @@
 // The service's input limits and match settings, with defaults; one place so routes and docs agree.
-import { DEFAULT_MAX_PIXELS } from './hash/index.js';
+import { DEFAULT_MAX_PIXELS } from './hash/hash-image.js';
 import { DEFAULT_MATCH_THRESHOLDS, type MatchThresholds } from './library/index.js';
 
 export interface ServiceLimits {

@@ -15,7 +15,7 @@ import { isDhashError, type DhashError } from '../../src/lib/errors.js';
 import { createRedactor } from '../../src/lib/redact.js';
 import { EMBEDDED_LOCAL, resolveEnvironmentConfig } from '../../src/rollout/config/environments.js';
 import { appendJournal, getJournalFile, readJournal } from '../../src/rollout/state/journal.js';
-import { writeOutboxEntry, type OutboxEntry } from '../../src/rollout/notify/outbox/index.js';
+import { writeOutboxEntry, type OutboxEntry } from '../../src/rollout/notify/outbox/outbox.js';
 import { deployRelease } from '../../src/rollout/deploy/deploy-release.js';
 import { createJsonLogger } from '../../src/lib/logger.js';
 import { isNoSpaceError } from '../../src/lib/no-space.js';

@@ -8,7 +8,7 @@ import { createTempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/processes.js';
 import { getFreePort } from '../helpers/free-port.js';
 import { createFixtureImage } from '../helpers/images.js';
-import { hashImage } from '../../src/service/hash/index.js';
+import { hashImage } from '../../src/service/hash/hash-image.js';
 
 const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 

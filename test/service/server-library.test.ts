@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { startTestService } from '../helpers/service.js';
 import { createFixtureImage } from '../helpers/images.js';
-import { hammingDistance, hashImage } from '../../src/service/hash/index.js';
+import { hammingDistance, hashImage } from '../../src/service/hash/hash-image.js';
 
 const QUEUE = 'dhash_low_confidence_queue_length';
 const SUCCESS = 'dhash_extractions_total{outcome="success"}';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { startTestService, readSample } from '../helpers/service.js';
 import { createFixtureImage } from '../helpers/images.js';
 import { PDFDocument, createPng } from '../helpers/pdfs.js';
-import { hashImage } from '../../src/service/hash/index.js';
+import { hashImage } from '../../src/service/hash/hash-image.js';
 import { closeDatabase } from '../../src/service/store/database.js';
 import { LATEST_SCHEMA_VERSION } from '../../src/service/store/index.js';
 

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import type { RegisterCommand } from '../context.js';
 import { ExitCode } from '../../lib/exit-codes.js';
 import { createError } from '../../lib/errors.js';
-import { isHashMode } from '../../service/hash/index.js';
+import { isHashMode } from '../../service/hash/hash-image.js';
 import { isServiceInputError } from '../../service/input-error.js';
 import { extractPdfImages } from '../../service/pdf/index.js';
 import { DEFAULT_LIMITS } from '../../service/service-limits.js';

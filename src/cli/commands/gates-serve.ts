@@ -8,7 +8,7 @@ import { createError } from '../../lib/errors.js';
 import { createRedactor } from '../../lib/redact.js';
 import { FLAGGER_PATH, startGatesServer, VERDICT_PATH } from '../../rollout/verdict/gates-server.js';
 import { getCurrentReleaseId } from '../../rollout/release/release-dirs.js';
-import { createSignalSource } from '../../rollout/signals/index.js';
+import { createSignalSource } from '../../rollout/signals/signal-source.js';
 import { createJsonLogger } from '../../lib/logger.js';
 import { findProjectRoot } from '../../lib/project-paths.js';
 

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import type { RegisterCommand } from '../context.js';
 import { ExitCode } from '../../lib/exit-codes.js';
 import { createError } from '../../lib/errors.js';
-import { hashImage, isHashMode, isImageInputError } from '../../service/hash/index.js';
+import { hashImage, isHashMode, isImageInputError } from '../../service/hash/hash-image.js';
 
 export const registerHash: RegisterCommand = (program, ctx, run) => {
   program

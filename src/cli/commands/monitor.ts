@@ -5,7 +5,7 @@ import { createCommandLogger } from '../command-logger.js';
 import { resolveEnvironment } from '../../rollout/config/environments.js';
 import { loadQualityGates } from '../../rollout/config/quality-gates.js';
 import { createRedactor } from '../../lib/redact.js';
-import { runMonitor } from '../../rollout/monitor/index.js';
+import { runMonitor } from '../../rollout/monitor/run-monitor.js';
 import { createNotifier } from '../../rollout/notify/index.js';
 import { findProjectRoot } from '../../lib/project-paths.js';
 

@@ -12,7 +12,7 @@ import { getServiceAuthHeaders } from '../signals/service/auth-headers.js';
 import { getExistingAncestor, getFreeBytes, getTreeSizeBytes } from '../../lib/no-space.js';
 import { getBackupNeededBytes, getReleaseNeededBytes } from '../core/disk-space.js';
 import type { ReleaseSource } from '../release/resolve-release-source.js';
-import { createSignalSource, type SignalSource } from '../signals/index.js';
+import { createSignalSource, type SignalSource } from '../signals/signal-source.js';
 import { describeLockHolder, getLockFile, isLockStale, readLock } from '../state/lock.js';
 import type { TargetDriver } from '../target/index.js';
 import { dryRunMigrationsOnFile } from '../../service/store/index.js';

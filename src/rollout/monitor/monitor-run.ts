@@ -8,7 +8,7 @@ import { ExitCode } from '../../lib/exit-codes.js';
 import type { GateTransition, RollbackDecision } from '../core/gate-assessment.js';
 import type { DeploySummary } from '../state/journal.js';
 import type { Notifier } from '../notify/index.js';
-import type { SignalSource } from '../signals/index.js';
+import type { SignalSource } from '../signals/signal-source.js';
 import type { Logger } from '../../lib/logger.js';
 import type { AutoRollbackDeps, IncidentRequest } from './auto-rollback.js';
 import type { PollRecord } from './monitor-log.js';

@@ -1,13 +1,13 @@
 // The NotificationChannel interface and the one factory switch choosing a channel by type (configured from the environment).
 import { CHANNEL_NAMES, type ChannelName } from '../config/environments-schema.js';
 import { createError } from '../../lib/errors.js';
-import { createDiscordChannel, DISCORD_CHANNEL_TYPE } from './discord/index.js';
-import { createEmailChannel, EMAIL_CHANNEL_TYPE } from './email/index.js';
-import { createPagerDutyChannel, PAGERDUTY_CHANNEL_TYPE } from './pagerduty/index.js';
-import { createSlackChannel, SLACK_CHANNEL_TYPE } from './slack/index.js';
-import { createTeamsChannel, TEAMS_CHANNEL_TYPE } from './teams/index.js';
+import { createDiscordChannel, DISCORD_CHANNEL_TYPE } from './discord/discord-channel.js';
+import { createEmailChannel, EMAIL_CHANNEL_TYPE } from './email/email-channel.js';
+import { createPagerDutyChannel, PAGERDUTY_CHANNEL_TYPE } from './pagerduty/pagerduty-channel.js';
+import { createSlackChannel, SLACK_CHANNEL_TYPE } from './slack/slack-channel.js';
+import { createTeamsChannel, TEAMS_CHANNEL_TYPE } from './teams/teams-channel.js';
 import type { AttemptOutcome, Env, RenderedMessage } from './types.js';
-import { createWebhookChannel, WEBHOOK_CHANNEL_TYPE } from './webhook/index.js';
+import { createWebhookChannel, WEBHOOK_CHANNEL_TYPE } from './webhook/webhook-channel.js';
 
 export interface NotificationChannel {
   readonly type: ChannelName;

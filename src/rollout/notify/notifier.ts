@@ -7,7 +7,7 @@ import { createSilentLogger } from '../../lib/logger.js';
 import { deliverWithRetry, type DeliverySettings } from './deliver.js';
 import { isNotifyEventName, NOTIFY_EVENTS } from './events.js';
 import type { NotificationChannel } from './index.js';
-import { NO_CHANNEL, OUTBOX_FORMAT_VERSION, writeOutboxEntry, type OutboxAttempt, type OutboxEntry } from './outbox/index.js';
+import { NO_CHANNEL, OUTBOX_FORMAT_VERSION, writeOutboxEntry, type OutboxAttempt, type OutboxEntry } from './outbox/outbox.js';
 import { selectChannels } from './routing.js';
 import { renderMessage } from './templates.js';
 import type { Delivery, DeliveryAttempt, NotificationInput, NotifyReport, RenderedMessage } from './types.js';

@@ -6,7 +6,7 @@ import type { ResolvedGates } from '../config/quality-gates.js';
 import type { Clock } from '../../lib/clock.js';
 import type { Redactor } from '../../lib/redact.js';
 import { getFlaggerStatus, judgeVerdict, type VerdictReport } from '../core/verdict.js';
-import type { SignalSource } from '../signals/index.js';
+import type { SignalSource } from '../signals/signal-source.js';
 import type { Logger } from '../../lib/logger.js';
 
 export const VERDICT_PATH = '/v1/verdict';

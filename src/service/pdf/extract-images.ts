@@ -3,7 +3,7 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { hashImage } from '../hash/index.js';
+import { hashImage } from '../hash/hash-image.js';
 import { PdfInputError } from './pdf-input-error.js';
 import { DEFAULT_PDFIMAGES_COMMAND, parsePdfimagesList, runPdfimages, type PdfImageListing } from './poppler.js';
 

@@ -1,6 +1,6 @@
 // The service's SQLite store: opening, migrations (status, apply, dry run) and the schema-version guard.
 export { openDatabase, openDatabaseForReading, closeDatabase, type Db, type OpenDatabaseOptions } from './database.js';
-export { MIGRATIONS, LATEST_SCHEMA_VERSION, type Migration } from './migrations/index.js';
+export { MIGRATIONS, LATEST_SCHEMA_VERSION, type Migration } from './migrations/migration-list.js';
 export {
   getSchemaVersion,
   getMigrationStatus,

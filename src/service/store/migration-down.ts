@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createError } from '../../lib/errors.js';
-import { MIGRATIONS, type Migration } from './migrations/index.js';
+import { MIGRATIONS, type Migration } from './migrations/migration-list.js';
 import { assertMigratable, getSchemaVersion, MIGRATIONS_TABLE } from './migration-runner.js';
 
 type Db = Database.Database;

@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSystemClock } from '../../lib/clock.js';
-import { MIGRATIONS, type Migration } from './migrations/index.js';
+import { MIGRATIONS, type Migration } from './migrations/migration-list.js';
 import { getMigrationChecksum } from './migration-checksum.js';
 import { assertMigratable, getSchemaVersion, MIGRATIONS_TABLE, recordAppliedMigration, type MigrationRunOptions } from './migration-runner.js';
 import { openDatabaseForReading } from './database.js';

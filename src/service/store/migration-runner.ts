@@ -2,7 +2,7 @@
 import type Database from 'better-sqlite3';
 import { createError } from '../../lib/errors.js';
 import { createSystemClock, type Clock } from '../../lib/clock.js';
-import { MIGRATIONS, LATEST_SCHEMA_VERSION, type Migration } from './migrations/index.js';
+import { MIGRATIONS, LATEST_SCHEMA_VERSION, type Migration } from './migrations/migration-list.js';
 import { getMigrationChecksum } from './migration-checksum.js';
 
 export { LATEST_SCHEMA_VERSION };

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { runCliForTest } from '../../helpers/cli.js';
 import { createTempDir } from '../../helpers/temp-dir.js';
 import { PDFDocument, createJpeg, createPng } from '../../helpers/pdfs.js';
-import { hashImage } from '../../../src/service/hash/index.js';
+import { hashImage } from '../../../src/service/hash/hash-image.js';
 
 test('extract prints `<hash>  page <p> image <i>` for every raster image, in page order', async (t) => {
   const dir = await createTempDir(t);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { runCliForTest } from '../../helpers/cli.js';
 import { createTempDir } from '../../helpers/temp-dir.js';
 import { createFixtureImage } from '../../helpers/images.js';
-import { hashImage } from '../../../src/service/hash/index.js';
+import { hashImage } from '../../../src/service/hash/hash-image.js';
 
 async function writeImages(dir: string) {
   const jpeg = await createFixtureImage({ kind: 'photo', width: 320, height: 240, seed: 11, format: 'jpeg' });

@@ -12,7 +12,7 @@ import { createManualClock } from '../../../src/lib/clock.js';
 import { createSilentLogger } from '../../../src/lib/logger.js';
 import { resolveEnvironment } from '../../../src/rollout/config/environments.js';
 import { isDhashError } from '../../../src/lib/errors.js';
-import { LATEST_SCHEMA_VERSION } from '../../../src/service/store/migrations/index.js';
+import { LATEST_SCHEMA_VERSION } from '../../../src/service/store/migrations/migration-list.js';
 
 const logger = createSilentLogger();
 

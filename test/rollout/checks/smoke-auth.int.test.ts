@@ -7,7 +7,7 @@ import { createTempDir } from '../../helpers/temp-dir.js';
 import { runServeCli, waitForListening } from '../../helpers/serve-cli.js';
 import { resolveEnvironmentConfig, EMBEDDED_LOCAL } from '../../../src/rollout/config/environments.js';
 import { runSmokeTests } from '../../../src/rollout/checks/smoke.js';
-import { createSignalSource } from '../../../src/rollout/signals/index.js';
+import { createSignalSource } from '../../../src/rollout/signals/signal-source.js';
 import { createSystemClock } from '../../../src/lib/clock.js';
 import { createRedactor } from '../../../src/lib/redact.js';
 import { checkHealthOnce, waitForHealthy } from '../../../src/rollout/checks/health.js';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { getHistogramBuckets, parsePrometheusText, sumSamples } from '../../../src/rollout/core/prometheus-text.js';
-import { extractDhashMetrics } from '../../../src/rollout/signals/service/index.js';
+import { extractDhashMetrics } from '../../../src/rollout/signals/service/service-source.js';
 
 const PAGE = `# HELP dhash_extractions_total Extraction attempts by outcome.
 # TYPE dhash_extractions_total counter

@@ -5,12 +5,12 @@ import { createRedactor } from '../../../src/lib/redact.js';
 import { isDhashError } from '../../../src/lib/errors.js';
 import { EVENT_DEFINITIONS, NOTIFY_EVENTS, createChannel } from '../../../src/rollout/notify/index.js';
 import { renderMessage, renderPlainText, renderHtml } from '../../../src/rollout/notify/templates.js';
-import { renderSlackPayload, SLACK_LIMITS } from '../../../src/rollout/notify/slack/index.js';
-import { renderPagerDutyPayload } from '../../../src/rollout/notify/pagerduty/index.js';
+import { renderSlackPayload, SLACK_LIMITS } from '../../../src/rollout/notify/slack/slack-channel.js';
+import { renderPagerDutyPayload } from '../../../src/rollout/notify/pagerduty/pagerduty-channel.js';
 import { truncateCodePoints } from '../../../src/rollout/notify/text-limits.js';
 import { DEFAULT_DELIVERY_POLICY, getBackoffDelayMs, parseRetryAfterMs } from '../../../src/rollout/notify/deliver.js';
 import { getRoutedChannelNames } from '../../../src/rollout/notify/routing.js';
-import { getOutboxFileName } from '../../../src/rollout/notify/outbox/index.js';
+import { getOutboxFileName } from '../../../src/rollout/notify/outbox/outbox.js';
 import { classifyResponse } from '../../../src/rollout/notify/http-post.js';
 
 const ctx = { env: 'staging', id: '0f1e2d3c-aaaa-bbbb-cccc-000000000000', idempotencyKey: 'k', createdAtMs: Date.UTC(2026, 10, 28, 1, 0, 0), redact: createRedactor({}) };

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSystemClock } from '../../../src/lib/clock.js';
-import { createServiceSource } from '../../../src/rollout/signals/service/index.js';
-import { buildPromQueries, createPrometheusSource, queryPromScalar } from '../../../src/rollout/signals/prometheus/index.js';
-import { createHostSource } from '../../../src/rollout/signals/host/index.js';
+import { createServiceSource } from '../../../src/rollout/signals/service/service-source.js';
+import { buildPromQueries, createPrometheusSource, queryPromScalar } from '../../../src/rollout/signals/prometheus/prometheus-source.js';
+import { createHostSource } from '../../../src/rollout/signals/host/host-source.js';
 import { createFixtureImage } from '../../helpers/images.js';
 import { createTempDir } from '../../helpers/temp-dir.js';
 import { startDistService, startPrometheus, waitFor } from '../../helpers/processes.js';

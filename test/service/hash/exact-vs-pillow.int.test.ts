@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { createEdgeCaseImages, createFixtureImage, createFixtureSet, getFixtureName } from '../../helpers/images.js';
 import { createTempDir } from '../../helpers/temp-dir.js';
-import { hammingDistance, hashImage } from '../../../src/service/hash/index.js';
+import { hammingDistance, hashImage } from '../../../src/service/hash/hash-image.js';
 
 const run = promisify(execFile);
 /** Debian's interpreter, where python3-pil and python3-numpy install (a pyenv python3 on PATH would lack them). */

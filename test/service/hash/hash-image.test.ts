@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
-import { hammingDistance, hashImage, ImageInputError } from '../../../src/service/hash/index.js';
+import { hammingDistance, hashImage, ImageInputError } from '../../../src/service/hash/hash-image.js';
 import { createFixtureImage, createRandom } from '../../helpers/images.js';
 
 async function assertInputError(promise: Promise<unknown>, code: string, httpStatus: number, message?: RegExp) {

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import sharp from 'sharp';
-import { getHashCapability, hammingDistance, hashImageDetailed, ImageInputError } from '../../../src/service/hash/index.js';
+import { getHashCapability, hammingDistance, hashImageDetailed, ImageInputError } from '../../../src/service/hash/hash-image.js';
 import { getNativeDecoder } from '../../../src/service/hash/native-addon.js';
 import { readPngLayout } from '../../../src/service/hash/png-layout.js';
 import { createFixtureImage } from '../../helpers/images.js';

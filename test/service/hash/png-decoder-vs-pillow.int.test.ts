@@ -6,7 +6,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { hashImageDetailed } from '../../../src/service/hash/index.js';
+import { hashImageDetailed } from '../../../src/service/hash/hash-image.js';
 import { createTempDir } from '../../helpers/temp-dir.js';
 import { buildPng, createPngSpecs, getPngSpecName } from './png-fixtures.js';
 

@@ -4,7 +4,7 @@ import { chmod, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { extractPdfImages, getPdfCapability, isPdfInputError } from '../../../src/service/pdf/index.js';
-import { hashImage } from '../../../src/service/hash/index.js';
+import { hashImage } from '../../../src/service/hash/hash-image.js';
 import { createTempDir } from '../../helpers/temp-dir.js';
 import { PDFDocument, createJpeg, createPixels, createPng, drawRawImage, drawStencilMask } from '../../helpers/pdfs.js';
 

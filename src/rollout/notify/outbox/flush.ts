@@ -8,7 +8,7 @@ import { CHANNEL_VARIABLES, createChannel, type NotificationChannel } from '../c
 import { createOutboxEntry } from '../notifier.js';
 import { selectChannels } from '../routing.js';
 import type { DeliveryAttempt } from '../types.js';
-import { listOutboxEntries, NO_CHANNEL, writeOutboxEntry, type StoredOutboxEntry } from './index.js';
+import { listOutboxEntries, NO_CHANNEL, writeOutboxEntry, type StoredOutboxEntry } from './outbox.js';
 
 export interface FlushOptions extends DeliverySettings {
   /** Only entries of this environment; all when absent. */

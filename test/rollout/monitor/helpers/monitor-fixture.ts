@@ -10,10 +10,10 @@ import { appendJournal } from '../../../../src/rollout/state/journal.js';
 import type { AutoRollbackDeps } from '../../../../src/rollout/monitor/auto-rollback.js';
 import type { IncidentInput } from '../../../../src/rollout/incident/create-incident.js';
 import type { RollbackResult } from '../../../../src/rollout/rollback/rollback-from-backup.js';
-import { runMonitor, type MonitorResult, type RunMonitorOptions } from '../../../../src/rollout/monitor/index.js';
+import { runMonitor, type MonitorResult, type RunMonitorOptions } from '../../../../src/rollout/monitor/run-monitor.js';
 import type { PollRecord } from '../../../../src/rollout/monitor/monitor-log.js';
 import type { NotificationInput, Notifier } from '../../../../src/rollout/notify/index.js';
-import type { SignalSource } from '../../../../src/rollout/signals/index.js';
+import type { SignalSource } from '../../../../src/rollout/signals/signal-source.js';
 import { createSilentLogger } from '../../../../src/lib/logger.js';
 import { createTempDir } from '../../../helpers/temp-dir.js';
 
