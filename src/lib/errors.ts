@@ -6,18 +6,23 @@ export interface ErrorDefinition {
   /** What was found, the offending value, and the next action (a command to run or a setting to change). */
   details: string;
   exitCode: ExitCodeValue;
+  /** The status the service's HTTP API answers with when this error reaches it; omitted for toolkit-only errors (500). */
+  httpStatus?: number;
 }
 
 export class DhashError extends Error {
   readonly code: string;
   readonly details: string;
   readonly exitCode: ExitCodeValue;
+  /** Declared beside the code (ErrorDefinition.httpStatus); 500 when the error is ours, not the caller's. */
+  readonly httpStatus: number;
   constructor(code: string, def: ErrorDefinition, cause?: unknown) {
     super(def.message, cause === undefined ? undefined : { cause });
-    this.name = 'DhashError';
+    this.name = new.target.name;
     this.code = code;
     this.details = def.details;
     this.exitCode = def.exitCode;
+    this.httpStatus = def.httpStatus ?? 500;
   }
 }
 
@@ -41,6 +46,7 @@ export const ERRORS = {
     message: `Expected the \`${c.option}\` option to be ${c.expected}, got ${describe(c.actual)}.`,
     details: `Run the command with --help to see the accepted values of ${c.option}.`,
     exitCode: ExitCode.USAGE,
+    httpStatus: 400,
   }),
   EINVALIDCONFIG: (c: { file: string; problems: { path: string; message: string }[] }) => ({
     message: `The configuration file ${c.file} is invalid (${c.problems.length} problem${c.problems.length === 1 ? '' : 's'}).`,
@@ -236,11 +242,13 @@ export const ERRORS = {
     message: `Expected \`${c.field}\` to be a 16-digit hexadecimal dhash, got ${describe(c.actual)}.`,
     details: 'A dhash is 64 bits written as 16 hex digits, e.g. `8f373714acfcf4d0`; hash an image with `npx dhash hash FILE`.',
     exitCode: ExitCode.USAGE,
+    httpStatus: 400,
   }),
   ELIBRARYENTRYNOTFOUND: (c: { id: number }) => ({
     message: `Library entry ${c.id} does not exist.`,
     details: 'It may have been deleted already; list the library with `GET /v1/library`.',
     exitCode: ExitCode.USAGE,
+    httpStatus: 404,
   }),
   EMIGRATIONEDITED: (c: { version: number; name: string; recorded: string; actual: string }) => ({
     message: `Migration ${c.version} (${c.name}) was edited after it was applied to this database.`,
@@ -266,11 +274,13 @@ export const ERRORS = {
     message: `Review item ${c.id} is already resolved as \`${c.status}\`.`,
     details: 'A review item is resolved once; list the pending ones with `GET /v1/review?status=pending`.',
     exitCode: ExitCode.REFUSED,
+    httpStatus: 409,
   }),
   EREVIEWITEMNOTFOUND: (c: { id: number }) => ({
     message: `Review item ${c.id} does not exist.`,
     details: 'List the review queue with `GET /v1/review`.',
     exitCode: ExitCode.USAGE,
+    httpStatus: 404,
   }),
   ESCHEMAAHEAD: (c: { file: string; version: number; latest: number }) => ({
     message: `The database ${c.file} has schema version ${c.version}, newer than this release knows (${c.latest}).`,
@@ -298,6 +308,7 @@ export const ERRORS = {
     message: `The token \`${c.tokenName}\` has scope ${c.scope}; ${c.route} needs ${c.required}.`,
     details: `Use a token with scope ${c.required} (or admin), or ask the operator to add one to DHASH_API_TOKENS.`,
     exitCode: ExitCode.REFUSED,
+    httpStatus: 403,
   }),
   EINVALIDAPITOKENS: (c: { source: string; problems: string[] }) => ({
     message: `The API tokens in ${c.source} are invalid (${c.problems.length} problem${c.problems.length === 1 ? '' : 's'}).`,
@@ -320,6 +331,7 @@ export const ERRORS = {
       : `The bearer token sent to ${c.route} is not one of this service's API tokens.`,
     details: 'Ask the operator for a token (DHASH_API_TOKENS on the service) and send it as `Authorization: Bearer <token>`.',
     exitCode: ExitCode.USAGE,
+    httpStatus: 401,
   }),
 
   // ── monitor and signal sources (src/rollout/monitor/, src/rollout/signals/) ──

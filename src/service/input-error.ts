@@ -1,12 +1,12 @@
-// The base of every "the request carried something the service cannot use" error: a stable code and the HTTP status to answer.
-export class ServiceInputError<Code extends string = string> extends Error {
-  readonly code: Code;
-  readonly httpStatus: number;
+// The base of every "the request carried something the service cannot use" error: a coded DhashError with its HTTP status.
+import { DhashError } from '../lib/errors.js';
+import { ExitCode } from '../lib/exit-codes.js';
+
+export class ServiceInputError<Code extends string = string> extends DhashError {
+  declare readonly code: Code;
   constructor(code: Code, httpStatus: number, message: string, cause?: unknown) {
-    super(message, cause === undefined ? undefined : { cause });
-    this.name = new.target.name;
-    this.code = code;
-    this.httpStatus = httpStatus;
+    // The same error reaches the CLI (`dhash hash FILE`), where bad input is a usage error (exit 2).
+    super(code, { message, details: '', exitCode: ExitCode.USAGE, httpStatus }, cause);
   }
 }
 

@@ -1,15 +1,11 @@
 // The service's HTTP error answer: every failure becomes {"error": {"code", "message"}} with a 4xx/5xx status.
-import { isServiceInputError } from '../input-error.js';
+import { ServiceInputError } from '../input-error.js';
 import { isDhashError } from '../../lib/errors.js';
 
-export class ApiError extends Error {
-  readonly statusCode: number;
-  readonly code: string;
+/** A request the routes refuse (bad query, wrong media type): one of the service's input errors, status given here. */
+export class ApiError extends ServiceInputError {
   constructor(statusCode: number, code: string, message: string) {
-    super(message);
-    this.name = 'ApiError';
-    this.statusCode = statusCode;
-    this.code = code;
+    super(code, statusCode, message);
   }
 }
 
@@ -31,11 +27,8 @@ const FASTIFY_CODES: Record<string, { statusCode: number; code: string; message?
 };
 
 export function toErrorAnswer(error: unknown): ErrorAnswer {
-  if (error instanceof ApiError || isServiceInputError(error)) {
-    const statusCode = error instanceof ApiError ? error.statusCode : error.httpStatus;
-    return answer(statusCode, error.code, error.message);
-  }
-  if (isDhashError(error)) return answer(getDhashErrorStatus(error.code), error.code, error.message);
+  // One error type reaches the HTTP layer: every coded error declares its status where it is defined.
+  if (isDhashError(error)) return answer(error.httpStatus, error.code, error.message);
   const fastifyError = error as { code?: string; statusCode?: number; message?: string; name?: string };
   const known = fastifyError.code ? FASTIFY_CODES[fastifyError.code] : undefined;
   if (known) return answer(known.statusCode, known.code, known.message ?? String(fastifyError.message));
@@ -50,13 +43,6 @@ export function toErrorAnswer(error: unknown): ErrorAnswer {
   return answer(500, 'EINTERNAL', 'The service failed to handle the request; the error is in its log.');
 }
 
-/** The store's coded errors (unknown ids, double resolution, bad hashes) are the caller's mistakes. */
-function getDhashErrorStatus(code: string): number {
-  if (code.endsWith('NOTFOUND') && code !== 'EDATABASENOTFOUND') return 404;
-  if (code.includes('ALREADY')) return 409;
-  if (code === 'EINVALIDHASH' || code === 'EINVALIDOPTION') return 400;
-  return 500;
-}
 
 function answer(statusCode: number, code: string, message: string): ErrorAnswer {
   return { statusCode, body: { error: { code, message } }, isServerFault: statusCode >= 500 };

@@ -6,7 +6,7 @@ import { isDhashError } from '../../../src/lib/errors.js';
 import { createTempDir } from '../../helpers/temp-dir.js';
 import { runCliForTest } from '../../helpers/cli.js';
 
-const isShed = (reason: string) => (error: unknown) => isOverloadedError(error) && error.reason === reason && error.statusCode === 503 && error.code === 'EOVERLOADED';
+const isShed = (reason: string) => (error: unknown) => isOverloadedError(error) && error.reason === reason && error.httpStatus === 503 && error.code === 'EOVERLOADED';
 
 test('holds body bytes from admission to close, and sheds an arrival that would pass the byte budget by one byte', () => {
   const gate = new AdmissionGate({ maxInFlight: 4, maxQueuedBytes: 1000, maxQueueWaitMs: 60_000 }, () => 0);

@@ -1,29 +1,40 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ApiError, toErrorAnswer } from '../../../src/service/http/api-error.js';
+import { toErrorAnswer, ApiError } from '../../../src/service/http/api-error.js';
+import { createError, isDhashError } from '../../../src/lib/errors.js';
 import { ImageInputError } from '../../../src/service/hash/image-input-error.js';
-import { PdfInputError } from '../../../src/service/pdf/pdf-input-error.js';
-import { createError } from '../../../src/lib/errors.js';
 
-const codeAndStatus = (error: unknown) => {
-  const answer = toErrorAnswer(error);
-  return [answer.statusCode, answer.body.error.code];
-};
-
-test('maps input errors, store errors and fastify errors to status and API code', () => {
-  assert.deepEqual(codeAndStatus(new ApiError(415, 'EUNSUPPORTEDMEDIATYPE', 'no')), [415, 'EUNSUPPORTEDMEDIATYPE']);
-  assert.deepEqual(codeAndStatus(new ImageInputError('ETRUNCATED', 'cut')), [422, 'ETRUNCATED']);
-  assert.deepEqual(codeAndStatus(new PdfInputError('EPDFTIMEOUT', 'slow')), [422, 'EPDFTIMEOUT']);
-  assert.deepEqual(codeAndStatus(createError('ELIBRARYENTRYNOTFOUND', { id: 4 })), [404, 'ELIBRARYENTRYNOTFOUND']);
-  assert.deepEqual(codeAndStatus(createError('EREVIEWALREADYRESOLVED', { id: 4, status: 'same' })), [409, 'EREVIEWALREADYRESOLVED']);
-  assert.deepEqual(codeAndStatus(createError('EINVALIDHASH', { field: 'hash', actual: 'x' })), [400, 'EINVALIDHASH']);
-  assert.deepEqual(codeAndStatus(Object.assign(new Error('big'), { code: 'FST_ERR_CTP_BODY_TOO_LARGE', statusCode: 413 })), [413, 'EBODYTOOLARGE']);
-  assert.deepEqual(codeAndStatus(Object.assign(new SyntaxError('Unexpected end'), { statusCode: 400 })), [400, 'EBADJSON']);
+test('each coded error answers with the HTTP status declared beside its code', () => {
+  const cases: [unknown, number, string][] = [
+    [createError('ELIBRARYENTRYNOTFOUND', { id: 7 }), 404, 'ELIBRARYENTRYNOTFOUND'],
+    [createError('EREVIEWITEMNOTFOUND', { id: 7 }), 404, 'EREVIEWITEMNOTFOUND'],
+    [createError('EREVIEWALREADYRESOLVED', { id: 7, status: 'same' }), 409, 'EREVIEWALREADYRESOLVED'],
+    [createError('EINVALIDHASH', { field: 'hash', actual: 'zz' }), 400, 'EINVALIDHASH'],
+    [createError('EINVALIDOPTION', { option: 'limit', expected: 'an integer', actual: -1 }), 400, 'EINVALIDOPTION'],
+    // A toolkit error that reaches the service is our fault, not the caller's.
+    [createError('EDATABASENOTFOUND', { file: '/x.sqlite' }), 500, 'EDATABASENOTFOUND'],
+    [new ImageInputError('ETOOMANYPIXELS', 'too many pixels'), 413, 'ETOOMANYPIXELS'],
+    [new ApiError(415, 'EUNSUPPORTEDMEDIATYPE', 'wrong type'), 415, 'EUNSUPPORTEDMEDIATYPE'],
+  ];
+  for (const [error, status, code] of cases) {
+    const answer = toErrorAnswer(error);
+    assert.equal(answer.statusCode, status, code);
+    assert.equal(answer.body.error.code, code);
+    assert.equal(answer.isServerFault, status >= 500, code);
+  }
 });
 
-test('hides the details of an unexpected error behind a 500 that points at the log', () => {
-  const answer = toErrorAnswer(new Error('SQLITE_CORRUPT: secret path /srv/x'));
-  assert.equal(answer.statusCode, 500);
-  assert.equal(answer.isServerFault, true);
-  assert.deepEqual(answer.body, { error: { code: 'EINTERNAL', message: 'The service failed to handle the request; the error is in its log.' } });
+test('the service input errors and the route refusals are the same coded error type as the toolkit', () => {
+  assert.ok(isDhashError(new ImageInputError('EBADIMAGE', 'not an image')));
+  assert.ok(isDhashError(new ApiError(400, 'EBADREQUEST', 'bad')));
+  assert.equal(new ImageInputError('EBADIMAGE', 'not an image').exitCode, 2);
+});
+
+test('an uncoded error is a 500 that hides its message from the client', () => {
+  const answer = toErrorAnswer(new Error('secret internals'));
+  assert.deepEqual(answer, {
+    statusCode: 500,
+    body: { error: { code: 'EINTERNAL', message: 'The service failed to handle the request; the error is in its log.' } },
+    isServerFault: true,
+  });
 });
