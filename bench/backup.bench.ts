@@ -78,12 +78,12 @@ try {
   if (freeBytes < neededBytes) throw new Error(`bench:backup needs ${mb(neededBytes)} MB free in ${tmpdir()}, has ${mb(freeBytes)} MB`);
 
   await writeFile(join(root, 'environments.json'), JSON.stringify({ environments: { staging: { root: 'env', service: { port: 18788 } } } }));
-  const env = await resolveEnvironment(root, 'staging', {});
-  await createRelease(env.releasesDir, env.currentLink);
-  await mkdir(env.sharedDir, { recursive: true });
+  const environment = await resolveEnvironment(root, 'staging', {});
+  await createRelease(environment.releasesDir, environment.currentLink);
+  await mkdir(environment.sharedDir, { recursive: true });
   let rows = 0;
-  const buildMs = await time(() => (rows = createDatabase(env.databaseFile)));
-  const dbBytes = (await stat(env.databaseFile)).size;
+  const buildMs = await time(() => (rows = createDatabase(environment.databaseFile)));
+  const dbBytes = (await stat(environment.databaseFile)).size;
   console.log(`database: ${mb(dbBytes)} MB (${rows} rows) built in ${secs(buildMs)} s; release: 2,000 files; ${rounds} alternating rounds`);
 
   const clock = createSystemClock();
@@ -96,7 +96,7 @@ try {
     let made: CreatedBackup | null = null;
     const ours = {
       create: async () => {
-        made = await createBackup(env, { clock, logger, compressionLevel: 1 });
+        made = await createBackup(environment, { clock, logger, compressionLevel: 1 });
         zipBytes = made.sizeBytes;
       },
       verify: async () => {

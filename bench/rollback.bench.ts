@@ -81,41 +81,41 @@ async function createVariant(baseDir: string, releasesDir: string): Promise<stri
   return releaseId;
 }
 
-async function startServing(env: ResolvedEnvironment, releaseId: string): Promise<void> {
-  await switchCurrentRelease(env, releaseId);
-  const driver = createTargetDriver(env, { clock, logger });
+async function startServing(environment: ResolvedEnvironment, releaseId: string): Promise<void> {
+  await switchCurrentRelease(environment, releaseId);
+  const driver = createTargetDriver(environment, { clock, logger });
   await driver.restart();
-  const health = await waitForHealthy(env.healthUrl, { consecutiveOk: 1, intervalMs: 200, timeoutMs: 120_000, clock });
+  const health = await waitForHealthy(environment.healthUrl, { consecutiveOk: 1, intervalMs: 200, timeoutMs: 120_000, clock });
   if (!health.ok) throw new Error(`release ${releaseId} did not become healthy: ${health.reason}`);
 }
 
 /** The deploy of B over A as deploy.ts journals it (no migration applied), so the monitor's deps find the facts. */
-async function journalDeploy(env: ResolvedEnvironment, a: string, b: string, n: number): Promise<string> {
-  const deployId = `${env.name}-bench-${n}-${Date.now()}`;
+async function journalDeploy(environment: ResolvedEnvironment, a: string, b: string, n: number): Promise<string> {
+  const deployId = `${environment.name}-bench-${n}-${Date.now()}`;
   const time = new Date(clock.now()).toISOString();
-  await appendJournal(env, { time, deployId, kind: 'deploy', step: 'deploy:start', status: 'started', releaseId: b, previousReleaseId: a });
-  await appendJournal(env, { time, deployId, kind: 'deploy', step: 'deploy:rollback-strategy', status: 'succeeded', appliedMigrations: [] });
+  await appendJournal(environment, { time, deployId, kind: 'deploy', step: 'deploy:start', status: 'started', releaseId: b, previousReleaseId: a });
+  await appendJournal(environment, { time, deployId, kind: 'deploy', step: 'deploy:rollback-strategy', status: 'succeeded', appliedMigrations: [] });
   return deployId;
 }
 
 /** Users keep writing after the deploy: what switch-back keeps and carry-forward re-applies. */
-async function writeAsUsers(env: ResolvedEnvironment, count: number): Promise<void> {
+async function writeAsUsers(environment: ResolvedEnvironment, count: number): Promise<void> {
   for (let i = 0; i < count; i++) {
     const hash = randomBytes(8).toString('hex');
-    const r = await fetch(`${env.baseUrl}/v1/library`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ label: `after ${i}`, hash }) });
+    const r = await fetch(`${environment.baseUrl}/v1/library`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ label: `after ${i}`, hash }) });
     if (r.status !== 201) throw new Error(`POST /v1/library: ${r.status}`);
   }
 }
 
-async function timeAutoRollback(env: ResolvedEnvironment, deployId: string, releaseId: string, backupFile: string, deps: Partial<AutoRollbackDeps> = {}): Promise<number> {
+async function timeAutoRollback(environment: ResolvedEnvironment, deployId: string, releaseId: string, backupFile: string, deps: Partial<AutoRollbackDeps> = {}): Promise<number> {
   const detectedAtMs = clock.now();
   const result = await performAutoRollback({
-    env: env.name, deployId, releaseId, trigger, backupFile, monitorLogs: [], clock, logger, notifier, detectedAtMs,
-    deps: { ...createRollbackDeps({ env, clock, logger, notifier }), ...deps },
+    env: environment.name, deployId, releaseId, trigger, backupFile, monitorLogs: [], clock, logger, notifier, detectedAtMs,
+    deps: { ...createRollbackDeps({ environment, clock, logger, notifier }), ...deps },
   });
   if (result.status !== 'succeeded' || !result.thirdOkHealthAt) throw new Error(`rollback ${result.status}: ${result.reason}`);
   // Where the time went: each finished step's duration, from the incident's timeline.
-  const incident = JSON.parse(await readFile(join(env.paths.root, 'incidents', `${result.incidentId}.json`), 'utf8')) as { timeline: { time: string; step: string; status: string }[] };
+  const incident = JSON.parse(await readFile(join(environment.paths.root, 'incidents', `${result.incidentId}.json`), 'utf8')) as { timeline: { time: string; step: string; status: string }[] };
   const started = new Map<string, number>();
   const parts: string[] = [];
   for (const e of incident.timeline) {
@@ -127,11 +127,11 @@ async function timeAutoRollback(env: ResolvedEnvironment, deployId: string, rele
 }
 
 /** Today's path before issue 9: the monitor's checksum+manifest check, then the manual rollback's full verify, snapshot, restore, no carry-forward. */
-async function timeTodaysRestore(env: ResolvedEnvironment, backupFile: string): Promise<number> {
+async function timeTodaysRestore(environment: ResolvedEnvironment, backupFile: string): Promise<number> {
   const detectedAtMs = clock.now();
-  const full = await verifyBackup(backupFile, { expectedEnv: env.name, projectRoot: env.paths.root });
+  const full = await verifyBackup(backupFile, { expectedEnv: environment.name, projectRoot: environment.paths.root });
   if (!full.ok) throw new Error('backup did not verify');
-  const result = await rollbackFromBackup({ env, backupFile, force: true, dryRun: false, clock, logger, reason: 'bench' });
+  const result = await rollbackFromBackup({ environment, backupFile, force: true, isDryRun: false, clock, logger, reason: 'bench' });
   const checks = result.healthChecks?.checks ?? [];
   let streak = 0;
   const third = checks.find((c) => (streak = c.ok ? streak + 1 : 0) === 3);
@@ -144,36 +144,36 @@ async function runCase(name: string, fillerMb: number, releaseDir: string): Prom
   await mkdir(dir, { recursive: true });
   const port = 19000 + Math.floor(Math.random() * 2000);
   await writeFile(join(dir, 'environments.json'), JSON.stringify({ environments: { local: { root: '.dhash/local', service: { host: '127.0.0.1', port }, target: { type: 'process' } } } }));
-  const env = await resolveEnvironment(dir, 'local', {});
-  await mkdir(env.releasesDir, { recursive: true });
+  const environment = await resolveEnvironment(dir, 'local', {});
+  await mkdir(environment.releasesDir, { recursive: true });
   const a = JSON.parse(await readFile(join(releaseDir, 'release.json'), 'utf8')).releaseId as string;
-  execFileSync('cp', ['-a', releaseDir, join(env.releasesDir, a)]);
-  const b = await createVariant(join(env.releasesDir, a), env.releasesDir);
-  await mkdir(env.sharedDir, { recursive: true });
+  execFileSync('cp', ['-a', releaseDir, join(environment.releasesDir, a)]);
+  const b = await createVariant(join(environment.releasesDir, a), environment.releasesDir);
+  await mkdir(environment.sharedDir, { recursive: true });
   const t0 = clock.now();
-  createDatabase(env.databaseFile, fillerMb);
-  const dbBytes = (await stat(env.databaseFile)).size;
+  createDatabase(environment.databaseFile, fillerMb);
+  const dbBytes = (await stat(environment.databaseFile)).size;
   console.log(`${name}: database ${mb(dbBytes)} MB (${entries} library entries${fillerMb ? ` + ${fillerMb} MB of blobs` : ''}) built in ${secs(clock.now() - t0)} s`);
-  stopService = () => createTargetDriver(env, { clock, logger }).stop();
+  stopService = () => createTargetDriver(environment, { clock, logger }).stop();
 
-  await switchCurrentRelease(env, a);
+  await switchCurrentRelease(environment, a);
   const t1 = clock.now();
-  const backup = await createBackup(env, { clock, logger, reason: 'pre-deploy' });
+  const backup = await createBackup(environment, { clock, logger, reason: 'pre-deploy' });
   console.log(`${name}: pre-deploy backup ${mb(backup.sizeBytes)} MB in ${secs(clock.now() - t1)} s`);
   const out: Record<string, number> = {};
   let n = 0;
   const deployB = async () => {
-    const deployId = await journalDeploy(env, a, b, n++);
-    await startServing(env, b);
-    await writeAsUsers(env, 20);
+    const deployId = await journalDeploy(environment, a, b, n++);
+    await startServing(environment, b);
+    await writeAsUsers(environment, 20);
     return deployId;
   };
   const noDown = { getDeployFacts: async () => ({ previousReleaseId: a, appliedMigrations: [{ version: 99, name: 'bench_no_down', hasDown: false }] }) };
   const samples = { switchback: [] as number[], restoreCarry: [] as number[], today: [] as number[] };
-  const runRestoreCarry = async () => samples.restoreCarry.push(await timeAutoRollback(env, await deployB(), b, backup.file, noDown));
-  const runToday = async () => (await deployB(), samples.today.push(await timeTodaysRestore(env, backup.file)));
+  const runRestoreCarry = async () => samples.restoreCarry.push(await timeAutoRollback(environment, await deployB(), b, backup.file, noDown));
+  const runToday = async () => (await deployB(), samples.today.push(await timeTodaysRestore(environment, backup.file)));
   for (let round = 0; round < rounds; round++) {
-    samples.switchback.push(await timeAutoRollback(env, await deployB(), b, backup.file));
+    samples.switchback.push(await timeAutoRollback(environment, await deployB(), b, backup.file));
     for (const run of round % 2 === 0 ? [runToday, runRestoreCarry] : [runRestoreCarry, runToday]) await run();
     console.log(`${name} round ${round + 1}: switch-back ${secs(samples.switchback.at(-1)!)} s, restore + carry-forward ${secs(samples.restoreCarry.at(-1)!)} s, today's restore ${secs(samples.today.at(-1)!)} s`);
   }

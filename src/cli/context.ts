@@ -5,7 +5,7 @@ import type { Clock } from '../lib/clock.js';
 
 export interface CliContext {
   cwd: string;
-  env: Record<string, string | undefined>;
+  processEnv: Record<string, string | undefined>;
   stdout: Writable & { isTTY?: boolean };
   stderr: Writable & { isTTY?: boolean };
   stdin?: Readable & { isTTY?: boolean };

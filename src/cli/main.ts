@@ -23,7 +23,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 const code = await runCli(process.argv.slice(2), {
   cwd: process.cwd(),
-  env: process.env,
+  processEnv: process.env,
   stdout: process.stdout,
   stderr: process.stderr,
   stdin: process.stdin,

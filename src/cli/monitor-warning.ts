@@ -17,7 +17,7 @@ export function createMonitorWarningHook(ctx: CliContext): (thisCommand: Command
     const envName = (actionCommand.opts() as { env?: unknown }).env;
     if (typeof envName !== 'string' || COMMANDS_WITH_OWN_REPORT.has(actionCommand.name())) return;
     try {
-      const environment = await resolveEnvironment(findProjectRoot(ctx.cwd), envName, ctx.env);
+      const environment = await resolveEnvironment(findProjectRoot(ctx.cwd), envName, ctx.processEnv);
       const health = await getMonitorHealth(environment, ctx.clock.now());
       for (const warning of health.warnings) ctx.stderr.write(`dhash: WARNING: ${warning}\n`);
     } catch {

@@ -8,7 +8,7 @@ import { createRedactor } from '../lib/redact.js';
 import { createMonitorWarningHook } from './monitor-warning.js';
 
 export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
-  const redact = createRedactor(ctx.env);
+  const redact = createRedactor(ctx.processEnv);
   let exitCode: number = ExitCode.OK;
   const program = new Command('dhash')
     .description('dhash: perceptual difference hashing service and its guarded-rollout toolkit')

@@ -22,9 +22,9 @@ export type Redactor = {
 };
 
 /** Built from the environment: the secret values themselves, plus generic URL-credential patterns. */
-export function createRedactor(env: Record<string, string | undefined>): Redactor {
+export function createRedactor(processEnv: Record<string, string | undefined>): Redactor {
   const secrets = new Set<string>();
-  for (const [name, value] of Object.entries(env)) {
+  for (const [name, value] of Object.entries(processEnv)) {
     if (!value || value.length < 6) continue;
     if (SECRET_VARIABLES.includes(name) || SECRET_NAME.test(name)) {
       secrets.add(value);

@@ -47,8 +47,8 @@ async function createProject(t: { after: (fn: () => Promise<void>) => void }, ga
   return { project, processEnv: { PATH: process.env.PATH, HOME: process.env.HOME, DHASH_PORT: '' } };
 }
 
-function runProcess(command: string, args: string[], cwd: string, env: Record<string, string | undefined>): { child: ChildProcess; done: Promise<{ code: number; output: string }> } {
-  const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+function runProcess(command: string, args: string[], cwd: string, processEnv: Record<string, string | undefined>): { child: ChildProcess; done: Promise<{ code: number; output: string }> } {
+  const child = spawn(command, args, { cwd, env: processEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (c) => (output += c));
   child.stderr!.on('data', (c) => (output += c));
@@ -56,13 +56,13 @@ function runProcess(command: string, args: string[], cwd: string, env: Record<st
   return { child, done };
 }
 
-const quickDeploy = (root: string, release: string, env: Record<string, string | undefined>) => runProcess('bash', [join(root, 'quick-deploy.sh'), '--env', 'local', '--release', release], root, env).done;
+const quickDeploy = (root: string, release: string, processEnv: Record<string, string | undefined>) => runProcess('bash', [join(root, 'quick-deploy.sh'), '--env', 'local', '--release', release], root, processEnv).done;
 const getDeployId = (output: string) => /deploy:\s+(local-\d{8}T\d{9}Z)/.exec(output)?.[1];
 
 test('a deploy during a window supersedes the old monitor; a killed monitor is reported as not beating; a monitor ends superseded when current is not its release', { timeout: 600_000 }, async (t) => {
   const { project, processEnv } = await createProject(t);
   const { root } = project;
-  const env = await project.getEnv();
+  const environment = await project.getEnv();
   const good = await getBuiltRelease();
   // A different content hash, or the deploy would reuse the identical release already on disk.
   const v2 = await createReleaseVariant(good.dir, await mkdirp(join(root, 'candidates')), 'v2', (dir) => writeFile(join(dir, 'VARIANT'), 'v2\n'));
@@ -72,11 +72,11 @@ test('a deploy during a window supersedes the old monitor; a killed monitor is r
   assert.equal(first.code, 0, first.output);
   const firstDeployId = getDeployId(first.output)!;
   assert.match(first.output, new RegExp(`monitor:start .*pid \\d+ holds the monitor lock for ${firstDeployId}`));
-  const firstState = (await readMonitorState(env))!;
+  const firstState = (await readMonitorState(environment))!;
   assert.equal(firstState.deployId, firstDeployId);
   const firstPid = firstState.pid!;
   assert.ok(isPidAlive(firstPid));
-  assert.equal((await readMonitorLockHolder(env))?.pid, firstPid);
+  assert.equal((await readMonitorLockHolder(environment))?.pid, firstPid);
 
   // 2. A second deploy inside that window supersedes it before changing anything, then starts its own monitor.
   const second = await quickDeploy(root, v2, processEnv);
@@ -90,16 +90,16 @@ test('a deploy during a window supersedes the old monitor; a killed monitor is r
   assert.match(await readFile(join(root, 'monitor_logs', `${firstDeployId}.html`), 'utf8'), new RegExp(`Superseded</dt><dd>by ${secondDeployId}`));
   const outbox = await Promise.all((await readdir(join(root, 'notifications_out'))).map((f) => readFile(join(root, 'notifications_out', f), 'utf8')));
   assert.ok(outbox.some((x) => x.includes('monitor-complete') && x.includes(firstDeployId) && x.includes('superseded')), 'a monitor-complete notification says superseded');
-  const journal = await readJournal(env);
+  const journal = await readJournal(environment);
   const supersededAt = journal.findIndex((e) => e.deployId === firstDeployId && e.step === 'monitor:finish' && e.outcome === 'superseded');
   const secondStartAt = journal.findIndex((e) => e.deployId === secondDeployId && e.step === 'deploy:start');
   assert.ok(supersededAt >= 0 && supersededAt < secondStartAt, 'the old monitor finished before the new deploy began');
-  const secondState = (await readMonitorState(env))!;
+  const secondState = (await readMonitorState(environment))!;
   assert.equal(secondState.deployId, secondDeployId);
   assert.equal(secondState.releaseId, basename(v2));
   const secondPid = secondState.pid!;
   assert.notEqual(secondPid, firstPid);
-  assert.equal((await readMonitorLockHolder(env))?.pid, secondPid, 'the new monitor holds the lock');
+  assert.equal((await readMonitorLockHolder(environment))?.pid, secondPid, 'the new monitor holds the lock');
 
   // 3. SIGKILL mid-window: status says it stopped beating within one poll interval (1 s), and so does any other command.
   process.kill(secondPid, 'SIGKILL');
@@ -117,34 +117,34 @@ test('a deploy during a window supersedes the old monitor; a killed monitor is r
   // 4. --resume picks the window up again: same window, next poll index, beating again.
   const resumed = runProcess(process.execPath, [join(root, 'dist/cli/main.js'), 'monitor', '--env', 'local', '--deploy', secondDeployId, '--resume'], root, processEnv);
   t.after(async () => void (resumed.child.exitCode === null && resumed.child.kill('SIGKILL')));
-  await waitFor('the resumed monitor to beat', async () => (await readMonitorState(env))?.pid === resumed.child.pid && (await readMonitorState(env))!.pollIndex > secondState.pollIndex, 20_000);
-  assert.equal((await readMonitorState(env))!.windowStartMs, secondState.windowStartMs);
+  await waitFor('the resumed monitor to beat', async () => (await readMonitorState(environment))?.pid === resumed.child.pid && (await readMonitorState(environment))!.pollIndex > secondState.pollIndex, 20_000);
+  assert.equal((await readMonitorState(environment))!.windowStartMs, secondState.windowStartMs);
   assert.match((await runCliForTest(['status', '--env', 'local'], { cwd: root })).stdout, new RegExp(`heartbeat: beating \\(pid ${resumed.child.pid}, last `));
 
   // 5. `current` switched out of band, then the service dies: the health gate fires, but the monitor touches nothing.
-  await replaceSymlinkAtomic(`releases/${good.releaseId}`, env.currentLink);
+  await replaceSymlinkAtomic(`releases/${good.releaseId}`, environment.currentLink);
   project.stopService();
   const ended = await resumed.done;
   assert.equal(ended.code, 3, ended.output);
   assert.match(ended.output, new RegExp(`superseded: current points at ${good.releaseId}, not at ${basename(v2)}, the release this monitor watches\\. It stopped without acting\\.`));
-  const finalState = (await readMonitorState(env))!;
+  const finalState = (await readMonitorState(environment))!;
   assert.equal(finalState.outcome, 'superseded');
   assert.equal(finalState.rollback, undefined, 'no rollback was started');
-  assert.equal(basename(await readlink(env.currentLink)), good.releaseId, 'current is left as it was');
-  assert.deepEqual((await readJournal(env)).filter((e) => e.kind === 'rollback'), []);
+  assert.equal(basename(await readlink(environment.currentLink)), good.releaseId, 'current is left as it was');
+  assert.deepEqual((await readJournal(environment)).filter((e) => e.kind === 'rollback'), []);
   assert.equal(existsSync(join(root, 'incidents')) ? (await readdir(join(root, 'incidents'))).length : 0, 0);
-  assert.equal(await readMonitorLockHolder(env), undefined, 'the lock is released');
+  assert.equal(await readMonitorLockHolder(environment), undefined, 'the lock is released');
 });
 
 test('quick-deploy fails monitor:start, non-zero with the reason, when its monitor cannot take the lock', { timeout: 300_000 }, async (t) => {
   const { project, processEnv } = await createProject(t);
-  const env = await project.getEnv();
+  const environment = await project.getEnv();
   const good = await getBuiltRelease();
   // Another live monitor holds the lock. It stands in as this test process: a deploy never supersedes its own process,
   // so the deploy goes ahead and the monitor it starts is the one refused.
-  await mkdir(env.stateDir, { recursive: true });
-  await writeFile(join(env.stateDir, 'monitor.lock'), JSON.stringify({ pid: process.pid, startedAt: new Date().toISOString() }) + '\n');
-  const r = await runCliForTest(['quick-deploy', '--env', 'local', '--release', good.dir], { cwd: project.root, env: processEnv });
+  await mkdir(environment.stateDir, { recursive: true });
+  await writeFile(join(environment.stateDir, 'monitor.lock'), JSON.stringify({ pid: process.pid, startedAt: new Date().toISOString() }) + '\n');
+  const r = await runCliForTest(['quick-deploy', '--env', 'local', '--release', good.dir], { cwd: project.root, processEnv });
   const output = r.stdout + r.stderr;
   assert.equal(r.exitCode, 4, output);
   assert.match(output, /FAILED at monitor:start/);
@@ -161,7 +161,7 @@ test('bad traffic after a superseding deploy rolls back once, to the previous re
     gates: { extractionFailureRate: { window: '10s', minEvents: 5 }, p95HashTime: { window: '10s', minEvents: 5 } },
   });
   const { root, baseUrl } = project;
-  const env = await project.getEnv();
+  const environment = await project.getEnv();
   const good = await getBuiltRelease();
   // JPEG hashing broken; the smoke tests hash a PNG, so the deploy itself passes.
   const faulty = await createReleaseVariant(good.dir, await mkdirp(join(root, 'candidates')), 'faulty', async (dir) => {
@@ -193,11 +193,11 @@ test('bad traffic after a superseding deploy rolls back once, to the previous re
   const second = await quickDeploy(root, faulty, processEnv);
   assert.equal(second.code, 0, second.output);
   const secondDeployId = getDeployId(second.output)!;
-  const backupFile = (await readJournal(env)).find((e) => e.deployId === secondDeployId && e.backupFile)?.backupFile;
+  const backupFile = (await readJournal(environment)).find((e) => e.deployId === secondDeployId && e.backupFile)?.backupFile;
   assert.ok(backupFile, 'the second deploy recorded its backup');
-  const monitorPid = (await readMonitorState(env))!.pid!;
+  const monitorPid = (await readMonitorState(environment))!.pid!;
   isFaultyTraffic = true;
-  await waitFor('the monitor of the second deploy to finish', async () => (await readMonitorState(env))?.outcome !== undefined && !isPidAlive(monitorPid), 180_000, 250);
+  await waitFor('the monitor of the second deploy to finish', async () => (await readMonitorState(environment))?.outcome !== undefined && !isPidAlive(monitorPid), 180_000, 250);
   isRunning = false;
   await traffic;
 
@@ -206,8 +206,8 @@ test('bad traffic after a superseding deploy rolls back once, to the previous re
   assert.equal(summary.outcome, 'rolled-back', JSON.stringify(summary));
   assert.equal(summary.violation.gate, 'extractionFailureRate');
   assert.equal(summary.rollback.backupFile, backupFile, "the new deploy's backup was used");
-  assert.equal(new Set((await readJournal(env)).filter((e) => e.kind === 'rollback').map((e) => e.deployId)).size, 1, 'exactly one rollback');
-  assert.equal(basename(await readlink(env.currentLink)), good.releaseId, 'the previous release serves');
+  assert.equal(new Set((await readJournal(environment)).filter((e) => e.kind === 'rollback').map((e) => e.deployId)).size, 1, 'exactly one rollback');
+  assert.equal(basename(await readlink(environment.currentLink)), good.releaseId, 'the previous release serves');
   assert.equal((await fetch(`${baseUrl}/health`)).status, 200);
   assert.equal((await fetch(`${baseUrl}/v1/hash`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: jpeg })).status, 200);
   const incidents = (await readdir(join(root, 'incidents'))).filter((n) => n.endsWith('.json'));

@@ -16,9 +16,9 @@ const GATES = {
   gates: { extractionFailureRate: { maxPercent: 5, window: '30s', minEvents: 5, action: 'rollback' } },
 };
 
-function runQuickDeploy(root: string, args: string[], env: Record<string, string | undefined>): Promise<{ code: number; output: string }> {
+function runQuickDeploy(root: string, args: string[], processEnv: Record<string, string | undefined>): Promise<{ code: number; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', [join(root, 'quick-deploy.sh'), ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('bash', [join(root, 'quick-deploy.sh'), ...args], { cwd: root, env: processEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (c) => (output += c));
     child.stderr.on('data', (c) => (output += c));

@@ -6,7 +6,7 @@ import { resolveEnvironment, type ResolvedEnvironment } from '../../src/rollout/
 
 export interface BackupFixture {
   projectRoot: string;
-  env: ResolvedEnvironment;
+  environment: ResolvedEnvironment;
   releaseDir: string;
 }
 
@@ -23,8 +23,8 @@ export async function createBackupProject(projectRoot: string): Promise<void> {
 
 /** A release `r1` (dist, package.json, release.json, node_modules with an executable and a .bin symlink) made current. */
 export async function createDeployedEnvironment(projectRoot: string, name = 'staging', options: { rows?: number } = {}): Promise<BackupFixture> {
-  const env = await resolveEnvironment(projectRoot, name, {});
-  const releaseDir = join(env.releasesDir, 'r1');
+  const environment = await resolveEnvironment(projectRoot, name, {});
+  const releaseDir = join(environment.releasesDir, 'r1');
   await mkdir(join(releaseDir, 'dist', 'cli'), { recursive: true });
   await mkdir(join(releaseDir, 'node_modules', 'left-pad', 'bin'), { recursive: true });
   await mkdir(join(releaseDir, 'node_modules', '.bin'), { recursive: true });
@@ -35,13 +35,13 @@ export async function createDeployedEnvironment(projectRoot: string, name = 'sta
   await writeFile(join(releaseDir, 'node_modules', 'left-pad', 'bin', 'cli.js'), '#!/usr/bin/env node\n', { mode: 0o755 });
   await writeFile(join(releaseDir, 'node_modules', 'left-pad', 'logo.png'), Buffer.alloc(3000, 7));
   await symlink('../left-pad/bin/cli.js', join(releaseDir, 'node_modules', '.bin', 'left-pad'));
-  await symlink('releases/r1', env.currentLink);
-  await mkdir(env.sharedDir, { recursive: true });
-  await writeFile(join(env.sharedDir, 'service.json'), JSON.stringify({ maxPixels: 1000 }));
-  const db = openDatabase(env.databaseFile, { migrate: true });
+  await symlink('releases/r1', environment.currentLink);
+  await mkdir(environment.sharedDir, { recursive: true });
+  await writeFile(join(environment.sharedDir, 'service.json'), JSON.stringify({ maxPixels: 1000 }));
+  const db = openDatabase(environment.databaseFile, { migrate: true });
   createRowsTable(db, options.rows ?? 100);
   closeDatabase(db);
-  return { projectRoot, env, releaseDir };
+  return { projectRoot, environment, releaseDir };
 }
 
 /** A test table outside the service schema: `backup_rows(id, payload)` with `count` rows. */

@@ -11,7 +11,7 @@ export interface CliResult {
 
 export async function runCliForTest(
   argv: string[],
-  options: { cwd: string; env?: Record<string, string | undefined>; clock?: Clock; signal?: AbortSignal },
+  options: { cwd: string; processEnv?: Record<string, string | undefined>; clock?: Clock; signal?: AbortSignal },
 ): Promise<CliResult> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
@@ -21,7 +21,7 @@ export async function runCliForTest(
   stderr.on('data', (c) => (err += c));
   const exitCode = await runCli(argv, {
     cwd: options.cwd,
-    env: options.env ?? {},
+    processEnv: options.processEnv ?? {},
     stdout,
     stderr,
     clock: options.clock ?? createSystemClock(),

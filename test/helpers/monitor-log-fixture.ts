@@ -13,17 +13,17 @@ export interface MonitorFixtureOptions {
   pollEveryMs?: number;
 }
 
-export function getDeployIdFor(env: string, ms: number): string {
-  return `${env}-${new Date(ms).toISOString().replace(/[-:.]/g, '')}`;
+export function getDeployIdFor(envName: string, ms: number): string {
+  return `${envName}-${new Date(ms).toISOString().replace(/[-:.]/g, '')}`;
 }
 
 /** Builds the records in memory (exact values are a function of the poll index, so tests can assert them). */
 export function createMonitorFixture(options: MonitorFixtureOptions): { deployId: string; polls: PollRecord[]; summary: MonitorSummary } {
-  const env = options.env ?? 'local';
+  const envName = options.env ?? 'local';
   const startMs = options.startMs ?? Date.UTC(2026, 10, 28, 1, 30, 0);
   const every = options.pollEveryMs ?? 2000;
   const releaseId = options.releaseId ?? '20261128T012900000Z-0.1.0-abc1234';
-  const deployId = getDeployIdFor(env, startMs);
+  const deployId = getDeployIdFor(envName, startMs);
   const isBad = options.outcome === 'rolled-back';
   const count = options.polls ?? (isBad ? 13 : 30);
   const polls: PollRecord[] = [];
@@ -48,9 +48,9 @@ export function createMonitorFixture(options: MonitorFixtureOptions): { deployId
     ];
     const worst = gates.some((g) => g.verdict === 'violated') ? 'violated' : gates.some((g) => g.verdict === 'warning') ? 'warning' : 'ok';
     polls.push({
-      time: new Date(atMs).toISOString(), deployId, env, releaseId, pollIndex: i, elapsedMs: atMs - startMs,
+      time: new Date(atMs).toISOString(), deployId, env: envName, releaseId, pollIndex: i, elapsedMs: atMs - startMs,
       signals: { health: { ok: true, httpStatus: 200, latencyMs: 3 + (i % 3) }, extraction: { attempts, failures }, hashP95Ms: p95, queueLength: queue, cpuPercent: cpu, memoryPercent: 41, diskPercent: 55 },
-      gates, state: worst, ...(worst === 'violated' ? { actions: ['rollback:start'] } : {}),
+      gates, state: worst, ...(worst === 'violated' ? { actions: ['rollback'] } : {}),
     });
   }
   const last = polls[polls.length - 1];
@@ -66,12 +66,12 @@ export function createMonitorFixture(options: MonitorFixtureOptions): { deployId
   }
   const violated = last.gates.find((g) => g.verdict === 'violated');
   const summary: MonitorSummary = {
-    deployId, env, releaseId, startedAt: new Date(startMs).toISOString(),
+    deployId, env: envName, releaseId, startedAt: new Date(startMs).toISOString(),
     endedAt: new Date(isBad ? lastMs + 9000 : startMs + count * every).toISOString(),
     windowMs: 180_000, outcome: options.outcome, polls: count, gates: gateSummary,
     ...(isBad && violated ? {
       violation: { gate: violated.name, value: violated.value!, threshold: violated.threshold, at: last.time },
-      rollback: { startedAt: new Date(lastMs + 200).toISOString(), finishedAt: new Date(lastMs + 8800).toISOString(), ok: true, backupFile: `backups/dhash_20261128T012859000Z_${env}.zip`, incidentId: `INC-${deployId}`, thirdOkHealthAt: new Date(lastMs + 7900).toISOString() },
+      rollback: { startedAt: new Date(lastMs + 200).toISOString(), finishedAt: new Date(lastMs + 8800).toISOString(), ok: true, backupFile: `backups/dhash_20261128T012859000Z_${envName}.zip`, incidentId: `INC-${deployId}`, thirdOkHealthAt: new Date(lastMs + 7900).toISOString() },
     } : {}),
   };
   return { deployId, polls, summary };

@@ -25,7 +25,7 @@ export function runLongRunningCli(t: TestContext, argv: string[], options: { cwd
   let err = '';
   stdout.on('data', (c) => (out += c));
   stderr.on('data', (c) => (err += c));
-  const exited = runCli(argv, { cwd: options.cwd, env: options.env, stdout, stderr, clock: createSystemClock(), signal: controller.signal });
+  const exited = runCli(argv, { cwd: options.cwd, processEnv: options.env, stdout, stderr, clock: createSystemClock(), signal: controller.signal });
   const stop = () => {
     controller.abort();
     return exited;

@@ -53,17 +53,17 @@ test('recognises a full disk from Node (ENOSPC), SQLite (SQLITE_FULL) and inside
 
 test('a journal append on a full disk is ENOSPACE naming the state folder, exit 3, and leaves no torn line', async (t) => {
   const disk = await mountTmpfs(t, 1);
-  const env = resolveEnvironmentConfig(disk, 'local', EMBEDDED_LOCAL, {});
+  const environment = resolveEnvironmentConfig(disk, 'local', EMBEDDED_LOCAL, {});
   const entry = { time: '2026-11-28T01:00:00.000Z', deployId: 'local-20261128T010000000Z', kind: 'deploy' as const, step: 'deploy:start', status: 'started' as const, releaseId: 'R1' };
-  await appendJournal(env, entry);
-  const before = await readFile(getJournalFile(env), 'utf8');
+  await appendJournal(environment, entry);
+  const before = await readFile(getJournalFile(environment), 'utf8');
   await fillFilesystem(disk);
-  const error = await expectNoSpace(appendJournal(env, { ...entry, step: 'deploy:finish', detail: 'x'.repeat(8192) }));
-  assert.equal(error.message, `Not enough free space in ${env.stateDir} to append to the deploy journal ${getJournalFile(env)}.`);
+  const error = await expectNoSpace(appendJournal(environment, { ...entry, step: 'deploy:finish', detail: 'x'.repeat(8192) }));
+  assert.equal(error.message, `Not enough free space in ${environment.stateDir} to append to the deploy journal ${getJournalFile(environment)}.`);
   assert.equal(error.exitCode, 3);
   assert.match(error.details, /^Needed 9 KB, free 0 KB\. Nothing was changed and no temp file is left\./);
-  assert.equal(await readFile(getJournalFile(env), 'utf8'), before);
-  assert.deepEqual(await readJournal(env), [entry]);
+  assert.equal(await readFile(getJournalFile(environment), 'utf8'), before);
+  assert.deepEqual(await readJournal(environment), [entry]);
 });
 
 test('an outbox write on a full disk is ENOSPACE naming notifications_out/, with no temp file left', async (t) => {
@@ -108,17 +108,17 @@ test('a deploy whose staging meets a full disk after preflight passed is ENOSPAC
   const first = await runCliForTest(['deploy', '--env', 'local', '--release', releaseA], { cwd: project.root });
   assert.equal(first.exitCode, 0, first.stdout + first.stderr);
 
-  const env = await project.getEnv();
+  const environment = await project.getEnv();
   const clock = createSystemClock();
   const logger = createJsonLogger({ clock, redact: createRedactor({}), streams: [], component: 'test' });
   // What quick-deploy passes on from its preflight:validate step, taken before the disk filled.
   const preflight = { checks: [], ok: true, pendingMigrations: 0 };
-  const error = await expectNoSpace(deployRelease({ env, release: releaseB, clock, logger, preflight }));
-  assert.equal(error.message, `Not enough free space in ${env.releasesDir} to stage release ${basename(releaseB)}.`);
+  const error = await expectNoSpace(deployRelease({ environment, release: releaseB, clock, logger, preflight }));
+  assert.equal(error.message, `Not enough free space in ${environment.releasesDir} to stage release ${basename(releaseB)}.`);
   assert.equal(error.exitCode, 3);
-  assert.deepEqual(await readdir(env.releasesDir), [basename(releaseA)]);
-  assert.equal(basename(await readlink(env.currentLink)), basename(releaseA));
+  assert.deepEqual(await readdir(environment.releasesDir), [basename(releaseA)]);
+  assert.equal(basename(await readlink(environment.currentLink)), basename(releaseA));
   assert.equal((await fetch(`${project.baseUrl}/health`)).status, 200);
-  const steps = (await readJournal(env)).filter((e) => e.releaseId === basename(releaseB) || e.step === 'deploy:stage').map((e) => `${e.step} ${e.status}`);
+  const steps = (await readJournal(environment)).filter((e) => e.releaseId === basename(releaseB) || e.step === 'deploy:stage').map((e) => `${e.step} ${e.status}`);
   assert.deepEqual(steps.slice(-3), ['deploy:stage started', 'deploy:stage failed', 'deploy:finish failed']);
 });

@@ -28,21 +28,21 @@ export const registerBackup: RegisterCommand = (program, ctx, run) => {
     .addHelpText('after', '\nAn environment with no current release and no database (before the first deploy) has nothing to back up: exit 2 (dry-run: exit 0).')
     .action(
       run(async (opts: EnvOptions & { dryRun?: boolean; reason: string }) => {
-        const { projectRoot, env, logger } = await prepare(ctx, opts);
+        const { projectRoot, env: environment, logger } = await prepare(ctx, opts);
         const show = (p: string) => relative(projectRoot, p) || p;
         if (opts.dryRun) {
-          const { plan } = await createBackup(env, { clock: ctx.clock, logger, dryRun: true, reason: opts.reason });
+          const { plan } = await createBackup(environment, { clock: ctx.clock, logger, isDryRun: true, reason: opts.reason });
           ctx.stdout.write(formatPlan(plan, show));
           return ExitCode.OK;
         }
         const progress = createProgressReporter(ctx.stderr, { label: 'backup' });
         try {
-          const made = await createBackup(env, { clock: ctx.clock, logger, reason: opts.reason, onProgress: (p) => progress.update(p.phase, p.doneBytes, p.totalBytes) });
+          const made = await createBackup(environment, { clock: ctx.clock, logger, reason: opts.reason, onProgress: (p) => progress.update(p.phase, p.doneBytes, p.totalBytes) });
           progress.stop();
           const m = made.manifest;
           ctx.stdout.write(
             [
-              `Backup of ${env.name} written and verified in ${(made.durationMs / 1000).toFixed(1)} s:`,
+              `Backup of ${environment.name} written and verified in ${(made.durationMs / 1000).toFixed(1)} s:`,
               `  file:     ${show(made.file)} (${formatBytes(made.sizeBytes)})`,
               `  sha256:   ${made.sha256}`,
               `  checksum: ${show(made.sha256File)}`,
@@ -67,7 +67,7 @@ export const registerBackup: RegisterCommand = (program, ctx, run) => {
       run(async (file: string, opts: { env?: string }) => {
         const projectRoot = findProjectRoot(ctx.cwd);
         const abs = resolve(ctx.cwd, file);
-        if (opts.env) await resolveEnvironment(projectRoot, opts.env, ctx.env);
+        if (opts.env) await resolveEnvironment(projectRoot, opts.env, ctx.processEnv);
         const result = await verifyBackup(abs, { expectedEnv: opts.env, projectRoot });
         if (!result.ok) {
           for (const p of result.problems) ctx.stdout.write(`  ✗ ${p.code} ${p.message}\n`);
@@ -87,13 +87,13 @@ export const registerBackup: RegisterCommand = (program, ctx, run) => {
     .option('--json', 'print JSON')
     .action(
       run(async (opts: EnvOptions & { quick?: boolean; json?: boolean }) => {
-        const { projectRoot, env } = await prepare(ctx, opts);
-        const listed = await listBackups(env, { verify: !opts.quick });
+        const { projectRoot, env: environment } = await prepare(ctx, opts);
+        const listed = await listBackups(environment, { verify: !opts.quick });
         if (opts.json) {
           ctx.stdout.write(JSON.stringify(listed.map((l) => ({ ...l, file: relative(projectRoot, l.file), sha256File: relative(projectRoot, l.sha256File) })), null, 2) + '\n');
           return ExitCode.OK;
         }
-        if (listed.length === 0) ctx.stdout.write(`No backups of ${env.name} in ${relative(projectRoot, env.backupsDir) || env.backupsDir}.\n`);
+        if (listed.length === 0) ctx.stdout.write(`No backups of ${environment.name} in ${relative(projectRoot, environment.backupsDir) || environment.backupsDir}.\n`);
         for (const l of listed) {
           const why = l.problems.length ? `  ${l.problems[0]!.code}: ${l.problems[0]!.message}` : '';
           ctx.stdout.write(`${l.state.padEnd(9)} ${relative(projectRoot, l.file)}  ${formatBytes(l.sizeBytes)}${why}\n`);
@@ -107,10 +107,10 @@ export const registerBackup: RegisterCommand = (program, ctx, run) => {
     .option('--dry-run', 'print what would be deleted; delete nothing')
     .action(
       run(async (opts: EnvOptions & { keep?: string; dryRun?: boolean }) => {
-        const { projectRoot, env } = await prepare(ctx, opts);
-        const keep = opts.keep === undefined ? env.config.backups.keep : Number(opts.keep);
+        const { projectRoot, env: environment } = await prepare(ctx, opts);
+        const keep = opts.keep === undefined ? environment.config.backups.keep : Number(opts.keep);
         if (!Number.isInteger(keep) || keep < 1) throw createError('EINVALIDOPTION', { option: '--keep', expected: 'a whole number of at least 1', actual: opts.keep });
-        const result = await pruneBackups(env, { keep, dryRun: opts.dryRun });
+        const result = await pruneBackups(environment, { keep, isDryRun: opts.dryRun });
         const show = (f: string) => relative(projectRoot, f);
         for (const l of result.kept) ctx.stdout.write(`keep     ${show(l.file)} (verified)\n`);
         for (const l of result.keptUnverified) ctx.stdout.write(`keep     ${show(l.file)} (FAILED verification: ${l.problems[0]?.code}; left for inspection)\n`);
@@ -124,9 +124,9 @@ export const registerBackup: RegisterCommand = (program, ctx, run) => {
 
 async function prepare(ctx: CliContext, opts: EnvOptions) {
   const projectRoot = findProjectRoot(ctx.cwd);
-  const env = await resolveEnvironment(projectRoot, opts.env, ctx.env);
-  const logger = opts.verbose ? createJsonLogger({ clock: ctx.clock, redact: createRedactor(ctx.env), streams: [ctx.stderr], component: 'dhash' }) : createSilentLogger();
-  return { projectRoot, env, logger };
+  const environment = await resolveEnvironment(projectRoot, opts.env, ctx.processEnv);
+  const logger = opts.verbose ? createJsonLogger({ clock: ctx.clock, redact: createRedactor(ctx.processEnv), streams: [ctx.stderr], component: 'dhash' }) : createSilentLogger();
+  return { projectRoot, env: environment, logger };
 }
 
 function formatPlan(plan: BackupPlan, show: (p: string) => string): string {

@@ -41,7 +41,7 @@ export const registerConfig: RegisterCommand = (program, ctx, run) => {
     .action(
       run(async (opts: { env?: string }) => {
         const projectRoot = findProjectRoot(ctx.cwd);
-        const redact = createRedactor(ctx.env);
+        const redact = createRedactor(ctx.processEnv);
         const out = createLineWriter(ctx, redact);
         const check = await checkConfigFiles(projectRoot);
         if (check.problems.length > 0) {
@@ -57,19 +57,19 @@ export const registerConfig: RegisterCommand = (program, ctx, run) => {
         out('quality-gates-config.json: OK');
         for (const note of check.notes) out(`note: ${note}`);
         for (const name of opts.env ? [opts.env] : known) {
-          const env = resolveEnvironmentConfig(projectRoot, name, check.environments!.environments[name]!, ctx.env);
+          const environment = resolveEnvironmentConfig(projectRoot, name, check.environments!.environments[name]!, ctx.processEnv);
           out('');
-          for (const line of describeEnvironment(env, projectRoot, ctx.env)) out(line);
+          for (const line of describeEnvironment(environment, projectRoot, ctx.processEnv)) out(line);
           const gates = resolveQualityGates(check.qualityGates!, name);
           const cadence = gates.monitor.poll.map((p) => `every ${formatDurationMs(p.everyMs)}${p.forMs === undefined ? '' : ` for ${formatDurationMs(p.forMs)}`}`).join(', then ');
           out(`  monitor:   window ${formatDurationMs(gates.monitor.windowMs)}, poll ${cadence}`);
           for (const g of explainGates(gates)) out(`  gate:      ${g.name.padEnd(22)} ${g.threshold} [${g.action}]`);
         }
         out('');
-        out(`notification variables: ${NOTIFICATION_VARIABLES.map((v) => `${v}=${ctx.env[v] ? 'set' : 'unset'}`).join(' ')}`);
+        out(`notification variables: ${NOTIFICATION_VARIABLES.map((v) => `${v}=${ctx.processEnv[v] ? 'set' : 'unset'}`).join(' ')}`);
         const configured = CHANNEL_NAMES.filter((c) => {
           try {
-            return createChannel(c, ctx.env) !== undefined;
+            return createChannel(c, ctx.processEnv) !== undefined;
           } catch {
             return false;
           }
@@ -80,8 +80,8 @@ export const registerConfig: RegisterCommand = (program, ctx, run) => {
     );
 };
 
-function describeEnvironment(env: ResolvedEnvironment, projectRoot: string, vars: Record<string, string | undefined>): string[] {
-  const c = env.config;
+function describeEnvironment(environment: ResolvedEnvironment, projectRoot: string, vars: Record<string, string | undefined>): string[] {
+  const c = environment.config;
   const portEnv = c.service.portEnv;
   const portSource = portEnv && vars[portEnv] ? `from ${portEnv}` : portEnv ? `${portEnv} unset` : 'from config';
   const t = c.target;
@@ -93,15 +93,15 @@ function describeEnvironment(env: ResolvedEnvironment, projectRoot: string, vars
         : `command (start: ${t.start}; stop: ${t.stop}; status: ${t.status}; timeout ${formatDurationMs(t.timeoutMs)})`;
   const r = c.notifications.routing;
   return [
-    `${env.name}${c.isProduction ? ' (production)' : ''}${c.description ? ` — ${c.description}` : ''}`,
-    `  root:      ${env.root}`,
-    `  service:   ${env.host}:${env.port} (port ${portSource})`,
-    `  health:    ${env.healthUrl}`,
-    `  metrics:   ${env.metricsUrl}`,
+    `${environment.name}${c.isProduction ? ' (production)' : ''}${c.description ? ` — ${c.description}` : ''}`,
+    `  root:      ${environment.root}`,
+    `  service:   ${environment.host}:${environment.port} (port ${portSource})`,
+    `  health:    ${environment.healthUrl}`,
+    `  metrics:   ${environment.metricsUrl}`,
     `  target:    ${target}`,
     `  signals:   ${c.signals.source === 'prometheus' ? `prometheus ${c.signals.url} {${c.signals.selector}}` : 'service /metrics'}`,
     `  releases:  keep ${c.releases.keep}`,
-    `  backups:   ${relative(projectRoot, env.backupsDir) || env.backupsDir}/ (keep ${c.backups.keep})`,
+    `  backups:   ${relative(projectRoot, environment.backupsDir) || environment.backupsDir}/ (keep ${c.backups.keep})`,
     `  deploy:    min free disk ${c.deploy.minFreeDiskMb} MB, ${c.deploy.healthyChecksRequired} OK health checks every ${formatDurationMs(c.deploy.healthCheckIntervalMs)}, timeout ${formatDurationMs(c.deploy.healthTimeoutMs)}`,
     `  routing:   info → ${r.info.join(', ') || 'none'}; warning → ${r.warning.join(', ') || 'none'}; critical → ${r.critical.join(', ') || 'none'}`,
   ];

@@ -27,22 +27,22 @@ export const registerDeploy: RegisterCommand = (program, ctx, run) => {
     .action(
       run(async (opts: DeployCliOptions) => {
         const projectRoot = findProjectRoot(ctx.cwd);
-        const env = await resolveEnvironment(projectRoot, opts.env, ctx.env);
-        const redact = createRedactor(ctx.env);
+        const environment = await resolveEnvironment(projectRoot, opts.env, ctx.processEnv);
+        const redact = createRedactor(ctx.processEnv);
         const out = createLineWriter(ctx, redact);
-        const log = createCommandLogger(ctx, { file: opts.dryRun ? undefined : join(env.logsDir, 'deploy.log'), component: 'deploy' });
+        const log = createCommandLogger(ctx, { file: opts.dryRun ? undefined : join(environment.logsDir, 'deploy.log'), component: 'deploy' });
         try {
-          const notifier = opts.dryRun ? undefined : createNotifier({ projectRoot, environment: env, env: ctx.env, clock: ctx.clock, logger: log.logger, redact });
-          out(`${opts.dryRun ? 'DRY RUN: ' : ''}deploy to ${env.name} (${env.root})`);
+          const notifier = opts.dryRun ? undefined : createNotifier({ projectRoot, environment, processEnv: ctx.processEnv, clock: ctx.clock, logger: log.logger, redact });
+          out(`${opts.dryRun ? 'DRY RUN: ' : ''}deploy to ${environment.name} (${environment.root})`);
           const result = await deployRelease({
-            env,
+            environment,
             release: opts.release,
-            dryRun: Boolean(opts.dryRun),
+            isDryRun: Boolean(opts.dryRun),
             force: Boolean(opts.force),
             clock: ctx.clock,
             logger: log.logger,
             notifier,
-            processEnv: ctx.env,
+            processEnv: ctx.processEnv,
             signal: ctx.signal,
             onProgress: out,
           });

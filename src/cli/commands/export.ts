@@ -39,7 +39,7 @@ export const registerExport: RegisterCommand = (program, ctx, run) => {
     .action(
       run(async (opts: ExportArgoOptions) => {
         const projectRoot = findProjectRoot(ctx.cwd);
-        await resolveEnvironment(projectRoot, opts.env, ctx.env);
+        await resolveEnvironment(projectRoot, opts.env, ctx.processEnv);
         const quality = await loadQualityGates(projectRoot, opts.env);
         const intervalMs = opts.interval === undefined ? quality.monitor.poll[0].everyMs : parseDurationMs(opts.interval);
         if (intervalMs === undefined || intervalMs < 1000) throw createError('EINVALIDOPTION', { option: '--interval', expected: `${DURATION_FORM} of at least 1s`, actual: opts.interval });

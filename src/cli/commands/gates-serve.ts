@@ -35,9 +35,9 @@ export function registerGatesServe(gates: Command, ctx: CliContext, run: RunActi
         const port = Number(opts.port);
         if (!/^\d+$/.test(opts.port) || port > 65535) throw createError('EINVALIDOPTION', { option: '--port', expected: 'a TCP port from 0 to 65535', actual: opts.port });
         const projectRoot = findProjectRoot(ctx.cwd);
-        const environment = await resolveEnvironment(projectRoot, opts.env, ctx.env);
+        const environment = await resolveEnvironment(projectRoot, opts.env, ctx.processEnv);
         const { gates } = await loadQualityGates(projectRoot, opts.env);
-        const redact = createRedactor(ctx.env);
+        const redact = createRedactor(ctx.processEnv);
         const logger = createJsonLogger({ clock: ctx.clock, redact, streams: [ctx.stdout], component: 'gates' });
         const server = await startGatesServer({
           host: opts.host,

@@ -18,7 +18,7 @@ export const registerGates: RegisterCommand = (program, ctx, run) => {
     .action(
       run(async (opts: { env: string }) => {
         const projectRoot = findProjectRoot(ctx.cwd);
-        await resolveEnvironment(projectRoot, opts.env, ctx.env);
+        await resolveEnvironment(projectRoot, opts.env, ctx.processEnv);
         const q = await loadQualityGates(projectRoot, opts.env);
         const out = createLineWriter(ctx);
         const cadence = q.monitor.poll.map((p) => (p.forMs === undefined ? `every ${formatDurationMs(p.everyMs)}` : `every ${formatDurationMs(p.everyMs)} for ${formatDurationMs(p.forMs)}`)).join(', then ');

@@ -56,7 +56,7 @@ export const registerIncident: RegisterCommand = (program, ctx, run) => {
     .action(
       run(async (opts: CreateOptions) => {
         const projectRoot = findProjectRoot(ctx.cwd);
-        const redact = createRedactor(ctx.env);
+        const redact = createRedactor(ctx.processEnv);
         const fromFile = opts.fromJson ? await readIncidentFile(resolve(ctx.cwd, opts.fromJson), opts.fromJson) : {};
         const envName = opts.env ?? fromFile.env;
         if (!envName) throw createError('EINVALIDOPTION', { option: '--env', expected: 'an environment name such as `production`', actual: undefined });
@@ -66,7 +66,7 @@ export const registerIncident: RegisterCommand = (program, ctx, run) => {
         if (!opts.trigger && !fromFile.trigger) {
           throw createError('EINVALIDOPTION', { option: '--trigger', expected: 'a description of what triggered the incident (or a "trigger" in --from-json)', actual: undefined });
         }
-        const environment = await resolveEnvironment(projectRoot, envName, ctx.env);
+        const environment = await resolveEnvironment(projectRoot, envName, ctx.processEnv);
         const input: IncidentInput = {
           ...fromFile,
           env: environment.name,
@@ -77,7 +77,7 @@ export const registerIncident: RegisterCommand = (program, ctx, run) => {
           ...(opts.monitorLog ? { monitorLogs: [...(fromFile.monitorLogs ?? []), ...opts.monitorLog] } : {}),
           notify: opts.notify,
         };
-        const notifier = createNotifier({ projectRoot, environment, env: ctx.env, clock: ctx.clock, redact });
+        const notifier = createNotifier({ projectRoot, environment, processEnv: ctx.processEnv, clock: ctx.clock, redact });
         const result = await createIncident(input, { projectRoot, clock: ctx.clock, redact, notifier });
         ctx.stdout.write(`${result.id} (${result.record.severity}): ${redact(describeTrigger(result.record.trigger))}\n`);
         ctx.stdout.write(`  ${relative(ctx.cwd, result.jsonFile)}\n  ${relative(ctx.cwd, result.mdFile)}\n`);

@@ -50,7 +50,7 @@ export const registerMigrate: RegisterCommand = (program, ctx, run) => {
         }
         const root = findProjectRoot(ctx.cwd);
         const file = opts.env !== undefined
-          ? (await resolveEnvironment(root, opts.env, ctx.env)).databaseFile
+          ? (await resolveEnvironment(root, opts.env, ctx.processEnv)).databaseFile
           : opts.db !== undefined ? resolve(ctx.cwd, opts.db) : join(root, '.dhash', 'dhash.sqlite');
         const out = createLineWriter(ctx);
 

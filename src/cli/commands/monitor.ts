@@ -21,14 +21,14 @@ export const registerMonitor: RegisterCommand = (program, ctx, run) => {
     .action(
       run(async (opts: { env: string; deploy?: string; resume?: boolean; dryRun?: boolean; fromNow?: boolean }) => {
         const projectRoot = findProjectRoot(ctx.cwd);
-        const env = await resolveEnvironment(projectRoot, opts.env, ctx.env);
-        const gates = await loadQualityGates(projectRoot, env.name);
-        const redact = createRedactor(ctx.env);
-        const log = createCommandLogger(ctx, { file: join(env.logsDir, 'monitor.log'), component: 'monitor' });
+        const environment = await resolveEnvironment(projectRoot, opts.env, ctx.processEnv);
+        const gates = await loadQualityGates(projectRoot, environment.name);
+        const redact = createRedactor(ctx.processEnv);
+        const log = createCommandLogger(ctx, { file: join(environment.logsDir, 'monitor.log'), component: 'monitor' });
         try {
-          const notifier = createNotifier({ projectRoot, environment: env, env: ctx.env, clock: ctx.clock, logger: log.logger, redact, dryRun: Boolean(opts.dryRun) });
+          const notifier = createNotifier({ projectRoot, environment, processEnv: ctx.processEnv, clock: ctx.clock, logger: log.logger, redact, isDryRun: Boolean(opts.dryRun) });
           const result = await runMonitor({
-            env, gates, clock: ctx.clock, logger: log.logger, notifier, dryRun: Boolean(opts.dryRun), fromNow: Boolean(opts.fromNow), deployId: opts.deploy, isResume: Boolean(opts.resume), signal: ctx.signal, processEnv: ctx.env,
+            environment, gates, clock: ctx.clock, logger: log.logger, notifier, isDryRun: Boolean(opts.dryRun), isFromNow: Boolean(opts.fromNow), deployId: opts.deploy, isResume: Boolean(opts.resume), signal: ctx.signal, processEnv: ctx.processEnv,
             print: (line) => ctx.stdout.write(redact(line) + '\n'),
           });
           return result.exitCode;

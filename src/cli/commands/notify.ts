@@ -44,11 +44,11 @@ export const registerNotify: RegisterCommand = (program, ctx, run) => {
     .action(
       run(async (event: string, opts: NotifyOptions) => {
         const projectRoot = findProjectRoot(ctx.cwd);
-        const redact = createRedactor(ctx.env);
+        const redact = createRedactor(ctx.processEnv);
         const show = (file: string) => relative(ctx.cwd, file) || file;
         if (event === 'flush') {
-          if (opts.env) await resolveEnvironment(projectRoot, opts.env, ctx.env);
-          const result = await flushOutbox({ projectRoot, env: ctx.env, clock: ctx.clock, envName: opts.env, includeDryRun: opts.includeDryRun, redact });
+          if (opts.env) await resolveEnvironment(projectRoot, opts.env, ctx.processEnv);
+          const result = await flushOutbox({ projectRoot, processEnv: ctx.processEnv, clock: ctx.clock, envName: opts.env, includeDryRun: opts.includeDryRun, redact });
           for (const item of result.items) {
             ctx.stdout.write(redact(`${item.status.padEnd(9)} ${item.channel.padEnd(9)} ${show(item.file)}${item.detail ? `  (${item.detail})` : ''}\n`));
           }
@@ -62,8 +62,8 @@ export const registerNotify: RegisterCommand = (program, ctx, run) => {
           durationMs = parseDurationMs(opts.duration);
           if (durationMs === undefined) throw createError('EINVALIDOPTION', { option: '--duration', expected: DURATION_FORM, actual: opts.duration });
         }
-        const environment = await resolveEnvironment(projectRoot, opts.env, ctx.env);
-        const notifier = createNotifier({ projectRoot, environment, env: ctx.env, clock: ctx.clock, dryRun: opts.dryRun, redact });
+        const environment = await resolveEnvironment(projectRoot, opts.env, ctx.processEnv);
+        const notifier = createNotifier({ projectRoot, environment, processEnv: ctx.processEnv, clock: ctx.clock, isDryRun: opts.dryRun, redact });
         const report = await notifier.send({
           event,
           ...(durationMs !== undefined ? { durationMs } : {}),

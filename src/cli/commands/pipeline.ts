@@ -15,8 +15,8 @@ export const registerPipeline: RegisterCommand = (program, ctx, run) => {
     .option('--dry-run', 'mark what --dry-run skips')
     .action(
       run(async (opts: { env: string; dryRun?: boolean }) => {
-        const env = await resolveEnvironment(findProjectRoot(ctx.cwd), opts.env, ctx.env);
-        ctx.stdout.write(formatResolvedPipeline(resolvePipeline(createQuickDeployPipeline()), { envName: env.name, isDryRun: Boolean(opts.dryRun) }));
+        const environment = await resolveEnvironment(findProjectRoot(ctx.cwd), opts.env, ctx.processEnv);
+        ctx.stdout.write(formatResolvedPipeline(resolvePipeline(createQuickDeployPipeline()), { envName: environment.name, isDryRun: Boolean(opts.dryRun) }));
         return ExitCode.OK;
       }),
     );

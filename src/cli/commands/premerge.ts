@@ -32,14 +32,14 @@ export const registerPremerge: RegisterCommand = (program, ctx, run) => {
         }
         const repoRoot = findProjectRoot(ctx.cwd);
         const artifactsDir = getProjectPaths(repoRoot).premergeArtifactsDir;
-        const secrets = Object.fromEntries(Object.entries(FAKE_SECRETS).map(([k, v]) => [k, ctx.env[k] || v]));
+        const secrets = Object.fromEntries(Object.entries(FAKE_SECRETS).map(([k, v]) => [k, ctx.processEnv[k] || v]));
         const log = createCommandLogger(ctx, { file: join(repoRoot, 'logs', 'premerge.log'), component: 'premerge' });
         const definition = createPremergePipeline();
         const context: PremergeContext = {
           repoRoot, artifactsDir, clock: ctx.clock, logger: log.logger, out: ctx.stdout, isSkipTests: Boolean(opts.skipTests), windowSeconds,
           // The Node running this command runs the children (read, not changed: process stays the entry file's).
-          nodePath: ctx.env.DHASH_NODE ?? process.execPath,
-          childEnv: { ...ctx.env, ...secrets, DHASH_PORT: '' },
+          nodePath: ctx.processEnv.DHASH_NODE ?? process.execPath,
+          childEnv: { ...ctx.processEnv, ...secrets, DHASH_PORT: '' },
           fakeSecrets: Object.values(secrets).filter((v) => v.length >= 8),
         };
         const display = createStepDisplay({ stream: ctx.stdout, clock: ctx.clock, names: resolvePipeline(definition).entries.map((e) => e.name) });

@@ -29,10 +29,10 @@ export const registerQuickDeploy: RegisterCommand = (program, ctx, run) => {
     .action(
       run(async (opts: { env: string; release?: string; skipMigrations?: boolean; dryRun?: boolean; follow?: boolean; force?: boolean }) => {
         const projectRoot = findProjectRoot(ctx.cwd);
-        const env = await resolveEnvironment(projectRoot, opts.env, ctx.env);
+        const environment = await resolveEnvironment(projectRoot, opts.env, ctx.processEnv);
         const isDryRun = Boolean(opts.dryRun);
-        const redact = createRedactor(ctx.env);
-        const log = createCommandLogger(ctx, { file: isDryRun ? undefined : join(env.logsDir, 'quick-deploy.log'), component: 'quick-deploy' });
+        const redact = createRedactor(ctx.processEnv);
+        const log = createCommandLogger(ctx, { file: isDryRun ? undefined : join(environment.logsDir, 'quick-deploy.log'), component: 'quick-deploy' });
         const definition = createQuickDeployPipeline();
         const names = resolvePipeline(definition).entries.map((e) => e.name);
         // listr redraws the terminal, so it is used only on a TTY and not while streaming the monitor.
@@ -40,9 +40,9 @@ export const registerQuickDeploy: RegisterCommand = (program, ctx, run) => {
         const display = createStepDisplay({ stream: ctx.stdout, clock: ctx.clock, names: isListr ? names : undefined });
         const out = isListr ? createNoteStream((line) => display.note(line)) : ctx.stdout;
         const context: QuickDeployContext = {
-          projectRoot, env, processEnv: ctx.env, clock: ctx.clock, logger: log.logger, redact, isDryRun,
+          projectRoot, environment, processEnv: ctx.processEnv, clock: ctx.clock, logger: log.logger, redact, isDryRun,
           release: opts.release, isSkipMigrations: Boolean(opts.skipMigrations), isFollow: Boolean(opts.follow), isForce: Boolean(opts.force), out, signal: ctx.signal,
-          notifier: createNotifier({ projectRoot, environment: env, env: ctx.env, clock: ctx.clock, logger: log.logger, redact, dryRun: isDryRun }),
+          notifier: createNotifier({ projectRoot, environment, processEnv: ctx.processEnv, clock: ctx.clock, logger: log.logger, redact, isDryRun }),
         };
         const report = createPipelineReport(definition.name);
         try {

@@ -31,8 +31,8 @@ export const registerRollback: RegisterCommand = (program, ctx, run) => {
     .action(
       run(async (opts: RollbackCliOptions) => {
         const projectRoot = findProjectRoot(ctx.cwd);
-        const env = await resolveEnvironment(projectRoot, opts.env, ctx.env);
-        const redact = createRedactor(ctx.env);
+        const environment = await resolveEnvironment(projectRoot, opts.env, ctx.processEnv);
+        const redact = createRedactor(ctx.processEnv);
         const out = createLineWriter(ctx, redact);
         const stdin = ctx.stdin;
         const confirm = stdin?.isTTY
@@ -45,20 +45,20 @@ export const registerRollback: RegisterCommand = (program, ctx, run) => {
               }
             }
           : undefined;
-        const log = createCommandLogger(ctx, { file: opts.dryRun ? undefined : join(env.logsDir, 'rollback.log'), component: 'rollback' });
+        const log = createCommandLogger(ctx, { file: opts.dryRun ? undefined : join(environment.logsDir, 'rollback.log'), component: 'rollback' });
         try {
-          const notifier = opts.dryRun ? undefined : createNotifier({ projectRoot, environment: env, env: ctx.env, clock: ctx.clock, logger: log.logger, redact });
+          const notifier = opts.dryRun ? undefined : createNotifier({ projectRoot, environment, processEnv: ctx.processEnv, clock: ctx.clock, logger: log.logger, redact });
           const result = await rollbackFromBackup({
-            env,
+            environment,
             backupFile: opts.backup,
             force: Boolean(opts.force),
-            dryRun: Boolean(opts.dryRun),
+            isDryRun: Boolean(opts.dryRun),
             isCarryForward: Boolean(opts.carryForward),
             clock: ctx.clock,
             logger: log.logger,
             notifier,
             confirm,
-            processEnv: ctx.env,
+            processEnv: ctx.processEnv,
             signal: ctx.signal,
             onProgress: out,
           });

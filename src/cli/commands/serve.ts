@@ -56,22 +56,22 @@ export const registerServe: RegisterCommand = (program, ctx, run) => {
     .option('--insecure-no-auth', 'listen on a non-loopback --host without any API token (logs a warning; never on a shared network)')
     .action(
       run(async (opts: ServeOptions) => {
-        const port = parsePort(opts.port ?? ctx.env.DHASH_PORT ?? String(DEFAULT_SERVICE_PORT), opts.port === undefined ? 'DHASH_PORT' : '--port');
+        const port = parsePort(opts.port ?? ctx.processEnv.DHASH_PORT ?? String(DEFAULT_SERVICE_PORT), opts.port === undefined ? 'DHASH_PORT' : '--port');
         const dbFile = opts.db ? resolve(ctx.cwd, opts.db) : join(findProjectRoot(ctx.cwd), '.dhash', 'dhash.sqlite');
         const admission = resolveAdmissionLimits({
           flags: { maxInFlight: opts.maxInFlight, maxQueuedBytes: opts.maxQueuedBytes, maxQueueWaitMs: opts.maxQueueWaitMs },
-          processEnv: ctx.env,
+          processEnv: ctx.processEnv,
           config: readServiceConfig(opts.config ? resolve(ctx.cwd, opts.config) : join(dirname(dbFile), 'service.json'), opts.config !== undefined),
         });
         const auth = resolveAuth({
           host: opts.host,
           cwd: ctx.cwd,
           flags: { tokensFile: opts.tokensFile, shouldProtectProbes: opts.protectProbes, isInsecureNoAuth: opts.insecureNoAuth },
-          processEnv: ctx.env,
+          processEnv: ctx.processEnv,
         });
         // Tokens from a file are not in the environment the redactor is built from: give it them by value.
         const tokenSecrets = Object.fromEntries(auth.secrets.map((secret, i) => [`DHASH_API_TOKEN_${i}`, secret]));
-        const logger = createRequestLogger({ stream: ctx.stdout, redact: createRedactor({ ...ctx.env, ...tokenSecrets }) });
+        const logger = createRequestLogger({ stream: ctx.stdout, redact: createRedactor({ ...ctx.processEnv, ...tokenSecrets }) });
         if (auth.warning) logger.warn(auth.warning);
         const service = await startService({
           host: opts.host,

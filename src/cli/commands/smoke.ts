@@ -15,8 +15,8 @@ export const registerSmoke: RegisterCommand = (program, ctx, run) => {
     .action(
       run(async (opts: { env: string; log?: string }) => {
         const projectRoot = findProjectRoot(ctx.cwd);
-        const env = await resolveEnvironment(projectRoot, opts.env, ctx.env);
-        const result = await runSmokeTests(env, { clock: ctx.clock, logFile: opts.log ? resolve(ctx.cwd, opts.log) : undefined });
+        const environment = await resolveEnvironment(projectRoot, opts.env, ctx.processEnv);
+        const result = await runSmokeTests(environment, { clock: ctx.clock, logFile: opts.log ? resolve(ctx.cwd, opts.log) : undefined });
         for (const c of result.checks) ctx.stdout.write(`[${c.ok ? 'PASS' : 'FAIL'}] ${c.name} (${c.durationMs} ms): ${c.detail}\n`);
         const failed = result.checks.filter((c) => !c.ok).map((c) => c.name);
         ctx.stdout.write(failed.length ? `FAILED: ${failed.join(', ')} (log: ${result.logFile})\n` : `all ${result.checks.length} smoke tests passed (log: ${result.logFile})\n`);

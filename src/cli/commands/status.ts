@@ -20,18 +20,18 @@ export const registerStatus: RegisterCommand = (program, ctx, run) => {
     .option('--lines <n>', 'journal entries to show', '10')
     .action(
       run(async (opts: { env: string; lines: string }) => {
-        const env = await resolveEnvironment(findProjectRoot(ctx.cwd), opts.env, ctx.env);
+        const environment = await resolveEnvironment(findProjectRoot(ctx.cwd), opts.env, ctx.processEnv);
         const out = createLineWriter(ctx);
-        const current = await readlink(env.currentLink).then((t) => basename(t), () => undefined);
-        out(`Environment ${env.name} (${env.root})`);
+        const current = await readlink(environment.currentLink).then((t) => basename(t), () => undefined);
+        out(`Environment ${environment.name} (${environment.root})`);
         out(`  current release: ${current ?? '(none: nothing deployed)'}`);
-        const journal = await readJournal(env);
+        const journal = await readJournal(environment);
         out(`  rollback strategy: ${describeLatestDeployStrategy(journal)}`);
         out(`\nDeploy journal (last ${Math.min(Number(opts.lines) || 10, journal.length)} of ${journal.length}):`);
         for (const e of journal.slice(-(Number(opts.lines) || 10))) {
           out(`  ${e.time}  ${e.deployId}  ${e.step} ${e.status}${e.releaseId ? `  release=${e.releaseId}` : ''}${e.detail ? `  ${e.detail}` : ''}`);
         }
-        const state = await readMonitorState(env);
+        const state = await readMonitorState(environment);
         if (!state) {
           out('\nMonitor: never run for this environment.');
           return ExitCode.OK;
@@ -39,7 +39,7 @@ export const registerStatus: RegisterCommand = (program, ctx, run) => {
         const nowMs = ctx.clock.now();
         const elapsedMs = Math.min(nowMs, state.windowStartMs + state.windowMs) - state.windowStartMs;
         out(`\nMonitor of ${state.deployId} (release ${state.releaseId})${state.isDryRun ? ' [dry run]' : ''}`);
-        for (const line of formatMonitorHealth(await getMonitorHealth(env, nowMs), state.supersededBy)) out(`  ${line}`);
+        for (const line of formatMonitorHealth(await getMonitorHealth(environment, nowMs), state.supersededBy)) out(`  ${line}`);
         out(`  window: ${new Date(state.windowStartMs).toISOString()} + ${formatDurationMs(state.windowMs)}; elapsed ${formatDurationMs(Math.max(0, elapsedMs))} (${Math.round((Math.max(0, elapsedMs) / state.windowMs) * 100)}%)`);
         out(`  polls: ${state.pollIndex}${state.lastPollAt ? `, last ${state.lastPollAt}` : ''}${!state.outcome && state.nextPollAt ? `, next ${state.nextPollAt}` : ''}`);
         out(`  state: ${state.state}${state.outcome ? `; finished: ${state.outcome}${state.endedAt ? ` at ${state.endedAt}` : ''}` : ''}`);

@@ -20,10 +20,10 @@ const STORED_EXTENSIONS = /\.(zip|gz|tgz|bz2|xz|zst|br|7z|png|jpe?g|gif|webp|avi
 const shouldCompress = (name: string) => !STORED_EXTENSIONS.test(name);
 
 /** The release `current` points at, with its release.json fields when readable; null when there is no current release. */
-export async function getCurrentRelease(env: ResolvedEnvironment): Promise<CurrentRelease | null> {
+export async function getCurrentRelease(environment: ResolvedEnvironment): Promise<CurrentRelease | null> {
   let dir: string;
   try {
-    dir = await realpath(env.currentLink);
+    dir = await realpath(environment.currentLink);
   } catch {
     return null;
   }
@@ -79,13 +79,13 @@ export async function collectReleaseFiles(
 }
 
 /** The environment's config: its environments.json entry, `<root>/shared/service.json` and quality-gates-config.json if present. */
-export async function collectConfigFiles(env: ResolvedEnvironment): Promise<BackupSource[]> {
+export async function collectConfigFiles(environment: ResolvedEnvironment): Promise<BackupSource[]> {
   const out: BackupSource[] = [];
   const add = (name: string, data: Buffer) => out.push({ zipPath: CONFIG_PREFIX + name, data, sizeBytes: data.length, isCompressed: true });
-  add('environment.json', Buffer.from(JSON.stringify({ name: env.name, ...env.config }, null, 2) + '\n'));
+  add('environment.json', Buffer.from(JSON.stringify({ name: environment.name, ...environment.config }, null, 2) + '\n'));
   for (const [name, file] of [
-    ['service.json', join(env.sharedDir, 'service.json')],
-    ['quality-gates-config.json', env.paths.qualityGatesFile],
+    ['service.json', join(environment.sharedDir, 'service.json')],
+    ['quality-gates-config.json', environment.paths.qualityGatesFile],
   ] as const) {
     if (existsSync(file)) add(name, await readFile(file));
   }

@@ -25,7 +25,7 @@ export interface BackupProgress {
 export interface CreateBackupOptions {
   clock: Clock;
   logger: Logger;
-  dryRun?: boolean;
+  isDryRun?: boolean;
   /** Recorded in the manifest: `manual`, `pre-deploy`, `pre-rollback`… */
   reason?: string;
   /** Deflate level for compressible entries (0 = store everything); 1 measured best for time vs size (bench/backup.bench.ts). */
@@ -48,12 +48,12 @@ export interface BackupPlan {
 }
 
 export interface PlannedBackup {
-  dryRun: true;
+  isDryRun: true;
   plan: BackupPlan;
 }
 
 export interface CreatedBackup {
-  dryRun: false;
+  isDryRun: false;
   file: string;
   sha256File: string;
   sha256: string;
@@ -64,27 +64,27 @@ export interface CreatedBackup {
 }
 
 /**
- * Creates `backups/dhash_<ts>_<env>.zip` and its `.sha256`, or with `dryRun` only returns the plan (writes nothing).
+ * Creates `backups/dhash_<ts>_<env>.zip` and its `.sha256`, or with `isDryRun` only returns the plan (writes nothing).
  * Throws ENOTHINGTOBACKUP (exit 2) when the environment has no current release and no database (first deploy);
  * dry-run reports that as `plan.isNothingToBackUp` instead. The zip is written under a dot-prefixed temp name,
  * read back and verified, and only then given its final name; an existing name is never overwritten.
  */
-export async function createBackup(env: ResolvedEnvironment, options: CreateBackupOptions & { dryRun: true }): Promise<PlannedBackup>;
-export async function createBackup(env: ResolvedEnvironment, options: CreateBackupOptions & { dryRun?: false }): Promise<CreatedBackup>;
-export async function createBackup(env: ResolvedEnvironment, options: CreateBackupOptions): Promise<PlannedBackup | CreatedBackup>;
-export async function createBackup(env: ResolvedEnvironment, options: CreateBackupOptions): Promise<PlannedBackup | CreatedBackup> {
+export async function createBackup(environment: ResolvedEnvironment, options: CreateBackupOptions & { isDryRun: true }): Promise<PlannedBackup>;
+export async function createBackup(environment: ResolvedEnvironment, options: CreateBackupOptions & { isDryRun?: false }): Promise<CreatedBackup>;
+export async function createBackup(environment: ResolvedEnvironment, options: CreateBackupOptions): Promise<PlannedBackup | CreatedBackup>;
+export async function createBackup(environment: ResolvedEnvironment, options: CreateBackupOptions): Promise<PlannedBackup | CreatedBackup> {
   const { clock, logger } = options;
   const startedAtMs = clock.now();
-  const release = await getCurrentRelease(env);
+  const release = await getCurrentRelease(environment);
   const releaseFiles = release ? await collectReleaseFiles(release.dir, logger) : null;
-  const hasDatabase = existsSync(env.databaseFile);
-  const databaseSize = hasDatabase ? (await stat(env.databaseFile)).size : 0;
-  const config = await collectConfigFiles(env);
-  const createdAtMs = pickFreeTimestamp(env, startedAtMs);
-  const file = join(env.backupsDir, formatBackupName(env.name, createdAtMs));
+  const hasDatabase = existsSync(environment.databaseFile);
+  const databaseSize = hasDatabase ? (await stat(environment.databaseFile)).size : 0;
+  const config = await collectConfigFiles(environment);
+  const createdAtMs = pickFreeTimestamp(environment, startedAtMs);
+  const file = join(environment.backupsDir, formatBackupName(environment.name, createdAtMs));
   const configBytes = config.reduce((n, c) => n + c.sizeBytes, 0);
   const plan: BackupPlan = {
-    env: env.name,
+    env: environment.name,
     file,
     sha256File: `${file}.sha256`,
     isNothingToBackUp: !release && !hasDatabase,
@@ -99,26 +99,26 @@ export async function createBackup(env: ResolvedEnvironment, options: CreateBack
             sizeBytes: releaseFiles.sizeBytes,
           }
         : null,
-    database: hasDatabase ? { file: env.databaseFile, sizeBytes: databaseSize } : null,
+    database: hasDatabase ? { file: environment.databaseFile, sizeBytes: databaseSize } : null,
     config: config.map((c) => c.zipPath),
     totalBytes: (releaseFiles?.sizeBytes ?? 0) + databaseSize + configBytes,
   };
-  if (options.dryRun) return { dryRun: true, plan };
-  if (plan.isNothingToBackUp) throw createError('ENOTHINGTOBACKUP', { env: env.name, root: relative(env.paths.root, env.root) || env.root });
+  if (options.isDryRun) return { isDryRun: true, plan };
+  if (plan.isNothingToBackUp) throw createError('ENOTHINGTOBACKUP', { env: environment.name, root: relative(environment.paths.root, environment.root) || environment.root });
 
-  await mkdir(env.backupsDir, { recursive: true });
-  const finalName = formatBackupName(env.name, createdAtMs);
+  await mkdir(environment.backupsDir, { recursive: true });
+  const finalName = formatBackupName(environment.name, createdAtMs);
   const suffix = randomBytes(6).toString('hex');
-  const tempZip = join(env.backupsDir, formatBackupTempName(finalName, suffix));
-  const tempDb = join(env.backupsDir, formatBackupTempName(finalName, `db-${suffix}`));
+  const tempZip = join(environment.backupsDir, formatBackupTempName(finalName, suffix));
+  const tempDb = join(environment.backupsDir, formatBackupTempName(finalName, `db-${suffix}`));
   const log = logger.child('backup');
-  log.info('backup:create started', { env: env.name, file: tempZip, reason: options.reason ?? 'manual' });
+  log.info('backup:create started', { env: environment.name, file: tempZip, reason: options.reason ?? 'manual' });
   try {
     let schemaVersion: number | null = null;
     let changeLogSeq: number | undefined;
     const sources: BackupSource[] = [...(releaseFiles?.files ?? [])];
     if (hasDatabase) {
-      const snapshot = await snapshotDatabase(env.databaseFile, tempDb, {
+      const snapshot = await snapshotDatabase(environment.databaseFile, tempDb, {
         onProgress: (doneBytes, totalBytes) => options.onProgress?.({ phase: 'database', doneBytes, totalBytes }),
       });
       schemaVersion = snapshot.schemaVersion;
@@ -135,7 +135,7 @@ export async function createBackup(env: ResolvedEnvironment, options: CreateBack
       onBytes: (n) => options.onProgress?.({ phase: 'archive', doneBytes: (doneBytes += n), totalBytes }),
       createManifest: (entries) =>
         createBackupManifest({
-          env: env.name,
+          env: environment.name,
           createdAtMs,
           reason: options.reason,
           release: release ?? null,
@@ -155,14 +155,14 @@ export async function createBackup(env: ResolvedEnvironment, options: CreateBack
     const readBackProblem = await checkWrittenZip(tempZip, written, onVerifyBytes);
     if (readBackProblem) {
       const problem = { code: 'ECHECKSUMMISMATCH', message: readBackProblem, expected: written.sha256, actual: 'the file on disk differs from what was written' };
-      throw createBackupRefusal(tempZip, { problems: [problem] }, env.paths.root);
+      throw createBackupRefusal(tempZip, { problems: [problem] }, environment.paths.root);
     }
 
-    const { file: finalFile } = await publishBackup(env, tempZip, written.sha256, createdAtMs);
+    const { file: finalFile } = await publishBackup(environment, tempZip, written.sha256, createdAtMs);
     const durationMs = clock.now() - startedAtMs;
     log.info('backup:create succeeded', { file: finalFile, sizeBytes: written.sizeBytes, sha256: written.sha256, durationMs });
     return {
-      dryRun: false,
+      isDryRun: false,
       file: finalFile,
       sha256File: `${finalFile}.sha256`,
       sha256: written.sha256,
@@ -175,7 +175,7 @@ export async function createBackup(env: ResolvedEnvironment, options: CreateBack
     log.error('backup:create failed', { error });
     // A full disk (ENOSPC, SQLITE_FULL) is a refusal naming the folder and the space; the temp files go in finally.
     const neededBytes = getBackupNeededBytes(plan.database?.sizeBytes ?? 0, plan.release?.sizeBytes ?? 0);
-    throw (await toNoSpaceError(error, { folder: env.backupsDir, what: 'write the backup', neededBytes, isNothingChanged: true })) ?? error;
+    throw (await toNoSpaceError(error, { folder: environment.backupsDir, what: 'write the backup', neededBytes, isNothingChanged: true })) ?? error;
   } finally {
     // SQLite's rollback journal of the snapshot stays behind when its write fails: remove every temp sibling.
     for (const temp of [tempDb, `${tempDb}-journal`, `${tempDb}-wal`, `${tempDb}-shm`, tempZip, `${tempZip}.sha256`]) await rm(temp, { force: true });
@@ -183,10 +183,10 @@ export async function createBackup(env: ResolvedEnvironment, options: CreateBack
 }
 
 /** The first millisecond at or after `fromMs` whose name (zip or .sha256) is free: waiting 1 ms of the clock, without sleeping. */
-function pickFreeTimestamp(env: ResolvedEnvironment, fromMs: number): number {
+function pickFreeTimestamp(environment: ResolvedEnvironment, fromMs: number): number {
   let ms = fromMs;
   const isTaken = (t: number) => {
-    const f = join(env.backupsDir, formatBackupName(env.name, t));
+    const f = join(environment.backupsDir, formatBackupName(environment.name, t));
     return existsSync(f) || existsSync(`${f}.sha256`);
   };
   while (isTaken(ms)) ms++;
@@ -198,12 +198,12 @@ function pickFreeTimestamp(env: ResolvedEnvironment, fromMs: number): number {
  * which claims the name even against a concurrent backup; then the zip is linked in place. A crash in between leaves
  * a `.sha256` without a zip, which `ls backups/dhash_*.zip` and listBackups never show as a backup.
  */
-async function publishBackup(env: ResolvedEnvironment, tempZip: string, sha256: string, createdAtMs: number): Promise<{ file: string }> {
+async function publishBackup(environment: ResolvedEnvironment, tempZip: string, sha256: string, createdAtMs: number): Promise<{ file: string }> {
   for (let ms = createdAtMs; ; ms++) {
-    const file = join(env.backupsDir, formatBackupName(env.name, ms));
+    const file = join(environment.backupsDir, formatBackupName(environment.name, ms));
     if (existsSync(file)) continue;
     const tempSum = `${tempZip}.sha256`;
-    await writeFile(tempSum, formatChecksumLine(sha256, relative(env.paths.root, file)), { flag: 'wx' });
+    await writeFile(tempSum, formatChecksumLine(sha256, relative(environment.paths.root, file)), { flag: 'wx' });
     try {
       await link(tempSum, `${file}.sha256`);
     } catch (error) {

@@ -26,13 +26,13 @@ export interface BackupListing {
  * The finished backups of `env` in its backups folder, newest first. Dot-prefixed temp files (a backup being written,
  * or killed midway) and other environments' backups are never listed. `verify: true` reads every byte of each one.
  */
-export async function listBackups(env: ResolvedEnvironment, options: { verify?: boolean } = {}): Promise<BackupListing[]> {
-  const names = await readdir(env.backupsDir).catch(() => [] as string[]);
+export async function listBackups(environment: ResolvedEnvironment, options: { verify?: boolean } = {}): Promise<BackupListing[]> {
+  const names = await readdir(environment.backupsDir).catch(() => [] as string[]);
   const out: BackupListing[] = [];
   for (const name of sortBackupNamesNewestFirst(names)) {
     const parsed = parseBackupName(name)!;
-    if (parsed.env !== env.name) continue;
-    const file = join(env.backupsDir, name);
+    if (parsed.env !== environment.name) continue;
+    const file = join(environment.backupsDir, name);
     const info = await stat(file).catch(() => null);
     if (!info?.isFile()) continue;
     const listing: BackupListing = {
@@ -46,7 +46,7 @@ export async function listBackups(env: ResolvedEnvironment, options: { verify?: 
       problems: [],
     };
     if (options.verify) {
-      const result = await verifyBackup(file, { expectedEnv: env.name, projectRoot: env.paths.root });
+      const result = await verifyBackup(file, { expectedEnv: environment.name, projectRoot: environment.paths.root });
       listing.state = result.ok ? 'verified' : 'failed';
       listing.problems = result.problems;
     }
@@ -60,7 +60,7 @@ export interface PruneResult {
   deleted: BackupListing[];
   /** Newer than the oldest kept one but failing verification: left for a human to look at. */
   keptUnverified: BackupListing[];
-  dryRun: boolean;
+  isDryRun: boolean;
 }
 
 /**
@@ -69,27 +69,27 @@ export interface PruneResult {
  * Unverifiable backups newer than that are kept for inspection. When fewer than `keep` verified backups exist,
  * nothing is deleted — so the last verified backup is never deleted. Temp files are left alone.
  */
-export async function pruneBackups(env: ResolvedEnvironment, options: { keep: number; dryRun?: boolean }): Promise<PruneResult> {
+export async function pruneBackups(environment: ResolvedEnvironment, options: { keep: number; isDryRun?: boolean }): Promise<PruneResult> {
   if (!Number.isInteger(options.keep) || options.keep < 1) {
     throw createError('EINVALIDOPTION', { option: '--keep', expected: 'a whole number of at least 1', actual: options.keep });
   }
-  const all = await listBackups(env);
+  const all = await listBackups(environment);
   const kept: BackupListing[] = [];
   const keptUnverified: BackupListing[] = [];
   let index = 0;
   for (; index < all.length && kept.length < options.keep; index++) {
     const listing = all[index]!;
-    const result = await verifyBackup(listing.file, { expectedEnv: env.name, projectRoot: env.paths.root });
+    const result = await verifyBackup(listing.file, { expectedEnv: environment.name, projectRoot: environment.paths.root });
     listing.state = result.ok ? 'verified' : 'failed';
     listing.problems = result.problems;
     (result.ok ? kept : keptUnverified).push(listing);
   }
   const deleted = kept.length < options.keep ? [] : all.slice(index);
-  if (!options.dryRun) {
+  if (!options.isDryRun) {
     for (const listing of deleted) {
       await rm(listing.sha256File, { force: true });
       await rm(listing.file, { force: true });
     }
   }
-  return { kept, deleted, keptUnverified, dryRun: options.dryRun === true };
+  return { kept, deleted, keptUnverified, isDryRun: options.isDryRun === true };
 }

@@ -93,9 +93,9 @@ export async function checkEnvironment(file: string, manifest: BackupManifest, e
 }
 
 /** The newest finished backup file of `env` in `dir` (by name), or null. */
-export async function findNewestBackupName(dir: string, env: string): Promise<string | null> {
+export async function findNewestBackupName(dir: string, envName: string): Promise<string | null> {
   const names = await readdir(dir).catch(() => [] as string[]);
-  const newest = sortBackupNamesNewestFirst(names).find((n) => parseBackupName(n)?.env === env);
+  const newest = sortBackupNamesNewestFirst(names).find((n) => parseBackupName(n)?.env === envName);
   return newest ? join(dir, newest) : null;
 }
 

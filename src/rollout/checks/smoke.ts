@@ -33,8 +33,8 @@ export const REQUIRED_METRICS = ['dhash_hash_duration_seconds', 'dhash_extractio
 /** `headers` carries the rollout's bearer token when DHASH_ROLLOUT_TOKEN is set; every request of a check sends it. */
 export type CheckFn = (baseUrl: string, timeoutMs: number, headers: Record<string, string>) => Promise<string>;
 
-export function getSmokeLogFile(env: ResolvedEnvironment): string {
-  return join(env.logsDir, 'postdeploy-smoketests.log');
+export function getSmokeLogFile(environment: ResolvedEnvironment): string {
+  return join(environment.logsDir, 'postdeploy-smoketests.log');
 }
 
 async function fetchText(url: string, init: RequestInit, timeoutMs: number): Promise<{ status: number; text: string }> {
@@ -75,16 +75,16 @@ export const SMOKE_CHECKS: { name: string; run: CheckFn }[] = [
 ];
 
 /** Runs every check (a failing one does not stop the others) and appends a readable report to the log file. */
-export async function runSmokeTests(env: ResolvedEnvironment, options: SmokeOptions = {}): Promise<SmokeResult> {
+export async function runSmokeTests(environment: ResolvedEnvironment, options: SmokeOptions = {}): Promise<SmokeResult> {
   const clock = options.clock ?? createSystemClock();
   const timeoutMs = options.requestTimeoutMs ?? 10_000;
-  const logFile = options.logFile ?? getSmokeLogFile(env);
-  const headers = getServiceAuthHeaders(env);
+  const logFile = options.logFile ?? getSmokeLogFile(environment);
+  const headers = getServiceAuthHeaders(environment);
   const checks: SmokeCheck[] = [];
   for (const check of SMOKE_CHECKS) {
     const startedAt = clock.now();
     try {
-      const detail = await check.run(env.baseUrl, timeoutMs, headers);
+      const detail = await check.run(environment.baseUrl, timeoutMs, headers);
       checks.push({ name: check.name, ok: true, detail, durationMs: clock.now() - startedAt });
     } catch (error) {
       const cause = (error as { cause?: { code?: string } }).cause?.code;
@@ -93,7 +93,7 @@ export async function runSmokeTests(env: ResolvedEnvironment, options: SmokeOpti
   }
   const ok = checks.every((c) => c.ok);
   const lines = [
-    `== smoke tests of ${env.name} at ${env.baseUrl}, ${new Date(clock.now()).toISOString()}: ${ok ? 'PASSED' : 'FAILED'}`,
+    `== smoke tests of ${environment.name} at ${environment.baseUrl}, ${new Date(clock.now()).toISOString()}: ${ok ? 'PASSED' : 'FAILED'}`,
     ...checks.map((c) => `[${c.ok ? 'PASS' : 'FAIL'}] ${c.name} (${c.durationMs} ms): ${c.detail}`),
     '',
   ];

@@ -57,24 +57,24 @@ export async function loadEnvironmentsFile(projectRoot: string): Promise<Environ
 export async function resolveEnvironment(
   projectRoot: string,
   name: string,
-  env: Record<string, string | undefined>,
+  processEnv: Record<string, string | undefined>,
 ): Promise<ResolvedEnvironment> {
   const file = await loadEnvironmentsFile(projectRoot);
   const config = file.environments[name];
   if (!config) throw createError('EUNKNOWNENV', { env: name, known: Object.keys(file.environments).sort() });
-  return resolveEnvironmentConfig(projectRoot, name, config, env);
+  return resolveEnvironmentConfig(projectRoot, name, config, processEnv);
 }
 
 export function resolveEnvironmentConfig(
   projectRoot: string,
   name: string,
   config: EnvironmentConfig,
-  env: Record<string, string | undefined>,
+  processEnv: Record<string, string | undefined>,
 ): ResolvedEnvironment {
   const paths = getProjectPaths(projectRoot);
   const abs = (p: string) => (isAbsolute(p) ? p : join(projectRoot, p));
   let port = config.service.port;
-  const override = config.service.portEnv ? env[config.service.portEnv] : undefined;
+  const override = config.service.portEnv ? processEnv[config.service.portEnv] : undefined;
   if (override !== undefined && override !== '') {
     const n = Number(override);
     if (!Number.isInteger(n) || n < 1 || n > 65535) {
@@ -102,6 +102,6 @@ export function resolveEnvironmentConfig(
     baseUrl,
     healthUrl: `${baseUrl}/health`,
     metricsUrl: `${baseUrl}/metrics`,
-    ...(env.DHASH_ROLLOUT_TOKEN ? { serviceToken: env.DHASH_ROLLOUT_TOKEN } : {}),
+    ...(processEnv.DHASH_ROLLOUT_TOKEN ? { serviceToken: processEnv.DHASH_ROLLOUT_TOKEN } : {}),
   };
 }

@@ -30,8 +30,8 @@ export function parseBackupTimestamp(stamp: string): number | null {
   return formatBackupTimestamp(value) === stamp ? value : null;
 }
 
-export function formatBackupName(env: string, createdAtMs: number): string {
-  return `dhash_${formatBackupTimestamp(createdAtMs)}_${env}.zip`;
+export function formatBackupName(envName: string, createdAtMs: number): string {
+  return `dhash_${formatBackupTimestamp(createdAtMs)}_${envName}.zip`;
 }
 
 /** Parses a finished backup's file name (no folder); temp names and other files give null. */

@@ -50,11 +50,11 @@ export interface RollbackDecision {
  * Exactly one rollback per deploy: roll back when a rollback gate is violated, unless a rollback was already started
  * (even by a monitor that was killed since) or this is a dry run.
  */
-export function decideRollback(gates: GateResult[], options: { dryRun: boolean; rollbackStatus?: RollbackStatus }): RollbackDecision {
+export function decideRollback(gates: GateResult[], options: { isDryRun: boolean; rollbackStatus?: RollbackStatus }): RollbackDecision {
   const violations = gates.filter((g) => g.verdict === 'violated' && g.action === 'rollback');
   const trigger = violations[0];
   if (!trigger) return { shouldRollback: false, violations, reason: 'no rollback gate violated' };
   if (options.rollbackStatus) return { shouldRollback: false, trigger, violations, reason: `a rollback was already ${options.rollbackStatus}` };
-  if (options.dryRun) return { shouldRollback: false, trigger, violations, reason: 'dry run: would roll back' };
+  if (options.isDryRun) return { shouldRollback: false, trigger, violations, reason: 'dry run: would roll back' };
   return { shouldRollback: true, trigger, violations, reason: `${trigger.name} violated` };
 }

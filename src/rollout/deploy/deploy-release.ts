@@ -27,10 +27,10 @@ import { describeAppliedMigrations, predictRollbackStrategy, recordRollbackStrat
 import type { AppliedMigrationFact } from '../core/rollback-strategy.js';
 
 export interface DeployOptions {
-  env: ResolvedEnvironment;
+  environment: ResolvedEnvironment;
   /** A release directory or .tar.gz; default: build the checkout at env.paths.root. */
   release?: string;
-  dryRun?: boolean;
+  isDryRun?: boolean;
   force?: boolean;
   clock: Clock;
   logger: Logger;
@@ -69,14 +69,14 @@ export interface DeployResult {
 
 /** Refusals (preflight, lock) throw a DhashError; anything after the lock ends in a result with its exit code. */
 export async function deployRelease(options: DeployOptions): Promise<DeployResult> {
-  const { env, clock, logger } = options;
+  const { environment, clock, logger } = options;
   const progress = options.onProgress ?? (() => {});
-  const driver = options.driver ?? createTargetDriver(env, { clock, logger: logger.child('target'), env: options.processEnv });
-  const previousReleaseId = await getCurrentReleaseId(env);
+  const driver = options.driver ?? createTargetDriver(environment, { clock, logger: logger.child('target'), processEnv: options.processEnv });
+  const previousReleaseId = await getCurrentReleaseId(environment);
   let source: ReleaseSource | undefined;
   let releaseCheck: PreflightCheck;
   try {
-    source = await resolveReleaseSource({ projectRoot: env.paths.root, release: options.release, clock, isPlanOnly: options.dryRun });
+    source = await resolveReleaseSource({ projectRoot: environment.paths.root, release: options.release, clock, isPlanOnly: options.isDryRun });
     releaseCheck = { name: 'preflight:release', ok: true, detail: source.checksumDetail };
   } catch (error) {
     if (!isDhashError(error)) throw error;
@@ -88,39 +88,39 @@ export async function deployRelease(options: DeployOptions): Promise<DeployResul
     // Do work once: a caller that already validated this deploy passes its report; the release is still resolved here.
     const preflight = options.preflight
       ? { ...options.preflight, checks: options.preflight.checks.map((c) => (c.name === 'preflight:release' && !releaseCheck.ok ? releaseCheck : c)) }
-      : await runPreflight({ env, driver, clock, force: Boolean(options.force), currentReleaseId: previousReleaseId, releaseCheck, release: source, isBackupPlanned: options.isBackupPlanned });
+      : await runPreflight({ environment, driver, clock, force: Boolean(options.force), currentReleaseId: previousReleaseId, releaseCheck, release: source, isBackupPlanned: options.isBackupPlanned });
     if (options.preflight && !releaseCheck.ok) preflight.ok = false;
     const releaseId = source?.manifest.releaseId ?? '(unresolved)';
-    const onDisk = source?.manifest.contentSha256 ? await findReleaseByContentSha256(env, source.manifest.contentSha256) : undefined;
+    const onDisk = source?.manifest.contentSha256 ? await findReleaseByContentSha256(environment, source.manifest.contentSha256) : undefined;
     const plan = createDeployPlan({
-      envName: env.name,
+      envName: environment.name,
       releaseId: onDisk?.releaseId ?? releaseId,
       currentReleaseId: previousReleaseId,
       isReleaseOnDisk: Boolean(onDisk),
       pendingMigrations: preflight.pendingMigrations,
-      healthyChecksRequired: env.config.deploy.healthyChecksRequired,
-      keepReleases: env.config.releases.keep,
-      targetType: env.config.target.type,
+      healthyChecksRequired: environment.config.deploy.healthyChecksRequired,
+      keepReleases: environment.config.releases.keep,
+      targetType: environment.config.target.type,
       rollbackStrategy: predictRollbackStrategy({ previousReleaseId, pendingMigrations: preflight.pendingMigrations }),
     });
-    if (!options.preflight) progress(`Pre-deploy validation of ${env.name}:\n${formatPreflight(preflight)}`);
+    if (!options.preflight) progress(`Pre-deploy validation of ${environment.name}:\n${formatPreflight(preflight)}`);
     progress(`Plan (${plan.isFirstDeploy ? 'first deploy: nothing deployed yet' : `current release ${previousReleaseId}`}):\n${formatDeployPlan(plan)}`);
     const base = { releaseId, previousReleaseId, isFirstDeploy: plan.isFirstDeploy, preflight, plan, prunedReleaseIds: [] as string[] };
-    if (options.dryRun) {
+    if (options.isDryRun) {
       const exitCode = preflight.ok ? ExitCode.OK : getPreflightExitCode(preflight);
       return { ...base, ok: preflight.ok, exitCode, isDryRun: true, timeline: [], message: `dry run: nothing was changed${preflight.ok ? '' : '; the deploy would be refused'}` };
     }
-    if (!preflight.ok || !source) throw createPreflightRefusal(env.name, preflight);
+    if (!preflight.ok || !source) throw createPreflightRefusal(environment.name, preflight);
     // Interrupted while validating (or during quick-deploy's backup): stop before the lock, the monitor or the journal change.
     if (options.signal?.aborted) {
       const reason = (options.signal.reason as Error | undefined)?.message ?? 'aborted';
-      throw createError('EINTERRUPTED', { env: env.name, reason, serving: (await describeServingNow(env, clock)).text });
+      throw createError('EINTERRUPTED', { env: environment.name, reason, serving: (await describeServingNow(environment, clock)).text });
     }
-    const lock = await acquireEnvironmentLock(env, { purpose: `deploy of ${releaseId}`, clock, logger });
+    const lock = await acquireEnvironmentLock(environment, { purpose: `deploy of ${releaseId}`, clock, logger });
     try {
       // Issue 9: the previous deploy's monitor stops before anything changes, so it never judges or acts on this release.
-      const deployId = createDeployId(env.name, clock.now());
-      await supersedeMonitor(env, { byDeployId: deployId, clock, logger });
+      const deployId = createDeployId(environment.name, clock.now());
+      await supersedeMonitor(environment, { byDeployId: deployId, clock, logger });
       return await runDeploy(options, driver, source, base, deployId);
     } finally {
       await lock.release();
@@ -145,12 +145,12 @@ export function createPreflightRefusal(envName: string, report: PreflightReport)
 type Base = Pick<DeployResult, 'releaseId' | 'previousReleaseId' | 'isFirstDeploy' | 'preflight' | 'plan' | 'prunedReleaseIds'>;
 
 async function runDeploy(options: DeployOptions, driver: TargetDriver, source: ReleaseSource, base: Base, deployId: string): Promise<DeployResult> {
-  const { env, clock, logger } = options;
-  const steps = createStepRunner({ env, deployId, kind: 'deploy', clock, logger, onProgress: options.onProgress });
+  const { environment, clock, logger } = options;
+  const steps = createStepRunner({ environment, deployId, kind: 'deploy', clock, logger, onProgress: options.onProgress });
   const previous = base.previousReleaseId;
   const notify = (event: 'start' | 'success' | 'failure', message?: string, releaseId = base.releaseId) =>
     options.notifier?.send({ event, release: releaseId, deployId, message }).catch((error) => logger.warn('notification failed', { error }));
-  const snapshotFile = join(env.stateDir, `pre-migrate-${deployId}.sqlite`);
+  const snapshotFile = join(environment.stateDir, `pre-migrate-${deployId}.sqlite`);
   let hasSnapshot = false;
   let isSwitched = false;
   let releaseId = base.releaseId;
@@ -170,7 +170,7 @@ async function runDeploy(options: DeployOptions, driver: TargetDriver, source: R
   try {
     const staged = await forward(
       'deploy:stage',
-      () => stageRelease(env, source).catch((error) => rethrowAsNoSpace(error, { folder: env.releasesDir, what: `stage release ${base.releaseId}`, isNothingChanged: true })),
+      () => stageRelease(environment, source).catch((error) => rethrowAsNoSpace(error, { folder: environment.releasesDir, what: `stage release ${base.releaseId}`, isNothingChanged: true })),
       (s) => `${s.isReused ? 'reused' : 'staged'} releases/${s.releaseId}`,
     );
     releaseId = staged.releaseId;
@@ -178,8 +178,8 @@ async function runDeploy(options: DeployOptions, driver: TargetDriver, source: R
     await forward('deploy:migrate', async () => {
       if (base.preflight.pendingMigrations === 0) return 'no pending migrations';
       // A switch-back must find the schema the previous release knows: keep a consistent copy until the deploy succeeds.
-      hasSnapshot = previous !== undefined && (await snapshotDatabase(env.databaseFile, snapshotFile));
-      const db = openDatabase(env.databaseFile);
+      hasSnapshot = previous !== undefined && (await snapshotDatabase(environment.databaseFile, snapshotFile));
+      const db = openDatabase(environment.databaseFile);
       try {
         const report = await applyMigrations(db);
         appliedMigrations = describeAppliedMigrations(report.applied);
@@ -192,13 +192,13 @@ async function runDeploy(options: DeployOptions, driver: TargetDriver, source: R
     await recordRollbackStrategy(steps, previous, appliedMigrations);
     isSwitched = true;
     await steps.run('deploy:symlink', async () => {
-      await switchCurrentRelease(env, releaseId);
+      await switchCurrentRelease(environment, releaseId);
       return `current → releases/${releaseId}`;
     });
     await steps.run('deploy:restart', () => driver.restart(), (s) => s.detail);
-    healthChecks = await forward('deploy:healthcheck', () => waitForHealth(options, driver, env.config.deploy.healthyChecksRequired, options.signal), (h) => `${h.checks.length} check(s)`);
+    healthChecks = await forward('deploy:healthcheck', () => waitForHealth(options, driver, environment.config.deploy.healthyChecksRequired, options.signal), (h) => `${h.checks.length} check(s)`);
     smoke = await forward('deploy:smoke', async () => {
-      const outcome = await runSmokeTests(env, { clock });
+      const outcome = await runSmokeTests(environment, { clock });
       if (!outcome.ok) throw new Error(`smoke test failed: ${outcome.checks.filter((c) => !c.ok).map((c) => `${c.name} (${c.detail})`).join('; ')}`);
       return outcome;
     }, (s) => `${s.checks.length} checks passed, log ${s.logFile}`);
@@ -209,13 +209,13 @@ async function runDeploy(options: DeployOptions, driver: TargetDriver, source: R
       await notify('failure', reason);
       // A full disk while staging changed nothing that serves: a refusal (exit 3) with the folder and the space.
       if (isDhashError(error, 'ENOSPACE')) throw error;
-      const serving = previous ? await describeServingNow(env, clock) : undefined;
+      const serving = previous ? await describeServingNow(environment, clock) : undefined;
       const left = serving ? `${previous} is still serving (${serving.text})` : 'nothing was deployed';
       return result(false, ExitCode.FAILED, `deploy of ${releaseId} failed before the switch (${reason}); ${left}`, { healthChecks, smoke });
     }
     const switchBack = await switchBackOrStop(options, driver, steps, { previous, hasSnapshot, snapshotFile });
     // The final word is what a probe sees now, not what the steps believe.
-    const serving = await describeServingNow(env, clock);
+    const serving = await describeServingNow(environment, clock);
     const isPreviousServing = Boolean(previous) && switchBack.ok && serving.releaseId === previous && serving.isHealthy;
     await steps.record('deploy:finish', 'failed', `${reason}; ${switchBack.detail}; now ${serving.text}`, { releaseId });
     await notify('failure', `${reason}; ${switchBack.detail}`);
@@ -223,23 +223,23 @@ async function runDeploy(options: DeployOptions, driver: TargetDriver, source: R
     const outcome = isPreviousServing ? `${previous} is serving (${serving.text})` : `${switchBack.detail}; now ${serving.text}`;
     return result(false, exitCode, `deploy of ${releaseId} failed (${reason}); ${outcome}`, { healthChecks, smoke, switchBack });
   }
-  const pruned = await steps.run('deploy:prune', () => pruneReleases(env, { keep: env.config.releases.keep, previous }), (ids) => (ids.length ? `removed ${ids.join(', ')}` : 'nothing to prune'));
+  const pruned = await steps.run('deploy:prune', () => pruneReleases(environment, { keep: environment.config.releases.keep, previous }), (ids) => (ids.length ? `removed ${ids.join(', ')}` : 'nothing to prune'));
   if (hasSnapshot) await rm(snapshotFile, { force: true });
   await steps.record('deploy:finish', 'succeeded', `release ${releaseId} is serving`, { releaseId });
   await notify('success', undefined, releaseId);
-  return result(true, ExitCode.OK, `deployed ${releaseId} to ${env.name}${previous ? ` (previous: ${previous})` : ' (first deploy)'}`, { healthChecks, smoke, prunedReleaseIds: pruned });
+  return result(true, ExitCode.OK, `deployed ${releaseId} to ${environment.name}${previous ? ` (previous: ${previous})` : ' (first deploy)'}`, { healthChecks, smoke, prunedReleaseIds: pruned });
 }
 
 /** N consecutive OK checks; a process that died stops the wait at once instead of at the timeout. */
 async function waitForHealth(options: DeployOptions, driver: TargetDriver, consecutiveOk: number, signal: AbortSignal | undefined): Promise<HealthWaitResult> {
-  const { env, clock } = options;
-  const health = await waitForHealthy(env.healthUrl, {
+  const { environment, clock } = options;
+  const health = await waitForHealthy(environment.healthUrl, {
     consecutiveOk,
-    intervalMs: env.config.deploy.healthCheckIntervalMs,
-    timeoutMs: env.config.deploy.healthTimeoutMs,
+    intervalMs: environment.config.deploy.healthCheckIntervalMs,
+    timeoutMs: environment.config.deploy.healthTimeoutMs,
     clock,
     signal,
-    headers: getServiceAuthHeaders(env),
+    headers: getServiceAuthHeaders(environment),
     getAbortReason: async () => (driver.type === 'process' && !(await driver.status()).isRunning ? 'the service process exited (see logs/service.log)' : undefined),
   });
   if (!health.ok) throw Object.assign(new Error(`health check failed: ${health.reason}`), { health });
@@ -252,10 +252,10 @@ async function switchBackOrStop(
   steps: ReturnType<typeof createStepRunner>,
   input: { previous?: string; hasSnapshot: boolean; snapshotFile: string },
 ): Promise<{ ok: boolean; detail: string }> {
-  const { env } = options;
+  const { environment } = options;
   if (!input.previous) {
     // The guard never stops the only release (issue 9): a half-working first release may still answer some users.
-    const serving = await describeServingNow(env, options.clock);
+    const serving = await describeServingNow(environment, options.clock);
     const detail =
       'first deploy: there is no previous release to switch back to, so the new release was left as it is ' +
       `(the guard never stops the only release); ${serving.text}: a human must act`;
@@ -270,19 +270,19 @@ async function switchBackOrStop(
       clock: options.clock,
       signal: options.signal,
       onNotice: options.onProgress,
-      describeLeftState: async () => (await describeServingNow(env, options.clock)).text,
+      describeLeftState: async () => (await describeServingNow(environment, options.clock)).text,
       run: (escape) =>
         steps.run('deploy:switch-back', async () => {
           // Abandoned (second interrupt): stop between actions, never in the middle of one.
           await driver.stop();
           escape.throwIfAborted();
-          if (input.hasSnapshot) await replaceDatabaseFile(input.snapshotFile, env.databaseFile);
+          if (input.hasSnapshot) await replaceDatabaseFile(input.snapshotFile, environment.databaseFile);
           escape.throwIfAborted();
-          await switchCurrentRelease(env, previous);
+          await switchCurrentRelease(environment, previous);
           escape.throwIfAborted();
           await driver.start();
           escape.throwIfAborted();
-          await waitForHealth(options, driver, env.config.deploy.healthyChecksRequired, escape);
+          await waitForHealth(options, driver, environment.config.deploy.healthyChecksRequired, escape);
           return `switched back to ${previous}${input.hasSnapshot ? ' (database restored to its pre-migration copy)' : ''}; it is healthy`;
         }),
     });

@@ -29,7 +29,7 @@ export interface PreflightCheck {
 }
 
 export interface PreflightInput {
-  env: ResolvedEnvironment;
+  environment: ResolvedEnvironment;
   driver: TargetDriver;
   clock: Clock;
   force: boolean;
@@ -53,17 +53,17 @@ export interface PreflightReport {
 }
 
 export async function runPreflight(input: PreflightInput): Promise<PreflightReport> {
-  const { env } = input;
-  const checks: PreflightCheck[] = [{ name: 'preflight:config', ok: true, detail: `environment \`${env.name}\` is valid (root ${env.root}, ${env.baseUrl}, target ${env.config.target.type})` }];
+  const { environment } = input;
+  const checks: PreflightCheck[] = [{ name: 'preflight:config', ok: true, detail: `environment \`${environment.name}\` is valid (root ${environment.root}, ${environment.baseUrl}, target ${environment.config.target.type})` }];
 
-  const lock = await readLock(env);
+  const lock = await readLock(environment);
   if (!lock) checks.push({ name: 'preflight:lock', ok: true, detail: 'no deploy or rollback in progress' });
   else if (isLockStale(lock)) checks.push({ name: 'preflight:lock', ok: true, isWarning: true, detail: `stale lock (${describeLockHolder(lock)}; that process is gone) will be cleared` });
-  else checks.push({ name: 'preflight:lock', ok: false, exitCode: 3, detail: `held: ${describeLockHolder(lock)}; wait for it, or if you are sure it is gone remove ${getLockFile(env)}` });
+  else checks.push({ name: 'preflight:lock', ok: false, exitCode: 3, detail: `held: ${describeLockHolder(lock)}; wait for it, or if you are sure it is gone remove ${getLockFile(environment)}` });
 
-  const minFreeMb = env.config.deploy.minFreeDiskMb;
+  const minFreeMb = environment.config.deploy.minFreeDiskMb;
   try {
-    const fs = await statfs(getExistingAncestor(env.root));
+    const fs = await statfs(getExistingAncestor(environment.root));
     const freeMb = Math.floor((fs.bavail * fs.bsize) / (1024 * 1024));
     checks.push(
       freeMb >= minFreeMb
@@ -83,9 +83,9 @@ export async function runPreflight(input: PreflightInput): Promise<PreflightRepo
   if (!input.currentReleaseId) {
     checks.push({ name: 'preflight:health', ok: true, detail: 'nothing deployed yet (first deploy): no current health to check' });
   } else {
-    const health = await checkHealthOnce(env.healthUrl, input.clock, 5000, getServiceAuthHeaders(env));
+    const health = await checkHealthOnce(environment.healthUrl, input.clock, 5000, getServiceAuthHeaders(environment));
     if (health.ok) checks.push({ name: 'preflight:health', ok: true, detail: `current release ${input.currentReleaseId} is healthy (${health.latencyMs} ms)` });
-    else if (env.config.isProduction && !input.force) {
+    else if (environment.config.isProduction && !input.force) {
       checks.push({ name: 'preflight:health', ok: false, exitCode: 3, detail: `production is unhealthy now (${health.status ?? health.error}); pass --force to deploy over it anyway` });
     } else {
       checks.push({ name: 'preflight:health', ok: true, isWarning: true, detail: `current release is unhealthy now (${health.status ?? health.error})${input.force ? '; deploying anyway (--force)' : ''}` });
@@ -102,7 +102,7 @@ export async function runPreflight(input: PreflightInput): Promise<PreflightRepo
   let fromSchemaVersion: number | undefined;
   let toSchemaVersion: number | undefined;
   try {
-    const report = await dryRunMigrationsOnFile(env.databaseFile);
+    const report = await dryRunMigrationsOnFile(environment.databaseFile);
     pendingMigrations = report.migrations.length;
     fromSchemaVersion = report.fromVersion;
     toSchemaVersion = report.toVersion;
@@ -126,9 +126,9 @@ const MB = 1024 * 1024;
 
 /** The backup folder against the expected backup, the releases folder against the release to stage. */
 async function checkFreeSpace(input: PreflightInput): Promise<PreflightCheck[]> {
-  const { env } = input;
+  const { environment } = input;
   const checks: PreflightCheck[] = [];
-  const currentDir = input.currentReleaseId ? join(env.releasesDir, input.currentReleaseId) : undefined;
+  const currentDir = input.currentReleaseId ? join(environment.releasesDir, input.currentReleaseId) : undefined;
   const currentBytes = currentDir ? await getTreeSizeBytes(currentDir) : 0;
   const space = async (name: string, folder: string, what: string, neededBytes: number): Promise<PreflightCheck> => {
     const freeBytes = await getFreeBytes(folder);
@@ -137,14 +137,14 @@ async function checkFreeSpace(input: PreflightInput): Promise<PreflightCheck[]> 
     const error = createError('ENOSPACE', { folder, what, neededBytes, freeBytes, isNothingChanged: true });
     return { name, ok: false, exitCode: 3, detail: `${error.message} ${error.details}`, error };
   };
-  if (input.isBackupPlanned && (currentDir || existsSync(env.databaseFile))) {
-    const databaseBytes = existsSync(env.databaseFile) ? (await stat(env.databaseFile)).size : 0;
-    checks.push(await space('preflight:disk-backup', env.backupsDir, 'write the pre-deploy backup', getBackupNeededBytes(databaseBytes, currentBytes)));
+  if (input.isBackupPlanned && (currentDir || existsSync(environment.databaseFile))) {
+    const databaseBytes = existsSync(environment.databaseFile) ? (await stat(environment.databaseFile)).size : 0;
+    checks.push(await space('preflight:disk-backup', environment.backupsDir, 'write the pre-deploy backup', getBackupNeededBytes(databaseBytes, currentBytes)));
   }
   // A plan-only source (dry run of the checkout) is not built yet: the serving release is the best estimate of its size.
   const releaseBytes = input.release?.dir ? await getTreeSizeBytes(input.release.dir) : currentBytes;
   if (releaseBytes > 0) {
-    checks.push(await space('preflight:disk-releases', env.releasesDir, `stage release ${input.release?.manifest.releaseId ?? ''}`.trim(), getReleaseNeededBytes(releaseBytes)));
+    checks.push(await space('preflight:disk-releases', environment.releasesDir, `stage release ${input.release?.manifest.releaseId ?? ''}`.trim(), getReleaseNeededBytes(releaseBytes)));
   }
   return checks;
 }
@@ -154,12 +154,12 @@ async function checkFreeSpace(input: PreflightInput): Promise<PreflightCheck[]> 
  * would roll the new release back for a condition it did not cause. Refused in production (unless --force), warned elsewhere.
  */
 async function checkServingGates(input: PreflightInput): Promise<PreflightCheck> {
-  const { env, clock } = input;
+  const { environment, clock } = input;
   const name = 'preflight:gates';
-  if (!hasQualityGatesFile(env.paths.root)) return { name, ok: true, isWarning: true, detail: 'no quality-gates-config.json: no gates to judge' };
+  if (!hasQualityGatesFile(environment.paths.root)) return { name, ok: true, isWarning: true, detail: 'no quality-gates-config.json: no gates to judge' };
   try {
-    const { gates } = await loadQualityGates(env.paths.root, env.name);
-    const source = input.signalSource ?? createSignalSource(env, { clock });
+    const { gates } = await loadQualityGates(environment.paths.root, environment.name);
+    const source = input.signalSource ?? createSignalSource(environment, { clock });
     const measurement = await source.measure({ windows: { extractionMs: gates.extractionFailureRate.windowMs, p95Ms: gates.p95HashTime.windowMs }, timeoutMs: 5000 });
     if (!measurement.value.metrics) {
       return { name, ok: true, isWarning: true, detail: `could not read the serving release's signals (${measurement.value.metricsError ?? measurement.message ?? 'no metrics'}); gates not judged` };
@@ -172,7 +172,7 @@ async function checkServingGates(input: PreflightInput): Promise<PreflightCheck>
     }
     const errors = violated.map((r) =>
       createError('EGATEVIOLATEDNOW', {
-        env: env.name,
+        env: environment.name,
         gate: r.name,
         value: formatGateValue(r.value, r.unit),
         threshold: formatGateValue(r.threshold, r.unit),
@@ -181,7 +181,7 @@ async function checkServingGates(input: PreflightInput): Promise<PreflightCheck>
       }),
     );
     const detail = errors.map((e) => e.message).join(' ') + ` ${errors[0].details}`;
-    if (env.config.isProduction && !input.force) return { name, ok: false, exitCode: 3, detail, error: errors[0] };
+    if (environment.config.isProduction && !input.force) return { name, ok: false, exitCode: 3, detail, error: errors[0] };
     return { name, ok: true, isWarning: true, detail: `${detail}${input.force ? ' Deploying anyway (--force).' : ''}`, error: errors[0] };
   } catch (error) {
     if (isDhashError(error)) return { name, ok: false, exitCode: error.exitCode === 3 ? 3 : 2, detail: `${error.message} ${error.details}`, error };

@@ -111,11 +111,11 @@ export async function runSafetyOperation<T>(input: SafetyOperationInput<T>): Pro
 }
 
 /** What really serves: where `current` points and one health probe's answer, in one line for the final message. */
-export async function describeServingNow(env: ResolvedEnvironment, clock: Clock, timeoutMs = 3000): Promise<{ releaseId?: string; isHealthy: boolean; text: string }> {
-  const target = await readlink(env.currentLink).catch(() => undefined);
+export async function describeServingNow(environment: ResolvedEnvironment, clock: Clock, timeoutMs = 3000): Promise<{ releaseId?: string; isHealthy: boolean; text: string }> {
+  const target = await readlink(environment.currentLink).catch(() => undefined);
   const releaseId = target?.split('/').pop();
-  const health = await checkHealthOnce(env.healthUrl, clock, timeoutMs, getServiceAuthHeaders(env));
+  const health = await checkHealthOnce(environment.healthUrl, clock, timeoutMs, getServiceAuthHeaders(environment));
   const answer = health.ok ? `answered health OK (${health.status})` : `did not answer health OK (${health.status ?? health.error})`;
   const where = releaseId ? `current → releases/${releaseId}` : 'no `current` link (nothing deployed)';
-  return { releaseId, isHealthy: health.ok, text: `${where}; ${env.healthUrl} ${answer}` };
+  return { releaseId, isHealthy: health.ok, text: `${where}; ${environment.healthUrl} ${answer}` };
 }

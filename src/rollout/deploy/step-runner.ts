@@ -26,7 +26,7 @@ export interface StepRunner {
 }
 
 export function createStepRunner(input: {
-  env: ResolvedEnvironment;
+  environment: ResolvedEnvironment;
   deployId: string;
   kind: JournalKind;
   clock: Clock;
@@ -37,7 +37,7 @@ export function createStepRunner(input: {
   const writeEntry = async (step: string, status: TimelineEntry['status'], detail?: string, extra?: Record<string, unknown>, isRequired = false) => {
     const time = new Date(input.clock.now()).toISOString();
     if (status !== 'skipped') {
-      await appendJournal(input.env, { time, deployId: input.deployId, kind: input.kind, step, status, ...(detail ? { detail } : {}), ...extra }).catch((error) => {
+      await appendJournal(input.environment, { time, deployId: input.deployId, kind: input.kind, step, status, ...(detail ? { detail } : {}), ...extra }).catch((error) => {
         input.logger.error('could not append to the deploy journal', { step, error });
         if (isRequired) throw error;
       });

@@ -129,7 +129,7 @@ export async function performAutoRollback(input: Input): Promise<AutoRollbackRes
     result = await deps.rollBack({ choice, previousReleaseId, appliedVersions: (facts.appliedMigrations ?? []).map((m) => m.version), verified });
   } catch (error) {
     const reason = `the rollback refused to start: ${(error as Error).message}`;
-    timeline.push({ time: iso(), step: 'rollback:start', status: 'failed', detail: reason });
+    timeline.push({ time: iso(), step: 'rollback:begin', status: 'failed', detail: reason });
     await note({ event: 'rollback-failure', message: `Auto-rollback of ${input.env} blocked: ${reason}. A human must act.`, fields: { reason } });
     return finish({ status: 'blocked', strategy: choice.strategy, backupFile: input.backupFile, reason }, { severity: 'critical', title: `Auto-rollback blocked on ${input.env}`, outcome: 'rollback-blocked', backup, rollback: { ...rollback, outcome: 'rollback-blocked' } });
   }

@@ -14,58 +14,58 @@ import { readServingRelease, type MonitorResult, type MonitorRun, type RunMonito
  * The deploy named by `--deploy` (EUNKNOWNDEPLOY when the journal has no such deploy), else the latest one. A deploy
  * that reused an identical release already on disk made that one current: its deploy:finish names what it serves.
  */
-async function findWatchedDeploy(env: ResolvedEnvironment, deployId: string | undefined): Promise<DeploySummary | undefined> {
-  const entries = await readJournal(env);
+async function findWatchedDeploy(environment: ResolvedEnvironment, deployId: string | undefined): Promise<DeploySummary | undefined> {
+  const entries = await readJournal(environment);
   const id = deployId ?? [...entries].reverse().find((e) => e.kind === 'deploy' && e.step === 'deploy:start')?.deployId;
   if (id === undefined) return undefined;
   const deploy = summarizeDeploy(entries, id);
-  if (!deploy) throw createError('EUNKNOWNDEPLOY', { env: env.name, deployId: id, journalFile: getJournalFile(env) });
+  if (!deploy) throw createError('EUNKNOWNDEPLOY', { env: environment.name, deployId: id, journalFile: getJournalFile(environment) });
   const finish = [...entries].reverse().find((e) => e.deployId === id && e.kind === 'deploy' && e.step === 'deploy:finish' && e.status === 'succeeded');
   return typeof finish?.releaseId === 'string' && finish.releaseId ? { ...deploy, releaseId: finish.releaseId } : deploy;
 }
 
 /** Chooses the state to poll with: the saved window of this deploy (resume), a fresh window of the deploy, or one from now. */
 export async function choosePollState(o: RunMonitorOptions, gates: ResolvedQualityGates): Promise<MonitorRun> {
-  const { env, clock } = o;
+  const { environment, clock } = o;
   const say = o.print ?? (() => {});
-  if (o.isResume && o.fromNow) throw createError('EINVALIDOPTION', { option: '--resume', expected: 'left out with --from-now (a fresh window cannot be resumed)', actual: true });
-  const deploy = await findWatchedDeploy(env, o.deployId);
-  const saved = await readMonitorState(env);
+  if (o.isResume && o.isFromNow) throw createError('EINVALIDOPTION', { option: '--resume', expected: 'left out with --from-now (a fresh window cannot be resumed)', actual: true });
+  const deploy = await findWatchedDeploy(environment, o.deployId);
+  const saved = await readMonitorState(environment);
   const nowMs = clock.now();
   let state: MonitorStateFile;
-  if (o.fromNow) {
-    const deployId = deploy?.deployId ?? `${env.name}-monitor-${new Date(nowMs).toISOString().replace(/[-:.]/g, '')}`;
-    const releaseId = deploy?.releaseId ?? (await readServingRelease(env)) ?? 'unknown';
-    state = createMonitorState({ env: env.name, deployId, releaseId, windowStartMs: nowMs, windowMs: gates.monitor.windowMs, isFromNow: true, isDryRun: o.dryRun, nowMs });
+  if (o.isFromNow) {
+    const deployId = deploy?.deployId ?? `${environment.name}-monitor-${new Date(nowMs).toISOString().replace(/[-:.]/g, '')}`;
+    const releaseId = deploy?.releaseId ?? (await readServingRelease(environment)) ?? 'unknown';
+    state = createMonitorState({ env: environment.name, deployId, releaseId, windowStartMs: nowMs, windowMs: gates.monitor.windowMs, isFromNow: true, isDryRun: o.isDryRun, nowMs });
     // One rollback per deploy, even across a fresh window.
     if (saved?.deployId === deployId && saved.rollback) state.rollback = saved.rollback;
   } else {
-    if (!deploy) throw createError('ENODEPLOYTOMONITOR', { env: env.name, journalFile: getJournalFile(env) });
+    if (!deploy) throw createError('ENODEPLOYTOMONITOR', { env: environment.name, journalFile: getJournalFile(environment) });
     const isResumable = saved?.deployId === deploy.deployId && !saved.isFromNow;
-    if (o.isResume && !isResumable) throw createError('ENOMONITORTORESUME', { env: env.name, deployId: deploy.deployId, stateFile: getMonitorStateFile(env) });
+    if (o.isResume && !isResumable) throw createError('ENOMONITORTORESUME', { env: environment.name, deployId: deploy.deployId, stateFile: getMonitorStateFile(environment) });
     if (isResumable) {
       state = saved;
       say(`Resuming the monitor of ${state.deployId} at poll ${state.pollIndex} (window started ${new Date(state.windowStartMs).toISOString()}).`);
     } else {
       state = createMonitorState({
-        env: env.name, deployId: deploy.deployId, releaseId: deploy.releaseId, windowStartMs: Date.parse(deploy.startedAt),
-        windowMs: gates.monitor.windowMs, isFromNow: false, isDryRun: o.dryRun, nowMs,
+        env: environment.name, deployId: deploy.deployId, releaseId: deploy.releaseId, windowStartMs: Date.parse(deploy.startedAt),
+        windowMs: gates.monitor.windowMs, isFromNow: false, isDryRun: o.isDryRun, nowMs,
       });
     }
   }
   return {
-    o, env, clock, logger: o.logger, notifier: o.notifier, gates, say, deploy, state, logs: getMonitorLogFiles(env.paths.monitorLogsDir, state.deployId),
+    o, environment, clock, logger: o.logger, notifier: o.notifier, gates, say, deploy, state, logs: getMonitorLogFiles(environment.paths.monitorLogsDir, state.deployId),
   };
 }
 
 /** The result when there is nothing to watch: finished already, a rollback an earlier monitor began, or a window that is over. */
 export async function checkStartable(run: MonitorRun): Promise<MonitorResult | undefined> {
-  const { state, env } = run;
+  const { state, environment } = run;
   const windowEndMs = state.windowStartMs + state.windowMs;
   if (state.outcome) return finishMonitor(run, state.outcome, `The monitor of ${state.deployId} already finished: ${state.outcome}.`, false);
   if (state.rollback?.status === 'started') {
     // A monitor died during its rollback. Never start a second one: report what is serving and let a human confirm.
-    const serving = await readServingRelease(env);
+    const serving = await readServingRelease(environment);
     const isPreviousServing = serving !== undefined && serving !== state.releaseId;
     state.rollback = { ...state.rollback, status: isPreviousServing ? 'succeeded' : 'failed', ok: isPreviousServing, reason: 'the monitor that started this rollback stopped before recording its end' };
     return finishMonitor(run, isPreviousServing ? 'rolled-back' : 'rollback-blocked',

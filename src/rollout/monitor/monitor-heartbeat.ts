@@ -5,8 +5,8 @@ import { writeFileAtomic } from '../../lib/atomic-file.js';
 import { HEARTBEAT_EVERY_MS } from './monitor-health.js';
 import { saveMonitorState, type MonitorStateFile } from './monitor-state.js';
 
-export function getMonitorPromFile(env: ResolvedEnvironment): string {
-  return join(env.stateDir, 'monitor.prom');
+export function getMonitorPromFile(environment: ResolvedEnvironment): string {
+  return join(environment.stateDir, 'monitor.prom');
 }
 
 /** Label values in the text format escape backslash, quote and newline. */
@@ -35,10 +35,10 @@ export function renderMonitorProm(state: Pick<MonitorStateFile, 'env' | 'deployI
  * Records a heartbeat: `heartbeatAt`, the gap to expect before the next one, and the pid, in the state (saved
  * atomically) and in monitor.prom (temp + rename, so the collector never reads half a file). Throws on write errors.
  */
-export async function recordHeartbeat(env: ResolvedEnvironment, state: MonitorStateFile, nowMs: number, nextGapMs = HEARTBEAT_EVERY_MS): Promise<void> {
+export async function recordHeartbeat(environment: ResolvedEnvironment, state: MonitorStateFile, nowMs: number, nextGapMs = HEARTBEAT_EVERY_MS): Promise<void> {
   state.heartbeatAt = new Date(nowMs).toISOString();
   state.heartbeatIntervalMs = Math.max(0, Math.min(nextGapMs, HEARTBEAT_EVERY_MS));
   state.pid = process.pid;
-  await saveMonitorState(env, state);
-  await writeFileAtomic(getMonitorPromFile(env), renderMonitorProm(state, nowMs));
+  await saveMonitorState(environment, state);
+  await writeFileAtomic(getMonitorPromFile(environment), renderMonitorProm(state, nowMs));
 }

@@ -12,13 +12,13 @@ export interface MonitorLock {
   release(): Promise<void>;
 }
 
-export function getMonitorLockFile(env: ResolvedEnvironment): string {
-  return join(env.stateDir, 'monitor.lock');
+export function getMonitorLockFile(environment: ResolvedEnvironment): string {
+  return join(environment.stateDir, 'monitor.lock');
 }
 
 /** Who holds monitor.lock, or undefined when nobody does (or the file is unreadable). */
-export async function readMonitorLockHolder(env: ResolvedEnvironment): Promise<{ pid: number; startedAt: string } | undefined> {
-  return readHolder(getMonitorLockFile(env));
+export async function readMonitorLockHolder(environment: ResolvedEnvironment): Promise<{ pid: number; startedAt: string } | undefined> {
+  return readHolder(getMonitorLockFile(environment));
 }
 
 async function readHolder(file: string): Promise<{ pid: number; startedAt: string } | undefined> {
@@ -30,13 +30,13 @@ async function readHolder(file: string): Promise<{ pid: number; startedAt: strin
 }
 
 export async function acquireMonitorLock(
-  env: ResolvedEnvironment,
+  environment: ResolvedEnvironment,
   options: { nowMs: number; pid?: number; logger?: Logger },
 ): Promise<MonitorLock> {
-  const file = getMonitorLockFile(env);
+  const file = getMonitorLockFile(environment);
   const pid = options.pid ?? process.pid;
   const startedAt = new Date(options.nowMs).toISOString();
-  await mkdir(env.stateDir, { recursive: true });
+  await mkdir(environment.stateDir, { recursive: true });
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const handle = await open(file, 'wx', 0o644);
@@ -61,8 +61,8 @@ export async function acquireMonitorLock(
         await rm(file, { force: true });
         continue;
       }
-      throw createError('EMONITORLOCKED', { env: env.name, lockFile: file, pid: holder?.pid ?? 0, startedAt: holder?.startedAt ?? 'unknown' });
+      throw createError('EMONITORLOCKED', { env: environment.name, lockFile: file, pid: holder?.pid ?? 0, startedAt: holder?.startedAt ?? 'unknown' });
     }
   }
-  throw createError('EMONITORLOCKED', { env: env.name, lockFile: file, pid: 0, startedAt: 'unknown' });
+  throw createError('EMONITORLOCKED', { env: environment.name, lockFile: file, pid: 0, startedAt: 'unknown' });
 }

@@ -15,12 +15,12 @@ import type { PollRecord } from './monitor-log.js';
 import type { MonitorOutcome, MonitorStateFile } from './monitor-state.js';
 
 export interface RunMonitorOptions {
-  env: ResolvedEnvironment;
+  environment: ResolvedEnvironment;
   clock: Clock;
   logger: Logger;
   notifier: Notifier;
-  dryRun: boolean;
-  fromNow: boolean;
+  isDryRun: boolean;
+  isFromNow: boolean;
   /** The deploy to watch (`--deploy`); default: the latest deploy in the journal. */
   deployId?: string;
   /** `--resume`: require a saved window of that deploy and pick it up (the default does so too when one exists). */
@@ -57,7 +57,7 @@ export type Deliveries = IncidentRequest['deliveries'];
 /** Everything one monitor run shares: its options, gates, the deploy it watches and the state it persists. */
 export interface MonitorRun {
   o: RunMonitorOptions;
-  env: ResolvedEnvironment;
+  environment: ResolvedEnvironment;
   clock: Clock;
   logger: Logger;
   notifier: Notifier;
@@ -84,8 +84,8 @@ export interface PollOutcome {
 }
 
 /** `current` as a release id, or undefined when nothing is deployed. */
-export async function readServingRelease(env: ResolvedEnvironment): Promise<string | undefined> {
-  return readlink(env.currentLink).then((t) => basename(t), () => undefined);
+export async function readServingRelease(environment: ResolvedEnvironment): Promise<string | undefined> {
+  return readlink(environment.currentLink).then((t) => basename(t), () => undefined);
 }
 
 

@@ -64,8 +64,8 @@ export interface MonitorStateFile {
   heartbeatIntervalMs?: number;
 }
 
-export function getMonitorStateFile(env: ResolvedEnvironment): string {
-  return join(env.stateDir, 'monitor-state.json');
+export function getMonitorStateFile(environment: ResolvedEnvironment): string {
+  return join(environment.stateDir, 'monitor-state.json');
 }
 
 export function createMonitorState(init: {
@@ -86,17 +86,17 @@ export function createMonitorState(init: {
 }
 
 /** The saved state, or undefined when there is none or it is unreadable (a torn file cannot exist: writes are atomic). */
-export async function readMonitorState(env: ResolvedEnvironment): Promise<MonitorStateFile | undefined> {
+export async function readMonitorState(environment: ResolvedEnvironment): Promise<MonitorStateFile | undefined> {
   try {
-    const parsed = JSON.parse(await readFile(getMonitorStateFile(env), 'utf8')) as MonitorStateFile;
+    const parsed = JSON.parse(await readFile(getMonitorStateFile(environment), 'utf8')) as MonitorStateFile;
     return parsed.version === 1 ? parsed : undefined;
   } catch {
     return undefined;
   }
 }
 
-export async function saveMonitorState(env: ResolvedEnvironment, state: MonitorStateFile): Promise<void> {
-  await writeJsonAtomic(getMonitorStateFile(env), state);
+export async function saveMonitorState(environment: ResolvedEnvironment, state: MonitorStateFile): Promise<void> {
+  await writeJsonAtomic(getMonitorStateFile(environment), state);
 }
 
 /** Folds one poll's gate results into the per-gate worst values and verdict counts (pure). */

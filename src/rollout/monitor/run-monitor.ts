@@ -23,9 +23,9 @@ export { finishMonitor } from './finish-monitor.js';
 
 /** Runs the monitor of one deploy under monitor.lock; the lock is released whatever the outcome. */
 export async function runMonitor(options: RunMonitorOptions): Promise<MonitorResult> {
-  const { env, clock, logger } = options;
-  const gates = options.gates ?? (await loadQualityGates(env.paths.root, env.name));
-  const lock = await acquireMonitorLock(env, { nowMs: clock.now(), logger });
+  const { environment, clock, logger } = options;
+  const gates = options.gates ?? (await loadQualityGates(environment.paths.root, environment.name));
+  const lock = await acquireMonitorLock(environment, { nowMs: clock.now(), logger });
   try {
     const run = await choosePollState(options, gates);
     return (await checkStartable(run)) ?? (await watchWindow(run));
@@ -36,13 +36,13 @@ export async function runMonitor(options: RunMonitorOptions): Promise<MonitorRes
 
 /** The first heartbeat (quick-deploy waits for it), the journal entry and the `monitor-start` notification. */
 async function announceStart(run: MonitorRun): Promise<void> {
-  const { env, state, o } = run;
+  const { environment, state, o } = run;
   const nowMs = run.clock.now();
-  await recordHeartbeat(env, state, nowMs);
-  await appendJournal(env, { time: new Date(nowMs).toISOString(), deployId: state.deployId, kind: 'monitor', step: 'monitor:start', status: 'started', releaseId: state.releaseId });
+  await recordHeartbeat(environment, state, nowMs);
+  await appendJournal(environment, { time: new Date(nowMs).toISOString(), deployId: state.deployId, kind: 'monitor', step: 'monitor:start', status: 'started', releaseId: state.releaseId });
   await run.notifier.send({ event: 'monitor-start', deployId: state.deployId, release: state.releaseId, durationMs: state.windowMs,
-    message: `Monitoring ${env.name} (${state.releaseId}) for ${formatDurationMs(state.windowMs)}${state.pollIndex > 0 ? `, resumed at poll ${state.pollIndex}` : ''}${o.dryRun ? ' (dry run: no rollback)' : ''}.` });
-  run.say(`Monitoring ${state.deployId} (${state.releaseId}) until ${new Date(state.windowStartMs + state.windowMs).toISOString()}${o.dryRun ? ' [dry run]' : ''}.`);
+    message: `Monitoring ${environment.name} (${state.releaseId}) for ${formatDurationMs(state.windowMs)}${state.pollIndex > 0 ? `, resumed at poll ${state.pollIndex}` : ''}${o.isDryRun ? ' (dry run: no rollback)' : ''}.` });
+  run.say(`Monitoring ${state.deployId} (${state.releaseId}) until ${new Date(state.windowStartMs + state.windowMs).toISOString()}${o.isDryRun ? ' [dry run]' : ''}.`);
 }
 
 /** Polls until the window ends, the monitor is interrupted or superseded, or a rollback gate fires. */
@@ -59,8 +59,8 @@ async function watchWindow(run: MonitorRun): Promise<MonitorResult> {
     if (poll.supersede) return finishSuperseded(run, poll.supersede);
     if (poll.decision.shouldRollback && poll.decision.trigger) return rollBack(run, poll.decision.trigger, poll.atMs, deliveries);
   }
-  return finishMonitor(run, state.violation && run.o.dryRun ? 'window-over' : 'all-clear',
-    state.violation && run.o.dryRun
+  return finishMonitor(run, state.violation && run.o.isDryRun ? 'window-over' : 'all-clear',
+    state.violation && run.o.isDryRun
       ? `Dry run: the window of ${state.deployId} ended; ${state.violation.gate} was violated at ${state.violation.at} and would have triggered a rollback.`
       : `All clear: ${state.deployId} passed every gate for ${formatDurationMs(state.windowMs)} (${state.pollIndex} polls).`);
 }
@@ -72,19 +72,19 @@ async function sleepUntilPoll(run: MonitorRun, atMs: number): Promise<boolean> {
     try {
       await run.clock.sleep(chunkMs, run.o.signal);
     } catch {
-      await saveMonitorState(run.env, run.state);
+      await saveMonitorState(run.environment, run.state);
       return false;
     }
     const nowMs = run.clock.now();
     if (nowMs >= atMs) return true;
-    await recordHeartbeat(run.env, run.state, nowMs, atMs - nowMs);
+    await recordHeartbeat(run.environment, run.state, nowMs, atMs - nowMs);
   }
 }
 
 /** One poll: measure, judge every gate, log the poll line, and persist the state (with `rollback: started` when one is due). */
 export async function runOnePoll(run: MonitorRun, offsetMs: number): Promise<PollOutcome> {
-  const { env, state, gates: q, o } = run;
-  run.source ??= o.signalSource ?? createSignalSource(env, { clock: run.clock });
+  const { environment, state, gates: q, o } = run;
+  run.source ??= o.signalSource ?? createSignalSource(environment, { clock: run.clock });
   const measurement = await run.source.measure({ windows: { extractionMs: q.gates.extractionFailureRate.windowMs, p95Ms: q.gates.p95HashTime.windowMs }, timeoutMs: o.timeoutMs ?? 5000 });
   const atMs = run.clock.now();
   const values = measurement.value;
@@ -93,17 +93,17 @@ export async function runOnePoll(run: MonitorRun, offsetMs: number): Promise<Pol
   const results = evaluateGates(q.gates, state.history, values, atMs, windowed);
   const monitorState = assessMonitorState(results);
   const transitions = getGateTransitions(state.gateLevels, results);
-  const decided = decideRollback(results, { dryRun: o.dryRun, rollbackStatus: state.rollback?.status });
+  const decided = decideRollback(results, { isDryRun: o.isDryRun, rollbackStatus: state.rollback?.status });
   // Never act on a release this monitor does not watch (issue 9): checked before `rollback: started` is written.
   const supersede = decided.shouldRollback ? await findSupersede(run) : undefined;
   const decision = { ...decided, shouldRollback: decided.shouldRollback && !supersede };
   const actions = [
     ...transitions.map((t) => `notify:${t.event}:${t.gate.name}`),
     ...(supersede ? [`superseded:${supersede.by ?? 'current-changed'}`] : []),
-    ...(decision.shouldRollback ? ['rollback'] : decision.trigger && o.dryRun ? [`would-rollback:${decision.trigger.name}`] : []),
+    ...(decision.shouldRollback ? ['rollback'] : decision.trigger && o.isDryRun ? [`would-rollback:${decision.trigger.name}`] : []),
   ];
   const record = buildPollRecord({ state, atMs, values, gates: results, monitorState, actions, windowed });
-  await appendPollRecord(env.paths.monitorLogsDir, record);
+  await appendPollRecord(environment.paths.monitorLogsDir, record);
   state.pollIndex += 1;
   state.lastPollOffsetMs = offsetMs;
   state.lastPollAt = record.time;
@@ -119,7 +119,7 @@ export async function runOnePoll(run: MonitorRun, offsetMs: number): Promise<Pol
   }
   if (decision.shouldRollback) state.rollback = { status: 'started', startedAt: new Date(run.clock.now()).toISOString() };
   // Persisted before any notification or rollback: a restart sees `rollback: started` and never starts a second one.
-  await recordHeartbeat(env, state, atMs, nextOffsetMs === undefined ? 0 : state.windowStartMs + nextOffsetMs - atMs);
+  await recordHeartbeat(environment, state, atMs, nextOffsetMs === undefined ? 0 : state.windowStartMs + nextOffsetMs - atMs);
   o.onPoll?.(record);
   run.logger.info(`poll ${record.pollIndex}: ${monitorState}`, { step: 'monitor:evaluate', deployId: state.deployId, gates: results.map((g) => `${g.name}=${g.value}:${g.verdict}`).join(' ') });
   run.say(`[${record.time}] poll ${record.pollIndex} ${monitorState}: ${describeFailingGates(results)}`);
@@ -153,18 +153,18 @@ export async function notifyTransitions(run: MonitorRun, transitions: GateTransi
 
 /** The rollback, once: a last check that this monitor still watches what serves, then backup, restore and incident. */
 async function rollBack(run: MonitorRun, trigger: GateResult, detectedAtMs: number, priorDeliveries: Deliveries): Promise<MonitorResult> {
-  const { env, state: s, clock, logger, notifier, o } = run;
-  run.say(`${trigger.name} violated (${trigger.value} ${trigger.unit} > ${trigger.threshold}): rolling back ${env.name}.`);
+  const { environment, state: s, clock, logger, notifier, o } = run;
+  run.say(`${trigger.name} violated (${trigger.value} ${trigger.unit} > ${trigger.threshold}): rolling back ${environment.name}.`);
   // The notifications since the poll can take a while (retries): look again right before touching anything.
   const late = await findSupersede(run);
   if (late) {
     delete s.rollback;
     return finishSuperseded(run, late);
   }
-  const deps = o.rollbackDeps ?? (await import('./rollback-deps.js')).createRollbackDeps({ env, clock, logger, notifier, processEnv: o.processEnv });
-  const backupFile = await findRollbackBackup(env.backupsDir, env.name, { backupFile: run.deploy?.backupFile, startedAtMs: s.windowStartMs });
+  const deps = o.rollbackDeps ?? (await import('./rollback-deps.js')).createRollbackDeps({ environment, clock, logger, notifier, processEnv: o.processEnv });
+  const backupFile = await findRollbackBackup(environment.backupsDir, environment.name, { backupFile: run.deploy?.backupFile, startedAtMs: s.windowStartMs });
   const result = await withHeartbeat(run, () => performAutoRollback({
-    env: env.name, deployId: s.deployId, releaseId: s.releaseId, trigger, backupFile, monitorLogs: [run.logs.jsonl, run.logs.summary],
+    env: environment.name, deployId: s.deployId, releaseId: s.releaseId, trigger, backupFile, monitorLogs: [run.logs.jsonl, run.logs.summary],
     clock, logger, notifier, deps, detectedAtMs, priorDeliveries,
   }));
   s.rollback = { ...s.rollback!, status: result.status, finishedAt: result.finishedAt, ok: result.status === 'succeeded', reason: result.reason,
@@ -172,7 +172,7 @@ async function rollBack(run: MonitorRun, trigger: GateResult, detectedAtMs: numb
     ...(result.thirdOkHealthAt ? { thirdOkHealthAt: result.thirdOkHealthAt } : {}) };
   // Anything but success (blocked, failed, a first deploy with nothing to roll back to) is exit 4: a human must act.
   return finishMonitor(run, result.status === 'succeeded' ? 'rolled-back' : 'rollback-blocked',
-    result.status === 'succeeded' ? `Rolled back ${env.name}: ${result.reason}. Incident ${result.incidentId ?? '(not recorded)'}.` : `Rollback ${result.status}: ${result.reason}. A human must act.`);
+    result.status === 'succeeded' ? `Rolled back ${environment.name}: ${result.reason}. Incident ${result.incidentId ?? '(not recorded)'}.` : `Rollback ${result.status}: ${result.reason}. A human must act.`);
 }
 
 /** Beats every HEARTBEAT_EVERY_MS while `work` runs: a restore can outlast any poll gap, and monitor.prom must not go silent. */
@@ -185,7 +185,7 @@ async function withHeartbeat<T>(run: MonitorRun, work: () => Promise<T>): Promis
       } catch {
         return;
       }
-      await recordHeartbeat(run.env, run.state, run.clock.now()).catch((error: unknown) => run.logger.warn('heartbeat not written', { error }));
+      await recordHeartbeat(run.environment, run.state, run.clock.now()).catch((error: unknown) => run.logger.warn('heartbeat not written', { error }));
     }
   })();
   try {

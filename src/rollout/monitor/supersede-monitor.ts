@@ -31,22 +31,22 @@ export interface SupersedeResult {
 export const SUPERSEDE_TIMEOUT_MS = 30_000;
 const POLL_MS = 100;
 
-export function getSupersedeRequestFile(env: ResolvedEnvironment): string {
-  return join(env.stateDir, 'monitor-supersede.json');
+export function getSupersedeRequestFile(environment: ResolvedEnvironment): string {
+  return join(environment.stateDir, 'monitor-supersede.json');
 }
 
 /** The pending request, or undefined when there is none or it is unreadable. */
-export async function readSupersedeRequest(env: ResolvedEnvironment): Promise<SupersedeRequest | undefined> {
+export async function readSupersedeRequest(environment: ResolvedEnvironment): Promise<SupersedeRequest | undefined> {
   try {
-    return JSON.parse(await readFile(getSupersedeRequestFile(env), 'utf8')) as SupersedeRequest;
+    return JSON.parse(await readFile(getSupersedeRequestFile(environment), 'utf8')) as SupersedeRequest;
   } catch {
     return undefined;
   }
 }
 
 /** Removes the request if it still names `pid`; idempotent, never throws. */
-export async function clearSupersedeRequest(env: ResolvedEnvironment, pid: number): Promise<void> {
-  if ((await readSupersedeRequest(env))?.pid === pid) await rm(getSupersedeRequestFile(env), { force: true }).catch(() => {});
+export async function clearSupersedeRequest(environment: ResolvedEnvironment, pid: number): Promise<void> {
+  if ((await readSupersedeRequest(environment))?.pid === pid) await rm(getSupersedeRequestFile(environment), { force: true }).catch(() => {});
 }
 
 /**

@@ -28,22 +28,22 @@ export interface NotificationChannel {
  * The channel of `type` configured from environment variables, or undefined when its variables are
  * unset (an unconfigured channel is simply not used). Throws EUNKNOWNCHANNEL for a type it does not know.
  */
-export function createChannel(type: string, env: Env): NotificationChannel | undefined {
+export function createChannel(type: string, processEnv: Env): NotificationChannel | undefined {
   switch (type) {
     case SLACK_CHANNEL_TYPE:
-      return env.SLACK_WEBHOOK ? createSlackChannel({ webhookUrl: env.SLACK_WEBHOOK }) : undefined;
+      return processEnv.SLACK_WEBHOOK ? createSlackChannel({ webhookUrl: processEnv.SLACK_WEBHOOK }) : undefined;
     case TEAMS_CHANNEL_TYPE:
-      return env.TEAMS_WEBHOOK ? createTeamsChannel({ webhookUrl: env.TEAMS_WEBHOOK }) : undefined;
+      return processEnv.TEAMS_WEBHOOK ? createTeamsChannel({ webhookUrl: processEnv.TEAMS_WEBHOOK }) : undefined;
     case DISCORD_CHANNEL_TYPE:
-      return env.DISCORD_WEBHOOK ? createDiscordChannel({ webhookUrl: env.DISCORD_WEBHOOK }) : undefined;
+      return processEnv.DISCORD_WEBHOOK ? createDiscordChannel({ webhookUrl: processEnv.DISCORD_WEBHOOK }) : undefined;
     case WEBHOOK_CHANNEL_TYPE:
-      return env.DEPLOY_WEBHOOK ? createWebhookChannel({ webhookUrl: env.DEPLOY_WEBHOOK }) : undefined;
+      return processEnv.DEPLOY_WEBHOOK ? createWebhookChannel({ webhookUrl: processEnv.DEPLOY_WEBHOOK }) : undefined;
     case PAGERDUTY_CHANNEL_TYPE:
-      return env.PAGERDUTY_ROUTING_KEY
-        ? createPagerDutyChannel({ routingKey: env.PAGERDUTY_ROUTING_KEY, url: env.PAGERDUTY_URL || undefined })
+      return processEnv.PAGERDUTY_ROUTING_KEY
+        ? createPagerDutyChannel({ routingKey: processEnv.PAGERDUTY_ROUTING_KEY, url: processEnv.PAGERDUTY_URL || undefined })
         : undefined;
     case EMAIL_CHANNEL_TYPE:
-      return (env.EMAIL_SMTP_URL || env.EMAIL_HOST) && env.EMAIL_TO ? createEmailChannel(env) : undefined;
+      return (processEnv.EMAIL_SMTP_URL || processEnv.EMAIL_HOST) && processEnv.EMAIL_TO ? createEmailChannel(processEnv) : undefined;
     default:
       throw createError('EUNKNOWNCHANNEL', { type, known: CHANNEL_NAMES });
   }

@@ -9,7 +9,7 @@ import type { AttemptOutcome, DeliveryAttempt, DeliveryObserver, Env } from './t
 export interface DeliverySettings {
   projectRoot: string;
   /** Environment variables: channel settings and secrets come only from here. */
-  env: Env;
+  processEnv: Env;
   clock: Clock;
   logger?: Logger;
   policy?: Partial<DeliveryPolicy>;

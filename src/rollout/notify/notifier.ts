@@ -15,7 +15,7 @@ import type { Delivery, DeliveryAttempt, NotificationInput, NotifyReport, Render
 export interface NotifierOptions extends DeliverySettings {
   environment: ResolvedEnvironment;
   /** Write every notification to the outbox with reason `dry-run`; send nothing. */
-  dryRun?: boolean;
+  isDryRun?: boolean;
 }
 
 export interface Notifier {
@@ -29,12 +29,12 @@ export interface Notifier {
 
 export function createNotifier(options: NotifierOptions): Notifier {
   const { environment, clock } = options;
-  const redact = options.redact ?? createRedactor(options.env);
+  const redact = options.redact ?? createRedactor(options.processEnv);
   const logger = (options.logger ?? createSilentLogger()).child('notify');
   const outboxDir = environment.paths.notificationsOutDir;
 
   const toOutbox = async (m: RenderedMessage, channel: OutboxEntry['channel'], payload: unknown, reason: string, attempts: DeliveryAttempt[]) => {
-    const entry = createOutboxEntry(m, channel, payload, reason, attempts, Boolean(options.dryRun));
+    const entry = createOutboxEntry(m, channel, payload, reason, attempts, Boolean(options.isDryRun));
     const file = await writeOutboxEntry(outboxDir, entry, redact);
     logger.warn('notification written to the outbox', { event: m.event, channel, reason, file });
     return file;
@@ -65,13 +65,13 @@ export function createNotifier(options: NotifierOptions): Notifier {
       if (!isNotifyEventName(input.event)) throw createError('EUNKNOWNEVENT', { event: String(input.event), known: NOTIFY_EVENTS });
       const id = randomUUID();
       const m = renderMessage(input, { env: environment.name, id, idempotencyKey: id, createdAtMs: clock.now(), redact });
-      const channels = selectChannels(environment.config.notifications, input.event, options.env);
+      const channels = selectChannels(environment.config.notifications, input.event, options.processEnv);
       const deliveries: Delivery[] = [];
       if (channels.length === 0) {
-        const reason = options.dryRun ? 'dry-run (no channel configured)' : 'no channel configured';
+        const reason = options.isDryRun ? 'dry-run (no channel configured)' : 'no channel configured';
         const outboxFile = await toOutbox(m, NO_CHANNEL, null, reason, []);
         deliveries.push({ channel: NO_CHANNEL, status: 'outboxed', attempts: 0, error: reason, outboxFile });
-      } else if (options.dryRun) {
+      } else if (options.isDryRun) {
         for (const channel of channels) {
           const outboxFile = await toOutbox(m, channel.type, channel.render(m), 'dry-run', []);
           deliveries.push({ channel: channel.type, status: 'outboxed', attempts: 0, error: 'dry-run', outboxFile });
@@ -95,7 +95,7 @@ export function createOutboxEntry(
   payload: unknown,
   reason: string,
   attempts: DeliveryAttempt[],
-  dryRun: boolean,
+  isDryRun: boolean,
 ): OutboxEntry {
   return {
     formatVersion: OUTBOX_FORMAT_VERSION,
@@ -107,7 +107,7 @@ export function createOutboxEntry(
     channel,
     status: 'pending',
     reason,
-    dryRun,
+    dryRun: isDryRun,
     createdAt: m.createdAt,
     ...(m.deployId ? { deployId: m.deployId } : {}),
     message: m,

@@ -15,8 +15,8 @@ export function getRoutedChannelNames(notifications: EnvironmentConfig['notifica
 }
 
 /** The routed channels whose environment variables are set; throws EUNKNOWNCHANNEL only for an unknown type. */
-export function selectChannels(notifications: EnvironmentConfig['notifications'], event: NotifyEventName, env: Env): NotificationChannel[] {
+export function selectChannels(notifications: EnvironmentConfig['notifications'], event: NotifyEventName, processEnv: Env): NotificationChannel[] {
   return getRoutedChannelNames(notifications, event)
-    .map((name) => createChannel(name, env))
+    .map((name) => createChannel(name, processEnv))
     .filter((c): c is NotificationChannel => c !== undefined);
 }

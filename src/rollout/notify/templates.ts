@@ -14,8 +14,8 @@ export interface RenderContext {
 }
 
 /** `dhash-<env>-<deployId>`, or `dhash-<env>` for notifications outside a deploy: one PagerDuty incident per deploy. */
-export function getDedupKey(env: string, deployId?: string): string {
-  return deployId ? `dhash-${env}-${deployId}` : `dhash-${env}`;
+export function getDedupKey(envName: string, deployId?: string): string {
+  return deployId ? `dhash-${envName}-${deployId}` : `dhash-${envName}`;
 }
 
 /** Pure: builds the channel-neutral message, every string passed through the redactor. */

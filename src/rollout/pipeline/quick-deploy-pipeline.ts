@@ -17,7 +17,7 @@ import type { PipelineDefinition } from './types.js';
 
 export interface QuickDeployContext {
   projectRoot: string;
-  env: ResolvedEnvironment;
+  environment: ResolvedEnvironment;
   processEnv: Record<string, string | undefined>;
   clock: Clock;
   logger: Logger;
@@ -52,11 +52,11 @@ export function createQuickDeployPipeline(): PipelineDefinition<QuickDeployConte
         runsInDryRun: true,
         async run(c) {
           // Every configuration is validated before anything changes, the monitor's gates included.
-          await loadQualityGates(c.projectRoot, c.env.name);
-          const plan = await deployRelease({ env: c.env, release: c.release, dryRun: true, isBackupPlanned: true, force: c.isForce, clock: c.clock, logger: c.logger.child('deploy'), processEnv: c.processEnv, onProgress: (l) => c.out.write(`${l}\n`) });
+          await loadQualityGates(c.projectRoot, c.environment.name);
+          const plan = await deployRelease({ environment: c.environment, release: c.release, isDryRun: true, isBackupPlanned: true, force: c.isForce, clock: c.clock, logger: c.logger.child('deploy'), processEnv: c.processEnv, onProgress: (l) => c.out.write(`${l}\n`) });
           c.plan = plan;
           c.pendingMigrations = plan.preflight.pendingMigrations;
-          if (!plan.ok) throw createPreflightRefusal(c.env.name, plan.preflight);
+          if (!plan.ok) throw createPreflightRefusal(c.environment.name, plan.preflight);
           return { status: 'succeeded', summary: `${plan.preflight.checks.length} checks passed; release ${plan.releaseId}${plan.isFirstDeploy ? ' (first deploy)' : ''}` };
         },
       },
@@ -66,20 +66,20 @@ export function createQuickDeployPipeline(): PipelineDefinition<QuickDeployConte
         isRequired: true,
         runsInDryRun: true,
         async run(c) {
-          const firstDeploy = { status: 'skipped' as const, reason: `first deploy of ${c.env.name}: nothing to back up yet` };
+          const firstDeploy = { status: 'skipped' as const, reason: `first deploy of ${c.environment.name}: nothing to back up yet` };
           if (c.isDryRun) {
-            const planned = await createBackup(c.env, { dryRun: true, clock: c.clock, logger: c.logger.child('backup') });
+            const planned = await createBackup(c.environment, { isDryRun: true, clock: c.clock, logger: c.logger.child('backup') });
             if (planned.plan.isNothingToBackUp) return firstDeploy;
             return { status: 'succeeded', summary: `would write ${relative(c.projectRoot, planned.plan.file)} (${planned.plan.totalBytes} bytes to read)` };
           }
           let created;
           try {
-            created = await createBackup(c.env, { clock: c.clock, logger: c.logger.child('backup'), reason: 'pre-deploy' });
+            created = await createBackup(c.environment, { clock: c.clock, logger: c.logger.child('backup'), reason: 'pre-deploy' });
           } catch (error) {
             if (isDhashError(error, 'ENOTHINGTOBACKUP')) return firstDeploy;
             throw error;
           }
-          const verified = await verifyBackup(created.file, { expectedEnv: c.env.name, projectRoot: c.projectRoot });
+          const verified = await verifyBackup(created.file, { expectedEnv: c.environment.name, projectRoot: c.projectRoot });
           if (!verified.ok) throw createBackupRefusal(created.file, verified, c.projectRoot);
           c.backupFile = created.file;
           return { status: 'succeeded', summary: `${relative(c.projectRoot, created.file)} verified (sha256 ${created.sha256.slice(0, 12)}…)` };
@@ -107,9 +107,9 @@ export function createQuickDeployPipeline(): PipelineDefinition<QuickDeployConte
         isRequired: true,
         runsInDryRun: false,
         async run(c) {
-          const result = await deployRelease({ env: c.env, release: c.release, preflight: c.plan?.preflight, clock: c.clock, logger: c.logger.child('deploy'), processEnv: c.processEnv, backupFile: c.backupFile, signal: c.signal, onProgress: (l) => c.out.write(`${l}\n`) });
+          const result = await deployRelease({ environment: c.environment, release: c.release, preflight: c.plan?.preflight, clock: c.clock, logger: c.logger.child('deploy'), processEnv: c.processEnv, backupFile: c.backupFile, signal: c.signal, onProgress: (l) => c.out.write(`${l}\n`) });
           c.deploy = result;
-          if (!result.ok) throw createError('EDEPLOYFAILED', { env: c.env.name, reason: result.message, exitCode: result.exitCode === 4 ? 4 : 1 });
+          if (!result.ok) throw createError('EDEPLOYFAILED', { env: c.environment.name, reason: result.message, exitCode: result.exitCode === 4 ? 4 : 1 });
           return { status: 'succeeded', summary: `${result.releaseId} serving (deploy ${result.deployId})` };
         },
       },
@@ -120,7 +120,7 @@ export function createQuickDeployPipeline(): PipelineDefinition<QuickDeployConte
         runsInDryRun: false,
         async run(c) {
           const smoke = c.deploy?.smoke;
-          if (!smoke?.ok) throw createError('ESMOKENOTVERIFIED', { env: c.env.name, deployId: c.deploy?.deployId ?? 'unknown' });
+          if (!smoke?.ok) throw createError('ESMOKENOTVERIFIED', { env: c.environment.name, deployId: c.deploy?.deployId ?? 'unknown' });
           return { status: 'succeeded', summary: `${smoke.checks.length} smoke tests passed (log ${relative(c.projectRoot, smoke.logFile)})` };
         },
       },
@@ -130,17 +130,17 @@ export function createQuickDeployPipeline(): PipelineDefinition<QuickDeployConte
         isRequired: true,
         runsInDryRun: false,
         async run(c) {
-          const input = { projectRoot: c.projectRoot, envName: c.env.name, deployId: c.deploy!.deployId!, logsDir: c.env.logsDir, processEnv: c.processEnv };
+          const input = { projectRoot: c.projectRoot, envName: c.environment.name, deployId: c.deploy!.deployId!, logsDir: c.environment.logsDir, processEnv: c.processEnv };
           if (!c.isFollow) {
             // Reported running only once it holds its lock and wrote its first state (issue 9); else EMONITORNOTSTARTED.
-            c.monitor = await launchDetachedMonitor({ ...input, environment: c.env, clock: c.clock });
+            c.monitor = await launchDetachedMonitor({ ...input, environment: c.environment, clock: c.clock });
             return { status: 'succeeded', summary: `pid ${c.monitor.pid} holds the monitor lock for ${input.deployId}, log ${c.monitor.logFile}` };
           }
           const attached = await runAttachedMonitor({ ...input, out: c.out, signal: c.signal, onStart: (l) => c.out.write(`monitor started (pid ${l.pid}, log ${l.logFile}); following it live:\n`) });
           c.monitor = { ...attached.launch, exitCode: attached.exitCode };
           if (attached.exitCode !== 0) {
             const code = ([2, 3, 4] as const).find((n) => n === attached.exitCode) ?? 1;
-            throw createError('EMONITORNOTCLEAR', { env: c.env.name, exitCode: code, logFile: attached.launch.logFile });
+            throw createError('EMONITORNOTCLEAR', { env: c.environment.name, exitCode: code, logFile: attached.launch.logFile });
           }
           return { status: 'succeeded', summary: 'the monitor window ended all clear' };
         },
@@ -152,7 +152,7 @@ export function createQuickDeployPipeline(): PipelineDefinition<QuickDeployConte
         description: 'send the `start` notification (outboxed under --dry-run)',
         placement: { on: 'before', step: 'preflight:validate' },
         runsInDryRun: true,
-        run: async (c) => void (await c.notifier.send({ event: 'start', release: c.release ?? 'the checkout', message: `quick-deploy to ${c.env.name} started` })),
+        run: async (c) => void (await c.notifier.send({ event: 'start', release: c.release ?? 'the checkout', message: `quick-deploy to ${c.environment.name} started` })),
       },
       {
         name: 'notify:success',
@@ -182,7 +182,7 @@ export function createQuickDeployPipeline(): PipelineDefinition<QuickDeployConte
           const d = c.deploy;
           const incident = await createIncident(
             {
-              env: c.env.name, deployId: d.deployId, releaseId: d.releaseId, severity: d.exitCode === 4 ? 'critical' : 'warning',
+              env: c.environment.name, deployId: d.deployId, releaseId: d.releaseId, severity: d.exitCode === 4 ? 'critical' : 'warning',
               title: `quick-deploy of ${d.releaseId} failed at ${info.failedStep}`,
               trigger: { description: c.redact(info.error instanceof Error ? info.error.message : String(info.error)) },
               timeline: d.timeline.map((t) => ({ time: t.time, step: t.step, status: t.status, detail: t.detail })),

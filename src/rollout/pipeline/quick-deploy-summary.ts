@@ -11,7 +11,7 @@ export function formatQuickDeploySummary(c: QuickDeployContext, report: Pipeline
   const outcome = report.status === 'succeeded' ? (c.isDryRun ? 'DRY RUN OK (nothing changed)' : 'DEPLOYED') : `FAILED at ${report.failedStep}`;
   const lines = [
     '',
-    `quick-deploy to ${c.env.name}: ${outcome} in ${formatDurationMs(report.durationMs ?? 0)}`,
+    `quick-deploy to ${c.environment.name}: ${outcome} in ${formatDurationMs(report.durationMs ?? 0)}`,
     `  release:  ${c.deploy?.releaseId ?? c.plan?.releaseId ?? '(not resolved)'}${c.deploy?.previousReleaseId ? ` (previous ${c.deploy.previousReleaseId})` : ''}`,
     `  backup:   ${c.backupFile ? rel(c.backupFile) : report.records.find((r) => r.name === 'backup:create')?.detail ?? report.records.find((r) => r.name === 'backup:create')?.summary ?? 'none'}`,
     '  steps:',
@@ -19,7 +19,7 @@ export function formatQuickDeploySummary(c: QuickDeployContext, report: Pipeline
   ];
   if (c.deploy?.deployId) {
     lines.push(`  deploy:   ${c.deploy.deployId}${c.deploy.ok ? '' : ` — ${c.deploy.message}`}`);
-    lines.push(`  monitor logs: ${rel(c.env.paths.monitorLogsDir)}/${c.deploy.deployId}.jsonl (+ .summary.json; report: npx dhash report --deploy ${c.deploy.deployId})`);
+    lines.push(`  monitor logs: ${rel(c.environment.paths.monitorLogsDir)}/${c.deploy.deployId}.jsonl (+ .summary.json; report: npx dhash report --deploy ${c.deploy.deployId})`);
   }
   if (c.monitor) {
     lines.push(c.monitor.exitCode === undefined ? `  monitor:  running detached, pid ${c.monitor.pid}; its output: ${rel(c.monitor.logFile)}` : `  monitor:  exited ${c.monitor.exitCode}; its output: ${rel(c.monitor.logFile)}`);

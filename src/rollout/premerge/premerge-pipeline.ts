@@ -35,7 +35,7 @@ const bin = (c: PremergeContext, rel: string) => join(c.repoRoot, 'node_modules'
 const PREMERGE_LOG = 'logs/premerge.log';
 
 async function runCommandInto(c: PremergeContext, step: string, log: string, command: { args: string[]; cwd: string }) {
-  const code = await runLoggedCommand({ command: c.nodePath, args: command.args, cwd: command.cwd, env: c.childEnv, logFile: join(c.artifactsDir, log) });
+  const code = await runLoggedCommand({ command: c.nodePath, args: command.args, cwd: command.cwd, processEnv: c.childEnv, logFile: join(c.artifactsDir, log) });
   if (code !== 0) throw createError('EPREMERGESTEPFAILED', { step, reason: `its command exited ${code}`, logFile: `premerge_artifacts/${log}` });
   return { status: 'succeeded' as const, summary: `premerge_artifacts/${log}` };
 }
@@ -141,8 +141,8 @@ export function createPremergePipeline(): PipelineDefinition<PremergeContext> {
 
 async function stopThrowaway(c: PremergeContext, options: { isRemoving: boolean }) {
   if (!c.throwaway) return { status: 'skipped' as const, reason: 'no throwaway environment was created' };
-  const env = await resolveEnvironment(c.throwaway.root, 'local', {});
-  const driver = createTargetDriver(env, { clock: c.clock, logger: c.logger.child('target') });
+  const environment = await resolveEnvironment(c.throwaway.root, 'local', {});
+  const driver = createTargetDriver(environment, { clock: c.clock, logger: c.logger.child('target') });
   await driver.stop();
   if (!options.isRemoving) return { status: 'succeeded' as const, summary: `stopped; ${c.throwaway.root} kept for inspection` };
   await rm(c.throwaway.root, { recursive: true, force: true });

@@ -8,7 +8,7 @@ export interface LoggedCommand {
   command: string;
   args: string[];
   cwd: string;
-  env: Record<string, string | undefined>;
+  processEnv: Record<string, string | undefined>;
   logFile: string;
   echo?: Writable;
   timeoutMs?: number;
@@ -19,7 +19,7 @@ export async function runLoggedCommand(c: LoggedCommand): Promise<number> {
   mkdirSync(dirname(c.logFile), { recursive: true });
   const log = createWriteStream(c.logFile, { flags: 'a' });
   log.write(`$ ${[c.command, ...c.args].join(' ')}\n`);
-  const child = spawn(c.command, c.args, { cwd: c.cwd, env: c.env, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+  const child = spawn(c.command, c.args, { cwd: c.cwd, env: c.processEnv, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
   const onData = (chunk: Buffer) => {
     log.write(chunk);
     c.echo?.write(chunk);

@@ -8,23 +8,23 @@ import { getTempSibling, replaceSymlinkAtomic } from '../../lib/atomic-file.js';
 import { readReleaseManifest, type ReleaseManifest } from './release-manifest.js';
 
 /** The release `current` points at, or undefined before the first deploy. */
-export async function getCurrentReleaseId(env: ResolvedEnvironment): Promise<string | undefined> {
+export async function getCurrentReleaseId(environment: ResolvedEnvironment): Promise<string | undefined> {
   try {
-    return basename(await readlink(env.currentLink));
+    return basename(await readlink(environment.currentLink));
   } catch {
     return undefined;
   }
 }
 
-export async function listReleaseIds(env: ResolvedEnvironment): Promise<string[]> {
-  if (!existsSync(env.releasesDir)) return [];
-  return (await readdir(env.releasesDir)).filter(isReleaseId).sort();
+export async function listReleaseIds(environment: ResolvedEnvironment): Promise<string[]> {
+  if (!existsSync(environment.releasesDir)) return [];
+  return (await readdir(environment.releasesDir)).filter(isReleaseId).sort();
 }
 
 /** An on-disk release with the same content, so a redeploy or a rollback reuses it instead of copying. */
-export async function findReleaseByContentSha256(env: ResolvedEnvironment, contentSha256: string): Promise<ReleaseManifest | undefined> {
-  for (const id of (await listReleaseIds(env)).reverse()) {
-    const manifest = await readReleaseManifest(join(env.releasesDir, id)).catch(() => undefined);
+export async function findReleaseByContentSha256(environment: ResolvedEnvironment, contentSha256: string): Promise<ReleaseManifest | undefined> {
+  for (const id of (await listReleaseIds(environment)).reverse()) {
+    const manifest = await readReleaseManifest(join(environment.releasesDir, id)).catch(() => undefined);
     if (manifest?.contentSha256 === contentSha256) return manifest;
   }
   return undefined;
@@ -41,13 +41,13 @@ export interface StagedRelease {
  * or copies the source under a temp name and renames it, so a half-copied release never has a release name.
  */
 export async function stageRelease(
-  env: ResolvedEnvironment,
+  environment: ResolvedEnvironment,
   source: { dir: string; manifest: ReleaseManifest; isSourceDisposable: boolean },
 ): Promise<StagedRelease> {
-  const existing = await findReleaseByContentSha256(env, source.manifest.contentSha256);
-  if (existing) return { releaseId: existing.releaseId, dir: join(env.releasesDir, existing.releaseId), isReused: true };
-  await mkdir(env.releasesDir, { recursive: true });
-  const dir = join(env.releasesDir, source.manifest.releaseId);
+  const existing = await findReleaseByContentSha256(environment, source.manifest.contentSha256);
+  if (existing) return { releaseId: existing.releaseId, dir: join(environment.releasesDir, existing.releaseId), isReused: true };
+  await mkdir(environment.releasesDir, { recursive: true });
+  const dir = join(environment.releasesDir, source.manifest.releaseId);
   if (existsSync(dir)) await rm(dir, { recursive: true, force: true });
   if (source.isSourceDisposable) {
     try {
@@ -69,18 +69,18 @@ export async function stageRelease(
 }
 
 /** Points `current` at `releases/<id>` with a relative link (the root stays relocatable): new symlink + rename. */
-export async function switchCurrentRelease(env: ResolvedEnvironment, releaseId: string): Promise<void> {
-  await replaceSymlinkAtomic(join('releases', releaseId), env.currentLink);
+export async function switchCurrentRelease(environment: ResolvedEnvironment, releaseId: string): Promise<void> {
+  await replaceSymlinkAtomic(join('releases', releaseId), environment.currentLink);
 }
 
 /** Removes the oldest releases beyond `keep`, never `current` nor `previous`; returns the removed ids. */
-export async function pruneReleases(env: ResolvedEnvironment, options: { keep: number; previous?: string }): Promise<string[]> {
+export async function pruneReleases(environment: ResolvedEnvironment, options: { keep: number; previous?: string }): Promise<string[]> {
   const remove = chooseReleasesToPrune({
-    releaseIds: await listReleaseIds(env),
+    releaseIds: await listReleaseIds(environment),
     keep: options.keep,
-    current: await getCurrentReleaseId(env),
+    current: await getCurrentReleaseId(environment),
     previous: options.previous,
   });
-  for (const id of remove) await rm(join(env.releasesDir, id), { recursive: true, force: true });
+  for (const id of remove) await rm(join(environment.releasesDir, id), { recursive: true, force: true });
   return remove;
 }

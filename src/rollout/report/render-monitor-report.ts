@@ -29,7 +29,7 @@ export function renderMonitorReportHtml(log: MonitorLog): string {
     summary?.rollback?.finishedAt ? Date.parse(summary.rollback.finishedAt) : 0,
   );
   const outcome = summary?.outcome ?? 'in-progress';
-  const env = summary?.env ?? first?.env ?? '?';
+  const envName = summary?.env ?? first?.env ?? '?';
   const releaseId = summary?.releaseId ?? first?.releaseId ?? '?';
   const pollTimesMs = polls.map((p) => Date.parse(p.time));
 
@@ -69,7 +69,7 @@ export function renderMonitorReportHtml(log: MonitorLog): string {
     return `<section class="gate"><div class="chart-box">${svg}</div>${renderGateFacts(name, log)}</section>`;
   });
 
-  const title = `dhash monitor — ${env} — ${releaseId} — ${outcome}`;
+  const title = `dhash monitor — ${envName} — ${releaseId} — ${outcome}`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -78,7 +78,7 @@ export function renderMonitorReportHtml(log: MonitorLog): string {
 <header class="outcome-${escapeHtml(outcome)}">
 <h1>Monitor report <span class="badge">${escapeHtml(outcome)}</span></h1>
 <dl>
-${fact('Deploy', log.deployId)}${fact('Environment', env)}${fact('Release', releaseId)}
+${fact('Deploy', log.deployId)}${fact('Environment', envName)}${fact('Release', releaseId)}
 ${fact('Started', summary?.startedAt ?? (first ? new Date(startMs).toISOString() : '—'))}${fact('Ended', summary?.endedAt ?? 'still running')}
 ${fact('Window', summary ? `${formatDurationMs(summary.windowMs)} planned, ${formatDurationMs(endMs - startMs)} observed` : '—')}${fact('Polls', String(polls.length))}
 ${summary?.outcome === 'superseded' ? fact('Superseded', `by ${summary.supersededBy ?? 'another deploy'}${summary.supersedeReason ? `: ${summary.supersedeReason}` : ''}; this monitor stopped without acting`) : ''}

@@ -14,7 +14,7 @@ import type { TargetDriver } from '../target/index.js';
 export const ROLLBACK_HEALTHY_CHECKS = 3;
 
 export interface RollbackContext {
-  env: ResolvedEnvironment;
+  environment: ResolvedEnvironment;
   clock: Clock;
   logger: Logger;
   driver: TargetDriver;
@@ -24,11 +24,11 @@ export interface RollbackContext {
 
 /** `rollback:healthcheck`: 3 consecutive OK checks; a service process that exited ends the wait at once. Throws when not healthy. */
 export async function waitForRollbackHealth(ctx: RollbackContext): Promise<HealthWaitResult> {
-  const { env, clock } = ctx;
+  const { environment, clock } = ctx;
   // The target is touched: an interrupt must not cut the verification short (safety-path.ts); a second one abandons it.
   const shielded = await runSafetyOperation({
     name: 'rollback:healthcheck', clock, signal: ctx.signal,
-    describeLeftState: async () => (await describeServingNow(env, clock)).text,
+    describeLeftState: async () => (await describeServingNow(environment, clock)).text,
     run: (escape) => checkRollbackHealth(ctx, escape),
   });
   if (shielded.isAbandoned) throw createError('ESAFETYABANDONED', { step: 'rollback:healthcheck', leftState: shielded.leftState });
@@ -36,15 +36,15 @@ export async function waitForRollbackHealth(ctx: RollbackContext): Promise<Healt
 }
 
 async function checkRollbackHealth(ctx: RollbackContext, signal: AbortSignal): Promise<HealthWaitResult> {
-  const { env, clock, driver } = ctx;
+  const { environment, clock, driver } = ctx;
   return ctx.steps.run('rollback:healthcheck', async () => {
-    const health = await waitForHealthy(env.healthUrl, {
+    const health = await waitForHealthy(environment.healthUrl, {
       consecutiveOk: ROLLBACK_HEALTHY_CHECKS,
-      intervalMs: env.config.deploy.healthCheckIntervalMs,
-      timeoutMs: env.config.deploy.healthTimeoutMs,
+      intervalMs: environment.config.deploy.healthCheckIntervalMs,
+      timeoutMs: environment.config.deploy.healthTimeoutMs,
       clock,
       signal,
-      headers: getServiceAuthHeaders(env),
+      headers: getServiceAuthHeaders(environment),
       getAbortReason: async () => (driver.type === 'process' && !(await driver.status()).isRunning ? 'the service process exited (see logs/service.log)' : undefined),
     });
     if (!health.ok) throw Object.assign(new Error(`health check failed: ${health.reason}`), { health });
@@ -55,7 +55,7 @@ async function checkRollbackHealth(ctx: RollbackContext, signal: AbortSignal): P
 /** `rollback:smoke`: the smoke tests against the service now serving; throws naming the failed checks. */
 export async function runRollbackSmoke(ctx: RollbackContext): Promise<SmokeResult> {
   return ctx.steps.run('rollback:smoke', async () => {
-    const result = await runSmokeTests(ctx.env, { clock: ctx.clock });
+    const result = await runSmokeTests(ctx.environment, { clock: ctx.clock });
     if (!result.ok) throw Object.assign(new Error(`smoke test failed: ${result.checks.filter((c) => !c.ok).map((c) => `${c.name} (${c.detail})`).join('; ')}`), { smoke: result });
     return result;
   }, (s) => `${s.checks.length} checks passed`);

@@ -26,11 +26,11 @@ import type { CarryForwardReport } from './carry-forward.js';
 export { ROLLBACK_HEALTHY_CHECKS };
 
 export interface RollbackOptions {
-  env: ResolvedEnvironment;
+  environment: ResolvedEnvironment;
   backupFile: string;
   /** Skips only the interactive confirmation; every check still runs. */
   force: boolean;
-  dryRun: boolean;
+  isDryRun: boolean;
   clock: Clock;
   logger: Logger;
   notifier?: Notifier;
@@ -68,20 +68,20 @@ export interface RollbackResult {
 
 /** Manual: restore the backup's state. Refusals (bad backup, wrong env, no confirmation, lock held) throw before anything changes. */
 export async function rollbackFromBackup(options: RollbackOptions): Promise<RollbackResult> {
-  const { env, clock, logger } = options;
+  const { environment, clock, logger } = options;
   const progress = options.onProgress ?? (() => {});
-  const file = resolve(env.paths.root, options.backupFile);
+  const file = resolve(environment.paths.root, options.backupFile);
   // A dry run reads every entry (nothing else will); a real run verifies once here and checks the entries it extracts.
-  const verified = options.dryRun ? await verifyBackup(file, { expectedEnv: env.name, projectRoot: env.paths.root }) : await verifyRollbackBackup(file, env);
-  if (!verified.ok || !verified.manifest) throw createBackupRefusal(file, verified, env.paths.root);
+  const verified = options.isDryRun ? await verifyBackup(file, { expectedEnv: environment.name, projectRoot: environment.paths.root }) : await verifyRollbackBackup(file, environment);
+  if (!verified.ok || !verified.manifest) throw createBackupRefusal(file, verified, environment.paths.root);
   const manifest = verified.manifest;
-  const currentReleaseId = await getCurrentReleaseId(env);
-  const reusable = manifest.releaseContentSha256 ? await findReleaseByContentSha256(env, manifest.releaseContentSha256) : undefined;
+  const currentReleaseId = await getCurrentReleaseId(environment);
+  const reusable = manifest.releaseContentSha256 ? await findReleaseByContentSha256(environment, manifest.releaseContentSha256) : undefined;
   const restoredReleaseId = manifest.releaseId ?? '(none)';
   const isCarryForward = Boolean(options.isCarryForward);
   progress(
     [
-      `Backup ${file} verified (${options.dryRun ? 'sha256 and every entry' : 'sha256 and manifest; entries are checked as they are extracted'}; env ${manifest.env}, taken ${manifest.createdAt}, schema ${manifest.schemaVersion ?? 'none'}).`,
+      `Backup ${file} verified (${options.isDryRun ? 'sha256 and every entry' : 'sha256 and manifest; entries are checked as they are extracted'}; env ${manifest.env}, taken ${manifest.createdAt}, schema ${manifest.schemaVersion ?? 'none'}).`,
       `Plan (strategy restore${isCarryForward ? ' with carry-forward' : ''}): current ${currentReleaseId ?? '(nothing deployed)'} → ${restoredReleaseId}${reusable ? ' (reusing the identical on-disk release)' : ' (restored from the backup)'}`,
       '  1. rollback:snapshot  back up the current state first (data written since the backup is kept there)',
       '  2. rollback:stop      stop the service',
@@ -89,26 +89,26 @@ export async function rollbackFromBackup(options: RollbackOptions): Promise<Roll
       isCarryForward
         ? `  4. rollback:carry-forward re-apply the library and review changes logged after seq ${manifest.changeLogSeq ?? '(read from the backup)'}`
         : '  4. (no carry-forward: the data is the backup\'s; pass --carry-forward to keep what users wrote since)',
-      '  5. rollback:start     start the service from the restored release',
+      '  5. rollback:start-service  start the service from the restored release',
       `  6. rollback:healthcheck wait for ${ROLLBACK_HEALTHY_CHECKS} consecutive OK health checks, then rollback:smoke`,
     ].join('\n'),
   );
   const strategyReason = `manual rollback to the backup ${file}`;
   const base = { backupFile: file, restoredReleaseId, previousReleaseId: currentReleaseId, isReleaseReused: Boolean(reusable), strategy: 'restore' as const, strategyReason };
-  if (options.dryRun) return { ...base, ok: true, isDryRun: true, timeline: [], isTouched: false, message: 'dry run: the backup is valid; nothing was changed' };
+  if (options.isDryRun) return { ...base, ok: true, isDryRun: true, timeline: [], isTouched: false, message: 'dry run: the backup is valid; nothing was changed' };
   if (!options.force) {
-    if (!options.confirm) throw createError('ENOCONFIRMATION', { action: 'roll back', env: env.name });
-    if (!(await options.confirm(`Roll ${env.name} back to ${restoredReleaseId} and the data of ${manifest.createdAt}? Type yes: `))) {
-      throw createError('EDECLINED', { action: 'rollback', env: env.name });
+    if (!options.confirm) throw createError('ENOCONFIRMATION', { action: 'roll back', env: environment.name });
+    if (!(await options.confirm(`Roll ${environment.name} back to ${restoredReleaseId} and the data of ${manifest.createdAt}? Type yes: `))) {
+      throw createError('EDECLINED', { action: 'rollback', env: environment.name });
     }
   }
-  const lock = await acquireEnvironmentLock(env, { purpose: `rollback to ${restoredReleaseId} from ${file}`, clock, logger });
-  const extractDir = getTempSibling(join(env.root, 'rollback-extract'));
+  const lock = await acquireEnvironmentLock(environment, { purpose: `rollback to ${restoredReleaseId} from ${file}`, clock, logger });
+  const extractDir = getTempSibling(join(environment.root, 'rollback-extract'));
   const ctx = createContext(options);
   try {
     // Issue 9: the monitor of the deploy being rolled back stops first (its own auto-rollback, rollBackDeploy, is left alone).
-    await supersedeMonitor(env, { byDeployId: ctx.deployId, clock, logger });
-    await ctx.steps.record('rollback:start', 'started', `restore from ${file}`, { backupFile: file, previousReleaseId: currentReleaseId, releaseId: restoredReleaseId, strategy: 'restore' });
+    await supersedeMonitor(environment, { byDeployId: ctx.deployId, clock, logger });
+    await ctx.steps.record('rollback:begin', 'started', `restore from ${file}`, { backupFile: file, previousReleaseId: currentReleaseId, releaseId: restoredReleaseId, strategy: 'restore' });
     await ctx.notify('rollback-start', restoredReleaseId, `restoring ${file}`);
     await ctx.steps.record('rollback:verify', 'succeeded', 'sha256, manifest and environment checked');
     const outcome = await runRestore(ctx, { file, manifest, extractDir, reusableId: reusable?.releaseId, restoredReleaseId, isCarryForward });
@@ -125,7 +125,7 @@ export async function rollbackFromBackup(options: RollbackOptions): Promise<Roll
 }
 
 export interface DeployRollbackOptions {
-  env: ResolvedEnvironment;
+  environment: ResolvedEnvironment;
   /** The chosen strategy (chooseRollbackStrategy); `none` is the caller's to handle. */
   choice: RollbackStrategyChoice & { strategy: RollbackStrategy };
   previousReleaseId: string;
@@ -145,18 +145,18 @@ export interface DeployRollbackOptions {
 
 /** The auto-rollback of a deploy: switch-back or down-migrate when the strategy allows, restore with carry-forward otherwise or when those fail. */
 export async function rollBackDeploy(options: DeployRollbackOptions): Promise<RollbackResult> {
-  const { env, clock, logger, verified } = options;
+  const { environment, clock, logger, verified } = options;
   const file = verified.file;
   const manifest = verified.manifest;
-  const currentReleaseId = await getCurrentReleaseId(env);
-  const lock = await acquireEnvironmentLock(env, { purpose: `${options.choice.strategy} rollback to ${options.previousReleaseId}`, clock, logger });
-  const extractDir = getTempSibling(join(env.root, 'rollback-extract'));
+  const currentReleaseId = await getCurrentReleaseId(environment);
+  const lock = await acquireEnvironmentLock(environment, { purpose: `${options.choice.strategy} rollback to ${options.previousReleaseId}`, clock, logger });
+  const extractDir = getTempSibling(join(environment.root, 'rollback-extract'));
   const ctx = createContext({ ...options, backupFile: file });
   let strategy: RollbackStrategy = options.choice.strategy;
   let strategyReason = options.choice.reason;
   const base = () => ({ backupFile: file, previousReleaseId: currentReleaseId, strategy, strategyReason });
   try {
-    await ctx.steps.record('rollback:start', 'started', `strategy ${formatRollbackStrategy(options.choice)}`, { backupFile: file, previousReleaseId: currentReleaseId, releaseId: options.previousReleaseId, strategy });
+    await ctx.steps.record('rollback:begin', 'started', `strategy ${formatRollbackStrategy(options.choice)}`, { backupFile: file, previousReleaseId: currentReleaseId, releaseId: options.previousReleaseId, strategy });
     await ctx.steps.record('rollback:verify', 'succeeded', 'backup sha256, manifest and environment checked once');
     if (strategy !== 'restore') {
       const kept = await runKeepingDatabase(ctx, options);
@@ -165,7 +165,7 @@ export async function rollBackDeploy(options: DeployRollbackOptions): Promise<Ro
       strategyReason = `${strategy} failed (${kept.reason}); restored instead`;
       strategy = 'restore';
     }
-    const reusable = manifest.releaseContentSha256 ? await findReleaseByContentSha256(env, manifest.releaseContentSha256) : undefined;
+    const reusable = manifest.releaseContentSha256 ? await findReleaseByContentSha256(environment, manifest.releaseContentSha256) : undefined;
     const restoredReleaseId = manifest.releaseId ?? options.previousReleaseId;
     const outcome = await runRestore(ctx, { file, manifest, extractDir, reusableId: reusable?.releaseId, restoredReleaseId, isCarryForward: true });
     return await finishRollback(ctx, { ...base(), restoredReleaseId, isReleaseReused: Boolean(reusable) }, { ...outcome, isTouched: true });
@@ -188,13 +188,13 @@ async function runKeepingDatabase(ctx: RollbackContext, options: DeployRollbackO
 
 type Context = RollbackContext & { deployId: string; notify: (event: 'rollback-start' | 'rollback-success' | 'rollback-failure', release: string, message?: string) => Promise<unknown> };
 
-function createContext(options: Omit<RollbackOptions, 'force' | 'dryRun' | 'backupFile'> & { backupFile?: string }): Context {
-  const { env, clock, logger } = options;
-  const deployId = createDeployId(env.name, clock.now());
+function createContext(options: Omit<RollbackOptions, 'force' | 'isDryRun' | 'backupFile'> & { backupFile?: string }): Context {
+  const { environment, clock, logger } = options;
+  const deployId = createDeployId(environment.name, clock.now());
   return {
-    env, clock, logger, signal: options.signal, deployId,
-    driver: options.driver ?? createTargetDriver(env, { clock, logger: logger.child('target'), env: options.processEnv }),
-    steps: createStepRunner({ env, deployId, kind: 'rollback', clock, logger, onProgress: options.onProgress }),
+    environment, clock, logger, signal: options.signal, deployId,
+    driver: options.driver ?? createTargetDriver(environment, { clock, logger: logger.child('target'), processEnv: options.processEnv }),
+    steps: createStepRunner({ environment, deployId, kind: 'rollback', clock, logger, onProgress: options.onProgress }),
     notify: async (event, release, message) =>
       options.notifier?.send({ event, release, deployId, message }).catch((error: unknown) => logger.warn('notification failed', { error })),
   };
@@ -217,7 +217,7 @@ async function finishRollback(
     await ctx.steps.record('rollback:finish', 'failed', outcome.reason, { releaseId: restoredReleaseId });
     await ctx.notify('rollback-failure', restoredReleaseId, outcome.reason);
     const failedAt = ctx.steps.timeline.find((t) => t.status === 'failed')?.step ?? 'an unknown step';
-    return { ...shown, ok: false, message: `rollback of ${ctx.env.name} (${base.strategy}) FAILED at ${failedAt}: ${outcome.reason}. A human must act.` };
+    return { ...shown, ok: false, message: `rollback of ${ctx.environment.name} (${base.strategy}) FAILED at ${failedAt}: ${outcome.reason}. A human must act.` };
   }
   const cf = outcome.carryForward;
   await ctx.steps.record('rollback:finish', 'succeeded', `release ${restoredReleaseId} is serving (${base.strategy})`, { releaseId: restoredReleaseId, preRollbackBackup: outcome.preRollbackBackup, strategy: base.strategy });
@@ -225,5 +225,5 @@ async function finishRollback(
   const data = base.strategy === 'restore'
     ? `with the data of the backup${cf ? ` plus ${cf.carried.length} change(s) carried forward${cf.notCarried.length ? `, ${cf.notCarried.length} NOT carried (kept in the snapshot)` : ''}` : ''}`
     : `keeping the live database (${base.strategy})`;
-  return { ...shown, ok: true, message: `rolled ${ctx.env.name} back to ${restoredReleaseId} ${data}${outcome.preRollbackBackup ? `; the state before the rollback is in ${outcome.preRollbackBackup}` : ''}` };
+  return { ...shown, ok: true, message: `rolled ${ctx.environment.name} back to ${restoredReleaseId} ${data}${outcome.preRollbackBackup ? `; the state before the rollback is in ${outcome.preRollbackBackup}` : ''}` };
 }

@@ -40,12 +40,12 @@ export interface RestoreOutcome {
 }
 
 export async function runRestore(ctx: RollbackContext, input: RestoreInput): Promise<RestoreOutcome> {
-  const { env, clock, logger, driver, steps } = ctx;
+  const { environment, clock, logger, driver, steps } = ctx;
   const out: RestoreOutcome = { ok: false, restoredReleaseId: input.restoredReleaseId, isTouched: false };
   try {
     out.preRollbackBackup = await steps.run('rollback:snapshot', async () => {
       try {
-        return (await createBackup(env, { clock, logger: logger.child('backup'), reason: 'pre-rollback' })).file;
+        return (await createBackup(environment, { clock, logger: logger.child('backup'), reason: 'pre-rollback' })).file;
       } catch (error) {
         if (isDhashError(error, 'ENOTHINGTOBACKUP')) return undefined;
         throw error;
@@ -55,15 +55,15 @@ export async function runRestore(ctx: RollbackContext, input: RestoreInput): Pro
       'rollback:extract',
       // With the release on disk, only the database and config are read, each checked against the manifest as written;
       // otherwise extractBackup checks every entry while extracting the release too.
-      () => (input.reusableId ? extractBackupData(input.file, input.extractDir, input.manifest) : extractBackup(input.file, input.extractDir, { expectedEnv: env.name, projectRoot: env.paths.root })),
+      () => (input.reusableId ? extractBackupData(input.file, input.extractDir, input.manifest) : extractBackup(input.file, input.extractDir, { expectedEnv: environment.name, projectRoot: environment.paths.root })),
       (x) => `${x.releaseDir ? 'release, database and config' : 'database and config (release reused from disk)'} extracted and checked against the manifest`,
     );
     out.isTouched = true;
     await steps.run('rollback:stop', () => driver.stop(), () => 'service stopped');
     // Read after the stop, so no change can be written between reading the log and replacing the file.
     const mark = getBackupMark(input.manifest.changeLogSeq, extracted.databaseFile);
-    const toCarry = input.isCarryForward && extracted.databaseFile && existsSync(env.databaseFile)
-      ? await steps.run('rollback:read-changes', async () => readChangesToCarry(env.databaseFile, extracted.databaseFile, mark), (r) => `${r.changes.length} change(s) after seq ${mark}${r.lineageProblem ? `; ${r.lineageProblem}` : ''}`)
+    const toCarry = input.isCarryForward && extracted.databaseFile && existsSync(environment.databaseFile)
+      ? await steps.run('rollback:read-changes', async () => readChangesToCarry(environment.databaseFile, extracted.databaseFile, mark), (r) => `${r.changes.length} change(s) after seq ${mark}${r.lineageProblem ? `; ${r.lineageProblem}` : ''}`)
       : undefined;
     await steps.run('rollback:restore', async () => {
       const parts: string[] = [];
@@ -72,31 +72,31 @@ export async function runRestore(ctx: RollbackContext, input: RestoreInput): Pro
         parts.push(`reused releases/${out.restoredReleaseId}`);
       } else if (extracted.releaseDir) {
         const manifest = await readReleaseManifest(extracted.releaseDir);
-        out.restoredReleaseId = (await stageRelease(env, { dir: extracted.releaseDir, manifest, isSourceDisposable: true })).releaseId;
+        out.restoredReleaseId = (await stageRelease(environment, { dir: extracted.releaseDir, manifest, isSourceDisposable: true })).releaseId;
         parts.push(`release restored into releases/${out.restoredReleaseId}`);
       } else {
         throw new Error('the backup holds no release and no identical release is on disk');
       }
       if (extracted.databaseFile) {
-        await replaceDatabaseFile(extracted.databaseFile, env.databaseFile);
+        await replaceDatabaseFile(extracted.databaseFile, environment.databaseFile);
         parts.push('database replaced');
       }
       const serviceJson = join(extracted.configDir, 'service.json');
       if (existsSync(serviceJson)) {
-        const temp = getTempSibling(join(env.sharedDir, 'service.json'));
+        const temp = getTempSibling(join(environment.sharedDir, 'service.json'));
         await copyFile(serviceJson, temp);
-        await rename(temp, join(env.sharedDir, 'service.json'));
+        await rename(temp, join(environment.sharedDir, 'service.json'));
         parts.push('shared/service.json restored');
       }
-      await switchCurrentRelease(env, out.restoredReleaseId);
+      await switchCurrentRelease(environment, out.restoredReleaseId);
       parts.push(`current → releases/${out.restoredReleaseId}`);
       return parts.join('; ');
     });
     if (toCarry) {
-      out.carryForward = await steps.run('rollback:carry-forward', async () => applyCarryForward(env.databaseFile, mark, toCarry, clock),
+      out.carryForward = await steps.run('rollback:carry-forward', async () => applyCarryForward(environment.databaseFile, mark, toCarry, clock),
         (r) => `${r.carried.length} change(s) carried forward, ${r.notCarried.length} not`);
     }
-    await steps.run('rollback:start', () => driver.start(), (s) => s.detail);
+    await steps.run('rollback:start-service', () => driver.start(), (s) => s.detail);
     out.healthChecks = await waitForRollbackHealth(ctx);
     out.smoke = await runRollbackSmoke(ctx);
     out.ok = true;

@@ -25,7 +25,7 @@ export interface KeptDatabaseOutcome {
  * folder only (sources and node_modules), never the database.
  */
 export async function verifyPreviousRelease(ctx: RollbackContext, releaseId: string, backupContentSha256: string | null, precomputed?: Promise<string>): Promise<void> {
-  const dir = join(ctx.env.releasesDir, releaseId);
+  const dir = join(ctx.environment.releasesDir, releaseId);
   await ctx.steps.run('rollback:verify-release', async () => {
     const manifest = await readReleaseManifest(dir);
     // The monitor starts this hash while the backup's sha256 is read (both before anything changes): precomputed.
@@ -43,7 +43,7 @@ export async function runSwitchBack(ctx: RollbackContext, previousReleaseId: str
   try {
     isTouched = true;
     await ctx.steps.run('rollback:switch', async () => {
-      await switchCurrentRelease(ctx.env, previousReleaseId);
+      await switchCurrentRelease(ctx.environment, previousReleaseId);
       return `current → releases/${previousReleaseId} (database kept)`;
     });
     await ctx.steps.run('rollback:restart', () => ctx.driver.restart(), (s) => s.detail);
@@ -62,7 +62,7 @@ export async function runSwitchBack(ctx: RollbackContext, previousReleaseId: str
  * transaction, then the switch-back. Returns ok=false with the reason when any part fails.
  */
 export async function runDownMigrate(ctx: RollbackContext, previousReleaseId: string, versions: readonly number[], migrations: readonly Migration[] = MIGRATIONS): Promise<KeptDatabaseOutcome> {
-  const file = ctx.env.databaseFile;
+  const file = ctx.environment.databaseFile;
   try {
     await ctx.steps.run('rollback:down-rehearse', async () => {
       const report = await rehearseRevertOnCopy(file, versions, migrations);

@@ -19,16 +19,16 @@ export interface VerifiedBackup {
  * restore uses are still checked against the manifest while they are extracted (the file could change meanwhile).
  * A switch-back extracts nothing: this one read of the zip is its whole backup cost.
  */
-export async function verifyRollbackBackup(file: string, env: ResolvedEnvironment): Promise<VerifiedBackup> {
+export async function verifyRollbackBackup(file: string, environment: ResolvedEnvironment): Promise<VerifiedBackup> {
   if (!isRegularFile(file)) return { file, ok: false, problems: [{ code: 'EBACKUPNOTFOUND', message: `${file} does not exist or is not a file` }], manifest: null, sha256: null };
   const problems: BackupProblem[] = [];
   let manifest: BackupManifest | null = null;
-  const [outer, read] = await Promise.all([checkOuterChecksum(file, { projectRoot: env.paths.root }), readManifest(file)]);
+  const [outer, read] = await Promise.all([checkOuterChecksum(file, { projectRoot: environment.paths.root }), readManifest(file)]);
   problems.push(...outer.problems);
   if ('problems' in read) problems.push(...read.problems);
   else {
     manifest = read.manifest;
-    problems.push(...(await checkEnvironment(file, manifest, env.name)));
+    problems.push(...(await checkEnvironment(file, manifest, environment.name)));
   }
   return { file, ok: problems.length === 0, problems, manifest, sha256: outer.sha256 };
 }

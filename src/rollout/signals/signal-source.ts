@@ -36,20 +36,20 @@ export interface SignalSourceOptions {
 }
 
 /** The environment's configured source (`signals.source`) with host readings merged into each measurement. */
-export function createSignalSource(env: ResolvedEnvironment, options: SignalSourceOptions): SignalSource {
-  const signals = env.config.signals;
+export function createSignalSource(environment: ResolvedEnvironment, options: SignalSourceOptions): SignalSource {
+  const signals = environment.config.signals;
   let primary: SignalSource;
   switch (signals.source) {
     case SERVICE_SOURCE_TYPE:
-      primary = createServiceSource({ healthUrl: env.healthUrl, metricsUrl: env.metricsUrl, clock: options.clock, serviceToken: env.serviceToken });
+      primary = createServiceSource({ healthUrl: environment.healthUrl, metricsUrl: environment.metricsUrl, clock: options.clock, serviceToken: environment.serviceToken });
       break;
     case PROMETHEUS_SOURCE_TYPE:
-      primary = createPrometheusSource({ url: signals.url, selector: signals.selector, healthUrl: env.healthUrl, clock: options.clock });
+      primary = createPrometheusSource({ url: signals.url, selector: signals.selector, healthUrl: environment.healthUrl, clock: options.clock });
       break;
     default:
       throw createError('EUNKNOWNSIGNALSOURCE', { type: String((signals as { source: unknown }).source), known: [SERVICE_SOURCE_TYPE, PROMETHEUS_SOURCE_TYPE] });
   }
-  const host = createHostSource({ diskPath: env.root, pidFile: options.pidFile ?? `${env.stateDir}/service.pid`, clock: options.clock });
+  const host = createHostSource({ diskPath: environment.root, pidFile: options.pidFile ?? `${environment.stateDir}/service.pid`, clock: options.clock });
   return withHost(primary, host);
 }
 

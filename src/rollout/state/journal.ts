@@ -31,33 +31,33 @@ export interface DeploySummary {
   backupFile?: string;
 }
 
-export function getJournalFile(env: ResolvedEnvironment): string {
-  return join(env.stateDir, 'deploy-journal.jsonl');
+export function getJournalFile(environment: ResolvedEnvironment): string {
+  return join(environment.stateDir, 'deploy-journal.jsonl');
 }
 
 /**
  * Appends one line (a single write, so concurrent appenders never interleave within a line). A full disk throws
  * ENOSPACE naming the state folder, after cutting off any partial line so the next append starts on a line of its own.
  */
-export async function appendJournal(env: ResolvedEnvironment, entry: JournalEntry): Promise<void> {
-  const file = getJournalFile(env);
+export async function appendJournal(environment: ResolvedEnvironment, entry: JournalEntry): Promise<void> {
+  const file = getJournalFile(environment);
   const line = JSON.stringify(entry) + '\n';
   let sizeBefore: number | undefined;
   try {
-    await mkdir(env.stateDir, { recursive: true });
+    await mkdir(environment.stateDir, { recursive: true });
     sizeBefore = (await stat(file).catch(() => undefined))?.size ?? 0;
     await appendFile(file, line);
   } catch (error) {
     if (sizeBefore !== undefined) await truncate(file, sizeBefore).catch(() => {});
-    await rethrowAsNoSpace(error, { folder: env.stateDir, what: `append to the deploy journal ${file}`, neededBytes: Buffer.byteLength(line), isNothingChanged: true });
+    await rethrowAsNoSpace(error, { folder: environment.stateDir, what: `append to the deploy journal ${file}`, neededBytes: Buffer.byteLength(line), isNothingChanged: true });
   }
 }
 
 /** Every entry, oldest first; a missing journal is empty, a torn last line is skipped. */
-export async function readJournal(env: ResolvedEnvironment): Promise<JournalEntry[]> {
+export async function readJournal(environment: ResolvedEnvironment): Promise<JournalEntry[]> {
   let text: string;
   try {
-    text = await readFile(getJournalFile(env), 'utf8');
+    text = await readFile(getJournalFile(environment), 'utf8');
   } catch {
     return [];
   }
@@ -90,8 +90,8 @@ export function summarizeDeploy(entries: JournalEntry[], deployId: string): Depl
 }
 
 /** The most recent deploy of the environment (the monitor watches it), or undefined when none was journaled. */
-export async function getLatestDeploy(env: ResolvedEnvironment): Promise<DeploySummary | undefined> {
-  const entries = await readJournal(env);
+export async function getLatestDeploy(environment: ResolvedEnvironment): Promise<DeploySummary | undefined> {
+  const entries = await readJournal(environment);
   const last = [...entries].reverse().find((e) => e.kind === 'deploy' && e.step === 'deploy:start');
   return last ? summarizeDeploy(entries, last.deployId) : undefined;
 }

@@ -21,13 +21,13 @@ export interface EnvironmentLock {
   release(): Promise<void>;
 }
 
-export function getLockFile(env: ResolvedEnvironment): string {
-  return join(env.stateDir, 'deploy.lock');
+export function getLockFile(environment: ResolvedEnvironment): string {
+  return join(environment.stateDir, 'deploy.lock');
 }
 
-export async function readLock(env: ResolvedEnvironment): Promise<LockInfo | undefined> {
+export async function readLock(environment: ResolvedEnvironment): Promise<LockInfo | undefined> {
   try {
-    return JSON.parse(await readFile(getLockFile(env), 'utf8')) as LockInfo;
+    return JSON.parse(await readFile(getLockFile(environment), 'utf8')) as LockInfo;
   } catch {
     return undefined;
   }
@@ -59,11 +59,11 @@ export function isLockStale(info: LockInfo | undefined): boolean {
  * process on this host is reported through the logger and cleared; a live one throws ELOCKED (exit 3) naming the holder.
  */
 export async function acquireEnvironmentLock(
-  env: ResolvedEnvironment,
+  environment: ResolvedEnvironment,
   options: { purpose: string; clock: Clock; logger?: Logger; pid?: number },
 ): Promise<EnvironmentLock> {
-  const file = getLockFile(env);
-  await mkdir(env.stateDir, { recursive: true });
+  const file = getLockFile(environment);
+  await mkdir(environment.stateDir, { recursive: true });
   const info: LockInfo = {
     pid: options.pid ?? process.pid,
     host: hostname(),
@@ -83,20 +83,20 @@ export async function acquireEnvironmentLock(
         file,
         info,
         release: async () => {
-          const now = await readLock(env);
+          const now = await readLock(environment);
           if (now && now.pid === info.pid && now.startedAt === info.startedAt) await rm(file, { force: true });
         },
       };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const holder = await readLock(env);
+      const holder = await readLock(environment);
       if (attempt === 0 && isLockStale(holder)) {
         options.logger?.warn(`cleared a stale deploy lock: ${describeLockHolder(holder)} (that process is gone)`, { step: 'deploy:lock', lockFile: file, stale: holder });
         await rm(file, { force: true });
         continue;
       }
-      throw createError('ELOCKED', { env: env.name, lockFile: file, holder: describeLockHolder(holder) });
+      throw createError('ELOCKED', { env: environment.name, lockFile: file, holder: describeLockHolder(holder) });
     }
   }
-  throw createError('ELOCKED', { env: env.name, lockFile: file, holder: describeLockHolder(await readLock(env)) });
+  throw createError('ELOCKED', { env: environment.name, lockFile: file, holder: describeLockHolder(await readLock(environment)) });
 }

@@ -30,7 +30,7 @@ export interface TargetDriverOptions {
   clock: Clock;
   logger: Logger;
   /** Environment variables the service process inherits (the CLI context's env). */
-  env?: Record<string, string | undefined>;
+  processEnv?: Record<string, string | undefined>;
 }
 
 /** The service command line every driver runs: `node <root>/current/dist/cli/main.js serve --host H --port P --db <db>`. */

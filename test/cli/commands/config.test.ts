@@ -27,7 +27,7 @@ test('prints the effective settings per environment with secrets redacted and va
       },
     },
   });
-  const result = await runCliForTest(['config', 'check', '--env', 'staging'], { cwd: root, env: { SLACK_WEBHOOK: secret, DHASH_PORT: '9999' } });
+  const result = await runCliForTest(['config', 'check', '--env', 'staging'], { cwd: root, processEnv: { SLACK_WEBHOOK: secret, DHASH_PORT: '9999' } });
   assert.equal(result.exitCode, 0, result.stderr);
   const lines = result.stdout.split('\n');
   assert.equal(lines[0], 'environments.json: OK (local, staging)');

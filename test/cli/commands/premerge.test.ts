@@ -12,7 +12,7 @@ test('a failed premerge step ends in a coded error naming the step and its log, 
   const failingNode = join(root, 'failing-node.sh');
   await writeFile(failingNode, '#!/bin/sh\necho "fake type error"\nexit 3\n', { mode: 0o755 });
 
-  const result = await runCliForTest(['premerge', '--skip-tests'], { cwd: root, env: { PATH: process.env.PATH, DHASH_NODE: failingNode } });
+  const result = await runCliForTest(['premerge', '--skip-tests'], { cwd: root, processEnv: { PATH: process.env.PATH, DHASH_NODE: failingNode } });
 
   assert.equal(
     result.stderr,
@@ -34,7 +34,7 @@ test('a step failing without a command of its own is a coded error too, naming t
   process.env.TMPDIR = root;
   t.after(() => (savedTmpdir === undefined ? delete process.env.TMPDIR : (process.env.TMPDIR = savedTmpdir)));
 
-  const result = await runCliForTest(['premerge', '--skip-tests'], { cwd: root, env: { PATH: process.env.PATH, DHASH_NODE: passingNode } });
+  const result = await runCliForTest(['premerge', '--skip-tests'], { cwd: root, processEnv: { PATH: process.env.PATH, DHASH_NODE: passingNode } });
 
   const [message, details] = result.stderr.split('\n');
   assert.match(message, /^dhash: The premerge step env:create failed: ENOENT: no such file or directory, open '.*\/quality-gates-config\.json'\.$/);

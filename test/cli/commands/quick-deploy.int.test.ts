@@ -15,7 +15,7 @@ async function createProject(t: Parameters<typeof createDeployProject>[0]) {
 
 test('quick-deploy --dry-run of a fresh environment validates, says there is nothing to back up, and changes nothing', async (t) => {
   const { root } = await createProject(t);
-  const out = await runCliForTest(['quick-deploy', '--env', 'local', '--dry-run'], { cwd: root, env: { PATH: process.env.PATH } });
+  const out = await runCliForTest(['quick-deploy', '--env', 'local', '--dry-run'], { cwd: root, processEnv: { PATH: process.env.PATH } });
   assert.equal(out.exitCode, 0, out.stderr + out.stdout);
   assert.match(out.stdout, /▶ preflight:validate {2}validate config/);
   assert.match(out.stdout, /↷ backup:create {2}skipped: first deploy of local: nothing to back up yet\n/);
@@ -32,7 +32,7 @@ test('quick-deploy --dry-run of a fresh environment validates, says there is not
 
 test('quick-deploy --skip-migrations is refused, naming the option, when the release has pending migrations', async (t) => {
   const { root } = await createProject(t);
-  const out = await runCliForTest(['quick-deploy', '--env', 'local', '--dry-run', '--skip-migrations'], { cwd: root, env: { PATH: process.env.PATH } });
+  const out = await runCliForTest(['quick-deploy', '--env', 'local', '--dry-run', '--skip-migrations'], { cwd: root, processEnv: { PATH: process.env.PATH } });
   assert.equal(out.exitCode, 2);
   assert.match(out.stderr, /^dhash: Expected the `--skip-migrations` option to be left out: this release needs \d+ pending migration\(s\), which the deploy applies, got `true` \(boolean\)\.\n/);
   assert.match(out.stdout, /quick-deploy to local: FAILED at migrate:plan in /);

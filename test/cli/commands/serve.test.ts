@@ -26,7 +26,7 @@ test('serve rejects a port that is not a port, naming the option, before touchin
   assert.equal(result.exitCode, 2);
   assert.match(result.stderr, /Expected the `--port` option to be a TCP port from 0 to 65535, got `99999` \(string\)\./);
   assert.equal(existsSync(join(dir, 'x.sqlite')), false);
-  const fromEnv = await runCliForTest(['serve', '--db', join(dir, 'x.sqlite')], { cwd: dir, env: { DHASH_PORT: 'eighty' } });
+  const fromEnv = await runCliForTest(['serve', '--db', join(dir, 'x.sqlite')], { cwd: dir, processEnv: { DHASH_PORT: 'eighty' } });
   assert.equal(fromEnv.exitCode, 2);
   assert.match(fromEnv.stderr, /Expected the `DHASH_PORT` option to be a TCP port/);
 });

@@ -44,8 +44,8 @@ test('`dhash backup --env E` creates a verified backup (create is the default su
 test('a backup killed midway leaves no dhash_*.zip that looks complete, and listBackups ignores the temp file', async (t) => {
   const root = await createTempDir(t);
   await createBackupProject(root);
-  const { env } = await createDeployedEnvironment(root, 'staging', { rows: 0 });
-  const db = new Database(env.databaseFile);
+  const { environment } = await createDeployedEnvironment(root, 'staging', { rows: 0 });
+  const db = new Database(environment.databaseFile);
   db.exec('CREATE TABLE IF NOT EXISTS big (id INTEGER PRIMARY KEY, payload BLOB NOT NULL)');
   const insert = db.prepare('INSERT INTO big (payload) VALUES (?)');
   const pool = Array.from({ length: 64 }, () => randomBytes(4000));
@@ -73,7 +73,7 @@ test('a backup killed midway leaves no dhash_*.zip that looks complete, and list
   const left = safeList(join(root, 'backups'));
   assert.deepEqual(left.filter((n) => n.startsWith('dhash_')), []);
   assert.ok(left.every((n) => n.startsWith('.dhash_')), left.join(', '));
-  assert.deepEqual(await listBackups(env, { verify: true }), []);
+  assert.deepEqual(await listBackups(environment, { verify: true }), []);
   const ls = spawnSync('bash', ['-c', 'ls -1 backups/dhash_*.zip'], { cwd: root, encoding: 'utf8' });
   assert.notEqual(ls.status, 0);
 });

@@ -24,8 +24,8 @@ const clock = () => createManualClock(Date.UTC(2026, 10, 28, 6, 0, 0, 0));
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 /** Adds `megabytes` of random (incompressible) rows to the environment's database: it then spans several deflate chunks. */
-function addRandomRows(env: ResolvedEnvironment, megabytes: number): void {
-  const db = new Database(env.databaseFile);
+function addRandomRows(environment: ResolvedEnvironment, megabytes: number): void {
+  const db = new Database(environment.databaseFile);
   db.exec('CREATE TABLE IF NOT EXISTS noise (id INTEGER PRIMARY KEY, payload BLOB NOT NULL)');
   const insert = db.prepare('INSERT INTO noise (payload) VALUES (?)');
   db.transaction(() => {
@@ -38,8 +38,8 @@ async function createLargeBackup(t: TestContext) {
   const root = await createTempDir(t);
   await createBackupProject(root);
   const fixture = await createDeployedEnvironment(root, 'staging', { rows: 2000 });
-  addRandomRows(fixture.env, 10);
-  const made = await createBackup(fixture.env, { clock: clock(), logger });
+  addRandomRows(fixture.environment, 10);
+  const made = await createBackup(fixture.environment, { clock: clock(), logger });
   return { root, ...fixture, made };
 }
 
@@ -175,11 +175,11 @@ for (const [what, spareBytes] of [
   test(`a disk that fills up while writing ${what} gives ENOSPACE and leaves no temp file`, async (t) => {
     const root = await createTempDir(t);
     await createBackupProject(root);
-    const { env } = await createDeployedEnvironment(root, 'staging', { rows: 100 });
-    addRandomRows(env, 8);
-    const disk = await mountSmallDisk(t, statSync(env.databaseFile).size + spareBytes);
-    await symlink(disk, env.backupsDir);
-    await assert.rejects(createBackup(env, { clock: clock(), logger }), (e: unknown) => {
+    const { environment } = await createDeployedEnvironment(root, 'staging', { rows: 100 });
+    addRandomRows(environment, 8);
+    const disk = await mountSmallDisk(t, statSync(environment.databaseFile).size + spareBytes);
+    await symlink(disk, environment.backupsDir);
+    await assert.rejects(createBackup(environment, { clock: clock(), logger }), (e: unknown) => {
       assert.ok(isDhashError(e, 'ENOSPACE'), String(e));
       assert.equal(e.exitCode, 3);
       assert.match(e.message, /^Not enough free space in .* to write the backup\.$/);

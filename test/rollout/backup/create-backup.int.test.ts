@@ -20,10 +20,10 @@ test('backs up release, node_modules, database and config into a zip that `sha25
   const root = await createTempDir(t);
   await createBackupProject(root);
   await writeFile(join(root, 'quality-gates-config.json'), '{"defaults":{}}\n');
-  const { env, releaseDir } = await createDeployedEnvironment(root, 'staging', { rows: 321 });
+  const { environment, releaseDir } = await createDeployedEnvironment(root, 'staging', { rows: 321 });
   const clock = createManualClock(Date.UTC(2026, 10, 28, 0, 45, 12, 123));
 
-  const made = await createBackup(env, { clock, logger, reason: 'pre-deploy' });
+  const made = await createBackup(environment, { clock, logger, reason: 'pre-deploy' });
 
   assert.equal(made.file, join(root, 'backups', 'dhash_20261128T004512123Z_staging.zip'));
   assert.equal(made.sha256File, `${made.file}.sha256`);
@@ -85,10 +85,10 @@ test('backs up release, node_modules, database and config into a zip that `sha25
 test('a second backup in the same millisecond takes the next millisecond instead of overwriting', async (t) => {
   const root = await createTempDir(t);
   await createBackupProject(root);
-  const { env } = await createDeployedEnvironment(root);
+  const { environment } = await createDeployedEnvironment(root);
   const clock = createManualClock(Date.UTC(2026, 10, 28, 1, 0, 0, 0));
-  const first = await createBackup(env, { clock, logger });
-  const second = await createBackup(env, { clock, logger });
+  const first = await createBackup(environment, { clock, logger });
+  const second = await createBackup(environment, { clock, logger });
   assert.equal(basename(first.file), 'dhash_20261128T010000000Z_staging.zip');
   assert.equal(basename(second.file), 'dhash_20261128T010000001Z_staging.zip');
   assert.equal((await verifyBackup(first.file, { projectRoot: root })).ok, true);
@@ -100,8 +100,8 @@ test('dry-run returns the plan and writes nothing; a real run of an empty enviro
   await createBackupProject(root);
   const clock = createManualClock(Date.UTC(2026, 10, 28, 1, 0, 0, 0));
   const empty = await resolveEnvironment(root, 'production', {});
-  const planned = await createBackup(empty, { clock, logger, dryRun: true });
-  assert.equal(planned.dryRun, true);
+  const planned = await createBackup(empty, { clock, logger, isDryRun: true });
+  assert.equal(planned.isDryRun, true);
   assert.equal(planned.plan.isNothingToBackUp, true);
   assert.equal(planned.plan.file, join(root, 'backups', 'dhash_20261128T010000000Z_production.zip'));
   await assert.rejects(createBackup(empty, { clock, logger }), (error: unknown) => {
@@ -112,13 +112,13 @@ test('dry-run returns the plan and writes nothing; a real run of an empty enviro
   });
   assert.equal(existsSync(join(root, 'backups')), false);
 
-  const { env } = await createDeployedEnvironment(root, 'staging');
-  const plan = (await createBackup(env, { clock, logger, dryRun: true })).plan;
+  const { environment } = await createDeployedEnvironment(root, 'staging');
+  const plan = (await createBackup(environment, { clock, logger, isDryRun: true })).plan;
   assert.equal(plan.isNothingToBackUp, false);
   assert.equal(plan.release?.releaseId, 'r1');
   assert.equal(plan.release?.fileCount, 6);
   assert.equal(plan.release?.symlinkCount, 1);
-  assert.equal(plan.database?.file, env.databaseFile);
+  assert.equal(plan.database?.file, environment.databaseFile);
   assert.deepEqual(plan.config, ['config/environment.json', 'config/service.json']);
   assert.equal(existsSync(join(root, 'backups')), false);
 });

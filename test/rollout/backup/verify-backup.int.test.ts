@@ -21,8 +21,8 @@ const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 async function setup(t: Parameters<typeof createTempDir>[0]): Promise<{ root: string; made: CreatedBackup }> {
   const root = await createTempDir(t);
   await createBackupProject(root);
-  const { env } = await createDeployedEnvironment(root);
-  const made = await createBackup(env, { clock: createManualClock(Date.UTC(2026, 10, 28, 2, 0, 0, 0)), logger });
+  const { environment } = await createDeployedEnvironment(root);
+  const made = await createBackup(environment, { clock: createManualClock(Date.UTC(2026, 10, 28, 2, 0, 0, 0)), logger });
   return { root, made };
 }
 
@@ -167,7 +167,7 @@ test('CRC-32 corruption is detected, in the central directory and inside a store
 
 test('a missing .sha256 is a problem, and a backup of another environment is refused naming the newest one of the right environment', async (t) => {
   const { root, made } = await setup(t);
-  const { env: production } = await createDeployedEnvironment(root, 'production');
+  const { environment: production } = await createDeployedEnvironment(root, 'production');
   const staging = await resolveEnvironment(root, 'staging', {});
   const newer = await createBackup(staging, { clock: createManualClock(Date.UTC(2026, 10, 28, 3, 0, 0, 0)), logger });
   const prod = await createBackup(production, { clock: createManualClock(Date.UTC(2026, 10, 28, 4, 0, 0, 0)), logger });

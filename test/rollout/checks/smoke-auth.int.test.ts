@@ -73,9 +73,9 @@ test('health waits send the rollout token to a service whose probes need one', a
   const { url } = await startProtectedService(t);
   const root = await createTempDir(t);
   const clock = createSystemClock();
-  const env = envFor(root, url, { DHASH_ROLLOUT_TOKEN: ROLLOUT_TOKEN });
-  const waited = await waitForHealthy(env.healthUrl, { consecutiveOk: 2, intervalMs: 10, timeoutMs: 5000, clock, headers: getServiceAuthHeaders(env) });
+  const environment = envFor(root, url, { DHASH_ROLLOUT_TOKEN: ROLLOUT_TOKEN });
+  const waited = await waitForHealthy(environment.healthUrl, { consecutiveOk: 2, intervalMs: 10, timeoutMs: 5000, clock, headers: getServiceAuthHeaders(environment) });
   assert.equal(waited.ok, true, waited.reason);
-  const refused = await checkHealthOnce(env.healthUrl, clock, 5000);
+  const refused = await checkHealthOnce(environment.healthUrl, clock, 5000);
   assert.deepEqual([refused.ok, refused.status], [false, 401]);
 });

@@ -61,7 +61,7 @@ test('state: an alert-only gate firing is a warning, a rollback gate violated is
   assert.equal(assessMonitorState([cpu]), 'warning');
   assert.equal(assessMonitorState([cpu, evaluateHealthGate(health, 3)]), 'violated');
   assert.equal(assessMonitorState([evaluateHealthGate(health, 0)]), 'ok');
-  assert.equal(decideRollback([cpu], { dryRun: false }).shouldRollback, false);
+  assert.equal(decideRollback([cpu], { isDryRun: false }).shouldRollback, false);
 });
 
 test('transitions: ok → warning → violated, and recovery', () => {
@@ -76,10 +76,10 @@ test('transitions: ok → warning → violated, and recovery', () => {
 
 test('exactly one rollback however many gates fire', () => {
   const all = [evaluateHealthGate(health, 3), evaluateValueGate(queue, 'items', 1000, 5000), evaluateFailureRateGate(rate, { attempts: 100, failures: 50 })];
-  const d = decideRollback(all, { dryRun: false });
+  const d = decideRollback(all, { isDryRun: false });
   assert.equal(d.shouldRollback, true);
   assert.equal(d.trigger?.name, 'health');
   assert.equal(d.violations.length, 3);
-  assert.equal(decideRollback(all, { dryRun: false, rollbackStatus: 'started' }).shouldRollback, false);
-  assert.equal(decideRollback(all, { dryRun: true }).shouldRollback, false);
+  assert.equal(decideRollback(all, { isDryRun: false, rollbackStatus: 'started' }).shouldRollback, false);
+  assert.equal(decideRollback(all, { isDryRun: true }).shouldRollback, false);
 });

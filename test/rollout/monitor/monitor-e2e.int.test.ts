@@ -50,9 +50,9 @@ function startMonitor(root: string): { child: ChildProcess; output: () => string
 test('a faulty release is detected by the failure-rate gate, rolled back once (survives kill -9), the good release serves again', { timeout: 420_000 }, async (t) => {
   // One hook stops the deployed service and then removes the folder (its pidfile is needed to stop it).
   const root = await mkdtemp(join(tmpdir(), 'dhash-e2e-monitor-'));
-  const deployed: { env?: Awaited<ReturnType<typeof resolveEnvironment>> } = {};
+  const deployed: { environment?: Awaited<ReturnType<typeof resolveEnvironment>> } = {};
   t.after(async () => {
-    if (deployed.env) await createTargetDriver(deployed.env, { clock, logger }).stop().catch(() => {});
+    if (deployed.environment) await createTargetDriver(deployed.environment, { clock, logger }).stop().catch(() => {});
     if (!process.env.DHASH_KEEP_TMP) await rm(root, { recursive: true, force: true });
   });
   const port = await getFreePort();
@@ -66,17 +66,17 @@ test('a faulty release is detected by the failure-rate gate, rolled back once (s
     gates: { extractionFailureRate: { window: '10s', minEvents: 5 }, p95HashTime: { window: '10s', minEvents: 5 } },
   };
   await writeFile(join(root, 'quality-gates-config.json'), JSON.stringify(gates));
-  const env = await resolveEnvironment(root, 'local', {});
-  deployed.env = env;
+  const environment = await resolveEnvironment(root, 'local', {});
+  deployed.environment = environment;
 
   const good = await buildRelease({ projectRoot: REPO_ROOT, outDir: join(root, 'artifacts'), clock });
   const faultyDir = await buildFaultyRelease(good.dir, join(root, 'artifacts'));
-  const first = await deployRelease({ env, release: good.dir, clock, logger, processEnv: {} });
+  const first = await deployRelease({ environment, release: good.dir, clock, logger, processEnv: {} });
   assert.equal(first.ok, true, first.timeline.map((e) => `${e.step} ${e.status} ${e.detail ?? ''}`).join('\n'));
-  const backup = await createBackup(env, { clock, logger, reason: 'pre-deploy' });
-  const second = await deployRelease({ env, release: faultyDir, clock, logger, processEnv: {}, backupFile: backup.file });
+  const backup = await createBackup(environment, { clock, logger, reason: 'pre-deploy' });
+  const second = await deployRelease({ environment, release: faultyDir, clock, logger, processEnv: {}, backupFile: backup.file });
   assert.equal(second.ok, true);
-  assert.equal(basename(await readlink(env.currentLink)), basename(faultyDir));
+  assert.equal(basename(await readlink(environment.currentLink)), basename(faultyDir));
 
   const png = await createFixtureImage({ kind: 'gradient', width: 40, height: 30, seed: 3, format: 'png' });
   const jpeg = await createFixtureImage({ kind: 'noise', width: 40, height: 30, seed: 4, format: 'jpeg' });
@@ -89,7 +89,7 @@ test('a faulty release is detected by the failure-rate gate, rolled back once (s
       const body = isFaultyTraffic && i % 2 === 0 ? jpeg : png;
       // The server counts the request while it is in flight: the condition can hold from the moment it is sent.
       const sentAt = Date.now();
-      const r = await fetch(`${env.baseUrl}/v1/hash`, { method: 'POST', headers: { 'content-type': body === jpeg ? 'image/jpeg' : 'image/png' }, body }).catch(() => undefined);
+      const r = await fetch(`${environment.baseUrl}/v1/hash`, { method: 'POST', headers: { 'content-type': body === jpeg ? 'image/jpeg' : 'image/png' }, body }).catch(() => undefined);
       const now = Date.now();
       if (r) {
         await r.arrayBuffer();
@@ -108,10 +108,10 @@ test('a faulty release is detected by the failure-rate gate, rolled back once (s
 
   // First monitor: killed with SIGKILL after a few good polls.
   const m1 = startMonitor(root);
-  await waitFor('three polls', async () => ((await readMonitorState(env))?.pollIndex ?? 0) >= 3, 30_000);
+  await waitFor('three polls', async () => ((await readMonitorState(environment))?.pollIndex ?? 0) >= 3, 30_000);
   m1.child.kill('SIGKILL');
   assert.equal(await m1.exit, 128);
-  const before = (await readMonitorState(env))!;
+  const before = (await readMonitorState(environment))!;
   assert.equal(before.deployId, second.deployId);
 
   const m2 = startMonitor(root);
@@ -125,7 +125,7 @@ test('a faulty release is detected by the failure-rate gate, rolled back once (s
   stop = true;
   await traffic;
 
-  const state = (await readMonitorState(env))!;
+  const state = (await readMonitorState(environment))!;
   assert.equal(state.windowStartMs, before.windowStartMs);
   assert.ok(state.pollIndex > before.pollIndex);
   assert.equal(state.outcome, 'rolled-back');
@@ -139,10 +139,10 @@ test('a faulty release is detected by the failure-rate gate, rolled back once (s
   assert.equal(summary.violation.gate, 'extractionFailureRate');
 
   // The good release serves again, and hashes JPEGs.
-  assert.equal(basename(await readlink(env.currentLink)), good.releaseId);
-  const health = await fetch(`${env.baseUrl}/health`);
+  assert.equal(basename(await readlink(environment.currentLink)), good.releaseId);
+  const health = await fetch(`${environment.baseUrl}/health`);
   assert.equal(health.status, 200);
-  const again = await fetch(`${env.baseUrl}/v1/hash`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: jpeg });
+  const again = await fetch(`${environment.baseUrl}/v1/hash`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: jpeg });
   assert.equal(again.status, 200);
 
   const incidents = (await readdir(join(root, 'incidents'))).filter((n) => n.endsWith('.json'));
@@ -154,7 +154,7 @@ test('a faulty release is detected by the failure-rate gate, rolled back once (s
   for (const event of ['monitor-start', 'gate-violation', 'rollback-start', 'rollback-success']) {
     assert.ok(outbox.some((n) => n.includes(event)), `an outbox file for ${event} in ${outbox.join(', ')}`);
   }
-  const rollbackIds = new Set((await readJournal(env)).filter((e) => e.kind === 'rollback').map((e) => e.deployId));
+  const rollbackIds = new Set((await readJournal(environment)).filter((e) => e.kind === 'rollback').map((e) => e.deployId));
   assert.equal(rollbackIds.size, 1, 'exactly one rollback in the journal');
 
   // Started again: the window's rollback is done; no second one.

@@ -24,13 +24,13 @@ test('SIGTERM after a supersede request ends the monitor as superseded: state, s
     signal: controller.signal,
     onPoll: (r) => {
       if (r.pollIndex !== 2) return;
-      void writeFile(getSupersedeRequestFile(f.env), JSON.stringify({ pid: process.pid, byDeployId: NEW_DEPLOY, requestedAt: r.time })).then(() => controller.abort());
+      void writeFile(getSupersedeRequestFile(f.environment), JSON.stringify({ pid: process.pid, byDeployId: NEW_DEPLOY, requestedAt: r.time })).then(() => controller.abort());
     },
   });
   assert.equal(result.outcome, 'superseded');
   assert.equal(result.exitCode, 3);
   assert.match(result.message, new RegExp(`is superseded by ${NEW_DEPLOY}: ${NEW_DEPLOY} took over production\\. It stopped without acting\\.`));
-  const state = (await readMonitorState(f.env))!;
+  const state = (await readMonitorState(f.environment))!;
   assert.equal(state.outcome, 'superseded');
   assert.equal(state.supersededBy, NEW_DEPLOY);
   const summary = JSON.parse(await readFile(join(f.root, 'monitor_logs', `${DEPLOY_ID}.summary.json`), 'utf8'));
@@ -40,26 +40,26 @@ test('SIGTERM after a supersede request ends the monitor as superseded: state, s
   const complete = f.sent.find((n) => n.event === 'monitor-complete');
   assert.equal(complete?.fields?.outcome, 'superseded');
   assert.equal(complete?.fields?.supersededBy, NEW_DEPLOY);
-  assert.equal(existsSync(getMonitorLockFile(f.env)), false);
-  assert.equal(existsSync(getSupersedeRequestFile(f.env)), false, 'the request is consumed');
-  assert.match(await readFile(join(f.env.stateDir, 'monitor.prom'), 'utf8'), /dhash_monitor_active\{env="production",deploy_id="production-20261128T010000000Z"\} 0\n/);
+  assert.equal(existsSync(getMonitorLockFile(f.environment)), false);
+  assert.equal(existsSync(getSupersedeRequestFile(f.environment)), false, 'the request is consumed');
+  assert.match(await readFile(join(f.environment.stateDir, 'monitor.prom'), 'utf8'), /dhash_monitor_active\{env="production",deploy_id="production-20261128T010000000Z"\} 0\n/);
 });
 
 test('a plain interrupt (no request, or one naming another pid) stays aborted and resumable', async (t) => {
   const f = await createMonitorFixture(t);
-  await mkdir(f.env.stateDir, { recursive: true });
-  await writeFile(getSupersedeRequestFile(f.env), JSON.stringify({ pid: process.pid + 1, byDeployId: NEW_DEPLOY, requestedAt: 'x' }));
+  await mkdir(f.environment.stateDir, { recursive: true });
+  await writeFile(getSupersedeRequestFile(f.environment), JSON.stringify({ pid: process.pid + 1, byDeployId: NEW_DEPLOY, requestedAt: 'x' }));
   const controller = new AbortController();
   const result = await f.run({ signalSource: createScriptedSource(f.clock), signal: controller.signal, onPoll: (r) => r.pollIndex === 1 && controller.abort() });
   assert.equal(result.outcome, 'aborted');
-  assert.equal((await readMonitorState(f.env))!.outcome, undefined);
+  assert.equal((await readMonitorState(f.environment))!.outcome, undefined);
 });
 
 test('a violated gate while current points elsewhere ends superseded and touches nothing', async (t) => {
   const f = await createMonitorFixture(t);
-  await mkdir(join(f.env.releasesDir, 'r3'), { recursive: true });
-  await rm(f.env.currentLink);
-  await symlink('releases/r3', f.env.currentLink);
+  await mkdir(join(f.environment.releasesDir, 'r3'), { recursive: true });
+  await rm(f.environment.currentLink);
+  await symlink('releases/r3', f.environment.currentLink);
   const result = await f.run({ signalSource: createScriptedSource(f.clock, (_o, v) => ({ ...v, health: { ok: false, latencyMs: 1 } })) });
   assert.equal(result.outcome, 'superseded');
   assert.equal(result.exitCode, 3);
@@ -67,7 +67,7 @@ test('a violated gate while current points elsewhere ends superseded and touches
   assert.deepEqual(f.calls, { verify: [], rollback: [], stop: 0 });
   assert.equal(f.incidents.length, 0);
   assert.ok(!f.sent.some((n) => n.event.startsWith('rollback')), 'no rollback notification');
-  const state = (await readMonitorState(f.env))!;
+  const state = (await readMonitorState(f.environment))!;
   assert.equal(state.rollback, undefined);
   assert.match(state.supersedeReason!, /current points at r3/);
   const lines = (await readFile(join(f.root, 'monitor_logs', `${DEPLOY_ID}.jsonl`), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
@@ -78,16 +78,16 @@ test('--deploy names an unknown deploy: EUNKNOWNDEPLOY (exit 2); --resume withou
   const f = await createMonitorFixture(t);
   await assert.rejects(f.run({ signalSource: createScriptedSource(f.clock), deployId: 'production-nope' }), (e) => isDhashError(e, 'EUNKNOWNDEPLOY') && e.exitCode === 2);
   await assert.rejects(f.run({ signalSource: createScriptedSource(f.clock), isResume: true }), (e) => isDhashError(e, 'ENOMONITORTORESUME') && e.exitCode === 2);
-  assert.equal(existsSync(getMonitorLockFile(f.env)), false);
+  assert.equal(existsSync(getMonitorLockFile(f.environment)), false);
 });
 
 test('--deploy watches that deploy even when a later one is journaled, and records its heartbeat from the first moment', async (t) => {
   const f = await createMonitorFixture(t);
-  await appendJournal(f.env, { time: new Date(f.clock.now()).toISOString(), deployId: NEW_DEPLOY, kind: 'deploy', step: 'deploy:start', status: 'started', releaseId: 'r3' });
+  await appendJournal(f.environment, { time: new Date(f.clock.now()).toISOString(), deployId: NEW_DEPLOY, kind: 'deploy', step: 'deploy:start', status: 'started', releaseId: 'r3' });
   const controller = new AbortController();
   const result = await f.run({ signalSource: createScriptedSource(f.clock), deployId: DEPLOY_ID, signal: controller.signal, onPoll: () => controller.abort() });
   assert.equal(result.deployId, DEPLOY_ID);
-  const state = (await readMonitorState(f.env))!;
+  const state = (await readMonitorState(f.environment))!;
   assert.equal(state.releaseId, 'r2');
   assert.equal(state.pid, process.pid);
   assert.equal(state.heartbeatAt, state.lastPollAt);
@@ -95,10 +95,10 @@ test('--deploy watches that deploy even when a later one is journaled, and recor
 
 test('a deploy that reused an identical release watches the release its deploy:finish made current', async (t) => {
   const f = await createMonitorFixture(t);
-  await appendJournal(f.env, { time: new Date(f.clock.now()).toISOString(), deployId: DEPLOY_ID, kind: 'deploy', step: 'deploy:finish', status: 'succeeded', releaseId: 'r2-on-disk' });
+  await appendJournal(f.environment, { time: new Date(f.clock.now()).toISOString(), deployId: DEPLOY_ID, kind: 'deploy', step: 'deploy:finish', status: 'succeeded', releaseId: 'r2-on-disk' });
   const controller = new AbortController();
   await f.run({ signalSource: createScriptedSource(f.clock), signal: controller.signal, onPoll: () => controller.abort() });
-  assert.equal((await readMonitorState(f.env))!.releaseId, 'r2-on-disk');
+  assert.equal((await readMonitorState(f.environment))!.releaseId, 'r2-on-disk');
 });
 
 test('supersedeMonitor closes a dead monitor\'s unfinished window as superseded', async (t) => {
@@ -106,21 +106,21 @@ test('supersedeMonitor closes a dead monitor\'s unfinished window as superseded'
   const controller = new AbortController();
   await f.run({ signalSource: createScriptedSource(f.clock), signal: controller.signal, onPoll: (r) => r.pollIndex === 1 && controller.abort() });
   // As left by a monitor killed with SIGKILL: its lock names a pid that is gone.
-  await writeFile(getMonitorLockFile(f.env), JSON.stringify({ pid: 2 ** 22 + 7, startedAt: 'x' }));
-  const result = await supersedeMonitor(f.env, { byDeployId: NEW_DEPLOY, clock: f.clock, logger: createSilentLogger() });
+  await writeFile(getMonitorLockFile(f.environment), JSON.stringify({ pid: 2 ** 22 + 7, startedAt: 'x' }));
+  const result = await supersedeMonitor(f.environment, { byDeployId: NEW_DEPLOY, clock: f.clock, logger: createSilentLogger() });
   assert.deepEqual(result, { status: 'marked', deployId: DEPLOY_ID });
-  const state = (await readMonitorState(f.env))!;
+  const state = (await readMonitorState(f.environment))!;
   assert.equal(state.outcome, 'superseded');
   assert.equal(state.supersededBy, NEW_DEPLOY);
   assert.equal(JSON.parse(await readFile(join(f.root, 'monitor_logs', `${DEPLOY_ID}.summary.json`), 'utf8')).outcome, 'superseded');
-  assert.deepEqual(await supersedeMonitor(f.env, { byDeployId: NEW_DEPLOY, clock: f.clock, logger: createSilentLogger() }), { status: 'none' });
+  assert.deepEqual(await supersedeMonitor(f.environment, { byDeployId: NEW_DEPLOY, clock: f.clock, logger: createSilentLogger() }), { status: 'none' });
 });
 
 test('supersedeMonitor leaves its own process alone (the monitor\'s auto-rollback)', async (t) => {
   const f = await createMonitorFixture(t);
-  await mkdir(f.env.stateDir, { recursive: true });
-  await writeFile(getMonitorLockFile(f.env), JSON.stringify({ pid: process.pid, startedAt: 'x' }));
-  assert.deepEqual(await supersedeMonitor(f.env, { byDeployId: NEW_DEPLOY, clock: f.clock, logger: createSilentLogger() }), { status: 'self', pid: process.pid });
+  await mkdir(f.environment.stateDir, { recursive: true });
+  await writeFile(getMonitorLockFile(f.environment), JSON.stringify({ pid: process.pid, startedAt: 'x' }));
+  assert.deepEqual(await supersedeMonitor(f.environment, { byDeployId: NEW_DEPLOY, clock: f.clock, logger: createSilentLogger() }), { status: 'self', pid: process.pid });
 });
 
 test('a monitor that ignores SIGTERM: EMONITORNOTSUPERSEDED (exit 3) after the deadline, naming the pid', async (t) => {
@@ -128,11 +128,11 @@ test('a monitor that ignores SIGTERM: EMONITORNOTSUPERSEDED (exit 3) after the d
   const stubborn = spawn(process.execPath, ['-e', "process.on('SIGTERM', () => {}); console.log('ready'); setInterval(() => {}, 1000)"], { stdio: ['ignore', 'pipe', 'ignore'] });
   t.after(() => void stubborn.kill('SIGKILL'));
   await new Promise((r) => stubborn.stdout!.once('data', r));
-  await mkdir(f.env.stateDir, { recursive: true });
-  await writeFile(getMonitorLockFile(f.env), JSON.stringify({ pid: stubborn.pid, startedAt: 'x' }));
+  await mkdir(f.environment.stateDir, { recursive: true });
+  await writeFile(getMonitorLockFile(f.environment), JSON.stringify({ pid: stubborn.pid, startedAt: 'x' }));
   await assert.rejects(
-    supersedeMonitor(f.env, { byDeployId: NEW_DEPLOY, clock: createSystemClock(), logger: createSilentLogger(), timeoutMs: 300 }),
+    supersedeMonitor(f.environment, { byDeployId: NEW_DEPLOY, clock: createSystemClock(), logger: createSilentLogger(), timeoutMs: 300 }),
     (e) => isDhashError(e, 'EMONITORNOTSUPERSEDED') && e.exitCode === 3 && e.message === `The monitor of \`production\` (pid ${stubborn.pid}, deploy unknown) did not stop within 300 ms; nothing was changed.`,
   );
-  assert.equal(existsSync(getSupersedeRequestFile(f.env)), false);
+  assert.equal(existsSync(getSupersedeRequestFile(f.environment)), false);
 });

@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 // The systemd-supervised monitor: its unit passes `systemd-analyze verify`, systemd-run gets the same properties, and
 // quick-deploy's launch waits for the unit's monitor to hold the lock (systemd is not PID 1 here, so systemd-run is stubbed).
 import { test } from 'node:test';
@@ -59,18 +60,24 @@ async function createSystemdProject(t: { after: (fn: () => Promise<void>) => voi
   const gates = JSON.parse(await readFile(join(REPO_ROOT, 'quality-gates-config.json'), 'utf8'));
   gates.environments.local = { monitor: { window: '10m', poll: [{ every: '1s' }] } };
   await writeFile(join(root, 'quality-gates-config.json'), JSON.stringify(gates));
-  const env = await resolveEnvironment(root, 'local', {});
+  const environment = await resolveEnvironment(root, 'local', {});
   const deployId = `local-${new Date().toISOString().replace(/[-:.]/g, '')}`;
-  await appendJournal(env, { time: new Date().toISOString(), deployId, kind: 'deploy', step: 'deploy:start', status: 'started', releaseId: 'r1' });
-  await mkdir(env.logsDir, { recursive: true });
-  return { root, env, deployId };
+  await appendJournal(environment, { time: new Date().toISOString(), deployId, kind: 'deploy', step: 'deploy:start', status: 'started', releaseId: 'r1' });
+  await mkdir(environment.logsDir, { recursive: true });
+  return { root, env: environment, deployId };
 }
 
 test('on a systemd target quick-deploy starts the monitor with systemd-run and reports it only once it holds the lock', { timeout: 60_000 }, async (t) => {
-  const { root, env, deployId } = await createSystemdProject(t);
-  const calls: string[][] = [];
   let unitProcess: ChildProcess | undefined;
-  t.after(() => void unitProcess?.kill('SIGKILL'));
+  // Registered before the project's temp folder (hooks run in order), so the unit's process has exited before its folder is removed.
+  t.after(async () => {
+    if (!unitProcess || unitProcess.exitCode !== null || unitProcess.signalCode !== null) return;
+    const exited = once(unitProcess, 'exit');
+    unitProcess.kill('SIGKILL');
+    await exited;
+  });
+  const { root, env: environment, deployId } = await createSystemdProject(t);
+  const calls: string[][] = [];
   // Stands in for systemd: runs the unit's ExecStart (everything after `--`) as its main process.
   const run: CommandRunner = async (file, args) => {
     calls.push([file, ...args]);
@@ -80,7 +87,7 @@ test('on a systemd target quick-deploy starts the monitor with systemd-run and r
     }
     return { code: 0, stdout: '', stderr: '' };
   };
-  const launch = await launchDetachedMonitor({ projectRoot: root, envName: 'local', deployId, logsDir: env.logsDir, processEnv: { PATH: process.env.PATH }, environment: env, clock: createSystemClock(), run });
+  const launch = await launchDetachedMonitor({ projectRoot: root, envName: 'local', deployId, logsDir: environment.logsDir, processEnv: { PATH: process.env.PATH }, environment, clock: createSystemClock(), run });
   assert.equal(launch.pid, unitProcess!.pid);
   assert.deepEqual(calls.map((c) => c[0]), ['systemctl', 'systemd-run']);
   assert.deepEqual(calls[0], ['systemctl', 'reset-failed', 'dhash-monitor-local.service']);
@@ -89,10 +96,10 @@ test('on a systemd target quick-deploy starts the monitor with systemd-run and r
 });
 
 test('a systemd-run that fails is EMONITORNOTSTARTED (exit 4) with systemd\'s words', async (t) => {
-  const { root, env, deployId } = await createSystemdProject(t);
+  const { root, env: environment, deployId } = await createSystemdProject(t);
   const run: CommandRunner = async (file) => (file === 'systemd-run' ? { code: 1, stdout: '', stderr: 'Failed to start transient service unit: Unit dhash-monitor-local.service already exists.\n' } : { code: 0, stdout: '', stderr: '' });
   await assert.rejects(
-    launchDetachedMonitor({ projectRoot: root, envName: 'local', deployId, logsDir: env.logsDir, processEnv: {}, environment: env, clock: createSystemClock(), run }),
+    launchDetachedMonitor({ projectRoot: root, envName: 'local', deployId, logsDir: environment.logsDir, processEnv: {}, environment, clock: createSystemClock(), run }),
     (e) => isDhashError(e, 'EMONITORNOTSTARTED') && e.exitCode === 4 &&
       e.message === `The monitor of deploy ${deployId} did not start: systemd-run exited 1: Failed to start transient service unit: Unit dhash-monitor-local.service already exists.`,
   );

@@ -61,7 +61,7 @@ test('metrics endpoint down: each blind poll is a failed health check; the 3rd r
   ]);
   assert.equal(f.incidents.length, 1);
   assert.equal(f.incidents[0].trigger.gate, 'health');
-  const state = await readMonitorState(f.env);
+  const state = await readMonitorState(f.environment);
   assert.equal(state?.rollback?.status, 'succeeded');
   assert.equal(state?.outcome, 'rolled-back');
   const summary = JSON.parse(await readFile(join(f.root, 'monitor_logs', `${DEPLOY_ID}.summary.json`), 'utf8'));
@@ -128,7 +128,7 @@ test('a monitor stopped mid-window resumes the same window at the next poll inde
   const first = await f.run({ signalSource: source, signal: controller.signal, onPoll: (r) => (f.records.push(r), r.pollIndex === 4 && controller.abort()) });
   assert.equal(first.outcome, 'aborted');
   assert.equal(first.exitCode, 3);
-  const saved = await readMonitorState(f.env);
+  const saved = await readMonitorState(f.environment);
   assert.equal(saved?.pollIndex, 5);
   assert.equal(saved?.windowStartMs, DEPLOY_START);
   // Restarted 100 s later (missed polls at 150 s … 210 s): one catch-up poll now, then back on the schedule.
@@ -145,12 +145,12 @@ test('a restart after a rollback was started never starts a second one', async (
   const source = createScriptedSource(f.clock);
   const controller = new AbortController();
   await f.run({ signalSource: source, signal: controller.signal, onPoll: (r) => r.pollIndex === 2 && controller.abort() });
-  const saved = (await readMonitorState(f.env))!;
+  const saved = (await readMonitorState(f.environment))!;
   saved.rollback = { status: 'started', startedAt: new Date(f.clock.now()).toISOString() };
-  await writeFile(join(f.env.stateDir, 'monitor-state.json'), JSON.stringify(saved));
-  await mkdir(join(f.env.root, 'releases', 'r1'), { recursive: true });
-  await rm(f.env.currentLink);
-  await symlink('releases/r1', f.env.currentLink);
+  await writeFile(join(f.environment.stateDir, 'monitor-state.json'), JSON.stringify(saved));
+  await mkdir(join(f.environment.root, 'releases', 'r1'), { recursive: true });
+  await rm(f.environment.currentLink);
+  await symlink('releases/r1', f.environment.currentLink);
   const result = await f.run({ signalSource: createScriptedSource(f.clock, (_o, v) => ({ ...v, health: { ok: false, latencyMs: 1 } })) });
   assert.equal(result.outcome, 'rolled-back');
   assert.equal(result.exitCode, 1);
@@ -198,7 +198,7 @@ test('first deploy: nothing to roll back to, so the only release keeps serving; 
 
 test('dry run logs what it would do and never rolls back', async (t) => {
   const f = await createMonitorFixture(t);
-  const result = await f.run({ signalSource: createScriptedSource(f.clock, (o, v) => (o >= 3000 * S ? { ...v, health: { ok: false, latencyMs: 1 } } : v)), dryRun: true });
+  const result = await f.run({ signalSource: createScriptedSource(f.clock, (o, v) => (o >= 3000 * S ? { ...v, health: { ok: false, latencyMs: 1 } } : v)), isDryRun: true });
   assert.equal(result.exitCode, 0);
   assert.equal(result.outcome, 'window-over');
   assert.equal(f.calls.rollback.length + f.calls.verify.length, 0);
@@ -213,7 +213,7 @@ test('started after the window ended: says so and exits 0; --from-now opens a fr
   assert.equal(over.exitCode, 0);
   assert.match(over.message, /ended at 2026-11-28T02:00:00\.000Z; nothing to watch\. Run with --from-now/);
   assert.equal(source.calls, 0);
-  const fresh = await f.run({ signalSource: source, fromNow: true });
+  const fresh = await f.run({ signalSource: source, isFromNow: true });
   assert.equal(fresh.outcome, 'all-clear');
   assert.equal(f.records[0].elapsedMs, 0);
   assert.equal(f.clock.now(), DEPLOY_START + 121 * M);
@@ -221,10 +221,10 @@ test('started after the window ended: says so and exits 0; --from-now opens a fr
 
 test('a second monitor of the same environment is refused with exit 3', async (t) => {
   const f = await createMonitorFixture(t);
-  await mkdir(f.env.stateDir, { recursive: true });
-  await writeFile(join(f.env.stateDir, 'monitor.lock'), JSON.stringify({ pid: process.pid, startedAt: 'x' }));
+  await mkdir(f.environment.stateDir, { recursive: true });
+  await writeFile(join(f.environment.stateDir, 'monitor.lock'), JSON.stringify({ pid: process.pid, startedAt: 'x' }));
   await assert.rejects(f.run({ signalSource: createScriptedSource(f.clock) }), (e) => isDhashError(e, 'EMONITORLOCKED') && e.exitCode === 3);
-  await writeFile(join(f.env.stateDir, 'monitor.lock'), JSON.stringify({ pid: 2 ** 22 + 12345, startedAt: 'x' }));
+  await writeFile(join(f.environment.stateDir, 'monitor.lock'), JSON.stringify({ pid: 2 ** 22 + 12345, startedAt: 'x' }));
   const result = await f.run({ signalSource: createScriptedSource(f.clock) });
   assert.equal(result.exitCode, 0);
 });

@@ -8,8 +8,8 @@ import { resolveEnvironment } from '../../../src/rollout/config/environments.js'
 import { findRollbackBackup } from '../../../src/rollout/monitor/auto-rollback.js';
 import { formatBackupProblems, verifyRollbackBackup } from '../../../src/rollout/rollback/rollback-verify.js';
 
-const verifyChecksumAndManifest = async (file: string, env: Parameters<typeof verifyRollbackBackup>[1]) => {
-  const r = await verifyRollbackBackup(file, env);
+const verifyChecksumAndManifest = async (file: string, environment: Parameters<typeof verifyRollbackBackup>[1]) => {
+  const r = await verifyRollbackBackup(file, environment);
   return { ok: r.ok, problems: formatBackupProblems(r.problems) };
 };
 import { createSilentLogger } from '../../../src/lib/logger.js';
@@ -19,10 +19,10 @@ import { createTempDir } from '../../helpers/temp-dir.js';
 test('the monitor verifies a real backup by checksum and manifest, and names what is wrong', async (t) => {
   const root = await createTempDir(t);
   await createBackupProject(root);
-  const { env } = await createDeployedEnvironment(root, 'staging');
+  const { environment } = await createDeployedEnvironment(root, 'staging');
   const clock = createManualClock(Date.UTC(2026, 10, 28, 0, 30));
-  const backup = await createBackup(env, { clock, logger: createSilentLogger() });
-  assert.deepEqual(await verifyChecksumAndManifest(backup.file, env), { ok: true, problems: [] });
+  const backup = await createBackup(environment, { clock, logger: createSilentLogger() });
+  assert.deepEqual(await verifyChecksumAndManifest(backup.file, environment), { ok: true, problems: [] });
 
   const production = await resolveEnvironment(root, 'production', {});
   const other = await verifyChecksumAndManifest(backup.file, production);
@@ -32,9 +32,9 @@ test('the monitor verifies a real backup by checksum and manifest, and names wha
   const tampered = join(root, 'backups', 'dhash_20261128T003000001Z_staging.zip');
   await copyFile(backup.file, tampered);
   await writeFile(`${tampered}.sha256`, (await readFile(`${backup.file}.sha256`, 'utf8')).replace(/ \S+\n?$/, ' backups/dhash_20261128T003000001Z_staging.zip\n'));
-  assert.deepEqual(await verifyChecksumAndManifest(tampered, env), { ok: true, problems: [] });
+  assert.deepEqual(await verifyChecksumAndManifest(tampered, environment), { ok: true, problems: [] });
   await appendFile(tampered, 'x');
-  const bad = await verifyChecksumAndManifest(tampered, env);
+  const bad = await verifyChecksumAndManifest(tampered, environment);
   assert.equal(bad.ok, false);
   assert.match(bad.problems[0], /^ECHECKSUMMISMATCH: /);
 

@@ -258,7 +258,7 @@ test('dry-run sends nothing and writes one outbox file per configured channel', 
   const root = await createNotifyProject(t);
   const slack = await startFakeWebhook(t, () => SLACK_OK);
   const teams = await startFakeWebhook(t, () => TEAMS_ACCEPTED);
-  const { clock, tracker, notifier } = await createTestNotifier(root, { SLACK_WEBHOOK: slack.url, TEAMS_WEBHOOK: teams.url }, { dryRun: true });
+  const { clock, tracker, notifier } = await createTestNotifier(root, { SLACK_WEBHOOK: slack.url, TEAMS_WEBHOOK: teams.url }, { isDryRun: true });
   const report = await runWithClock(clock, tracker, notifier.send({ event: 'start' }));
   assert.equal(slack.requests.length + teams.requests.length, 0);
   assert.deepEqual(report.deliveries.map((d) => [d.channel, d.status, d.error]), [['slack', 'outboxed', 'dry-run'], ['teams', 'outboxed', 'dry-run']]);

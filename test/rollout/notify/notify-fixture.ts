@@ -22,7 +22,7 @@ export async function createNotifyProject(t: { after: (fn: () => Promise<void>) 
 export async function createTestNotifier(
   root: string,
   env: Record<string, string>,
-  options: { dryRun?: boolean; policy?: Partial<DeliveryPolicy> } = {},
+  options: { isDryRun?: boolean; policy?: Partial<DeliveryPolicy> } = {},
 ) {
   const clock = createManualClock();
   const tracker = createAttemptTracker();
@@ -32,6 +32,6 @@ export async function createTestNotifier(
   logStream.on('data', (c) => (logText += c));
   const logger = createJsonLogger({ clock, redact, streams: [logStream], level: 'debug' });
   const environment = await resolveEnvironment(root, 'production', env);
-  const notifier = createNotifier({ projectRoot: root, environment, env, clock, logger, observer: tracker, random: () => 0.5, redact, ...options });
+  const notifier = createNotifier({ projectRoot: root, environment, processEnv: env, clock, logger, observer: tracker, random: () => 0.5, redact, ...options });
   return { clock, tracker, notifier, environment, getLogText: () => logText };
 }

@@ -57,7 +57,7 @@ test('flush re-sends pending files with the current settings, marks them deliver
   const slack = await startFakeWebhook(t, () => SLACK_OK);
   const env = { SLACK_WEBHOOK: slack.url };
   const tracker = createAttemptTracker();
-  const flush = () => runWithClock(first.clock, tracker, flushOutbox({ projectRoot: root, env, clock: first.clock, observer: tracker, redact: createRedactor(env) }));
+  const flush = () => runWithClock(first.clock, tracker, flushOutbox({ projectRoot: root, processEnv: env, clock: first.clock, observer: tracker, redact: createRedactor(env) }));
   const result = await flush();
   assert.equal(result.delivered, 1);
   assert.equal(result.pending, 1);
@@ -85,14 +85,14 @@ test('flush routes a `none` entry to channels configured since and leaves dry-ru
   const root = await createNotifyProject(t);
   const none = await createTestNotifier(root, {});
   await runWithClock(none.clock, none.tracker, none.notifier.send({ event: 'start' }));
-  const dry = await createTestNotifier(root, { SLACK_WEBHOOK: 'http://127.0.0.1:9/x' }, { dryRun: true });
+  const dry = await createTestNotifier(root, { SLACK_WEBHOOK: 'http://127.0.0.1:9/x' }, { isDryRun: true });
   await runWithClock(dry.clock, dry.tracker, dry.notifier.send({ event: 'success' }));
 
   const slack = await startFakeWebhook(t, () => SLACK_OK);
   const teams = await startFakeWebhook(t, () => TEAMS_ACCEPTED);
   const env = { SLACK_WEBHOOK: slack.url, TEAMS_WEBHOOK: teams.url };
   const tracker = createAttemptTracker();
-  const result = await runWithClock(none.clock, tracker, flushOutbox({ projectRoot: root, env, clock: none.clock, observer: tracker, envName: 'production' }));
+  const result = await runWithClock(none.clock, tracker, flushOutbox({ projectRoot: root, processEnv: env, clock: none.clock, observer: tracker, envName: 'production' }));
   assert.deepEqual(result.items.map((i) => [i.channel, i.status, i.detail]).sort(), [
     ['none', 'delivered', 'delivered to slack, teams'],
     ['slack', 'skipped', 'dry-run rehearsal (use --include-dry-run to send)'],

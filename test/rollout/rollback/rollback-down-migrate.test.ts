@@ -17,10 +17,10 @@ const notes: Migration = { version: 3, name: 'add_notes', sql: 'CREATE TABLE not
 async function setup(t: Parameters<typeof createTempDir>[0], migration: Migration) {
   const root = await createTempDir(t);
   await createBackupProject(root);
-  const { env } = await createDeployedEnvironment(root, 'staging', { rows: 5 });
-  env.config.deploy.healthTimeoutMs = 300; // nothing listens in this test: the health wait must fail fast
+  const { environment } = await createDeployedEnvironment(root, 'staging', { rows: 5 });
+  environment.config.deploy.healthTimeoutMs = 300; // nothing listens in this test: the health wait must fail fast
   const migrations = [...MIGRATIONS, migration];
-  const db = openDatabase(env.databaseFile);
+  const db = openDatabase(environment.databaseFile);
   applyPendingMigrations(db, { migrations });
   closeDatabase(db);
   const calls: string[] = [];
@@ -31,30 +31,30 @@ async function setup(t: Parameters<typeof createTempDir>[0], migration: Migratio
   } as unknown as TargetDriver;
   const clock = createSystemClock();
   const logger = createSilentLogger();
-  const steps = createStepRunner({ env, deployId: 'staging-test', kind: 'rollback', clock, logger });
-  return { env, migrations, calls, ctx: { env, clock, logger, driver, steps } };
+  const steps = createStepRunner({ environment, deployId: 'staging-test', kind: 'rollback', clock, logger });
+  return { environment, migrations, calls, ctx: { environment, clock, logger, driver, steps } };
 }
 
 test('a failing down stops on the copy: the live database stays byte-identical, the service is never stopped, and the reason is clear', async (t) => {
   const broken: Migration = { ...notes, name: 'broken_down', down: 'DROP TABLE notes; DROP TABLE no_such_table;' };
-  const { env, migrations, calls, ctx } = await setup(t, broken);
-  const before = hashDatabaseFiles(env.databaseFile);
+  const { environment, migrations, calls, ctx } = await setup(t, broken);
+  const before = hashDatabaseFiles(environment.databaseFile);
   const outcome = await runDownMigrate(ctx, 'r1', [3], migrations);
   assert.equal(outcome.ok, false);
   assert.equal(outcome.isTouched, false);
   assert.equal(outcome.reason, 'the downs failed on a copy (the live database is untouched): The down of migration 3 (broken_down) failed, so no migration was reverted.');
-  assert.deepEqual(hashDatabaseFiles(env.databaseFile), before);
+  assert.deepEqual(hashDatabaseFiles(environment.databaseFile), before);
   assert.deepEqual(calls, []);
   assert.deepEqual(ctx.steps.timeline.filter((e) => e.status !== 'started').map((e) => [e.step, e.status]), [['rollback:down-rehearse', 'failed']]);
 });
 
 test('the downs run on a copy, then on the live database in one transaction after the stop, then current switches back', async (t) => {
-  const { env, migrations, calls, ctx } = await setup(t, notes);
+  const { environment, migrations, calls, ctx } = await setup(t, notes);
   const outcome = await runDownMigrate(ctx, 'r1', [3], migrations);
   assert.deepEqual(ctx.steps.timeline.filter((e) => e.status === 'succeeded').map((e) => e.step), ['rollback:down-rehearse', 'rollback:stop', 'rollback:down-migrate', 'rollback:switch', 'rollback:restart']);
   assert.deepEqual(calls, ['stop', 'restart']);
-  assert.equal(await readlink(env.currentLink), 'releases/r1');
-  const db = openDatabase(env.databaseFile);
+  assert.equal(await readlink(environment.currentLink), 'releases/r1');
+  const db = openDatabase(environment.databaseFile);
   t.after(() => closeDatabase(db));
   assert.equal(getSchemaVersion(db), 2);
   assert.equal(db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'notes'").get(), undefined);

@@ -16,8 +16,8 @@ async function setup(t: Parameters<typeof createTempDir>[0]) {
   const staging = await createDeployedEnvironment(root, 'staging', { rows: 5 });
   const production = await createDeployedEnvironment(root, 'production', { rows: 5 });
   const options = { clock: createSystemClock(), logger: createSilentLogger() };
-  const stagingBackup = await createBackup(staging.env, options);
-  const productionBackup = await createBackup(production.env, options);
+  const stagingBackup = await createBackup(staging.environment, options);
+  const productionBackup = await createBackup(production.environment, options);
   return { root, stagingBackup: stagingBackup.file, productionBackup: productionBackup.file };
 }
 

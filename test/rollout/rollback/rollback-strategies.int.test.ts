@@ -63,16 +63,16 @@ async function backUp(project: DeployProject): Promise<string> {
 }
 
 async function rollBackAsTheMonitor(project: DeployProject, deps?: Partial<AutoRollbackDeps>) {
-  const env = await project.getEnv();
+  const environment = await project.getEnv();
   const clock = createSystemClock();
   const logger = createSilentLogger();
   const notifier = createRecordingNotifier();
-  const deploy = (await getLatestDeploy(env))!;
+  const deploy = (await getLatestDeploy(environment))!;
   const result = await performAutoRollback({
-    env: env.name, deployId: deploy.deployId, releaseId: deploy.releaseId, trigger, monitorLogs: [],
-    backupFile: await findRollbackBackup(env.backupsDir, env.name, { backupFile: deploy.backupFile, startedAtMs: Date.parse(deploy.startedAt) }),
+    env: environment.name, deployId: deploy.deployId, releaseId: deploy.releaseId, trigger, monitorLogs: [],
+    backupFile: await findRollbackBackup(environment.backupsDir, environment.name, { backupFile: deploy.backupFile, startedAtMs: Date.parse(deploy.startedAt) }),
     clock, logger, notifier, detectedAtMs: clock.now(),
-    deps: { ...createRollbackDeps({ env, clock, logger, notifier }), ...deps },
+    deps: { ...createRollbackDeps({ environment, clock, logger, notifier }), ...deps },
   });
   const incident = result.incidentId ? JSON.parse(await readFile(join(project.root, 'incidents', `${result.incidentId}.json`), 'utf8')) : undefined;
   const markdown = result.incidentId ? await readFile(join(project.root, 'incidents', `${result.incidentId}.md`), 'utf8') : '';
@@ -111,8 +111,8 @@ test('restore carries forward an entry added, an entry deleted and a review reso
   const project = await createDeployProject(t);
   await deploy(project, releaseA);
   const old = await api(project, 'POST', '/v1/library', { label: 'old', hash: '0123456789abcdef' });
-  const env = await project.getEnv();
-  const db = openDatabase(env.databaseFile);
+  const environment = await project.getEnv();
+  const db = openDatabase(environment.databaseFile);
   const review = enqueueReviewItem(db, { queryHash: '2123456789abcdef', queryLabel: 'query', candidateId: old.id, distance: 9 });
   closeDatabase(db);
   await backUp(project);

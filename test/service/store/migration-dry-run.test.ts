@@ -49,7 +49,7 @@ test('dry run on an open handle reports every statement and leaves the live file
   db.prepare("INSERT INTO library_entries (label, hash, source, created_at) VALUES ('wal', '00000000000000ff', 'api', 'x')").run();
   const before = hashDatabaseFiles(file);
   assert.notEqual(before.wal, 'absent');
-  const report = await applyMigrations(db, { dryRun: true, migrations: [...BASE, backfill] });
+  const report = await applyMigrations(db, { isDryRun: true, migrations: [...BASE, backfill] });
   assert.deepEqual(hashDatabaseFiles(file), before);
   assert.equal(getSchemaVersion(db), 1);
   assert.equal(report.ok, true);

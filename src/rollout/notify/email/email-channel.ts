@@ -29,30 +29,30 @@ export function renderEmailPayload(m: RenderedMessage): EmailPayload {
 }
 
 /** EMAIL_SMTP_URL wins; otherwise EMAIL_HOST/EMAIL_PORT (587, or implicit TLS on 465) with optional EMAIL_USER/EMAIL_PASS. */
-export function getSmtpOptions(env: Env): string | SMTPTransport.Options {
-  if (env.EMAIL_SMTP_URL) return env.EMAIL_SMTP_URL;
-  const port = Number(env.EMAIL_PORT || 587);
+export function getSmtpOptions(processEnv: Env): string | SMTPTransport.Options {
+  if (processEnv.EMAIL_SMTP_URL) return processEnv.EMAIL_SMTP_URL;
+  const port = Number(processEnv.EMAIL_PORT || 587);
   return {
-    host: env.EMAIL_HOST,
+    host: processEnv.EMAIL_HOST,
     port,
     secure: port === 465,
-    ...(env.EMAIL_USER ? { auth: { user: env.EMAIL_USER, pass: env.EMAIL_PASS ?? '' } } : {}),
+    ...(processEnv.EMAIL_USER ? { auth: { user: processEnv.EMAIL_USER, pass: processEnv.EMAIL_PASS ?? '' } } : {}),
   };
 }
 
-export function createEmailChannel(env: Env): NotificationChannel {
-  const to = (env.EMAIL_TO ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  const from = env.EMAIL_FROM || env.EMAIL_USER || 'dhash@localhost';
+export function createEmailChannel(processEnv: Env): NotificationChannel {
+  const to = (processEnv.EMAIL_TO ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const from = processEnv.EMAIL_FROM || processEnv.EMAIL_USER || 'dhash@localhost';
   return {
     type: EMAIL_CHANNEL_TYPE,
     render: renderEmailPayload,
     async send(payload, { signal }) {
-      if (!Number.isInteger(Number(env.EMAIL_PORT || 587))) {
-        return { ok: false, retryable: false, error: `EMAIL_PORT must be a port number, got ${env.EMAIL_PORT}` };
+      if (!Number.isInteger(Number(processEnv.EMAIL_PORT || 587))) {
+        return { ok: false, retryable: false, error: `EMAIL_PORT must be a port number, got ${processEnv.EMAIL_PORT}` };
       }
       let transport: Transporter<SMTPTransport.SentMessageInfo>;
       try {
-        const options = getSmtpOptions(env);
+        const options = getSmtpOptions(processEnv);
         transport = nodemailer.createTransport({ ...(typeof options === 'string' ? { url: options } : options), ...SMTP_TIMEOUTS_MS });
       } catch {
         return { ok: false, retryable: false, error: 'EMAIL_SMTP_URL is not a valid SMTP URL (expected smtp://user:pass@host:port)' };

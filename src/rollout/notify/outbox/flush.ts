@@ -39,7 +39,7 @@ export interface FlushResult {
  * remaining files wait for the next flush instead of each spending the full retry budget.
  */
 export async function flushOutbox(options: FlushOptions): Promise<FlushResult> {
-  const redact = options.redact ?? createRedactor(options.env);
+  const redact = options.redact ?? createRedactor(options.processEnv);
   const logger = (options.logger ?? createSilentLogger()).child('notify.flush');
   const dir = getProjectPaths(options.projectRoot).notificationsOutDir;
   const items: FlushItem[] = [];
@@ -86,7 +86,7 @@ export async function flushOutbox(options: FlushOptions): Promise<FlushResult> {
       }
       let channel: NotificationChannel | undefined;
       try {
-        channel = createChannel(channelName, options.env);
+        channel = createChannel(channelName, options.processEnv);
       } catch (error) {
         channelDown = redact(error instanceof Error ? error.message : String(error));
       }
@@ -113,8 +113,8 @@ export async function flushOutbox(options: FlushOptions): Promise<FlushResult> {
     const { entry } = stored;
     let channels: NotificationChannel[];
     try {
-      const environment = await resolveEnvironment(options.projectRoot, entry.env, options.env);
-      channels = selectChannels(environment.config.notifications, entry.event, options.env);
+      const environment = await resolveEnvironment(options.projectRoot, entry.env, options.processEnv);
+      channels = selectChannels(environment.config.notifications, entry.event, options.processEnv);
     } catch (error) {
       const reason = `cannot route: ${redact(error instanceof Error ? error.message : String(error))}`;
       await keepPending(stored, reason, []);

@@ -8,9 +8,9 @@ import type { TargetDriver, TargetDriverOptions } from '../target-driver.js';
 export const COMMAND_TARGET_TYPE = 'command';
 
 /** Runs `sh -c command`; resolves with the exit code (124 on timeout, after killing the command's process group). */
-export function runShellCommand(command: string, env: Record<string, string | undefined>, timeoutMs: number): Promise<{ code: number; output: string; isTimedOut: boolean }> {
+export function runShellCommand(command: string, processEnv: Record<string, string | undefined>, timeoutMs: number): Promise<{ code: number; output: string; isTimedOut: boolean }> {
   return new Promise((resolve) => {
-    const child = spawn('/bin/sh', ['-c', command], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('/bin/sh', ['-c', command], { env: processEnv, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     let isTimedOut = false;
     child.stdout.on('data', (c) => (output += c));
@@ -39,7 +39,7 @@ export function createCommandDriver(
 ): TargetDriver {
   // The commands learn where things are from variables rather than from string templating (no quoting surprises).
   const env = {
-    ...(options.env ?? {}),
+    ...(options.processEnv ?? {}),
     DHASH_ENV: environment.name,
     DHASH_ROOT: environment.root,
     DHASH_CURRENT: environment.currentLink,

@@ -105,7 +105,7 @@ export function createProcessDriver(
           detached: true,
           stdio: ['ignore', fd, fd],
           // Without an explicit env the service inherits the toolkit's own (spawn's default), plus its environment name.
-          env: { ...(options.env ?? process.env), DHASH_ENV: environment.name },
+          env: { ...(options.processEnv ?? process.env), DHASH_ENV: environment.name },
         });
         pid = child.pid;
         child.on('error', () => {});

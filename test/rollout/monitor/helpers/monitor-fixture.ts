@@ -48,7 +48,7 @@ export function createScriptedSource(clock: ManualClock, tweak: (offsetMs: numbe
 
 export interface Fixture {
   root: string;
-  env: ResolvedEnvironment;
+  environment: ResolvedEnvironment;
   clock: ManualClock;
   sent: NotificationInput[];
   notifier: Notifier;
@@ -61,14 +61,14 @@ export interface Fixture {
 
 export async function createMonitorFixture(t: { after: (fn: () => Promise<void>) => void }, options: { startOffsetMs?: number; backupOk?: boolean; backupFile?: string; isFirstDeploy?: boolean } = {}): Promise<Fixture> {
   const root = await createTempDir(t, 'dhash-monitor-');
-  const env = resolveEnvironmentConfig(root, 'production', { ...EMBEDDED_LOCAL, root: 'env' }, {});
-  await appendJournal(env, {
+  const environment = resolveEnvironmentConfig(root, 'production', { ...EMBEDDED_LOCAL, root: 'env' }, {});
+  await appendJournal(environment, {
     time: new Date(DEPLOY_START).toISOString(), deployId: DEPLOY_ID, kind: 'deploy', step: 'deploy:start', status: 'started', releaseId: 'r2', ...(options.isFirstDeploy ? {} : { previousReleaseId: 'r1' }),
     ...(options.backupFile === undefined ? { backupFile: join(root, 'backups', 'dhash_20261128T005900000Z_production.zip') } : options.backupFile ? { backupFile: options.backupFile } : {}),
   });
   // The watched release serves: the monitor acts only while `current` points at it (issue 9).
-  await mkdir(join(env.releasesDir, 'r2'), { recursive: true });
-  await symlink('releases/r2', env.currentLink);
+  await mkdir(join(environment.releasesDir, 'r2'), { recursive: true });
+  await symlink('releases/r2', environment.currentLink);
   const clock = createManualClock(DEPLOY_START + (options.startOffsetMs ?? 0));
   const sent: NotificationInput[] = [];
   const incidents: IncidentInput[] = [];
@@ -101,10 +101,10 @@ export async function createMonitorFixture(t: { after: (fn: () => Promise<void>)
   const records: PollRecord[] = [];
   const gates = await getProductionGates();
   const fixture: Fixture = {
-    root, env, clock, sent, notifier, incidents, calls, deps, records,
+    root, environment, clock, sent, notifier, incidents, calls, deps, records,
     async run(extra) {
       let settled: { ok: true; value: MonitorResult } | { ok: false; error: unknown } | undefined;
-      void runMonitor({ env, clock, logger: createSilentLogger(), notifier, dryRun: false, fromNow: false, gates, rollbackDeps: deps, onPoll: (r) => records.push(r), ...extra }).then(
+      void runMonitor({ environment, clock, logger: createSilentLogger(), notifier, isDryRun: false, isFromNow: false, gates, rollbackDeps: deps, onPoll: (r) => records.push(r), ...extra }).then(
         (value) => (settled = { ok: true, value }),
         (error: unknown) => (settled = { ok: false, error }),
       );

@@ -12,23 +12,23 @@ import { createSilentLogger } from '../../../../src/lib/logger.js';
 
 test('runs start/stop/status with DHASH_* variables; status is the exit code', async (t) => {
   const dir = await createTempDir(t);
-  const env = resolveEnvironmentConfig(dir, 'local', EMBEDDED_LOCAL, {});
+  const environment = resolveEnvironmentConfig(dir, 'local', EMBEDDED_LOCAL, {});
   const flag = join(dir, 'running');
   const driver = createCommandDriver(
-    env,
+    environment,
     { type: 'command', start: `echo "$DHASH_ENV $DHASH_PORT $DHASH_CURRENT" > ${flag}`, stop: `rm -f ${flag}`, status: `test -f ${flag}`, timeoutMs: 5000 },
-    { clock: createSystemClock(), logger: createSilentLogger(), env: { PATH: process.env.PATH } },
+    { clock: createSystemClock(), logger: createSilentLogger(), processEnv: { PATH: process.env.PATH } },
   );
   assert.equal((await driver.status()).isRunning, false);
   assert.equal((await driver.restart()).isRunning, true);
-  assert.equal(await readFile(flag, 'utf8'), `local 8787 ${env.currentLink}\n`);
+  assert.equal(await readFile(flag, 'utf8'), `local 8787 ${environment.currentLink}\n`);
   await driver.stop();
   assert.equal((await driver.status()).isRunning, false);
 });
 
 test('a failing or hanging command throws ETARGETFAILED naming the command', async (t) => {
-  const env = resolveEnvironmentConfig(await createTempDir(t), 'local', EMBEDDED_LOCAL, {});
-  const driver = createCommandDriver(env, { type: 'command', start: 'echo boom >&2; exit 7', stop: 'sleep 30', status: 'true', timeoutMs: 300 }, { clock: createSystemClock(), logger: createSilentLogger(), env: { PATH: process.env.PATH } });
+  const environment = resolveEnvironmentConfig(await createTempDir(t), 'local', EMBEDDED_LOCAL, {});
+  const driver = createCommandDriver(environment, { type: 'command', start: 'echo boom >&2; exit 7', stop: 'sleep 30', status: 'true', timeoutMs: 300 }, { clock: createSystemClock(), logger: createSilentLogger(), processEnv: { PATH: process.env.PATH } });
   await assert.rejects(driver.start(), (error) => {
     assert.ok(isDhashError(error, 'ETARGETFAILED'));
     assert.match(error.details, /`echo boom >&2; exit 7` exited 7: boom/);

@@ -15,83 +15,83 @@ import { createSilentLogger } from '../../../../src/lib/logger.js';
 /** A stand-in service: prints its argv, then idles; with `stubborn` it ignores SIGTERM. */
 async function createFakeRoot(t: Parameters<typeof createTempDir>[0], stubborn = false) {
   const root = await createTempDir(t);
-  const env = resolveEnvironmentConfig(root, 'local', EMBEDDED_LOCAL, {});
-  const release = join(env.releasesDir, '20261128T000000000Z-0.0.1-fake');
+  const environment = resolveEnvironmentConfig(root, 'local', EMBEDDED_LOCAL, {});
+  const release = join(environment.releasesDir, '20261128T000000000Z-0.0.1-fake');
   await mkdir(join(release, 'dist', 'cli'), { recursive: true });
   await writeFile(
     join(release, 'dist', 'cli', 'main.js'),
     `console.log('serving', process.argv.slice(2).join(' '), 'cwd', process.cwd());\n${stubborn ? "process.on('SIGTERM', () => console.log('ignoring SIGTERM'));\n" : ''}setInterval(() => {}, 1000);\n`,
   );
-  await symlink('releases/20261128T000000000Z-0.0.1-fake', env.currentLink);
+  await symlink('releases/20261128T000000000Z-0.0.1-fake', environment.currentLink);
   const kill = async () => {
-    if (!existsSync(getPidFile(env))) return;
-    const { pid } = JSON.parse(await readFile(getPidFile(env), 'utf8'));
+    if (!existsSync(getPidFile(environment))) return;
+    const { pid } = JSON.parse(await readFile(getPidFile(environment), 'utf8'));
     try {
       process.kill(pid, 'SIGKILL');
     } catch {}
   };
   t.after(kill);
-  return { env, release };
+  return { env: environment, release };
 }
 
 test('starts a detached service with pidfile and log, is idempotent, and stops it with SIGTERM', async (t) => {
-  const { env, release } = await createFakeRoot(t);
-  const driver = createProcessDriver(env, { type: 'process', stopTimeoutMs: 5000 }, { clock: createSystemClock(), logger: createSilentLogger() });
+  const { env: environment, release } = await createFakeRoot(t);
+  const driver = createProcessDriver(environment, { type: 'process', stopTimeoutMs: 5000 }, { clock: createSystemClock(), logger: createSilentLogger() });
   assert.equal((await driver.status()).isRunning, false);
   const started = await driver.start();
   assert.equal(started.isRunning, true);
-  const pidFile = JSON.parse(await readFile(getPidFile(env), 'utf8'));
+  const pidFile = JSON.parse(await readFile(getPidFile(environment), 'utf8'));
   assert.equal(pidFile.pid, started.pid);
   assert.equal(pidFile.releaseId, '20261128T000000000Z-0.0.1-fake');
   assert.equal(pidFile.releaseDir, release);
   assert.equal((await driver.start()).pid, started.pid);
-  await waitFor('the service log line', async () => (await readFile(getServiceLogFile(env), 'utf8').catch(() => '')).includes('serving'));
-  const log = await readFile(getServiceLogFile(env), 'utf8');
-  assert.match(log, new RegExp(`serving serve --host 127.0.0.1 --port 8787 --db ${env.databaseFile} cwd ${release}`));
+  await waitFor('the service log line', async () => (await readFile(getServiceLogFile(environment), 'utf8').catch(() => '')).includes('serving'));
+  const log = await readFile(getServiceLogFile(environment), 'utf8');
+  assert.match(log, new RegExp(`serving serve --host 127.0.0.1 --port 8787 --db ${environment.databaseFile} cwd ${release}`));
   await driver.stop();
   assert.equal(isOurServiceProcess(started.pid!), false);
-  assert.equal(existsSync(getPidFile(env)), false);
+  assert.equal(existsSync(getPidFile(environment)), false);
   assert.equal((await driver.status()).isRunning, false);
   await driver.stop();
 });
 
 test('escalates to SIGKILL when the service ignores SIGTERM for stopTimeoutMs', async (t) => {
-  const { env } = await createFakeRoot(t, true);
-  const driver = createProcessDriver(env, { type: 'process', stopTimeoutMs: 300 }, { clock: createSystemClock(), logger: createSilentLogger() });
+  const { env: environment } = await createFakeRoot(t, true);
+  const driver = createProcessDriver(environment, { type: 'process', stopTimeoutMs: 300 }, { clock: createSystemClock(), logger: createSilentLogger() });
   const started = await driver.start();
-  await waitFor('the service to install its handler', async () => (await readFile(getServiceLogFile(env), 'utf8').catch(() => '')).includes('serving'));
+  await waitFor('the service to install its handler', async () => (await readFile(getServiceLogFile(environment), 'utf8').catch(() => '')).includes('serving'));
   const t0 = Date.now();
   await driver.stop();
   assert.equal(isOurServiceProcess(started.pid!), false);
   assert.ok(Date.now() - t0 >= 300, 'waited for the SIGTERM grace period');
-  assert.match(await readFile(getServiceLogFile(env), 'utf8'), /ignoring SIGTERM/);
+  assert.match(await readFile(getServiceLogFile(environment), 'utf8'), /ignoring SIGTERM/);
 });
 
 test('the service outlives the process that started it', async (t) => {
-  const { env } = await createFakeRoot(t);
+  const { env: environment } = await createFakeRoot(t);
   const script = `
     import { createProcessDriver } from ${JSON.stringify(new URL('../../../../src/rollout/target/process/process-driver.ts', import.meta.url).href)};
     import { resolveEnvironmentConfig, EMBEDDED_LOCAL } from ${JSON.stringify(new URL('../../../../src/rollout/config/environments.ts', import.meta.url).href)};
     import { createSystemClock } from ${JSON.stringify(new URL('../../../../src/lib/clock.ts', import.meta.url).href)};
     import { createSilentLogger } from ${JSON.stringify(new URL('../../../../src/lib/logger.ts', import.meta.url).href)};
-    const env = resolveEnvironmentConfig(${JSON.stringify(env.paths.root)}, 'local', EMBEDDED_LOCAL, {});
+    const env = resolveEnvironmentConfig(${JSON.stringify(environment.paths.root)}, 'local', EMBEDDED_LOCAL, {});
     const s = await createProcessDriver(env, { type: 'process', stopTimeoutMs: 1000 }, { clock: createSystemClock(), logger: createSilentLogger() }).start();
     console.log(s.pid);`;
   const starter = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', cwd: process.cwd() });
   assert.equal(starter.status, 0, starter.stderr);
   const pid = Number(starter.stdout.trim());
   assert.equal(isOurServiceProcess(pid), true);
-  const driver = createProcessDriver(env, { type: 'process', stopTimeoutMs: 5000 }, { clock: createSystemClock(), logger: createSilentLogger() });
+  const driver = createProcessDriver(environment, { type: 'process', stopTimeoutMs: 5000 }, { clock: createSystemClock(), logger: createSilentLogger() });
   assert.equal((await driver.status()).pid, pid);
   await driver.stop();
   assert.equal(isOurServiceProcess(pid), false);
 });
 
 test('a pidfile naming a live process that is not a dhash service is not ours', async (t) => {
-  const { env } = await createFakeRoot(t);
-  await mkdir(env.stateDir, { recursive: true });
-  await writeFile(getPidFile(env), JSON.stringify({ pid: process.pid, startedAt: 'x', releaseId: 'R', releaseDir: '/' }));
-  const driver = createProcessDriver(env, { type: 'process', stopTimeoutMs: 100 }, { clock: createSystemClock(), logger: createSilentLogger() });
+  const { env: environment } = await createFakeRoot(t);
+  await mkdir(environment.stateDir, { recursive: true });
+  await writeFile(getPidFile(environment), JSON.stringify({ pid: process.pid, startedAt: 'x', releaseId: 'R', releaseDir: '/' }));
+  const driver = createProcessDriver(environment, { type: 'process', stopTimeoutMs: 100 }, { clock: createSystemClock(), logger: createSilentLogger() });
   const status = await driver.status();
   assert.equal(status.isRunning, false);
   assert.equal(status.detail, `not running (pid ${process.pid} from the pidfile is gone)`);

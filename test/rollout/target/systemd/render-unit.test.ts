@@ -14,18 +14,18 @@ import { createSilentLogger } from '../../../../src/lib/logger.js';
 const target = { type: 'systemd' as const, unitName: 'dhash-test.service', unitDir: '/tmp', user: undefined };
 
 test('renders ExecStart as node <root>/current/dist/cli/main.js serve with host, port and database', async (t) => {
-  const env = resolveEnvironmentConfig(await createTempDir(t), 'local', EMBEDDED_LOCAL, {});
-  const text = getUnitText(env, target);
-  assert.ok(text.includes(`ExecStart=${process.execPath} ${env.currentLink}/dist/cli/main.js serve --host 127.0.0.1 --port 8787 --db ${env.databaseFile}\n`), text);
-  assert.ok(text.includes(`WorkingDirectory=${env.currentLink}\n`));
-  assert.ok(text.includes(`StandardOutput=append:${env.logsDir}/service.log\n`));
+  const environment = resolveEnvironmentConfig(await createTempDir(t), 'local', EMBEDDED_LOCAL, {});
+  const text = getUnitText(environment, target);
+  assert.ok(text.includes(`ExecStart=${process.execPath} ${environment.currentLink}/dist/cli/main.js serve --host 127.0.0.1 --port 8787 --db ${environment.databaseFile}\n`), text);
+  assert.ok(text.includes(`WorkingDirectory=${environment.currentLink}\n`));
+  assert.ok(text.includes(`StandardOutput=append:${environment.logsDir}/service.log\n`));
 });
 
 test('the generated unit passes systemd-analyze verify', async (t) => {
   const dir = await createTempDir(t);
-  const env = resolveEnvironmentConfig(dir, 'local', EMBEDDED_LOCAL, {});
+  const environment = resolveEnvironmentConfig(dir, 'local', EMBEDDED_LOCAL, {});
   const unitFile = join(dir, 'dhash-test.service');
-  await writeFile(unitFile, getUnitText(env, target));
+  await writeFile(unitFile, getUnitText(environment, target));
   const result = spawnSync('systemd-analyze', ['verify', unitFile], { encoding: 'utf8' });
   // verify may warn about the missing WorkingDirectory target at runtime; it must not report unit syntax errors.
   const problems = (result.stderr + result.stdout).split('\n').filter((l) => l.includes('dhash-test.service') && !/(No such file|not found|Failed to set up|Cannot add dependency)/i.test(l));
@@ -40,13 +40,13 @@ test('quotes words with spaces and escapes $ and %', () => {
 
 test('drives systemctl: restart installs the unit and reloads only when it changed', async (t) => {
   const dir = await createTempDir(t);
-  const env = resolveEnvironmentConfig(dir, 'local', EMBEDDED_LOCAL, {});
+  const environment = resolveEnvironmentConfig(dir, 'local', EMBEDDED_LOCAL, {});
   const calls: string[] = [];
   const run: CommandRunner = async (file, args) => {
     calls.push(`${file} ${args.join(' ')}`);
     return { code: args[0] === 'is-active' ? 0 : 0, stdout: args[0] === 'is-active' ? 'active\n' : '', stderr: '' };
   };
-  const driver = createSystemdDriver(env, { ...target, unitDir: dir }, { clock: createManualClock(), logger: createSilentLogger(), run });
+  const driver = createSystemdDriver(environment, { ...target, unitDir: dir }, { clock: createManualClock(), logger: createSilentLogger(), run });
   assert.equal((await driver.restart()).isRunning, true);
   await driver.restart();
   assert.deepEqual(calls, [
