@@ -43,7 +43,11 @@ async function createRelease(releasesDir: string, currentLink: string): Promise<
   for (let d = 0; d < 100; d++) {
     const dir = join(release, 'node_modules', `pkg-${d}`, 'lib');
     await mkdir(dir, { recursive: true });
-    for (let f = 0; f < 20; f++) await writeFile(join(dir, `m${f}.js`), `module.exports = function f${d}_${f}(x) { return x + ${d * f}; };\n`.repeat(60));
+    for (let f = 0; f < 20; f++)
+      await writeFile(
+        join(dir, `m${f}.js`),
+        `module.exports = function f${d}_${f}(x) { return x + ${d * f}; };\n`.repeat(60),
+      );
   }
   await writeFile(join(release, 'release.json'), JSON.stringify({ releaseId: 'r1', version: '0.0.0' }));
   await symlink('releases/r1', currentLink);
@@ -52,7 +56,9 @@ async function createRelease(releasesDir: string, currentLink: string): Promise<
 /** ~dbMb of rows in one transaction: 2 KB of random bytes (incompressible, like hashes/images) + 2 KB of repetitive text each. */
 function createDatabase(file: string): number {
   const pool = Array.from({ length: 512 }, () => randomBytes(2048));
-  const text = Buffer.from('{"path":"/library/images/item.png","hash":"a1b2c3d4e5f60718","decision":"review"}'.repeat(26).slice(0, 2048));
+  const text = Buffer.from(
+    '{"path":"/library/images/item.png","hash":"a1b2c3d4e5f60718","decision":"review"}'.repeat(26).slice(0, 2048),
+  );
   // 4,608 bytes of file per row: 4 KB of payload plus SQLite's overflow pages and b-tree (measured).
   const rows = Math.round((dbMb * 1024 * 1024) / 4608);
   const db = new Database(file);
@@ -68,27 +74,37 @@ function createDatabase(file: string): number {
   return rows;
 }
 
-const sh = (script: string) => execFileSync('bash', ['-c', script], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+const sh = (script: string) =>
+  execFileSync('bash', ['-c', script], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
 
 try {
   const free = await statfs(root);
   const freeBytes = free.bavail * free.bsize;
   // Database, snapshot, our zip, the baseline zip and a restored copy exist at once.
   const neededBytes = 5 * dbMb * 1024 * 1024;
-  if (freeBytes < neededBytes) throw new Error(`bench:backup needs ${mb(neededBytes)} MB free in ${tmpdir()}, has ${mb(freeBytes)} MB`);
+  if (freeBytes < neededBytes)
+    throw new Error(`bench:backup needs ${mb(neededBytes)} MB free in ${tmpdir()}, has ${mb(freeBytes)} MB`);
 
-  await writeFile(join(root, 'environments.json'), JSON.stringify({ environments: { staging: { root: 'env', service: { port: 18788 } } } }));
+  await writeFile(
+    join(root, 'environments.json'),
+    JSON.stringify({ environments: { staging: { root: 'env', service: { port: 18788 } } } }),
+  );
   const environment = await resolveEnvironment(root, 'staging', {});
   await createRelease(environment.releasesDir, environment.currentLink);
   await mkdir(environment.sharedDir, { recursive: true });
   let rows = 0;
   const buildMs = await time(() => (rows = createDatabase(environment.databaseFile)));
   const dbBytes = (await stat(environment.databaseFile)).size;
-  console.log(`database: ${mb(dbBytes)} MB (${rows} rows) built in ${secs(buildMs)} s; release: 2,000 files; ${rounds} alternating rounds`);
+  console.log(
+    `database: ${mb(dbBytes)} MB (${rows} rows) built in ${secs(buildMs)} s; release: 2,000 files; ${rounds} alternating rounds`,
+  );
 
   const clock = createSystemClock();
   const logger = createSilentLogger();
-  const samples = { create: [[], []], verify: [[], []], restore: [[], []] } as Record<'create' | 'verify' | 'restore', [number[], number[]]>;
+  const samples = { create: [[], []], verify: [[], []], restore: [[], []] } as Record<
+    'create' | 'verify' | 'restore',
+    [number[], number[]]
+  >;
   let zipBytes = 0;
   let baselineZipBytes = 0;
   for (let round = 0; round < rounds; round++) {
@@ -107,7 +123,10 @@ try {
     };
     // The same files (a raw copy of the database, which would not even be consistent on a live service).
     const baseline = {
-      create: () => sh('zip -1 -r -q -y baseline.zip env/releases/r1 env/shared/dhash.sqlite && sha256sum baseline.zip > baseline.zip.sha256'),
+      create: () =>
+        sh(
+          'zip -1 -r -q -y baseline.zip env/releases/r1 env/shared/dhash.sqlite && sha256sum baseline.zip > baseline.zip.sha256',
+        ),
       verify: () => sh('sha256sum -c --quiet baseline.zip.sha256 && unzip -tq baseline.zip > /dev/null'),
       restore: () => sh('sha256sum -c --quiet baseline.zip.sha256 && unzip -q baseline.zip -d unzipped'),
     };
@@ -129,7 +148,9 @@ try {
       const [a, b] = [samples[op][0].at(-1)!, samples[op][1].at(-1)!];
       return `${op} ${secs(a)} vs ${secs(b)} s (${(a / b).toFixed(2)}×)`;
     };
-    console.log(`round ${round + 1} (${isOursFirst ? 'dhash' : 'baseline'} first): ${report('create')}, ${report('verify')}, ${report('restore')}`);
+    console.log(
+      `round ${round + 1} (${isOursFirst ? 'dhash' : 'baseline'} first): ${report('create')}, ${report('verify')}, ${report('restore')}`,
+    );
   }
 
   const lines: [string, string, 'create' | 'verify' | 'restore', string][] = [
@@ -138,13 +159,17 @@ try {
     ['restore', 'sha256 + extract with every check', 'restore', 'sha256sum -c + unzip'],
   ];
   console.log('');
-  console.log(`${'operation'.padEnd(10)} ${'dhash (median)'.padStart(15)} ${'baseline (median)'.padStart(18)} ${'ratio'.padStart(7)}  what`);
+  console.log(
+    `${'operation'.padEnd(10)} ${'dhash (median)'.padStart(15)} ${'baseline (median)'.padStart(18)} ${'ratio'.padStart(7)}  what`,
+  );
   // The ratio is the median of each round's ours/baseline: the two ran back to back, under about the same load.
   const ratios: Record<string, number> = {};
   for (const [name, ours, op, base] of lines) {
     const [a, b] = [median(samples[op][0]), median(samples[op][1])];
     ratios[op] = median(samples[op][0].map((ms, i) => ms / samples[op][1][i]!));
-    console.log(`${name.padEnd(10)} ${`${secs(a)} s`.padStart(15)} ${`${secs(b)} s`.padStart(18)} ${ratios[op]!.toFixed(2).padStart(6)}×  ${ours} vs ${base}`);
+    console.log(
+      `${name.padEnd(10)} ${`${secs(a)} s`.padStart(15)} ${`${secs(b)} s`.padStart(18)} ${ratios[op]!.toFixed(2).padStart(6)}×  ${ours} vs ${base}`,
+    );
   }
   console.log(`zip size: dhash ${mb(zipBytes)} MB, baseline ${mb(baselineZipBytes)} MB`);
   console.log('');

@@ -54,8 +54,17 @@ function splitRoundRobin<T>(items: T[], parts: number): T[][] {
 
 async function createBenchSet(dir: string, format: 'jpeg' | 'png'): Promise<string[]> {
   const specs: FixtureSpec[] = [];
-  for (let i = 0; i < COUNT; i++) specs.push({ kind: 'photo', width: 1024 - (i % 5) * 16, height: 768 - (i % 3) * 16, seed: 1000 + i, format, quality: 85 });
-  for (let i = 0; i < LARGE_COUNT; i++) specs.push({ kind: 'photo', width: 3000, height: 2000, seed: 2000 + i, format, quality: 85 });
+  for (let i = 0; i < COUNT; i++)
+    specs.push({
+      kind: 'photo',
+      width: 1024 - (i % 5) * 16,
+      height: 768 - (i % 3) * 16,
+      seed: 1000 + i,
+      format,
+      quality: 85,
+    });
+  for (let i = 0; i < LARGE_COUNT; i++)
+    specs.push({ kind: 'photo', width: 3000, height: 2000, seed: 2000 + i, format, quality: 85 });
   const files: string[] = [];
   for (const [i, spec] of specs.entries()) {
     const file = join(dir, `${format}-${i}.${format === 'jpeg' ? 'jpg' : 'png'}`);
@@ -74,7 +83,11 @@ function createWorkerBootstrap(): string {
 async function measureOurs(files: string[], mode: HashMode, workerCount: number, decoder: Candidate): Promise<Result> {
   const shares = splitRoundRobin(files, workerCount);
   const workers = shares.map(
-    (share) => new Worker(createWorkerBootstrap(), { eval: true, workerData: { files: share, warmupFiles: files.slice(0, 3), mode, decoder } }),
+    (share) =>
+      new Worker(createWorkerBootstrap(), {
+        eval: true,
+        workerData: { files: share, warmupFiles: files.slice(0, 3), mode, decoder },
+      }),
   );
   const waitFor = (worker: Worker, type: string) =>
     new Promise<DoneMessage>((resolve, reject) => {
@@ -99,9 +112,16 @@ async function measureOurs(files: string[], mode: HashMode, workerCount: number,
     const latencies = results.flatMap((r) => r.latenciesMs ?? []);
     const hashes = new Map(results.flatMap((r) => Object.entries(r.hashes ?? {})));
     const decoders: Record<string, number> = {};
-    for (const [name, count] of results.flatMap((r) => Object.entries(r.decoders ?? {}))) decoders[name] = (decoders[name] ?? 0) + count;
+    for (const [name, count] of results.flatMap((r) => Object.entries(r.decoders ?? {})))
+      decoders[name] = (decoders[name] ?? 0) + count;
     const cpuMsPerImage = (cpu.user + cpu.system) / 1000 / files.length;
-    return { imagesPerSecond: files.length / (wallMs / 1000), p95Ms: getPercentile(latencies, 0.95), cpuMsPerImage, hashes, decoders };
+    return {
+      imagesPerSecond: files.length / (wallMs / 1000),
+      p95Ms: getPercentile(latencies, 0.95),
+      cpuMsPerImage,
+      hashes,
+      decoders,
+    };
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }
@@ -115,7 +135,12 @@ async function measurePillow(files: string[], processCount: number): Promise<Res
       const lines = stdout.trim().split('\n').slice(1);
       const failed = lines.find((l) => l.startsWith('ERROR'));
       if (failed) throw new Error(`The Pillow reference failed: ${failed}`);
-      return lines.map((l) => ({ hash: l.split('\t')[0], wallMs: Number(l.split('\t')[1]), cpuMs: Number(l.split('\t')[2]), file: l.split('\t')[3] }));
+      return lines.map((l) => ({
+        hash: l.split('\t')[0],
+        wallMs: Number(l.split('\t')[1]),
+        cpuMs: Number(l.split('\t')[2]),
+        file: l.split('\t')[3],
+      }));
     }),
   );
   const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
@@ -123,7 +148,10 @@ async function measurePillow(files: string[], processCount: number): Promise<Res
   const all = runs.flat();
   return {
     imagesPerSecond: files.length / (busyMs / 1000),
-    p95Ms: getPercentile(all.map((x) => x.wallMs), 0.95),
+    p95Ms: getPercentile(
+      all.map((x) => x.wallMs),
+      0.95,
+    ),
     cpuMsPerImage: sum(all.map((x) => x.cpuMs)) / files.length,
     hashes: new Map(all.map((x) => [x.file, x.hash])),
     decoders: {},
@@ -152,7 +180,9 @@ function countIdentical(ours: Result, pillow: Result): number {
 }
 
 function describeDecoders(result: Result): string {
-  return Object.entries(result.decoders).map(([name, count]) => `${name}:${count}`).join(',');
+  return Object.entries(result.decoders)
+    .map(([name, count]) => `${name}:${count}`)
+    .join(',');
 }
 
 interface Measured {
@@ -166,24 +196,56 @@ interface Measured {
 }
 
 /** The fastest candidate per format and mode at 1 worker; exact mode only among those bit-identical to Pillow. */
-function chooseCandidate(measured: Measured[], format: 'jpeg' | 'png', mode: HashMode): { best?: Measured; reason: string } {
+function chooseCandidate(
+  measured: Measured[],
+  format: 'jpeg' | 'png',
+  mode: HashMode,
+): { best?: Measured; reason: string } {
   const rows = measured.filter((m) => m.format === format && m.mode === mode);
   const eligible = mode === 'exact' ? rows.filter((m) => m.identical === m.total) : rows;
   const best = [...eligible].sort((a, b) => b.cpuRatio - a.cpuRatio)[0];
-  const others = rows.filter((m) => m !== best).map((m) => `${m.candidate} ${m.cpuRatio.toFixed(2)}x${m.identical === m.total ? '' : ` (${m.total - m.identical} differ)`}`);
+  const others = rows
+    .filter((m) => m !== best)
+    .map(
+      (m) =>
+        `${m.candidate} ${m.cpuRatio.toFixed(2)}x${m.identical === m.total ? '' : ` (${m.total - m.identical} differ)`}`,
+    );
   if (best === undefined) return { reason: 'no candidate is bit-identical to Pillow' };
   const rule = mode === 'exact' ? 'fastest of those bit-identical to Pillow' : 'fastest';
-  return { best, reason: `${best.candidate} ${best.cpuRatio.toFixed(2)}x [${best.decoders}] is the ${rule}; others: ${others.join(', ') || 'none'}` };
+  return {
+    best,
+    reason: `${best.candidate} ${best.cpuRatio.toFixed(2)}x [${best.decoders}] is the ${rule}; others: ${others.join(', ') || 'none'}`,
+  };
 }
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'dhash-bench-'));
   const capability = getHashCapability();
   try {
-    console.log(`dhash hash benchmark: ${COUNT} photo-like images of ~1024x768 + ${LARGE_COUNT} of 3000x2000 per format; ${availableParallelism()} CPUs`);
-    console.log('Pillow timed inside Python per image (no interpreter start); ours per image in the worker incl. reading the file.');
-    console.log(`Decoders: jpeg=${capability.jpeg} png=${capability.png}${capability.reason ? ` (${capability.reason})` : ''}; candidate "auto" is what the service runs.\n`);
-    console.log(formatRow(['format', 'mode', 'decoder', 'workers', 'images/s', 'p95 ms', 'Pillow img/s', 'vs Pillow', 'cpu ms/img', 'cpu vs P', '=Pillow']));
+    console.log(
+      `dhash hash benchmark: ${COUNT} photo-like images of ~1024x768 + ${LARGE_COUNT} of 3000x2000 per format; ${availableParallelism()} CPUs`,
+    );
+    console.log(
+      'Pillow timed inside Python per image (no interpreter start); ours per image in the worker incl. reading the file.',
+    );
+    console.log(
+      `Decoders: jpeg=${capability.jpeg} png=${capability.png}${capability.reason ? ` (${capability.reason})` : ''}; candidate "auto" is what the service runs.\n`,
+    );
+    console.log(
+      formatRow([
+        'format',
+        'mode',
+        'decoder',
+        'workers',
+        'images/s',
+        'p95 ms',
+        'Pillow img/s',
+        'vs Pillow',
+        'cpu ms/img',
+        'cpu vs P',
+        '=Pillow',
+      ]),
+    );
     const measured: Measured[] = [];
     for (const format of ['jpeg', 'png'] as const) {
       const files = await createBenchSet(dir, format);
@@ -192,8 +254,24 @@ async function main(): Promise<void> {
         // drifts over a minute, and one Pillow run at the start would charge that drift to the candidates.
         let before = await measurePillow(files, workerCount);
         let pillow = before;
-        const cells = (r: Result) => [r.imagesPerSecond.toFixed(1), r.p95Ms.toFixed(1), pillow.imagesPerSecond.toFixed(1)];
-        console.log(formatRow([format, 'pillow', '-', workerCount, ...cells(pillow), '1.00x', pillow.cpuMsPerImage.toFixed(2), '1.00x', '-']));
+        const cells = (r: Result) => [
+          r.imagesPerSecond.toFixed(1),
+          r.p95Ms.toFixed(1),
+          pillow.imagesPerSecond.toFixed(1),
+        ];
+        console.log(
+          formatRow([
+            format,
+            'pillow',
+            '-',
+            workerCount,
+            ...cells(pillow),
+            '1.00x',
+            pillow.cpuMsPerImage.toFixed(2),
+            '1.00x',
+            '-',
+          ]),
+        );
         for (const mode of ['exact', 'fast'] as const) {
           for (const candidate of CANDIDATES) {
             const ours = await measureOurs(files, mode, workerCount, candidate);
@@ -204,16 +282,41 @@ async function main(): Promise<void> {
             const cpuRatio = pillow.cpuMsPerImage / ours.cpuMsPerImage;
             const identical = countIdentical(ours, pillow);
             const same = `${identical}/${files.length}`;
-            const row = [format, mode, candidate, workerCount, ...cells(ours), `${ratio.toFixed(2)}x`, ours.cpuMsPerImage.toFixed(2), `${cpuRatio.toFixed(2)}x`, same];
+            const row = [
+              format,
+              mode,
+              candidate,
+              workerCount,
+              ...cells(ours),
+              `${ratio.toFixed(2)}x`,
+              ours.cpuMsPerImage.toFixed(2),
+              `${cpuRatio.toFixed(2)}x`,
+              same,
+            ];
             console.log(`${formatRow(row)}  ${describeDecoders(ours)}`);
-            if (workerCount === 1) measured.push({ format, mode, candidate, cpuRatio, identical, total: files.length, decoders: describeDecoders(ours) });
+            if (workerCount === 1)
+              measured.push({
+                format,
+                mode,
+                candidate,
+                cpuRatio,
+                identical,
+                total: files.length,
+                decoders: describeDecoders(ours),
+              });
           }
         }
       }
     }
-    console.log('\n"vs Pillow" compares throughput (wall clock); "cpu vs P" compares CPU time per image (Pillow cpu / ours cpu),');
-    console.log('which stays meaningful when other processes share the CPUs (check `uptime`: load above the CPU count skews wall times).');
-    console.log('Each candidate\'s "Pillow img/s" and ratios use the mean of the Pillow runs just before and after it.');
+    console.log(
+      '\n"vs Pillow" compares throughput (wall clock); "cpu vs P" compares CPU time per image (Pillow cpu / ours cpu),',
+    );
+    console.log(
+      'which stays meaningful when other processes share the CPUs (check `uptime`: load above the CPU count skews wall times).',
+    );
+    console.log(
+      'Each candidate\'s "Pillow img/s" and ratios use the mean of the Pillow runs just before and after it.',
+    );
     console.log('"=Pillow" counts hashes equal to Pillow + imagehash. Choice per format and mode (1 worker):');
     const targets: string[] = [];
     for (const mode of ['exact', 'fast'] as const) {
@@ -222,7 +325,8 @@ async function main(): Promise<void> {
         console.log(`  ${mode} ${format}: ${reason}`);
         // The target is what the service runs ("auto"), which is the candidate kept when it is the fastest.
         const served = measured.find((m) => m.format === format && m.mode === mode && m.candidate === 'auto');
-        if (best !== undefined && served !== undefined && best.candidate !== 'auto') console.log(`  WARNING: the service's path is not the fastest for ${mode} ${format}`);
+        if (best !== undefined && served !== undefined && best.candidate !== 'auto')
+          console.log(`  WARNING: the service's path is not the fastest for ${mode} ${format}`);
         targets.push(`target ${mode}_${format}_cpu_ratio ${(served?.cpuRatio ?? 0).toFixed(2)} x`);
       }
     }

@@ -44,7 +44,9 @@ async function createLoadImage(): Promise<Buffer> {
       pixels[i + 2] = clamp((x + y) / 7 + noise);
     }
   }
-  return sharp(pixels, { raw: { width, height, channels: 3 } }).jpeg({ quality: 80 }).toBuffer();
+  return sharp(pixels, { raw: { width, height, channels: 3 } })
+    .jpeg({ quality: 80 })
+    .toBuffer();
 }
 
 const clamp = (v: number) => Math.max(0, Math.min(255, Math.round(v)));
@@ -67,7 +69,9 @@ function post(agent: Agent, url: string, body: Buffer): Promise<{ status: number
     if (IS_EXPECTING_CONTINUE) headers.expect = '100-continue';
     const req = request(`${url}/v1/hash`, { method: 'POST', agent, headers }, (res) => {
       res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfterS: Number(res.headers['retry-after'] ?? 1) }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, retryAfterS: Number(res.headers['retry-after'] ?? 1) }),
+      );
       res.on('error', reject);
     });
     req.on('error', reject);
@@ -80,11 +84,23 @@ function post(agent: Agent, url: string, body: Buffer): Promise<{ status: number
 
 async function runPhase(url: string, pid: number, image: Buffer, concurrency: number): Promise<Phase> {
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency, maxFreeSockets: concurrency });
-  const phase: Phase = { concurrency, elapsedMs: 0, admitted: [], shed: 0, errors: new Map(), peakRssMb: 0, cpuMs: 0, healthMaxMs: 0 };
+  const phase: Phase = {
+    concurrency,
+    elapsedMs: 0,
+    admitted: [],
+    shed: 0,
+    errors: new Map(),
+    peakRssMb: 0,
+    cpuMs: 0,
+    healthMaxMs: 0,
+  };
   const startMs = performance.now();
   const deadlineMs = startMs + PHASE_MS;
   const cpuStart = readProcessCpuMs(pid);
-  const sampler = setInterval(() => (phase.peakRssMb = Math.max(phase.peakRssMb, readProcStatusKb(pid, 'VmRSS') / 1024)), RSS_SAMPLE_MS);
+  const sampler = setInterval(
+    () => (phase.peakRssMb = Math.max(phase.peakRssMb, readProcStatusKb(pid, 'VmRSS') / 1024)),
+    RSS_SAMPLE_MS,
+  );
   let isProbing = true;
   const prober = (async () => {
     while (isProbing) {
@@ -136,11 +152,15 @@ const image = await createLoadImage();
 const dir = await mkdtemp(join(tmpdir(), 'dhash-load-'));
 const SERVICE_LOG = join(dir, 'service.log');
 const port = await getFreePort();
-const child = spawn(process.execPath, [MAIN, 'serve', '--migrate', '--db', join(dir, 'load.sqlite'), '--port', String(port)], {
-  cwd: dir,
-  stdio: ['ignore', openSync(SERVICE_LOG, 'w'), 'inherit'],
-  env: { ...process.env, DHASH_PORT: '' },
-});
+const child = spawn(
+  process.execPath,
+  [MAIN, 'serve', '--migrate', '--db', join(dir, 'load.sqlite'), '--port', String(port)],
+  {
+    cwd: dir,
+    stdio: ['ignore', openSync(SERVICE_LOG, 'w'), 'inherit'],
+    env: { ...process.env, DHASH_PORT: '' },
+  },
+);
 const url = `http://127.0.0.1:${port}`;
 let logOffset = 0;
 /** The service's own view of the phase, from its request log lines: time from parsed headers to answer. */
@@ -158,16 +178,40 @@ function readServiceSide(): { okMs: number[]; healthMaxMs: number } {
   return { okMs, healthMaxMs };
 }
 try {
-  for (let waited = 0; !(await fetch(`${url}/health`).then((r) => r.ok, () => false)); waited += 100) {
+  for (
+    let waited = 0;
+    !(await fetch(`${url}/health`).then(
+      (r) => r.ok,
+      () => false,
+    ));
+    waited += 100
+  ) {
     if (waited > 30_000) throw new Error('the service did not become healthy within 30 s');
     await sleep(100);
   }
   const idleRssMb = readProcStatusKb(child.pid!, 'VmRSS') / 1024;
-  console.log(`dhash load benchmark: POST /v1/hash of a ${(image.length / 1024).toFixed(0)} KB 1024×768 JPEG, ${PHASE_MS / 1000} s per concurrency, dhash serve from dist/ (default admission limits), service idle RSS ${idleRssMb.toFixed(0)} MB`);
+  console.log(
+    `dhash load benchmark: POST /v1/hash of a ${(image.length / 1024).toFixed(0)} KB 1024×768 JPEG, ${PHASE_MS / 1000} s per concurrency, dhash serve from dist/ (default admission limits), service idle RSS ${idleRssMb.toFixed(0)} MB`,
+  );
   console.log(
     `clients honour Retry-After on 503 (jittered ×0.5–1.5) and ${IS_EXPECTING_CONTINUE ? 'send Expect: 100-continue' : 'send bodies at once (DHASH_LOAD_EXPECT_CONTINUE=0)'}; throughput counts admitted (200) answers only`,
   );
-  const header = ['clients', 'ok/s', 'ok/cpu-s', 'p50', 'p95', 'p99', 'svc p95', 'shed', 'errors', 'peak RSS', '/health max', 'svc /health', 'client lag p99', 'load avg'];
+  const header = [
+    'clients',
+    'ok/s',
+    'ok/cpu-s',
+    'p50',
+    'p95',
+    'p99',
+    'svc p95',
+    'shed',
+    'errors',
+    'peak RSS',
+    '/health max',
+    'svc /health',
+    'client lag p99',
+    'load avg',
+  ];
   const rows: string[][] = [];
   const phases: Phase[] = [];
   for (const concurrency of CONCURRENCIES) {
@@ -198,7 +242,9 @@ try {
   }
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i])).join('  ');
-  console.log('p50/p95/p99 and /health max as the clients saw them; svc columns from the service log (headers parsed → answer); client lag: the bench process event loop');
+  console.log(
+    'p50/p95/p99 and /health max as the clients saw them; svc columns from the service log (headers parsed → answer); client lag: the bench process event loop',
+  );
   console.log(line(header));
   for (const r of rows) console.log(line(r));
   const at8 = phases.find((p) => p.concurrency === 8) ?? phases[0];
@@ -206,7 +252,11 @@ try {
   const rate = (p: Phase) => p.admitted.length / (p.elapsedMs / 1000);
   const cpuRate = (p: Phase) => p.admitted.length / (p.cpuMs / 1000);
   const otherErrors = [...at1024.errors].reduce((sum, [, n]) => sum + n, 0);
-  console.log(`service VmHWM over the whole run: ${(readProcStatusKb(child.pid!, 'VmHWM') / 1024).toFixed(0)} MB; ${cpus().length} cores shared with other work (load avg ${loadavg().map((v) => v.toFixed(1)).join(' ')})`);
+  console.log(
+    `service VmHWM over the whole run: ${(readProcStatusKb(child.pid!, 'VmHWM') / 1024).toFixed(0)} MB; ${cpus().length} cores shared with other work (load avg ${loadavg()
+      .map((v) => v.toFixed(1))
+      .join(' ')})`,
+  );
   console.log(
     `targets at 1024 clients: p95 <= 1000 ms; peak RSS <= 300 MB; no error but 503 (${otherErrors === 0 ? 'met' : `${otherErrors} other errors`}); ` +
       `throughput vs 8 clients ${(rate(at1024) / rate(at8)).toFixed(2)} (per service CPU-second ${(cpuRate(at1024) / cpuRate(at8)).toFixed(2)}), target >= 0.90`,

@@ -88,7 +88,8 @@ for (const size of SIZES) {
   });
   const scanQueries = queries.slice(0, getScanQueries(size));
   for (const q of scanQueries.slice(0, 20)) {
-    if (JSON.stringify(index.search(q, THRESHOLD)) !== JSON.stringify(scan(hi, lo, size, q, THRESHOLD))) throw new Error(`index and scan disagree on ${q}`);
+    if (JSON.stringify(index.search(q, THRESHOLD)) !== JSON.stringify(scan(hi, lo, size, q, THRESHOLD)))
+      throw new Error(`index and scan disagree on ${q}`);
   }
   const indexed = measure(queries, (q) => index.search(q, THRESHOLD));
   const scanned = measure(scanQueries, (q) => scan(hi, lo, size, q, THRESHOLD));
@@ -110,15 +111,35 @@ for (const size of SIZES) {
   results.push({ size, p95Ms: indexed.p95Ms, cpuP95Ms: indexed.cpuP95Ms, bytesPerEntry: indexBytes / size, buildMs });
 }
 
-const header = ['entries', 'index median', 'index p95', 'scan median', 'scan p95', 'median ratio', 'p95 ratio', 'index cpu p95', 'scan cpu p95', 'hits/query', 'index build', 'index memory', 'bytes/entry'];
+const header = [
+  'entries',
+  'index median',
+  'index p95',
+  'scan median',
+  'scan p95',
+  'median ratio',
+  'p95 ratio',
+  'index cpu p95',
+  'scan cpu p95',
+  'hits/query',
+  'index build',
+  'index memory',
+  'bytes/entry',
+];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
 const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i])).join('  ');
-console.log(`dhash match benchmark: threshold ${THRESHOLD}, ${INDEX_QUERIES} index queries / 200 (40 at 10M) scan queries, half near-duplicates and half random`);
+console.log(
+  `dhash match benchmark: threshold ${THRESHOLD}, ${INDEX_QUERIES} index queries / 200 (40 at 10M) scan queries, half near-duplicates and half random`,
+);
 console.log(line(header));
 for (const r of rows) console.log(line(r));
 const [load1] = (await import('node:os')).loadavg();
-console.log(`load average during the run: ${load1.toFixed(1)} on ${(await import('node:os')).cpus().length} cores (wall-clock tails include waiting for a core)`);
+console.log(
+  `load average during the run: ${load1.toFixed(1)} on ${(await import('node:os')).cpus().length} cores (wall-clock tails include waiting for a core)`,
+);
 const at10m = results.find((r) => r.size === 10_000_000)!;
-console.log(`targets at 10M: p95 <= 0.5 ms (wall ${at10m.p95Ms.toFixed(3)} ms, cpu ${at10m.cpuP95Ms.toFixed(3)} ms); index memory <= 100 B/entry (${at10m.bytesPerEntry.toFixed(1)} B); build ${at10m.buildMs.toFixed(0)} ms`);
+console.log(
+  `targets at 10M: p95 <= 0.5 ms (wall ${at10m.p95Ms.toFixed(3)} ms, cpu ${at10m.cpuP95Ms.toFixed(3)} ms); index memory <= 100 B/entry (${at10m.bytesPerEntry.toFixed(1)} B); build ${at10m.buildMs.toFixed(0)} ms`,
+);
 console.log(`target match_index_bytes_per_entry_10m ${at10m.bytesPerEntry.toFixed(1)} B`);
 console.log(`target match_p95_ms_10m ${at10m.p95Ms.toFixed(3)} ms`);

@@ -33,7 +33,9 @@ async function getLibraryFile(count: number): Promise<string> {
   closeDatabase(db);
   const { renameSync } = await import('node:fs');
   renameSync(building, file);
-  console.log(`built ${file} (${count.toLocaleString('en-US')} entries) in ${((performance.now() - startMs) / 1000).toFixed(1)} s`);
+  console.log(
+    `built ${file} (${count.toLocaleString('en-US')} entries) in ${((performance.now() - startMs) / 1000).toFixed(1)} s`,
+  );
   return file;
 }
 
@@ -41,10 +43,16 @@ async function getLibraryFile(count: number): Promise<string> {
 async function measureStart(dbFile: string): Promise<{ healthyMs: number; rssMb: number; cpuMs: number }> {
   const port = await getFreePort();
   const startMs = performance.now();
-  const child = spawn(process.execPath, [MAIN, 'serve', '--db', dbFile, '--port', String(port)], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DHASH_PORT: '' } });
+  const child = spawn(process.execPath, [MAIN, 'serve', '--db', dbFile, '--port', String(port)], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, DHASH_PORT: '' },
+  });
   try {
     for (;;) {
-      const isOk = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false);
+      const isOk = await fetch(`http://127.0.0.1:${port}/health`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (isOk) break;
       if (child.exitCode !== null) throw new Error(`dhash serve exited with ${child.exitCode}`);
       if (performance.now() - startMs > 300_000) throw new Error('not healthy within 300 s');
@@ -79,7 +87,9 @@ function measureLoadSteps(dbFile: string): { readMs: number; buildMs: number } {
 
 if (!existsSync(MAIN)) throw new Error(`No ${MAIN}: run \`npm run build\` first (the bench drives the built CLI).`);
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-console.log(`dhash start benchmark: spawn of \`dhash serve\` (dist/) to the first 200 from /health, ${cpus().length} cores, load avg ${loadavg()[0].toFixed(1)} at start`);
+console.log(
+  `dhash start benchmark: spawn of \`dhash serve\` (dist/) to the first 200 from /health, ${cpus().length} cores, load avg ${loadavg()[0].toFixed(1)} at start`,
+);
 const results = new Map<number, number>();
 for (const size of SIZES) {
   const file = await getLibraryFile(size);

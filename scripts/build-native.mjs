@@ -20,14 +20,27 @@ const REQUIRED_HEADERS = [
 function findNodeGyp(processEnv) {
   const candidates = [
     processEnv.npm_config_node_gyp,
-    join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
+    join(
+      dirname(process.execPath),
+      '..',
+      'lib',
+      'node_modules',
+      'npm',
+      'node_modules',
+      'node-gyp',
+      'bin',
+      'node-gyp.js',
+    ),
   ];
   return candidates.find((file) => file && existsSync(file));
 }
 
 /** The installed Node headers (e.g. /usr/include/node), so node-gyp never downloads them: npm ci must work offline. */
 function findNodeDir(processEnv) {
-  if (processEnv.npm_config_nodedir && existsSync(join(processEnv.npm_config_nodedir, 'include', 'node', 'node_api.h'))) {
+  if (
+    processEnv.npm_config_nodedir &&
+    existsSync(join(processEnv.npm_config_nodedir, 'include', 'node', 'node_api.h'))
+  ) {
     return processEnv.npm_config_nodedir;
   }
   const prefix = join(dirname(process.execPath), '..');
@@ -36,15 +49,23 @@ function findNodeDir(processEnv) {
 
 function findProblem(processEnv) {
   const missing = REQUIRED_HEADERS.filter((h) => !existsSync(h.file)).map((h) => h.packageName);
-  if (missing.length > 0) return { message: `missing ${missing.join(', ')} (headers ${REQUIRED_HEADERS.map((h) => h.file).join(', ')})` };
-  if (spawnSync('cc', ['--version'], { stdio: 'ignore' }).status !== 0) return { message: 'no C compiler (cc); install build-essential' };
+  if (missing.length > 0)
+    return { message: `missing ${missing.join(', ')} (headers ${REQUIRED_HEADERS.map((h) => h.file).join(', ')})` };
+  if (spawnSync('cc', ['--version'], { stdio: 'ignore' }).status !== 0)
+    return { message: 'no C compiler (cc); install build-essential' };
   if (findNodeGyp(processEnv) === undefined) return { message: 'node-gyp not found (it ships with npm)' };
-  if (findNodeDir(processEnv) === undefined) return { message: `no Node headers beside ${process.execPath} (include/node/node_api.h)` };
+  if (findNodeDir(processEnv) === undefined)
+    return { message: `no Node headers beside ${process.execPath} (include/node/node_api.h)` };
   return undefined;
 }
 
 function buildAddon(processEnv) {
-  const args = [findNodeGyp(processEnv), 'rebuild', `--directory=${NATIVE_DIR}`, `--nodedir=${findNodeDir(processEnv)}`];
+  const args = [
+    findNodeGyp(processEnv),
+    'rebuild',
+    `--directory=${NATIVE_DIR}`,
+    `--nodedir=${findNodeDir(processEnv)}`,
+  ];
   const result = spawnSync(process.execPath, args, { encoding: 'utf8', env: processEnv });
   if (result.status === 0 && existsSync(ADDON)) return undefined;
   const log = `${result.stdout ?? ''}${result.stderr ?? ''}`;
@@ -61,7 +82,9 @@ function main(argv, processEnv) {
   }
   if (isStrict && problem.log) console.error(problem.log.trimEnd());
   const outcome = isStrict ? 'failed' : 'skipped, hashing falls back to sharp';
-  console.error(`dhash native decoder ${outcome}: ${problem.message}. Install libjpeg62-turbo-dev, then run npm run build:native.`);
+  console.error(
+    `dhash native decoder ${outcome}: ${problem.message}. Install libjpeg62-turbo-dev, then run npm run build:native.`,
+  );
   return isStrict ? 1 : 0;
 }
 

@@ -7,7 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { findMissingPackages, formatInstallCommand, PLATFORM_PACKAGES } from './lib/platform-packages.mjs';
 
-const USAGE = 'Usage: node scripts/setup.mjs [--check]\n  --check  only report missing system packages (exit 1 if any), install nothing';
+const USAGE =
+  'Usage: node scripts/setup.mjs [--check]\n  --check  only report missing system packages (exit 1 if any), install nothing';
 
 /** True when `command` is an executable file in one of env.PATH's directories. */
 function isOnPath(command, env) {
@@ -24,7 +25,8 @@ function isOnPath(command, env) {
 /** Why this process cannot install packages, or undefined when it can. */
 function getCannotInstallReason({ env, getuid, platform }) {
   if (platform !== 'linux') return `this is ${platform}, and the package table names Debian/Ubuntu packages`;
-  if (!isOnPath('apt-get', env) || !isOnPath('dpkg-query', env)) return 'apt-get or dpkg-query is not on PATH (not Debian/Ubuntu?)';
+  if (!isOnPath('apt-get', env) || !isOnPath('dpkg-query', env))
+    return 'apt-get or dpkg-query is not on PATH (not Debian/Ubuntu?)';
   if (getuid() !== 0) return 'not running as root';
   return undefined;
 }

@@ -8,17 +8,67 @@ import { spawnSync } from 'node:child_process';
  * `isNeededByTests` rows are checked by test/run-tests.mjs before any suite starts.
  */
 export const PLATFORM_PACKAGES = [
-  { name: 'poppler-utils', why: 'pdfimages: PDF image extraction (service, tests)', provesPresent: '/usr/bin/pdfimages', isNeededByTests: true },
-  { name: 'chromium', why: 'renders the monitor HTML report in its test', provesPresent: '/usr/bin/chromium', isNeededByTests: true },
-  { name: 'prometheus', why: 'the real Prometheus the signal-source tests scrape', provesPresent: '/usr/bin/prometheus', isNeededByTests: true },
-  { name: 'python3-pil', why: 'the Pillow imagehash reference the exact hash is compared with', provesPresent: '/usr/lib/python3/dist-packages/PIL/__init__.py', isNeededByTests: true },
-  { name: 'python3-numpy', why: 'the Pillow imagehash reference (numpy arrays)', provesPresent: '/usr/lib/python3/dist-packages/numpy/__init__.py', isNeededByTests: true },
+  {
+    name: 'poppler-utils',
+    why: 'pdfimages: PDF image extraction (service, tests)',
+    provesPresent: '/usr/bin/pdfimages',
+    isNeededByTests: true,
+  },
+  {
+    name: 'chromium',
+    why: 'renders the monitor HTML report in its test',
+    provesPresent: '/usr/bin/chromium',
+    isNeededByTests: true,
+  },
+  {
+    name: 'prometheus',
+    why: 'the real Prometheus the signal-source tests scrape',
+    provesPresent: '/usr/bin/prometheus',
+    isNeededByTests: true,
+  },
+  {
+    name: 'python3-pil',
+    why: 'the Pillow imagehash reference the exact hash is compared with',
+    provesPresent: '/usr/lib/python3/dist-packages/PIL/__init__.py',
+    isNeededByTests: true,
+  },
+  {
+    name: 'python3-numpy',
+    why: 'the Pillow imagehash reference (numpy arrays)',
+    provesPresent: '/usr/lib/python3/dist-packages/numpy/__init__.py',
+    isNeededByTests: true,
+  },
   { name: 'zip', why: 'the backup benchmark baseline (zip -r)', provesPresent: '/usr/bin/zip', isNeededByTests: true },
-  { name: 'unzip', why: 'the backup benchmark baseline and manual restores (unzip)', provesPresent: '/usr/bin/unzip', isNeededByTests: true },
-  { name: 'sqlite3', why: 'inspecting the service database by hand (runbook)', provesPresent: '/usr/bin/sqlite3', isNeededByTests: true },
-  { name: 'systemd', why: 'systemctl for the systemd target driver', provesPresent: '/usr/bin/systemctl', isNeededByTests: true },
-  { name: 'libjpeg62-turbo-dev', why: 'jpeglib.h for the native hashing addon (native/)', provesPresent: '/usr/include/jpeglib.h', isNeededByTests: false },
-  { name: 'postgresql-15', why: 'the database of the fleet tests', provesPresent: '/usr/lib/postgresql/15/bin/postgres', isNeededByTests: false },
+  {
+    name: 'unzip',
+    why: 'the backup benchmark baseline and manual restores (unzip)',
+    provesPresent: '/usr/bin/unzip',
+    isNeededByTests: true,
+  },
+  {
+    name: 'sqlite3',
+    why: 'inspecting the service database by hand (runbook)',
+    provesPresent: '/usr/bin/sqlite3',
+    isNeededByTests: true,
+  },
+  {
+    name: 'systemd',
+    why: 'systemctl for the systemd target driver',
+    provesPresent: '/usr/bin/systemctl',
+    isNeededByTests: true,
+  },
+  {
+    name: 'libjpeg62-turbo-dev',
+    why: 'jpeglib.h for the native hashing addon (native/)',
+    provesPresent: '/usr/include/jpeglib.h',
+    isNeededByTests: false,
+  },
+  {
+    name: 'postgresql-15',
+    why: 'the database of the fleet tests',
+    provesPresent: '/usr/lib/postgresql/15/bin/postgres',
+    isNeededByTests: false,
+  },
   { name: 'openssh-server', why: 'sshd for the fleet tests', provesPresent: '/usr/sbin/sshd', isNeededByTests: false },
   { name: 'iproute2', why: 'ip for the fleet tests', provesPresent: '/usr/sbin/ip', isNeededByTests: false },
 ];

@@ -25,7 +25,12 @@ export function createCommandLogger(ctx: CliContext, options: { file?: string; c
       stream.write(chunk, callback);
     },
   });
-  const logger = createJsonLogger({ clock: ctx.clock, redact: createRedactor(ctx.processEnv), streams: [lazy], component: options.component });
+  const logger = createJsonLogger({
+    clock: ctx.clock,
+    redact: createRedactor(ctx.processEnv),
+    streams: [lazy],
+    component: options.component,
+  });
   let closed: Promise<void> | undefined;
   return {
     logger,

@@ -21,4 +21,6 @@ export type RegisterCommand = (program: Command, ctx: CliContext, run: RunAction
  * Wraps an action so its returned exit code (or thrown DhashError) becomes the CLI's exit code.
  * Use it as `.action(run(async (opts) => { ...; return ExitCode.OK; }))`.
  */
-export type RunAction = <A extends unknown[]>(fn: (...args: A) => Promise<number | void> | number | void) => (...args: A) => Promise<void>;
+export type RunAction = <A extends unknown[]>(
+  fn: (...args: A) => Promise<number | void> | number | void,
+) => (...args: A) => Promise<void>;

@@ -2,6 +2,9 @@
 import type { CliContext } from './context.js';
 import { createRedactor, type Redactor } from '../lib/redact.js';
 
-export function createLineWriter(ctx: Pick<CliContext, 'stdout' | 'processEnv'>, redact: Redactor = createRedactor(ctx.processEnv)): (line?: string) => void {
+export function createLineWriter(
+  ctx: Pick<CliContext, 'stdout' | 'processEnv'>,
+  redact: Redactor = createRedactor(ctx.processEnv),
+): (line?: string) => void {
   return (line = '') => ctx.stdout.write(redact(line) + '\n');
 }

@@ -12,7 +12,9 @@ const COMMANDS_WITH_OWN_REPORT = new Set(['status']);
  * A commander `preAction` hook: for a command given `--env`, reads the monitor's state, lock and `current` (three small
  * reads) and writes its warnings to stderr. Never fails the command: an unresolvable environment is the command's to report.
  */
-export function createMonitorWarningHook(ctx: CliContext): (thisCommand: Command, actionCommand: Command) => Promise<void> {
+export function createMonitorWarningHook(
+  ctx: CliContext,
+): (thisCommand: Command, actionCommand: Command) => Promise<void> {
   return async (_thisCommand, actionCommand) => {
     const envName = (actionCommand.opts() as { env?: unknown }).env;
     if (typeof envName !== 'string' || COMMANDS_WITH_OWN_REPORT.has(actionCommand.name())) return;

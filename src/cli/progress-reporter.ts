@@ -24,7 +24,10 @@ export function formatBytes(bytes: number): string {
  * `isTty` and at least `minBytes` in total → a bar per phase on `stream`; otherwise one line per phase start and per
  * quarter done, so a log file shows that the backup moves without a line per chunk.
  */
-export function createProgressReporter(stream: Writable & { isTTY?: boolean }, options: { label: string; minBytes?: number }): ProgressReporter {
+export function createProgressReporter(
+  stream: Writable & { isTTY?: boolean },
+  options: { label: string; minBytes?: number },
+): ProgressReporter {
   const isTty = stream.isTTY === true;
   let phase = '';
   let bar: cliProgress.SingleBar | null = null;
@@ -42,7 +45,11 @@ export function createProgressReporter(stream: Writable & { isTTY?: boolean }, o
         lastQuarter = -1;
         if (isTty && totalBytes >= (options.minBytes ?? 32 << 20)) {
           bar = new cliProgress.SingleBar(
-            { stream, format: `${options.label} ${phase.padEnd(8)} [{bar}] {percentage}% | {doneText} of {totalText} | ETA {eta_formatted}`, hideCursor: true },
+            {
+              stream,
+              format: `${options.label} ${phase.padEnd(8)} [{bar}] {percentage}% | {doneText} of {totalText} | ETA {eta_formatted}`,
+              hideCursor: true,
+            },
             cliProgress.Presets.shades_classic,
           );
           bar.start(totalBytes, 0, { doneText: formatBytes(0), totalText: formatBytes(totalBytes) });
@@ -50,13 +57,18 @@ export function createProgressReporter(stream: Writable & { isTTY?: boolean }, o
       }
       if (bar) {
         bar.setTotal(totalBytes);
-        bar.update(Math.min(doneBytes, totalBytes), { doneText: formatBytes(doneBytes), totalText: formatBytes(totalBytes) });
+        bar.update(Math.min(doneBytes, totalBytes), {
+          doneText: formatBytes(doneBytes),
+          totalText: formatBytes(totalBytes),
+        });
         return;
       }
       const quarter = Math.min(4, Math.floor((doneBytes / totalBytes) * 4));
       if (quarter > lastQuarter) {
         lastQuarter = quarter;
-        stream.write(`${options.label} ${phase}: ${quarter * 25}% (${formatBytes(doneBytes)} of ${formatBytes(totalBytes)})\n`);
+        stream.write(
+          `${options.label} ${phase}: ${quarter * 25}% (${formatBytes(doneBytes)} of ${formatBytes(totalBytes)})\n`,
+        );
       }
     },
     stop: stopBar,

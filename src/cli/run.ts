@@ -32,7 +32,9 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
   // Subcommands inherit the output settings and the exit-code table in their help.
   const applyToAll = (cmd: Command) => {
     for (const sub of cmd.commands) {
-      sub.exitOverride().configureOutput({ writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(redact(s)) });
+      sub
+        .exitOverride()
+        .configureOutput({ writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(redact(s)) });
       applyToAll(sub);
     }
   };
@@ -50,7 +52,7 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
       ctx.stderr.write(redact(`dhash: ${error.message}\n${error.details ? error.details + '\n' : ''}`));
       return error.exitCode;
     }
-    const message = error instanceof Error ? error.stack ?? error.message : String(error);
+    const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
     ctx.stderr.write(redact(`dhash: unexpected error: ${message}\n`));
     return ExitCode.FAILED;
   }
@@ -59,7 +61,9 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
 async function readVersion(): Promise<string> {
   const { readFile } = await import('node:fs/promises');
   try {
-    const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
     return pkg.version;
   } catch {
     return '0.0.0';

@@ -9,7 +9,11 @@ export function getTempSibling(path: string): string {
 }
 
 /** Writes `data` so that readers see either the old file or the complete new one, never a partial file. */
-export async function writeFileAtomic(path: string, data: string | Uint8Array, options: { mode?: number } = {}): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+  options: { mode?: number } = {},
+): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const temp = getTempSibling(path);
   const handle = await open(temp, 'wx', options.mode ?? 0o644);

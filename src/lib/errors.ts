@@ -34,7 +34,9 @@ const formatBytes = (bytes: number): string =>
   bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MB` : `${Math.ceil(bytes / 1024)} KB`;
 
 const describe = (value: unknown): string =>
-  value === undefined ? 'nothing' : `\`${typeof value === 'string' ? value : JSON.stringify(value)}\` (${typeof value})`;
+  value === undefined
+    ? 'nothing'
+    : `\`${typeof value === 'string' ? value : JSON.stringify(value)}\` (${typeof value})`;
 
 /**
  * The definitions. Add new codes here (keep them alphabetical within their area) rather than
@@ -140,7 +142,8 @@ export const ERRORS = {
 
   ECHECKSUMMISSING: (c: { file: string }) => ({
     message: `The release artifact ${c.file} has no ${c.file}.sha256 beside it.`,
-    details: 'Refusing to deploy an artifact whose integrity cannot be checked. Rebuild it with `npx dhash release build`, which writes both files.',
+    details:
+      'Refusing to deploy an artifact whose integrity cannot be checked. Rebuild it with `npx dhash release build`, which writes both files.',
     exitCode: ExitCode.REFUSED,
   }),
   EPREFLIGHTFAILED: (c: { env: string; failed: { name: string; detail: string }[]; exitCode: 2 | 3 }) => ({
@@ -150,7 +153,8 @@ export const ERRORS = {
   }),
   ENOCONFIRMATION: (c: { action: string; env: string }) => ({
     message: `Refusing to ${c.action} \`${c.env}\` without confirmation, and there is no terminal to ask on.`,
-    details: 'Run it on a terminal and answer the prompt, or pass --force to skip the confirmation (every check still runs).',
+    details:
+      'Run it on a terminal and answer the prompt, or pass --force to skip the confirmation (every check still runs).',
     exitCode: ExitCode.REFUSED,
   }),
   EDECLINED: (c: { action: string; env: string }) => ({
@@ -159,7 +163,13 @@ export const ERRORS = {
     exitCode: ExitCode.REFUSED,
   }),
 
-  ENOSPACE: (c: { folder: string; what: string; neededBytes?: number; freeBytes?: number; isNothingChanged: boolean }) => ({
+  ENOSPACE: (c: {
+    folder: string;
+    what: string;
+    neededBytes?: number;
+    freeBytes?: number;
+    isNothingChanged: boolean;
+  }) => ({
     message: `Not enough free space in ${c.folder} to ${c.what}.`,
     details:
       `Needed ${c.neededBytes === undefined ? 'more than is free' : formatBytes(c.neededBytes)}, ` +
@@ -168,7 +178,14 @@ export const ERRORS = {
       `Free space in ${c.folder} (remove old backups with \`npx dhash backup prune\`, or point the folder elsewhere), then run the command again.`,
     exitCode: c.isNothingChanged ? ExitCode.REFUSED : ExitCode.HUMAN_NEEDED,
   }),
-  EGATEVIOLATEDNOW: (c: { env: string; gate: string; value: string; threshold: string; window?: string; releaseId: string }) => ({
+  EGATEVIOLATEDNOW: (c: {
+    env: string;
+    gate: string;
+    value: string;
+    threshold: string;
+    window?: string;
+    releaseId: string;
+  }) => ({
     message:
       `${c.gate} is ${c.value} on the release serving now (threshold ${c.threshold}): ` +
       'the new release would be rolled back for a condition it did not cause.',
@@ -201,7 +218,8 @@ export const ERRORS = {
   }),
   EBACKUPCHECKSUMMISSING: (c: { file: string; sha256File: string }) => ({
     message: `The backup ${c.file} has no checksum file ${c.sha256File}.`,
-    details: 'A backup whose integrity cannot be checked is refused; pick another one (`npx dhash backup list --env <env>`).',
+    details:
+      'A backup whose integrity cannot be checked is refused; pick another one (`npx dhash backup list --env <env>`).',
     exitCode: ExitCode.REFUSED,
   }),
   EBACKUPINVALID: (c: { file: string; problems: string[] }) => ({
@@ -240,7 +258,8 @@ export const ERRORS = {
   }),
   EINVALIDHASH: (c: { field: string; actual: unknown }) => ({
     message: `Expected \`${c.field}\` to be a 16-digit hexadecimal dhash, got ${describe(c.actual)}.`,
-    details: 'A dhash is 64 bits written as 16 hex digits, e.g. `8f373714acfcf4d0`; hash an image with `npx dhash hash FILE`.',
+    details:
+      'A dhash is 64 bits written as 16 hex digits, e.g. `8f373714acfcf4d0`; hash an image with `npx dhash hash FILE`.',
     exitCode: ExitCode.USAGE,
     httpStatus: 400,
   }),
@@ -262,7 +281,8 @@ export const ERRORS = {
   }),
   EMIGRATIONNODOWN: (c: { version: number; name: string; reason: string }) => ({
     message: `Migration ${c.version} (${c.name}) cannot be reverted: ${c.reason}.`,
-    details: 'Nothing was changed. A rollback of a deploy that applied it restores the verified backup instead (`./scripts/rollback_dhash.sh --backup FILE --carry-forward`).',
+    details:
+      'Nothing was changed. A rollback of a deploy that applied it restores the verified backup instead (`./scripts/rollback_dhash.sh --backup FILE --carry-forward`).',
     exitCode: ExitCode.HUMAN_NEEDED,
   }),
   EMIGRATIONFAILED: (c: { version: number; name: string; reason: string }) => ({
@@ -284,7 +304,8 @@ export const ERRORS = {
   }),
   ESCHEMAAHEAD: (c: { file: string; version: number; latest: number }) => ({
     message: `The database ${c.file} has schema version ${c.version}, newer than this release knows (${c.latest}).`,
-    details: 'It was migrated by a newer release; deploy that release again or restore a backup taken before the upgrade. Nothing was changed.',
+    details:
+      'It was migrated by a newer release; deploy that release again or restore a backup taken before the upgrade. Nothing was changed.',
     exitCode: ExitCode.REFUSED,
   }),
   ESCHEMABEHIND: (c: { file: string; version: number; latest: number; pending: number }) => ({
@@ -326,10 +347,12 @@ export const ERRORS = {
     exitCode: ExitCode.USAGE,
   }),
   EUNAUTHORIZED: (c: { route: string; reason: 'missing' | 'unknown' }) => ({
-    message: c.reason === 'missing'
-      ? `${c.route} needs an API token: send \`Authorization: Bearer <token>\`.`
-      : `The bearer token sent to ${c.route} is not one of this service's API tokens.`,
-    details: 'Ask the operator for a token (DHASH_API_TOKENS on the service) and send it as `Authorization: Bearer <token>`.',
+    message:
+      c.reason === 'missing'
+        ? `${c.route} needs an API token: send \`Authorization: Bearer <token>\`.`
+        : `The bearer token sent to ${c.route} is not one of this service's API tokens.`,
+    details:
+      'Ask the operator for a token (DHASH_API_TOKENS on the service) and send it as `Authorization: Bearer <token>`.',
     exitCode: ExitCode.USAGE,
     httpStatus: 401,
   }),
@@ -350,7 +373,14 @@ export const ERRORS = {
     details: `Watch it with \`npx dhash status --env ${c.env}\`. If pid ${c.pid} is not a monitor, remove ${c.lockFile} and run the command again.`,
     exitCode: ExitCode.REFUSED,
   }),
-  EMONITORNOTSUPERSEDED: (c: { env: string; pid: number; deployId: string; byDeployId: string; timeoutMs: number; lockFile: string }) => ({
+  EMONITORNOTSUPERSEDED: (c: {
+    env: string;
+    pid: number;
+    deployId: string;
+    byDeployId: string;
+    timeoutMs: number;
+    lockFile: string;
+  }) => ({
     message: `The monitor of \`${c.env}\` (pid ${c.pid}, deploy ${c.deployId}) did not stop within ${c.timeoutMs} ms; nothing was changed.`,
     details:
       `${c.byDeployId} asked it to stop (SIGTERM) so it would not act on the wrong release. ` +

@@ -6,7 +6,11 @@ import { createError, isDhashError, type DhashError } from './errors.js';
 
 /** True for ENOSPC / EDQUOT (quota) from Node, SQLITE_FULL from better-sqlite3, anywhere in the `cause` chain. */
 export function isNoSpaceError(error: unknown): boolean {
-  for (let e = error, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+  for (
+    let e = error, depth = 0;
+    e && typeof e === 'object' && depth < 5;
+    e = (e as { cause?: unknown }).cause, depth++
+  ) {
     const code = (e as { code?: unknown }).code;
     if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL') return true;
     if (/database or disk is full/i.test(String((e as { message?: unknown }).message ?? ''))) return true;

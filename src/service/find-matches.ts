@@ -1,6 +1,12 @@
 // A match query: nearest library entries by Hamming distance, the decision, and a review item when uncertain.
 import type { Db } from './store/database.js';
-import { decideMatch, getLibraryEntry, type HashIndex, type MatchDecision, type MatchThresholds } from './library/index.js';
+import {
+  decideMatch,
+  getLibraryEntry,
+  type HashIndex,
+  type MatchDecision,
+  type MatchThresholds,
+} from './library/index.js';
 import { enqueueReviewItem } from './review/index.js';
 
 export interface MatchCandidate {
@@ -42,7 +48,13 @@ export function findMatches(input: FindMatchesInput): MatchOutcome {
     const entry = getLibraryEntry(input.db, hit.id);
     // The index and the table change together in this process; a miss would mean an outside delete, so skip it.
     if (!entry) continue;
-    matches.push({ id: entry.id, label: entry.label, hash: entry.hash, distance: hit.distance, confidence: getMatchConfidence(hit.distance) });
+    matches.push({
+      id: entry.id,
+      label: entry.label,
+      hash: entry.hash,
+      distance: hit.distance,
+      confidence: getMatchConfidence(hit.distance),
+    });
   }
   const nearest = matches[0];
   const decision = decideMatch(nearest?.distance, input.thresholds);

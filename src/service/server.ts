@@ -14,7 +14,13 @@ import { getAdmissionTicket, registerAdmission } from './http/admission-hooks.js
 import { registerAuth, type AuthSettings } from './http/auth.js';
 import { DEFAULT_LIMITS, type ServiceLimits } from './service-limits.js';
 import { addLibraryEntry, deleteLibraryEntry, listLibraryEntries, type HashIndex } from './library/index.js';
-import { countPendingReviews, listReviewItems, resolveReviewItem, type ReviewStatus, type ReviewVerdict } from './review/index.js';
+import {
+  countPendingReviews,
+  listReviewItems,
+  resolveReviewItem,
+  type ReviewStatus,
+  type ReviewVerdict,
+} from './review/index.js';
 import { findMatches } from './find-matches.js';
 
 export interface ServerDependencies {
@@ -86,7 +92,16 @@ export function createServer(deps: ServerDependencies): FastifyInstance {
   app.addHook('onResponse', async (request, reply) => {
     const durationMs = Math.round(reply.elapsedTime * 1000) / 1000;
     const errorCode = errorCodes.get(request);
-    request.log.info({ method: request.method, url: request.url, statusCode: reply.statusCode, durationMs, ...(errorCode ? { errorCode } : {}) }, 'request completed');
+    request.log.info(
+      {
+        method: request.method,
+        url: request.url,
+        statusCode: reply.statusCode,
+        durationMs,
+        ...(errorCode ? { errorCode } : {}),
+      },
+      'request completed',
+    );
   });
 
   app.setErrorHandler(async (error, request, reply) => {
@@ -103,7 +118,9 @@ export function createServer(deps: ServerDependencies): FastifyInstance {
 
   app.setNotFoundHandler(async (request, reply) => {
     errorCodes.set(request, 'ENOTFOUND');
-    return reply.code(404).send({ error: { code: 'ENOTFOUND', message: `There is no route ${request.method} ${request.url.split('?')[0]}.` } });
+    return reply.code(404).send({
+      error: { code: 'ENOTFOUND', message: `There is no route ${request.method} ${request.url.split('?')[0]}.` },
+    });
   });
 
   app.get('/health', async (_request, reply) => {
@@ -111,7 +128,9 @@ export function createServer(deps: ServerDependencies): FastifyInstance {
     const database = checkDatabase(db);
     const checks = { database: database.ok ? 'ok' : 'failed', pdf: pdf.status };
     if (!database.ok) {
-      return reply.code(503).send({ status: 'unhealthy', failing: 'database', version: deps.version, checks, detail: database.detail });
+      return reply
+        .code(503)
+        .send({ status: 'unhealthy', failing: 'database', version: deps.version, checks, detail: database.detail });
     }
     return { status: 'ok', version: deps.version, schemaVersion: database.schemaVersion, checks };
   });
@@ -140,16 +159,18 @@ export function createServer(deps: ServerDependencies): FastifyInstance {
     uploads.post('/v1/extract', { config: { extraction: 'always' } }, async (request) => {
       const mode = readMode(request);
       const bytes = readUpload(request, 'pdf');
-      const images = await runHashingJob(request, () => extractPdfImages(bytes, {
-        maxPixels: limits.maxPixels,
-        timeoutMs: limits.pdfTimeoutMs,
-        mode,
-        pdfimagesCommand: limits.pdfimagesCommand,
-        onAttempt: (outcome, seconds) => {
-          counted.add(request);
-          metrics.recordExtraction(outcome, seconds);
-        },
-      }));
+      const images = await runHashingJob(request, () =>
+        extractPdfImages(bytes, {
+          maxPixels: limits.maxPixels,
+          timeoutMs: limits.pdfTimeoutMs,
+          mode,
+          pdfimagesCommand: limits.pdfimagesCommand,
+          onAttempt: (outcome, seconds) => {
+            counted.add(request);
+            metrics.recordExtraction(outcome, seconds);
+          },
+        }),
+      );
       return { images: images.map(({ page, index, width, height, hash }) => ({ page, index, width, height, hash })) };
     });
 
@@ -157,7 +178,14 @@ export function createServer(deps: ServerDependencies): FastifyInstance {
       const mode = readMode(request);
       const { label } = request.query as { label?: string };
       const { hash } = await hashUpload(request, readUpload(request, 'image'), mode);
-      const outcome = findMatches({ db, index, hash, thresholds: limits.matchThresholds, limit: limits.maxMatches, queryLabel: label });
+      const outcome = findMatches({
+        db,
+        index,
+        hash,
+        thresholds: limits.matchThresholds,
+        limit: limits.maxMatches,
+        queryLabel: label,
+      });
       if (outcome.reviewId !== undefined) updateQueueGauge();
       return { hash, ...outcome };
     });
@@ -167,12 +195,14 @@ export function createServer(deps: ServerDependencies): FastifyInstance {
     let input: { label: unknown; hash: unknown; source: string };
     if (isJsonRequest(request)) {
       const body = request.body as { label?: unknown; hash?: unknown } | null;
-      if (!body || typeof body !== 'object' || Array.isArray(body)) throw new ApiError(400, 'EBADREQUEST', 'Expected a JSON object {"label": "…", "hash": "<16 hex>"}.');
+      if (!body || typeof body !== 'object' || Array.isArray(body))
+        throw new ApiError(400, 'EBADREQUEST', 'Expected a JSON object {"label": "…", "hash": "<16 hex>"}.');
       input = { label: body.label, hash: body.hash, source: 'api' };
     } else {
       const { label } = request.query as { label?: string };
       // Checked before hashing so a missing label costs no decode.
-      if (typeof label !== 'string' || label.trim() === '') throw new ApiError(400, 'EBADREQUEST', 'Expected a `label` query parameter naming the image.');
+      if (typeof label !== 'string' || label.trim() === '')
+        throw new ApiError(400, 'EBADREQUEST', 'Expected a `label` query parameter naming the image.');
       const { hash } = await hashUpload(request, readUpload(request, 'image'), readMode(request));
       input = { label, hash, source: 'image' };
     }
@@ -227,19 +257,28 @@ async function runHashingJob<T>(request: FastifyRequest, job: () => Promise<T>):
 
 function readId(request: FastifyRequest): number {
   const raw = (request.params as { id: string }).id;
-  if (!/^\d{1,15}$/.test(raw)) throw new ApiError(400, 'EBADREQUEST', `Expected the id in the path to be a positive integer, got \`${raw}\`.`);
+  if (!/^\d{1,15}$/.test(raw))
+    throw new ApiError(400, 'EBADREQUEST', `Expected the id in the path to be a positive integer, got \`${raw}\`.`);
   return Number(raw);
 }
 
 /** `?limit=&offset=` as numbers; the repository validates the ranges and names the bad one. */
 function readPaging(request: FastifyRequest): { limit?: number; offset?: number } {
   const { limit, offset } = request.query as { limit?: string; offset?: string };
-  return { limit: limit === undefined ? undefined : Number(limit), offset: offset === undefined ? undefined : Number(offset) };
+  return {
+    limit: limit === undefined ? undefined : Number(limit),
+    offset: offset === undefined ? undefined : Number(offset),
+  };
 }
 
 function readMode(request: FastifyRequest): HashMode {
   const mode = (request.query as { mode?: unknown }).mode ?? 'exact';
-  if (!isHashMode(mode)) throw new ApiError(400, 'EBADREQUEST', `Expected the \`mode\` query parameter to be exact or fast, got \`${String(mode)}\`.`);
+  if (!isHashMode(mode))
+    throw new ApiError(
+      400,
+      'EBADREQUEST',
+      `Expected the \`mode\` query parameter to be exact or fast, got \`${String(mode)}\`.`,
+    );
   return mode;
 }
 

@@ -45,7 +45,16 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     assertSchemaCurrent(db);
     const metrics = createServiceMetrics({ version: options.version });
     const index = loadLibraryIndex(db);
-    app = createServer({ db, index, metrics, logger: options.logger, version: options.version, limits: options.limits, admission: options.admission, auth: options.auth });
+    app = createServer({
+      db,
+      index,
+      metrics,
+      logger: options.logger,
+      version: options.version,
+      limits: options.limits,
+      admission: options.admission,
+      auth: options.auth,
+    });
     // Runs after fastify has stopped accepting and every in-flight request has been answered.
     app.addHook('onClose', async () => closeDatabase(db));
     // Node's default accept backlog (511) drops SYNs when a thousand clients connect at once, and a dropped SYN

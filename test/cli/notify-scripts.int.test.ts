@@ -16,11 +16,21 @@ const ENVIRONMENTS = {
   },
 };
 
-function runScript(script: string, args: string[], cwd: string, env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+function runScript(
+  script: string,
+  args: string[],
+  cwd: string,
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [join(repo, script), ...args], { cwd, env: { PATH: process.env.PATH ?? '', ...env }, timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [join(repo, script), ...args],
+      { cwd, env: { PATH: process.env.PATH ?? '', ...env }, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -39,7 +49,9 @@ async function readOutbox(root: string) {
 test('`node scripts/deploy/deploy-notify.js start --env staging --dry-run` writes the outbox and sends nothing', async (t) => {
   const root = await createProject(t);
   const slack = await startFakeWebhook(t, () => SLACK_OK);
-  const r = await runScript('scripts/deploy/deploy-notify.js', ['start', '--env', 'staging', '--dry-run'], root, { SLACK_WEBHOOK: slack.url });
+  const r = await runScript('scripts/deploy/deploy-notify.js', ['start', '--env', 'staging', '--dry-run'], root, {
+    SLACK_WEBHOOK: slack.url,
+  });
   assert.equal(r.code, 0, r.stderr);
   assert.equal(slack.requests.length, 0);
   const files = await readOutbox(root);
@@ -47,19 +59,36 @@ test('`node scripts/deploy/deploy-notify.js start --env staging --dry-run` write
   assert.match(files[0].name, /^\d{8}T\d{9}Z_start_staging_slack_[0-9a-f]{8}\.json$/);
   assert.equal(files[0].entry.reason, 'dry-run');
   assert.equal(files[0].entry.status, 'pending');
-  assert.match(r.stdout, /^outboxed {2}slack -> notifications_out\/\d{8}T\d{9}Z_start_staging_slack_[0-9a-f]{8}\.json {2}\(dry-run\)\n/);
+  assert.match(
+    r.stdout,
+    /^outboxed {2}slack -> notifications_out\/\d{8}T\d{9}Z_start_staging_slack_[0-9a-f]{8}\.json {2}\(dry-run\)\n/,
+  );
   assert.match(r.stdout, /start \(info\) for staging: 0 delivered, 1 written to notifications_out\/\n$/);
 });
 
 test('`SLACK_WEBHOOK="..." TEAMS_WEBHOOK="..." ... success --env production --duration "5m 30s"` exits 0 with one outbox file per channel', async (t) => {
   const root = await createProject(t);
-  const r = await runScript('scripts/deploy/deploy-notify.js', ['success', '--env', 'production', '--duration', '5m 30s'], root, { SLACK_WEBHOOK: '...', TEAMS_WEBHOOK: '...' });
+  const r = await runScript(
+    'scripts/deploy/deploy-notify.js',
+    ['success', '--env', 'production', '--duration', '5m 30s'],
+    root,
+    { SLACK_WEBHOOK: '...', TEAMS_WEBHOOK: '...' },
+  );
   assert.equal(r.code, 0, r.stderr);
   const files = await readOutbox(root);
-  assert.deepEqual(files.map((f) => f.entry.channel), ['slack', 'teams']);
+  assert.deepEqual(
+    files.map((f) => f.entry.channel),
+    ['slack', 'teams'],
+  );
   for (const { entry } of files) {
-    assert.equal(entry.reason, `${entry.channel.toUpperCase()}_WEBHOOK is not a valid URL (expected https://...) (not retried)`);
-    assert.deepEqual(entry.message.fields.find((f: { label: string }) => f.label === 'Duration'), { label: 'Duration', value: '5m 30s' });
+    assert.equal(
+      entry.reason,
+      `${entry.channel.toUpperCase()}_WEBHOOK is not a valid URL (expected https://...) (not retried)`,
+    );
+    assert.deepEqual(
+      entry.message.fields.find((f: { label: string }) => f.label === 'Duration'),
+      { label: 'Duration', value: '5m 30s' },
+    );
   }
 });
 
@@ -69,15 +98,22 @@ test('unreachable webhooks with secret URLs: exit 0, one file per channel, no se
   const teams = await startFakeWebhook(t, () => TEAMS_ACCEPTED, '/workflows/x?sig=teamsSIGunreachable');
   await slack.close();
   await teams.close();
-  const r = await runScript('scripts/notify.js', ['success', '--env', 'production', '--release', 'r7'], root, { SLACK_WEBHOOK: slack.url, TEAMS_WEBHOOK: teams.url });
+  const r = await runScript('scripts/notify.js', ['success', '--env', 'production', '--release', 'r7'], root, {
+    SLACK_WEBHOOK: slack.url,
+    TEAMS_WEBHOOK: teams.url,
+  });
   assert.equal(r.code, 0, r.stderr);
   const files = await readOutbox(root);
-  assert.deepEqual(files.map((f) => [f.entry.channel, f.entry.attempts.length, f.entry.reason]), [
-    ['slack', 4, 'network error: ECONNREFUSED (gave up after 4 attempts)'],
-    ['teams', 4, 'network error: ECONNREFUSED (gave up after 4 attempts)'],
-  ]);
+  assert.deepEqual(
+    files.map((f) => [f.entry.channel, f.entry.attempts.length, f.entry.reason]),
+    [
+      ['slack', 4, 'network error: ECONNREFUSED (gave up after 4 attempts)'],
+      ['teams', 4, 'network error: ECONNREFUSED (gave up after 4 attempts)'],
+    ],
+  );
   const everything = r.stdout + r.stderr + files.map((f) => JSON.stringify(f.entry)).join('');
-  for (const secret of ['TSCRT', 'unreachableSECRET', 'teamsSIGunreachable']) assert.ok(!everything.includes(secret), `${secret} leaked`);
+  for (const secret of ['TSCRT', 'unreachableSECRET', 'teamsSIGunreachable'])
+    assert.ok(!everything.includes(secret), `${secret} leaked`);
 });
 
 test('bad usage exits 2 naming the problem', async (t) => {
@@ -88,15 +124,28 @@ test('bad usage exits 2 naming the problem', async (t) => {
     unknown.stderr,
     'dhash: Unknown notification event `deployed`.\nKnown events: start, success, failure, monitor-start, gate-warning, gate-violation, rollback-start, rollback-success, rollback-failure, monitor-complete. Example: `node scripts/deploy/deploy-notify.js start --env staging --dry-run`.\n',
   );
-  const duration = await runScript('scripts/deploy/deploy-notify.js', ['success', '--env', 'staging', '--duration', '5 minutes'], root);
+  const duration = await runScript(
+    'scripts/deploy/deploy-notify.js',
+    ['success', '--env', 'staging', '--duration', '5 minutes'],
+    root,
+  );
   assert.equal(duration.code, 2);
-  assert.match(duration.stderr, /^dhash: Expected the `--duration` option to be a duration such as "30s", "10m", "1h" or "5m 30s" \(units ms, s, m, h, d\), got `5 minutes` \(string\)\.\n/);
+  assert.match(
+    duration.stderr,
+    /^dhash: Expected the `--duration` option to be a duration such as "30s", "10m", "1h" or "5m 30s" \(units ms, s, m, h, d\), got `5 minutes` \(string\)\.\n/,
+  );
   const env = await runScript('scripts/notify.js', ['success', '--env', 'qa'], root);
   assert.equal(env.code, 2);
-  assert.match(env.stderr, /^dhash: Unknown environment `qa` given to --env\.\nKnown environments: local, production, staging\./);
+  assert.match(
+    env.stderr,
+    /^dhash: Unknown environment `qa` given to --env\.\nKnown environments: local, production, staging\./,
+  );
   const noEnv = await runScript('scripts/notify.js', ['success'], root);
   assert.equal(noEnv.code, 2);
-  assert.match(noEnv.stderr, /^dhash: Expected the `--env` option to be an environment name such as `staging`, got nothing\./);
+  assert.match(
+    noEnv.stderr,
+    /^dhash: Expected the `--env` option to be an environment name such as `staging`, got nothing\./,
+  );
 });
 
 test('the shims say how to build when dist/ is missing', async (t) => {
@@ -108,7 +157,9 @@ test('the shims say how to build when dist/ is missing', async (t) => {
   await copyFile(join(repo, 'scripts/notify.js'), join(copy, 'scripts/notify.js'));
   for (const script of ['scripts/deploy/deploy-notify.js', 'scripts/notify.js']) {
     const r = await new Promise<{ code: number; stderr: string }>((resolve) =>
-      execFile(process.execPath, [join(copy, script), 'start'], { cwd: copy }, (error, _out, stderr) => resolve({ code: error ? Number((error as { code?: number }).code) : 0, stderr })),
+      execFile(process.execPath, [join(copy, script), 'start'], { cwd: copy }, (error, _out, stderr) =>
+        resolve({ code: error ? Number((error as { code?: number }).code) : 0, stderr }),
+      ),
     );
     assert.equal(r.code, 2);
     assert.equal(r.stderr, 'dhash: dist/ is missing; run npm ci first (it builds the toolkit).\n');
@@ -117,12 +168,22 @@ test('the shims say how to build when dist/ is missing', async (t) => {
 
 test('`node scripts/notify.js flush --env production` delivers pending files once the channel works, then has nothing left', async (t) => {
   const root = await createProject(t);
-  const first = await runScript('scripts/notify.js', ['failure', '--env', 'production', '--message', 'Échec du déploiement 💥'], root, { SLACK_WEBHOOK: '...' });
+  const first = await runScript(
+    'scripts/notify.js',
+    ['failure', '--env', 'production', '--message', 'Échec du déploiement 💥'],
+    root,
+    { SLACK_WEBHOOK: '...' },
+  );
   assert.equal(first.code, 0, first.stderr);
   const slack = await startFakeWebhook(t, () => SLACK_OK);
-  const flushed = await runScript('scripts/notify.js', ['flush', '--env', 'production'], root, { SLACK_WEBHOOK: slack.url });
+  const flushed = await runScript('scripts/notify.js', ['flush', '--env', 'production'], root, {
+    SLACK_WEBHOOK: slack.url,
+  });
   assert.equal(flushed.code, 0, flushed.stderr);
-  assert.match(flushed.stdout, /^delivered slack {5}notifications_out\/\d{8}T\d{9}Z_failure_production_slack_[0-9a-f]{8}\.json\nflushed: 1 delivered, 0 still pending, 0 skipped\n$/);
+  assert.match(
+    flushed.stdout,
+    /^delivered slack {5}notifications_out\/\d{8}T\d{9}Z_failure_production_slack_[0-9a-f]{8}\.json\nflushed: 1 delivered, 0 still pending, 0 skipped\n$/,
+  );
   assert.equal(slack.requests.length, 1);
   assert.equal(slack.requests[0].json.blocks[1].text.text, 'Échec du déploiement 💥');
   const [file] = await readOutbox(root);

@@ -45,5 +45,12 @@ test('draws a bar on a terminal for large amounts and plain lines for small ones
 });
 
 test('formats byte counts with binary units', () => {
-  assert.deepEqual([0, 1023, 1024, 1536, 10 << 20, 1.5 * 2 ** 30].map(formatBytes), ['0 B', '1023 B', '1.00 KB', '1.50 KB', '10.0 MB', '1.50 GB']);
+  assert.deepEqual([0, 1023, 1024, 1536, 10 << 20, 1.5 * 2 ** 30].map(formatBytes), [
+    '0 B',
+    '1023 B',
+    '1.00 KB',
+    '1.50 KB',
+    '10.0 MB',
+    '1.50 GB',
+  ]);
 });

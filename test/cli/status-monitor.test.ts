@@ -7,9 +7,16 @@ import { runCliForTest } from '../helpers/cli.js';
 
 test('`dhash status` shows the journal tail, monitor progress, next poll and latest gate values', async (t) => {
   const f = await createMonitorFixture(t);
-  await writeFile(join(f.root, 'environments.json'), JSON.stringify({ environments: { production: { root: 'env', service: { port: 8787 } } } }));
+  await writeFile(
+    join(f.root, 'environments.json'),
+    JSON.stringify({ environments: { production: { root: 'env', service: { port: 8787 } } } }),
+  );
   const controller = new AbortController();
-  await f.run({ signalSource: createScriptedSource(f.clock), signal: controller.signal, onPoll: (r) => r.pollIndex === 3 && controller.abort() });
+  await f.run({
+    signalSource: createScriptedSource(f.clock),
+    signal: controller.signal,
+    onPoll: (r) => r.pollIndex === 3 && controller.abort(),
+  });
   const r = await runCliForTest(['status', '--env', 'production'], { cwd: f.root, clock: f.clock });
   assert.equal(r.exitCode, 0, r.stderr);
   assert.match(r.stdout, /current release: r2/);
@@ -23,8 +30,16 @@ test('`dhash status` shows the journal tail, monitor progress, next poll and lat
 
 test('`dhash monitor` without a recorded deploy exits 2 naming --from-now', async (t) => {
   const f = await createMonitorFixture(t);
-  await writeFile(join(f.root, 'environments.json'), JSON.stringify({ environments: { staging: { root: 'stg', service: { port: 8788 } } } }));
-  await writeFile(join(f.root, 'quality-gates-config.json'), await import('node:fs/promises').then((fs) => fs.readFile(join(process.cwd(), 'quality-gates-config.json'), 'utf8')));
+  await writeFile(
+    join(f.root, 'environments.json'),
+    JSON.stringify({ environments: { staging: { root: 'stg', service: { port: 8788 } } } }),
+  );
+  await writeFile(
+    join(f.root, 'quality-gates-config.json'),
+    await import('node:fs/promises').then((fs) =>
+      fs.readFile(join(process.cwd(), 'quality-gates-config.json'), 'utf8'),
+    ),
+  );
   const r = await runCliForTest(['monitor', '--env', 'staging'], { cwd: f.root });
   assert.equal(r.exitCode, 2);
   assert.match(r.stderr, /No deploy of `staging` is recorded, so there is no window to monitor\./);

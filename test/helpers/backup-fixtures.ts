@@ -22,7 +22,11 @@ export async function createBackupProject(projectRoot: string): Promise<void> {
 }
 
 /** A release `r1` (dist, package.json, release.json, node_modules with an executable and a .bin symlink) made current. */
-export async function createDeployedEnvironment(projectRoot: string, name = 'staging', options: { rows?: number } = {}): Promise<BackupFixture> {
+export async function createDeployedEnvironment(
+  projectRoot: string,
+  name = 'staging',
+  options: { rows?: number } = {},
+): Promise<BackupFixture> {
   const environment = await resolveEnvironment(projectRoot, name, {});
   const releaseDir = join(environment.releasesDir, 'r1');
   await mkdir(join(releaseDir, 'dist', 'cli'), { recursive: true });
@@ -30,9 +34,20 @@ export async function createDeployedEnvironment(projectRoot: string, name = 'sta
   await mkdir(join(releaseDir, 'node_modules', '.bin'), { recursive: true });
   await writeFile(join(releaseDir, 'dist', 'cli', 'main.js'), 'console.log("dhash r1");\n');
   await writeFile(join(releaseDir, 'package.json'), JSON.stringify({ name: 'dhash', version: '0.1.0' }));
-  await writeFile(join(releaseDir, 'release.json'), JSON.stringify({ releaseId: 'r1', version: '0.1.0', gitSha: 'abc1234', createdAt: '2026-11-28T00:00:00.000Z', contentSha256: 'c'.repeat(64) }));
+  await writeFile(
+    join(releaseDir, 'release.json'),
+    JSON.stringify({
+      releaseId: 'r1',
+      version: '0.1.0',
+      gitSha: 'abc1234',
+      createdAt: '2026-11-28T00:00:00.000Z',
+      contentSha256: 'c'.repeat(64),
+    }),
+  );
   await writeFile(join(releaseDir, 'node_modules', 'left-pad', 'index.js'), 'module.exports = (s) => s;\n'.repeat(200));
-  await writeFile(join(releaseDir, 'node_modules', 'left-pad', 'bin', 'cli.js'), '#!/usr/bin/env node\n', { mode: 0o755 });
+  await writeFile(join(releaseDir, 'node_modules', 'left-pad', 'bin', 'cli.js'), '#!/usr/bin/env node\n', {
+    mode: 0o755,
+  });
   await writeFile(join(releaseDir, 'node_modules', 'left-pad', 'logo.png'), Buffer.alloc(3000, 7));
   await symlink('../left-pad/bin/cli.js', join(releaseDir, 'node_modules', '.bin', 'left-pad'));
   await symlink('releases/r1', environment.currentLink);

@@ -2,7 +2,19 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { copyFile, cp, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
+import {
+  copyFile,
+  cp,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  readlink,
+  rm,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getFreePort } from './free-port.js';
@@ -23,7 +35,10 @@ export interface DeployProject {
   stopService(): void;
 }
 
-export async function createDeployProject(t: After, options: { healthTimeoutMs?: number } = {}): Promise<DeployProject> {
+export async function createDeployProject(
+  t: After,
+  options: { healthTimeoutMs?: number } = {},
+): Promise<DeployProject> {
   // One after-hook that stops the service before removing the folder (the pidfile must still be there to find it).
   const root = await mkdtemp(join(tmpdir(), 'dhash-deploy-'));
   const port = await getFreePort();
@@ -33,7 +48,12 @@ export async function createDeployProject(t: After, options: { healthTimeoutMs?:
         root: '.dhash/local',
         service: { host: '127.0.0.1', port },
         target: { type: 'process', stopTimeoutMs: 5000 },
-        deploy: { minFreeDiskMb: 10, healthyChecksRequired: 3, healthCheckIntervalMs: 200, healthTimeoutMs: options.healthTimeoutMs ?? 60_000 },
+        deploy: {
+          minFreeDiskMb: 10,
+          healthyChecksRequired: 3,
+          healthCheckIntervalMs: 200,
+          healthTimeoutMs: options.healthTimeoutMs ?? 60_000,
+        },
       },
       other: { root: '.dhash/other', service: { host: '127.0.0.1', port: port + 1 } },
     },
@@ -44,7 +64,8 @@ export async function createDeployProject(t: After, options: { healthTimeoutMs?:
   await copyFile(join(REPO_ROOT, 'package.json'), join(root, 'package.json'));
   await mkdir(join(root, 'scripts'));
   for (const name of ['deploy_dhash.sh', 'rollback_dhash.sh', 'backup_dhash.sh', 'smoke_tests.sh']) {
-    if (existsSync(join(REPO_ROOT, 'scripts', name))) await copyFile(join(REPO_ROOT, 'scripts', name), join(root, 'scripts', name));
+    if (existsSync(join(REPO_ROOT, 'scripts', name)))
+      await copyFile(join(REPO_ROOT, 'scripts', name), join(root, 'scripts', name));
   }
   const pidFile = join(root, '.dhash', 'local', 'state', 'service.pid');
   const stopService = () => {
@@ -60,21 +81,38 @@ export async function createDeployProject(t: After, options: { healthTimeoutMs?:
     stopService();
     if (!process.env.DHASH_KEEP_TMP) await rm(root, { recursive: true, force: true });
   });
-  return { root, port, baseUrl: `http://127.0.0.1:${port}`, getEnv: () => resolveEnvironment(root, 'local', {}), stopService };
+  return {
+    root,
+    port,
+    baseUrl: `http://127.0.0.1:${port}`,
+    getEnv: () => resolveEnvironment(root, 'local', {}),
+    stopService,
+  };
 }
 
 /**
  * A copy of `baseDir` as a different release (`<later ts>-<version>-<tag>`), changed by `mutate`, with release.json
  * rewritten so its content hash verifies: a second release without a second build.
  */
-export async function createReleaseVariant(baseDir: string, outDir: string, tag: string, mutate: (dir: string) => Promise<void>): Promise<string> {
+export async function createReleaseVariant(
+  baseDir: string,
+  outDir: string,
+  tag: string,
+  mutate: (dir: string) => Promise<void>,
+): Promise<string> {
   const base = JSON.parse(await readFile(join(baseDir, 'release.json'), 'utf8')) as ReleaseManifest;
   const later = new Date(Date.parse(base.createdAt) + 1000 + Math.floor(Math.random() * 1000));
   const releaseId = `${later.toISOString().replace(/[-:]/g, '').replace('.', '')}-${base.version}-${tag}`;
   const dir = join(outDir, releaseId);
   execFileSync('cp', ['-a', baseDir, dir]);
   await mutate(dir);
-  const manifest: ReleaseManifest = { ...base, releaseId, gitSha: tag, createdAt: later.toISOString(), contentSha256: await computeContentSha256(dir) };
+  const manifest: ReleaseManifest = {
+    ...base,
+    releaseId,
+    gitSha: tag,
+    createdAt: later.toISOString(),
+    contentSha256: await computeContentSha256(dir),
+  };
   await writeFile(join(dir, 'release.json'), JSON.stringify(manifest, null, 2) + '\n');
   return dir;
 }
@@ -92,7 +130,10 @@ export async function snapshotTree(dir: string): Promise<Record<string, string>>
       else if (info.isDirectory()) {
         out[path] = 'dir';
         await walk(path);
-      } else out[path] = `file:${info.mode.toString(8)}:${createHash('sha256').update(await readFile(full)).digest('hex')}`;
+      } else
+        out[path] = `file:${info.mode.toString(8)}:${createHash('sha256')
+          .update(await readFile(full))
+          .digest('hex')}`;
     }
   };
   await walk('');

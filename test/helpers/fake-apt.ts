@@ -39,7 +39,10 @@ exit 0
  * A temp dir with the fake tools, readable by every user (the non-root case runs as `nobody`).
  * `aptGetExitCode` makes every apt-get call fail with that code.
  */
-export async function createFakeApt(t: Parameters<typeof createTempDir>[0], options: { missing: string[]; aptGetExitCode?: number }): Promise<FakeApt> {
+export async function createFakeApt(
+  t: Parameters<typeof createTempDir>[0],
+  options: { missing: string[]; aptGetExitCode?: number },
+): Promise<FakeApt> {
   const dir = await createTempDir(t, 'dhash-fake-apt-');
   const binDir = join(dir, 'bin');
   const stateDir = join(dir, 'state');

@@ -3,15 +3,7 @@ import sharp from 'sharp';
 
 export type FixtureKind = 'gradient' | 'checkerboard' | 'noise' | 'photo' | 'flat' | 'near-flat';
 export type FixtureFormat =
-  | 'jpeg'
-  | 'jpeg-gray'
-  | 'png'
-  | 'png-rgba'
-  | 'png-gray'
-  | 'png-gray-alpha'
-  | 'png-palette'
-  | 'webp-lossless'
-  | 'gif';
+  'jpeg' | 'jpeg-gray' | 'png' | 'png-rgba' | 'png-gray' | 'png-gray-alpha' | 'png-palette' | 'webp-lossless' | 'gif';
 
 export interface FixtureSpec {
   kind: FixtureKind;
@@ -34,7 +26,9 @@ export function getFixtureExtension(format: FixtureFormat): string {
 }
 
 export function getFixtureName(spec: FixtureSpec): string {
-  const jpeg = spec.format.startsWith('jpeg') ? `-q${spec.quality ?? 85}-${(spec.chroma ?? '4:2:0').replaceAll(':', '')}` : '';
+  const jpeg = spec.format.startsWith('jpeg')
+    ? `-q${spec.quality ?? 85}-${(spec.chroma ?? '4:2:0').replaceAll(':', '')}`
+    : '';
   return `${spec.kind}-${spec.width}x${spec.height}-s${spec.seed}-${spec.format}${jpeg}.${getFixtureExtension(spec.format)}`;
 }
 
@@ -143,28 +137,46 @@ export async function createFixtureImage(spec: FixtureSpec): Promise<Buffer> {
   const { width, height, format } = spec;
   const rgba = drawFixturePixels(spec.kind, width, height, spec.seed);
   const n = width * height;
-  const raw = (data: Buffer, channels: 1 | 2 | 3 | 4) => sharp(data, { raw: { width, height, channels }, limitInputPixels: false });
+  const raw = (data: Buffer, channels: 1 | 2 | 3 | 4) =>
+    sharp(data, { raw: { width, height, channels }, limitInputPixels: false });
   switch (format) {
     case 'jpeg':
       return raw(pickChannels(rgba, n, [0, 1, 2]), 3)
         .jpeg({ quality: spec.quality ?? 85, chromaSubsampling: spec.chroma ?? '4:2:0' })
         .toBuffer();
     case 'jpeg-gray':
-      return raw(toGray(rgba, n, false), 1).toColourspace('b-w').jpeg({ quality: spec.quality ?? 85 }).toBuffer();
+      return raw(toGray(rgba, n, false), 1)
+        .toColourspace('b-w')
+        .jpeg({ quality: spec.quality ?? 85 })
+        .toBuffer();
     case 'png':
-      return raw(pickChannels(rgba, n, [0, 1, 2]), 3).png({ compressionLevel: 1 }).toBuffer();
+      return raw(pickChannels(rgba, n, [0, 1, 2]), 3)
+        .png({ compressionLevel: 1 })
+        .toBuffer();
     case 'png-rgba':
       return raw(Buffer.from(rgba), 4).png({ compressionLevel: 1 }).toBuffer();
     case 'png-gray':
-      return raw(toGray(rgba, n, false), 1).toColourspace('b-w').png({ compressionLevel: 1 }).toBuffer();
+      return raw(toGray(rgba, n, false), 1)
+        .toColourspace('b-w')
+        .png({ compressionLevel: 1 })
+        .toBuffer();
     case 'png-gray-alpha':
-      return raw(toGray(rgba, n, true), 2).toColourspace('b-w').png({ compressionLevel: 1 }).toBuffer();
+      return raw(toGray(rgba, n, true), 2)
+        .toColourspace('b-w')
+        .png({ compressionLevel: 1 })
+        .toBuffer();
     case 'png-palette':
-      return raw(pickChannels(rgba, n, [0, 1, 2]), 3).png({ palette: true, colours: 64, dither: 0 }).toBuffer();
+      return raw(pickChannels(rgba, n, [0, 1, 2]), 3)
+        .png({ palette: true, colours: 64, dither: 0 })
+        .toBuffer();
     case 'webp-lossless':
-      return raw(pickChannels(rgba, n, [0, 1, 2]), 3).webp({ lossless: true }).toBuffer();
+      return raw(pickChannels(rgba, n, [0, 1, 2]), 3)
+        .webp({ lossless: true })
+        .toBuffer();
     case 'gif':
-      return raw(pickChannels(rgba, n, [0, 1, 2]), 3).gif().toBuffer();
+      return raw(pickChannels(rgba, n, [0, 1, 2]), 3)
+        .gif()
+        .toBuffer();
     default:
       throw new TypeError(`Unknown fixture format \`${String(format)}\`.`);
   }
@@ -178,7 +190,18 @@ export function createFixtureSet(options: { includeHuge?: boolean } = {}): Fixtu
   const specs: FixtureSpec[] = [];
   const kinds: FixtureKind[] = ['gradient', 'checkerboard', 'noise', 'photo', 'flat', 'near-flat'];
   const formats: FixtureFormat[] = ['png', 'png-rgba', 'png-gray', 'png-gray-alpha', 'png-palette', 'jpeg-gray', 'gif'];
-  const sizes: [number, number][] = [[1, 1], [9, 8], [10, 9], [17, 13], [64, 48], [333, 257], [640, 480], [1023, 769], [4000, 300], [300, 4000]];
+  const sizes: [number, number][] = [
+    [1, 1],
+    [9, 8],
+    [10, 9],
+    [17, 13],
+    [64, 48],
+    [333, 257],
+    [640, 480],
+    [1023, 769],
+    [4000, 300],
+    [300, 4000],
+  ];
   let seed = 1;
   for (const kind of kinds) {
     for (const [width, height] of sizes.slice(kinds.indexOf(kind) % 2, sizes.length)) {
@@ -195,7 +218,16 @@ export function createFixtureSet(options: { includeHuge?: boolean } = {}): Fixtu
   specs.push({ kind: 'photo', width: 801, height: 601, seed: seed++, format: 'webp-lossless' });
   specs.push({ kind: 'gradient', width: 2, height: 3, seed: seed++, format: 'png' });
   specs.push({ kind: 'photo', width: 1600, height: 1200, seed: seed++, format: 'jpeg', quality: 90, chroma: '4:2:0' });
-  if (options.includeHuge) specs.push({ kind: 'photo', width: 5000, height: 5000, seed: seed++, format: 'jpeg', quality: 80, chroma: '4:2:0' });
+  if (options.includeHuge)
+    specs.push({
+      kind: 'photo',
+      width: 5000,
+      height: 5000,
+      seed: seed++,
+      format: 'jpeg',
+      quality: 80,
+      chroma: '4:2:0',
+    });
   return specs;
 }
 
@@ -214,9 +246,18 @@ export async function createEdgeCaseImages(seed = 77): Promise<{ name: string; b
     { name: 'rgb16.png', bytes: await sharp(base).toColourspace('rgb16').png().toBuffer() },
     { name: 'rgba16.png', bytes: await sharp(base).ensureAlpha(0.7).toColourspace('rgb16').png().toBuffer() },
     { name: 'gray16.png', bytes: await sharp(base).toColourspace('grey16').png().toBuffer() },
-    { name: 'gray16-dark.png', bytes: await sharp(dark16, { raw: { width: 301, height: 203, channels: 1 } }).toColourspace('grey16').png().toBuffer() },
+    {
+      name: 'gray16-dark.png',
+      bytes: await sharp(dark16, { raw: { width: 301, height: 203, channels: 1 } })
+        .toColourspace('grey16')
+        .png()
+        .toBuffer(),
+    },
     { name: 'half-transparent.png', bytes: await sharp(base).ensureAlpha(0.5).png().toBuffer() },
-    { name: 'two-colour.png', bytes: await sharp(base).toColourspace('b-w').png({ palette: true, colours: 2 }).toBuffer() },
+    {
+      name: 'two-colour.png',
+      bytes: await sharp(base).toColourspace('b-w').png({ palette: true, colours: 2 }).toBuffer(),
+    },
     { name: 'cmyk.jpg', bytes: await sharp(base).toColourspace('cmyk').jpeg({ quality: 90 }).toBuffer() },
     { name: 'plain.tif', bytes: await sharp(base).tiff().toBuffer() },
     { name: 'lossy.webp', bytes: await sharp(base).webp({ quality: 70 }).toBuffer() },

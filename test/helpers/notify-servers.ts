@@ -26,7 +26,11 @@ export interface FakeWebhook {
 }
 
 export const SLACK_OK: Reply = { status: 200, body: 'ok', headers: { 'content-type': 'text/plain' } };
-export const SLACK_INVALID_PAYLOAD: Reply = { status: 400, body: 'invalid_payload', headers: { 'content-type': 'text/plain' } };
+export const SLACK_INVALID_PAYLOAD: Reply = {
+  status: 400,
+  body: 'invalid_payload',
+  headers: { 'content-type': 'text/plain' },
+};
 export const TEAMS_ACCEPTED: Reply = { status: 202 };
 export const DISCORD_NO_CONTENT: Reply = { status: 204 };
 export const PAGERDUTY_ACCEPTED = (dedupKey = 'x'): Reply => ({
@@ -36,7 +40,11 @@ export const PAGERDUTY_ACCEPTED = (dedupKey = 'x'): Reply => ({
 });
 
 /** Starts a server answering each request with `reply(index, request)`; closed when the test ends. */
-export async function startFakeWebhook(t: Cleanup, reply: (index: number, req: ReceivedRequest) => Reply, path = '/hook'): Promise<FakeWebhook> {
+export async function startFakeWebhook(
+  t: Cleanup,
+  reply: (index: number, req: ReceivedRequest) => Reply,
+  path = '/hook',
+): Promise<FakeWebhook> {
   const requests: ReceivedRequest[] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -74,7 +82,10 @@ export interface ReceivedMail {
 }
 
 /** A real SMTP server with AUTH PLAIN/LOGIN (no TLS, insecure auth allowed on loopback). */
-export async function startFakeSmtp(t: Cleanup, credentials: { user: string; pass: string }): Promise<{ port: number; mails: ReceivedMail[]; authFailures: number }> {
+export async function startFakeSmtp(
+  t: Cleanup,
+  credentials: { user: string; pass: string },
+): Promise<{ port: number; mails: ReceivedMail[]; authFailures: number }> {
   const state = { port: 0, mails: [] as ReceivedMail[], authFailures: 0 };
   const server = new SMTPServer({
     secure: false,
@@ -83,7 +94,8 @@ export async function startFakeSmtp(t: Cleanup, credentials: { user: string; pas
     authMethods: ['PLAIN', 'LOGIN'],
     logger: false,
     onAuth(auth, _session, callback) {
-      if (auth.username === credentials.user && auth.password === credentials.pass) return callback(null, { user: auth.username });
+      if (auth.username === credentials.user && auth.password === credentials.pass)
+        return callback(null, { user: auth.username });
       state.authFailures++;
       return callback(new Error('Invalid username or password'));
     },
@@ -108,7 +120,12 @@ export async function startFakeSmtp(t: Cleanup, credentials: { user: string; pas
 }
 
 /** Counts attempts in flight, so a test advances the manual clock only while every request is settled (only backoff sleeps are pending). */
-export function createAttemptTracker(): DeliveryObserver & { inFlight: Map<string, number>; started: Map<string, number>; ends: { channel: string; delivered: boolean }[]; outcomes: { channel: string; outcome: AttemptOutcome }[] } {
+export function createAttemptTracker(): DeliveryObserver & {
+  inFlight: Map<string, number>;
+  started: Map<string, number>;
+  ends: { channel: string; delivered: boolean }[];
+  outcomes: { channel: string; outcome: AttemptOutcome }[];
+} {
   const inFlight = new Map<string, number>();
   const started = new Map<string, number>();
   const ends: { channel: string; delivered: boolean }[] = [];

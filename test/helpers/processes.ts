@@ -8,7 +8,12 @@ import { getFreePort } from './free-port.js';
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Polls `check` every `intervalMs` until it returns true or `timeoutMs` passes (then throws naming `what`). */
-export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 20_000, intervalMs = 100): Promise<void> {
+export async function waitFor(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs = 20_000,
+  intervalMs = 100,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await check().catch(() => false)) return;
@@ -29,25 +34,52 @@ export function killOnExit(t: { after: (fn: () => Promise<void>) => void }, chil
   });
 }
 
-export async function startDistService(t: { after: (fn: () => Promise<void>) => void }, dir: string): Promise<{ url: string; port: number; child: ChildProcess }> {
+export async function startDistService(
+  t: { after: (fn: () => Promise<void>) => void },
+  dir: string,
+): Promise<{ url: string; port: number; child: ChildProcess }> {
   const port = await getFreePort();
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'dist/cli/main.js'), 'serve', '--migrate', '--db', join(dir, 'svc.sqlite'), '--port', String(port)], {
-    cwd: dir, stdio: 'ignore', env: { ...process.env, DHASH_PORT: '' },
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      join(REPO_ROOT, 'dist/cli/main.js'),
+      'serve',
+      '--migrate',
+      '--db',
+      join(dir, 'svc.sqlite'),
+      '--port',
+      String(port),
+    ],
+    {
+      cwd: dir,
+      stdio: 'ignore',
+      env: { ...process.env, DHASH_PORT: '' },
+    },
+  );
   killOnExit(t, child);
   const url = `http://127.0.0.1:${port}`;
   await waitFor('the dhash service', async () => (await fetch(`${url}/health`)).status === 200);
   return { url, port, child };
 }
 
-export async function startPrometheus(t: { after: (fn: () => Promise<void>) => void }, dir: string, targetPort: number): Promise<{ url: string }> {
+export async function startPrometheus(
+  t: { after: (fn: () => Promise<void>) => void },
+  dir: string,
+  targetPort: number,
+): Promise<{ url: string }> {
   const port = await getFreePort();
   await mkdir(join(dir, 'prom-data'), { recursive: true });
   const config = `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: dhash\n    static_configs:\n      - targets: ['127.0.0.1:${targetPort}']\n`;
   await writeFile(join(dir, 'prometheus.yml'), config);
-  const child = spawn('/usr/bin/prometheus', [
-    `--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'prom-data')}`, `--web.listen-address=127.0.0.1:${port}`,
-  ], { stdio: 'ignore' });
+  const child = spawn(
+    '/usr/bin/prometheus',
+    [
+      `--config.file=${join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${join(dir, 'prom-data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+    ],
+    { stdio: 'ignore' },
+  );
   killOnExit(t, child);
   const url = `http://127.0.0.1:${port}`;
   await waitFor('Prometheus to be ready', async () => (await fetch(`${url}/-/ready`)).status === 200, 30_000);

@@ -12,12 +12,20 @@ export interface ServeRun {
   stop(): Promise<number>;
 }
 
-export function runServeCli(t: TestContext, args: string[], options: { cwd: string; env: Record<string, string> }): ServeRun {
+export function runServeCli(
+  t: TestContext,
+  args: string[],
+  options: { cwd: string; env: Record<string, string> },
+): ServeRun {
   return runLongRunningCli(t, ['serve', ...args], options);
 }
 
 /** Runs `argv` until `stop()` or the end of the test (the abort signal a SIGTERM would fire). */
-export function runLongRunningCli(t: TestContext, argv: string[], options: { cwd: string; env: Record<string, string> }): ServeRun {
+export function runLongRunningCli(
+  t: TestContext,
+  argv: string[],
+  options: { cwd: string; env: Record<string, string> },
+): ServeRun {
   const controller = new AbortController();
   const stdout = new PassThrough();
   const stderr = new PassThrough();
@@ -25,7 +33,14 @@ export function runLongRunningCli(t: TestContext, argv: string[], options: { cwd
   let err = '';
   stdout.on('data', (c) => (out += c));
   stderr.on('data', (c) => (err += c));
-  const exited = runCli(argv, { cwd: options.cwd, processEnv: options.env, stdout, stderr, clock: createSystemClock(), signal: controller.signal });
+  const exited = runCli(argv, {
+    cwd: options.cwd,
+    processEnv: options.env,
+    stdout,
+    stderr,
+    clock: createSystemClock(),
+    signal: controller.signal,
+  });
   const stop = () => {
     controller.abort();
     return exited;
@@ -42,8 +57,10 @@ export async function waitForListening(run: ServeRun, timeoutMs = 20_000): Promi
   for (;;) {
     const match = /listening on (http:\/\/[^\s"]+)/.exec(run.readStdout());
     if (match) return match[1];
-    if (exitCode !== undefined) throw new Error(`the command exited ${exitCode} before listening:\n${run.readStderr()}${run.readStdout()}`);
-    if (Date.now() > deadline) throw new Error(`the command did not listen within ${timeoutMs} ms:\n${run.readStdout()}`);
+    if (exitCode !== undefined)
+      throw new Error(`the command exited ${exitCode} before listening:\n${run.readStderr()}${run.readStdout()}`);
+    if (Date.now() > deadline)
+      throw new Error(`the command did not listen within ${timeoutMs} ms:\n${run.readStdout()}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }

@@ -37,7 +37,15 @@ export async function startTestService(
   stream.on('data', (chunk) => (logText += chunk));
   const logger = createRequestLogger({ stream, redact: createRedactor(options.env ?? {}) });
   const index = loadLibraryIndex(db);
-  const app = createServer({ db, index, metrics, logger, version: '9.8.7-test', limits: options.limits, admission: options.admission });
+  const app = createServer({
+    db,
+    index,
+    metrics,
+    logger,
+    version: '9.8.7-test',
+    limits: options.limits,
+    admission: options.admission,
+  });
   t.after(async () => {
     await app.close();
     closeDatabase(db);
@@ -49,7 +57,11 @@ export async function startTestService(
     db,
     index,
     metrics,
-    readLogLines: () => logText.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>),
+    readLogLines: () =>
+      logText
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as Record<string, unknown>),
     readMetric: async (sample) => readSample(await (await fetch(`${url}/metrics`)).text(), sample),
   };
 }

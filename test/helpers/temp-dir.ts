@@ -4,7 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 
-export async function createTempDir(t: TestContext | { after: (fn: () => Promise<void>) => void }, prefix = 'dhash-test-'): Promise<string> {
+export async function createTempDir(
+  t: TestContext | { after: (fn: () => Promise<void>) => void },
+  prefix = 'dhash-test-',
+): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
   t.after(async () => {
     if (!process.env.DHASH_KEEP_TMP) await rm(dir, { recursive: true, force: true });

@@ -10,10 +10,14 @@ type After = { after: (fn: () => Promise<void>) => void };
 export async function mountTmpfs(t: After, sizeMb: number): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'dhash-tmpfs-'));
   try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeMb}m`, 'tmpfs', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeMb}m`, 'tmpfs', dir], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
-    const stderr = String((error as { stderr?: Buffer }).stderr ?? (error as Error).message).trim().split('\n')[0];
+    const stderr = String((error as { stderr?: Buffer }).stderr ?? (error as Error).message)
+      .trim()
+      .split('\n')[0];
     throw new Error(`cannot mount a ${sizeMb} MB tmpfs (needs root or CAP_SYS_ADMIN and the mount binary): ${stderr}`);
   }
   t.after(async () => {

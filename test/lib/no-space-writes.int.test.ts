@@ -27,7 +27,9 @@ let releaseB: string;
 before(async () => {
   workDir = await mkdtemp(join(tmpdir(), 'dhash-nospace-'));
   releaseA = (await buildRelease({ projectRoot: REPO_ROOT, outDir: workDir, clock: createSystemClock() })).dir;
-  releaseB = await createReleaseVariant(releaseA, workDir, 'variantb', (dir) => writeFile(join(dir, 'dist', 'VARIANT.txt'), 'B\n'));
+  releaseB = await createReleaseVariant(releaseA, workDir, 'variantb', (dir) =>
+    writeFile(join(dir, 'dist', 'VARIANT.txt'), 'B\n'),
+  );
 });
 after(async () => {
   if (workDir) await rm(workDir, { recursive: true, force: true });
@@ -46,7 +48,10 @@ async function expectNoSpace(promise: Promise<unknown>): Promise<DhashError> {
 test('recognises a full disk from Node (ENOSPC), SQLite (SQLITE_FULL) and inside a cause, and nothing else', () => {
   assert.equal(isNoSpaceError(Object.assign(new Error('write'), { code: 'ENOSPC' })), true);
   assert.equal(isNoSpaceError(Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' })), true);
-  assert.equal(isNoSpaceError(new Error('wrapped', { cause: Object.assign(new Error('x'), { code: 'ENOSPC' }) })), true);
+  assert.equal(
+    isNoSpaceError(new Error('wrapped', { cause: Object.assign(new Error('x'), { code: 'ENOSPC' }) })),
+    true,
+  );
   assert.equal(isNoSpaceError(Object.assign(new Error('nope'), { code: 'EACCES' })), false);
   assert.equal(isNoSpaceError('ENOSPC'), false);
 });
@@ -54,12 +59,24 @@ test('recognises a full disk from Node (ENOSPC), SQLite (SQLITE_FULL) and inside
 test('a journal append on a full disk is ENOSPACE naming the state folder, exit 3, and leaves no torn line', async (t) => {
   const disk = await mountTmpfs(t, 1);
   const environment = resolveEnvironmentConfig(disk, 'local', EMBEDDED_LOCAL, {});
-  const entry = { time: '2026-11-28T01:00:00.000Z', deployId: 'local-20261128T010000000Z', kind: 'deploy' as const, step: 'deploy:start', status: 'started' as const, releaseId: 'R1' };
+  const entry = {
+    time: '2026-11-28T01:00:00.000Z',
+    deployId: 'local-20261128T010000000Z',
+    kind: 'deploy' as const,
+    step: 'deploy:start',
+    status: 'started' as const,
+    releaseId: 'R1',
+  };
   await appendJournal(environment, entry);
   const before = await readFile(getJournalFile(environment), 'utf8');
   await fillFilesystem(disk);
-  const error = await expectNoSpace(appendJournal(environment, { ...entry, step: 'deploy:finish', detail: 'x'.repeat(8192) }));
-  assert.equal(error.message, `Not enough free space in ${environment.stateDir} to append to the deploy journal ${getJournalFile(environment)}.`);
+  const error = await expectNoSpace(
+    appendJournal(environment, { ...entry, step: 'deploy:finish', detail: 'x'.repeat(8192) }),
+  );
+  assert.equal(
+    error.message,
+    `Not enough free space in ${environment.stateDir} to append to the deploy journal ${getJournalFile(environment)}.`,
+  );
   assert.equal(error.exitCode, 3);
   assert.match(error.details, /^Needed 9 KB, free 0 KB\. Nothing was changed and no temp file is left\./);
   assert.equal(await readFile(getJournalFile(environment), 'utf8'), before);
@@ -71,7 +88,15 @@ test('an outbox write on a full disk is ENOSPACE naming notifications_out/, with
   const dir = join(disk, 'notifications_out');
   await mkdir(dir);
   await fillFilesystem(disk);
-  const entry = { formatVersion: 1, id: '0123456789abcdef', createdAt: '2026-11-28T01:00:00.000Z', event: 'failure', env: 'local', channel: 'none', payload: 'y'.repeat(65536) } as unknown as OutboxEntry;
+  const entry = {
+    formatVersion: 1,
+    id: '0123456789abcdef',
+    createdAt: '2026-11-28T01:00:00.000Z',
+    event: 'failure',
+    env: 'local',
+    channel: 'none',
+    payload: 'y'.repeat(65536),
+  } as unknown as OutboxEntry;
   const error = await expectNoSpace(writeOutboxEntry(dir, entry, createRedactor({})));
   assert.equal(error.message, `Not enough free space in ${dir} to keep the undelivered failure notification.`);
   assert.equal(error.exitCode, 3);
@@ -114,11 +139,16 @@ test('a deploy whose staging meets a full disk after preflight passed is ENOSPAC
   // What quick-deploy passes on from its preflight:validate step, taken before the disk filled.
   const preflight = { checks: [], ok: true, pendingMigrations: 0 };
   const error = await expectNoSpace(deployRelease({ environment, release: releaseB, clock, logger, preflight }));
-  assert.equal(error.message, `Not enough free space in ${environment.releasesDir} to stage release ${basename(releaseB)}.`);
+  assert.equal(
+    error.message,
+    `Not enough free space in ${environment.releasesDir} to stage release ${basename(releaseB)}.`,
+  );
   assert.equal(error.exitCode, 3);
   assert.deepEqual(await readdir(environment.releasesDir), [basename(releaseA)]);
   assert.equal(basename(await readlink(environment.currentLink)), basename(releaseA));
   assert.equal((await fetch(`${project.baseUrl}/health`)).status, 200);
-  const steps = (await readJournal(environment)).filter((e) => e.releaseId === basename(releaseB) || e.step === 'deploy:stage').map((e) => `${e.step} ${e.status}`);
+  const steps = (await readJournal(environment))
+    .filter((e) => e.releaseId === basename(releaseB) || e.step === 'deploy:stage')
+    .map((e) => `${e.step} ${e.status}`);
   assert.deepEqual(steps.slice(-3), ['deploy:stage started', 'deploy:stage failed', 'deploy:finish failed']);
 });

@@ -17,11 +17,19 @@ const builtCli = join(repoRoot, 'dist/cli/main.js');
 function ensureDistBuilt(): void {
   if (existsSync(builtCli)) return;
   const build = spawnSync('npm', ['run', 'build'], { cwd: repoRoot, encoding: 'utf8', timeout: 300_000 });
-  assert.ok(build.status === 0 && existsSync(builtCli), `dist/cli/main.js is missing and \`npm run build\` failed (exit ${build.status}): ${(build.stderr || build.stdout).trim().split('\n').at(-1)}`);
+  assert.ok(
+    build.status === 0 && existsSync(builtCli),
+    `dist/cli/main.js is missing and \`npm run build\` failed (exit ${build.status}): ${(build.stderr || build.stdout).trim().split('\n').at(-1)}`,
+  );
 }
 
 function runShim(args: string[], cwd = repoRoot, script = shim) {
-  const result = spawnSync(script, args, { cwd, encoding: 'utf8', env: { ...process.env, DHASH_PORT: '' }, timeout: 60_000 });
+  const result = spawnSync(script, args, {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, DHASH_PORT: '' },
+    timeout: 60_000,
+  });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -33,7 +41,8 @@ test('the operator page command `./scripts/migrate_dhash.sh --env staging --dry-
   const result = runShim(['--env', 'staging', '--dry-run'], join(repoRoot, 'test'));
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stdout, /^dry run: nothing is changed in .*\.dhash\/staging\/shared\/dhash\.sqlite$/m);
-  if (!existedBefore) assert.match(result.stdout, /^database does not exist yet; \d+ migrations? would create schema version \d+$/m);
+  if (!existedBefore)
+    assert.match(result.stdout, /^database does not exist yet; \d+ migrations? would create schema version \d+$/m);
   assert.match(result.stdout, /^resulting schema version: \d+$/m);
   assert.deepEqual(hashDatabaseFiles(stagingDb), before);
   assert.equal(existsSync(stagingDb), existedBefore);

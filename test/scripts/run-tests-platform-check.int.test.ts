@@ -10,9 +10,14 @@ const NO_FILE = 'no-such-test-file-xyz';
 
 function runRunner(env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['test/run-tests.mjs', 'unit', NO_FILE], { cwd: repo, env, timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ['test/run-tests.mjs', 'unit', NO_FILE],
+      { cwd: repo, env, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -30,7 +35,10 @@ test('the test runner fails up front with one line naming the missing package an
 test('the test runner names every missing package in that one line', async (t) => {
   const apt = await createFakeApt(t, { missing: ['poppler-utils', 'prometheus'] });
   const result = await runRunner(apt.env);
-  assert.equal(result.stderr, 'Missing system packages poppler-utils (dpkg reports it not installed), prometheus (dpkg reports it not installed): run `npm run setup` first.\n');
+  assert.equal(
+    result.stderr,
+    'Missing system packages poppler-utils (dpkg reports it not installed), prometheus (dpkg reports it not installed): run `npm run setup` first.\n',
+  );
   assert.equal(result.code, 1);
 });
 

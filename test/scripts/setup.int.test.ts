@@ -35,7 +35,10 @@ async function runSetupInProcess(args: SetupArgs) {
 }
 
 /** Runs the real script as a process; as root it drops to `nobody`, so the non-root path runs either way. */
-function runSetupAsNonRoot(argv: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+function runSetupAsNonRoot(
+  argv: string[],
+  env: Record<string, string>,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const isRoot = process.getuid?.() === 0;
   const [command, args] = isRoot
     ? ['setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, setupScript, ...argv]]
@@ -43,7 +46,11 @@ function runSetupAsNonRoot(argv: string[], env: Record<string, string>): Promise
   return runProcess(command as string, args as string[], env);
 }
 
-function runProcess(command: string, args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+function runProcess(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(command, args, { cwd: repo, env, timeout: 60_000 }, (error, stdout, stderr) => {
       resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
@@ -55,14 +62,21 @@ const POPPLER_MISSING_LINES = [
   'setup: 1 system package is missing:',
   '  poppler-utils: pdfimages: PDF image extraction (service, tests) (dpkg reports it not installed)',
 ];
-const POPPLER_COMMAND_LINES = ['Run: sudo apt-get update && sudo apt-get install -y --no-install-recommends poppler-utils', 'then: npm run setup', ''];
+const POPPLER_COMMAND_LINES = [
+  'Run: sudo apt-get update && sudo apt-get install -y --no-install-recommends poppler-utils',
+  'then: npm run setup',
+  '',
+];
 
 test('as root, installs exactly the missing package (one apt-get update, one install), then is a no-op', async (t) => {
   const apt = await createFakeApt(t, { missing: ['poppler-utils'] });
   const root = await createTempDir(t);
   const first = await runSetupInProcess({ argv: [], env: apt.env, getuid: () => 0, root });
   assert.equal(first.stderr, '');
-  assert.equal(first.stdout, 'setup: installing poppler-utils\nsetup: installed poppler-utils; all 13 system packages are present.\n');
+  assert.equal(
+    first.stdout,
+    'setup: installing poppler-utils\nsetup: installed poppler-utils; all 13 system packages are present.\n',
+  );
   assert.equal(first.code, 0);
   assert.deepEqual(await apt.readAptGetCalls(), [
     'DEBIAN_FRONTEND=noninteractive update -qq',
@@ -78,7 +92,10 @@ test('as root, installs exactly the missing package (one apt-get update, one ins
 test('as a non-root user, names the missing package and the exact command, installs nothing and exits 1', async (t) => {
   const apt = await createFakeApt(t, { missing: ['poppler-utils'] });
   const result = await runSetupAsNonRoot([], apt.env);
-  assert.equal(result.stderr, [...POPPLER_MISSING_LINES, 'setup: cannot install them: not running as root.', ...POPPLER_COMMAND_LINES].join('\n'));
+  assert.equal(
+    result.stderr,
+    [...POPPLER_MISSING_LINES, 'setup: cannot install them: not running as root.', ...POPPLER_COMMAND_LINES].join('\n'),
+  );
   assert.equal(result.stdout, '');
   assert.equal(result.code, 1);
   assert.deepEqual(await apt.readAptGetCalls(), []);
@@ -88,7 +105,14 @@ test('when apt-get fails, names the missing package and the exact command and ex
   const apt = await createFakeApt(t, { missing: ['poppler-utils'], aptGetExitCode: 100 });
   const root = await createTempDir(t);
   const result = await runSetupInProcess({ argv: [], env: apt.env, getuid: () => 0, root });
-  assert.equal(result.stderr, [...POPPLER_MISSING_LINES, 'setup: cannot install them: `apt-get update` failed (output above).', ...POPPLER_COMMAND_LINES].join('\n'));
+  assert.equal(
+    result.stderr,
+    [
+      ...POPPLER_MISSING_LINES,
+      'setup: cannot install them: `apt-get update` failed (output above).',
+      ...POPPLER_COMMAND_LINES,
+    ].join('\n'),
+  );
   assert.equal(result.code, 1);
   assert.deepEqual(await apt.readAptGetCalls(), ['DEBIAN_FRONTEND=noninteractive update -qq']);
 });
@@ -96,10 +120,21 @@ test('when apt-get fails, names the missing package and the exact command and ex
 test('when apt-get succeeds but the package is still not present, says so and exits 1', async (t) => {
   const apt = await createFakeApt(t, { missing: ['poppler-utils'] });
   // A fake apt-get that records the call and changes nothing.
-  await writeFile(join(apt.binDir, 'apt-get'), '#!/bin/sh\necho "DEBIAN_FRONTEND=$DEBIAN_FRONTEND $*" >> "$FAKE_APT_STATE/apt-get.log"\n', { mode: 0o755 });
+  await writeFile(
+    join(apt.binDir, 'apt-get'),
+    '#!/bin/sh\necho "DEBIAN_FRONTEND=$DEBIAN_FRONTEND $*" >> "$FAKE_APT_STATE/apt-get.log"\n',
+    { mode: 0o755 },
+  );
   const root = await createTempDir(t);
   const result = await runSetupInProcess({ argv: [], env: apt.env, getuid: () => 0, root });
-  assert.equal(result.stderr, [...POPPLER_MISSING_LINES, 'setup: cannot install them: apt-get succeeded but they are still not present.', ...POPPLER_COMMAND_LINES].join('\n'));
+  assert.equal(
+    result.stderr,
+    [
+      ...POPPLER_MISSING_LINES,
+      'setup: cannot install them: apt-get succeeded but they are still not present.',
+      ...POPPLER_COMMAND_LINES,
+    ].join('\n'),
+  );
   assert.equal(result.code, 1);
 });
 
@@ -139,7 +174,10 @@ test('after installing, builds the native addon strictly when native/, node_modu
   await mkdir(join(root, 'native'));
   await mkdir(join(root, 'node_modules'));
   await mkdir(join(root, 'scripts'));
-  await writeFile(join(root, 'scripts/build-native.mjs'), "import { appendFileSync } from 'node:fs';\nappendFileSync('built.txt', process.argv.slice(2).join(' ') + '\\n');\n");
+  await writeFile(
+    join(root, 'scripts/build-native.mjs'),
+    "import { appendFileSync } from 'node:fs';\nappendFileSync('built.txt', process.argv.slice(2).join(' ') + '\\n');\n",
+  );
   const first = await runSetupInProcess({ argv: [], env: apt.env, getuid: () => 0, root });
   assert.equal(first.code, 0);
   assert.match(first.stdout, /^setup: building the native addon \(node scripts\/build-native\.mjs --strict\)$/m);

@@ -36,12 +36,18 @@ async function createBlockingPdfimages(t: TestContext): Promise<{ command: strin
   return { command, release };
 }
 
-const post = (url: string, body: Uint8Array, contentType: string) => fetch(url, { method: 'POST', body, headers: { 'content-type': contentType } });
+const post = (url: string, body: Uint8Array, contentType: string) =>
+  fetch(url, { method: 'POST', body, headers: { 'content-type': contentType } });
 
 /** Starts a PDF extraction that holds the only slot, and waits until the gate shows it running. */
 async function occupySlot(service: TestService, release: () => Promise<void>) {
   const pending = post(`${service.url}/v1/extract`, PDF, 'application/pdf');
-  await waitFor('the extraction to hold its slot', async () => (await service.readMetric('dhash_hashing_in_flight')) === 1, 10_000, 10);
+  await waitFor(
+    'the extraction to hold its slot',
+    async () => (await service.readMetric('dhash_hashing_in_flight')) === 1,
+    10_000,
+    10,
+  );
   return async () => {
     await release();
     return pending;
@@ -50,7 +56,10 @@ async function occupySlot(service: TestService, release: () => Promise<void>) {
 
 test('with one slot busy, a second hashing request gets 503 EOVERLOADED with Retry-After, counted as shed and not as a failure', async (t) => {
   const pdfimages = await createBlockingPdfimages(t);
-  const service = await startTestService(t, { limits: { pdfimagesCommand: pdfimages.command }, admission: { maxInFlight: 1, maxQueueWaitMs: 0 } });
+  const service = await startTestService(t, {
+    limits: { pdfimagesCommand: pdfimages.command },
+    admission: { maxInFlight: 1, maxQueueWaitMs: 0 },
+  });
   const image = await createFixtureImage({ kind: 'photo', width: 64, height: 48, seed: 5, format: 'jpeg' });
   const finish = await occupySlot(service, pdfimages.release);
   const failuresBefore = await service.readMetric(FAILURE);
@@ -61,7 +70,10 @@ test('with one slot busy, a second hashing request gets 503 EOVERLOADED with Ret
   assert.match(refused.headers.get('retry-after') ?? '', /^[1-9]\d*$/);
   const body = (await refused.json()) as { error: { code: string; message: string } };
   assert.equal(body.error.code, 'EOVERLOADED');
-  assert.match(body.error.message, /^The service is at capacity \(the queue of hashing jobs is full\); retry after \d+ s\.$/);
+  assert.match(
+    body.error.message,
+    /^The service is at capacity \(the queue of hashing jobs is full\); retry after \d+ s\.$/,
+  );
   assert.equal(await service.readMetric(shedSample('/v1/hash', 'queue-wait')), shedBefore + 1);
   assert.equal(await service.readMetric(FAILURE), failuresBefore);
 
@@ -82,9 +94,16 @@ test('with one slot busy, a second hashing request gets 503 EOVERLOADED with Ret
 
 test('a request that waits longer than maxQueueWaitMs for a slot is shed with reason queue-wait', async (t) => {
   const pdfimages = await createBlockingPdfimages(t);
-  const service = await startTestService(t, { limits: { pdfimagesCommand: pdfimages.command }, admission: { maxInFlight: 1, maxQueueWaitMs: 50 } });
+  const service = await startTestService(t, {
+    limits: { pdfimagesCommand: pdfimages.command },
+    admission: { maxInFlight: 1, maxQueueWaitMs: 50 },
+  });
   const finish = await occupySlot(service, pdfimages.release);
-  const refused = await post(`${service.url}/v1/match`, await createFixtureImage({ kind: 'noise', width: 32, height: 32, seed: 2, format: 'png' }), 'image/png');
+  const refused = await post(
+    `${service.url}/v1/match`,
+    await createFixtureImage({ kind: 'noise', width: 32, height: 32, seed: 2, format: 'png' }),
+    'image/png',
+  );
   assert.equal(refused.status, 503);
   assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'EOVERLOADED');
   assert.equal(await service.readMetric(shedSample('/v1/match', 'queue-wait')), 1);
@@ -108,7 +127,11 @@ test('a Content-Length beyond what is left of the queued-bytes budget is shed be
   assert.equal(await service.readMetric(shedSample('/v1/library', 'queued-bytes')), 1);
   assert.equal(await service.readMetric(FAILURE), 0);
   // JSON library adds hash nothing and are never queued.
-  const json = await fetch(`${service.url}/v1/library`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ label: 'a', hash: '0123456789abcdef' }) });
+  const json = await fetch(`${service.url}/v1/library`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ label: 'a', hash: '0123456789abcdef' }),
+  });
   assert.equal(json.status, 201);
   assert.equal((await finish()).status, 200);
 });
@@ -116,7 +139,10 @@ test('a Content-Length beyond what is left of the queued-bytes budget is shed be
 test('a chunked body is counted as it streams and shed when it outgrows the queued-bytes budget', async (t) => {
   const service = await startTestService(t, { admission: { maxInFlight: 1, maxQueuedBytes: 4096 } });
   const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const req = request(`${service.url}/v1/hash`, { method: 'POST', headers: { 'content-type': 'image/png', 'transfer-encoding': 'chunked' } });
+    const req = request(`${service.url}/v1/hash`, {
+      method: 'POST',
+      headers: { 'content-type': 'image/png', 'transfer-encoding': 'chunked' },
+    });
     req.on('error', reject);
     req.on('response', (res) => {
       let body = '';
@@ -134,10 +160,17 @@ test('a chunked body is counted as it streams and shed when it outgrows the queu
 });
 
 /** POSTs with `Expect: 100-continue`, sending the body only if the server asks for it. */
-function postExpectingContinue(url: string, body: Buffer): Promise<{ status: number; isBodySent: boolean; connection?: string; json: { error?: { code: string } } }> {
+function postExpectingContinue(
+  url: string,
+  body: Buffer,
+): Promise<{ status: number; isBodySent: boolean; connection?: string; json: { error?: { code: string } } }> {
   return new Promise((resolve, reject) => {
     let isBodySent = false;
-    const req = request(url, { method: 'POST', agent: false, headers: { 'content-type': 'image/png', 'content-length': body.length, expect: '100-continue' } });
+    const req = request(url, {
+      method: 'POST',
+      agent: false,
+      headers: { 'content-type': 'image/png', 'content-length': body.length, expect: '100-continue' },
+    });
     req.on('continue', () => {
       isBodySent = true;
       req.end(body);
@@ -146,7 +179,14 @@ function postExpectingContinue(url: string, body: Buffer): Promise<{ status: num
     req.on('response', (res) => {
       let text = '';
       res.on('data', (c) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, isBodySent, connection: res.headers.connection, json: JSON.parse(text) }));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          isBodySent,
+          connection: res.headers.connection,
+          json: JSON.parse(text),
+        }),
+      );
     });
     req.flushHeaders();
   });
@@ -154,16 +194,27 @@ function postExpectingContinue(url: string, body: Buffer): Promise<{ status: num
 
 test('a client sending Expect: 100-continue is refused before it uploads, and asked for the body when admitted', async (t) => {
   const pdfimages = await createBlockingPdfimages(t);
-  const service = await startTestService(t, { limits: { pdfimagesCommand: pdfimages.command }, admission: { maxInFlight: 1, maxQueueWaitMs: 0 } });
+  const service = await startTestService(t, {
+    limits: { pdfimagesCommand: pdfimages.command },
+    admission: { maxInFlight: 1, maxQueueWaitMs: 0 },
+  });
   const image = await createFixtureImage({ kind: 'noise', width: 40, height: 30, seed: 9, format: 'png' });
   const finish = await occupySlot(service, pdfimages.release);
   const refused = await postExpectingContinue(`${service.url}/v1/hash`, image);
-  assert.deepEqual({ status: refused.status, isBodySent: refused.isBodySent, connection: refused.connection, code: refused.json.error?.code }, {
-    status: 503,
-    isBodySent: false,
-    connection: 'close',
-    code: 'EOVERLOADED',
-  });
+  assert.deepEqual(
+    {
+      status: refused.status,
+      isBodySent: refused.isBodySent,
+      connection: refused.connection,
+      code: refused.json.error?.code,
+    },
+    {
+      status: 503,
+      isBodySent: false,
+      connection: 'close',
+      code: 'EOVERLOADED',
+    },
+  );
   assert.equal((await finish()).status, 200);
   const admitted = await postExpectingContinue(`${service.url}/v1/hash`, image);
   assert.equal(admitted.status, 200);

@@ -24,7 +24,13 @@ test('POST /v1/hash answers the same hash as hashImage, in both modes, and moves
   assert.equal(response.status, 200);
   assert.deepEqual(await response.json(), { hash: exact.hash, width: 120, height: 90, format: 'jpeg', mode: 'exact' });
   const fastResponse = await post(`${service.url}/v1/hash?mode=fast`, image, 'application/octet-stream');
-  assert.deepEqual(await fastResponse.json(), { hash: fast.hash, width: 120, height: 90, format: 'jpeg', mode: 'fast' });
+  assert.deepEqual(await fastResponse.json(), {
+    hash: fast.hash,
+    width: 120,
+    height: 90,
+    format: 'jpeg',
+    mode: 'fast',
+  });
 
   assert.equal(await service.readMetric(SUCCESS), 2);
   assert.equal(await service.readMetric(FAILURE), 0);
@@ -52,7 +58,12 @@ test('GET /health reports ok with the database and pdf checks', async (t) => {
   const service = await startTestService(t);
   const response = await fetch(`${service.url}/health`);
   assert.equal(response.status, 200);
-  assert.deepEqual(await response.json(), { status: 'ok', version: '9.8.7-test', schemaVersion: LATEST_SCHEMA_VERSION, checks: { database: 'ok', pdf: 'ok' } });
+  assert.deepEqual(await response.json(), {
+    status: 'ok',
+    version: '9.8.7-test',
+    schemaVersion: LATEST_SCHEMA_VERSION,
+    checks: { database: 'ok', pdf: 'ok' },
+  });
 });
 
 test('GET /health reports pdf unavailable (still 200) when poppler is missing', async (t) => {
@@ -112,8 +123,12 @@ test('POST /v1/extract hashes each PDF image and counts each one as an extractio
 });
 
 test('writes one JSON log line per request with time, level, msg, method, url, status and duration, and no secrets', async (t) => {
-  const service = await startTestService(t, { env: { SLACK_WEBHOOK: 'https://hooks.example.test/services/T000/B000/secretsecret' } });
-  await fetch(`${service.url}/health?x=https://hooks.example.test/services/T000/B000/secretsecret`, { headers: { authorization: 'Bearer tok-123456' } });
+  const service = await startTestService(t, {
+    env: { SLACK_WEBHOOK: 'https://hooks.example.test/services/T000/B000/secretsecret' },
+  });
+  await fetch(`${service.url}/health?x=https://hooks.example.test/services/T000/B000/secretsecret`, {
+    headers: { authorization: 'Bearer tok-123456' },
+  });
   const lines = service.readLogLines().filter((l) => l.msg === 'request completed');
   assert.equal(lines.length, 1);
   const line = lines[0];

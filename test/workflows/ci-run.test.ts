@@ -12,18 +12,27 @@ async function getQuickStartCommands(): Promise<string[]> {
   assert.ok(section, 'README.md has a "## Quick start" section');
   const block = /^```bash\n([\s\S]*?)^```$/m.exec(section)?.[1];
   assert.ok(block, 'the Quick start has a bash block');
-  return block.split('\n').map((line) => line.replace(/\s+#.*$/, '').trim()).filter(Boolean);
+  return block
+    .split('\n')
+    .map((line) => line.replace(/\s+#.*$/, '').trim())
+    .filter(Boolean);
 }
 
 /** .ci/run's commands: every line but the shebang, comments, blank lines, `set -euo pipefail` and the `cd` to the root. */
 async function getCiRunCommands(): Promise<{ preamble: string[]; commands: string[] }> {
-  const lines = (await readFile(`${repo}/.ci/run`, 'utf8')).split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const lines = (await readFile(`${repo}/.ci/run`, 'utf8'))
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   const preamble = lines.filter((l) => l === 'set -euo pipefail' || l.startsWith('cd '));
   return { preamble, commands: lines.filter((l) => !preamble.includes(l)) };
 }
 
 test("the README's Quick start has the main job and the test command, each with its own set-up", async () => {
-  assert.deepEqual(await getQuickStartCommands(), ['npm ci && npm run setup && ./quick-deploy.sh --env local', 'npm ci && npm run setup && npm test']);
+  assert.deepEqual(await getQuickStartCommands(), [
+    'npm ci && npm run setup && ./quick-deploy.sh --env local',
+    'npm ci && npm run setup && npm test',
+  ]);
 });
 
 test(".ci/run runs exactly the README's test command and installs nothing of its own", async () => {

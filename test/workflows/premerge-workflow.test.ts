@@ -13,7 +13,9 @@ test('the premerge workflow validates against the GitHub Actions workflow schema
 });
 
 test('the validator does catch a broken workflow (so the check above means something)', () => {
-  const state = validateWorkflow('on: pull_request\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n        runz: oops\n');
+  const state = validateWorkflow(
+    'on: pull_request\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n        runz: oops\n',
+  );
   assert.ok(state.errors.length > 0);
 });
 
@@ -28,13 +30,19 @@ test('runs on pull requests on Ubuntu, macOS and Windows with Node 20 and upload
   // Linux runs the README's set-up command, which installs every package the tests name.
   assert.match(text, /if: runner.os == 'Linux'\n\s+run: sudo node scripts\/setup.mjs\n/);
   assert.match(text, /brew install poppler/);
-  assert.match(text, /uses: actions\/upload-artifact@v4\n\s+with:\n\s+name: premerge_artifacts-\$\{\{ matrix\.os \}\}\n\s+path: premerge_artifacts\/\n/);
+  assert.match(
+    text,
+    /uses: actions\/upload-artifact@v4\n\s+with:\n\s+name: premerge_artifacts-\$\{\{ matrix\.os \}\}\n\s+path: premerge_artifacts\/\n/,
+  );
 });
 
 test('reads secrets only from GitHub Actions secrets and holds no literal webhook or credential', async () => {
   const text = await readFile(workflowFile, 'utf8');
   const assignments = [...text.matchAll(/^\s+(SLACK_WEBHOOK|TEAMS_WEBHOOK|DISCORD_WEBHOOK|EMAIL_\w+): (.*)$/gm)];
-  assert.deepEqual(assignments.map((m) => m[1]), ['SLACK_WEBHOOK', 'TEAMS_WEBHOOK', 'DISCORD_WEBHOOK', 'EMAIL_SMTP_URL']);
+  assert.deepEqual(
+    assignments.map((m) => m[1]),
+    ['SLACK_WEBHOOK', 'TEAMS_WEBHOOK', 'DISCORD_WEBHOOK', 'EMAIL_SMTP_URL'],
+  );
   for (const m of assignments) assert.equal(m[2], `\${{ secrets.${m[1]} }}`);
   assert.doesNotMatch(text, /hooks\.slack\.com|webhook\.office\.com|discord\.com\/api|password\s*[:=]/i);
 });

@@ -22,4 +22,26 @@ import { registerPipeline } from './pipeline.js';
 import { registerPremerge } from './premerge.js';
 import { registerExport } from './export.js';
 
-export const COMMANDS: RegisterCommand[] = [registerMigrate, registerHash, registerNotify, registerServe, registerExtract, registerDeploy, registerSmoke, registerRelease, registerRollback, registerReport, registerTelemetry, registerMonitor, registerStatus, registerGates, registerBackup, registerIncident, registerConfig, registerQuickDeploy, registerPipeline, registerPremerge, registerExport];
+export const COMMANDS: RegisterCommand[] = [
+  registerMigrate,
+  registerHash,
+  registerNotify,
+  registerServe,
+  registerExtract,
+  registerDeploy,
+  registerSmoke,
+  registerRelease,
+  registerRollback,
+  registerReport,
+  registerTelemetry,
+  registerMonitor,
+  registerStatus,
+  registerGates,
+  registerBackup,
+  registerIncident,
+  registerConfig,
+  registerQuickDeploy,
+  registerPipeline,
+  registerPremerge,
+  registerExport,
+];

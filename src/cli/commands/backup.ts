@@ -8,7 +8,14 @@ import { createRedactor } from '../../lib/redact.js';
 import { resolveEnvironment } from '../../rollout/config/environments.js';
 import { findProjectRoot } from '../../lib/project-paths.js';
 import { createJsonLogger, createSilentLogger } from '../../lib/logger.js';
-import { createBackup, createBackupRefusal, listBackups, pruneBackups, verifyBackup, type BackupPlan } from '../../rollout/backup/index.js';
+import {
+  createBackup,
+  createBackupRefusal,
+  listBackups,
+  pruneBackups,
+  verifyBackup,
+  type BackupPlan,
+} from '../../rollout/backup/index.js';
 import { createProgressReporter, formatBytes } from '../progress-reporter.js';
 
 interface EnvOptions {
@@ -19,25 +26,45 @@ interface EnvOptions {
 export const registerBackup: RegisterCommand = (program, ctx, run) => {
   const backup = program
     .command('backup')
-    .description('verified backups of an environment: release + consistent database snapshot + config, as backups/dhash_<ts>_<env>.zip + .sha256');
-  const envOption = (cmd: Command) => cmd.requiredOption('--env <name>', 'environment from environments.json').option('--verbose', 'JSON log lines on stderr');
+    .description(
+      'verified backups of an environment: release + consistent database snapshot + config, as backups/dhash_<ts>_<env>.zip + .sha256',
+    );
+  const envOption = (cmd: Command) =>
+    cmd
+      .requiredOption('--env <name>', 'environment from environments.json')
+      .option('--verbose', 'JSON log lines on stderr');
 
-  envOption(backup.command('create', { isDefault: true }).description('back up the environment (the default subcommand)'))
+  envOption(
+    backup.command('create', { isDefault: true }).description('back up the environment (the default subcommand)'),
+  )
     .option('--dry-run', 'print what would be backed up and the target name; write nothing')
     .option('--reason <text>', 'recorded in the manifest (manual, pre-deploy, pre-rollback…)', 'manual')
-    .addHelpText('after', '\nAn environment with no current release and no database (before the first deploy) has nothing to back up: exit 2 (dry-run: exit 0).')
+    .addHelpText(
+      'after',
+      '\nAn environment with no current release and no database (before the first deploy) has nothing to back up: exit 2 (dry-run: exit 0).',
+    )
     .action(
       run(async (opts: EnvOptions & { dryRun?: boolean; reason: string }) => {
         const { projectRoot, env: environment, logger } = await prepare(ctx, opts);
         const show = (p: string) => relative(projectRoot, p) || p;
         if (opts.dryRun) {
-          const { plan } = await createBackup(environment, { clock: ctx.clock, logger, isDryRun: true, reason: opts.reason });
+          const { plan } = await createBackup(environment, {
+            clock: ctx.clock,
+            logger,
+            isDryRun: true,
+            reason: opts.reason,
+          });
           ctx.stdout.write(formatPlan(plan, show));
           return ExitCode.OK;
         }
         const progress = createProgressReporter(ctx.stderr, { label: 'backup' });
         try {
-          const made = await createBackup(environment, { clock: ctx.clock, logger, reason: opts.reason, onProgress: (p) => progress.update(p.phase, p.doneBytes, p.totalBytes) });
+          const made = await createBackup(environment, {
+            clock: ctx.clock,
+            logger,
+            reason: opts.reason,
+            onProgress: (p) => progress.update(p.phase, p.doneBytes, p.totalBytes),
+          });
           progress.stop();
           const m = made.manifest;
           ctx.stdout.write(
@@ -61,7 +88,9 @@ export const registerBackup: RegisterCommand = (program, ctx, run) => {
 
   backup
     .command('verify <file>')
-    .description('check the zip against its .sha256, every entry against the manifest and its CRC-32, and entry names; exit 3 on any problem')
+    .description(
+      'check the zip against its .sha256, every entry against the manifest and its CRC-32, and entry names; exit 3 on any problem',
+    )
     .option('--env <name>', 'refuse (exit 3) a backup of another environment')
     .action(
       run(async (file: string, opts: { env?: string }) => {
@@ -82,7 +111,9 @@ export const registerBackup: RegisterCommand = (program, ctx, run) => {
       }),
     );
 
-  envOption(backup.command('list').description('backups of the environment, newest first, with their verification state'))
+  envOption(
+    backup.command('list').description('backups of the environment, newest first, with their verification state'),
+  )
     .option('--quick', 'do not read the backups (state `unchecked`)')
     .option('--json', 'print JSON')
     .action(
@@ -90,32 +121,63 @@ export const registerBackup: RegisterCommand = (program, ctx, run) => {
         const { projectRoot, env: environment } = await prepare(ctx, opts);
         const listed = await listBackups(environment, { verify: !opts.quick });
         if (opts.json) {
-          ctx.stdout.write(JSON.stringify(listed.map((l) => ({ ...l, file: relative(projectRoot, l.file), sha256File: relative(projectRoot, l.sha256File) })), null, 2) + '\n');
+          ctx.stdout.write(
+            JSON.stringify(
+              listed.map((l) => ({
+                ...l,
+                file: relative(projectRoot, l.file),
+                sha256File: relative(projectRoot, l.sha256File),
+              })),
+              null,
+              2,
+            ) + '\n',
+          );
           return ExitCode.OK;
         }
-        if (listed.length === 0) ctx.stdout.write(`No backups of ${environment.name} in ${relative(projectRoot, environment.backupsDir) || environment.backupsDir}.\n`);
+        if (listed.length === 0)
+          ctx.stdout.write(
+            `No backups of ${environment.name} in ${relative(projectRoot, environment.backupsDir) || environment.backupsDir}.\n`,
+          );
         for (const l of listed) {
           const why = l.problems.length ? `  ${l.problems[0]!.code}: ${l.problems[0]!.message}` : '';
-          ctx.stdout.write(`${l.state.padEnd(9)} ${relative(projectRoot, l.file)}  ${formatBytes(l.sizeBytes)}${why}\n`);
+          ctx.stdout.write(
+            `${l.state.padEnd(9)} ${relative(projectRoot, l.file)}  ${formatBytes(l.sizeBytes)}${why}\n`,
+          );
         }
         return ExitCode.OK;
       }),
     );
 
-  envOption(backup.command('prune').description('retention: keep the N newest verified backups, delete older ones; never the last verified one'))
+  envOption(
+    backup
+      .command('prune')
+      .description('retention: keep the N newest verified backups, delete older ones; never the last verified one'),
+  )
     .option('--keep <n>', 'how many verified backups to keep (default: backups.keep of the environment)')
     .option('--dry-run', 'print what would be deleted; delete nothing')
     .action(
       run(async (opts: EnvOptions & { keep?: string; dryRun?: boolean }) => {
         const { projectRoot, env: environment } = await prepare(ctx, opts);
         const keep = opts.keep === undefined ? environment.config.backups.keep : Number(opts.keep);
-        if (!Number.isInteger(keep) || keep < 1) throw createError('EINVALIDOPTION', { option: '--keep', expected: 'a whole number of at least 1', actual: opts.keep });
+        if (!Number.isInteger(keep) || keep < 1)
+          throw createError('EINVALIDOPTION', {
+            option: '--keep',
+            expected: 'a whole number of at least 1',
+            actual: opts.keep,
+          });
         const result = await pruneBackups(environment, { keep, isDryRun: opts.dryRun });
         const show = (f: string) => relative(projectRoot, f);
         for (const l of result.kept) ctx.stdout.write(`keep     ${show(l.file)} (verified)\n`);
-        for (const l of result.keptUnverified) ctx.stdout.write(`keep     ${show(l.file)} (FAILED verification: ${l.problems[0]?.code}; left for inspection)\n`);
-        for (const l of result.deleted) ctx.stdout.write(`${opts.dryRun ? 'would delete' : 'deleted '} ${show(l.file)} + .sha256\n`);
-        if (result.kept.length < keep) ctx.stdout.write(`Only ${result.kept.length} verified backup(s), fewer than --keep ${keep}: nothing deleted.\n`);
+        for (const l of result.keptUnverified)
+          ctx.stdout.write(
+            `keep     ${show(l.file)} (FAILED verification: ${l.problems[0]?.code}; left for inspection)\n`,
+          );
+        for (const l of result.deleted)
+          ctx.stdout.write(`${opts.dryRun ? 'would delete' : 'deleted '} ${show(l.file)} + .sha256\n`);
+        if (result.kept.length < keep)
+          ctx.stdout.write(
+            `Only ${result.kept.length} verified backup(s), fewer than --keep ${keep}: nothing deleted.\n`,
+          );
         if (opts.dryRun) ctx.stdout.write('Dry run: nothing was deleted.\n');
         return ExitCode.OK;
       }),
@@ -125,7 +187,14 @@ export const registerBackup: RegisterCommand = (program, ctx, run) => {
 async function prepare(ctx: CliContext, opts: EnvOptions) {
   const projectRoot = findProjectRoot(ctx.cwd);
   const environment = await resolveEnvironment(projectRoot, opts.env, ctx.processEnv);
-  const logger = opts.verbose ? createJsonLogger({ clock: ctx.clock, redact: createRedactor(ctx.processEnv), streams: [ctx.stderr], component: 'dhash' }) : createSilentLogger();
+  const logger = opts.verbose
+    ? createJsonLogger({
+        clock: ctx.clock,
+        redact: createRedactor(ctx.processEnv),
+        streams: [ctx.stderr],
+        component: 'dhash',
+      })
+    : createSilentLogger();
   return { projectRoot, env: environment, logger };
 }
 

@@ -32,10 +32,14 @@ const NOTIFICATION_VARIABLES = [
 ];
 
 export const registerConfig: RegisterCommand = (program, ctx, run) => {
-  const config = program.command('config').description('inspect the configuration (environments.json, quality-gates-config.json)');
+  const config = program
+    .command('config')
+    .description('inspect the configuration (environments.json, quality-gates-config.json)');
   config
     .command('check')
-    .description('validate environments.json and quality-gates-config.json and print the effective settings per environment (secrets redacted)')
+    .description(
+      'validate environments.json and quality-gates-config.json and print the effective settings per environment (secrets redacted)',
+    )
     .option('--env <name>', 'print only this environment')
     .addHelpText('after', '\nExit 2 listing every problem with its file and JSON path when either file is invalid.')
     .action(
@@ -48,7 +52,10 @@ export const registerConfig: RegisterCommand = (program, ctx, run) => {
           const files = [...new Set(check.problems.map((p) => p.file))];
           throw createError('EINVALIDCONFIG', {
             file: files.join(' and '),
-            problems: check.problems.map((p) => ({ path: files.length > 1 ? `${p.file}: ${p.path || '(file)'}` : p.path, message: p.message })),
+            problems: check.problems.map((p) => ({
+              path: files.length > 1 ? `${p.file}: ${p.path || '(file)'}` : p.path,
+              message: p.message,
+            })),
           });
         }
         const known = Object.keys(check.environments!.environments).sort();
@@ -57,16 +64,28 @@ export const registerConfig: RegisterCommand = (program, ctx, run) => {
         out('quality-gates-config.json: OK');
         for (const note of check.notes) out(`note: ${note}`);
         for (const name of opts.env ? [opts.env] : known) {
-          const environment = resolveEnvironmentConfig(projectRoot, name, check.environments!.environments[name]!, ctx.processEnv);
+          const environment = resolveEnvironmentConfig(
+            projectRoot,
+            name,
+            check.environments!.environments[name]!,
+            ctx.processEnv,
+          );
           out('');
           for (const line of describeEnvironment(environment, projectRoot, ctx.processEnv)) out(line);
           const gates = resolveQualityGates(check.qualityGates!, name);
-          const cadence = gates.monitor.poll.map((p) => `every ${formatDurationMs(p.everyMs)}${p.forMs === undefined ? '' : ` for ${formatDurationMs(p.forMs)}`}`).join(', then ');
+          const cadence = gates.monitor.poll
+            .map(
+              (p) =>
+                `every ${formatDurationMs(p.everyMs)}${p.forMs === undefined ? '' : ` for ${formatDurationMs(p.forMs)}`}`,
+            )
+            .join(', then ');
           out(`  monitor:   window ${formatDurationMs(gates.monitor.windowMs)}, poll ${cadence}`);
           for (const g of explainGates(gates)) out(`  gate:      ${g.name.padEnd(22)} ${g.threshold} [${g.action}]`);
         }
         out('');
-        out(`notification variables: ${NOTIFICATION_VARIABLES.map((v) => `${v}=${ctx.processEnv[v] ? 'set' : 'unset'}`).join(' ')}`);
+        out(
+          `notification variables: ${NOTIFICATION_VARIABLES.map((v) => `${v}=${ctx.processEnv[v] ? 'set' : 'unset'}`).join(' ')}`,
+        );
         const configured = CHANNEL_NAMES.filter((c) => {
           try {
             return createChannel(c, ctx.processEnv) !== undefined;
@@ -74,13 +93,19 @@ export const registerConfig: RegisterCommand = (program, ctx, run) => {
             return false;
           }
         });
-        out(`channels configured: ${configured.length ? configured.join(', ') : 'none (notifications go to notifications_out/)'}`);
+        out(
+          `channels configured: ${configured.length ? configured.join(', ') : 'none (notifications go to notifications_out/)'}`,
+        );
         return ExitCode.OK;
       }),
     );
 };
 
-function describeEnvironment(environment: ResolvedEnvironment, projectRoot: string, vars: Record<string, string | undefined>): string[] {
+function describeEnvironment(
+  environment: ResolvedEnvironment,
+  projectRoot: string,
+  vars: Record<string, string | undefined>,
+): string[] {
   const c = environment.config;
   const portEnv = c.service.portEnv;
   const portSource = portEnv && vars[portEnv] ? `from ${portEnv}` : portEnv ? `${portEnv} unset` : 'from config';

@@ -19,20 +19,40 @@ interface DeployCliOptions {
 export const registerDeploy: RegisterCommand = (program, ctx, run) => {
   program
     .command('deploy')
-    .description('validate, then stage a release, migrate, switch `current` atomically, restart, health-check and smoke-test; switch back on failure')
+    .description(
+      'validate, then stage a release, migrate, switch `current` atomically, restart, health-check and smoke-test; switch back on failure',
+    )
     .requiredOption('--env <name>', 'environment to deploy to (see environments.json)')
-    .option('--release <path>', 'a release directory or .tar.gz from `dhash release build` (default: build the checkout)')
+    .option(
+      '--release <path>',
+      'a release directory or .tar.gz from `dhash release build` (default: build the checkout)',
+    )
     .option('--dry-run', 'print the validation results and the plan; change nothing')
-    .option('--force', 'deploy even when production is unhealthy now or a rollback gate already fails on it (every other check still runs)')
+    .option(
+      '--force',
+      'deploy even when production is unhealthy now or a rollback gate already fails on it (every other check still runs)',
+    )
     .action(
       run(async (opts: DeployCliOptions) => {
         const projectRoot = findProjectRoot(ctx.cwd);
         const environment = await resolveEnvironment(projectRoot, opts.env, ctx.processEnv);
         const redact = createRedactor(ctx.processEnv);
         const out = createLineWriter(ctx, redact);
-        const log = createCommandLogger(ctx, { file: opts.dryRun ? undefined : join(environment.logsDir, 'deploy.log'), component: 'deploy' });
+        const log = createCommandLogger(ctx, {
+          file: opts.dryRun ? undefined : join(environment.logsDir, 'deploy.log'),
+          component: 'deploy',
+        });
         try {
-          const notifier = opts.dryRun ? undefined : createNotifier({ projectRoot, environment, processEnv: ctx.processEnv, clock: ctx.clock, logger: log.logger, redact });
+          const notifier = opts.dryRun
+            ? undefined
+            : createNotifier({
+                projectRoot,
+                environment,
+                processEnv: ctx.processEnv,
+                clock: ctx.clock,
+                logger: log.logger,
+                redact,
+              });
           out(`${opts.dryRun ? 'DRY RUN: ' : ''}deploy to ${environment.name} (${environment.root})`);
           const result = await deployRelease({
             environment,

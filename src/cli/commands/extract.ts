@@ -12,16 +12,23 @@ import { DEFAULT_LIMITS } from '../../service/service-limits.js';
 export const registerExtract: RegisterCommand = (program, ctx, run) => {
   program
     .command('extract')
-    .description('hash every raster image embedded in a PDF (needs poppler-utils), printing `<hash>  page <p> image <i>` lines')
+    .description(
+      'hash every raster image embedded in a PDF (needs poppler-utils), printing `<hash>  page <p> image <i>` lines',
+    )
     .argument('<file>', 'the PDF file')
     .option('--mode <mode>', 'exact (Pillow-identical) or fast', 'exact')
     .option('--timeout-ms <ms>', 'stop poppler after this long', String(DEFAULT_LIMITS.pdfTimeoutMs))
     .action(
       run(async (file: string, opts: { mode: string; timeoutMs: string }) => {
-        if (!isHashMode(opts.mode)) throw createError('EINVALIDOPTION', { option: '--mode', expected: 'exact or fast', actual: opts.mode });
+        if (!isHashMode(opts.mode))
+          throw createError('EINVALIDOPTION', { option: '--mode', expected: 'exact or fast', actual: opts.mode });
         const timeoutMs = Number(opts.timeoutMs);
         if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
-          throw createError('EINVALIDOPTION', { option: '--timeout-ms', expected: 'a positive integer', actual: opts.timeoutMs });
+          throw createError('EINVALIDOPTION', {
+            option: '--timeout-ms',
+            expected: 'a positive integer',
+            actual: opts.timeoutMs,
+          });
         }
         let bytes: Buffer;
         try {
@@ -31,7 +38,11 @@ export const registerExtract: RegisterCommand = (program, ctx, run) => {
           return ExitCode.USAGE;
         }
         try {
-          const images = await extractPdfImages(bytes, { maxPixels: DEFAULT_LIMITS.maxPixels, timeoutMs, mode: opts.mode });
+          const images = await extractPdfImages(bytes, {
+            maxPixels: DEFAULT_LIMITS.maxPixels,
+            timeoutMs,
+            mode: opts.mode,
+          });
           for (const image of images) ctx.stdout.write(`${image.hash}  page ${image.page} image ${image.index}\n`);
           return ExitCode.OK;
         } catch (error) {

@@ -25,7 +25,9 @@ interface GatesServeOptions {
 export function registerGatesServe(gates: Command, ctx: CliContext, run: RunAction): void {
   gates
     .command('serve')
-    .description(`answer GET ${VERDICT_PATH} (Argo Rollouts web metric) and POST ${FLAGGER_PATH} (Flagger webhook) with the gates judged now`)
+    .description(
+      `answer GET ${VERDICT_PATH} (Argo Rollouts web metric) and POST ${FLAGGER_PATH} (Flagger webhook) with the gates judged now`,
+    )
     .requiredOption('--env <name>', 'environment whose signal source and gates are judged (see environments.json)')
     .option('--port <port>', 'TCP port (0 picks a free one)', String(DEFAULT_GATES_PORT))
     .option('--host <host>', 'address to listen on', '127.0.0.1')
@@ -33,7 +35,12 @@ export function registerGatesServe(gates: Command, ctx: CliContext, run: RunActi
     .action(
       run(async (opts: GatesServeOptions) => {
         const port = Number(opts.port);
-        if (!/^\d+$/.test(opts.port) || port > 65535) throw createError('EINVALIDOPTION', { option: '--port', expected: 'a TCP port from 0 to 65535', actual: opts.port });
+        if (!/^\d+$/.test(opts.port) || port > 65535)
+          throw createError('EINVALIDOPTION', {
+            option: '--port',
+            expected: 'a TCP port from 0 to 65535',
+            actual: opts.port,
+          });
         const projectRoot = findProjectRoot(ctx.cwd);
         const environment = await resolveEnvironment(projectRoot, opts.env, ctx.processEnv);
         const { gates } = await loadQualityGates(projectRoot, opts.env);
@@ -50,7 +57,11 @@ export function registerGatesServe(gates: Command, ctx: CliContext, run: RunActi
           redact,
           getReleaseId: async () => opts.release ?? (await getCurrentReleaseId(environment)),
         });
-        logger.info(`dhash gates listening on ${server.url}`, { env: opts.env, verdict: `${server.url}${VERDICT_PATH}`, flagger: `${server.url}${FLAGGER_PATH}` });
+        logger.info(`dhash gates listening on ${server.url}`, {
+          env: opts.env,
+          verdict: `${server.url}${VERDICT_PATH}`,
+          flagger: `${server.url}${FLAGGER_PATH}`,
+        });
         await new Promise<void>((resolve) => {
           if (ctx.signal?.aborted) return resolve();
           ctx.signal?.addEventListener('abort', () => resolve(), { once: true });

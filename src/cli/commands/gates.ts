@@ -21,15 +21,25 @@ export const registerGates: RegisterCommand = (program, ctx, run) => {
         await resolveEnvironment(projectRoot, opts.env, ctx.processEnv);
         const q = await loadQualityGates(projectRoot, opts.env);
         const out = createLineWriter(ctx);
-        const cadence = q.monitor.poll.map((p) => (p.forMs === undefined ? `every ${formatDurationMs(p.everyMs)}` : `every ${formatDurationMs(p.everyMs)} for ${formatDurationMs(p.forMs)}`)).join(', then ');
-        out(`Quality gates for ${opts.env}: window ${formatDurationMs(q.monitor.windowMs)} from the deploy, polling ${cadence}.`);
+        const cadence = q.monitor.poll
+          .map((p) =>
+            p.forMs === undefined
+              ? `every ${formatDurationMs(p.everyMs)}`
+              : `every ${formatDurationMs(p.everyMs)} for ${formatDurationMs(p.forMs)}`,
+          )
+          .join(', then ');
+        out(
+          `Quality gates for ${opts.env}: window ${formatDurationMs(q.monitor.windowMs)} from the deploy, polling ${cadence}.`,
+        );
         for (const g of explainGates(q)) {
           out(`\n${g.name}  [${g.action}]`);
           out(`  threshold: ${g.threshold}`);
           out(`  window:    ${g.window}`);
           out(`  worst-case time to detect: ${g.worstCaseDetect}`);
         }
-        out('\nrollback gates roll back automatically; alert gates only notify. Warning = above 80% of a threshold, or an alert gate firing.');
+        out(
+          '\nrollback gates roll back automatically; alert gates only notify. Warning = above 80% of a threshold, or an alert gate firing.',
+        );
         return ExitCode.OK;
       }),
     );

@@ -11,12 +11,20 @@ export const registerHash: RegisterCommand = (program, ctx, run) => {
     .command('hash')
     .description('print the 64-bit difference hash (imagehash dhash) of each image as `<hash>  <file>`')
     .argument('<files...>', 'JPEG, PNG, GIF, WebP or TIFF files')
-    .option('--mode <mode>', 'exact (bit-for-bit equal to Python imagehash) or fast (within a few bits, quicker)', 'exact')
-    .addHelpText('after', '\nA file that cannot be read or decoded is named on stderr with the reason; the others are still hashed and the exit code is 1.')
+    .option(
+      '--mode <mode>',
+      'exact (bit-for-bit equal to Python imagehash) or fast (within a few bits, quicker)',
+      'exact',
+    )
+    .addHelpText(
+      'after',
+      '\nA file that cannot be read or decoded is named on stderr with the reason; the others are still hashed and the exit code is 1.',
+    )
     .action(
       run(async (files: string[], opts: { mode: string }) => {
         const mode = opts.mode;
-        if (!isHashMode(mode)) throw createError('EINVALIDOPTION', { option: '--mode', expected: 'exact or fast', actual: mode });
+        if (!isHashMode(mode))
+          throw createError('EINVALIDOPTION', { option: '--mode', expected: 'exact or fast', actual: mode });
         let failures = 0;
         // One at a time, in argument order: output order must match the command line, like sha256sum.
         for (const file of files) {

@@ -9,7 +9,12 @@ import { createError } from '../../lib/errors.js';
 import { ExitCode } from '../../lib/exit-codes.js';
 import { createRedactor } from '../../lib/redact.js';
 import { findProjectRoot } from '../../lib/project-paths.js';
-import { createIncident, describeTrigger, listIncidents, type IncidentInput } from '../../rollout/incident/create-incident.js';
+import {
+  createIncident,
+  describeTrigger,
+  listIncidents,
+  type IncidentInput,
+} from '../../rollout/incident/create-incident.js';
 import { createNotifier, NOTIFY_EVENTS, SEVERITIES } from '../../rollout/notify/index.js';
 
 const value = z.union([z.number(), z.string(), z.null()]);
@@ -20,11 +25,53 @@ const incidentFileSchema = z.strictObject({
   title: z.string().optional(),
   deployId: z.string().optional(),
   releaseId: z.string().optional(),
-  trigger: z.strictObject({ gate: z.string().optional(), observed: value.optional(), threshold: z.union([z.number(), z.string()]).optional(), window: z.string().optional(), description: z.string().optional() }).optional(),
-  timeline: z.array(z.strictObject({ time: z.string(), step: z.string(), status: z.string(), detail: z.string().optional() })).optional(),
-  backup: z.strictObject({ file: z.string(), verified: z.boolean(), problems: z.array(z.string()).optional() }).optional(),
-  verification: z.strictObject({ healthChecks: z.array(z.unknown()).optional(), smoke: z.strictObject({ ok: z.boolean(), checks: z.array(z.strictObject({ name: z.string(), ok: z.boolean(), detail: z.string().optional(), durationMs: z.number().optional() })).optional() }).optional() }).optional(),
-  deliveries: z.array(z.strictObject({ channel: z.string(), status: z.string(), attempts: z.number().optional(), error: z.string().optional(), outboxFile: z.string().optional(), event: z.string().optional() })).optional(),
+  trigger: z
+    .strictObject({
+      gate: z.string().optional(),
+      observed: value.optional(),
+      threshold: z.union([z.number(), z.string()]).optional(),
+      window: z.string().optional(),
+      description: z.string().optional(),
+    })
+    .optional(),
+  timeline: z
+    .array(z.strictObject({ time: z.string(), step: z.string(), status: z.string(), detail: z.string().optional() }))
+    .optional(),
+  backup: z
+    .strictObject({ file: z.string(), verified: z.boolean(), problems: z.array(z.string()).optional() })
+    .optional(),
+  verification: z
+    .strictObject({
+      healthChecks: z.array(z.unknown()).optional(),
+      smoke: z
+        .strictObject({
+          ok: z.boolean(),
+          checks: z
+            .array(
+              z.strictObject({
+                name: z.string(),
+                ok: z.boolean(),
+                detail: z.string().optional(),
+                durationMs: z.number().optional(),
+              }),
+            )
+            .optional(),
+        })
+        .optional(),
+    })
+    .optional(),
+  deliveries: z
+    .array(
+      z.strictObject({
+        channel: z.string(),
+        status: z.string(),
+        attempts: z.number().optional(),
+        error: z.string().optional(),
+        outboxFile: z.string().optional(),
+        event: z.string().optional(),
+      }),
+    )
+    .optional(),
   monitorLogs: z.array(z.string()).optional(),
   notifyEvent: z.enum(NOTIFY_EVENTS).optional(),
 });
@@ -44,11 +91,16 @@ export const registerIncident: RegisterCommand = (program, ctx, run) => {
   const incident = program.command('incident').description('Incident records in incidents/ (JSON + Markdown)');
   incident
     .command('create')
-    .description('Write incidents/<id>.json and .md; a critical incident also pages through the routed channels (PagerDuty)')
+    .description(
+      'Write incidents/<id>.json and .md; a critical incident also pages through the routed channels (PagerDuty)',
+    )
     .option('--env <name>', 'the environment the incident is about (required unless in --from-json)')
     .option('--trigger <text>', 'what triggered it, e.g. "p95 hash time 2450 ms > 2000 ms over 15m"')
     .option('--severity <level>', `one of ${SEVERITIES.join(', ')} (default critical)`)
-    .option('--from-json <file>', 'a JSON file with any part of the record (trigger, timeline, backup, verification, deliveries, monitorLogs)')
+    .option(
+      '--from-json <file>',
+      'a JSON file with any part of the record (trigger, timeline, backup, verification, deliveries, monitorLogs)',
+    )
     .option('--deploy-id <id>', 'the deploy the incident belongs to')
     .option('--title <text>', 'a short title')
     .option('--monitor-log <path...>', 'monitor log files to link')
@@ -59,12 +111,25 @@ export const registerIncident: RegisterCommand = (program, ctx, run) => {
         const redact = createRedactor(ctx.processEnv);
         const fromFile = opts.fromJson ? await readIncidentFile(resolve(ctx.cwd, opts.fromJson), opts.fromJson) : {};
         const envName = opts.env ?? fromFile.env;
-        if (!envName) throw createError('EINVALIDOPTION', { option: '--env', expected: 'an environment name such as `production`', actual: undefined });
+        if (!envName)
+          throw createError('EINVALIDOPTION', {
+            option: '--env',
+            expected: 'an environment name such as `production`',
+            actual: undefined,
+          });
         if (opts.severity !== undefined && !(SEVERITIES as readonly string[]).includes(opts.severity)) {
-          throw createError('EINVALIDOPTION', { option: '--severity', expected: `one of ${SEVERITIES.join(', ')}`, actual: opts.severity });
+          throw createError('EINVALIDOPTION', {
+            option: '--severity',
+            expected: `one of ${SEVERITIES.join(', ')}`,
+            actual: opts.severity,
+          });
         }
         if (!opts.trigger && !fromFile.trigger) {
-          throw createError('EINVALIDOPTION', { option: '--trigger', expected: 'a description of what triggered the incident (or a "trigger" in --from-json)', actual: undefined });
+          throw createError('EINVALIDOPTION', {
+            option: '--trigger',
+            expected: 'a description of what triggered the incident (or a "trigger" in --from-json)',
+            actual: undefined,
+          });
         }
         const environment = await resolveEnvironment(projectRoot, envName, ctx.processEnv);
         const input: IncidentInput = {
@@ -77,11 +142,22 @@ export const registerIncident: RegisterCommand = (program, ctx, run) => {
           ...(opts.monitorLog ? { monitorLogs: [...(fromFile.monitorLogs ?? []), ...opts.monitorLog] } : {}),
           notify: opts.notify,
         };
-        const notifier = createNotifier({ projectRoot, environment, processEnv: ctx.processEnv, clock: ctx.clock, redact });
+        const notifier = createNotifier({
+          projectRoot,
+          environment,
+          processEnv: ctx.processEnv,
+          clock: ctx.clock,
+          redact,
+        });
         const result = await createIncident(input, { projectRoot, clock: ctx.clock, redact, notifier });
-        ctx.stdout.write(`${result.id} (${result.record.severity}): ${redact(describeTrigger(result.record.trigger))}\n`);
+        ctx.stdout.write(
+          `${result.id} (${result.record.severity}): ${redact(describeTrigger(result.record.trigger))}\n`,
+        );
         ctx.stdout.write(`  ${relative(ctx.cwd, result.jsonFile)}\n  ${relative(ctx.cwd, result.mdFile)}\n`);
-        for (const d of result.record.deliveries) ctx.stdout.write(redact(`  notification ${d.channel}: ${d.status}${d.outboxFile ? ` -> ${d.outboxFile}` : ''}\n`));
+        for (const d of result.record.deliveries)
+          ctx.stdout.write(
+            redact(`  notification ${d.channel}: ${d.status}${d.outboxFile ? ` -> ${d.outboxFile}` : ''}\n`),
+          );
         return ExitCode.OK;
       }),
     );
@@ -95,7 +171,9 @@ export const registerIncident: RegisterCommand = (program, ctx, run) => {
         const all = (await listIncidents(projectRoot)).filter((i) => !opts.env || i.record.env === opts.env);
         if (all.length === 0) ctx.stdout.write('No incidents recorded.\n');
         for (const { file, record } of all) {
-          ctx.stdout.write(`${record.id}  ${record.severity.padEnd(8)}  ${record.createdAt}  ${describeTrigger(record.trigger)}  (${relative(ctx.cwd, file)})\n`);
+          ctx.stdout.write(
+            `${record.id}  ${record.severity.padEnd(8)}  ${record.createdAt}  ${describeTrigger(record.trigger)}  (${relative(ctx.cwd, file)})\n`,
+          );
         }
         return ExitCode.OK;
       }),
@@ -103,6 +181,7 @@ export const registerIncident: RegisterCommand = (program, ctx, run) => {
 };
 
 async function readIncidentFile(file: string, shown: string): Promise<z.output<typeof incidentFileSchema>> {
-  if (!existsSync(file)) throw createError('EINVALIDOPTION', { option: '--from-json', expected: 'an existing JSON file', actual: shown });
+  if (!existsSync(file))
+    throw createError('EINVALIDOPTION', { option: '--from-json', expected: 'an existing JSON file', actual: shown });
   return validateConfig(incidentFileSchema, await readJsonFile(file, file), shown);
 }

@@ -37,21 +37,31 @@ export const registerMigrate: RegisterCommand = (program, ctx, run) => {
     .command('migrate')
     .description('show (`status`) or apply (`up`, the default) the service database schema migrations')
     .argument('[action]', 'status | up', 'up')
-    .option('--db <file>', 'SQLite database file (default: .dhash/dhash.sqlite under the project root, as `dhash serve`)')
+    .option(
+      '--db <file>',
+      'SQLite database file (default: .dhash/dhash.sqlite under the project root, as `dhash serve`)',
+    )
     .option('--env <name>', "use the environment's database (<root>/shared/dhash.sqlite from environments.json)")
-    .option('--dry-run', 'apply the pending migrations to a copy and print each statement\'s effect; changes nothing')
+    .option('--dry-run', "apply the pending migrations to a copy and print each statement's effect; changes nothing")
     .action(
       run(async (action: string, opts: MigrateOptions) => {
         if (!(ACTIONS as readonly string[]).includes(action)) {
           throw createError('EINVALIDOPTION', { option: 'action', expected: '`status` or `up`', actual: action });
         }
         if (opts.db !== undefined && opts.env !== undefined) {
-          throw createError('EINVALIDOPTION', { option: '--db', expected: 'absent when --env is given (pick one)', actual: opts.db });
+          throw createError('EINVALIDOPTION', {
+            option: '--db',
+            expected: 'absent when --env is given (pick one)',
+            actual: opts.db,
+          });
         }
         const root = findProjectRoot(ctx.cwd);
-        const file = opts.env !== undefined
-          ? (await resolveEnvironment(root, opts.env, ctx.processEnv)).databaseFile
-          : opts.db !== undefined ? resolve(ctx.cwd, opts.db) : join(root, '.dhash', 'dhash.sqlite');
+        const file =
+          opts.env !== undefined
+            ? (await resolveEnvironment(root, opts.env, ctx.processEnv)).databaseFile
+            : opts.db !== undefined
+              ? resolve(ctx.cwd, opts.db)
+              : join(root, '.dhash', 'dhash.sqlite');
         const out = createLineWriter(ctx);
 
         if (action === 'status') return printStatus(file, out);
@@ -68,14 +78,26 @@ export const registerMigrate: RegisterCommand = (program, ctx, run) => {
 function printStatus(file: string, out: (line?: string) => void): number {
   out(`database: ${file}`);
   if (!existsSync(file)) {
-    out(`database does not exist yet; ${plural(MIGRATIONS.length, 'migration')} would create schema version ${LATEST_SCHEMA_VERSION}`);
-    printTable(MIGRATIONS.map((m) => ({ version: m.version, name: m.name, state: 'pending', checksum: getMigrationChecksum(m) })), out);
+    out(
+      `database does not exist yet; ${plural(MIGRATIONS.length, 'migration')} would create schema version ${LATEST_SCHEMA_VERSION}`,
+    );
+    printTable(
+      MIGRATIONS.map((m) => ({
+        version: m.version,
+        name: m.name,
+        state: 'pending',
+        checksum: getMigrationChecksum(m),
+      })),
+      out,
+    );
     return ExitCode.OK;
   }
   const db = openDatabaseForReading(file);
   try {
     const status = getMigrationStatus(db);
-    out(`schema version: ${status.currentVersion} (this release: ${status.latestVersion}); ${plural(status.pending.length, 'pending migration')}`);
+    out(
+      `schema version: ${status.currentVersion} (this release: ${status.latestVersion}); ${plural(status.pending.length, 'pending migration')}`,
+    );
     printTable(status.entries, out);
     // An edited or unknown migration makes `up` refuse; status says so with the same coded error.
     if (status.edited.length || status.unknown.length) assertMigratable(db);
@@ -102,13 +124,18 @@ function migrateUp(file: string, out: (line?: string) => void): number {
     let failure: unknown;
     try {
       const report = applyPendingMigrations(db);
-      out(report.applied.length ? `migrated schema version ${report.fromVersion} → ${report.toVersion} (${plural(report.applied.length, 'migration')} applied)` : `schema version ${report.toVersion} is current; nothing to apply`);
+      out(
+        report.applied.length
+          ? `migrated schema version ${report.fromVersion} → ${report.toVersion} (${plural(report.applied.length, 'migration')} applied)`
+          : `schema version ${report.toVersion} is current; nothing to apply`,
+      );
     } catch (error) {
       failure = error;
     }
     printTable(getMigrationStatus(db).entries, out);
     if (failure !== undefined) {
-      if (isDhashError(failure, 'EMIGRATIONFAILED')) out('the failed migration was rolled back; the database is as it was before it');
+      if (isDhashError(failure, 'EMIGRATIONFAILED'))
+        out('the failed migration was rolled back; the database is as it was before it');
       throw failure;
     }
     return ExitCode.OK;
@@ -120,22 +147,36 @@ function migrateUp(file: string, out: (line?: string) => void): number {
   }
 }
 
-function printTable(rows: Pick<MigrationStatus['entries'][number], 'version' | 'name' | 'state' | 'checksum'>[], out: (line?: string) => void): void {
+function printTable(
+  rows: Pick<MigrationStatus['entries'][number], 'version' | 'name' | 'state' | 'checksum'>[],
+  out: (line?: string) => void,
+): void {
   const nameWidth = Math.max(4, ...rows.map((r) => r.name.length));
   out(`${'VERSION'.padEnd(8)} ${'NAME'.padEnd(nameWidth)} ${'STATE'.padEnd(8)} CHECKSUM (sha256)`);
-  for (const r of rows) out(`${String(r.version).padStart(3, '0').padEnd(8)} ${r.name.padEnd(nameWidth)} ${r.state.padEnd(8)} ${r.checksum}`);
+  for (const r of rows)
+    out(
+      `${String(r.version).padStart(3, '0').padEnd(8)} ${r.name.padEnd(nameWidth)} ${r.state.padEnd(8)} ${r.checksum}`,
+    );
 }
 
 function printDryRun(report: MigrationDryRunReport, out: (line?: string) => void): void {
   out(`dry run: nothing is changed in ${report.file}`);
   const n = report.migrations.length;
-  if (!report.databaseExists) out(`database does not exist yet; ${plural(n, 'migration')} would create schema version ${report.latestVersion}`);
+  if (!report.databaseExists)
+    out(`database does not exist yet; ${plural(n, 'migration')} would create schema version ${report.latestVersion}`);
   else if (n === 0) out(`schema version ${report.fromVersion} is current; nothing would be applied`);
-  else out(`schema version ${report.fromVersion}; ${plural(n, 'pending migration')} would bring it to ${report.latestVersion}`);
+  else
+    out(
+      `schema version ${report.fromVersion}; ${plural(n, 'pending migration')} would bring it to ${report.latestVersion}`,
+    );
   for (const m of report.migrations) {
     out(`${String(m.version).padStart(3, '0')} ${m.name}  sha256 ${m.checksum}`);
     for (const s of m.statements) {
-      const objects = [...s.created.map((o) => `created ${o}`), ...s.altered.map((o) => `altered ${o}`), ...s.dropped.map((o) => `dropped ${o}`)];
+      const objects = [
+        ...s.created.map((o) => `created ${o}`),
+        ...s.altered.map((o) => `altered ${o}`),
+        ...s.dropped.map((o) => `dropped ${o}`),
+      ];
       out(`    ${s.sql}`);
       out(`      → ${[...objects, plural(s.changes, 'row') + ' changed'].join('; ')}`);
     }

@@ -12,10 +12,18 @@ import { findProjectRoot } from '../../lib/project-paths.js';
 export const registerMonitor: RegisterCommand = (program, ctx, run) => {
   program
     .command('monitor')
-    .description('watch one deploy (default: the latest) for its window (quality-gates-config.json); roll back automatically when a rollback gate is violated')
+    .description(
+      'watch one deploy (default: the latest) for its window (quality-gates-config.json); roll back automatically when a rollback gate is violated',
+    )
     .requiredOption('--env <name>', 'environment to monitor (see environments.json)')
-    .option('--deploy <id>', 'the deploy to watch (default: the latest deploy in the journal); state, logs and actions belong to it')
-    .option('--resume', "pick up the deploy's saved window (also the default when one exists); fails when there is none")
+    .option(
+      '--deploy <id>',
+      'the deploy to watch (default: the latest deploy in the journal); state, logs and actions belong to it',
+    )
+    .option(
+      '--resume',
+      "pick up the deploy's saved window (also the default when one exists); fails when there is none",
+    )
     .option('--dry-run', 'evaluate and log the gates and what would be done; never roll back')
     .option('--from-now', 'open a fresh window starting now instead of at the recorded deploy')
     .action(
@@ -26,9 +34,27 @@ export const registerMonitor: RegisterCommand = (program, ctx, run) => {
         const redact = createRedactor(ctx.processEnv);
         const log = createCommandLogger(ctx, { file: join(environment.logsDir, 'monitor.log'), component: 'monitor' });
         try {
-          const notifier = createNotifier({ projectRoot, environment, processEnv: ctx.processEnv, clock: ctx.clock, logger: log.logger, redact, isDryRun: Boolean(opts.dryRun) });
+          const notifier = createNotifier({
+            projectRoot,
+            environment,
+            processEnv: ctx.processEnv,
+            clock: ctx.clock,
+            logger: log.logger,
+            redact,
+            isDryRun: Boolean(opts.dryRun),
+          });
           const result = await runMonitor({
-            environment, gates, clock: ctx.clock, logger: log.logger, notifier, isDryRun: Boolean(opts.dryRun), isFromNow: Boolean(opts.fromNow), deployId: opts.deploy, isResume: Boolean(opts.resume), signal: ctx.signal, processEnv: ctx.processEnv,
+            environment,
+            gates,
+            clock: ctx.clock,
+            logger: log.logger,
+            notifier,
+            isDryRun: Boolean(opts.dryRun),
+            isFromNow: Boolean(opts.fromNow),
+            deployId: opts.deploy,
+            isResume: Boolean(opts.resume),
+            signal: ctx.signal,
+            processEnv: ctx.processEnv,
             print: (line) => ctx.stdout.write(redact(line) + '\n'),
           });
           return result.exitCode;

@@ -22,7 +22,9 @@ interface NotifyOptions {
 export const registerNotify: RegisterCommand = (program, ctx, run) => {
   program
     .command('notify')
-    .description('Send a deploy notification to the channels routed for its severity; undelivered ones go to notifications_out/')
+    .description(
+      'Send a deploy notification to the channels routed for its severity; undelivered ones go to notifications_out/',
+    )
     .argument('<event>', `one of ${NOTIFY_EVENTS.join(', ')}; or "flush" to re-send pending outbox files`)
     .option('--env <name>', 'environment (required to send; optional filter for flush)')
     .option('--dry-run', 'send nothing; write the notification to notifications_out/')
@@ -48,22 +50,52 @@ export const registerNotify: RegisterCommand = (program, ctx, run) => {
         const show = (file: string) => relative(ctx.cwd, file) || file;
         if (event === 'flush') {
           if (opts.env) await resolveEnvironment(projectRoot, opts.env, ctx.processEnv);
-          const result = await flushOutbox({ projectRoot, processEnv: ctx.processEnv, clock: ctx.clock, envName: opts.env, includeDryRun: opts.includeDryRun, redact });
+          const result = await flushOutbox({
+            projectRoot,
+            processEnv: ctx.processEnv,
+            clock: ctx.clock,
+            envName: opts.env,
+            includeDryRun: opts.includeDryRun,
+            redact,
+          });
           for (const item of result.items) {
-            ctx.stdout.write(redact(`${item.status.padEnd(9)} ${item.channel.padEnd(9)} ${show(item.file)}${item.detail ? `  (${item.detail})` : ''}\n`));
+            ctx.stdout.write(
+              redact(
+                `${item.status.padEnd(9)} ${item.channel.padEnd(9)} ${show(item.file)}${item.detail ? `  (${item.detail})` : ''}\n`,
+              ),
+            );
           }
-          ctx.stdout.write(`flushed: ${result.delivered} delivered, ${result.pending} still pending, ${result.skipped} skipped\n`);
+          ctx.stdout.write(
+            `flushed: ${result.delivered} delivered, ${result.pending} still pending, ${result.skipped} skipped\n`,
+          );
           return ExitCode.OK;
         }
         if (!isNotifyEventName(event)) throw createError('EUNKNOWNEVENT', { event, known: NOTIFY_EVENTS });
-        if (!opts.env) throw createError('EINVALIDOPTION', { option: '--env', expected: 'an environment name such as `staging`', actual: undefined });
+        if (!opts.env)
+          throw createError('EINVALIDOPTION', {
+            option: '--env',
+            expected: 'an environment name such as `staging`',
+            actual: undefined,
+          });
         let durationMs: number | undefined;
         if (opts.duration !== undefined) {
           durationMs = parseDurationMs(opts.duration);
-          if (durationMs === undefined) throw createError('EINVALIDOPTION', { option: '--duration', expected: DURATION_FORM, actual: opts.duration });
+          if (durationMs === undefined)
+            throw createError('EINVALIDOPTION', {
+              option: '--duration',
+              expected: DURATION_FORM,
+              actual: opts.duration,
+            });
         }
         const environment = await resolveEnvironment(projectRoot, opts.env, ctx.processEnv);
-        const notifier = createNotifier({ projectRoot, environment, processEnv: ctx.processEnv, clock: ctx.clock, isDryRun: opts.dryRun, redact });
+        const notifier = createNotifier({
+          projectRoot,
+          environment,
+          processEnv: ctx.processEnv,
+          clock: ctx.clock,
+          isDryRun: opts.dryRun,
+          redact,
+        });
         const report = await notifier.send({
           event,
           ...(durationMs !== undefined ? { durationMs } : {}),

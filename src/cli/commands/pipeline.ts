@@ -16,7 +16,12 @@ export const registerPipeline: RegisterCommand = (program, ctx, run) => {
     .action(
       run(async (opts: { env: string; dryRun?: boolean }) => {
         const environment = await resolveEnvironment(findProjectRoot(ctx.cwd), opts.env, ctx.processEnv);
-        ctx.stdout.write(formatResolvedPipeline(resolvePipeline(createQuickDeployPipeline()), { envName: environment.name, isDryRun: Boolean(opts.dryRun) }));
+        ctx.stdout.write(
+          formatResolvedPipeline(resolvePipeline(createQuickDeployPipeline()), {
+            envName: environment.name,
+            isDryRun: Boolean(opts.dryRun),
+          }),
+        );
         return ExitCode.OK;
       }),
     );

@@ -21,14 +21,20 @@ export const FAKE_SECRETS: Record<string, string> = {
 export const registerPremerge: RegisterCommand = (program, ctx, run) => {
   program
     .command('premerge')
-    .description('type-check, lint, tests, then dry-runs, a real guarded deploy, smoke tests, a short monitor and a backup on a throwaway environment; evidence in premerge_artifacts/')
+    .description(
+      'type-check, lint, tests, then dry-runs, a real guarded deploy, smoke tests, a short monitor and a backup on a throwaway environment; evidence in premerge_artifacts/',
+    )
     .option('--skip-tests', 'skip the test suites (used by the test suite itself, to avoid recursion)')
     .option('--window-seconds <n>', 'monitor window of the throwaway deploy', '45')
     .action(
       run(async (opts: { skipTests?: boolean; windowSeconds: string }) => {
         const windowSeconds = Number(opts.windowSeconds);
         if (!Number.isInteger(windowSeconds) || windowSeconds < 5) {
-          throw createError('EINVALIDOPTION', { option: '--window-seconds', expected: 'a whole number of seconds, at least 5', actual: opts.windowSeconds });
+          throw createError('EINVALIDOPTION', {
+            option: '--window-seconds',
+            expected: 'a whole number of seconds, at least 5',
+            actual: opts.windowSeconds,
+          });
         }
         const repoRoot = findProjectRoot(ctx.cwd);
         const artifactsDir = getProjectPaths(repoRoot).premergeArtifactsDir;
@@ -36,13 +42,23 @@ export const registerPremerge: RegisterCommand = (program, ctx, run) => {
         const log = createCommandLogger(ctx, { file: join(repoRoot, 'logs', 'premerge.log'), component: 'premerge' });
         const definition = createPremergePipeline();
         const context: PremergeContext = {
-          repoRoot, artifactsDir, clock: ctx.clock, logger: log.logger, out: ctx.stdout, isSkipTests: Boolean(opts.skipTests), windowSeconds,
+          repoRoot,
+          artifactsDir,
+          clock: ctx.clock,
+          logger: log.logger,
+          out: ctx.stdout,
+          isSkipTests: Boolean(opts.skipTests),
+          windowSeconds,
           // The Node running this command runs the children (read, not changed: process stays the entry file's).
           nodePath: ctx.processEnv.DHASH_NODE ?? process.execPath,
           childEnv: { ...ctx.processEnv, ...secrets, DHASH_PORT: '' },
           fakeSecrets: Object.values(secrets).filter((v) => v.length >= 8),
         };
-        const display = createStepDisplay({ stream: ctx.stdout, clock: ctx.clock, names: resolvePipeline(definition).entries.map((e) => e.name) });
+        const display = createStepDisplay({
+          stream: ctx.stdout,
+          clock: ctx.clock,
+          names: resolvePipeline(definition).entries.map((e) => e.name),
+        });
         try {
           await runPipeline(definition, context, { clock: ctx.clock, logger: log.logger, display });
         } finally {

@@ -9,13 +9,19 @@ import { findProjectRoot, getProjectPaths } from '../../lib/project-paths.js';
 export const registerReport: RegisterCommand = (program, ctx, run) => {
   program
     .command('report')
-    .description('render monitor_logs/<deployId>.html (charts of every gate against its threshold; no network needed to view it)')
+    .description(
+      'render monitor_logs/<deployId>.html (charts of every gate against its threshold; no network needed to view it)',
+    )
     .option('--deploy <id>', 'the deploy id, e.g. local-20261128T011500123Z')
     .option('--env <name>', 'use the latest monitored deploy of this environment')
     .action(
       run(async (opts: { deploy?: string; env?: string }) => {
         if (!opts.deploy === !opts.env) {
-          throw createError('EINVALIDOPTION', { option: '--deploy', expected: 'given, or else --env (exactly one of the two)', actual: opts.deploy });
+          throw createError('EINVALIDOPTION', {
+            option: '--deploy',
+            expected: 'given, or else --env (exactly one of the two)',
+            actual: opts.deploy,
+          });
         }
         const projectRoot = findProjectRoot(ctx.cwd);
         const dir = getProjectPaths(projectRoot).monitorLogsDir;

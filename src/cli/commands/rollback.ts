@@ -22,10 +22,15 @@ interface RollbackCliOptions {
 export const registerRollback: RegisterCommand = (program, ctx, run) => {
   program
     .command('rollback')
-    .description('verify a backup, snapshot the current state, then restore the backup\'s release, database and config and verify the service')
+    .description(
+      "verify a backup, snapshot the current state, then restore the backup's release, database and config and verify the service",
+    )
     .requiredOption('--backup <file>', 'the backup zip (its .sha256 must sit beside it)')
-    .requiredOption('--env <name>', 'environment to restore; must match the backup\'s')
-    .option('--carry-forward', 'after restoring, re-apply the library and review changes users made since the backup (from the change log)')
+    .requiredOption('--env <name>', "environment to restore; must match the backup's")
+    .option(
+      '--carry-forward',
+      'after restoring, re-apply the library and review changes users made since the backup (from the change log)',
+    )
     .option('--force', 'skip the interactive confirmation (every check still runs)')
     .option('--dry-run', 'verify the backup and print the plan; change nothing')
     .action(
@@ -45,9 +50,21 @@ export const registerRollback: RegisterCommand = (program, ctx, run) => {
               }
             }
           : undefined;
-        const log = createCommandLogger(ctx, { file: opts.dryRun ? undefined : join(environment.logsDir, 'rollback.log'), component: 'rollback' });
+        const log = createCommandLogger(ctx, {
+          file: opts.dryRun ? undefined : join(environment.logsDir, 'rollback.log'),
+          component: 'rollback',
+        });
         try {
-          const notifier = opts.dryRun ? undefined : createNotifier({ projectRoot, environment, processEnv: ctx.processEnv, clock: ctx.clock, logger: log.logger, redact });
+          const notifier = opts.dryRun
+            ? undefined
+            : createNotifier({
+                projectRoot,
+                environment,
+                processEnv: ctx.processEnv,
+                clock: ctx.clock,
+                logger: log.logger,
+                redact,
+              });
           const result = await rollbackFromBackup({
             environment,
             backupFile: opts.backup,
@@ -64,7 +81,8 @@ export const registerRollback: RegisterCommand = (program, ctx, run) => {
           });
           out(`${result.ok ? 'OK' : 'FAILED'}: ${result.message}${result.deployId ? ` [${result.deployId}]` : ''}`);
           for (const c of result.carryForward?.carried ?? []) out(`  carried forward #${c.seq} ${c.summary}`);
-          for (const c of result.carryForward?.notCarried ?? []) out(`  NOT carried forward #${c.seq} ${c.summary}: ${c.reason}`);
+          for (const c of result.carryForward?.notCarried ?? [])
+            out(`  NOT carried forward #${c.seq} ${c.summary}: ${c.reason}`);
           return result.ok ? ExitCode.OK : ExitCode.HUMAN_NEEDED;
         } finally {
           await log.close();

@@ -9,9 +9,18 @@ import { findProjectRoot } from '../../lib/project-paths.js';
 import { readServiceVersion } from '../../service/build-version.js';
 import { createRequestLogger } from '../../service/http/request-logger.js';
 import { startService } from '../../service/start-service.js';
-import { ADMISSION_LIMIT_SPECS, resolveAdmissionLimits, type AdmissionSources } from '../../service/http/admission-config.js';
+import {
+  ADMISSION_LIMIT_SPECS,
+  resolveAdmissionLimits,
+  type AdmissionSources,
+} from '../../service/http/admission-config.js';
 import { DEFAULT_ADMISSION_LIMITS } from '../../service/http/admission.js';
-import { API_TOKENS_ENV, API_TOKENS_FILE_ENV, PROTECT_PROBES_ENV, resolveAuth } from '../../service/http/auth-config.js';
+import {
+  API_TOKENS_ENV,
+  API_TOKENS_FILE_ENV,
+  PROTECT_PROBES_ENV,
+  resolveAuth,
+} from '../../service/http/auth-config.js';
 
 export const DEFAULT_SERVICE_PORT = 8787;
 export const DEFAULT_SERVICE_HOST = '127.0.0.1';
@@ -38,7 +47,10 @@ export const registerServe: RegisterCommand = (program, ctx, run) => {
     .option('--host <host>', 'address to listen on', DEFAULT_SERVICE_HOST)
     .option('--db <file>', 'SQLite database file (default: .dhash/dhash.sqlite under the project root)')
     .option('--migrate', 'apply pending schema migrations before serving (development shortcut for `dhash migrate`)')
-    .option('--config <file>', 'service config JSON (default: service.json beside the database, if present); its `admission` object sets the limits below')
+    .option(
+      '--config <file>',
+      'service config JSON (default: service.json beside the database, if present); its `admission` object sets the limits below',
+    )
     .option(
       `${ADMISSION_LIMIT_SPECS.maxInFlight.flag} <n>`,
       `hashing jobs at once (default: $${ADMISSION_LIMIT_SPECS.maxInFlight.envVar}, else the core count, ${DEFAULT_ADMISSION_LIMITS.maxInFlight})`,
@@ -51,27 +63,53 @@ export const registerServe: RegisterCommand = (program, ctx, run) => {
       `${ADMISSION_LIMIT_SPECS.maxQueueWaitMs.flag} <ms>`,
       `longest wait for a hashing slot before 503 EOVERLOADED (default: $${ADMISSION_LIMIT_SPECS.maxQueueWaitMs.envVar}, else ${DEFAULT_ADMISSION_LIMITS.maxQueueWaitMs})`,
     )
-    .option('--tokens-file <file>', `API tokens, one name:scope:token per line, mode 0600 (default: $${API_TOKENS_FILE_ENV}; also read: $${API_TOKENS_ENV})`)
-    .option('--protect-probes', `require a read token on /health and /metrics too (default: $${PROTECT_PROBES_ENV}=1, else open)`)
-    .option('--insecure-no-auth', 'listen on a non-loopback --host without any API token (logs a warning; never on a shared network)')
+    .option(
+      '--tokens-file <file>',
+      `API tokens, one name:scope:token per line, mode 0600 (default: $${API_TOKENS_FILE_ENV}; also read: $${API_TOKENS_ENV})`,
+    )
+    .option(
+      '--protect-probes',
+      `require a read token on /health and /metrics too (default: $${PROTECT_PROBES_ENV}=1, else open)`,
+    )
+    .option(
+      '--insecure-no-auth',
+      'listen on a non-loopback --host without any API token (logs a warning; never on a shared network)',
+    )
     .action(
       run(async (opts: ServeOptions) => {
-        const port = parsePort(opts.port ?? ctx.processEnv.DHASH_PORT ?? String(DEFAULT_SERVICE_PORT), opts.port === undefined ? 'DHASH_PORT' : '--port');
+        const port = parsePort(
+          opts.port ?? ctx.processEnv.DHASH_PORT ?? String(DEFAULT_SERVICE_PORT),
+          opts.port === undefined ? 'DHASH_PORT' : '--port',
+        );
         const dbFile = opts.db ? resolve(ctx.cwd, opts.db) : join(findProjectRoot(ctx.cwd), '.dhash', 'dhash.sqlite');
         const admission = resolveAdmissionLimits({
-          flags: { maxInFlight: opts.maxInFlight, maxQueuedBytes: opts.maxQueuedBytes, maxQueueWaitMs: opts.maxQueueWaitMs },
+          flags: {
+            maxInFlight: opts.maxInFlight,
+            maxQueuedBytes: opts.maxQueuedBytes,
+            maxQueueWaitMs: opts.maxQueueWaitMs,
+          },
           processEnv: ctx.processEnv,
-          config: readServiceConfig(opts.config ? resolve(ctx.cwd, opts.config) : join(dirname(dbFile), 'service.json'), opts.config !== undefined),
+          config: readServiceConfig(
+            opts.config ? resolve(ctx.cwd, opts.config) : join(dirname(dbFile), 'service.json'),
+            opts.config !== undefined,
+          ),
         });
         const auth = resolveAuth({
           host: opts.host,
           cwd: ctx.cwd,
-          flags: { tokensFile: opts.tokensFile, shouldProtectProbes: opts.protectProbes, isInsecureNoAuth: opts.insecureNoAuth },
+          flags: {
+            tokensFile: opts.tokensFile,
+            shouldProtectProbes: opts.protectProbes,
+            isInsecureNoAuth: opts.insecureNoAuth,
+          },
           processEnv: ctx.processEnv,
         });
         // Tokens from a file are not in the environment the redactor is built from: give it them by value.
         const tokenSecrets = Object.fromEntries(auth.secrets.map((secret, i) => [`DHASH_API_TOKEN_${i}`, secret]));
-        const logger = createRequestLogger({ stream: ctx.stdout, redact: createRedactor({ ...ctx.processEnv, ...tokenSecrets }) });
+        const logger = createRequestLogger({
+          stream: ctx.stdout,
+          redact: createRedactor({ ...ctx.processEnv, ...tokenSecrets }),
+        });
         if (auth.warning) logger.warn(auth.warning);
         const service = await startService({
           host: opts.host,
@@ -100,7 +138,11 @@ function readServiceConfig(file: string, isNamed: boolean): AdmissionSources['co
   try {
     parsed = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
-    throw createError('EINVALIDCONFIG', { file, problems: [{ path: '', message: `not valid JSON: ${(error as Error).message}` }] }, error);
+    throw createError(
+      'EINVALIDCONFIG',
+      { file, problems: [{ path: '', message: `not valid JSON: ${(error as Error).message}` }] },
+      error,
+    );
   }
   const admission = parsed && typeof parsed === 'object' ? (parsed as { admission?: unknown }).admission : undefined;
   return { file, admission };
@@ -108,6 +150,7 @@ function readServiceConfig(file: string, isNamed: boolean): AdmissionSources['co
 
 function parsePort(value: string, option: string): number {
   const port = Number(value);
-  if (!/^\d+$/.test(value) || port > 65535) throw createError('EINVALIDOPTION', { option, expected: 'a TCP port from 0 to 65535', actual: value });
+  if (!/^\d+$/.test(value) || port > 65535)
+    throw createError('EINVALIDOPTION', { option, expected: 'a TCP port from 0 to 65535', actual: value });
   return port;
 }

@@ -22,14 +22,19 @@ export const registerStatus: RegisterCommand = (program, ctx, run) => {
       run(async (opts: { env: string; lines: string }) => {
         const environment = await resolveEnvironment(findProjectRoot(ctx.cwd), opts.env, ctx.processEnv);
         const out = createLineWriter(ctx);
-        const current = await readlink(environment.currentLink).then((t) => basename(t), () => undefined);
+        const current = await readlink(environment.currentLink).then(
+          (t) => basename(t),
+          () => undefined,
+        );
         out(`Environment ${environment.name} (${environment.root})`);
         out(`  current release: ${current ?? '(none: nothing deployed)'}`);
         const journal = await readJournal(environment);
         out(`  rollback strategy: ${describeLatestDeployStrategy(journal)}`);
         out(`\nDeploy journal (last ${Math.min(Number(opts.lines) || 10, journal.length)} of ${journal.length}):`);
         for (const e of journal.slice(-(Number(opts.lines) || 10))) {
-          out(`  ${e.time}  ${e.deployId}  ${e.step} ${e.status}${e.releaseId ? `  release=${e.releaseId}` : ''}${e.detail ? `  ${e.detail}` : ''}`);
+          out(
+            `  ${e.time}  ${e.deployId}  ${e.step} ${e.status}${e.releaseId ? `  release=${e.releaseId}` : ''}${e.detail ? `  ${e.detail}` : ''}`,
+          );
         }
         const state = await readMonitorState(environment);
         if (!state) {
@@ -39,15 +44,27 @@ export const registerStatus: RegisterCommand = (program, ctx, run) => {
         const nowMs = ctx.clock.now();
         const elapsedMs = Math.min(nowMs, state.windowStartMs + state.windowMs) - state.windowStartMs;
         out(`\nMonitor of ${state.deployId} (release ${state.releaseId})${state.isDryRun ? ' [dry run]' : ''}`);
-        for (const line of formatMonitorHealth(await getMonitorHealth(environment, nowMs), state.supersededBy)) out(`  ${line}`);
-        out(`  window: ${new Date(state.windowStartMs).toISOString()} + ${formatDurationMs(state.windowMs)}; elapsed ${formatDurationMs(Math.max(0, elapsedMs))} (${Math.round((Math.max(0, elapsedMs) / state.windowMs) * 100)}%)`);
-        out(`  polls: ${state.pollIndex}${state.lastPollAt ? `, last ${state.lastPollAt}` : ''}${!state.outcome && state.nextPollAt ? `, next ${state.nextPollAt}` : ''}`);
-        out(`  state: ${state.state}${state.outcome ? `; finished: ${state.outcome}${state.endedAt ? ` at ${state.endedAt}` : ''}` : ''}`);
-        if (state.rollback) out(`  rollback: ${state.rollback.status} (started ${state.rollback.startedAt}${state.rollback.incidentId ? `, incident ${state.rollback.incidentId}` : ''})`);
+        for (const line of formatMonitorHealth(await getMonitorHealth(environment, nowMs), state.supersededBy))
+          out(`  ${line}`);
+        out(
+          `  window: ${new Date(state.windowStartMs).toISOString()} + ${formatDurationMs(state.windowMs)}; elapsed ${formatDurationMs(Math.max(0, elapsedMs))} (${Math.round((Math.max(0, elapsedMs) / state.windowMs) * 100)}%)`,
+        );
+        out(
+          `  polls: ${state.pollIndex}${state.lastPollAt ? `, last ${state.lastPollAt}` : ''}${!state.outcome && state.nextPollAt ? `, next ${state.nextPollAt}` : ''}`,
+        );
+        out(
+          `  state: ${state.state}${state.outcome ? `; finished: ${state.outcome}${state.endedAt ? ` at ${state.endedAt}` : ''}` : ''}`,
+        );
+        if (state.rollback)
+          out(
+            `  rollback: ${state.rollback.status} (started ${state.rollback.startedAt}${state.rollback.incidentId ? `, incident ${state.rollback.incidentId}` : ''})`,
+          );
         if (state.latestGates.length) {
           out('  latest gates:');
           for (const g of state.latestGates) {
-            out(`    ${g.name.padEnd(22)} ${String(g.value === null ? '-' : Math.round(g.value * 100) / 100).padStart(8)} / ${g.threshold} ${g.unit}  ${g.verdict}${g.detail ? `  (${g.detail})` : ''}`);
+            out(
+              `    ${g.name.padEnd(22)} ${String(g.value === null ? '-' : Math.round(g.value * 100) / 100).padStart(8)} / ${g.threshold} ${g.unit}  ${g.verdict}${g.detail ? `  (${g.detail})` : ''}`,
+            );
           }
         }
         return ExitCode.OK;
@@ -59,8 +76,16 @@ export const registerStatus: RegisterCommand = (program, ctx, run) => {
 function formatMonitorHealth(health: MonitorHealth, supersededBy: string | undefined): string[] {
   const watches = `watches: deploy ${health.deployId}, release ${health.releaseId}; serving: ${health.servingReleaseId ?? '(nothing)'}`;
   if (health.status === 'finished') return [`${watches}${supersededBy ? `; superseded by ${supersededBy}` : ''}`];
-  if (health.status === 'window-over') return [watches, `heartbeat: the window ended at ${health.windowEndsAt} without a recorded outcome (last beat ${health.lastBeatAt})`];
+  if (health.status === 'window-over')
+    return [
+      watches,
+      `heartbeat: the window ended at ${health.windowEndsAt} without a recorded outcome (last beat ${health.lastBeatAt})`,
+    ];
   const lines = [health.isWatchingServing === false ? `${watches}  — NOT the release serving` : watches];
-  lines.push(health.status === 'beating' ? `heartbeat: beating (pid ${health.pid ?? '?'}, last ${health.lastBeatAt})` : `heartbeat: NOT BEATING since ${health.lastBeatAt}: ${health.reason}`);
+  lines.push(
+    health.status === 'beating'
+      ? `heartbeat: beating (pid ${health.pid ?? '?'}, last ${health.lastBeatAt})`
+      : `heartbeat: NOT BEATING since ${health.lastBeatAt}: ${health.reason}`,
+  );
   return [...lines, ...health.warnings.map((w) => `WARNING: ${w}`)];
 }

@@ -10,14 +10,17 @@ export const registerTelemetry: RegisterCommand = (program, ctx, run) => {
   const telemetry = program.command('telemetry').description('post-deploy telemetry from monitor_logs/');
   telemetry
     .command('summary')
-    .description('summarise monitor_logs/ per gate: polls, worst value, how close each gate came to its threshold, warnings and violations')
+    .description(
+      'summarise monitor_logs/ per gate: polls, worst value, how close each gate came to its threshold, warnings and violations',
+    )
     .option('--env <name>', 'only deploys of this environment')
     .option('--since <duration>', 'how far back to look', '72h')
     .option('--json', 'print the summary as JSON')
     .action(
       run(async (opts: { env?: string; since: string; json?: boolean }) => {
         const sinceMs = parseDurationMs(opts.since);
-        if (sinceMs === undefined || sinceMs <= 0) throw createError('EINVALIDOPTION', { option: '--since', expected: DURATION_FORM, actual: opts.since });
+        if (sinceMs === undefined || sinceMs <= 0)
+          throw createError('EINVALIDOPTION', { option: '--since', expected: DURATION_FORM, actual: opts.since });
         const dir = getProjectPaths(findProjectRoot(ctx.cwd)).monitorLogsDir;
         const summary = await summarizeTelemetry(dir, { envName: opts.env, sinceMs, nowMs: ctx.clock.now() });
         ctx.stdout.write(opts.json ? JSON.stringify(summary, null, 2) + '\n' : formatTelemetrySummary(summary));

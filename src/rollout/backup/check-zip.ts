@@ -43,16 +43,31 @@ export async function checkZip(file: string, options: CheckZipOptions = {}): Pro
   try {
     zip = await openZip(file);
   } catch (error) {
-    return { problems: [{ code: 'EZIPINVALID', message: `the file is not a readable zip: ${(error as Error).message}` }], manifest: null, bytesRead: 0 };
+    return {
+      problems: [{ code: 'EZIPINVALID', message: `the file is not a readable zip: ${(error as Error).message}` }],
+      manifest: null,
+      bytesRead: 0,
+    };
   }
   try {
     const files: ZipEntryInfo[] = [];
     const seen = new Set<string>();
     for (const info of zip.entries) {
       const pathProblem = getEntryPathProblem(info.name);
-      if (pathProblem) problems.push({ code: 'EPATHESCAPE', entry: info.name, message: `entry ${JSON.stringify(info.name)}: ${pathProblem}` });
-      else if (info.isSymlink) problems.push({ code: 'EPATHESCAPE', entry: info.name, message: `entry ${info.name} is a symlink; symlink entries are refused` });
-      else if (seen.has(info.name)) problems.push({ code: 'EZIPINVALID', entry: info.name, message: `entry ${info.name} appears more than once` });
+      if (pathProblem)
+        problems.push({
+          code: 'EPATHESCAPE',
+          entry: info.name,
+          message: `entry ${JSON.stringify(info.name)}: ${pathProblem}`,
+        });
+      else if (info.isSymlink)
+        problems.push({
+          code: 'EPATHESCAPE',
+          entry: info.name,
+          message: `entry ${info.name} is a symlink; symlink entries are refused`,
+        });
+      else if (seen.has(info.name))
+        problems.push({ code: 'EZIPINVALID', entry: info.name, message: `entry ${info.name} appears more than once` });
       else if (!info.isDirectory) files.push(info);
       seen.add(info.name);
     }
@@ -80,7 +95,11 @@ export async function checkZip(file: string, options: CheckZipOptions = {}): Pro
         problems.push(...parsed.problems);
         if (manifest && options.checkManifest) problems.push(...(await options.checkManifest(manifest)));
       } catch (error) {
-        problems.push({ code: 'EMANIFESTINVALID', entry: MANIFEST_PATH, message: `manifest.json cannot be read: ${(error as Error).message}` });
+        problems.push({
+          code: 'EMANIFESTINVALID',
+          entry: MANIFEST_PATH,
+          message: `manifest.json cannot be read: ${(error as Error).message}`,
+        });
       }
     }
     if (options.openSink && problems.length > 0) return { problems, manifest: null, bytesRead: 0 };
@@ -97,7 +116,11 @@ export async function checkZip(file: string, options: CheckZipOptions = {}): Pro
         return { info, digest, problems: isCrcOk ? [] : [{ code: 'ECRCMISMATCH', entry: info.name, message }] };
       } catch (error) {
         const message = `${info.name} cannot be read: ${(error as Error).message}`;
-        return { info, digest: { sha256: 'unreadable', size: -1, crc32: 0 }, problems: [{ code: 'EENTRYCORRUPT', entry: info.name, message }] };
+        return {
+          info,
+          digest: { sha256: 'unreadable', size: -1, crc32: 0 },
+          problems: [{ code: 'EENTRYCORRUPT', entry: info.name, message }],
+        };
       }
     };
     // Large entries (the database) are read on the thread pool while this thread goes on with the small ones, one

@@ -65,9 +65,19 @@ export async function collectReleaseFiles(
         }
         const target = statSync(abs, { throwIfNoEntry: false });
         if (target?.isFile()) {
-          files.push({ zipPath, file: abs, sizeBytes: target.size, mode: target.mode, isCompressed: shouldCompress(name) });
+          files.push({
+            zipPath,
+            file: abs,
+            sizeBytes: target.size,
+            mode: target.mode,
+            isCompressed: shouldCompress(name),
+          });
           sizeBytes += target.size;
-        } else logger.warn('backup: skipping a symlink that leaves the release and is not a file', { path: zipPath, target: link.target });
+        } else
+          logger.warn('backup: skipping a symlink that leaves the release and is not a file', {
+            path: zipPath,
+            target: link.target,
+          });
       } else if (info.isFile()) {
         files.push({ zipPath, file: abs, sizeBytes: info.size, mode: info.mode, isCompressed: shouldCompress(name) });
         sizeBytes += info.size;
@@ -81,8 +91,12 @@ export async function collectReleaseFiles(
 /** The environment's config: its environments.json entry, `<root>/shared/service.json` and quality-gates-config.json if present. */
 export async function collectConfigFiles(environment: ResolvedEnvironment): Promise<BackupSource[]> {
   const out: BackupSource[] = [];
-  const add = (name: string, data: Buffer) => out.push({ zipPath: CONFIG_PREFIX + name, data, sizeBytes: data.length, isCompressed: true });
-  add('environment.json', Buffer.from(JSON.stringify({ name: environment.name, ...environment.config }, null, 2) + '\n'));
+  const add = (name: string, data: Buffer) =>
+    out.push({ zipPath: CONFIG_PREFIX + name, data, sizeBytes: data.length, isCompressed: true });
+  add(
+    'environment.json',
+    Buffer.from(JSON.stringify({ name: environment.name, ...environment.config }, null, 2) + '\n'),
+  );
   for (const [name, file] of [
     ['service.json', join(environment.sharedDir, 'service.json')],
     ['quality-gates-config.json', environment.paths.qualityGatesFile],

@@ -40,7 +40,14 @@ export interface BackupPlan {
   sha256File: string;
   /** True before the first deploy: no current release and no database. */
   isNothingToBackUp: boolean;
-  release: { dir: string; releaseId: string | null; version: string | null; fileCount: number; symlinkCount: number; sizeBytes: number } | null;
+  release: {
+    dir: string;
+    releaseId: string | null;
+    version: string | null;
+    fileCount: number;
+    symlinkCount: number;
+    sizeBytes: number;
+  } | null;
   database: { file: string; sizeBytes: number } | null;
   config: string[];
   /** Bytes to read: release files + database + config. */
@@ -69,10 +76,22 @@ export interface CreatedBackup {
  * dry-run reports that as `plan.isNothingToBackUp` instead. The zip is written under a dot-prefixed temp name,
  * read back and verified, and only then given its final name; an existing name is never overwritten.
  */
-export async function createBackup(environment: ResolvedEnvironment, options: CreateBackupOptions & { isDryRun: true }): Promise<PlannedBackup>;
-export async function createBackup(environment: ResolvedEnvironment, options: CreateBackupOptions & { isDryRun?: false }): Promise<CreatedBackup>;
-export async function createBackup(environment: ResolvedEnvironment, options: CreateBackupOptions): Promise<PlannedBackup | CreatedBackup>;
-export async function createBackup(environment: ResolvedEnvironment, options: CreateBackupOptions): Promise<PlannedBackup | CreatedBackup> {
+export async function createBackup(
+  environment: ResolvedEnvironment,
+  options: CreateBackupOptions & { isDryRun: true },
+): Promise<PlannedBackup>;
+export async function createBackup(
+  environment: ResolvedEnvironment,
+  options: CreateBackupOptions & { isDryRun?: false },
+): Promise<CreatedBackup>;
+export async function createBackup(
+  environment: ResolvedEnvironment,
+  options: CreateBackupOptions,
+): Promise<PlannedBackup | CreatedBackup>;
+export async function createBackup(
+  environment: ResolvedEnvironment,
+  options: CreateBackupOptions,
+): Promise<PlannedBackup | CreatedBackup> {
   const { clock, logger } = options;
   const startedAtMs = clock.now();
   const release = await getCurrentRelease(environment);
@@ -104,7 +123,11 @@ export async function createBackup(environment: ResolvedEnvironment, options: Cr
     totalBytes: (releaseFiles?.sizeBytes ?? 0) + databaseSize + configBytes,
   };
   if (options.isDryRun) return { isDryRun: true, plan };
-  if (plan.isNothingToBackUp) throw createError('ENOTHINGTOBACKUP', { env: environment.name, root: relative(environment.paths.root, environment.root) || environment.root });
+  if (plan.isNothingToBackUp)
+    throw createError('ENOTHINGTOBACKUP', {
+      env: environment.name,
+      root: relative(environment.paths.root, environment.root) || environment.root,
+    });
 
   await mkdir(environment.backupsDir, { recursive: true });
   const finalName = formatBackupName(environment.name, createdAtMs);
@@ -151,16 +174,27 @@ export async function createBackup(environment: ResolvedEnvironment, options: Cr
     // Read it back from disk before it gets a name anyone would trust: the file's CRC-32 against the bytes written
     // (why that suffices, and not a second inflate + hash of every entry: checkWrittenZip).
     let verifiedBytes = 0;
-    const onVerifyBytes = (n: number) => options.onProgress?.({ phase: 'verify', doneBytes: (verifiedBytes += n), totalBytes: written.sizeBytes });
+    const onVerifyBytes = (n: number) =>
+      options.onProgress?.({ phase: 'verify', doneBytes: (verifiedBytes += n), totalBytes: written.sizeBytes });
     const readBackProblem = await checkWrittenZip(tempZip, written, onVerifyBytes);
     if (readBackProblem) {
-      const problem = { code: 'ECHECKSUMMISMATCH', message: readBackProblem, expected: written.sha256, actual: 'the file on disk differs from what was written' };
+      const problem = {
+        code: 'ECHECKSUMMISMATCH',
+        message: readBackProblem,
+        expected: written.sha256,
+        actual: 'the file on disk differs from what was written',
+      };
       throw createBackupRefusal(tempZip, { problems: [problem] }, environment.paths.root);
     }
 
     const { file: finalFile } = await publishBackup(environment, tempZip, written.sha256, createdAtMs);
     const durationMs = clock.now() - startedAtMs;
-    log.info('backup:create succeeded', { file: finalFile, sizeBytes: written.sizeBytes, sha256: written.sha256, durationMs });
+    log.info('backup:create succeeded', {
+      file: finalFile,
+      sizeBytes: written.sizeBytes,
+      sha256: written.sha256,
+      durationMs,
+    });
     return {
       isDryRun: false,
       file: finalFile,
@@ -175,10 +209,18 @@ export async function createBackup(environment: ResolvedEnvironment, options: Cr
     log.error('backup:create failed', { error });
     // A full disk (ENOSPC, SQLITE_FULL) is a refusal naming the folder and the space; the temp files go in finally.
     const neededBytes = getBackupNeededBytes(plan.database?.sizeBytes ?? 0, plan.release?.sizeBytes ?? 0);
-    throw (await toNoSpaceError(error, { folder: environment.backupsDir, what: 'write the backup', neededBytes, isNothingChanged: true })) ?? error;
+    throw (
+      (await toNoSpaceError(error, {
+        folder: environment.backupsDir,
+        what: 'write the backup',
+        neededBytes,
+        isNothingChanged: true,
+      })) ?? error
+    );
   } finally {
     // SQLite's rollback journal of the snapshot stays behind when its write fails: remove every temp sibling.
-    for (const temp of [tempDb, `${tempDb}-journal`, `${tempDb}-wal`, `${tempDb}-shm`, tempZip, `${tempZip}.sha256`]) await rm(temp, { force: true });
+    for (const temp of [tempDb, `${tempDb}-journal`, `${tempDb}-wal`, `${tempDb}-shm`, tempZip, `${tempZip}.sha256`])
+      await rm(temp, { force: true });
   }
 }
 
@@ -198,7 +240,12 @@ function pickFreeTimestamp(environment: ResolvedEnvironment, fromMs: number): nu
  * which claims the name even against a concurrent backup; then the zip is linked in place. A crash in between leaves
  * a `.sha256` without a zip, which `ls backups/dhash_*.zip` and listBackups never show as a backup.
  */
-async function publishBackup(environment: ResolvedEnvironment, tempZip: string, sha256: string, createdAtMs: number): Promise<{ file: string }> {
+async function publishBackup(
+  environment: ResolvedEnvironment,
+  tempZip: string,
+  sha256: string,
+  createdAtMs: number,
+): Promise<{ file: string }> {
   for (let ms = createdAtMs; ; ms++) {
     const file = join(environment.backupsDir, formatBackupName(environment.name, ms));
     if (existsSync(file)) continue;

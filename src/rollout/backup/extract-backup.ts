@@ -33,10 +33,18 @@ export interface ExtractBackupOptions {
  * the zip's sha256) are checked while extracting into `<parent>/.<name>.extract-*`, which is renamed to `destDir` only
  * when everything matched.
  */
-export async function extractBackup(file: string, destDir: string, options: ExtractBackupOptions): Promise<ExtractedBackup> {
+export async function extractBackup(
+  file: string,
+  destDir: string,
+  options: ExtractBackupOptions,
+): Promise<ExtractedBackup> {
   const target = resolve(destDir);
   if (existsSync(target)) {
-    throw createError('EINVALIDOPTION', { option: 'destDir', expected: 'a folder that does not exist yet', actual: target });
+    throw createError('EINVALIDOPTION', {
+      option: 'destDir',
+      expected: 'a folder that does not exist yet',
+      actual: target,
+    });
   }
   if (!isRegularFile(file)) throw createError('EBACKUPNOTFOUND', { file });
 
@@ -56,7 +64,8 @@ export async function extractBackup(file: string, destDir: string, options: Extr
       openSink: async (path, info) => {
         // Defence in depth: checkZip already refused unsafe names; never write outside temp regardless.
         const out = resolve(temp, path);
-        if (getEntryPathProblem(path) || !out.startsWith(temp + sep)) throw new Error(`refusing to write ${path} outside ${temp}`);
+        if (getEntryPathProblem(path) || !out.startsWith(temp + sep))
+          throw new Error(`refusing to write ${path} outside ${temp}`);
         if (!createdDirs.has(dirname(out))) mkdirSync(dirname(out), { recursive: true });
         createdDirs.add(dirname(out));
         const mode = (info.entry.externalFileAttributes >>> 16) & 0o777;
@@ -73,7 +82,12 @@ export async function extractBackup(file: string, destDir: string, options: Extr
     const manifest = check.manifest;
     for (const link of manifest.symlinks) {
       const problem = getSymlinkProblem(link);
-      if (problem) throw createBackupRefusal(file, { problems: [{ code: 'EPATHESCAPE', entry: link.path, message: problem }] }, options.projectRoot);
+      if (problem)
+        throw createBackupRefusal(
+          file,
+          { problems: [{ code: 'EPATHESCAPE', entry: link.path, message: problem }] },
+          options.projectRoot,
+        );
       const at = resolve(temp, link.path);
       await mkdir(dirname(at), { recursive: true });
       await symlink(link.target, at);

@@ -26,7 +26,10 @@ export interface BackupListing {
  * The finished backups of `env` in its backups folder, newest first. Dot-prefixed temp files (a backup being written,
  * or killed midway) and other environments' backups are never listed. `verify: true` reads every byte of each one.
  */
-export async function listBackups(environment: ResolvedEnvironment, options: { verify?: boolean } = {}): Promise<BackupListing[]> {
+export async function listBackups(
+  environment: ResolvedEnvironment,
+  options: { verify?: boolean } = {},
+): Promise<BackupListing[]> {
   const names = await readdir(environment.backupsDir).catch(() => [] as string[]);
   const out: BackupListing[] = [];
   for (const name of sortBackupNamesNewestFirst(names)) {
@@ -69,9 +72,16 @@ export interface PruneResult {
  * Unverifiable backups newer than that are kept for inspection. When fewer than `keep` verified backups exist,
  * nothing is deleted — so the last verified backup is never deleted. Temp files are left alone.
  */
-export async function pruneBackups(environment: ResolvedEnvironment, options: { keep: number; isDryRun?: boolean }): Promise<PruneResult> {
+export async function pruneBackups(
+  environment: ResolvedEnvironment,
+  options: { keep: number; isDryRun?: boolean },
+): Promise<PruneResult> {
   if (!Number.isInteger(options.keep) || options.keep < 1) {
-    throw createError('EINVALIDOPTION', { option: '--keep', expected: 'a whole number of at least 1', actual: options.keep });
+    throw createError('EINVALIDOPTION', {
+      option: '--keep',
+      expected: 'a whole number of at least 1',
+      actual: options.keep,
+    });
   }
   const all = await listBackups(environment);
   const kept: BackupListing[] = [];
@@ -79,7 +89,10 @@ export async function pruneBackups(environment: ResolvedEnvironment, options: { 
   let index = 0;
   for (; index < all.length && kept.length < options.keep; index++) {
     const listing = all[index]!;
-    const result = await verifyBackup(listing.file, { expectedEnv: environment.name, projectRoot: environment.paths.root });
+    const result = await verifyBackup(listing.file, {
+      expectedEnv: environment.name,
+      projectRoot: environment.paths.root,
+    });
     listing.state = result.ok ? 'verified' : 'failed';
     listing.problems = result.problems;
     (result.ok ? kept : keptUnverified).push(listing);

@@ -44,7 +44,12 @@ export async function snapshotDatabase(
 }
 
 /** The online backup API into `destFile`, stepping while nobody writes and in one step after the first restart. */
-async function copyOnline(source: Database.Database, destFile: string, options: { onProgress?: (doneBytes: number, totalBytes: number) => void }, onRestart: () => void): Promise<void> {
+async function copyOnline(
+  source: Database.Database,
+  destFile: string,
+  options: { onProgress?: (doneBytes: number, totalBytes: number) => void },
+  onRestart: () => void,
+): Promise<void> {
   source.pragma('busy_timeout = 10000');
   const pageSize = source.pragma('page_size', { simple: true }) as number;
   let lastRemaining = Infinity;

@@ -32,7 +32,12 @@ export const isRegularFile = (file: string): boolean => statSync(file, { throwIf
 /** Never throws for a bad backup: every finding is a problem. Turn a failed result into an error with `createBackupRefusal`. */
 export async function verifyBackup(file: string, options: VerifyBackupOptions): Promise<VerifyBackupResult> {
   if (!isRegularFile(file)) {
-    return { ok: false, problems: [{ code: 'EBACKUPNOTFOUND', message: `${file} does not exist or is not a file` }], manifest: null, sha256: null };
+    return {
+      ok: false,
+      problems: [{ code: 'EBACKUPNOTFOUND', message: `${file} does not exist or is not a file` }],
+      manifest: null,
+      sha256: null,
+    };
   }
   const [outer, inner] = await Promise.all([
     checkOuterChecksum(file, options),
@@ -50,10 +55,17 @@ export async function checkOuterChecksum(
   const sha256File = getChecksumFile(file);
   const [sha256, text] = await Promise.all([hashFileSha256(file), readFile(sha256File, 'utf8').catch(() => null)]);
   if (text === null) {
-    return { sha256, problems: [{ code: 'EBACKUPCHECKSUMMISSING', message: `the checksum file ${basename(sha256File)} is missing` }] };
+    return {
+      sha256,
+      problems: [{ code: 'EBACKUPCHECKSUMMISSING', message: `the checksum file ${basename(sha256File)} is missing` }],
+    };
   }
   const line = parseChecksumLine(text);
-  if (!line) return { sha256, problems: [{ code: 'EBACKUPINVALID', message: `${basename(sha256File)} is not in sha256sum format` }] };
+  if (!line)
+    return {
+      sha256,
+      problems: [{ code: 'EBACKUPINVALID', message: `${basename(sha256File)} is not in sha256sum format` }],
+    };
   const problems: BackupProblem[] = [];
   if (line.sha256 !== sha256) {
     problems.push({
@@ -73,11 +85,19 @@ export async function checkOuterChecksum(
 }
 
 /** The file name's env against the manifest's, and the manifest's against the expected one. */
-export async function checkEnvironment(file: string, manifest: BackupManifest, expectedEnv: string | undefined): Promise<BackupProblem[]> {
+export async function checkEnvironment(
+  file: string,
+  manifest: BackupManifest,
+  expectedEnv: string | undefined,
+): Promise<BackupProblem[]> {
   const problems: BackupProblem[] = [];
   const parsed = parseBackupName(basename(file));
   if (parsed && parsed.env !== manifest.env) {
-    problems.push({ code: 'EMANIFESTMISMATCH', entry: 'manifest.json', message: `the file name says \`${parsed.env}\` but the manifest says \`${manifest.env}\`` });
+    problems.push({
+      code: 'EMANIFESTMISMATCH',
+      entry: 'manifest.json',
+      message: `the file name says \`${parsed.env}\` but the manifest says \`${manifest.env}\``,
+    });
   }
   if (expectedEnv !== undefined && manifest.env !== expectedEnv) {
     const newest = await findNewestBackupName(dirname(file), expectedEnv);
@@ -100,7 +120,11 @@ export async function findNewestBackupName(dir: string, envName: string): Promis
 }
 
 /** The coded error for a failed verification: the first problem decides the code, the details list them all. */
-export function createBackupRefusal(file: string, result: Pick<VerifyBackupResult, 'problems'>, shownRoot?: string): DhashError {
+export function createBackupRefusal(
+  file: string,
+  result: Pick<VerifyBackupResult, 'problems'>,
+  shownRoot?: string,
+): DhashError {
   const shown = shownRoot ? relative(shownRoot, file) || file : file;
   const all = result.problems.map((p) => p.message);
   const first = result.problems[0] ?? { code: 'EBACKUPINVALID', message: 'unknown problem' };
@@ -111,7 +135,11 @@ export function createBackupRefusal(file: string, result: Pick<VerifyBackupResul
     case 'EBACKUPCHECKSUMMISSING':
       return createError('EBACKUPCHECKSUMMISSING', { file: shown, sha256File: `${shown}.sha256` });
     case 'ECHECKSUMMISMATCH':
-      return createError('ECHECKSUMMISMATCH', { file: shown, expected: first.expected ?? '?', actual: first.actual ?? '?' });
+      return createError('ECHECKSUMMISMATCH', {
+        file: shown,
+        expected: first.expected ?? '?',
+        actual: first.actual ?? '?',
+      });
     case 'EPATHESCAPE':
       return createError('EPATHESCAPE', { file: shown, entry, problems: all });
     case 'ECRCMISMATCH':

@@ -65,7 +65,8 @@ class ZipOutput {
     this.hash.update(data);
     this.crc32 = crc32(data, this.crc32);
     this.position += data.length;
-    if (this.position > MAX_ZIP32) throw new Error('the backup zip would exceed 4 GiB, which needs zip64; the writer does not support it');
+    if (this.position > MAX_ZIP32)
+      throw new Error('the backup zip would exceed 4 GiB, which needs zip64; the writer does not support it');
     this.pending.push(data);
     this.pendingBytes += data.length;
     if (this.pendingBytes >= WRITE_BYTES) await this.flush();
@@ -94,7 +95,7 @@ async function writeFully(handle: FileHandle, buffers: Buffer[], position: numbe
   const done = (await handle.writev(buffers, position)).bytesWritten;
   if (done === total) return;
   const rest = Buffer.concat(buffers).subarray(done);
-  for (let offset = 0; offset < rest.length; ) {
+  for (let offset = 0; offset < rest.length;) {
     const { bytesWritten } = await handle.write(rest, offset, rest.length - offset, position + done + offset);
     offset += bytesWritten;
   }
@@ -117,7 +118,14 @@ interface WriteOptions {
 }
 
 /** A small entry whose bytes are in memory: CRC and sizes go in the local header, no data descriptor. */
-async function addWholeEntry(out: ZipOutput, name: string, data: Buffer, mode: number, shouldDeflate: boolean, options: WriteOptions): Promise<{ record: ZipEntryRecord; sha256: string }> {
+async function addWholeEntry(
+  out: ZipOutput,
+  name: string,
+  data: Buffer,
+  mode: number,
+  shouldDeflate: boolean,
+  options: WriteOptions,
+): Promise<{ record: ZipEntryRecord; sha256: string }> {
   let method = METHOD_STORE;
   let stored = data;
   if (shouldDeflate && data.length > 0) {
@@ -147,9 +155,17 @@ async function addWholeEntry(out: ZipOutput, name: string, data: Buffer, mode: n
  * finishes the stream), so several chunks compress at once on both cores. The sizes are only known at the end, so
  * they follow the data in a data descriptor. Throws when the file is not `sizeBytes` long (it changed while read).
  */
-async function addLargeFile(out: ZipOutput, source: BackupSource, shouldDeflate: boolean, options: WriteOptions): Promise<{ record: ZipEntryRecord; sha256: string }> {
+async function addLargeFile(
+  out: ZipOutput,
+  source: BackupSource,
+  shouldDeflate: boolean,
+  options: WriteOptions,
+): Promise<{ record: ZipEntryRecord; sha256: string }> {
   const size = source.sizeBytes;
-  if (size > MAX_ZIP32) throw new Error(`${source.zipPath} is ${size} bytes; entries over 4 GiB need zip64, which the writer does not support`);
+  if (size > MAX_ZIP32)
+    throw new Error(
+      `${source.zipPath} is ${size} bytes; entries over 4 GiB need zip64, which the writer does not support`,
+    );
   const record: ZipEntryRecord = {
     name: Buffer.from(source.zipPath, 'utf8'),
     method: shouldDeflate ? METHOD_DEFLATE : METHOD_STORE,
@@ -181,7 +197,8 @@ async function addLargeFile(out: ZipOutput, source: BackupSource, shouldDeflate:
     do {
       const length = Math.min(CHUNK_BYTES, size - position);
       const data = length === CHUNK_BYTES && freeInputs.length > 0 ? freeInputs.pop()! : Buffer.allocUnsafe(length);
-      if ((await readFully(input, data, position)) !== data.length) throw new Error(`${source.file} shrank while it was being backed up`);
+      if ((await readFully(input, data, position)) !== data.length)
+        throw new Error(`${source.file} shrank while it was being backed up`);
       hash.update(data);
       record.crc32 = crc32(data, record.crc32);
       position += data.length;
@@ -190,14 +207,20 @@ async function addLargeFile(out: ZipOutput, source: BackupSource, shouldDeflate:
       const flush = isLast ? zlibConstants.Z_FINISH : zlibConstants.Z_SYNC_FLUSH;
       // chunkSize: zlib's default hands back 16 KB at a time, a JS callback and a new thread-pool job each (measured:
       // most of this thread's time); one output buffer a little larger than the input takes one job per chunk.
-      const deflating = { level: options.compressionLevel, memLevel: 9, finishFlush: flush, chunkSize: data.length + (64 << 10) };
+      const deflating = {
+        level: options.compressionLevel,
+        memLevel: 9,
+        finishFlush: flush,
+        chunkSize: data.length + (64 << 10),
+      };
       const next = shouldDeflate ? deflateRawAsync(data, deflating) : Promise.resolve(data);
       next.catch(() => {}); // awaited in order below; this keeps a failure behind an earlier one from going unhandled
       queue.push({ input: data, output: next });
       if (queue.length >= CHUNKS_IN_FLIGHT) await writeNext();
     } while (position < size);
     while (queue.length > 0) await writeNext();
-    if ((await input.read(Buffer.alloc(1), 0, 1, size)).bytesRead !== 0) throw new Error(`${source.file} grew while it was being backed up`);
+    if ((await input.read(Buffer.alloc(1), 0, 1, size)).bytesRead !== 0)
+      throw new Error(`${source.file} grew while it was being backed up`);
   } finally {
     await input.close();
   }
@@ -224,9 +247,13 @@ export async function writeBackupZip(
   },
 ): Promise<WrittenZip> {
   // Refused before writing a byte when it is certain; sizes past 4 GiB are also caught while writing (compression varies).
-  if (sources.length + 1 > MAX_ZIP32_ENTRIES) throw new Error(`a backup of ${sources.length + 1} entries would need zip64, which the writer does not support`);
+  if (sources.length + 1 > MAX_ZIP32_ENTRIES)
+    throw new Error(`a backup of ${sources.length + 1} entries would need zip64, which the writer does not support`);
   const tooLarge = sources.find((s) => s.sizeBytes > MAX_ZIP32);
-  if (tooLarge) throw new Error(`${tooLarge.zipPath} is ${tooLarge.sizeBytes} bytes; entries over 4 GiB need zip64, which the writer does not support`);
+  if (tooLarge)
+    throw new Error(
+      `${tooLarge.zipPath} is ${tooLarge.sizeBytes} bytes; entries over 4 GiB need zip64, which the writer does not support`,
+    );
   const handle = await open(tempFile, 'wx');
   try {
     const out = new ZipOutput(handle);
@@ -240,7 +267,8 @@ export async function writeBackupZip(
       else if (source.sizeBytes <= SMALL_FILE_BYTES) {
         // Synchronous on purpose: thousands of node_modules files, each cheaper than a thread-pool round trip.
         const data = readFileSync(source.file!);
-        if (data.length !== source.sizeBytes) throw new Error(`${source.file} changed size while it was being backed up`);
+        if (data.length !== source.sizeBytes)
+          throw new Error(`${source.file} changed size while it was being backed up`);
         added = await addWholeEntry(out, source.zipPath, data, mode, shouldDeflate, options);
       } else added = await addLargeFile(out, source, shouldDeflate, options);
       records.push(added.record);
@@ -248,7 +276,9 @@ export async function writeBackupZip(
     }
     const manifest = options.createManifest(entries);
     const manifestBytes = Buffer.from(JSON.stringify(manifest, null, 2) + '\n');
-    records.push((await addWholeEntry(out, MANIFEST_PATH, manifestBytes, 0o644, true, { ...options, onBytes: undefined })).record);
+    records.push(
+      (await addWholeEntry(out, MANIFEST_PATH, manifestBytes, 0o644, true, { ...options, onBytes: undefined })).record,
+    );
     await out.append(createCentralDirectory(records, options.mtime, out.position));
     await out.finish();
     await handle.sync();
@@ -265,7 +295,11 @@ export async function writeBackupZip(
  * a concurrent writer. Comparing the written stream is enough for that and costs one read plus CRC-32 (several GB/s),
  * where re-inflating and re-hashing every entry would double the CPU of a backup. `dhash backup verify` does the full check.
  */
-export async function checkWrittenZip(file: string, written: Pick<WrittenZip, 'crc32' | 'sizeBytes'>, onBytes?: (n: number) => void): Promise<string | null> {
+export async function checkWrittenZip(
+  file: string,
+  written: Pick<WrittenZip, 'crc32' | 'sizeBytes'>,
+  onBytes?: (n: number) => void,
+): Promise<string | null> {
   const handle = await open(file, 'r');
   try {
     const buffer = Buffer.allocUnsafe(WRITE_BYTES);
@@ -280,7 +314,8 @@ export async function checkWrittenZip(file: string, written: Pick<WrittenZip, 'c
     }
     crc >>>= 0;
     if (size !== written.sizeBytes) return `read back ${size} bytes, wrote ${written.sizeBytes}`;
-    if (crc !== written.crc32) return `read back CRC-32 ${crc.toString(16).padStart(8, '0')}, wrote ${written.crc32.toString(16).padStart(8, '0')}`;
+    if (crc !== written.crc32)
+      return `read back CRC-32 ${crc.toString(16).padStart(8, '0')}, wrote ${written.crc32.toString(16).padStart(8, '0')}`;
     return null;
   } finally {
     await handle.close();

@@ -89,7 +89,11 @@ function createChunkTable(chunks: NonNullable<ZipEntryRecord['chunks']>): Buffer
 }
 
 /** The chunk table from an extra field's data, or null when it is malformed or does not add up to the entry's sizes. */
-export function parseChunkTable(data: Buffer, compressedSize: number, size: number): { chunkBytes: number; compressedSizes: number[] } | null {
+export function parseChunkTable(
+  data: Buffer,
+  compressedSize: number,
+  size: number,
+): { chunkBytes: number; compressedSizes: number[] } | null {
   if (data.length < 4 || (data.length - 4) % 4 !== 0) return null;
   const chunkBytes = data.readUInt32LE(0);
   const compressedSizes = Array.from({ length: (data.length - 4) / 4 }, (_, i) => data.readUInt32LE(4 + 4 * i));
@@ -100,13 +104,19 @@ export function parseChunkTable(data: Buffer, compressedSize: number, size: numb
 }
 
 /** The central directory: one record per entry, then the end record. Throws when zip64 would be needed. */
-export function createCentralDirectory(entries: readonly ZipEntryRecord[], mtime: Date, centralDirectoryOffset: number): Buffer {
-  if (entries.length > MAX_ZIP32_ENTRIES) throw new Error(`a backup of ${entries.length} entries would need zip64, which the writer does not support`);
+export function createCentralDirectory(
+  entries: readonly ZipEntryRecord[],
+  mtime: Date,
+  centralDirectoryOffset: number,
+): Buffer {
+  if (entries.length > MAX_ZIP32_ENTRIES)
+    throw new Error(`a backup of ${entries.length} entries would need zip64, which the writer does not support`);
   const { time, date } = getDosDateTime(mtime);
   const parts: Buffer[] = [];
   for (const entry of entries) {
     const extra = entry.chunks ? createChunkTable(entry.chunks) : Buffer.alloc(0);
-    if (extra.length > 0xffff) throw new Error(`the chunk table of ${entry.name.toString('utf8')} is too large for a zip extra field`);
+    if (extra.length > 0xffff)
+      throw new Error(`the chunk table of ${entry.name.toString('utf8')} is too large for a zip extra field`);
     const record = Buffer.alloc(46);
     record.writeUInt32LE(CENTRAL_HEADER_SIGNATURE, 0);
     record.writeUInt16LE(VERSION_MADE_BY, 4);
@@ -125,7 +135,8 @@ export function createCentralDirectory(entries: readonly ZipEntryRecord[], mtime
     parts.push(record, entry.name, extra);
   }
   const size = parts.reduce((n, p) => n + p.length, 0);
-  if (centralDirectoryOffset + size > MAX_ZIP32) throw new Error('the backup zip would exceed 4 GiB, which needs zip64; the writer does not support it');
+  if (centralDirectoryOffset + size > MAX_ZIP32)
+    throw new Error('the backup zip would exceed 4 GiB, which needs zip64; the writer does not support it');
   const end = Buffer.alloc(22);
   end.writeUInt32LE(END_OF_CENTRAL_DIRECTORY_SIGNATURE, 0);
   end.writeUInt16LE(entries.length, 8);

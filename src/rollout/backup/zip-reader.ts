@@ -69,7 +69,13 @@ class TailCachedReader extends yauzl.RandomAccessReader {
     return createReadStream('', { fd: this.fd, start, end: end - 1, autoClose: false });
   }
 
-  override read(buffer: Buffer, offset: number, length: number, position: number, callback: (err: Error | null) => void): void {
+  override read(
+    buffer: Buffer,
+    offset: number,
+    length: number,
+    position: number,
+    callback: (err: Error | null) => void,
+  ): void {
     const at = position - this.tailStart;
     if (at < 0 || at + length > this.tail.length) return readFd(this.fd, buffer, offset, length, position, callback);
     this.tail.copy(buffer, offset, at, at + length);
@@ -93,8 +99,11 @@ async function openWithCachedTail(file: string): Promise<yauzl.ZipFile> {
     if (bytesRead !== tail.length) throw new Error('the zip changed size while it was being opened');
     const reader = new TailCachedReader(fd, tail, tailStart);
     return await new Promise<yauzl.ZipFile>((resolve, reject) =>
-      yauzl.fromRandomAccessReader(reader, size, { lazyEntries: true, autoClose: false, decodeStrings: false, validateEntrySizes: true }, (error, zip) =>
-        error ? reject(error) : resolve(zip),
+      yauzl.fromRandomAccessReader(
+        reader,
+        size,
+        { lazyEntries: true, autoClose: false, decodeStrings: false, validateEntrySizes: true },
+        (error, zip) => (error ? reject(error) : resolve(zip)),
       ),
     );
   } catch (error) {
@@ -139,7 +148,8 @@ export async function openZip(file: string): Promise<OpenZip> {
   let block = Buffer.alloc(0);
   let blockStart = 0;
   const readAt = async (position: number, length: number, what: string): Promise<Buffer> => {
-    if (position >= blockStart && position + length <= blockStart + block.length) return block.subarray(position - blockStart, position - blockStart + length);
+    if (position >= blockStart && position + length <= blockStart + block.length)
+      return block.subarray(position - blockStart, position - blockStart + length);
     const size = Math.max(length, 4 << 20);
     const buffer = Buffer.alloc(size);
     const { bytesRead } = await handle.read(buffer, 0, size, position);
@@ -157,8 +167,10 @@ export async function openZip(file: string): Promise<OpenZip> {
   const readSmall = async (info: ZipEntryInfo): Promise<Buffer> => {
     const e = info.entry;
     const raw = await readAt(await getDataStart(info), e.compressedSize, info.name);
-    const data = e.compressionMethod === 0 ? Buffer.from(raw) : inflateRawSync(raw, { maxOutputLength: Math.max(1, info.size) });
-    if (data.length !== info.size) throw new Error(`${info.name} holds ${data.length} bytes, the zip says ${info.size}`);
+    const data =
+      e.compressionMethod === 0 ? Buffer.from(raw) : inflateRawSync(raw, { maxOutputLength: Math.max(1, info.size) });
+    if (data.length !== info.size)
+      throw new Error(`${info.name} holds ${data.length} bytes, the zip says ${info.size}`);
     return data;
   };
   return {
@@ -167,10 +179,11 @@ export async function openZip(file: string): Promise<OpenZip> {
       if (!isStreamedEntry(info)) {
         const data = await readSmall(info);
         onBytes?.(data.length);
-        if (sink) await new Promise<void>((resolve, reject) => {
-          sink.once('error', reject);
-          sink.end(data, () => resolve());
-        });
+        if (sink)
+          await new Promise<void>((resolve, reject) => {
+            sink.once('error', reject);
+            sink.end(data, () => resolve());
+          });
         return { sha256: createHash('sha256').update(data).digest('hex'), crc32: crc32(data) >>> 0, size: data.length };
       }
       const chunks = getChunkTable(info);
@@ -252,13 +265,14 @@ async function readChunkedEntry(
       // One byte more than expected: an output buffer filled exactly makes Node allocate another and run zlib again.
       chunkSize: Math.max(64, expected + 1),
     });
-    if (data.length !== expected) throw new Error(`chunk ${index + 1} of ${info.name} inflates to ${data.length} bytes, expected ${expected}`);
+    if (data.length !== expected)
+      throw new Error(`chunk ${index + 1} of ${info.name} inflates to ${data.length} bytes, expected ${expected}`);
     return data;
   };
   async function* inflateInOrder(): AsyncGenerator<Buffer> {
     const queue: Promise<Buffer>[] = [];
     let position = dataStart;
-    for (let next = 0; next < count || queue.length > 0; ) {
+    for (let next = 0; next < count || queue.length > 0;) {
       while (next < count && queue.length < CHUNKS_IN_FLIGHT) {
         const chunk = inflateChunk(next, position);
         chunk.catch(() => {}); // awaited in order below

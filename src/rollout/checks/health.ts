@@ -33,7 +33,12 @@ export interface WaitForHealthyOptions {
 }
 
 /** One GET of `url`: ok when the answer is 2xx and, if JSON with a status field, that status is "ok". */
-export async function checkHealthOnce(url: string, clock: Clock, timeoutMs: number, headers: Record<string, string> = {}): Promise<HealthCheck> {
+export async function checkHealthOnce(
+  url: string,
+  clock: Clock,
+  timeoutMs: number,
+  headers: Record<string, string> = {},
+): Promise<HealthCheck> {
   const startedAt = clock.now();
   const at = new Date(startedAt).toISOString();
   try {
@@ -44,10 +49,21 @@ export async function checkHealthOnce(url: string, clock: Clock, timeoutMs: numb
       const body = JSON.parse(text) as { status?: unknown };
       if (body && typeof body === 'object' && 'status' in body) ok = ok && body.status === 'ok';
     } catch {}
-    return { at, ok, status: response.status, latencyMs: clock.now() - startedAt, ...(ok ? {} : { error: text.slice(0, 200) }) };
+    return {
+      at,
+      ok,
+      status: response.status,
+      latencyMs: clock.now() - startedAt,
+      ...(ok ? {} : { error: text.slice(0, 200) }),
+    };
   } catch (error) {
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    return { at, ok: false, latencyMs: clock.now() - startedAt, error: cause?.code ?? cause?.message ?? (error as Error).message };
+    return {
+      at,
+      ok: false,
+      latencyMs: clock.now() - startedAt,
+      error: cause?.code ?? cause?.message ?? (error as Error).message,
+    };
   }
 }
 
@@ -67,7 +83,11 @@ export async function waitForHealthy(url: string, options: WaitForHealthyOptions
     const abortReason = await options.getAbortReason?.();
     if (abortReason) return { ok: false, checks, reason: abortReason };
     if (clock.now() + options.intervalMs > deadline) {
-      return { ok: false, checks, reason: `no ${options.consecutiveOk} consecutive OK checks within ${options.timeoutMs} ms (last: ${check.status ?? check.error})` };
+      return {
+        ok: false,
+        checks,
+        reason: `no ${options.consecutiveOk} consecutive OK checks within ${options.timeoutMs} ms (last: ${check.status ?? check.error})`,
+      };
     }
     try {
       await clock.sleep(options.intervalMs, options.signal);
@@ -80,5 +100,7 @@ export async function waitForHealthy(url: string, options: WaitForHealthyOptions
 /** "interrupted (received SIGINT)" when the signal says why, else "aborted". */
 function describeAbort(signal: AbortSignal | undefined): string {
   const reason = signal?.reason as { message?: unknown } | undefined;
-  return typeof reason?.message === 'string' && reason.message.startsWith('received ') ? `interrupted (${reason.message})` : 'aborted';
+  return typeof reason?.message === 'string' && reason.message.startsWith('received ')
+    ? `interrupted (${reason.message})`
+    : 'aborted';
 }

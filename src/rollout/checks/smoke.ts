@@ -28,7 +28,12 @@ export interface SmokeOptions {
 }
 
 /** The metric names (and the `le="2"` bucket) the monitor's gates read: a release without them cannot be watched. */
-export const REQUIRED_METRICS = ['dhash_hash_duration_seconds', 'dhash_extractions_total', 'dhash_low_confidence_queue_length', 'dhash_build_info'];
+export const REQUIRED_METRICS = [
+  'dhash_hash_duration_seconds',
+  'dhash_extractions_total',
+  'dhash_low_confidence_queue_length',
+  'dhash_build_info',
+];
 
 /** `headers` carries the rollout's bearer token when DHASH_ROLLOUT_TOKEN is set; every request of a check sends it. */
 export type CheckFn = (baseUrl: string, timeoutMs: number, headers: Record<string, string>) => Promise<string>;
@@ -54,13 +59,18 @@ const checkMetrics: CheckFn = async (baseUrl, timeoutMs, headers) => {
   if (status !== 200) throw new Error(`GET /metrics answered ${status}`);
   const missing = REQUIRED_METRICS.filter((name) => !new RegExp(`^${name}(_bucket|_count|_sum)?[{ ]`, 'm').test(text));
   if (missing.length) throw new Error(`missing metric(s): ${missing.join(', ')}`);
-  if (!/^dhash_hash_duration_seconds_bucket\{[^}]*le="2"/m.test(text)) throw new Error('dhash_hash_duration_seconds has no le="2" bucket');
+  if (!/^dhash_hash_duration_seconds_bucket\{[^}]*le="2"/m.test(text))
+    throw new Error('dhash_hash_duration_seconds has no le="2" bucket');
   return `all of ${REQUIRED_METRICS.join(', ')} present, le="2" bucket present`;
 };
 
 const checkFixtureHash: CheckFn = async (baseUrl, timeoutMs, headers) => {
   const png = await createFixturePng();
-  const { status, text } = await fetchText(`${baseUrl}/v1/hash`, { method: 'POST', body: png, headers: { ...headers, 'content-type': 'image/png' } }, timeoutMs);
+  const { status, text } = await fetchText(
+    `${baseUrl}/v1/hash`,
+    { method: 'POST', body: png, headers: { ...headers, 'content-type': 'image/png' } },
+    timeoutMs,
+  );
   if (status !== 200) throw new Error(`POST /v1/hash answered ${status} ${text.slice(0, 200)}`);
   const hash = (JSON.parse(text) as { hash?: string }).hash;
   if (hash !== FIXTURE_EXPECTED_HASH) throw new Error(`fixture hashed to ${hash}, expected ${FIXTURE_EXPECTED_HASH}`);
@@ -75,7 +85,10 @@ export const SMOKE_CHECKS: { name: string; run: CheckFn }[] = [
 ];
 
 /** Runs every check (a failing one does not stop the others) and appends a readable report to the log file. */
-export async function runSmokeTests(environment: ResolvedEnvironment, options: SmokeOptions = {}): Promise<SmokeResult> {
+export async function runSmokeTests(
+  environment: ResolvedEnvironment,
+  options: SmokeOptions = {},
+): Promise<SmokeResult> {
   const clock = options.clock ?? createSystemClock();
   const timeoutMs = options.requestTimeoutMs ?? 10_000;
   const logFile = options.logFile ?? getSmokeLogFile(environment);
@@ -88,7 +101,12 @@ export async function runSmokeTests(environment: ResolvedEnvironment, options: S
       checks.push({ name: check.name, ok: true, detail, durationMs: clock.now() - startedAt });
     } catch (error) {
       const cause = (error as { cause?: { code?: string } }).cause?.code;
-      checks.push({ name: check.name, ok: false, detail: cause ? `${(error as Error).message} (${cause})` : (error as Error).message, durationMs: clock.now() - startedAt });
+      checks.push({
+        name: check.name,
+        ok: false,
+        detail: cause ? `${(error as Error).message} (${cause})` : (error as Error).message,
+        durationMs: clock.now() - startedAt,
+      });
     }
   }
   const ok = checks.every((c) => c.ok);

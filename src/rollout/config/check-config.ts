@@ -26,14 +26,23 @@ export interface ConfigCheck {
   notes: string[];
 }
 
-async function parseFile<S extends z.ZodType>(file: string, projectRoot: string, schema: S, problems: ConfigProblem[]): Promise<z.output<S> | null> {
+async function parseFile<S extends z.ZodType>(
+  file: string,
+  projectRoot: string,
+  schema: S,
+  problems: ConfigProblem[],
+): Promise<z.output<S> | null> {
   const shown = relative(projectRoot, file) || file;
   let raw: unknown;
   try {
     raw = await readJsonFile(file, projectRoot);
   } catch (error) {
     if (!isDhashError(error)) throw error;
-    problems.push({ file: shown, path: '', message: error.code === 'ECONFIGPARSE' ? `${error.message} ${error.details}` : error.message });
+    problems.push({
+      file: shown,
+      path: '',
+      message: error.code === 'ECONFIGPARSE' ? `${error.message} ${error.details}` : error.message,
+    });
     return null;
   }
   const result = schema.safeParse(raw);
@@ -62,7 +71,8 @@ export async function checkConfigFiles(projectRoot: string): Promise<ConfigCheck
   const qualityGates = await parseFile(paths.qualityGatesFile, projectRoot, qualityGatesFileSchema, problems);
   if (environments && qualityGates) {
     for (const name of Object.keys(qualityGates.environments)) {
-      if (!environments.environments[name]) notes.push(`quality-gates-config.json has overrides for \`${name}\`, which environments.json does not define.`);
+      if (!environments.environments[name])
+        notes.push(`quality-gates-config.json has overrides for \`${name}\`, which environments.json does not define.`);
     }
   }
   return { problems, environments, qualityGates, notes };

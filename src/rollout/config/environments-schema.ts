@@ -12,7 +12,10 @@ const processTarget = z.strictObject({
 });
 const systemdTarget = z.strictObject({
   type: z.literal('systemd'),
-  unitName: z.string().regex(/^[A-Za-z0-9@._-]+\.service$/, 'must be a unit file name ending in .service').default('dhash.service'),
+  unitName: z
+    .string()
+    .regex(/^[A-Za-z0-9@._-]+\.service$/, 'must be a unit file name ending in .service')
+    .default('dhash.service'),
   /** Where the unit file is written. */
   unitDir: z.string().default('/etc/systemd/system'),
   user: z.string().optional(),
@@ -85,7 +88,10 @@ export const environmentSchema = z.strictObject({
 
 export const environmentsFileSchema = z.strictObject({
   $schema: z.string().optional(),
-  environments: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/, 'environment names are lower-case words'), environmentSchema),
+  environments: z.record(
+    z.string().regex(/^[a-z][a-z0-9-]*$/, 'environment names are lower-case words'),
+    environmentSchema,
+  ),
 });
 
 export type EnvironmentConfig = z.output<typeof environmentSchema>;

@@ -78,12 +78,19 @@ export function resolveEnvironmentConfig(
   if (override !== undefined && override !== '') {
     const n = Number(override);
     if (!Number.isInteger(n) || n < 1 || n > 65535) {
-      throw createError('EINVALIDOPTION', { option: config.service.portEnv!, expected: 'a port number from 1 to 65535', actual: override });
+      throw createError('EINVALIDOPTION', {
+        option: config.service.portEnv!,
+        expected: 'a port number from 1 to 65535',
+        actual: override,
+      });
     }
     port = n;
   }
   const host = config.service.host;
-  const baseUrl = (config.service.baseUrl ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(/\/$/, '');
+  const baseUrl = (config.service.baseUrl ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(
+    /\/$/,
+    '',
+  );
   const root = abs(config.root);
   return {
     name,

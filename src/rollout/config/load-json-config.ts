@@ -7,7 +7,10 @@ import { createError } from '../../lib/errors.js';
 /** Formats zod issues as `{path: "environments.local.service.port", message}` pairs, all of them at once. */
 export function getConfigProblems(error: z.ZodError): { path: string; message: string }[] {
   return error.issues.map((issue) => ({
-    path: issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '['),
+    path: issue.path
+      .map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))
+      .join('.')
+      .replace(/\.\[/g, '['),
     message: issue.message,
   }));
 }
@@ -18,7 +21,8 @@ export async function readJsonFile(file: string, displayRoot: string): Promise<u
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw createError('ECONFIGNOTFOUND', { file: shown }, error);
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+      throw createError('ECONFIGNOTFOUND', { file: shown }, error);
     throw error;
   }
   try {
@@ -31,6 +35,7 @@ export async function readJsonFile(file: string, displayRoot: string): Promise<u
 /** Parses `value` with `schema`; throws one EINVALIDCONFIG listing every problem with its JSON path. */
 export function validateConfig<S extends z.ZodType>(schema: S, value: unknown, shownFile: string): z.output<S> {
   const result = schema.safeParse(value);
-  if (!result.success) throw createError('EINVALIDCONFIG', { file: shownFile, problems: getConfigProblems(result.error) });
+  if (!result.success)
+    throw createError('EINVALIDCONFIG', { file: shownFile, problems: getConfigProblems(result.error) });
   return result.data;
 }

@@ -36,10 +36,18 @@ const partialGates = z.strictObject(
 const checkPhases = (poll: { for?: string }[], ctx: z.RefinementCtx) => {
   poll.forEach((phase, i) => {
     if (i < poll.length - 1 && phase.for === undefined) {
-      ctx.addIssue({ code: 'custom', path: [i, 'for'], message: 'every poll phase but the last needs `for` (how long it lasts)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: [i, 'for'],
+        message: 'every poll phase but the last needs `for` (how long it lasts)',
+      });
     }
     if (i === poll.length - 1 && phase.for !== undefined) {
-      ctx.addIssue({ code: 'custom', path: [i, 'for'], message: 'the last poll phase runs to the end of the window; remove `for`' });
+      ctx.addIssue({
+        code: 'custom',
+        path: [i, 'for'],
+        message: 'the last poll phase runs to the end of the window; remove `for`',
+      });
     }
   });
 };
@@ -49,16 +57,15 @@ export const monitorSchema = z.strictObject({
   poll: z.array(pollPhaseSchema).min(1).superRefine(checkPhases),
 });
 
-export const qualityGatesFileSchema = z
-  .strictObject({
-    $schema: z.string().optional(),
-    defaults: z.strictObject({ monitor: monitorSchema, gates: fullGates }),
-    environments: z
-      .record(
-        z.string().regex(/^[a-z][a-z0-9-]*$/, 'environment names are lower-case words'),
-        z.strictObject({ monitor: monitorSchema.partial().optional(), gates: partialGates.optional() }),
-      )
-      .default({}),
-  });
+export const qualityGatesFileSchema = z.strictObject({
+  $schema: z.string().optional(),
+  defaults: z.strictObject({ monitor: monitorSchema, gates: fullGates }),
+  environments: z
+    .record(
+      z.string().regex(/^[a-z][a-z0-9-]*$/, 'environment names are lower-case words'),
+      z.strictObject({ monitor: monitorSchema.partial().optional(), gates: partialGates.optional() }),
+    )
+    .default({}),
+});
 
 export type QualityGatesFile = z.output<typeof qualityGatesFileSchema>;

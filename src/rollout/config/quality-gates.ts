@@ -42,7 +42,10 @@ export function resolveQualityGates(file: QualityGatesFile, envName: string): Re
   const monitor = { ...file.defaults.monitor, ...(override.monitor ?? {}) };
   const gates = {} as Record<GateName, Record<string, unknown>>;
   for (const [name, base] of Object.entries(file.defaults.gates) as [GateName, Record<string, unknown>][]) {
-    const merged: Record<string, unknown> = { ...base, ...((override.gates?.[name] as Record<string, unknown> | undefined) ?? {}) };
+    const merged: Record<string, unknown> = {
+      ...base,
+      ...((override.gates?.[name] as Record<string, unknown> | undefined) ?? {}),
+    };
     if (typeof merged.window === 'string') {
       merged.windowMs = toMs(merged.window);
       delete merged.window;
@@ -53,7 +56,9 @@ export function resolveQualityGates(file: QualityGatesFile, envName: string): Re
     env: envName,
     monitor: {
       windowMs: toMs(monitor.window),
-      poll: monitor.poll.map((p) => (p.for === undefined ? { everyMs: toMs(p.every) } : { everyMs: toMs(p.every), forMs: toMs(p.for) })),
+      poll: monitor.poll.map((p) =>
+        p.for === undefined ? { everyMs: toMs(p.every) } : { everyMs: toMs(p.every), forMs: toMs(p.for) },
+      ),
     },
     gates: gates as unknown as ResolvedGates,
   };

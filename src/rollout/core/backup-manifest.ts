@@ -82,12 +82,17 @@ export function createBackupManifest(input: CreateManifestInput): BackupManifest
 }
 
 /** Parses manifest.json's text; every schema problem becomes an EMANIFESTINVALID problem naming its JSON path. */
-export function parseBackupManifest(text: string): { manifest: BackupManifest; problems: [] } | { manifest: null; problems: BackupProblem[] } {
+export function parseBackupManifest(
+  text: string,
+): { manifest: BackupManifest; problems: [] } | { manifest: null; problems: BackupProblem[] } {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    return { manifest: null, problems: [{ code: 'EMANIFESTINVALID', message: `manifest.json is not valid JSON: ${(error as Error).message}` }] };
+    return {
+      manifest: null,
+      problems: [{ code: 'EMANIFESTINVALID', message: `manifest.json is not valid JSON: ${(error as Error).message}` }],
+    };
   }
   const result = backupManifestSchema.safeParse(value);
   if (result.success) return { manifest: result.data, problems: [] };
@@ -121,21 +126,29 @@ export function getSymlinkProblem(link: BackupSymlink): string | null {
   const pathProblem = getEntryPathProblem(link.path);
   if (pathProblem) return pathProblem;
   if (!link.path.startsWith(RELEASE_PREFIX)) return 'symlinks are only allowed inside release/';
-  if (link.target.startsWith('/') || link.target.includes('\\') || link.target.includes('\u0000')) return 'the link target is absolute or malformed';
+  if (link.target.startsWith('/') || link.target.includes('\\') || link.target.includes('\u0000'))
+    return 'the link target is absolute or malformed';
   const resolved = posix.normalize(posix.join(posix.dirname(link.path), link.target));
   if (!resolved.startsWith(RELEASE_PREFIX)) return `the link target resolves to ${resolved}, outside release/`;
   return null;
 }
 
 /** Compares what the zip holds (path → hash and size) with the manifest; one problem per disagreement. */
-export function compareWithManifest(manifest: BackupManifest, actual: ReadonlyMap<string, { sha256: string; size: number }>): BackupProblem[] {
+export function compareWithManifest(
+  manifest: BackupManifest,
+  actual: ReadonlyMap<string, { sha256: string; size: number }>,
+): BackupProblem[] {
   const problems: BackupProblem[] = [];
   const listed = new Set<string>();
   for (const entry of manifest.entries) {
     listed.add(entry.path);
     const found = actual.get(entry.path);
     if (!found) {
-      problems.push({ code: 'EMANIFESTMISMATCH', entry: entry.path, message: `${entry.path} is listed in the manifest but missing from the zip` });
+      problems.push({
+        code: 'EMANIFESTMISMATCH',
+        entry: entry.path,
+        message: `${entry.path} is listed in the manifest but missing from the zip`,
+      });
     } else if (found.sha256 !== entry.sha256 || found.size !== entry.size) {
       problems.push({
         code: 'EMANIFESTMISMATCH',
@@ -146,15 +159,28 @@ export function compareWithManifest(manifest: BackupManifest, actual: ReadonlyMa
   }
   for (const path of actual.keys()) {
     if (path !== MANIFEST_PATH && !listed.has(path)) {
-      problems.push({ code: 'EMANIFESTMISMATCH', entry: path, message: `${path} is in the zip but not listed in the manifest` });
+      problems.push({
+        code: 'EMANIFESTMISMATCH',
+        entry: path,
+        message: `${path} is in the zip but not listed in the manifest`,
+      });
     }
   }
   for (const link of manifest.symlinks) {
     const problem = getSymlinkProblem(link);
-    if (problem) problems.push({ code: 'EPATHESCAPE', entry: link.path, message: `symlink ${link.path} → ${link.target}: ${problem}` });
+    if (problem)
+      problems.push({
+        code: 'EPATHESCAPE',
+        entry: link.path,
+        message: `symlink ${link.path} → ${link.target}: ${problem}`,
+      });
   }
   if (manifest.database !== null && !actual.has(manifest.database)) {
-    problems.push({ code: 'EMANIFESTMISMATCH', entry: manifest.database, message: `the database snapshot ${manifest.database} is missing` });
+    problems.push({
+      code: 'EMANIFESTMISMATCH',
+      entry: manifest.database,
+      message: `the database snapshot ${manifest.database} is missing`,
+    });
   }
   return problems;
 }

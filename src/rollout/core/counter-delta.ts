@@ -21,7 +21,11 @@ export type BucketCounts = Record<string, number>;
  * Per-bucket increases between consecutive histogram samples in the window. If any bucket went down the whole
  * histogram restarted (one process owns it), so the later sample counts in full, as Prometheus does per series.
  */
-export function getHistogramIncreaseOverWindow(samples: TimedSample<BucketCounts>[], nowMs: number, windowMs: number): BucketCounts {
+export function getHistogramIncreaseOverWindow(
+  samples: TimedSample<BucketCounts>[],
+  nowMs: number,
+  windowMs: number,
+): BucketCounts {
   const inWindow = selectWindowSamples(samples, nowMs, windowMs);
   const total: BucketCounts = {};
   for (let i = 1; i < inWindow.length; i++) {

@@ -52,7 +52,10 @@ export function createDeployPlan(input: DeployPlanInput): DeployPlan {
     },
     {
       name: 'deploy:migrate',
-      description: input.pendingMigrations > 0 ? `apply ${input.pendingMigrations} pending migration(s) to shared/dhash.sqlite` : 'no pending migrations',
+      description:
+        input.pendingMigrations > 0
+          ? `apply ${input.pendingMigrations} pending migration(s) to shared/dhash.sqlite`
+          : 'no pending migrations',
       switchesBackOnFailure: false,
     },
     {
@@ -62,14 +65,26 @@ export function createDeployPlan(input: DeployPlanInput): DeployPlan {
         : `switch current from releases/${input.currentReleaseId} to releases/${input.releaseId} (atomic rename)`,
       switchesBackOnFailure: true,
     },
-    { name: 'deploy:restart', description: `restart the service through the ${input.targetType} driver`, switchesBackOnFailure: true },
+    {
+      name: 'deploy:restart',
+      description: `restart the service through the ${input.targetType} driver`,
+      switchesBackOnFailure: true,
+    },
     {
       name: 'deploy:healthcheck',
       description: `wait for ${input.healthyChecksRequired} consecutive OK health checks`,
       switchesBackOnFailure: true,
     },
-    { name: 'deploy:smoke', description: 'run the smoke tests (health, metrics, fixture hash, library round trip)', switchesBackOnFailure: true },
-    { name: 'deploy:prune', description: `keep the ${input.keepReleases} newest releases (never current nor the previous one)`, switchesBackOnFailure: false },
+    {
+      name: 'deploy:smoke',
+      description: 'run the smoke tests (health, metrics, fixture hash, library round trip)',
+      switchesBackOnFailure: true,
+    },
+    {
+      name: 'deploy:prune',
+      description: `keep the ${input.keepReleases} newest releases (never current nor the previous one)`,
+      switchesBackOnFailure: false,
+    },
   ];
   return { isFirstDeploy, steps, ...(input.rollbackStrategy ? { rollbackStrategy: input.rollbackStrategy } : {}) };
 }
@@ -80,6 +95,8 @@ export function formatDeployPlan(plan: DeployPlan): string {
   const failure = plan.isFirstDeploy
     ? '  If a step from deploy:symlink on fails: stop the new release (first deploy: nothing to switch back to).'
     : '  If a step from deploy:symlink on fails: deploy:switch-back to the previous release, restart it, verify its health.';
-  const rollback = plan.rollbackStrategy ? [`  Rollback strategy after a violated gate: ${formatRollbackStrategy(plan.rollbackStrategy)}.`] : [];
+  const rollback = plan.rollbackStrategy
+    ? [`  Rollback strategy after a violated gate: ${formatRollbackStrategy(plan.rollbackStrategy)}.`]
+    : [];
   return [...lines, failure, ...rollback].join('\n');
 }

@@ -15,7 +15,10 @@ export function getGateLevel(gate: GateResult): GateLevel {
 const RANK: Record<GateLevel, number> = { ok: 0, warning: 1, violated: 2 };
 
 export function assessMonitorState(gates: GateResult[]): MonitorState {
-  return gates.reduce<MonitorState>((worst, g) => (RANK[getGateLevel(g)] > RANK[worst] ? getGateLevel(g) : worst), 'ok');
+  return gates.reduce<MonitorState>(
+    (worst, g) => (RANK[getGateLevel(g)] > RANK[worst] ? getGateLevel(g) : worst),
+    'ok',
+  );
 }
 
 export interface GateTransition {
@@ -50,11 +53,15 @@ export interface RollbackDecision {
  * Exactly one rollback per deploy: roll back when a rollback gate is violated, unless a rollback was already started
  * (even by a monitor that was killed since) or this is a dry run.
  */
-export function decideRollback(gates: GateResult[], options: { isDryRun: boolean; rollbackStatus?: RollbackStatus }): RollbackDecision {
+export function decideRollback(
+  gates: GateResult[],
+  options: { isDryRun: boolean; rollbackStatus?: RollbackStatus },
+): RollbackDecision {
   const violations = gates.filter((g) => g.verdict === 'violated' && g.action === 'rollback');
   const trigger = violations[0];
   if (!trigger) return { shouldRollback: false, violations, reason: 'no rollback gate violated' };
-  if (options.rollbackStatus) return { shouldRollback: false, trigger, violations, reason: `a rollback was already ${options.rollbackStatus}` };
+  if (options.rollbackStatus)
+    return { shouldRollback: false, trigger, violations, reason: `a rollback was already ${options.rollbackStatus}` };
   if (options.isDryRun) return { shouldRollback: false, trigger, violations, reason: 'dry run: would roll back' };
   return { shouldRollback: true, trigger, violations, reason: `${trigger.name} violated` };
 }

@@ -24,7 +24,14 @@ export function evaluateThreshold(value: number, threshold: number): 'pass' | 'w
 }
 
 type Base = { name: string; action: GateAction; windowMs?: number };
-const result = (base: Base, unit: string, threshold: number, value: number | null, verdict: GateVerdict, detail?: string): GateResult => ({
+const result = (
+  base: Base,
+  unit: string,
+  threshold: number,
+  value: number | null,
+  verdict: GateVerdict,
+  detail?: string,
+): GateResult => ({
   name: base.name,
   value,
   threshold,
@@ -36,7 +43,10 @@ const result = (base: Base, unit: string, threshold: number, value: number | nul
 });
 
 /** Health: violated when more than `maxConsecutiveFailures` consecutive checks were not OK. */
-export function evaluateHealthGate(gate: Base & { maxConsecutiveFailures: number }, consecutiveFailures: number): GateResult {
+export function evaluateHealthGate(
+  gate: Base & { maxConsecutiveFailures: number },
+  consecutiveFailures: number,
+): GateResult {
   const verdict = evaluateThreshold(consecutiveFailures, gate.maxConsecutiveFailures);
   return result(gate, 'consecutive failures', gate.maxConsecutiveFailures, consecutiveFailures, verdict);
 }
@@ -50,7 +60,14 @@ export function evaluateFailureRateGate(
   const { attempts, failures } = window;
   const percent = attempts > 0 ? (failures * 100) / attempts : null;
   if (attempts < gate.minEvents) {
-    return result(gate, '%', gate.maxPercent, percent, 'insufficient-data', `${attempts} attempts in window, ${gate.minEvents} needed`);
+    return result(
+      gate,
+      '%',
+      gate.maxPercent,
+      percent,
+      'insufficient-data',
+      `${attempts} attempts in window, ${gate.minEvents} needed`,
+    );
   }
   // Compared in integers (failures·100 vs limit·attempts) so 5.0 % is exactly a pass, whatever the float rounding.
   const scaled = failures * 100;
@@ -66,13 +83,33 @@ export function evaluateP95Gate(
 ): GateResult {
   if (!window) return result(gate, 'ms', gate.maxMs, null, 'error', 'metrics unreadable');
   if (window.count < gate.minEvents || window.p95Ms === undefined) {
-    return result(gate, 'ms', gate.maxMs, window.p95Ms ?? null, 'insufficient-data', `${window.count} hashes in window, ${gate.minEvents} needed`);
+    return result(
+      gate,
+      'ms',
+      gate.maxMs,
+      window.p95Ms ?? null,
+      'insufficient-data',
+      `${window.count} hashes in window, ${gate.minEvents} needed`,
+    );
   }
-  return result(gate, 'ms', gate.maxMs, window.p95Ms, evaluateThreshold(window.p95Ms, gate.maxMs), `${window.count} hashes`);
+  return result(
+    gate,
+    'ms',
+    gate.maxMs,
+    window.p95Ms,
+    evaluateThreshold(window.p95Ms, gate.maxMs),
+    `${window.count} hashes`,
+  );
 }
 
 /** A latest-value gate (queue length, memory, disk) or a window average (cpu); undefined value → error. */
-export function evaluateValueGate(gate: Base, unit: string, threshold: number, value: number | undefined, missing = 'not measured'): GateResult {
+export function evaluateValueGate(
+  gate: Base,
+  unit: string,
+  threshold: number,
+  value: number | undefined,
+  missing = 'not measured',
+): GateResult {
   if (value === undefined || Number.isNaN(value)) return result(gate, unit, threshold, null, 'error', missing);
   return result(gate, unit, threshold, value, evaluateThreshold(value, threshold));
 }

@@ -24,7 +24,11 @@ export function getNextPollOffsetMs(poll: PollPhase[], windowMs: number, offsetM
 /** Every scheduled poll offset of the window, in order. */
 export function getPollOffsetsMs(poll: PollPhase[], windowMs: number): number[] {
   const offsets = [0];
-  for (let next = getNextPollOffsetMs(poll, windowMs, 0); next !== undefined; next = getNextPollOffsetMs(poll, windowMs, next)) {
+  for (
+    let next = getNextPollOffsetMs(poll, windowMs, 0);
+    next !== undefined;
+    next = getNextPollOffsetMs(poll, windowMs, next)
+  ) {
     offsets.push(next);
   }
   return offsets;
@@ -34,7 +38,12 @@ export function getPollOffsetsMs(poll: PollPhase[], windowMs: number): number[] 
  * Where a (possibly resumed) monitor polls next: the scheduled offset after the last poll, or right now when the
  * monitor was away past it (one catch-up poll, then back on the schedule). Undefined when the window is over.
  */
-export function getResumeOffsetMs(poll: PollPhase[], windowMs: number, lastPollOffsetMs: number | undefined, nowOffsetMs: number): number | undefined {
+export function getResumeOffsetMs(
+  poll: PollPhase[],
+  windowMs: number,
+  lastPollOffsetMs: number | undefined,
+  nowOffsetMs: number,
+): number | undefined {
   if (lastPollOffsetMs === undefined) return Math.min(Math.max(0, nowOffsetMs), windowMs);
   let next = getNextPollOffsetMs(poll, windowMs, lastPollOffsetMs);
   if (next === undefined) return undefined;

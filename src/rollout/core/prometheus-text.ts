@@ -32,14 +32,19 @@ export function parsePrometheusText(text: string): PromSample[] {
     }
     const value = parseValue(m[3]);
     // prom-client writes NaN as `Nan` (lib/util.js getValueAsString); Prometheus itself parses any case, so do we.
-    if (Number.isNaN(value) && m[3].toLowerCase() !== 'nan') throw new Error(`metrics line ${i + 1} has a value that is not a number: ${m[3]}`);
+    if (Number.isNaN(value) && m[3].toLowerCase() !== 'nan')
+      throw new Error(`metrics line ${i + 1} has a value that is not a number: ${m[3]}`);
     samples.push({ name: m[1], labels, value });
   });
   return samples;
 }
 
 /** Sum of the samples named `name` whose labels include `match`; undefined when none exist. */
-export function sumSamples(samples: PromSample[], name: string, match: Record<string, string> = {}): number | undefined {
+export function sumSamples(
+  samples: PromSample[],
+  name: string,
+  match: Record<string, string> = {},
+): number | undefined {
   let total: number | undefined;
   for (const s of samples) {
     if (s.name !== name || !Object.entries(match).every(([k, v]) => s.labels[k] === v)) continue;

@@ -27,7 +27,12 @@ export function isReleaseId(name: string): boolean {
  * The releases to delete so that at most `keep` remain, oldest first; never `current` nor `previous`
  * (the switch-back and the monitor's rollback need them), whatever their age.
  */
-export function chooseReleasesToPrune(input: { releaseIds: string[]; keep: number; current?: string; previous?: string }): string[] {
+export function chooseReleasesToPrune(input: {
+  releaseIds: string[];
+  keep: number;
+  current?: string;
+  previous?: string;
+}): string[] {
   const sorted = input.releaseIds.filter(isReleaseId).sort();
   const protectedIds = new Set([input.current, input.previous].filter((x): x is string => Boolean(x)));
   let excess = sorted.length - Math.max(input.keep, protectedIds.size);

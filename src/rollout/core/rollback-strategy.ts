@@ -19,8 +19,7 @@ export interface RollbackStrategyInput {
 }
 
 export type RollbackStrategyChoice =
-  | { strategy: RollbackStrategy; reason: string }
-  | { strategy: 'none'; reason: typeof FIRST_DEPLOY_REASON };
+  { strategy: RollbackStrategy; reason: string } | { strategy: 'none'; reason: typeof FIRST_DEPLOY_REASON };
 
 /** The exact reason `rollback-failure` carries for a first deploy (the contract's wording). */
 export const FIRST_DEPLOY_REASON = 'first deploy: nothing to roll back to';
@@ -29,13 +28,21 @@ export function chooseRollbackStrategy(input: RollbackStrategyInput): RollbackSt
   if (!input.previousReleaseId) return { strategy: 'none', reason: FIRST_DEPLOY_REASON };
   if (input.hasSwitchBackFailed) return { strategy: 'restore', reason: 'the switch-back failed its health checks' };
   const applied = input.appliedMigrations;
-  if (applied === undefined) return { strategy: 'restore', reason: 'the deploy journal does not record which migrations the deploy applied' };
-  if (applied.length === 0) return { strategy: 'switch-back', reason: 'the deploy applied no migration: the live database is kept' };
+  if (applied === undefined)
+    return { strategy: 'restore', reason: 'the deploy journal does not record which migrations the deploy applied' };
+  if (applied.length === 0)
+    return { strategy: 'switch-back', reason: 'the deploy applied no migration: the live database is kept' };
   const withoutDown = applied.filter((m) => !m.hasDown);
   if (withoutDown.length === 0) {
-    return { strategy: 'down-migrate', reason: `every migration the deploy applied has a reviewed down (${applied.map((m) => m.version).join(', ')})` };
+    return {
+      strategy: 'down-migrate',
+      reason: `every migration the deploy applied has a reviewed down (${applied.map((m) => m.version).join(', ')})`,
+    };
   }
-  return { strategy: 'restore', reason: `migration ${withoutDown.map((m) => `${m.version} (${m.name})`).join(', ')} has no down` };
+  return {
+    strategy: 'restore',
+    reason: `migration ${withoutDown.map((m) => `${m.version} (${m.name})`).join(', ')} has no down`,
+  };
 }
 
 /** One line for plans, status and incidents: `switch-back (the deploy applied no migration: …)`. */
@@ -54,7 +61,10 @@ export function getDeployRollbackFacts(
   const mine = entries.filter((e) => e.deployId === deployId && e.kind === 'deploy');
   const start = mine.find((e) => e.step === 'deploy:start');
   const recorded = [...mine].reverse().find((e) => e.step === ROLLBACK_STRATEGY_STEP);
-  const previous = typeof start?.previousReleaseId === 'string' && start.previousReleaseId ? start.previousReleaseId : undefined;
-  const applied = Array.isArray(recorded?.appliedMigrations) ? (recorded.appliedMigrations as AppliedMigrationFact[]) : undefined;
+  const previous =
+    typeof start?.previousReleaseId === 'string' && start.previousReleaseId ? start.previousReleaseId : undefined;
+  const applied = Array.isArray(recorded?.appliedMigrations)
+    ? (recorded.appliedMigrations as AppliedMigrationFact[])
+    : undefined;
   return { ...(previous ? { previousReleaseId: previous } : {}), appliedMigrations: applied };
 }

@@ -18,11 +18,16 @@ export function evaluateServingGates(gates: ResolvedGates, values: SignalValues,
     const seconds = getHistogramQuantile(0.95, m.hashBuckets);
     windowed = {
       extraction: { attempts: m.extractionSuccess + m.extractionFailure, failures: m.extractionFailure },
-      p95: { p95Ms: seconds === undefined ? undefined : seconds * 1000, count: m.hashBuckets.Infinity ?? m.hashBuckets['+Inf'] ?? 0 },
+      p95: {
+        p95Ms: seconds === undefined ? undefined : seconds * 1000,
+        count: m.hashBuckets.Infinity ?? m.hashBuckets['+Inf'] ?? 0,
+      },
     };
   }
   const history = appendPoll(createSignalHistory(), values, nowMs, gates);
-  return evaluateGates(gates, history, values, nowMs, windowed).filter((g) => g.action === 'rollback' && g.name !== 'health');
+  return evaluateGates(gates, history, values, nowMs, windowed).filter(
+    (g) => g.action === 'rollback' && g.name !== 'health',
+  );
 }
 
 /** "12 %", "2450 ms", "1200 items": a gate value as the refusal shows it. */
@@ -35,5 +40,7 @@ export function formatGateValue(value: number | null, unit: string): string {
 /** "over the last 10m (what the source holds)" for windowed gates, undefined otherwise. */
 export function describeGateWindow(result: GateResult, isCumulative: boolean): string | undefined {
   if (result.windowMs === undefined) return undefined;
-  return isCumulative ? `the service's counters since it started (gate window ${formatDurationMs(result.windowMs)})` : `the last ${formatDurationMs(result.windowMs)}`;
+  return isCumulative
+    ? `the service's counters since it started (gate window ${formatDurationMs(result.windowMs)})`
+    : `the last ${formatDurationMs(result.windowMs)}`;
 }

@@ -1,7 +1,13 @@
 // The monitor's memory between polls (counter samples, consecutive health failures) and the evaluation of every gate over it.
 import type { ResolvedGates } from '../config/quality-gates.js';
 import { getHistogramIncreaseOverWindow, getIncreaseOverWindow, type BucketCounts } from './counter-delta.js';
-import { evaluateFailureRateGate, evaluateHealthGate, evaluateP95Gate, evaluateValueGate, type GateResult } from './gates.js';
+import {
+  evaluateFailureRateGate,
+  evaluateHealthGate,
+  evaluateP95Gate,
+  evaluateValueGate,
+  type GateResult,
+} from './gates.js';
 import { getHistogramQuantile } from './histogram-quantile.js';
 import { getWindowAverage, pruneSamples, type TimedSample } from './sliding-window.js';
 import type { SignalValues } from './signal-values.js';
@@ -15,7 +21,13 @@ export interface SignalHistory {
 }
 
 export function createSignalHistory(): SignalHistory {
-  return { extractionSuccess: [], extractionFailure: [], hashBuckets: [], cpuPercent: [], consecutiveHealthFailures: 0 };
+  return {
+    extractionSuccess: [],
+    extractionFailure: [],
+    hashBuckets: [],
+    cpuPercent: [],
+    consecutiveHealthFailures: 0,
+  };
 }
 
 export function getLongestWindowMs(gates: ResolvedGates): number {
@@ -28,7 +40,12 @@ export function isFailedHealthCheck(values: SignalValues): boolean {
 }
 
 /** The history after one more poll at `atMs` (pure: returns a new value). */
-export function appendPoll(history: SignalHistory, values: SignalValues, atMs: number, gates: ResolvedGates): SignalHistory {
+export function appendPoll(
+  history: SignalHistory,
+  values: SignalValues,
+  atMs: number,
+  gates: ResolvedGates,
+): SignalHistory {
   const keep = getLongestWindowMs(gates);
   const push = <T>(list: TimedSample<T>[], value: T | undefined) =>
     pruneSamples(value === undefined ? list : [...list, { atMs, value }], atMs, keep);
@@ -48,7 +65,12 @@ export interface WindowedSignals {
 }
 
 /** The window values the gates judge: increases over each gate's window (service) or as Prometheus computed them. */
-export function getWindowedSignals(gates: ResolvedGates, history: SignalHistory, values: SignalValues, nowMs: number): WindowedSignals {
+export function getWindowedSignals(
+  gates: ResolvedGates,
+  history: SignalHistory,
+  values: SignalValues,
+  nowMs: number,
+): WindowedSignals {
   const m = values.metrics;
   if (m?.kind === 'cumulative') {
     const w = gates.extractionFailureRate.windowMs;
@@ -65,7 +87,13 @@ export function getWindowedSignals(gates: ResolvedGates, history: SignalHistory,
 }
 
 /** Every gate's verdict at `nowMs`, from the history (already including this poll) and this poll's values. */
-export function evaluateGates(gates: ResolvedGates, history: SignalHistory, values: SignalValues, nowMs: number, windowed = getWindowedSignals(gates, history, values, nowMs)): GateResult[] {
+export function evaluateGates(
+  gates: ResolvedGates,
+  history: SignalHistory,
+  values: SignalValues,
+  nowMs: number,
+  windowed = getWindowedSignals(gates, history, values, nowMs),
+): GateResult[] {
   const m = values.metrics;
   const { extraction, p95 } = windowed;
   const host = values.host;
@@ -74,8 +102,19 @@ export function evaluateGates(gates: ResolvedGates, history: SignalHistory, valu
     evaluateHealthGate({ name: 'health', ...g.health }, history.consecutiveHealthFailures),
     evaluateFailureRateGate({ name: 'extractionFailureRate', ...g.extractionFailureRate }, extraction),
     evaluateP95Gate({ name: 'p95HashTime', ...g.p95HashTime }, p95),
-    evaluateValueGate({ name: 'lowConfidenceQueue', ...g.lowConfidenceQueue }, 'items', g.lowConfidenceQueue.maxItems, m?.queueLength, 'metrics unreadable'),
-    evaluateValueGate({ name: 'cpu', ...g.cpu }, '%', g.cpu.maxPercent, getWindowAverage(history.cpuPercent, nowMs, g.cpu.windowMs)),
+    evaluateValueGate(
+      { name: 'lowConfidenceQueue', ...g.lowConfidenceQueue },
+      'items',
+      g.lowConfidenceQueue.maxItems,
+      m?.queueLength,
+      'metrics unreadable',
+    ),
+    evaluateValueGate(
+      { name: 'cpu', ...g.cpu },
+      '%',
+      g.cpu.maxPercent,
+      getWindowAverage(history.cpuPercent, nowMs, g.cpu.windowMs),
+    ),
     evaluateValueGate({ name: 'memory', ...g.memory }, '%', g.memory.maxPercent, host?.memoryPercent),
     evaluateValueGate({ name: 'disk', ...g.disk }, '%', g.disk.maxPercent, host?.diskPercent),
   ];

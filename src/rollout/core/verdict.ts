@@ -45,7 +45,10 @@ export function judgeVerdict(input: JudgeVerdictInput): VerdictReport {
     verdict = 'fail';
     const problems = [
       !value.health.ok && `the service is not healthy (${value.health.error ?? `HTTP ${value.health.httpStatus}`})`,
-      ...violated.map((r) => `${r.name} is ${formatGateValue(r.value, r.unit)}, over its threshold of ${formatGateValue(r.threshold, r.unit)}`),
+      ...violated.map(
+        (r) =>
+          `${r.name} is ${formatGateValue(r.value, r.unit)}, over its threshold of ${formatGateValue(r.threshold, r.unit)}`,
+      ),
     ].filter(Boolean);
     reason = `${problems.join('; ')}.`;
   } else if (!value.metrics) {

@@ -20,10 +20,20 @@ import { describeServingNow, runSafetyOperation } from './safety-path.js';
 import { rethrowAsNoSpace } from '../../lib/no-space.js';
 import { createTargetDriver, type TargetDriver } from '../target/index.js';
 import { resolveReleaseSource, type ReleaseSource } from '../release/resolve-release-source.js';
-import { findReleaseByContentSha256, getCurrentReleaseId, pruneReleases, stageRelease, switchCurrentRelease } from '../release/release-dirs.js';
+import {
+  findReleaseByContentSha256,
+  getCurrentReleaseId,
+  pruneReleases,
+  stageRelease,
+  switchCurrentRelease,
+} from '../release/release-dirs.js';
 import { replaceDatabaseFile, snapshotDatabase } from '../release/database-file.js';
 import { applyMigrations, closeDatabase, openDatabase } from '../../service/store/index.js';
-import { describeAppliedMigrations, predictRollbackStrategy, recordRollbackStrategy } from '../rollback/rollback-plan.js';
+import {
+  describeAppliedMigrations,
+  predictRollbackStrategy,
+  recordRollbackStrategy,
+} from '../rollback/rollback-plan.js';
 import type { AppliedMigrationFact } from '../core/rollback-strategy.js';
 
 export interface DeployOptions {
@@ -71,27 +81,55 @@ export interface DeployResult {
 export async function deployRelease(options: DeployOptions): Promise<DeployResult> {
   const { environment, clock, logger } = options;
   const progress = options.onProgress ?? (() => {});
-  const driver = options.driver ?? createTargetDriver(environment, { clock, logger: logger.child('target'), processEnv: options.processEnv });
+  const driver =
+    options.driver ??
+    createTargetDriver(environment, { clock, logger: logger.child('target'), processEnv: options.processEnv });
   const previousReleaseId = await getCurrentReleaseId(environment);
   let source: ReleaseSource | undefined;
   let releaseCheck: PreflightCheck;
   try {
-    source = await resolveReleaseSource({ projectRoot: environment.paths.root, release: options.release, clock, isPlanOnly: options.isDryRun });
+    source = await resolveReleaseSource({
+      projectRoot: environment.paths.root,
+      release: options.release,
+      clock,
+      isPlanOnly: options.isDryRun,
+    });
     releaseCheck = { name: 'preflight:release', ok: true, detail: source.checksumDetail };
   } catch (error) {
     if (!isDhashError(error)) throw error;
-    releaseCheck = { name: 'preflight:release', ok: false, exitCode: error.exitCode === ExitCode.REFUSED ? 3 : 2, detail: `${error.message} ${error.details}` };
+    releaseCheck = {
+      name: 'preflight:release',
+      ok: false,
+      exitCode: error.exitCode === ExitCode.REFUSED ? 3 : 2,
+      detail: `${error.message} ${error.details}`,
+    };
     // A full disk while building the checkout is refused as itself (the folder, needed and free), not as a bad release.
     if (isDhashError(error, 'ENOSPACE')) releaseCheck.error = error;
   }
   try {
     // Do work once: a caller that already validated this deploy passes its report; the release is still resolved here.
     const preflight = options.preflight
-      ? { ...options.preflight, checks: options.preflight.checks.map((c) => (c.name === 'preflight:release' && !releaseCheck.ok ? releaseCheck : c)) }
-      : await runPreflight({ environment, driver, clock, force: Boolean(options.force), currentReleaseId: previousReleaseId, releaseCheck, release: source, isBackupPlanned: options.isBackupPlanned });
+      ? {
+          ...options.preflight,
+          checks: options.preflight.checks.map((c) =>
+            c.name === 'preflight:release' && !releaseCheck.ok ? releaseCheck : c,
+          ),
+        }
+      : await runPreflight({
+          environment,
+          driver,
+          clock,
+          force: Boolean(options.force),
+          currentReleaseId: previousReleaseId,
+          releaseCheck,
+          release: source,
+          isBackupPlanned: options.isBackupPlanned,
+        });
     if (options.preflight && !releaseCheck.ok) preflight.ok = false;
     const releaseId = source?.manifest.releaseId ?? '(unresolved)';
-    const onDisk = source?.manifest.contentSha256 ? await findReleaseByContentSha256(environment, source.manifest.contentSha256) : undefined;
+    const onDisk = source?.manifest.contentSha256
+      ? await findReleaseByContentSha256(environment, source.manifest.contentSha256)
+      : undefined;
     const plan = createDeployPlan({
       envName: environment.name,
       releaseId: onDisk?.releaseId ?? releaseId,
@@ -104,17 +142,37 @@ export async function deployRelease(options: DeployOptions): Promise<DeployResul
       rollbackStrategy: predictRollbackStrategy({ previousReleaseId, pendingMigrations: preflight.pendingMigrations }),
     });
     if (!options.preflight) progress(`Pre-deploy validation of ${environment.name}:\n${formatPreflight(preflight)}`);
-    progress(`Plan (${plan.isFirstDeploy ? 'first deploy: nothing deployed yet' : `current release ${previousReleaseId}`}):\n${formatDeployPlan(plan)}`);
-    const base = { releaseId, previousReleaseId, isFirstDeploy: plan.isFirstDeploy, preflight, plan, prunedReleaseIds: [] as string[] };
+    progress(
+      `Plan (${plan.isFirstDeploy ? 'first deploy: nothing deployed yet' : `current release ${previousReleaseId}`}):\n${formatDeployPlan(plan)}`,
+    );
+    const base = {
+      releaseId,
+      previousReleaseId,
+      isFirstDeploy: plan.isFirstDeploy,
+      preflight,
+      plan,
+      prunedReleaseIds: [] as string[],
+    };
     if (options.isDryRun) {
       const exitCode = preflight.ok ? ExitCode.OK : getPreflightExitCode(preflight);
-      return { ...base, ok: preflight.ok, exitCode, isDryRun: true, timeline: [], message: `dry run: nothing was changed${preflight.ok ? '' : '; the deploy would be refused'}` };
+      return {
+        ...base,
+        ok: preflight.ok,
+        exitCode,
+        isDryRun: true,
+        timeline: [],
+        message: `dry run: nothing was changed${preflight.ok ? '' : '; the deploy would be refused'}`,
+      };
     }
     if (!preflight.ok || !source) throw createPreflightRefusal(environment.name, preflight);
     // Interrupted while validating (or during quick-deploy's backup): stop before the lock, the monitor or the journal change.
     if (options.signal?.aborted) {
       const reason = (options.signal.reason as Error | undefined)?.message ?? 'aborted';
-      throw createError('EINTERRUPTED', { env: environment.name, reason, serving: (await describeServingNow(environment, clock)).text });
+      throw createError('EINTERRUPTED', {
+        env: environment.name,
+        reason,
+        serving: (await describeServingNow(environment, clock)).text,
+      });
     }
     const lock = await acquireEnvironmentLock(environment, { purpose: `deploy of ${releaseId}`, clock, logger });
     try {
@@ -142,35 +200,80 @@ export function createPreflightRefusal(envName: string, report: PreflightReport)
   return createError('EPREFLIGHTFAILED', { env: envName, failed, exitCode: getPreflightExitCode(report) });
 }
 
-type Base = Pick<DeployResult, 'releaseId' | 'previousReleaseId' | 'isFirstDeploy' | 'preflight' | 'plan' | 'prunedReleaseIds'>;
+type Base = Pick<
+  DeployResult,
+  'releaseId' | 'previousReleaseId' | 'isFirstDeploy' | 'preflight' | 'plan' | 'prunedReleaseIds'
+>;
 
-async function runDeploy(options: DeployOptions, driver: TargetDriver, source: ReleaseSource, base: Base, deployId: string): Promise<DeployResult> {
+async function runDeploy(
+  options: DeployOptions,
+  driver: TargetDriver,
+  source: ReleaseSource,
+  base: Base,
+  deployId: string,
+): Promise<DeployResult> {
   const { environment, clock, logger } = options;
-  const steps = createStepRunner({ environment, deployId, kind: 'deploy', clock, logger, onProgress: options.onProgress });
+  const steps = createStepRunner({
+    environment,
+    deployId,
+    kind: 'deploy',
+    clock,
+    logger,
+    onProgress: options.onProgress,
+  });
   const previous = base.previousReleaseId;
   const notify = (event: 'start' | 'success' | 'failure', message?: string, releaseId = base.releaseId) =>
-    options.notifier?.send({ event, release: releaseId, deployId, message }).catch((error) => logger.warn('notification failed', { error }));
+    options.notifier
+      ?.send({ event, release: releaseId, deployId, message })
+      .catch((error) => logger.warn('notification failed', { error }));
   const snapshotFile = join(environment.stateDir, `pre-migrate-${deployId}.sqlite`);
   let hasSnapshot = false;
   let isSwitched = false;
   let releaseId = base.releaseId;
-  const result = (ok: boolean, exitCode: ExitCodeValue, message: string, extra: Partial<DeployResult> = {}): DeployResult => ({
-    ...base, releaseId, ok, exitCode, message, isDryRun: false, deployId, timeline: steps.timeline, ...extra,
+  const result = (
+    ok: boolean,
+    exitCode: ExitCodeValue,
+    message: string,
+    extra: Partial<DeployResult> = {},
+  ): DeployResult => ({
+    ...base,
+    releaseId,
+    ok,
+    exitCode,
+    message,
+    isDryRun: false,
+    deployId,
+    timeline: steps.timeline,
+    ...extra,
   });
 
-  await steps.begin('deploy:start', `release ${base.releaseId}`, { releaseId: base.releaseId, previousReleaseId: previous, backupFile: options.backupFile });
+  await steps.begin('deploy:start', `release ${base.releaseId}`, {
+    releaseId: base.releaseId,
+    previousReleaseId: previous,
+    backupFile: options.backupFile,
+  });
   await notify('start');
   let healthChecks: HealthWaitResult | undefined;
   let smoke: SmokeResult | undefined;
   // Forward progress stops at the first interrupt: no step starts after it (the one running is asked through the signal).
   const forward = async <T>(name: string, fn: () => Promise<T>, describe?: (value: T) => string): Promise<T> => {
-    if (options.signal?.aborted) throw new Error(`interrupted (${(options.signal.reason as Error | undefined)?.message ?? 'aborted'}) before ${name}`);
+    if (options.signal?.aborted)
+      throw new Error(
+        `interrupted (${(options.signal.reason as Error | undefined)?.message ?? 'aborted'}) before ${name}`,
+      );
     return steps.run(name, fn, describe);
   };
   try {
     const staged = await forward(
       'deploy:stage',
-      () => stageRelease(environment, source).catch((error) => rethrowAsNoSpace(error, { folder: environment.releasesDir, what: `stage release ${base.releaseId}`, isNothingChanged: true })),
+      () =>
+        stageRelease(environment, source).catch((error) =>
+          rethrowAsNoSpace(error, {
+            folder: environment.releasesDir,
+            what: `stage release ${base.releaseId}`,
+            isNothingChanged: true,
+          }),
+        ),
       (s) => `${s.isReused ? 'reused' : 'staged'} releases/${s.releaseId}`,
     );
     releaseId = staged.releaseId;
@@ -188,20 +291,41 @@ async function runDeploy(options: DeployOptions, driver: TargetDriver, source: R
         closeDatabase(db);
       }
     });
-    if (options.signal?.aborted) throw new Error(`interrupted (${(options.signal.reason as Error | undefined)?.message ?? 'aborted'}) before deploy:symlink`);
+    if (options.signal?.aborted)
+      throw new Error(
+        `interrupted (${(options.signal.reason as Error | undefined)?.message ?? 'aborted'}) before deploy:symlink`,
+      );
     await recordRollbackStrategy(steps, previous, appliedMigrations);
     isSwitched = true;
     await steps.run('deploy:symlink', async () => {
       await switchCurrentRelease(environment, releaseId);
       return `current → releases/${releaseId}`;
     });
-    await steps.run('deploy:restart', () => driver.restart(), (s) => s.detail);
-    healthChecks = await forward('deploy:healthcheck', () => waitForHealth(options, driver, environment.config.deploy.healthyChecksRequired, options.signal), (h) => `${h.checks.length} check(s)`);
-    smoke = await forward('deploy:smoke', async () => {
-      const outcome = await runSmokeTests(environment, { clock });
-      if (!outcome.ok) throw new Error(`smoke test failed: ${outcome.checks.filter((c) => !c.ok).map((c) => `${c.name} (${c.detail})`).join('; ')}`);
-      return outcome;
-    }, (s) => `${s.checks.length} checks passed, log ${s.logFile}`);
+    await steps.run(
+      'deploy:restart',
+      () => driver.restart(),
+      (s) => s.detail,
+    );
+    healthChecks = await forward(
+      'deploy:healthcheck',
+      () => waitForHealth(options, driver, environment.config.deploy.healthyChecksRequired, options.signal),
+      (h) => `${h.checks.length} check(s)`,
+    );
+    smoke = await forward(
+      'deploy:smoke',
+      async () => {
+        const outcome = await runSmokeTests(environment, { clock });
+        if (!outcome.ok)
+          throw new Error(
+            `smoke test failed: ${outcome.checks
+              .filter((c) => !c.ok)
+              .map((c) => `${c.name} (${c.detail})`)
+              .join('; ')}`,
+          );
+        return outcome;
+      },
+      (s) => `${s.checks.length} checks passed, log ${s.logFile}`,
+    );
   } catch (error) {
     const reason = (error as Error).message;
     if (!isSwitched) {
@@ -211,27 +335,52 @@ async function runDeploy(options: DeployOptions, driver: TargetDriver, source: R
       if (isDhashError(error, 'ENOSPACE')) throw error;
       const serving = previous ? await describeServingNow(environment, clock) : undefined;
       const left = serving ? `${previous} is still serving (${serving.text})` : 'nothing was deployed';
-      return result(false, ExitCode.FAILED, `deploy of ${releaseId} failed before the switch (${reason}); ${left}`, { healthChecks, smoke });
+      return result(false, ExitCode.FAILED, `deploy of ${releaseId} failed before the switch (${reason}); ${left}`, {
+        healthChecks,
+        smoke,
+      });
     }
     const switchBack = await switchBackOrStop(options, driver, steps, { previous, hasSnapshot, snapshotFile });
     // The final word is what a probe sees now, not what the steps believe.
     const serving = await describeServingNow(environment, clock);
     const isPreviousServing = Boolean(previous) && switchBack.ok && serving.releaseId === previous && serving.isHealthy;
-    await steps.record('deploy:finish', 'failed', `${reason}; ${switchBack.detail}; now ${serving.text}`, { releaseId });
+    await steps.record('deploy:finish', 'failed', `${reason}; ${switchBack.detail}; now ${serving.text}`, {
+      releaseId,
+    });
     await notify('failure', `${reason}; ${switchBack.detail}`);
     const exitCode = isPreviousServing ? ExitCode.FAILED : ExitCode.HUMAN_NEEDED;
-    const outcome = isPreviousServing ? `${previous} is serving (${serving.text})` : `${switchBack.detail}; now ${serving.text}`;
-    return result(false, exitCode, `deploy of ${releaseId} failed (${reason}); ${outcome}`, { healthChecks, smoke, switchBack });
+    const outcome = isPreviousServing
+      ? `${previous} is serving (${serving.text})`
+      : `${switchBack.detail}; now ${serving.text}`;
+    return result(false, exitCode, `deploy of ${releaseId} failed (${reason}); ${outcome}`, {
+      healthChecks,
+      smoke,
+      switchBack,
+    });
   }
-  const pruned = await steps.run('deploy:prune', () => pruneReleases(environment, { keep: environment.config.releases.keep, previous }), (ids) => (ids.length ? `removed ${ids.join(', ')}` : 'nothing to prune'));
+  const pruned = await steps.run(
+    'deploy:prune',
+    () => pruneReleases(environment, { keep: environment.config.releases.keep, previous }),
+    (ids) => (ids.length ? `removed ${ids.join(', ')}` : 'nothing to prune'),
+  );
   if (hasSnapshot) await rm(snapshotFile, { force: true });
   await steps.record('deploy:finish', 'succeeded', `release ${releaseId} is serving`, { releaseId });
   await notify('success', undefined, releaseId);
-  return result(true, ExitCode.OK, `deployed ${releaseId} to ${environment.name}${previous ? ` (previous: ${previous})` : ' (first deploy)'}`, { healthChecks, smoke, prunedReleaseIds: pruned });
+  return result(
+    true,
+    ExitCode.OK,
+    `deployed ${releaseId} to ${environment.name}${previous ? ` (previous: ${previous})` : ' (first deploy)'}`,
+    { healthChecks, smoke, prunedReleaseIds: pruned },
+  );
 }
 
 /** N consecutive OK checks; a process that died stops the wait at once instead of at the timeout. */
-async function waitForHealth(options: DeployOptions, driver: TargetDriver, consecutiveOk: number, signal: AbortSignal | undefined): Promise<HealthWaitResult> {
+async function waitForHealth(
+  options: DeployOptions,
+  driver: TargetDriver,
+  consecutiveOk: number,
+  signal: AbortSignal | undefined,
+): Promise<HealthWaitResult> {
   const { environment, clock } = options;
   const health = await waitForHealthy(environment.healthUrl, {
     consecutiveOk,
@@ -240,7 +389,10 @@ async function waitForHealth(options: DeployOptions, driver: TargetDriver, conse
     clock,
     signal,
     headers: getServiceAuthHeaders(environment),
-    getAbortReason: async () => (driver.type === 'process' && !(await driver.status()).isRunning ? 'the service process exited (see logs/service.log)' : undefined),
+    getAbortReason: async () =>
+      driver.type === 'process' && !(await driver.status()).isRunning
+        ? 'the service process exited (see logs/service.log)'
+        : undefined,
   });
   if (!health.ok) throw Object.assign(new Error(`health check failed: ${health.reason}`), { health });
   return health;
@@ -289,10 +441,16 @@ async function switchBackOrStop(
     if (outcome.isAbandoned) {
       const abandoned = createError('ESAFETYABANDONED', { step: 'deploy:switch-back', leftState: outcome.leftState });
       await steps.record('deploy:switch-back', 'failed', `${abandoned.message} ${outcome.leftState}`);
-      return { ok: false, detail: `switching back to ${previous} was ABANDONED by a second interrupt; state left: ${outcome.leftState}: a human must act` };
+      return {
+        ok: false,
+        detail: `switching back to ${previous} was ABANDONED by a second interrupt; state left: ${outcome.leftState}: a human must act`,
+      };
     }
     return { ok: true, detail: `switched back to ${previous}, which is serving and healthy` };
   } catch (error) {
-    return { ok: false, detail: `switching back to ${previous} FAILED (${(error as Error).message}): a human must act` };
+    return {
+      ok: false,
+      detail: `switching back to ${previous} FAILED (${(error as Error).message}): a human must act`,
+    };
   }
 }

@@ -54,12 +54,30 @@ export interface PreflightReport {
 
 export async function runPreflight(input: PreflightInput): Promise<PreflightReport> {
   const { environment } = input;
-  const checks: PreflightCheck[] = [{ name: 'preflight:config', ok: true, detail: `environment \`${environment.name}\` is valid (root ${environment.root}, ${environment.baseUrl}, target ${environment.config.target.type})` }];
+  const checks: PreflightCheck[] = [
+    {
+      name: 'preflight:config',
+      ok: true,
+      detail: `environment \`${environment.name}\` is valid (root ${environment.root}, ${environment.baseUrl}, target ${environment.config.target.type})`,
+    },
+  ];
 
   const lock = await readLock(environment);
   if (!lock) checks.push({ name: 'preflight:lock', ok: true, detail: 'no deploy or rollback in progress' });
-  else if (isLockStale(lock)) checks.push({ name: 'preflight:lock', ok: true, isWarning: true, detail: `stale lock (${describeLockHolder(lock)}; that process is gone) will be cleared` });
-  else checks.push({ name: 'preflight:lock', ok: false, exitCode: 3, detail: `held: ${describeLockHolder(lock)}; wait for it, or if you are sure it is gone remove ${getLockFile(environment)}` });
+  else if (isLockStale(lock))
+    checks.push({
+      name: 'preflight:lock',
+      ok: true,
+      isWarning: true,
+      detail: `stale lock (${describeLockHolder(lock)}; that process is gone) will be cleared`,
+    });
+  else
+    checks.push({
+      name: 'preflight:lock',
+      ok: false,
+      exitCode: 3,
+      detail: `held: ${describeLockHolder(lock)}; wait for it, or if you are sure it is gone remove ${getLockFile(environment)}`,
+    });
 
   const minFreeMb = environment.config.deploy.minFreeDiskMb;
   try {
@@ -68,34 +86,72 @@ export async function runPreflight(input: PreflightInput): Promise<PreflightRepo
     checks.push(
       freeMb >= minFreeMb
         ? { name: 'preflight:disk', ok: true, detail: `${freeMb} MB free (minimum ${minFreeMb} MB)` }
-        : { name: 'preflight:disk', ok: false, exitCode: 3, detail: `only ${freeMb} MB free, below deploy.minFreeDiskMb = ${minFreeMb} MB` },
+        : {
+            name: 'preflight:disk',
+            ok: false,
+            exitCode: 3,
+            detail: `only ${freeMb} MB free, below deploy.minFreeDiskMb = ${minFreeMb} MB`,
+          },
     );
   } catch (error) {
-    checks.push({ name: 'preflight:disk', ok: false, exitCode: 3, detail: `cannot measure free disk: ${(error as Error).message}` });
+    checks.push({
+      name: 'preflight:disk',
+      ok: false,
+      exitCode: 3,
+      detail: `cannot measure free disk: ${(error as Error).message}`,
+    });
   }
 
   checks.push(input.releaseCheck);
   checks.push(...(await checkFreeSpace(input)));
 
   const target = await input.driver.check().catch((error: Error) => ({ ok: false, detail: error.message }));
-  checks.push({ name: 'preflight:target', ok: target.ok, ...(target.ok ? {} : { exitCode: 2 as const }), detail: target.detail });
+  checks.push({
+    name: 'preflight:target',
+    ok: target.ok,
+    ...(target.ok ? {} : { exitCode: 2 as const }),
+    detail: target.detail,
+  });
 
   if (!input.currentReleaseId) {
-    checks.push({ name: 'preflight:health', ok: true, detail: 'nothing deployed yet (first deploy): no current health to check' });
+    checks.push({
+      name: 'preflight:health',
+      ok: true,
+      detail: 'nothing deployed yet (first deploy): no current health to check',
+    });
   } else {
     const health = await checkHealthOnce(environment.healthUrl, input.clock, 5000, getServiceAuthHeaders(environment));
-    if (health.ok) checks.push({ name: 'preflight:health', ok: true, detail: `current release ${input.currentReleaseId} is healthy (${health.latencyMs} ms)` });
+    if (health.ok)
+      checks.push({
+        name: 'preflight:health',
+        ok: true,
+        detail: `current release ${input.currentReleaseId} is healthy (${health.latencyMs} ms)`,
+      });
     else if (environment.config.isProduction && !input.force) {
-      checks.push({ name: 'preflight:health', ok: false, exitCode: 3, detail: `production is unhealthy now (${health.status ?? health.error}); pass --force to deploy over it anyway` });
+      checks.push({
+        name: 'preflight:health',
+        ok: false,
+        exitCode: 3,
+        detail: `production is unhealthy now (${health.status ?? health.error}); pass --force to deploy over it anyway`,
+      });
     } else {
-      checks.push({ name: 'preflight:health', ok: true, isWarning: true, detail: `current release is unhealthy now (${health.status ?? health.error})${input.force ? '; deploying anyway (--force)' : ''}` });
+      checks.push({
+        name: 'preflight:health',
+        ok: true,
+        isWarning: true,
+        detail: `current release is unhealthy now (${health.status ?? health.error})${input.force ? '; deploying anyway (--force)' : ''}`,
+      });
     }
   }
 
   checks.push(
     input.currentReleaseId
       ? await checkServingGates(input)
-      : { name: 'preflight:gates', ok: true, detail: 'nothing is serving yet (first deploy): no gates to judge on a current release' },
+      : {
+          name: 'preflight:gates',
+          ok: true,
+          detail: 'nothing is serving yet (first deploy): no gates to judge on a current release',
+        },
   );
 
   let pendingMigrations = 0;
@@ -108,18 +164,34 @@ export async function runPreflight(input: PreflightInput): Promise<PreflightRepo
     toSchemaVersion = report.toVersion;
     checks.push(
       report.ok
-        ? { name: 'preflight:migrations', ok: true, detail: `dry run on a copy: ${pendingMigrations} pending, schema ${report.fromVersion} → ${report.toVersion}${report.databaseExists ? '' : ' (no database yet)'}` }
-        : { name: 'preflight:migrations', ok: false, exitCode: 3, detail: `dry run failed at ${report.failure?.version}_${report.failure?.name}: ${report.failure?.reason}` },
+        ? {
+            name: 'preflight:migrations',
+            ok: true,
+            detail: `dry run on a copy: ${pendingMigrations} pending, schema ${report.fromVersion} → ${report.toVersion}${report.databaseExists ? '' : ' (no database yet)'}`,
+          }
+        : {
+            name: 'preflight:migrations',
+            ok: false,
+            exitCode: 3,
+            detail: `dry run failed at ${report.failure?.version}_${report.failure?.name}: ${report.failure?.reason}`,
+          },
     );
   } catch (error) {
-    checks.push({ name: 'preflight:migrations', ok: false, exitCode: 3, detail: `migration dry run refused: ${(error as Error).message}` });
+    checks.push({
+      name: 'preflight:migrations',
+      ok: false,
+      exitCode: 3,
+      detail: `migration dry run refused: ${(error as Error).message}`,
+    });
   }
 
   return { checks, ok: checks.every((c) => c.ok), pendingMigrations, fromSchemaVersion, toSchemaVersion };
 }
 
 export function formatPreflight(report: PreflightReport): string {
-  return report.checks.map((c) => `  [${!c.ok ? 'FAIL' : c.isWarning ? 'WARN' : ' OK '}] ${c.name.padEnd(22)} ${c.detail}`).join('\n');
+  return report.checks
+    .map((c) => `  [${!c.ok ? 'FAIL' : c.isWarning ? 'WARN' : ' OK '}] ${c.name.padEnd(22)} ${c.detail}`)
+    .join('\n');
 }
 
 const MB = 1024 * 1024;
@@ -132,19 +204,39 @@ async function checkFreeSpace(input: PreflightInput): Promise<PreflightCheck[]> 
   const currentBytes = currentDir ? await getTreeSizeBytes(currentDir) : 0;
   const space = async (name: string, folder: string, what: string, neededBytes: number): Promise<PreflightCheck> => {
     const freeBytes = await getFreeBytes(folder);
-    if (freeBytes === undefined) return { name, ok: true, isWarning: true, detail: `cannot measure free space in ${getExistingAncestor(folder)}` };
-    if (freeBytes >= neededBytes) return { name, ok: true, detail: `${Math.floor(freeBytes / MB)} MB free in ${folder}, ${Math.ceil(neededBytes / MB)} MB needed to ${what}` };
+    if (freeBytes === undefined)
+      return { name, ok: true, isWarning: true, detail: `cannot measure free space in ${getExistingAncestor(folder)}` };
+    if (freeBytes >= neededBytes)
+      return {
+        name,
+        ok: true,
+        detail: `${Math.floor(freeBytes / MB)} MB free in ${folder}, ${Math.ceil(neededBytes / MB)} MB needed to ${what}`,
+      };
     const error = createError('ENOSPACE', { folder, what, neededBytes, freeBytes, isNothingChanged: true });
     return { name, ok: false, exitCode: 3, detail: `${error.message} ${error.details}`, error };
   };
   if (input.isBackupPlanned && (currentDir || existsSync(environment.databaseFile))) {
     const databaseBytes = existsSync(environment.databaseFile) ? (await stat(environment.databaseFile)).size : 0;
-    checks.push(await space('preflight:disk-backup', environment.backupsDir, 'write the pre-deploy backup', getBackupNeededBytes(databaseBytes, currentBytes)));
+    checks.push(
+      await space(
+        'preflight:disk-backup',
+        environment.backupsDir,
+        'write the pre-deploy backup',
+        getBackupNeededBytes(databaseBytes, currentBytes),
+      ),
+    );
   }
   // A plan-only source (dry run of the checkout) is not built yet: the serving release is the best estimate of its size.
   const releaseBytes = input.release?.dir ? await getTreeSizeBytes(input.release.dir) : currentBytes;
   if (releaseBytes > 0) {
-    checks.push(await space('preflight:disk-releases', environment.releasesDir, `stage release ${input.release?.manifest.releaseId ?? ''}`.trim(), getReleaseNeededBytes(releaseBytes)));
+    checks.push(
+      await space(
+        'preflight:disk-releases',
+        environment.releasesDir,
+        `stage release ${input.release?.manifest.releaseId ?? ''}`.trim(),
+        getReleaseNeededBytes(releaseBytes),
+      ),
+    );
   }
   return checks;
 }
@@ -156,19 +248,32 @@ async function checkFreeSpace(input: PreflightInput): Promise<PreflightCheck[]> 
 async function checkServingGates(input: PreflightInput): Promise<PreflightCheck> {
   const { environment, clock } = input;
   const name = 'preflight:gates';
-  if (!hasQualityGatesFile(environment.paths.root)) return { name, ok: true, isWarning: true, detail: 'no quality-gates-config.json: no gates to judge' };
+  if (!hasQualityGatesFile(environment.paths.root))
+    return { name, ok: true, isWarning: true, detail: 'no quality-gates-config.json: no gates to judge' };
   try {
     const { gates } = await loadQualityGates(environment.paths.root, environment.name);
     const source = input.signalSource ?? createSignalSource(environment, { clock });
-    const measurement = await source.measure({ windows: { extractionMs: gates.extractionFailureRate.windowMs, p95Ms: gates.p95HashTime.windowMs }, timeoutMs: 5000 });
+    const measurement = await source.measure({
+      windows: { extractionMs: gates.extractionFailureRate.windowMs, p95Ms: gates.p95HashTime.windowMs },
+      timeoutMs: 5000,
+    });
     if (!measurement.value.metrics) {
-      return { name, ok: true, isWarning: true, detail: `could not read the serving release's signals (${measurement.value.metricsError ?? measurement.message ?? 'no metrics'}); gates not judged` };
+      return {
+        name,
+        ok: true,
+        isWarning: true,
+        detail: `could not read the serving release's signals (${measurement.value.metricsError ?? measurement.message ?? 'no metrics'}); gates not judged`,
+      };
     }
     const isCumulative = measurement.value.metrics.kind === 'cumulative';
     const results = evaluateServingGates(gates, measurement.value, clock.now());
     const violated = results.filter((r) => r.verdict === 'violated');
     if (violated.length === 0) {
-      return { name, ok: true, detail: `${results.map((r) => `${r.name} ${r.verdict === 'insufficient-data' ? 'too few events' : formatGateValue(r.value, r.unit)}`).join(', ')} on ${input.currentReleaseId}: no rollback gate violated` };
+      return {
+        name,
+        ok: true,
+        detail: `${results.map((r) => `${r.name} ${r.verdict === 'insufficient-data' ? 'too few events' : formatGateValue(r.value, r.unit)}`).join(', ')} on ${input.currentReleaseId}: no rollback gate violated`,
+      };
     }
     const errors = violated.map((r) =>
       createError('EGATEVIOLATEDNOW', {
@@ -181,10 +286,29 @@ async function checkServingGates(input: PreflightInput): Promise<PreflightCheck>
       }),
     );
     const detail = errors.map((e) => e.message).join(' ') + ` ${errors[0].details}`;
-    if (environment.config.isProduction && !input.force) return { name, ok: false, exitCode: 3, detail, error: errors[0] };
-    return { name, ok: true, isWarning: true, detail: `${detail}${input.force ? ' Deploying anyway (--force).' : ''}`, error: errors[0] };
+    if (environment.config.isProduction && !input.force)
+      return { name, ok: false, exitCode: 3, detail, error: errors[0] };
+    return {
+      name,
+      ok: true,
+      isWarning: true,
+      detail: `${detail}${input.force ? ' Deploying anyway (--force).' : ''}`,
+      error: errors[0],
+    };
   } catch (error) {
-    if (isDhashError(error)) return { name, ok: false, exitCode: error.exitCode === 3 ? 3 : 2, detail: `${error.message} ${error.details}`, error };
-    return { name, ok: true, isWarning: true, detail: `could not judge the gates on the serving release: ${(error as Error).message}` };
+    if (isDhashError(error))
+      return {
+        name,
+        ok: false,
+        exitCode: error.exitCode === 3 ? 3 : 2,
+        detail: `${error.message} ${error.details}`,
+        error,
+      };
+    return {
+      name,
+      ok: true,
+      isWarning: true,
+      detail: `could not judge the gates on the serving release: ${(error as Error).message}`,
+    };
   }
 }

@@ -81,7 +81,9 @@ export async function runSafetyOperation<T>(input: SafetyOperationInput<T>): Pro
   let onEscape: () => void = () => {};
   const escaped = new Promise<typeof ESCAPED>((resolve) => (onEscape = () => resolve(ESCAPED)));
   if (input.signal?.aborted) {
-    input.onNotice?.(`  ! ${input.name} runs to completion despite the interrupt; interrupt again within ${ESCAPE_WINDOW_MS / 1000} s to abandon it`);
+    input.onNotice?.(
+      `  ! ${input.name} runs to completion despite the interrupt; interrupt again within ${ESCAPE_WINDOW_MS / 1000} s to abandon it`,
+    );
   }
   let previousAtMs = interrupts?.getLastAtMs();
   const unsubscribe = interrupts?.subscribe((atMs, name) => {
@@ -92,7 +94,9 @@ export async function runSafetyOperation<T>(input: SafetyOperationInput<T>): Pro
       return;
     }
     previousAtMs = atMs;
-    input.onNotice?.(`  ! ${name}: ${input.name} is running and will finish; interrupt again within ${ESCAPE_WINDOW_MS / 1000} s to abandon it`);
+    input.onNotice?.(
+      `  ! ${name}: ${input.name} is running and will finish; interrupt again within ${ESCAPE_WINDOW_MS / 1000} s to abandon it`,
+    );
   });
   try {
     const running = input.run(escape.signal);
@@ -100,7 +104,13 @@ export async function runSafetyOperation<T>(input: SafetyOperationInput<T>): Pro
     if (first === ESCAPED) {
       // Let the operation stop at its next check of `escape` (bounded), so the state reported is the state left.
       const settleTimer = new AbortController();
-      await Promise.race([running.then(() => {}, () => {}), input.clock.sleep(SETTLE_AFTER_ESCAPE_MS, settleTimer.signal).catch(() => {})]);
+      await Promise.race([
+        running.then(
+          () => {},
+          () => {},
+        ),
+        input.clock.sleep(SETTLE_AFTER_ESCAPE_MS, settleTimer.signal).catch(() => {}),
+      ]);
       settleTimer.abort();
       return { isAbandoned: true, leftState: await input.describeLeftState() };
     }
@@ -111,11 +121,17 @@ export async function runSafetyOperation<T>(input: SafetyOperationInput<T>): Pro
 }
 
 /** What really serves: where `current` points and one health probe's answer, in one line for the final message. */
-export async function describeServingNow(environment: ResolvedEnvironment, clock: Clock, timeoutMs = 3000): Promise<{ releaseId?: string; isHealthy: boolean; text: string }> {
+export async function describeServingNow(
+  environment: ResolvedEnvironment,
+  clock: Clock,
+  timeoutMs = 3000,
+): Promise<{ releaseId?: string; isHealthy: boolean; text: string }> {
   const target = await readlink(environment.currentLink).catch(() => undefined);
   const releaseId = target?.split('/').pop();
   const health = await checkHealthOnce(environment.healthUrl, clock, timeoutMs, getServiceAuthHeaders(environment));
-  const answer = health.ok ? `answered health OK (${health.status})` : `did not answer health OK (${health.status ?? health.error})`;
+  const answer = health.ok
+    ? `answered health OK (${health.status})`
+    : `did not answer health OK (${health.status ?? health.error})`;
   const where = releaseId ? `current → releases/${releaseId}` : 'no `current` link (nothing deployed)';
   return { releaseId, isHealthy: health.ok, text: `${where}; ${environment.healthUrl} ${answer}` };
 }

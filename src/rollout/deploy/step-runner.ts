@@ -17,7 +17,12 @@ export interface StepRunner {
   /** Runs `fn` as step `name`; its string result is the detail. Rethrows the original error after recording it. */
   run<T>(name: string, fn: () => Promise<T>, describe?: (value: T) => string): Promise<T>;
   /** Records a step that is not a function call (deploy:finish); a journal write that fails is logged, not thrown. */
-  record(name: string, status: TimelineEntry['status'], detail?: string, extra?: Record<string, unknown>): Promise<void>;
+  record(
+    name: string,
+    status: TimelineEntry['status'],
+    detail?: string,
+    extra?: Record<string, unknown>,
+  ): Promise<void>;
   /**
    * Records the opening step (deploy:start) and throws if the journal cannot take it (ENOSPACE on a full disk):
    * the monitor and `dhash status` find a deploy only through that entry, so nothing may change without it.
@@ -34,10 +39,24 @@ export function createStepRunner(input: {
   onProgress?: (line: string) => void;
 }): StepRunner {
   const timeline: TimelineEntry[] = [];
-  const writeEntry = async (step: string, status: TimelineEntry['status'], detail?: string, extra?: Record<string, unknown>, isRequired = false) => {
+  const writeEntry = async (
+    step: string,
+    status: TimelineEntry['status'],
+    detail?: string,
+    extra?: Record<string, unknown>,
+    isRequired = false,
+  ) => {
     const time = new Date(input.clock.now()).toISOString();
     if (status !== 'skipped') {
-      await appendJournal(input.environment, { time, deployId: input.deployId, kind: input.kind, step, status, ...(detail ? { detail } : {}), ...extra }).catch((error) => {
+      await appendJournal(input.environment, {
+        time,
+        deployId: input.deployId,
+        kind: input.kind,
+        step,
+        status,
+        ...(detail ? { detail } : {}),
+        ...extra,
+      }).catch((error) => {
         input.logger.error('could not append to the deploy journal', { step, error });
         if (isRequired) throw error;
       });
@@ -48,7 +67,10 @@ export function createStepRunner(input: {
     await writeEntry(step, status, detail, extra);
     const log = status === 'failed' ? input.logger.error : input.logger.info;
     log(`${step} ${status}${detail ? `: ${detail}` : ''}`, { step, status, deployId: input.deployId });
-    if (status !== 'started') input.onProgress?.(`  ${status === 'failed' ? '✗' : status === 'skipped' ? '-' : '✓'} ${step}${detail ? `  ${detail}` : ''}`);
+    if (status !== 'started')
+      input.onProgress?.(
+        `  ${status === 'failed' ? '✗' : status === 'skipped' ? '-' : '✓'} ${step}${detail ? `  ${detail}` : ''}`,
+      );
   };
   return {
     timeline,
@@ -63,7 +85,11 @@ export function createStepRunner(input: {
       try {
         const value = await fn();
         const detail = describe ? describe(value) : typeof value === 'string' ? value : undefined;
-        await record(name, 'succeeded', detail ? `${detail} (${input.clock.now() - startedAt} ms)` : `${input.clock.now() - startedAt} ms`);
+        await record(
+          name,
+          'succeeded',
+          detail ? `${detail} (${input.clock.now() - startedAt} ms)` : `${input.clock.now() - startedAt} ms`,
+        );
         return value;
       } catch (error) {
         await record(name, 'failed', (error as Error).message);

@@ -57,7 +57,10 @@ export interface IncidentInput {
   timeline?: IncidentTimelineEntry[];
   backup?: { file: string; verified: boolean; problems?: string[] };
   /** Post-rollback verification: health checks (e.g. the 3 OK checks) and the smoke tests' result. */
-  verification?: { healthChecks?: unknown[]; smoke?: { ok: boolean; checks?: { name: string; ok: boolean; detail?: string; durationMs?: number }[] } };
+  verification?: {
+    healthChecks?: unknown[];
+    smoke?: { ok: boolean; checks?: { name: string; ok: boolean; detail?: string; durationMs?: number }[] };
+  };
   /** Deliveries of notifications sent before the incident (e.g. gate-violation, rollback-start). */
   deliveries?: IncidentDelivery[];
   monitorLogs?: string[];
@@ -94,7 +97,10 @@ export function describeTrigger(trigger: IncidentTrigger): string {
  * channel is down; then sends the incident's notification and rewrites both with the delivery status.
  * Never overwrites an incident: a second one in the same millisecond gets a `-2` suffix.
  */
-export async function createIncident(input: IncidentInput, options: CreateIncidentOptions): Promise<{ id: string; jsonFile: string; mdFile: string; record: IncidentRecord }> {
+export async function createIncident(
+  input: IncidentInput,
+  options: CreateIncidentOptions,
+): Promise<{ id: string; jsonFile: string; mdFile: string; record: IncidentRecord }> {
   const { incidentsDir, root } = getProjectPaths(options.projectRoot);
   const createdAtMs = options.clock.now();
   const base = `INC-${input.env}-${formatCompactUtc(createdAtMs)}`;
@@ -127,9 +133,20 @@ export async function createIncident(input: IncidentInput, options: CreateIncide
         message: `Incident ${id}: ${describeTrigger(input.trigger)}.`,
         fields: { Incident: id, Record: relative(root, mdFile) },
       });
-      added = report.deliveries.map((d) => ({ ...d, event, ...(d.outboxFile ? { outboxFile: relative(root, d.outboxFile) } : {}) }));
+      added = report.deliveries.map((d) => ({
+        ...d,
+        event,
+        ...(d.outboxFile ? { outboxFile: relative(root, d.outboxFile) } : {}),
+      }));
     } catch (error) {
-      added = [{ channel: 'all', status: 'failed', event, error: options.redact(error instanceof Error ? error.message : String(error)) }];
+      added = [
+        {
+          channel: 'all',
+          status: 'failed',
+          event,
+          error: options.redact(error instanceof Error ? error.message : String(error)),
+        },
+      ];
     }
     record = { ...record, deliveries: [...record.deliveries, ...added] };
     await write();
@@ -154,5 +171,7 @@ export async function listIncidents(projectRoot: string): Promise<{ file: string
       out.push({ file, record: JSON.parse(await readFile(file, 'utf8')) as IncidentRecord });
     } catch {}
   }
-  return out.sort((a, b) => b.record.createdAt.localeCompare(a.record.createdAt) || b.record.id.localeCompare(a.record.id));
+  return out.sort(
+    (a, b) => b.record.createdAt.localeCompare(a.record.createdAt) || b.record.id.localeCompare(a.record.id),
+  );
 }

@@ -2,20 +2,30 @@
 import { isAbsolute, join, relative } from 'node:path';
 import type { IncidentRecord } from './create-incident.js';
 
-const cell = (value: unknown) => String(value ?? '').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+const cell = (value: unknown) =>
+  String(value ?? '')
+    .replace(/\|/g, '\\|')
+    .replace(/\r?\n/g, ' ');
 
 function describeCheck(check: unknown): { ok: string; text: string } {
   if (check && typeof check === 'object') {
     const c = check as Record<string, unknown>;
     const ok = c.ok === true ? 'OK' : c.ok === false ? 'FAIL' : '?';
-    const parts = ['time', 'httpStatus', 'latencyMs', 'detail', 'error'].filter((k) => c[k] !== undefined).map((k) => `${k}: ${String(c[k])}`);
+    const parts = ['time', 'httpStatus', 'latencyMs', 'detail', 'error']
+      .filter((k) => c[k] !== undefined)
+      .map((k) => `${k}: ${String(c[k])}`);
     return { ok, text: parts.join(', ') };
   }
   return { ok: '?', text: String(check) };
 }
 
 function renderRollback(rb: NonNullable<IncidentRecord['rollback']>): string[] {
-  const lines = ['## Rollback', '', `- **Strategy:** ${rb.strategy} (${rb.strategyReason})`, `- **Outcome:** ${rb.outcome}`];
+  const lines = [
+    '## Rollback',
+    '',
+    `- **Strategy:** ${rb.strategy} (${rb.strategyReason})`,
+    `- **Outcome:** ${rb.outcome}`,
+  ];
   if (rb.snapshotFile) lines.push(`- **Pre-rollback snapshot:** ${rb.snapshotFile}`);
   if (rb.carriedForward) {
     lines.push('', `Carried forward (${rb.carriedForward.length}):`);
@@ -29,7 +39,10 @@ function renderRollback(rb: NonNullable<IncidentRecord['rollback']>): string[] {
   return lines;
 }
 
-export function renderIncidentMarkdown(r: IncidentRecord, paths: { incidentsDir: string; projectRoot: string }): string {
+export function renderIncidentMarkdown(
+  r: IncidentRecord,
+  paths: { incidentsDir: string; projectRoot: string },
+): string {
   const lines: string[] = [];
   const t = r.trigger;
   lines.push(`# ${r.id}: ${r.title ?? `${r.severity} incident on ${r.env}`}`, '');
@@ -41,13 +54,16 @@ export function renderIncidentMarkdown(r: IncidentRecord, paths: { incidentsDir:
   lines.push('', '## Trigger', '');
   if (t.gate) {
     lines.push('| Gate | Observed | Threshold | Window |', '| --- | --- | --- | --- |');
-    lines.push(`| ${cell(t.gate)} | ${cell(t.observed ?? 'no data')} | ${cell(t.threshold)} | ${cell(t.window ?? '')} |`);
+    lines.push(
+      `| ${cell(t.gate)} | ${cell(t.observed ?? 'no data')} | ${cell(t.threshold)} | ${cell(t.window ?? '')} |`,
+    );
   }
   if (t.description) lines.push(...(t.gate ? [''] : []), t.description);
   lines.push('', '## Timeline', '');
   if (r.timeline?.length) {
     lines.push('| Time (UTC) | Step | Status | Detail |', '| --- | --- | --- | --- |');
-    for (const e of r.timeline) lines.push(`| ${cell(e.time)} | ${cell(e.step)} | ${cell(e.status)} | ${cell(e.detail)} |`);
+    for (const e of r.timeline)
+      lines.push(`| ${cell(e.time)} | ${cell(e.step)} | ${cell(e.status)} | ${cell(e.detail)} |`);
   } else lines.push('No steps were recorded.');
   if (r.rollback) lines.push('', ...renderRollback(r.rollback));
   lines.push('', '## Backup', '');
@@ -68,12 +84,18 @@ export function renderIncidentMarkdown(r: IncidentRecord, paths: { incidentsDir:
   const smoke = r.verification?.smoke;
   if (smoke) {
     lines.push('', `Smoke tests: **${smoke.ok ? 'passed' : 'FAILED'}**`);
-    for (const c of smoke.checks ?? []) lines.push(`- ${c.ok ? 'OK' : 'FAIL'} ${c.name}${c.detail ? `: ${c.detail}` : ''}${c.durationMs !== undefined ? ` (${c.durationMs} ms)` : ''}`);
+    for (const c of smoke.checks ?? [])
+      lines.push(
+        `- ${c.ok ? 'OK' : 'FAIL'} ${c.name}${c.detail ? `: ${c.detail}` : ''}${c.durationMs !== undefined ? ` (${c.durationMs} ms)` : ''}`,
+      );
   }
   lines.push('', '## Notifications', '');
   if (r.deliveries.length) {
     lines.push('| Event | Channel | Status | Attempts | Detail |', '| --- | --- | --- | --- | --- |');
-    for (const d of r.deliveries) lines.push(`| ${cell(d.event ?? '')} | ${cell(d.channel)} | ${cell(d.status)} | ${cell(d.attempts ?? '')} | ${cell(d.outboxFile ?? d.error ?? '')} |`);
+    for (const d of r.deliveries)
+      lines.push(
+        `| ${cell(d.event ?? '')} | ${cell(d.channel)} | ${cell(d.status)} | ${cell(d.attempts ?? '')} | ${cell(d.outboxFile ?? d.error ?? '')} |`,
+      );
   } else lines.push('No notifications were recorded.');
   lines.push('', '## Monitor logs', '');
   if (r.monitorLogs?.length) {

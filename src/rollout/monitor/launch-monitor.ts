@@ -54,7 +54,12 @@ function getFollowCommands(input: LaunchMonitorInput, logFile: string): string[]
  * the child holds monitor.lock and has written its first state for this deploy; else EMONITORNOTSTARTED naming why.
  */
 export async function launchDetachedMonitor(
-  input: LaunchMonitorInput & { environment: ResolvedEnvironment; clock: Clock; timeoutMs?: number; run?: CommandRunner },
+  input: LaunchMonitorInput & {
+    environment: ResolvedEnvironment;
+    clock: Clock;
+    timeoutMs?: number;
+    run?: CommandRunner;
+  },
 ): Promise<MonitorLaunch> {
   if (input.environment.config.target.type === 'systemd') return launchSystemdMonitor(input);
   const { command, args } = getMonitorCommand(input);
@@ -64,20 +69,29 @@ export async function launchDetachedMonitor(
   const logOffset = statSync(logFile).size;
   let child: ChildProcess;
   try {
-    child = spawn(command, args, { cwd: input.projectRoot, env: input.processEnv, detached: true, stdio: ['ignore', fd, fd], windowsHide: true });
+    child = spawn(command, args, {
+      cwd: input.projectRoot,
+      env: input.processEnv,
+      detached: true,
+      stdio: ['ignore', fd, fd],
+      windowsHide: true,
+    });
   } finally {
     closeSync(fd);
   }
-  const notStarted = (reason: string) => createError('EMONITORNOTSTARTED', { env: input.envName, deployId: input.deployId, reason, logFile });
+  const notStarted = (reason: string) =>
+    createError('EMONITORNOTSTARTED', { env: input.envName, deployId: input.deployId, reason, logFile });
   if (child.pid === undefined) throw notStarted(`could not start ${args.join(' ')}`);
   const exit: { code?: number | null; signal?: NodeJS.Signals | null } = {};
   child.once('exit', (code, signal) => Object.assign(exit, { code, signal }));
   child.unref();
-  await waitForMonitorReady({ ...input, pid: child.pid, exit, logFile, logOffset, notStarted }).catch((error: unknown) => {
-    // A monitor that missed its deadline is stopped: quick-deploy must not report a failure while a monitor runs anyway.
-    if (exit.code === undefined) child.kill('SIGTERM');
-    throw error;
-  });
+  await waitForMonitorReady({ ...input, pid: child.pid, exit, logFile, logOffset, notStarted }).catch(
+    (error: unknown) => {
+      // A monitor that missed its deadline is stopped: quick-deploy must not report a failure while a monitor runs anyway.
+      if (exit.code === undefined) child.kill('SIGTERM');
+      throw error;
+    },
+  );
   return { pid: child.pid, logFile, followCommands: getFollowCommands(input, logFile) };
 }
 
@@ -86,7 +100,12 @@ export async function launchDetachedMonitor(
  * quick-deploy's exit. Ready once a live pid holds monitor.lock and wrote this deploy's state (the unit's main pid).
  */
 async function launchSystemdMonitor(
-  input: LaunchMonitorInput & { environment: ResolvedEnvironment; clock: Clock; timeoutMs?: number; run?: CommandRunner },
+  input: LaunchMonitorInput & {
+    environment: ResolvedEnvironment;
+    clock: Clock;
+    timeoutMs?: number;
+    run?: CommandRunner;
+  },
 ): Promise<MonitorLaunch> {
   const run = input.run ?? runCommand;
   const { command, args } = getMonitorCommand(input);
@@ -94,21 +113,48 @@ async function launchSystemdMonitor(
   const logFile = getMonitorLogFile(input.logsDir, input.deployId);
   const unit = getMonitorUnitName(input.envName);
   const target = input.environment.config.target as { user?: string };
-  const notStarted = (reason: string) => createError('EMONITORNOTSTARTED', { env: input.envName, deployId: input.deployId, reason, logFile });
+  const notStarted = (reason: string) =>
+    createError('EMONITORNOTSTARTED', { env: input.envName, deployId: input.deployId, reason, logFile });
   // A unit of the same name left failed by an earlier monitor would make systemd-run refuse the name.
   await run('systemctl', ['reset-failed', unit], 10_000);
-  const unitInput = { envName: input.envName, deployId: input.deployId, nodePath: command, mainJs: args[0], projectRoot: input.projectRoot, logFile, user: target.user };
+  const unitInput = {
+    envName: input.envName,
+    deployId: input.deployId,
+    nodePath: command,
+    mainJs: args[0],
+    projectRoot: input.projectRoot,
+    logFile,
+    user: target.user,
+  };
   const started = await run('systemd-run', getSystemdRunArgs(unitInput, input.processEnv), 30_000);
-  if (started.code !== 0) throw notStarted(`systemd-run exited ${started.code}: ${(started.stderr.trim() || started.stdout.trim()).replace(/\.$/, '')}`);
+  if (started.code !== 0)
+    throw notStarted(
+      `systemd-run exited ${started.code}: ${(started.stderr.trim() || started.stdout.trim()).replace(/\.$/, '')}`,
+    );
   const deadlineMs = input.clock.now() + (input.timeoutMs ?? MONITOR_READY_TIMEOUT_MS);
   for (;;) {
-    const [holder, state] = await Promise.all([readMonitorLockHolder(input.environment), readMonitorState(input.environment)]);
-    if (holder && isProcessRunning(holder.pid) && state?.deployId === input.deployId && state.pid === holder.pid && !state.outcome) {
-      return { pid: holder.pid, logFile, followCommands: [`journalctl -u ${unit} -f`, `tail -f ${logFile}`, `npx dhash status --env ${input.envName}`] };
+    const [holder, state] = await Promise.all([
+      readMonitorLockHolder(input.environment),
+      readMonitorState(input.environment),
+    ]);
+    if (
+      holder &&
+      isProcessRunning(holder.pid) &&
+      state?.deployId === input.deployId &&
+      state.pid === holder.pid &&
+      !state.outcome
+    ) {
+      return {
+        pid: holder.pid,
+        logFile,
+        followCommands: [`journalctl -u ${unit} -f`, `tail -f ${logFile}`, `npx dhash status --env ${input.envName}`],
+      };
     }
     if (input.clock.now() >= deadlineMs) {
       const said = await readLastLine(logFile, 0);
-      throw notStarted(`unit ${unit} did not take monitor.lock and write this deploy's state in time${said ? ` (${said})` : ''}; see \`systemctl status ${unit}\``);
+      throw notStarted(
+        `unit ${unit} did not take monitor.lock and write this deploy's state in time${said ? ` (${said})` : ''}; see \`systemctl status ${unit}\``,
+      );
     }
     await input.clock.sleep(READY_POLL_MS);
   }
@@ -116,8 +162,15 @@ async function launchSystemdMonitor(
 
 /** Polls monitor.lock and monitor-state.json until both name the child (and the state this deploy), the child exits, or the deadline. */
 async function waitForMonitorReady(input: {
-  environment: ResolvedEnvironment; clock: Clock; timeoutMs?: number; deployId: string; pid: number; logFile: string; logOffset: number;
-  exit: { code?: number | null; signal?: NodeJS.Signals | null }; notStarted: (reason: string) => Error;
+  environment: ResolvedEnvironment;
+  clock: Clock;
+  timeoutMs?: number;
+  deployId: string;
+  pid: number;
+  logFile: string;
+  logOffset: number;
+  exit: { code?: number | null; signal?: NodeJS.Signals | null };
+  notStarted: (reason: string) => Error;
 }): Promise<void> {
   const { environment, clock, pid } = input;
   const timeoutMs = input.timeoutMs ?? MONITOR_READY_TIMEOUT_MS;
@@ -126,12 +179,19 @@ async function waitForMonitorReady(input: {
     const [holder, state] = await Promise.all([readMonitorLockHolder(environment), readMonitorState(environment)]);
     if (holder?.pid === pid && state?.deployId === input.deployId && state.pid === pid && !state.outcome) return;
     if (input.exit.code !== undefined || !isProcessRunning(pid)) {
-      const how = input.exit.signal ? `it was killed by ${input.exit.signal}` : `it exited with code ${input.exit.code ?? 'unknown'}`;
+      const how = input.exit.signal
+        ? `it was killed by ${input.exit.signal}`
+        : `it exited with code ${input.exit.code ?? 'unknown'}`;
       const said = await readLastLine(input.logFile, input.logOffset);
       throw input.notStarted(`${how}${said ? ` (${said})` : ''}`);
     }
     if (clock.now() >= deadlineMs) {
-      const why = holder?.pid === pid ? 'it holds its lock but wrote no state for this deploy' : holder ? `pid ${holder.pid} holds monitor.lock` : 'it did not take monitor.lock';
+      const why =
+        holder?.pid === pid
+          ? 'it holds its lock but wrote no state for this deploy'
+          : holder
+            ? `pid ${holder.pid} holds monitor.lock`
+            : 'it did not take monitor.lock';
       throw input.notStarted(`${why} within ${formatDurationMs(timeoutMs)}`);
     }
     await clock.sleep(READY_POLL_MS);
@@ -147,9 +207,16 @@ async function readLastLine(file: string, fromOffset: number): Promise<string | 
       const start = Math.max(fromOffset, size - 4096);
       const buffer = Buffer.alloc(size - start);
       await handle.read(buffer, 0, buffer.length, start);
-      const lines = buffer.toString('utf8').split('\n').map((l) => l.trim()).filter(Boolean);
+      const lines = buffer
+        .toString('utf8')
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean);
       // The coded error's message is the `dhash: …` line; its details follow it.
-      return [...lines].reverse().find((l) => l.startsWith('dhash: ') && !l.startsWith('dhash: WARNING:')) ?? lines[lines.length - 1];
+      return (
+        [...lines].reverse().find((l) => l.startsWith('dhash: ') && !l.startsWith('dhash: WARNING:')) ??
+        lines[lines.length - 1]
+      );
     } finally {
       await handle.close();
     }
@@ -166,7 +233,12 @@ export async function runAttachedMonitor(
   mkdirSync(input.logsDir, { recursive: true });
   const logFile = getMonitorLogFile(input.logsDir, input.deployId);
   const log = createWriteStream(logFile, { flags: 'a' });
-  const child = spawn(command, args, { cwd: input.projectRoot, env: input.processEnv, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+  const child = spawn(command, args, {
+    cwd: input.projectRoot,
+    env: input.processEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    windowsHide: true,
+  });
   const launch: MonitorLaunch = { pid: child.pid ?? -1, logFile, followCommands: getFollowCommands(input, logFile) };
   input.onStart?.(launch);
   for (const stream of [child.stdout, child.stderr]) {

@@ -35,7 +35,23 @@ export interface MonitorHealth {
 }
 
 export interface MonitorHealthInput {
-  state: Pick<MonitorStateFile, 'env' | 'deployId' | 'releaseId' | 'windowStartMs' | 'windowMs' | 'outcome' | 'rollback' | 'pid' | 'heartbeatAt' | 'heartbeatIntervalMs' | 'lastPollAt' | 'firstStartedAt'> | undefined;
+  state:
+    | Pick<
+        MonitorStateFile,
+        | 'env'
+        | 'deployId'
+        | 'releaseId'
+        | 'windowStartMs'
+        | 'windowMs'
+        | 'outcome'
+        | 'rollback'
+        | 'pid'
+        | 'heartbeatAt'
+        | 'heartbeatIntervalMs'
+        | 'lastPollAt'
+        | 'firstStartedAt'
+      >
+    | undefined;
   /** The pid in monitor.lock, if the lock file exists. */
   lockPid?: number;
   isLockPidAlive: boolean;
@@ -59,8 +75,11 @@ export function judgeMonitorHealth(input: MonitorHealthInput): MonitorHealth {
   if (!state) return { status: 'none', warnings: [] };
   const windowEndMs = state.windowStartMs + state.windowMs;
   const base = {
-    deployId: state.deployId, releaseId: state.releaseId, servingReleaseId: input.servingReleaseId,
-    lastBeatAt: new Date(getLastBeatMs(state)).toISOString(), windowEndsAt: new Date(windowEndMs).toISOString(),
+    deployId: state.deployId,
+    releaseId: state.releaseId,
+    servingReleaseId: input.servingReleaseId,
+    lastBeatAt: new Date(getLastBeatMs(state)).toISOString(),
+    windowEndsAt: new Date(windowEndMs).toISOString(),
     ...(state.pid ? { pid: state.pid } : {}),
   };
   if (state.outcome) return { ...base, status: 'finished', warnings: [] };
@@ -87,10 +106,14 @@ export function judgeMonitorHealth(input: MonitorHealthInput): MonitorHealth {
   return { ...base, status: 'beating', isWatchingServing, warnings };
 }
 
-function getNotBeatingReason(state: NonNullable<MonitorHealthInput['state']>, input: MonitorHealthInput): string | undefined {
+function getNotBeatingReason(
+  state: NonNullable<MonitorHealthInput['state']>,
+  input: MonitorHealthInput,
+): string | undefined {
   if (input.lockPid === undefined) return `no monitor holds its lock${state.pid ? ` (pid ${state.pid} is gone)` : ''}`;
   if (!input.isLockPidAlive) return `its process (pid ${input.lockPid}) is gone`;
-  if (state.pid !== undefined && state.pid !== input.lockPid) return `the lock is held by pid ${input.lockPid}, not by its monitor (pid ${state.pid})`;
+  if (state.pid !== undefined && state.pid !== input.lockPid)
+    return `the lock is held by pid ${input.lockPid}, not by its monitor (pid ${state.pid})`;
   // A rollback (restore, health checks) can outlast any heartbeat gap; a live pid in the middle of one is alive.
   if (state.rollback?.status === 'started') return undefined;
   const lastBeatMs = getLastBeatMs(state);
@@ -119,7 +142,16 @@ export async function getMonitorHealth(environment: ResolvedEnvironment, nowMs: 
   const [state, holder, serving] = await Promise.all([
     readMonitorState(environment),
     readMonitorLockHolder(environment),
-    readlink(environment.currentLink).then((t) => basename(t), () => undefined),
+    readlink(environment.currentLink).then(
+      (t) => basename(t),
+      () => undefined,
+    ),
   ]);
-  return judgeMonitorHealth({ state, lockPid: holder?.pid, isLockPidAlive: holder ? isProcessRunning(holder.pid) : false, servingReleaseId: serving, nowMs });
+  return judgeMonitorHealth({
+    state,
+    lockPid: holder?.pid,
+    isLockPidAlive: holder ? isProcessRunning(holder.pid) : false,
+    servingReleaseId: serving,
+    nowMs,
+  });
 }

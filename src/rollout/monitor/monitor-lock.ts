@@ -17,7 +17,9 @@ export function getMonitorLockFile(environment: ResolvedEnvironment): string {
 }
 
 /** Who holds monitor.lock, or undefined when nobody does (or the file is unreadable). */
-export async function readMonitorLockHolder(environment: ResolvedEnvironment): Promise<{ pid: number; startedAt: string } | undefined> {
+export async function readMonitorLockHolder(
+  environment: ResolvedEnvironment,
+): Promise<{ pid: number; startedAt: string } | undefined> {
   return readHolder(getMonitorLockFile(environment));
 }
 
@@ -57,11 +59,20 @@ export async function acquireMonitorLock(
       const holder = await readHolder(file);
       // A monitor killed with SIGKILL leaves its lock behind; its pid is gone, so the lock is stale.
       if (attempt === 0 && (!holder || !isPidAlive(holder.pid))) {
-        options.logger?.warn('cleared a stale monitor lock (its process is gone)', { step: 'monitor:lock', lockFile: file, stale: holder });
+        options.logger?.warn('cleared a stale monitor lock (its process is gone)', {
+          step: 'monitor:lock',
+          lockFile: file,
+          stale: holder,
+        });
         await rm(file, { force: true });
         continue;
       }
-      throw createError('EMONITORLOCKED', { env: environment.name, lockFile: file, pid: holder?.pid ?? 0, startedAt: holder?.startedAt ?? 'unknown' });
+      throw createError('EMONITORLOCKED', {
+        env: environment.name,
+        lockFile: file,
+        pid: holder?.pid ?? 0,
+        startedAt: holder?.startedAt ?? 'unknown',
+      });
     }
   }
   throw createError('EMONITORLOCKED', { env: environment.name, lockFile: file, pid: 0, startedAt: 'unknown' });

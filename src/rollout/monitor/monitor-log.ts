@@ -32,12 +32,21 @@ export interface PollRecord {
 }
 
 export function getMonitorLogFiles(monitorLogsDir: string, deployId: string): { jsonl: string; summary: string } {
-  return { jsonl: join(monitorLogsDir, `${deployId}.jsonl`), summary: join(monitorLogsDir, `${deployId}.summary.json`) };
+  return {
+    jsonl: join(monitorLogsDir, `${deployId}.jsonl`),
+    summary: join(monitorLogsDir, `${deployId}.summary.json`),
+  };
 }
 
 /** The poll's line: the signals as measured (window values taken from the gates that computed them) and every gate. */
 export function buildPollRecord(input: {
-  state: MonitorStateFile; atMs: number; values: SignalValues; gates: GateResult[]; monitorState: MonitorState; actions: string[]; windowed: WindowedSignals;
+  state: MonitorStateFile;
+  atMs: number;
+  values: SignalValues;
+  gates: GateResult[];
+  monitorState: MonitorState;
+  actions: string[];
+  windowed: WindowedSignals;
 }): PollRecord {
   const { values, gates } = input;
   const m = values.metrics;
@@ -103,7 +112,11 @@ export function buildSummary(state: MonitorStateFile, endedAtMs: number) {
   };
 }
 
-export async function writeSummary(monitorLogsDir: string, state: MonitorStateFile, endedAtMs: number): Promise<string> {
+export async function writeSummary(
+  monitorLogsDir: string,
+  state: MonitorStateFile,
+  endedAtMs: number,
+): Promise<string> {
   const file = getMonitorLogFiles(monitorLogsDir, state.deployId).summary;
   await writeJsonAtomic(file, buildSummary(state, endedAtMs));
   return file;

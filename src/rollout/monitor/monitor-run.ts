@@ -48,8 +48,12 @@ export interface MonitorResult {
 
 /** `superseded` is exit 3: the monitor stopped for safety and changed nothing. */
 export const EXIT_BY_OUTCOME: Record<MonitorOutcome, number> = {
-  'all-clear': ExitCode.OK, 'window-over': ExitCode.OK, 'rolled-back': ExitCode.FAILED, 'rollback-blocked': ExitCode.HUMAN_NEEDED,
-  aborted: ExitCode.REFUSED, superseded: ExitCode.REFUSED,
+  'all-clear': ExitCode.OK,
+  'window-over': ExitCode.OK,
+  'rolled-back': ExitCode.FAILED,
+  'rollback-blocked': ExitCode.HUMAN_NEEDED,
+  aborted: ExitCode.REFUSED,
+  superseded: ExitCode.REFUSED,
 };
 
 export type Deliveries = IncidentRequest['deliveries'];
@@ -85,8 +89,10 @@ export interface PollOutcome {
 
 /** `current` as a release id, or undefined when nothing is deployed. */
 export async function readServingRelease(environment: ResolvedEnvironment): Promise<string | undefined> {
-  return readlink(environment.currentLink).then((t) => basename(t), () => undefined);
+  return readlink(environment.currentLink).then(
+    (t) => basename(t),
+    () => undefined,
+  );
 }
-
 
 export const round = (n: number) => Math.round(n * 100) / 100;

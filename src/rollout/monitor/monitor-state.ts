@@ -7,7 +7,8 @@ import type { GateResult, GateVerdict } from '../core/gates.js';
 import { createSignalHistory, type SignalHistory } from '../core/signal-history.js';
 import { writeJsonAtomic } from '../../lib/atomic-file.js';
 
-export type MonitorOutcome = 'all-clear' | 'rolled-back' | 'rollback-blocked' | 'window-over' | 'aborted' | 'superseded';
+export type MonitorOutcome =
+  'all-clear' | 'rolled-back' | 'rollback-blocked' | 'window-over' | 'aborted' | 'superseded';
 
 export interface GateStats {
   threshold: number;
@@ -69,7 +70,14 @@ export function getMonitorStateFile(environment: ResolvedEnvironment): string {
 }
 
 export function createMonitorState(init: {
-  env: string; deployId: string; releaseId: string; windowStartMs: number; windowMs: number; isFromNow: boolean; isDryRun: boolean; nowMs: number;
+  env: string;
+  deployId: string;
+  releaseId: string;
+  windowStartMs: number;
+  windowMs: number;
+  isFromNow: boolean;
+  isDryRun: boolean;
+  nowMs: number;
 }): MonitorStateFile {
   const { nowMs, ...rest } = init;
   return {
@@ -103,7 +111,13 @@ export async function saveMonitorState(environment: ResolvedEnvironment, state: 
 export function updateGateStats(stats: Record<string, GateStats>, gates: GateResult[]): Record<string, GateStats> {
   const next: Record<string, GateStats> = { ...stats };
   for (const g of gates) {
-    const prev = next[g.name] ?? { threshold: g.threshold, unit: g.unit, worstValue: null, worstRatio: null, verdictCounts: {} };
+    const prev = next[g.name] ?? {
+      threshold: g.threshold,
+      unit: g.unit,
+      worstValue: null,
+      worstRatio: null,
+      verdictCounts: {},
+    };
     const ratio = g.value === null || g.threshold === 0 ? null : g.value / g.threshold;
     const isWorse = g.value !== null && (prev.worstValue === null || g.value > prev.worstValue);
     next[g.name] = {

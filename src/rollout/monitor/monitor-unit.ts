@@ -14,7 +14,8 @@ export interface MonitorUnitInput {
 }
 
 /** Variables handed to the unit by name only (`--setenv=NAME`): their values never reach a file or the unit's text. */
-export const MONITOR_PASSED_ENV = /^(PATH|HOME|NODE_ENV|DHASH_[A-Z0-9_]+|SLACK_[A-Z0-9_]+|TEAMS_[A-Z0-9_]+|DISCORD_[A-Z0-9_]+|EMAIL_[A-Z0-9_]+|SMTP_[A-Z0-9_]+|PAGERDUTY_[A-Z0-9_]+)$/;
+export const MONITOR_PASSED_ENV =
+  /^(PATH|HOME|NODE_ENV|DHASH_[A-Z0-9_]+|SLACK_[A-Z0-9_]+|TEAMS_[A-Z0-9_]+|DISCORD_[A-Z0-9_]+|EMAIL_[A-Z0-9_]+|SMTP_[A-Z0-9_]+|PAGERDUTY_[A-Z0-9_]+)$/;
 
 export function getMonitorUnitName(envName: string): string {
   return `dhash-monitor-${envName}.service`;
@@ -68,13 +69,17 @@ export function renderMonitorUnit(input: MonitorUnitInput): string {
 
 /** `systemd-run` arguments that start the same unit transiently; secrets are passed by name from the invoking environment. */
 export function getSystemdRunArgs(input: MonitorUnitInput, processEnv: Record<string, string | undefined>): string[] {
-  const passed = Object.keys(processEnv).filter((name) => MONITOR_PASSED_ENV.test(name) && processEnv[name] !== undefined).sort();
+  const passed = Object.keys(processEnv)
+    .filter((name) => MONITOR_PASSED_ENV.test(name) && processEnv[name] !== undefined)
+    .sort();
   return [
     `--unit=${getMonitorUnitName(input.envName)}`,
     `--description=dhash T+60 monitor of ${input.envName} (deploy ${input.deployId})`,
     '--collect',
     ...getMonitorUnitProperties().flatMap((p) => ['-p', p]),
-    ...getMonitorServiceProperties(input).filter((p) => !p.startsWith('WorkingDirectory=')).flatMap((p) => ['-p', p]),
+    ...getMonitorServiceProperties(input)
+      .filter((p) => !p.startsWith('WorkingDirectory='))
+      .flatMap((p) => ['-p', p]),
     `--working-directory=${input.projectRoot}`,
     ...passed.map((name) => `--setenv=${name}`),
     '--',

@@ -14,7 +14,13 @@ import type { Logger } from '../../lib/logger.js';
 import type { AutoRollbackDeps } from './auto-rollback.js';
 
 // The rollback is not given the notifier: the monitor sends rollback-start/success/failure itself, with the gate that fired.
-export function createRollbackDeps(ctx: { environment: ResolvedEnvironment; clock: Clock; logger: Logger; notifier: Notifier; processEnv?: Record<string, string | undefined> }): AutoRollbackDeps {
+export function createRollbackDeps(ctx: {
+  environment: ResolvedEnvironment;
+  clock: Clock;
+  logger: Logger;
+  notifier: Notifier;
+  processEnv?: Record<string, string | undefined>;
+}): AutoRollbackDeps {
   const { environment, clock, logger } = ctx;
   const redact = createRedactor(ctx.processEnv ?? {});
   // Hashing the previous release runs while the backup's sha256 is read: on a 1 GB backup that overlap is seconds.
@@ -32,15 +38,24 @@ export function createRollbackDeps(ctx: { environment: ResolvedEnvironment; cloc
     async rollBack(request) {
       if (!request.verified.manifest) throw new Error('the backup has no readable manifest');
       return rollBackDeploy({
-        environment, clock, logger, processEnv: ctx.processEnv, choice: request.choice, previousReleaseId: request.previousReleaseId,
-        appliedVersions: request.appliedVersions, verified: { ...request.verified, manifest: request.verified.manifest },
+        environment,
+        clock,
+        logger,
+        processEnv: ctx.processEnv,
+        choice: request.choice,
+        previousReleaseId: request.previousReleaseId,
+        appliedVersions: request.appliedVersions,
+        verified: { ...request.verified, manifest: request.verified.manifest },
         ...(releaseHash ? { previousReleaseContentSha256: releaseHash } : {}),
         onProgress: (line) => logger.info(line, { step: 'rollback:progress' }),
       });
     },
     async createIncident(input) {
       // The monitor already sent rollback-success / rollback-failure; the incident adds no second page.
-      const { id } = await createIncident({ ...input, notify: false }, { projectRoot: environment.paths.root, clock, redact, notifier: ctx.notifier });
+      const { id } = await createIncident(
+        { ...input, notify: false },
+        { projectRoot: environment.paths.root, clock, redact, notifier: ctx.notifier },
+      );
       return { id };
     },
   };

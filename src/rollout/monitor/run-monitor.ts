@@ -1,7 +1,12 @@
 // The T+60 monitor of one deploy: polls the signals on the configured cadence, judges the gates, persists state, and rolls back once.
 import { loadQualityGates } from '../config/quality-gates.js';
 import { formatDurationMs } from '../core/duration.js';
-import { assessMonitorState, decideRollback, getGateTransitions, type GateTransition } from '../core/gate-assessment.js';
+import {
+  assessMonitorState,
+  decideRollback,
+  getGateTransitions,
+  type GateTransition,
+} from '../core/gate-assessment.js';
 import type { GateResult } from '../core/gates.js';
 import { getResumeOffsetMs } from '../core/poll-schedule.js';
 import { appendPoll, evaluateGates, getWindowedSignals } from '../core/signal-history.js';
@@ -15,7 +20,14 @@ import { appendPollRecord, buildPollRecord } from './monitor-log.js';
 import { saveMonitorState, updateGateStats } from './monitor-state.js';
 import { checkStartable, choosePollState } from './choose-poll-state.js';
 import { findSupersede, finishInterrupted, finishMonitor, finishSuperseded } from './finish-monitor.js';
-import { round, type Deliveries, type MonitorResult, type MonitorRun, type PollOutcome, type RunMonitorOptions } from './monitor-run.js';
+import {
+  round,
+  type Deliveries,
+  type MonitorResult,
+  type MonitorRun,
+  type PollOutcome,
+  type RunMonitorOptions,
+} from './monitor-run.js';
 
 export type { MonitorResult, RunMonitorOptions } from './monitor-run.js';
 export { choosePollState } from './choose-poll-state.js';
@@ -39,10 +51,24 @@ async function announceStart(run: MonitorRun): Promise<void> {
   const { environment, state, o } = run;
   const nowMs = run.clock.now();
   await recordHeartbeat(environment, state, nowMs);
-  await appendJournal(environment, { time: new Date(nowMs).toISOString(), deployId: state.deployId, kind: 'monitor', step: 'monitor:start', status: 'started', releaseId: state.releaseId });
-  await run.notifier.send({ event: 'monitor-start', deployId: state.deployId, release: state.releaseId, durationMs: state.windowMs,
-    message: `Monitoring ${environment.name} (${state.releaseId}) for ${formatDurationMs(state.windowMs)}${state.pollIndex > 0 ? `, resumed at poll ${state.pollIndex}` : ''}${o.isDryRun ? ' (dry run: no rollback)' : ''}.` });
-  run.say(`Monitoring ${state.deployId} (${state.releaseId}) until ${new Date(state.windowStartMs + state.windowMs).toISOString()}${o.isDryRun ? ' [dry run]' : ''}.`);
+  await appendJournal(environment, {
+    time: new Date(nowMs).toISOString(),
+    deployId: state.deployId,
+    kind: 'monitor',
+    step: 'monitor:start',
+    status: 'started',
+    releaseId: state.releaseId,
+  });
+  await run.notifier.send({
+    event: 'monitor-start',
+    deployId: state.deployId,
+    release: state.releaseId,
+    durationMs: state.windowMs,
+    message: `Monitoring ${environment.name} (${state.releaseId}) for ${formatDurationMs(state.windowMs)}${state.pollIndex > 0 ? `, resumed at poll ${state.pollIndex}` : ''}${o.isDryRun ? ' (dry run: no rollback)' : ''}.`,
+  });
+  run.say(
+    `Monitoring ${state.deployId} (${state.releaseId}) until ${new Date(state.windowStartMs + state.windowMs).toISOString()}${o.isDryRun ? ' [dry run]' : ''}.`,
+  );
 }
 
 /** Polls until the window ends, the monitor is interrupted or superseded, or a rollback gate fires. */
@@ -50,19 +76,28 @@ async function watchWindow(run: MonitorRun): Promise<MonitorResult> {
   const { state, gates } = run;
   await announceStart(run);
   for (;;) {
-    const offsetMs = getResumeOffsetMs(gates.monitor.poll, state.windowMs, state.lastPollOffsetMs, run.clock.now() - state.windowStartMs);
+    const offsetMs = getResumeOffsetMs(
+      gates.monitor.poll,
+      state.windowMs,
+      state.lastPollOffsetMs,
+      run.clock.now() - state.windowStartMs,
+    );
     if (offsetMs === undefined) break;
     state.nextPollAt = new Date(state.windowStartMs + offsetMs).toISOString();
     if (!(await sleepUntilPoll(run, state.windowStartMs + offsetMs))) return finishInterrupted(run);
     const poll = await runOnePoll(run, offsetMs);
     const deliveries = await notifyTransitions(run, poll.transitions);
     if (poll.supersede) return finishSuperseded(run, poll.supersede);
-    if (poll.decision.shouldRollback && poll.decision.trigger) return rollBack(run, poll.decision.trigger, poll.atMs, deliveries);
+    if (poll.decision.shouldRollback && poll.decision.trigger)
+      return rollBack(run, poll.decision.trigger, poll.atMs, deliveries);
   }
-  return finishMonitor(run, state.violation && run.o.isDryRun ? 'window-over' : 'all-clear',
+  return finishMonitor(
+    run,
+    state.violation && run.o.isDryRun ? 'window-over' : 'all-clear',
     state.violation && run.o.isDryRun
       ? `Dry run: the window of ${state.deployId} ended; ${state.violation.gate} was violated at ${state.violation.at} and would have triggered a rollback.`
-      : `All clear: ${state.deployId} passed every gate for ${formatDurationMs(state.windowMs)} (${state.pollIndex} polls).`);
+      : `All clear: ${state.deployId} passed every gate for ${formatDurationMs(state.windowMs)} (${state.pollIndex} polls).`,
+  );
 }
 
 /** Sleeps until `atMs` in chunks of at most HEARTBEAT_EVERY_MS, beating between them; false when interrupted (state saved). */
@@ -85,7 +120,10 @@ async function sleepUntilPoll(run: MonitorRun, atMs: number): Promise<boolean> {
 export async function runOnePoll(run: MonitorRun, offsetMs: number): Promise<PollOutcome> {
   const { environment, state, gates: q, o } = run;
   run.source ??= o.signalSource ?? createSignalSource(environment, { clock: run.clock });
-  const measurement = await run.source.measure({ windows: { extractionMs: q.gates.extractionFailureRate.windowMs, p95Ms: q.gates.p95HashTime.windowMs }, timeoutMs: o.timeoutMs ?? 5000 });
+  const measurement = await run.source.measure({
+    windows: { extractionMs: q.gates.extractionFailureRate.windowMs, p95Ms: q.gates.p95HashTime.windowMs },
+    timeoutMs: o.timeoutMs ?? 5000,
+  });
   const atMs = run.clock.now();
   const values = measurement.value;
   state.history = appendPoll(state.history, values, atMs, q.gates);
@@ -100,7 +138,11 @@ export async function runOnePoll(run: MonitorRun, offsetMs: number): Promise<Pol
   const actions = [
     ...transitions.map((t) => `notify:${t.event}:${t.gate.name}`),
     ...(supersede ? [`superseded:${supersede.by ?? 'current-changed'}`] : []),
-    ...(decision.shouldRollback ? ['rollback'] : decision.trigger && o.isDryRun ? [`would-rollback:${decision.trigger.name}`] : []),
+    ...(decision.shouldRollback
+      ? ['rollback']
+      : decision.trigger && o.isDryRun
+        ? [`would-rollback:${decision.trigger.name}`]
+        : []),
   ];
   const record = buildPollRecord({ state, atMs, values, gates: results, monitorState, actions, windowed });
   await appendPollRecord(environment.paths.monitorLogsDir, record);
@@ -109,26 +151,46 @@ export async function runOnePoll(run: MonitorRun, offsetMs: number): Promise<Pol
   state.lastPollAt = record.time;
   // Shown by `dhash status`: the poll after this one, not the one that just ran.
   const nextOffsetMs = getResumeOffsetMs(q.monitor.poll, state.windowMs, offsetMs, atMs - state.windowStartMs);
-  state.nextPollAt = nextOffsetMs === undefined ? undefined : new Date(state.windowStartMs + nextOffsetMs).toISOString();
+  state.nextPollAt =
+    nextOffsetMs === undefined ? undefined : new Date(state.windowStartMs + nextOffsetMs).toISOString();
   state.latestGates = results;
   state.state = monitorState;
   state.gateStats = updateGateStats(state.gateStats, results);
   for (const t of transitions) state.gateLevels[t.gate.name] = t.to;
   if (decision.trigger && !state.violation) {
-    state.violation = { gate: decision.trigger.name, value: decision.trigger.value ?? 0, threshold: decision.trigger.threshold, at: record.time };
+    state.violation = {
+      gate: decision.trigger.name,
+      value: decision.trigger.value ?? 0,
+      threshold: decision.trigger.threshold,
+      at: record.time,
+    };
   }
-  if (decision.shouldRollback) state.rollback = { status: 'started', startedAt: new Date(run.clock.now()).toISOString() };
+  if (decision.shouldRollback)
+    state.rollback = { status: 'started', startedAt: new Date(run.clock.now()).toISOString() };
   // Persisted before any notification or rollback: a restart sees `rollback: started` and never starts a second one.
-  await recordHeartbeat(environment, state, atMs, nextOffsetMs === undefined ? 0 : state.windowStartMs + nextOffsetMs - atMs);
+  await recordHeartbeat(
+    environment,
+    state,
+    atMs,
+    nextOffsetMs === undefined ? 0 : state.windowStartMs + nextOffsetMs - atMs,
+  );
   o.onPoll?.(record);
-  run.logger.info(`poll ${record.pollIndex}: ${monitorState}`, { step: 'monitor:evaluate', deployId: state.deployId, gates: results.map((g) => `${g.name}=${g.value}:${g.verdict}`).join(' ') });
+  run.logger.info(`poll ${record.pollIndex}: ${monitorState}`, {
+    step: 'monitor:evaluate',
+    deployId: state.deployId,
+    gates: results.map((g) => `${g.name}=${g.value}:${g.verdict}`).join(' '),
+  });
   run.say(`[${record.time}] poll ${record.pollIndex} ${monitorState}: ${describeFailingGates(results)}`);
   return { atMs, transitions, decision, ...(supersede ? { supersede } : {}) };
 }
 
 function describeFailingGates(results: GateResult[]): string {
   const failing = results.filter((g) => g.verdict !== 'pass');
-  return failing.map((g) => `${g.name} ${g.verdict}${g.value === null ? '' : ` (${round(g.value)} ${g.unit})`}`).join(', ') || 'all gates pass';
+  return (
+    failing
+      .map((g) => `${g.name} ${g.verdict}${g.value === null ? '' : ` (${round(g.value)} ${g.unit})`}`)
+      .join(', ') || 'all gates pass'
+  );
 }
 
 /** Sends one notification per gate transition (recoveries as `gate-warning`); returns the deliveries for the incident. */
@@ -138,11 +200,19 @@ export async function notifyTransitions(run: MonitorRun, transitions: GateTransi
   for (const t of transitions) {
     const report = await run.notifier.send({
       event: t.event === 'gate-recovery' ? 'gate-warning' : t.event,
-      deployId: state.deployId, release: state.releaseId,
-      gate: { name: t.gate.name, value: t.gate.value, threshold: t.gate.threshold, verdict: t.gate.verdict, ...(t.gate.windowMs ? { window: formatDurationMs(t.gate.windowMs) } : {}) },
-      message: t.event === 'gate-recovery'
-        ? `${t.gate.name} recovered (${t.from} → ${t.to}).`
-        : `${t.gate.name} is ${t.to}: ${t.gate.value === null ? t.gate.detail ?? 'no value' : `${round(t.gate.value)} ${t.gate.unit}`} against ${t.gate.threshold} (action ${t.gate.action}).`,
+      deployId: state.deployId,
+      release: state.releaseId,
+      gate: {
+        name: t.gate.name,
+        value: t.gate.value,
+        threshold: t.gate.threshold,
+        verdict: t.gate.verdict,
+        ...(t.gate.windowMs ? { window: formatDurationMs(t.gate.windowMs) } : {}),
+      },
+      message:
+        t.event === 'gate-recovery'
+          ? `${t.gate.name} recovered (${t.from} → ${t.to}).`
+          : `${t.gate.name} is ${t.to}: ${t.gate.value === null ? (t.gate.detail ?? 'no value') : `${round(t.gate.value)} ${t.gate.unit}`} against ${t.gate.threshold} (action ${t.gate.action}).`,
       fields: { transition: `${t.from} → ${t.to}` },
     });
     for (const d of report?.deliveries ?? []) deliveries.push({ ...d, event: t.event });
@@ -150,29 +220,70 @@ export async function notifyTransitions(run: MonitorRun, transitions: GateTransi
   return deliveries;
 }
 
-
 /** The rollback, once: a last check that this monitor still watches what serves, then backup, restore and incident. */
-async function rollBack(run: MonitorRun, trigger: GateResult, detectedAtMs: number, priorDeliveries: Deliveries): Promise<MonitorResult> {
+async function rollBack(
+  run: MonitorRun,
+  trigger: GateResult,
+  detectedAtMs: number,
+  priorDeliveries: Deliveries,
+): Promise<MonitorResult> {
   const { environment, state: s, clock, logger, notifier, o } = run;
-  run.say(`${trigger.name} violated (${trigger.value} ${trigger.unit} > ${trigger.threshold}): rolling back ${environment.name}.`);
+  run.say(
+    `${trigger.name} violated (${trigger.value} ${trigger.unit} > ${trigger.threshold}): rolling back ${environment.name}.`,
+  );
   // The notifications since the poll can take a while (retries): look again right before touching anything.
   const late = await findSupersede(run);
   if (late) {
     delete s.rollback;
     return finishSuperseded(run, late);
   }
-  const deps = o.rollbackDeps ?? (await import('./rollback-deps.js')).createRollbackDeps({ environment, clock, logger, notifier, processEnv: o.processEnv });
-  const backupFile = await findRollbackBackup(environment.backupsDir, environment.name, { backupFile: run.deploy?.backupFile, startedAtMs: s.windowStartMs });
-  const result = await withHeartbeat(run, () => performAutoRollback({
-    env: environment.name, deployId: s.deployId, releaseId: s.releaseId, trigger, backupFile, monitorLogs: [run.logs.jsonl, run.logs.summary],
-    clock, logger, notifier, deps, detectedAtMs, priorDeliveries,
-  }));
-  s.rollback = { ...s.rollback!, status: result.status, finishedAt: result.finishedAt, ok: result.status === 'succeeded', reason: result.reason,
-    ...(result.backupFile ? { backupFile: result.backupFile } : {}), ...(result.incidentId ? { incidentId: result.incidentId } : {}),
-    ...(result.thirdOkHealthAt ? { thirdOkHealthAt: result.thirdOkHealthAt } : {}) };
+  const deps =
+    o.rollbackDeps ??
+    (await import('./rollback-deps.js')).createRollbackDeps({
+      environment,
+      clock,
+      logger,
+      notifier,
+      processEnv: o.processEnv,
+    });
+  const backupFile = await findRollbackBackup(environment.backupsDir, environment.name, {
+    backupFile: run.deploy?.backupFile,
+    startedAtMs: s.windowStartMs,
+  });
+  const result = await withHeartbeat(run, () =>
+    performAutoRollback({
+      env: environment.name,
+      deployId: s.deployId,
+      releaseId: s.releaseId,
+      trigger,
+      backupFile,
+      monitorLogs: [run.logs.jsonl, run.logs.summary],
+      clock,
+      logger,
+      notifier,
+      deps,
+      detectedAtMs,
+      priorDeliveries,
+    }),
+  );
+  s.rollback = {
+    ...s.rollback!,
+    status: result.status,
+    finishedAt: result.finishedAt,
+    ok: result.status === 'succeeded',
+    reason: result.reason,
+    ...(result.backupFile ? { backupFile: result.backupFile } : {}),
+    ...(result.incidentId ? { incidentId: result.incidentId } : {}),
+    ...(result.thirdOkHealthAt ? { thirdOkHealthAt: result.thirdOkHealthAt } : {}),
+  };
   // Anything but success (blocked, failed, a first deploy with nothing to roll back to) is exit 4: a human must act.
-  return finishMonitor(run, result.status === 'succeeded' ? 'rolled-back' : 'rollback-blocked',
-    result.status === 'succeeded' ? `Rolled back ${environment.name}: ${result.reason}. Incident ${result.incidentId ?? '(not recorded)'}.` : `Rollback ${result.status}: ${result.reason}. A human must act.`);
+  return finishMonitor(
+    run,
+    result.status === 'succeeded' ? 'rolled-back' : 'rollback-blocked',
+    result.status === 'succeeded'
+      ? `Rolled back ${environment.name}: ${result.reason}. Incident ${result.incidentId ?? '(not recorded)'}.`
+      : `Rollback ${result.status}: ${result.reason}. A human must act.`,
+  );
 }
 
 /** Beats every HEARTBEAT_EVERY_MS while `work` runs: a restore can outlast any poll gap, and monitor.prom must not go silent. */
@@ -185,7 +296,9 @@ async function withHeartbeat<T>(run: MonitorRun, work: () => Promise<T>): Promis
       } catch {
         return;
       }
-      await recordHeartbeat(run.environment, run.state, run.clock.now()).catch((error: unknown) => run.logger.warn('heartbeat not written', { error }));
+      await recordHeartbeat(run.environment, run.state, run.clock.now()).catch((error: unknown) =>
+        run.logger.warn('heartbeat not written', { error }),
+      );
     }
   })();
   try {
@@ -195,4 +308,3 @@ async function withHeartbeat<T>(run: MonitorRun, work: () => Promise<T>): Promis
     await beats;
   }
 }
-

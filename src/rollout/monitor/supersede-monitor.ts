@@ -46,7 +46,8 @@ export async function readSupersedeRequest(environment: ResolvedEnvironment): Pr
 
 /** Removes the request if it still names `pid`; idempotent, never throws. */
 export async function clearSupersedeRequest(environment: ResolvedEnvironment, pid: number): Promise<void> {
-  if ((await readSupersedeRequest(environment))?.pid === pid) await rm(getSupersedeRequestFile(environment), { force: true }).catch(() => {});
+  if ((await readSupersedeRequest(environment))?.pid === pid)
+    await rm(getSupersedeRequestFile(environment), { force: true }).catch(() => {});
 }
 
 /**
@@ -65,17 +66,33 @@ export async function supersedeMonitor(
     await stopLiveMonitor(environment, holder.pid, options);
     const after = await readMonitorState(environment);
     if (after?.outcome === 'superseded' && after.supersededBy === byDeployId) {
-      logger.info(`superseded the monitor of ${after.deployId}`, { step: 'monitor:supersede', pid: holder.pid, byDeployId });
+      logger.info(`superseded the monitor of ${after.deployId}`, {
+        step: 'monitor:supersede',
+        pid: holder.pid,
+        byDeployId,
+      });
       return { status: 'stopped', deployId: after.deployId, pid: holder.pid };
     }
     // It exited without recording (killed hard meanwhile): close its state below like a dead monitor's.
   }
-  const marked = await markUnfinishedState(environment, { byDeployId, clock, reason: `its monitor was not running when ${byDeployId} began` });
-  if (marked) logger.info(`marked the unfinished monitor state of ${marked} superseded`, { step: 'monitor:supersede', byDeployId });
+  const marked = await markUnfinishedState(environment, {
+    byDeployId,
+    clock,
+    reason: `its monitor was not running when ${byDeployId} began`,
+  });
+  if (marked)
+    logger.info(`marked the unfinished monitor state of ${marked} superseded`, {
+      step: 'monitor:supersede',
+      byDeployId,
+    });
   return marked ? { status: 'marked', deployId: marked } : { status: 'none' };
 }
 
-async function stopLiveMonitor(environment: ResolvedEnvironment, pid: number, options: { byDeployId: string; clock: Clock; timeoutMs?: number }): Promise<void> {
+async function stopLiveMonitor(
+  environment: ResolvedEnvironment,
+  pid: number,
+  options: { byDeployId: string; clock: Clock; timeoutMs?: number },
+): Promise<void> {
   const { clock, byDeployId } = options;
   const timeoutMs = options.timeoutMs ?? SUPERSEDE_TIMEOUT_MS;
   const request: SupersedeRequest = { pid, byDeployId, requestedAt: new Date(clock.now()).toISOString() };
@@ -91,11 +108,17 @@ async function stopLiveMonitor(environment: ResolvedEnvironment, pid: number, op
     for (;;) {
       const holder = await readMonitorLockHolder(environment);
       if (!isProcessRunning(pid) && holder?.pid !== pid) return;
-      if (!isProcessRunning(pid) && holder?.pid === pid) return void (await rm(getMonitorLockFile(environment), { force: true }));
+      if (!isProcessRunning(pid) && holder?.pid === pid)
+        return void (await rm(getMonitorLockFile(environment), { force: true }));
       if (clock.now() >= deadlineMs) {
         const state = await readMonitorState(environment);
         throw createError('EMONITORNOTSUPERSEDED', {
-          env: environment.name, pid, deployId: state?.deployId ?? 'unknown', byDeployId, timeoutMs, lockFile: getMonitorLockFile(environment),
+          env: environment.name,
+          pid,
+          deployId: state?.deployId ?? 'unknown',
+          byDeployId,
+          timeoutMs,
+          lockFile: getMonitorLockFile(environment),
         });
       }
       await clock.sleep(POLL_MS);
@@ -106,7 +129,10 @@ async function stopLiveMonitor(environment: ResolvedEnvironment, pid: number, op
 }
 
 /** Closes a saved window nobody finished: outcome superseded in state, summary, report and journal. Returns its deploy id. */
-async function markUnfinishedState(environment: ResolvedEnvironment, input: { byDeployId: string; clock: Clock; reason: string }): Promise<string | undefined> {
+async function markUnfinishedState(
+  environment: ResolvedEnvironment,
+  input: { byDeployId: string; clock: Clock; reason: string },
+): Promise<string | undefined> {
   const state = await readMonitorState(environment);
   if (!state || state.outcome || state.deployId === input.byDeployId) return undefined;
   const nowMs = input.clock.now();
@@ -116,9 +142,20 @@ async function markUnfinishedState(environment: ResolvedEnvironment, input: { by
   state.endedAt = new Date(nowMs).toISOString();
   await saveMonitorState(environment, state);
   // The dead-man's switch stops expecting beats from a window that is closed.
-  await writeFileAtomic(getMonitorPromFile(environment), renderMonitorProm(state, Date.parse(state.heartbeatAt ?? state.lastPollAt ?? state.firstStartedAt)));
+  await writeFileAtomic(
+    getMonitorPromFile(environment),
+    renderMonitorProm(state, Date.parse(state.heartbeatAt ?? state.lastPollAt ?? state.firstStartedAt)),
+  );
   await writeSummary(environment.paths.monitorLogsDir, state, nowMs);
   await renderMonitorReport(environment.paths.root, state.deployId).catch(() => {});
-  await appendJournal(environment, { time: state.endedAt, deployId: state.deployId, kind: 'monitor', step: 'monitor:finish', status: 'failed', outcome: 'superseded', supersededBy: input.byDeployId });
+  await appendJournal(environment, {
+    time: state.endedAt,
+    deployId: state.deployId,
+    kind: 'monitor',
+    step: 'monitor:finish',
+    status: 'failed',
+    outcome: 'superseded',
+    supersededBy: input.byDeployId,
+  });
   return state.deployId;
 }

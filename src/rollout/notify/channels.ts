@@ -40,10 +40,15 @@ export function createChannel(type: string, processEnv: Env): NotificationChanne
       return processEnv.DEPLOY_WEBHOOK ? createWebhookChannel({ webhookUrl: processEnv.DEPLOY_WEBHOOK }) : undefined;
     case PAGERDUTY_CHANNEL_TYPE:
       return processEnv.PAGERDUTY_ROUTING_KEY
-        ? createPagerDutyChannel({ routingKey: processEnv.PAGERDUTY_ROUTING_KEY, url: processEnv.PAGERDUTY_URL || undefined })
+        ? createPagerDutyChannel({
+            routingKey: processEnv.PAGERDUTY_ROUTING_KEY,
+            url: processEnv.PAGERDUTY_URL || undefined,
+          })
         : undefined;
     case EMAIL_CHANNEL_TYPE:
-      return (processEnv.EMAIL_SMTP_URL || processEnv.EMAIL_HOST) && processEnv.EMAIL_TO ? createEmailChannel(processEnv) : undefined;
+      return (processEnv.EMAIL_SMTP_URL || processEnv.EMAIL_HOST) && processEnv.EMAIL_TO
+        ? createEmailChannel(processEnv)
+        : undefined;
     default:
       throw createError('EUNKNOWNCHANNEL', { type, known: CHANNEL_NAMES });
   }

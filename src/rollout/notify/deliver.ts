@@ -107,13 +107,19 @@ export async function deliverWithRetry(options: DeliverOptions): Promise<Deliver
     };
     if (outcome.ok) return finish(true);
     if (!outcome.retryable) {
-      return finish(false, `${outcome.error} (not retried${outcome.httpStatus !== undefined ? ': the receiver rejected the request' : ''})`);
+      return finish(
+        false,
+        `${outcome.error} (not retried${outcome.httpStatus !== undefined ? ': the receiver rejected the request' : ''})`,
+      );
     }
     if (n >= policy.maxAttempts) return finish(false, `${outcome.error} (gave up after ${n} attempts)`);
     const retryAfterMs = parseRetryAfterMs(outcome.retryAfter, clock.now());
     const waitMs = retryAfterMs ?? getBackoffDelayMs(n, policy, jitterRandom);
     if (waitedMs + waitMs > policy.maxTotalWaitMs) {
-      return finish(false, `${outcome.error} (gave up after ${n} attempt${n === 1 ? '' : 's'}: waiting ${waitMs} ms more would pass the ${policy.maxTotalWaitMs} ms retry budget)`);
+      return finish(
+        false,
+        `${outcome.error} (gave up after ${n} attempt${n === 1 ? '' : 's'}: waiting ${waitMs} ms more would pass the ${policy.maxTotalWaitMs} ms retry budget)`,
+      );
     }
     record.waitMs = waitMs;
     waitedMs += waitMs;
@@ -135,10 +141,17 @@ async function attemptOnce(options: DeliverOptions, timeoutMs: number): Promise<
   );
   let outcome: AttemptOutcome;
   try {
-    outcome = await options.channel.send(options.payload, { signal: request.signal, idempotencyKey: options.idempotencyKey });
+    outcome = await options.channel.send(options.payload, {
+      signal: request.signal,
+      idempotencyKey: options.idempotencyKey,
+    });
   } catch (error) {
     // A channel should not throw; if one does, treat it like a network error rather than losing the notification.
-    outcome = { ok: false, retryable: true, error: `channel error: ${error instanceof Error ? error.message : String(error)}` };
+    outcome = {
+      ok: false,
+      retryable: true,
+      error: `channel error: ${error instanceof Error ? error.message : String(error)}`,
+    };
   } finally {
     timer.abort();
   }

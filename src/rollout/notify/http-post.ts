@@ -21,7 +21,8 @@ export function parseWebhookUrl(text: string, variable: string): URL | string {
   } catch {
     return `${variable} is not a valid URL (expected https://...)`;
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') return `${variable} must be an http(s) URL, got the scheme ${url.protocol}`;
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    return `${variable} must be an http(s) URL, got the scheme ${url.protocol}`;
   return url;
 }
 
@@ -64,12 +65,20 @@ export function postJson(urlText: string, body: unknown, options: PostJsonOption
           if (size <= MAX_RESPONSE_BYTES) chunks.push(chunk);
         });
         res.on('error', (error) => finish({ ok: false, retryable: true, error: `response failed: ${error.message}` }));
-        res.on('end', () => finish(classifyResponse(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'), res.headers['retry-after'])));
+        res.on('end', () =>
+          finish(
+            classifyResponse(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'), res.headers['retry-after']),
+          ),
+        );
       },
     );
     req.on('error', (error: NodeJS.ErrnoException) => {
       const aborted = options.signal.aborted || error.name === 'AbortError';
-      finish({ ok: false, retryable: true, error: aborted ? 'aborted' : `network error: ${error.code ?? error.message}` });
+      finish({
+        ok: false,
+        retryable: true,
+        error: aborted ? 'aborted' : `network error: ${error.code ?? error.message}`,
+      });
     });
     req.end(bytes);
   });

@@ -7,7 +7,13 @@ import { createSilentLogger } from '../../lib/logger.js';
 import { deliverWithRetry, type DeliverySettings } from './deliver.js';
 import { isNotifyEventName, NOTIFY_EVENTS } from './events.js';
 import type { NotificationChannel } from './index.js';
-import { NO_CHANNEL, OUTBOX_FORMAT_VERSION, writeOutboxEntry, type OutboxAttempt, type OutboxEntry } from './outbox/outbox.js';
+import {
+  NO_CHANNEL,
+  OUTBOX_FORMAT_VERSION,
+  writeOutboxEntry,
+  type OutboxAttempt,
+  type OutboxEntry,
+} from './outbox/outbox.js';
 import { selectChannels } from './routing.js';
 import { renderMessage } from './templates.js';
 import type { Delivery, DeliveryAttempt, NotificationInput, NotifyReport, RenderedMessage } from './types.js';
@@ -33,7 +39,13 @@ export function createNotifier(options: NotifierOptions): Notifier {
   const logger = (options.logger ?? createSilentLogger()).child('notify');
   const outboxDir = environment.paths.notificationsOutDir;
 
-  const toOutbox = async (m: RenderedMessage, channel: OutboxEntry['channel'], payload: unknown, reason: string, attempts: DeliveryAttempt[]) => {
+  const toOutbox = async (
+    m: RenderedMessage,
+    channel: OutboxEntry['channel'],
+    payload: unknown,
+    reason: string,
+    attempts: DeliveryAttempt[],
+  ) => {
     const entry = createOutboxEntry(m, channel, payload, reason, attempts, Boolean(options.isDryRun));
     const file = await writeOutboxEntry(outboxDir, entry, redact);
     logger.warn('notification written to the outbox', { event: m.event, channel, reason, file });
@@ -52,7 +64,11 @@ export function createNotifier(options: NotifierOptions): Notifier {
       observer: options.observer,
     });
     if (result.delivered) {
-      logger.info('notification delivered', { event: m.event, channel: channel.type, attempts: result.attempts.length });
+      logger.info('notification delivered', {
+        event: m.event,
+        channel: channel.type,
+        attempts: result.attempts.length,
+      });
       return { channel: channel.type, status: 'delivered', attempts: result.attempts.length };
     }
     const error = redact(result.error ?? 'not delivered');
@@ -62,9 +78,16 @@ export function createNotifier(options: NotifierOptions): Notifier {
 
   return {
     async send(input) {
-      if (!isNotifyEventName(input.event)) throw createError('EUNKNOWNEVENT', { event: String(input.event), known: NOTIFY_EVENTS });
+      if (!isNotifyEventName(input.event))
+        throw createError('EUNKNOWNEVENT', { event: String(input.event), known: NOTIFY_EVENTS });
       const id = randomUUID();
-      const m = renderMessage(input, { env: environment.name, id, idempotencyKey: id, createdAtMs: clock.now(), redact });
+      const m = renderMessage(input, {
+        env: environment.name,
+        id,
+        idempotencyKey: id,
+        createdAtMs: clock.now(),
+        redact,
+      });
       const channels = selectChannels(environment.config.notifications, input.event, options.processEnv);
       const deliveries: Delivery[] = [];
       if (channels.length === 0) {

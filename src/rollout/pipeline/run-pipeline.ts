@@ -20,7 +20,11 @@ export interface RunPipelineOptions {
  * `failed` hooks run (each error inside one is logged and swallowed), then the ORIGINAL error is rethrown.
  * A failing optional step is logged as a warning and the run continues. On success the `succeeded` hooks run.
  */
-export async function runPipeline<C>(definition: PipelineDefinition<C>, context: C, options: RunPipelineOptions): Promise<PipelineReport> {
+export async function runPipeline<C>(
+  definition: PipelineDefinition<C>,
+  context: C,
+  options: RunPipelineOptions,
+): Promise<PipelineReport> {
   const resolved = resolvePipeline(definition);
   const { clock, display } = options;
   const logger = options.logger.child('pipeline');
@@ -28,7 +32,11 @@ export async function runPipeline<C>(definition: PipelineDefinition<C>, context:
   report.status = 'running';
   report.startedAt = clock.now();
   const info = (): HookInfo => ({ durationMs: clock.now() - report.startedAt!, report });
-  logger.info('pipeline started', { pipeline: definition.name, dryRun: options.isDryRun === true, steps: resolved.entries.map((e) => e.name) });
+  logger.info('pipeline started', {
+    pipeline: definition.name,
+    dryRun: options.isDryRun === true,
+    steps: resolved.entries.map((e) => e.name),
+  });
 
   for (const entry of resolved.entries) {
     const record: StepRecord = { name: entry.name, kind: entry.kind, status: 'pending' };
@@ -50,14 +58,25 @@ export async function runPipeline<C>(definition: PipelineDefinition<C>, context:
       }
       report.status = 'failed';
       report.failedStep = entry.name;
-      await runSettlingHooks(resolved.failedHooks, context, { ...info(), failedStep: entry.name, error }, { clock, logger, display, report, isDryRun: options.isDryRun });
+      await runSettlingHooks(
+        resolved.failedHooks,
+        context,
+        { ...info(), failedStep: entry.name, error },
+        { clock, logger, display, report, isDryRun: options.isDryRun },
+      );
       finishReport(report, clock);
       logger.error('pipeline failed', { pipeline: definition.name, step: entry.name, durationMs: report.durationMs });
       throw error;
     }
   }
   report.status = 'succeeded';
-  await runSettlingHooks(resolved.succeededHooks, context, info(), { clock, logger, display, report, isDryRun: options.isDryRun });
+  await runSettlingHooks(resolved.succeededHooks, context, info(), {
+    clock,
+    logger,
+    display,
+    report,
+    isDryRun: options.isDryRun,
+  });
   finishReport(report, clock);
   logger.info('pipeline succeeded', { pipeline: definition.name, durationMs: report.durationMs });
   return report;
@@ -65,7 +84,13 @@ export async function runPipeline<C>(definition: PipelineDefinition<C>, context:
 
 type UnitDeps = { clock: Clock; logger: Logger; display?: StepDisplay };
 
-async function runUnit(name: string, description: string, record: StepRecord, deps: UnitDeps, run: () => Promise<StepOutcome | void>): Promise<void> {
+async function runUnit(
+  name: string,
+  description: string,
+  record: StepRecord,
+  deps: UnitDeps,
+  run: () => Promise<StepOutcome | void>,
+): Promise<void> {
   record.status = 'running';
   record.startedAt = deps.clock.now();
   deps.logger.info('step started', { step: name });
@@ -113,7 +138,13 @@ async function runSettlingHooks<C>(
   }
 }
 
-function finishRecord(record: StepRecord, clock: Clock, status: StepRecord['status'], detail?: string, summary?: string): void {
+function finishRecord(
+  record: StepRecord,
+  clock: Clock,
+  status: StepRecord['status'],
+  detail?: string,
+  summary?: string,
+): void {
   record.status = status;
   record.finishedAt = clock.now();
   record.startedAt ??= record.finishedAt;

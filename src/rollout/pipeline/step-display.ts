@@ -16,8 +16,13 @@ export interface StepDisplay {
   close(): Promise<void>;
 }
 
-export function createStepDisplay(options: { stream: Writable & { isTTY?: boolean }; clock: Clock; names?: string[] }): StepDisplay {
-  if (options.stream.isTTY && options.names && options.names.length > 0) return createListrDisplay(options.stream, options.names);
+export function createStepDisplay(options: {
+  stream: Writable & { isTTY?: boolean };
+  clock: Clock;
+  names?: string[];
+}): StepDisplay {
+  if (options.stream.isTTY && options.names && options.names.length > 0)
+    return createListrDisplay(options.stream, options.names);
   return createPlainDisplay(options.stream, options.clock);
 }
 
@@ -26,9 +31,11 @@ export function createPlainDisplay(stream: Writable, clock: Clock): StepDisplay 
   const line = (mark: string, text: string) => stream.write(`${new Date(clock.now()).toISOString()} ${mark} ${text}\n`);
   return {
     stepStarted: (name, description) => line('▶', `${name}  ${description}`),
-    stepSucceeded: (name, durationMs, summary) => line('✔', `${name}  done in ${formatDurationMs(durationMs)}${summary ? ` — ${summary}` : ''}`),
+    stepSucceeded: (name, durationMs, summary) =>
+      line('✔', `${name}  done in ${formatDurationMs(durationMs)}${summary ? ` — ${summary}` : ''}`),
     stepSkipped: (name, reason) => line('↷', `${name}  skipped: ${reason}`),
-    stepFailed: (name, durationMs, message) => line('✖', `${name}  failed after ${formatDurationMs(durationMs)}: ${message}`),
+    stepFailed: (name, durationMs, message) =>
+      line('✖', `${name}  failed after ${formatDurationMs(durationMs)}: ${message}`),
     note: (text) => line('•', text),
     close: async () => {},
   };
@@ -68,18 +75,23 @@ function createListrDisplay(stream: Writable, names: string[]): StepDisplay {
       exitOnError: false,
       registerSignalListeners: false,
       rendererOptions: {
-        logger: new ListrLogger({ processOutput: new ProcessOutput(stream as NodeJS.WriteStream, stream as NodeJS.WriteStream) }),
+        logger: new ListrLogger({
+          processOutput: new ProcessOutput(stream as NodeJS.WriteStream, stream as NodeJS.WriteStream),
+        }),
         collapseSkips: false,
       },
     },
   );
   const running = list.run().catch(() => undefined);
-  const settle = (name: string, kind: 'ok' | 'skip' | 'fail', title: string) => waits.get(name)?.settle({ kind, title });
+  const settle = (name: string, kind: 'ok' | 'skip' | 'fail', title: string) =>
+    waits.get(name)?.settle({ kind, title });
   return {
     stepStarted: () => {},
-    stepSucceeded: (name, durationMs, summary) => settle(name, 'ok', `${name} (${formatDurationMs(durationMs)})${summary ? ` — ${summary}` : ''}`),
+    stepSucceeded: (name, durationMs, summary) =>
+      settle(name, 'ok', `${name} (${formatDurationMs(durationMs)})${summary ? ` — ${summary}` : ''}`),
     stepSkipped: (name, reason) => settle(name, 'skip', `${name} skipped: ${reason}`),
-    stepFailed: (name, durationMs, message) => settle(name, 'fail', `${name} failed after ${formatDurationMs(durationMs)}: ${message}`),
+    stepFailed: (name, durationMs, message) =>
+      settle(name, 'fail', `${name} failed after ${formatDurationMs(durationMs)}: ${message}`),
     note: (text) => notes.push(text),
     close: async () => {
       // Steps never reached (after a failure) are shown as skipped so the list completes.

@@ -19,10 +19,7 @@ export type StepOutcome = { status: 'succeeded'; summary?: string } | { status: 
 
 /** Where a hook runs: before or after a named step, after the whole pipeline succeeded, or after it failed. */
 export type HookPlacement =
-  | { on: 'before'; step: string }
-  | { on: 'after'; step: string }
-  | { on: 'succeeded' }
-  | { on: 'failed' };
+  { on: 'before'; step: string } | { on: 'after'; step: string } | { on: 'succeeded' } | { on: 'failed' };
 
 export interface HookInfo {
   /** The step that failed (failed hooks only). */

@@ -17,7 +17,11 @@ export async function listArtifactFiles(dir: string): Promise<ArtifactEntry[]> {
       if (entry.isDirectory()) await walk(full);
       else if (entry.isFile() && relative(dir, full) !== 'manifest.json') {
         const bytes = await readFile(full);
-        out.push({ path: relative(dir, full).split(sep).join('/'), sizeBytes: (await stat(full)).size, sha256: createHash('sha256').update(bytes).digest('hex') });
+        out.push({
+          path: relative(dir, full).split(sep).join('/'),
+          sizeBytes: (await stat(full)).size,
+          sha256: createHash('sha256').update(bytes).digest('hex'),
+        });
       }
     }
   };

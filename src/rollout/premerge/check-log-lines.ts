@@ -15,7 +15,11 @@ export interface LogFileCheck {
  * toolkit's JSON logger); other lines are plain text from the same file and are only searched for secrets.
  * Required: `time`, `level`, and `component` or `msg` (pino lines carry `msg`; toolkit lines carry both).
  */
-export async function checkLogFile(file: string, secrets: string[], options: { isSecretScanOnly?: boolean } = {}): Promise<LogFileCheck> {
+export async function checkLogFile(
+  file: string,
+  secrets: string[],
+  options: { isSecretScanOnly?: boolean } = {},
+): Promise<LogFileCheck> {
   const text = await readFile(file, 'utf8');
   const problems: string[] = [];
   const components = new Set<string>();
@@ -37,7 +41,8 @@ export async function checkLogFile(file: string, secrets: string[], options: { i
     }
     if (parsed.time === undefined) problems.push(`line ${i + 1}: no \`time\``);
     if (parsed.level === undefined) problems.push(`line ${i + 1}: no \`level\``);
-    if (parsed.component === undefined && parsed.msg === undefined) problems.push(`line ${i + 1}: neither \`component\` nor \`msg\``);
+    if (parsed.component === undefined && parsed.msg === undefined)
+      problems.push(`line ${i + 1}: neither \`component\` nor \`msg\``);
     if (typeof parsed.component === 'string') components.add(parsed.component);
   });
   return { file, lines, jsonLines, problems, components: [...components].sort() };
@@ -46,11 +51,17 @@ export async function checkLogFile(file: string, secrets: string[], options: { i
 export function formatLogChecks(checks: LogFileCheck[], shown: (file: string) => string = basename): string {
   const out: string[] = [];
   for (const c of checks) {
-    out.push(`${c.problems.length === 0 ? 'PASS' : 'FAIL'} ${shown(c.file)}: ${c.lines} lines, ${c.jsonLines} JSON lines checked${c.components.length ? `; components ${c.components.join(', ')}` : ''}`);
+    out.push(
+      `${c.problems.length === 0 ? 'PASS' : 'FAIL'} ${shown(c.file)}: ${c.lines} lines, ${c.jsonLines} JSON lines checked${c.components.length ? `; components ${c.components.join(', ')}` : ''}`,
+    );
     for (const p of c.problems.slice(0, 20)) out.push(`     ${p}`);
     if (c.problems.length > 20) out.push(`     … and ${c.problems.length - 20} more`);
   }
   const failed = checks.filter((c) => c.problems.length > 0).length;
-  out.push(failed === 0 ? `test_logging: PASS (${checks.length} files)` : `test_logging: FAIL (${failed} of ${checks.length} files)`);
+  out.push(
+    failed === 0
+      ? `test_logging: PASS (${checks.length} files)`
+      : `test_logging: FAIL (${failed} of ${checks.length} files)`,
+  );
   return out.join('\n') + '\n';
 }

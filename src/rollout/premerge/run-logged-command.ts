@@ -19,7 +19,12 @@ export async function runLoggedCommand(c: LoggedCommand): Promise<number> {
   mkdirSync(dirname(c.logFile), { recursive: true });
   const log = createWriteStream(c.logFile, { flags: 'a' });
   log.write(`$ ${[c.command, ...c.args].join(' ')}\n`);
-  const child = spawn(c.command, c.args, { cwd: c.cwd, env: c.processEnv, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+  const child = spawn(c.command, c.args, {
+    cwd: c.cwd,
+    env: c.processEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    windowsHide: true,
+  });
   const onData = (chunk: Buffer) => {
     log.write(chunk);
     c.echo?.write(chunk);

@@ -9,7 +9,10 @@ export interface ThrowawayEnvironment {
   port: number;
 }
 
-export async function createThrowawayEnvironment(repoRoot: string, options: { windowSeconds: number }): Promise<ThrowawayEnvironment> {
+export async function createThrowawayEnvironment(
+  repoRoot: string,
+  options: { windowSeconds: number },
+): Promise<ThrowawayEnvironment> {
   const root = await mkdtemp(join(tmpdir(), 'dhash-premerge-'));
   const port = await getFreePort();
   const environments = {
@@ -23,8 +26,13 @@ export async function createThrowawayEnvironment(repoRoot: string, options: { wi
       },
     },
   };
-  const gates = JSON.parse(await readFile(join(repoRoot, 'quality-gates-config.json'), 'utf8')) as { environments?: Record<string, unknown> };
-  gates.environments = { ...gates.environments, local: { monitor: { window: `${options.windowSeconds}s`, poll: [{ every: '1s' }] } } };
+  const gates = JSON.parse(await readFile(join(repoRoot, 'quality-gates-config.json'), 'utf8')) as {
+    environments?: Record<string, unknown>;
+  };
+  gates.environments = {
+    ...gates.environments,
+    local: { monitor: { window: `${options.windowSeconds}s`, poll: [{ every: '1s' }] } },
+  };
   await writeFile(join(root, 'environments.json'), JSON.stringify(environments, null, 2) + '\n');
   await writeFile(join(root, 'quality-gates-config.json'), JSON.stringify(gates, null, 2) + '\n');
   // The release is built from this root: the checkout's dist/ and node_modules/ (linked) and package files (copied).
@@ -40,7 +48,9 @@ function getFreePort(): Promise<number> {
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port')),
+      );
     });
   });
 }

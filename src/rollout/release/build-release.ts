@@ -72,7 +72,9 @@ export async function buildRelease(options: BuildReleaseOptions): Promise<BuiltR
     await rm(temp, { recursive: true, force: true });
     // `cp -a` reports a full disk only in its stderr ("No space left on device"), not as a code.
     const isFull = /No space left on device/i.test(String((error as { stderr?: unknown }).stderr ?? ''));
-    const noSpace = isFull ? Object.assign(new Error('No space left on device'), { code: 'ENOSPC', cause: error }) : error;
+    const noSpace = isFull
+      ? Object.assign(new Error('No space left on device'), { code: 'ENOSPC', cause: error })
+      : error;
     return rethrowAsNoSpace(noSpace, { folder: outDir, what: `build release ${releaseId}`, isNothingChanged: true });
   }
 }
@@ -94,7 +96,13 @@ export async function planRelease(options: { projectRoot: string; clock: Clock }
   const version = pkg.version ?? '0.0.0';
   const gitSha = await getGitShortSha(root);
   const createdAtMs = options.clock.now();
-  return { releaseId: createReleaseId({ createdAtMs, version, gitSha }), version, gitSha, createdAt: new Date(createdAtMs).toISOString(), contentSha256: '' };
+  return {
+    releaseId: createReleaseId({ createdAtMs, version, gitSha }),
+    version,
+    gitSha,
+    createdAt: new Date(createdAtMs).toISOString(),
+    contentSha256: '',
+  };
 }
 
 /** The lock file's `dev: true` package paths ("node_modules/x", "node_modules/a/node_modules/b"). */
@@ -103,7 +111,11 @@ export async function getDevPackagePaths(root: string): Promise<Set<string>> {
   if (!existsSync(lockFile)) return new Set();
   const lock = JSON.parse(await readFile(lockFile, 'utf8')) as { packages?: Record<string, { dev?: boolean }> };
   // `devOptional` packages are kept: an optional dependency of a production package needs them.
-  return new Set(Object.entries(lock.packages ?? {}).filter(([key, v]) => key && v.dev === true).map(([key]) => key));
+  return new Set(
+    Object.entries(lock.packages ?? {})
+      .filter(([key, v]) => key && v.dev === true)
+      .map(([key]) => key),
+  );
 }
 
 async function copyReleaseFiles(root: string, target: string): Promise<void> {
@@ -122,10 +134,15 @@ async function copyReleaseFiles(root: string, target: string): Promise<void> {
   for (const entry of await readdir(modules, { withFileTypes: true })) {
     if (entry.name === '.cache') continue;
     if (entry.isDirectory() && entry.name.startsWith('@')) {
-      const kept = (await readdir(join(modules, entry.name))).filter((name) => !dev.has(`node_modules/${entry.name}/${name}`));
+      const kept = (await readdir(join(modules, entry.name))).filter(
+        (name) => !dev.has(`node_modules/${entry.name}/${name}`),
+      );
       if (!kept.length) continue;
       await mkdir(join(targetModules, entry.name), { recursive: true });
-      await copyAll(kept.map((name) => join(modules, entry.name, name)), join(targetModules, entry.name));
+      await copyAll(
+        kept.map((name) => join(modules, entry.name, name)),
+        join(targetModules, entry.name),
+      );
     } else if (!dev.has(`node_modules/${entry.name}`)) {
       sources.push(join(modules, entry.name));
     }

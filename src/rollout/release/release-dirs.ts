@@ -22,7 +22,10 @@ export async function listReleaseIds(environment: ResolvedEnvironment): Promise<
 }
 
 /** An on-disk release with the same content, so a redeploy or a rollback reuses it instead of copying. */
-export async function findReleaseByContentSha256(environment: ResolvedEnvironment, contentSha256: string): Promise<ReleaseManifest | undefined> {
+export async function findReleaseByContentSha256(
+  environment: ResolvedEnvironment,
+  contentSha256: string,
+): Promise<ReleaseManifest | undefined> {
   for (const id of (await listReleaseIds(environment)).reverse()) {
     const manifest = await readReleaseManifest(join(environment.releasesDir, id)).catch(() => undefined);
     if (manifest?.contentSha256 === contentSha256) return manifest;
@@ -45,7 +48,8 @@ export async function stageRelease(
   source: { dir: string; manifest: ReleaseManifest; isSourceDisposable: boolean },
 ): Promise<StagedRelease> {
   const existing = await findReleaseByContentSha256(environment, source.manifest.contentSha256);
-  if (existing) return { releaseId: existing.releaseId, dir: join(environment.releasesDir, existing.releaseId), isReused: true };
+  if (existing)
+    return { releaseId: existing.releaseId, dir: join(environment.releasesDir, existing.releaseId), isReused: true };
   await mkdir(environment.releasesDir, { recursive: true });
   const dir = join(environment.releasesDir, source.manifest.releaseId);
   if (existsSync(dir)) await rm(dir, { recursive: true, force: true });
@@ -74,7 +78,10 @@ export async function switchCurrentRelease(environment: ResolvedEnvironment, rel
 }
 
 /** Removes the oldest releases beyond `keep`, never `current` nor `previous`; returns the removed ids. */
-export async function pruneReleases(environment: ResolvedEnvironment, options: { keep: number; previous?: string }): Promise<string[]> {
+export async function pruneReleases(
+  environment: ResolvedEnvironment,
+  options: { keep: number; previous?: string },
+): Promise<string[]> {
   const remove = chooseReleasesToPrune({
     releaseIds: await listReleaseIds(environment),
     keep: options.keep,

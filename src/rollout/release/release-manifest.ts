@@ -34,7 +34,11 @@ export async function verifyReleaseDir(dir: string): Promise<ReleaseManifest> {
   const manifest = await readReleaseManifest(dir);
   const actual = await computeContentSha256(dir);
   if (actual !== manifest.contentSha256) {
-    throw createError('ECHECKSUMMISMATCH', { file: join(dir, RELEASE_MANIFEST_FILE), expected: manifest.contentSha256, actual });
+    throw createError('ECHECKSUMMISMATCH', {
+      file: join(dir, RELEASE_MANIFEST_FILE),
+      expected: manifest.contentSha256,
+      actual,
+    });
   }
   return manifest;
 }

@@ -30,7 +30,9 @@ export async function readMonitorLog(monitorLogsDir: string, deployId: string): 
       }
     }
   }
-  const summary = existsSync(summaryFile) ? (JSON.parse(await readFile(summaryFile, 'utf8')) as MonitorSummary) : undefined;
+  const summary = existsSync(summaryFile)
+    ? (JSON.parse(await readFile(summaryFile, 'utf8')) as MonitorSummary)
+    : undefined;
   return { deployId, polls, summary };
 }
 
@@ -49,7 +51,8 @@ export async function listMonitoredDeploys(monitorLogsDir: string, envName?: str
 
 export async function findLatestDeployId(monitorLogsDir: string, envName: string): Promise<string> {
   const ids = await listMonitoredDeploys(monitorLogsDir, envName);
-  if (ids.length === 0) throw createError('ENOMONITORLOGS', { dir: monitorLogsDir, what: `the environment \`${envName}\`` });
+  if (ids.length === 0)
+    throw createError('ENOMONITORLOGS', { dir: monitorLogsDir, what: `the environment \`${envName}\`` });
   return ids[ids.length - 1];
 }
 

@@ -15,9 +15,25 @@ export interface MonitorSummary {
   windowMs: number;
   outcome: string;
   polls: number;
-  gates: Record<string, { threshold: number; unit: string; worstValue: number | null; worstRatio: number | null; verdictCounts: Partial<Record<GateVerdict, number>> }>;
+  gates: Record<
+    string,
+    {
+      threshold: number;
+      unit: string;
+      worstValue: number | null;
+      worstRatio: number | null;
+      verdictCounts: Partial<Record<GateVerdict, number>>;
+    }
+  >;
   violation?: { gate: string; value: number; threshold: number; at: string };
   supersededBy?: string;
   supersedeReason?: string;
-  rollback?: { startedAt: string; finishedAt?: string; ok: boolean; backupFile?: string; incidentId?: string; thirdOkHealthAt?: string };
+  rollback?: {
+    startedAt: string;
+    finishedAt?: string;
+    ok: boolean;
+    backupFile?: string;
+    incidentId?: string;
+    thirdOkHealthAt?: string;
+  };
 }

@@ -35,13 +35,23 @@ export function renderMonitorReportHtml(log: MonitorLog): string {
 
   const common: ChartMarker[] = [];
   if (summary?.violation) {
-    common.push({ atMs: Date.parse(summary.violation.at), kind: 'violation', label: `violation: ${summary.violation.gate}` });
+    common.push({
+      atMs: Date.parse(summary.violation.at),
+      kind: 'violation',
+      label: `violation: ${summary.violation.gate}`,
+    });
   }
   if (summary?.rollback) {
     const r = summary.rollback;
     const rollbackEnd = r.finishedAt ? Date.parse(r.finishedAt) : endMs;
-    common.push({ atMs: Date.parse(r.startedAt), untilMs: rollbackEnd, kind: 'rollback', label: `rollback ${r.ok ? 'succeeded' : 'FAILED'}` });
-    if (r.thirdOkHealthAt) common.push({ atMs: Date.parse(r.thirdOkHealthAt), kind: 'recovered', label: '3rd OK health' });
+    common.push({
+      atMs: Date.parse(r.startedAt),
+      untilMs: rollbackEnd,
+      kind: 'rollback',
+      label: `rollback ${r.ok ? 'succeeded' : 'FAILED'}`,
+    });
+    if (r.thirdOkHealthAt)
+      common.push({ atMs: Date.parse(r.thirdOkHealthAt), kind: 'recovered', label: '3rd OK health' });
   }
 
   const gateNames = [...new Set(polls.flatMap((p) => p.gates.map((g) => g.name)))];
@@ -103,7 +113,9 @@ function fact(name: string, value: string): string {
 function renderGateFacts(name: string, log: MonitorLog): string {
   const s = log.summary?.gates[name];
   if (!s) return '';
-  const counts = Object.entries(s.verdictCounts).map(([k, v]) => `${k} ${v}`).join(', ');
+  const counts = Object.entries(s.verdictCounts)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
   return `<p class="gate-facts">worst ${s.worstValue === null ? '—' : `${formatValue(s.worstValue)} ${escapeHtml(s.unit)}`} · ${s.worstRatio === null ? '—' : `${Math.round(s.worstRatio * 100)}% of threshold`} · ${escapeHtml(counts)}</p>`;
 }
 
@@ -124,10 +136,16 @@ function renderEvents(log: MonitorLog): string {
   for (const p of log.polls) {
     for (const g of p.gates) {
       if (g.verdict !== 'warning' && g.verdict !== 'violated' && g.verdict !== 'error') continue;
-      rows.push(`<tr class="${g.verdict}"><td>${escapeHtml(p.time)}</td><td>#${p.pollIndex}</td><td>${escapeHtml(g.name)}</td><td>${escapeHtml(g.verdict)}</td><td>${g.value === null ? '—' : escapeHtml(formatValue(g.value))} / ${escapeHtml(formatValue(g.threshold))} ${escapeHtml(g.unit)}</td><td>${escapeHtml(g.detail ?? '')}</td></tr>`);
+      rows.push(
+        `<tr class="${g.verdict}"><td>${escapeHtml(p.time)}</td><td>#${p.pollIndex}</td><td>${escapeHtml(g.name)}</td><td>${escapeHtml(g.verdict)}</td><td>${g.value === null ? '—' : escapeHtml(formatValue(g.value))} / ${escapeHtml(formatValue(g.threshold))} ${escapeHtml(g.unit)}</td><td>${escapeHtml(g.detail ?? '')}</td></tr>`,
+      );
     }
-    for (const a of p.actions ?? []) rows.push(`<tr class="action"><td>${escapeHtml(p.time)}</td><td>#${p.pollIndex}</td><td colspan="4">${escapeHtml(a)}</td></tr>`);
+    for (const a of p.actions ?? [])
+      rows.push(
+        `<tr class="action"><td>${escapeHtml(p.time)}</td><td>#${p.pollIndex}</td><td colspan="4">${escapeHtml(a)}</td></tr>`,
+      );
   }
-  if (rows.length === 0) return '<section class="events"><h2>Events</h2><p class="empty">No warnings or violations.</p></section>';
+  if (rows.length === 0)
+    return '<section class="events"><h2>Events</h2><p class="empty">No warnings or violations.</p></section>';
   return `<section class="events"><h2>Events</h2><table><thead><tr><th>time</th><th>poll</th><th>gate</th><th>verdict</th><th>value / threshold</th><th>detail</th></tr></thead><tbody>${rows.join('')}</tbody></table></section>`;
 }

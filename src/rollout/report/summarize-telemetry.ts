@@ -53,7 +53,22 @@ export async function summarizeTelemetry(
       for (const g of poll.gates) {
         let s = byGate.get(g.name);
         if (!s) {
-          s = { gate: g.name, unit: g.unit, threshold: g.threshold, deploys: 0, polls: 0, measured: 0, worstValue: null, maxRatio: null, warnings: 0, violations: 0, insufficientData: 0, errors: 0, deploySet: new Set(), lastPollMs: t };
+          s = {
+            gate: g.name,
+            unit: g.unit,
+            threshold: g.threshold,
+            deploys: 0,
+            polls: 0,
+            measured: 0,
+            worstValue: null,
+            maxRatio: null,
+            warnings: 0,
+            violations: 0,
+            insufficientData: 0,
+            errors: 0,
+            deploySet: new Set(),
+            lastPollMs: t,
+          };
           byGate.set(g.name, s);
         }
         s.deploySet.add(deployId);
@@ -81,7 +96,10 @@ export async function summarizeTelemetry(
       }
     }
   }
-  const gates = [...byGate.values()].map(({ deploySet, lastPollMs: _last, ...rest }) => ({ ...rest, deploys: deploySet.size }));
+  const gates = [...byGate.values()].map(({ deploySet, lastPollMs: _last, ...rest }) => ({
+    ...rest,
+    deploys: deploySet.size,
+  }));
   gates.sort((a, b) => (b.maxRatio ?? -1) - (a.maxRatio ?? -1) || a.gate.localeCompare(b.gate));
   return { fromMs, toMs: options.nowMs, envName: options.envName, deploys, polls, gates };
 }
@@ -89,8 +107,23 @@ export async function summarizeTelemetry(
 /** A table, closest-to-firing gate first, with a one-line reading of what it means. */
 export function formatTelemetrySummary(summary: TelemetrySummary): string {
   const head = `Telemetry ${summary.envName ? `for --env ${summary.envName} ` : ''}from ${new Date(summary.fromMs).toISOString()} to ${new Date(summary.toMs).toISOString()} (${formatDurationMs(summary.toMs - summary.fromMs)}): ${summary.deploys.length} monitored deploy${summary.deploys.length === 1 ? '' : 's'}, ${summary.polls} polls.`;
-  if (summary.gates.length === 0) return `${head}\nNo polls in this period: widen it with --since (e.g. --since 72h).\n`;
-  const rows = [['gate', 'threshold', 'worst', 'max ratio', 'polls', 'measured', 'warnings', 'violations', 'no data', 'errors', 'worst deploy']];
+  if (summary.gates.length === 0)
+    return `${head}\nNo polls in this period: widen it with --since (e.g. --since 72h).\n`;
+  const rows = [
+    [
+      'gate',
+      'threshold',
+      'worst',
+      'max ratio',
+      'polls',
+      'measured',
+      'warnings',
+      'violations',
+      'no data',
+      'errors',
+      'worst deploy',
+    ],
+  ];
   for (const g of summary.gates) {
     rows.push([
       g.gate,
@@ -107,6 +140,13 @@ export function formatTelemetrySummary(summary: TelemetrySummary): string {
     ]);
   }
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  const table = rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+  const table = rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
   return `${head}\n${table}\nmax ratio = worst value / threshold: above 100% the gate fired; a gate that never passes ~50% may be too loose, one that warns on healthy deploys too tight.\n`;
 }

@@ -30,7 +30,13 @@ export interface ChartInput {
 const W = 760;
 const H = 200;
 const M = { left: 56, right: 16, top: 22, bottom: 34 };
-const VERDICT_CLASS: Record<string, string> = { pass: 'pass', warning: 'warn', violated: 'bad', 'insufficient-data': 'nodata', error: 'nodata' };
+const VERDICT_CLASS: Record<string, string> = {
+  pass: 'pass',
+  warning: 'warn',
+  violated: 'bad',
+  'insufficient-data': 'nodata',
+  error: 'nodata',
+};
 
 export function renderChartSvg(input: ChartInput): string {
   const values = input.points.map((p) => p.value).filter((v): v is number => v !== null && Number.isFinite(v));
@@ -49,17 +55,27 @@ export function renderChartSvg(input: ChartInput): string {
   }
   for (let i = 0; i <= 6; i++) {
     const t = input.fromMs + (spanMs * i) / 6;
-    parts.push(`<text class="axis" x="${f(x(t))}" y="${H - 6}" text-anchor="middle">+${formatElapsed(t - input.fromMs)}</text>`);
+    parts.push(
+      `<text class="axis" x="${f(x(t))}" y="${H - 6}" text-anchor="middle">+${formatElapsed(t - input.fromMs)}</text>`,
+    );
   }
   // Bands and markers behind the data.
   for (const m of input.markers.filter((m) => m.untilMs !== undefined)) {
-    parts.push(`<rect class="band ${m.kind}-band" x="${f(x(m.atMs))}" y="${M.top}" width="${f(Math.max(2, x(m.untilMs!) - x(m.atMs)))}" height="${H - M.top - M.bottom}"><title>${escapeHtml(m.label)}</title></rect>`);
+    parts.push(
+      `<rect class="band ${m.kind}-band" x="${f(x(m.atMs))}" y="${M.top}" width="${f(Math.max(2, x(m.untilMs!) - x(m.atMs)))}" height="${H - M.top - M.bottom}"><title>${escapeHtml(m.label)}</title></rect>`,
+    );
   }
   for (const t of input.pollTimesMs) {
-    parts.push(`<line class="poll-tick" x1="${f(x(t))}" x2="${f(x(t))}" y1="${H - M.bottom}" y2="${H - M.bottom + 5}"/>`);
+    parts.push(
+      `<line class="poll-tick" x1="${f(x(t))}" x2="${f(x(t))}" y1="${H - M.bottom}" y2="${H - M.bottom + 5}"/>`,
+    );
   }
-  parts.push(`<line class="threshold" x1="${M.left}" x2="${W - M.right}" y1="${f(y(input.threshold))}" y2="${f(y(input.threshold))}"/>`);
-  parts.push(`<text class="threshold-label" x="${M.left + 4}" y="${f(y(input.threshold) - 4)}" text-anchor="start">threshold ${escapeHtml(formatValue(input.threshold))} ${escapeHtml(input.unit)}</text>`);
+  parts.push(
+    `<line class="threshold" x1="${M.left}" x2="${W - M.right}" y1="${f(y(input.threshold))}" y2="${f(y(input.threshold))}"/>`,
+  );
+  parts.push(
+    `<text class="threshold-label" x="${M.left + 4}" y="${f(y(input.threshold) - 4)}" text-anchor="start">threshold ${escapeHtml(formatValue(input.threshold))} ${escapeHtml(input.unit)}</text>`,
+  );
 
   // The data line: segments break where a poll had no value.
   let d = '';
@@ -77,19 +93,30 @@ export function renderChartSvg(input: ChartInput): string {
     const cls = VERDICT_CLASS[p.verdict] ?? 'nodata';
     const cy = p.value === null ? H - M.bottom : y(p.value);
     const tip = `${new Date(p.atMs).toISOString()}: ${p.value === null ? 'no value' : `${formatValue(p.value)} ${input.unit}`} (${p.verdict})`;
-    parts.push(`<circle class="point ${cls}" cx="${f(x(p.atMs))}" cy="${f(cy)}" r="${cls === 'pass' ? 2.5 : 4}"><title>${escapeHtml(tip)}</title></circle>`);
+    parts.push(
+      `<circle class="point ${cls}" cx="${f(x(p.atMs))}" cy="${f(cy)}" r="${cls === 'pass' ? 2.5 : 4}"><title>${escapeHtml(tip)}</title></circle>`,
+    );
   }
   // Labels sit on different rows per kind so markers close in time do not overprint; near the right edge they flip left.
-  const LABEL_ROW: Record<ChartMarker['kind'], number> = { violation: M.top + 10, warning: M.top + 38, rollback: M.top + 24, recovered: H - M.bottom - 6 };
+  const LABEL_ROW: Record<ChartMarker['kind'], number> = {
+    violation: M.top + 10,
+    warning: M.top + 38,
+    rollback: M.top + 24,
+    recovered: H - M.bottom - 6,
+  };
   for (const m of input.markers) {
     const isBand = m.untilMs !== undefined;
     if (!isBand) {
-      parts.push(`<line class="marker ${m.kind}-marker" x1="${f(x(m.atMs))}" x2="${f(x(m.atMs))}" y1="${M.top}" y2="${H - M.bottom}"><title>${escapeHtml(m.label)}</title></line>`);
+      parts.push(
+        `<line class="marker ${m.kind}-marker" x1="${f(x(m.atMs))}" x2="${f(x(m.atMs))}" y1="${M.top}" y2="${H - M.bottom}"><title>${escapeHtml(m.label)}</title></line>`,
+      );
     }
     const isRightHalf = x(m.atMs) > (W - M.right) * 0.7;
     const anchorX = isBand ? x(m.atMs) + 4 : isRightHalf ? x(m.atMs) - 4 : x(m.atMs) + 4;
     const anchor = !isBand && isRightHalf ? 'end' : 'start';
-    parts.push(`<text class="marker-label ${m.kind}-label" x="${f(anchorX)}" y="${LABEL_ROW[m.kind]}" text-anchor="${anchor}">${escapeHtml(m.label)}</text>`);
+    parts.push(
+      `<text class="marker-label ${m.kind}-label" x="${f(anchorX)}" y="${LABEL_ROW[m.kind]}" text-anchor="${anchor}">${escapeHtml(m.label)}</text>`,
+    );
   }
   return [
     `<svg class="chart" id="chart-${escapeHtml(input.id)}" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${escapeHtml(input.title)}" xmlns="http://www.w3.org/2000/svg">`,

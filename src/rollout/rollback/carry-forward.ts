@@ -1,6 +1,15 @@
 // Carry-forward after a restore: re-applies the library and review changes logged since the backup, through the data layer.
 import type { Clock } from '../../lib/clock.js';
-import { closeDatabase, getChange, getChangeLogSeq, listChangesSince, openDatabase, openDatabaseForReading, type ChangeRecord, type Db } from '../../service/store/index.js';
+import {
+  closeDatabase,
+  getChange,
+  getChangeLogSeq,
+  listChangesSince,
+  openDatabase,
+  openDatabaseForReading,
+  type ChangeRecord,
+  type Db,
+} from '../../service/store/index.js';
 import { addLibraryEntry, deleteLibraryEntry, getLibraryEntry } from '../../service/library/library-repository.js';
 import { enqueueReviewItem, resolveReviewItem, type ReviewVerdict } from '../../service/review/review-repository.js';
 
@@ -35,7 +44,11 @@ export function getBackupMark(manifestSeq: number | undefined, backupDatabaseFil
  * The live log must descend from the backup's: the change at `mark` must be the same in both, otherwise the seqs
  * mean different things and nothing is carried (every change is reported as not carried, and stays in the snapshot).
  */
-export function readChangesToCarry(liveFile: string, backupDatabaseFile: string | null, mark: number): { changes: ChangeRecord[]; lineageProblem?: string } {
+export function readChangesToCarry(
+  liveFile: string,
+  backupDatabaseFile: string | null,
+  mark: number,
+): { changes: ChangeRecord[]; lineageProblem?: string } {
   const live = openDatabaseForReading(liveFile);
   try {
     const changes = listChangesSince(live, mark);
@@ -45,7 +58,12 @@ export function readChangesToCarry(liveFile: string, backupDatabaseFile: string 
       const a = getChange(live, mark);
       const b = getChange(backup, mark);
       const same = a && b && a.at === b.at && a.kind === b.kind && a.entity === b.entity && a.entityId === b.entityId;
-      return same ? { changes } : { changes, lineageProblem: `the live change log does not descend from the backup's (change ${mark} differs)` };
+      return same
+        ? { changes }
+        : {
+            changes,
+            lineageProblem: `the live change log does not descend from the backup's (change ${mark} differs)`,
+          };
     } finally {
       backup.close();
     }
@@ -55,22 +73,34 @@ export function readChangesToCarry(liveFile: string, backupDatabaseFile: string 
 }
 
 /** Re-applies `changes` to the restored database file in seq order; each change on its own, so one failure stops none. */
-export function applyCarryForward(databaseFile: string, mark: number, input: { changes: ChangeRecord[]; lineageProblem?: string }, clock: Clock): CarryForwardReport {
+export function applyCarryForward(
+  databaseFile: string,
+  mark: number,
+  input: { changes: ChangeRecord[]; lineageProblem?: string },
+  clock: Clock,
+): CarryForwardReport {
   const report: CarryForwardReport = { fromSeq: mark, carried: [], notCarried: [] };
   if (input.lineageProblem) {
-    for (const c of input.changes) report.notCarried.push({ seq: c.seq, at: c.at, summary: describeChange(c), reason: input.lineageProblem });
+    for (const c of input.changes)
+      report.notCarried.push({ seq: c.seq, at: c.at, summary: describeChange(c), reason: input.lineageProblem });
     return report;
   }
   const db = openDatabase(databaseFile, { fileMustExist: true });
   const ids = { library: new Map<number, number>(), review: new Map<number, number>() };
   try {
     for (const change of input.changes) {
-      if (change.entity === 'library_entry' && change.kind === 'add' && change.payload.viaReview !== undefined) continue; // recreated by its resolve
+      if (change.entity === 'library_entry' && change.kind === 'add' && change.payload.viaReview !== undefined)
+        continue; // recreated by its resolve
       try {
         const summary = applyChange(db, change, ids, { now: () => Date.parse(change.at), sleep: clock.sleep });
         report.carried.push({ seq: change.seq, at: change.at, summary });
       } catch (error) {
-        report.notCarried.push({ seq: change.seq, at: change.at, summary: describeChange(change), reason: (error as Error).message });
+        report.notCarried.push({
+          seq: change.seq,
+          at: change.at,
+          summary: describeChange(change),
+          reason: (error as Error).message,
+        });
       }
     }
   } finally {
@@ -79,11 +109,20 @@ export function applyCarryForward(databaseFile: string, mark: number, input: { c
   return report;
 }
 
-function applyChange(db: Db, change: ChangeRecord, ids: { library: Map<number, number>; review: Map<number, number> }, clock: Clock): string {
+function applyChange(
+  db: Db,
+  change: ChangeRecord,
+  ids: { library: Map<number, number>; review: Map<number, number> },
+  clock: Clock,
+): string {
   const p = change.payload;
   const libraryId = (id: number) => ids.library.get(id) ?? id;
   if (change.entity === 'library_entry' && change.kind === 'add') {
-    const entry = addLibraryEntry(db, { label: String(p.label), hash: String(p.hash), source: String(p.source) }, clock);
+    const entry = addLibraryEntry(
+      db,
+      { label: String(p.label), hash: String(p.hash), source: String(p.source) },
+      clock,
+    );
     ids.library.set(change.entityId, entry.id);
     return `library_entry add ${change.entityId} → ${entry.id} (${entry.label})`;
   }
@@ -91,27 +130,33 @@ function applyChange(db: Db, change: ChangeRecord, ids: { library: Map<number, n
     const id = libraryId(change.entityId);
     const found = getLibraryEntry(db, id);
     // Never delete a different entry that happens to have the id in the restored data.
-    if (found && found.hash !== p.hash) throw new Error(`entry ${id} in the restored data has hash ${found.hash}, not the deleted ${String(p.hash)}`);
+    if (found && found.hash !== p.hash)
+      throw new Error(`entry ${id} in the restored data has hash ${found.hash}, not the deleted ${String(p.hash)}`);
     deleteLibraryEntry(db, id, clock);
     return `library_entry delete ${change.entityId}${id === change.entityId ? '' : ` (now ${id})`} (${String(p.label)})`;
   }
   if (change.entity === 'review_item' && change.kind === 'create') {
-    const item = enqueueReviewItem(db, {
-      queryHash: String(p.queryHash),
-      ...(p.queryLabel == null ? {} : { queryLabel: String(p.queryLabel) }),
-      ...(p.querySource == null ? {} : { querySource: String(p.querySource) }),
-      candidateId: libraryId(Number(p.candidateId)),
-      ...(p.candidateLabel == null ? {} : { candidateLabel: String(p.candidateLabel) }),
-      ...(p.candidateHash == null ? {} : { candidateHash: String(p.candidateHash) }),
-      distance: Number(p.distance),
-    }, clock);
+    const item = enqueueReviewItem(
+      db,
+      {
+        queryHash: String(p.queryHash),
+        ...(p.queryLabel == null ? {} : { queryLabel: String(p.queryLabel) }),
+        ...(p.querySource == null ? {} : { querySource: String(p.querySource) }),
+        candidateId: libraryId(Number(p.candidateId)),
+        ...(p.candidateLabel == null ? {} : { candidateLabel: String(p.candidateLabel) }),
+        ...(p.candidateHash == null ? {} : { candidateHash: String(p.candidateHash) }),
+        distance: Number(p.distance),
+      },
+      clock,
+    );
     ids.review.set(change.entityId, item.id);
     return `review_item create ${change.entityId} → ${item.id}`;
   }
   if (change.entity === 'review_item' && change.kind === 'resolve') {
     const id = ids.review.get(change.entityId) ?? change.entityId;
     const result = resolveReviewItem(db, id, p.verdict as ReviewVerdict, clock);
-    if (result.libraryEntry && typeof p.libraryEntryId === 'number') ids.library.set(p.libraryEntryId, result.libraryEntry.id);
+    if (result.libraryEntry && typeof p.libraryEntryId === 'number')
+      ids.library.set(p.libraryEntryId, result.libraryEntry.id);
     return `review_item resolve ${change.entityId}${id === change.entityId ? '' : ` (now ${id})`} as ${String(p.verdict)}`;
   }
   throw new Error(`unknown change ${change.entity} ${change.kind}`);
@@ -125,6 +170,6 @@ function describeChange(c: ChangeRecord): string {
 export function describeRecovery(snapshotFile: string | undefined, mark: number): string {
   return snapshotFile
     ? `They are in the pre-rollback snapshot ${snapshotFile}: \`unzip -p ${snapshotFile} database/dhash.sqlite > snapshot.sqlite\`, ` +
-      `read them with \`sqlite3 snapshot.sqlite "SELECT * FROM change_log WHERE seq > ${mark}"\`, and re-apply them through the API.`
+        `read them with \`sqlite3 snapshot.sqlite "SELECT * FROM change_log WHERE seq > ${mark}"\`, and re-apply them through the API.`
     : 'No pre-rollback snapshot was taken; they are lost.';
 }

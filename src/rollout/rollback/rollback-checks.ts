@@ -27,36 +27,59 @@ export async function waitForRollbackHealth(ctx: RollbackContext): Promise<Healt
   const { environment, clock } = ctx;
   // The target is touched: an interrupt must not cut the verification short (safety-path.ts); a second one abandons it.
   const shielded = await runSafetyOperation({
-    name: 'rollback:healthcheck', clock, signal: ctx.signal,
+    name: 'rollback:healthcheck',
+    clock,
+    signal: ctx.signal,
     describeLeftState: async () => (await describeServingNow(environment, clock)).text,
     run: (escape) => checkRollbackHealth(ctx, escape),
   });
-  if (shielded.isAbandoned) throw createError('ESAFETYABANDONED', { step: 'rollback:healthcheck', leftState: shielded.leftState });
+  if (shielded.isAbandoned)
+    throw createError('ESAFETYABANDONED', { step: 'rollback:healthcheck', leftState: shielded.leftState });
   return shielded.value;
 }
 
 async function checkRollbackHealth(ctx: RollbackContext, signal: AbortSignal): Promise<HealthWaitResult> {
   const { environment, clock, driver } = ctx;
-  return ctx.steps.run('rollback:healthcheck', async () => {
-    const health = await waitForHealthy(environment.healthUrl, {
-      consecutiveOk: ROLLBACK_HEALTHY_CHECKS,
-      intervalMs: environment.config.deploy.healthCheckIntervalMs,
-      timeoutMs: environment.config.deploy.healthTimeoutMs,
-      clock,
-      signal,
-      headers: getServiceAuthHeaders(environment),
-      getAbortReason: async () => (driver.type === 'process' && !(await driver.status()).isRunning ? 'the service process exited (see logs/service.log)' : undefined),
-    });
-    if (!health.ok) throw Object.assign(new Error(`health check failed: ${health.reason}`), { health });
-    return health;
-  }, (h) => `${ROLLBACK_HEALTHY_CHECKS} consecutive OK checks (${h.checks.length} in all)`);
+  return ctx.steps.run(
+    'rollback:healthcheck',
+    async () => {
+      const health = await waitForHealthy(environment.healthUrl, {
+        consecutiveOk: ROLLBACK_HEALTHY_CHECKS,
+        intervalMs: environment.config.deploy.healthCheckIntervalMs,
+        timeoutMs: environment.config.deploy.healthTimeoutMs,
+        clock,
+        signal,
+        headers: getServiceAuthHeaders(environment),
+        getAbortReason: async () =>
+          driver.type === 'process' && !(await driver.status()).isRunning
+            ? 'the service process exited (see logs/service.log)'
+            : undefined,
+      });
+      if (!health.ok) throw Object.assign(new Error(`health check failed: ${health.reason}`), { health });
+      return health;
+    },
+    (h) => `${ROLLBACK_HEALTHY_CHECKS} consecutive OK checks (${h.checks.length} in all)`,
+  );
 }
 
 /** `rollback:smoke`: the smoke tests against the service now serving; throws naming the failed checks. */
 export async function runRollbackSmoke(ctx: RollbackContext): Promise<SmokeResult> {
-  return ctx.steps.run('rollback:smoke', async () => {
-    const result = await runSmokeTests(ctx.environment, { clock: ctx.clock });
-    if (!result.ok) throw Object.assign(new Error(`smoke test failed: ${result.checks.filter((c) => !c.ok).map((c) => `${c.name} (${c.detail})`).join('; ')}`), { smoke: result });
-    return result;
-  }, (s) => `${s.checks.length} checks passed`);
+  return ctx.steps.run(
+    'rollback:smoke',
+    async () => {
+      const result = await runSmokeTests(ctx.environment, { clock: ctx.clock });
+      if (!result.ok)
+        throw Object.assign(
+          new Error(
+            `smoke test failed: ${result.checks
+              .filter((c) => !c.ok)
+              .map((c) => `${c.name} (${c.detail})`)
+              .join('; ')}`,
+          ),
+          { smoke: result },
+        );
+      return result;
+    },
+    (s) => `${s.checks.length} checks passed`,
+  );
 }

@@ -5,7 +5,11 @@ import type { ResolvedEnvironment } from '../config/environments.js';
 import type { Clock } from '../../lib/clock.js';
 import { createError, isDhashError } from '../../lib/errors.js';
 import { createDeployId } from '../core/release-naming.js';
-import { formatRollbackStrategy, type RollbackStrategy, type RollbackStrategyChoice } from '../core/rollback-strategy.js';
+import {
+  formatRollbackStrategy,
+  type RollbackStrategy,
+  type RollbackStrategyChoice,
+} from '../core/rollback-strategy.js';
 import type { Logger } from '../../lib/logger.js';
 import type { Notifier } from '../notify/index.js';
 import { createBackupRefusal, verifyBackup } from '../backup/index.js';
@@ -20,7 +24,12 @@ import { getTempSibling } from '../../lib/atomic-file.js';
 import { verifyRollbackBackup, type VerifiedBackup } from './rollback-verify.js';
 import { ROLLBACK_HEALTHY_CHECKS, type RollbackContext } from './rollback-checks.js';
 import { runRestore, type RestoreOutcome } from './rollback-restore.js';
-import { runDownMigrate, runSwitchBack, verifyPreviousRelease, type KeptDatabaseOutcome } from './rollback-switch-back.js';
+import {
+  runDownMigrate,
+  runSwitchBack,
+  verifyPreviousRelease,
+  type KeptDatabaseOutcome,
+} from './rollback-switch-back.js';
 import type { CarryForwardReport } from './carry-forward.js';
 
 export { ROLLBACK_HEALTHY_CHECKS };
@@ -72,11 +81,15 @@ export async function rollbackFromBackup(options: RollbackOptions): Promise<Roll
   const progress = options.onProgress ?? (() => {});
   const file = resolve(environment.paths.root, options.backupFile);
   // A dry run reads every entry (nothing else will); a real run verifies once here and checks the entries it extracts.
-  const verified = options.isDryRun ? await verifyBackup(file, { expectedEnv: environment.name, projectRoot: environment.paths.root }) : await verifyRollbackBackup(file, environment);
+  const verified = options.isDryRun
+    ? await verifyBackup(file, { expectedEnv: environment.name, projectRoot: environment.paths.root })
+    : await verifyRollbackBackup(file, environment);
   if (!verified.ok || !verified.manifest) throw createBackupRefusal(file, verified, environment.paths.root);
   const manifest = verified.manifest;
   const currentReleaseId = await getCurrentReleaseId(environment);
-  const reusable = manifest.releaseContentSha256 ? await findReleaseByContentSha256(environment, manifest.releaseContentSha256) : undefined;
+  const reusable = manifest.releaseContentSha256
+    ? await findReleaseByContentSha256(environment, manifest.releaseContentSha256)
+    : undefined;
   const restoredReleaseId = manifest.releaseId ?? '(none)';
   const isCarryForward = Boolean(options.isCarryForward);
   progress(
@@ -88,30 +101,65 @@ export async function rollbackFromBackup(options: RollbackOptions): Promise<Roll
       `  3. rollback:restore   release, database${manifest.database ? '' : ' (none in the backup)'} and shared/service.json`,
       isCarryForward
         ? `  4. rollback:carry-forward re-apply the library and review changes logged after seq ${manifest.changeLogSeq ?? '(read from the backup)'}`
-        : '  4. (no carry-forward: the data is the backup\'s; pass --carry-forward to keep what users wrote since)',
+        : "  4. (no carry-forward: the data is the backup's; pass --carry-forward to keep what users wrote since)",
       '  5. rollback:start-service  start the service from the restored release',
       `  6. rollback:healthcheck wait for ${ROLLBACK_HEALTHY_CHECKS} consecutive OK health checks, then rollback:smoke`,
     ].join('\n'),
   );
   const strategyReason = `manual rollback to the backup ${file}`;
-  const base = { backupFile: file, restoredReleaseId, previousReleaseId: currentReleaseId, isReleaseReused: Boolean(reusable), strategy: 'restore' as const, strategyReason };
-  if (options.isDryRun) return { ...base, ok: true, isDryRun: true, timeline: [], isTouched: false, message: 'dry run: the backup is valid; nothing was changed' };
+  const base = {
+    backupFile: file,
+    restoredReleaseId,
+    previousReleaseId: currentReleaseId,
+    isReleaseReused: Boolean(reusable),
+    strategy: 'restore' as const,
+    strategyReason,
+  };
+  if (options.isDryRun)
+    return {
+      ...base,
+      ok: true,
+      isDryRun: true,
+      timeline: [],
+      isTouched: false,
+      message: 'dry run: the backup is valid; nothing was changed',
+    };
   if (!options.force) {
     if (!options.confirm) throw createError('ENOCONFIRMATION', { action: 'roll back', env: environment.name });
-    if (!(await options.confirm(`Roll ${environment.name} back to ${restoredReleaseId} and the data of ${manifest.createdAt}? Type yes: `))) {
+    if (
+      !(await options.confirm(
+        `Roll ${environment.name} back to ${restoredReleaseId} and the data of ${manifest.createdAt}? Type yes: `,
+      ))
+    ) {
       throw createError('EDECLINED', { action: 'rollback', env: environment.name });
     }
   }
-  const lock = await acquireEnvironmentLock(environment, { purpose: `rollback to ${restoredReleaseId} from ${file}`, clock, logger });
+  const lock = await acquireEnvironmentLock(environment, {
+    purpose: `rollback to ${restoredReleaseId} from ${file}`,
+    clock,
+    logger,
+  });
   const extractDir = getTempSibling(join(environment.root, 'rollback-extract'));
   const ctx = createContext(options);
   try {
     // Issue 9: the monitor of the deploy being rolled back stops first (its own auto-rollback, rollBackDeploy, is left alone).
     await supersedeMonitor(environment, { byDeployId: ctx.deployId, clock, logger });
-    await ctx.steps.record('rollback:begin', 'started', `restore from ${file}`, { backupFile: file, previousReleaseId: currentReleaseId, releaseId: restoredReleaseId, strategy: 'restore' });
+    await ctx.steps.record('rollback:begin', 'started', `restore from ${file}`, {
+      backupFile: file,
+      previousReleaseId: currentReleaseId,
+      releaseId: restoredReleaseId,
+      strategy: 'restore',
+    });
     await ctx.notify('rollback-start', restoredReleaseId, `restoring ${file}`);
     await ctx.steps.record('rollback:verify', 'succeeded', 'sha256, manifest and environment checked');
-    const outcome = await runRestore(ctx, { file, manifest, extractDir, reusableId: reusable?.releaseId, restoredReleaseId, isCarryForward });
+    const outcome = await runRestore(ctx, {
+      file,
+      manifest,
+      extractDir,
+      reusableId: reusable?.releaseId,
+      restoredReleaseId,
+      isCarryForward,
+    });
     // Before the target was touched a refusal stays a refusal (exit 3, nothing changed).
     if (!outcome.ok && !outcome.isTouched && isDhashError(outcome.error)) {
       await ctx.steps.record('rollback:finish', 'failed', outcome.reason, { releaseId: restoredReleaseId });
@@ -149,26 +197,53 @@ export async function rollBackDeploy(options: DeployRollbackOptions): Promise<Ro
   const file = verified.file;
   const manifest = verified.manifest;
   const currentReleaseId = await getCurrentReleaseId(environment);
-  const lock = await acquireEnvironmentLock(environment, { purpose: `${options.choice.strategy} rollback to ${options.previousReleaseId}`, clock, logger });
+  const lock = await acquireEnvironmentLock(environment, {
+    purpose: `${options.choice.strategy} rollback to ${options.previousReleaseId}`,
+    clock,
+    logger,
+  });
   const extractDir = getTempSibling(join(environment.root, 'rollback-extract'));
   const ctx = createContext({ ...options, backupFile: file });
   let strategy: RollbackStrategy = options.choice.strategy;
   let strategyReason = options.choice.reason;
   const base = () => ({ backupFile: file, previousReleaseId: currentReleaseId, strategy, strategyReason });
   try {
-    await ctx.steps.record('rollback:begin', 'started', `strategy ${formatRollbackStrategy(options.choice)}`, { backupFile: file, previousReleaseId: currentReleaseId, releaseId: options.previousReleaseId, strategy });
+    await ctx.steps.record('rollback:begin', 'started', `strategy ${formatRollbackStrategy(options.choice)}`, {
+      backupFile: file,
+      previousReleaseId: currentReleaseId,
+      releaseId: options.previousReleaseId,
+      strategy,
+    });
     await ctx.steps.record('rollback:verify', 'succeeded', 'backup sha256, manifest and environment checked once');
     if (strategy !== 'restore') {
       const kept = await runKeepingDatabase(ctx, options);
-      if (kept.ok) return await finishRollback(ctx, { ...base(), restoredReleaseId: options.previousReleaseId, isReleaseReused: true }, { ...kept, restoredReleaseId: options.previousReleaseId, ok: true });
+      if (kept.ok)
+        return await finishRollback(
+          ctx,
+          { ...base(), restoredReleaseId: options.previousReleaseId, isReleaseReused: true },
+          { ...kept, restoredReleaseId: options.previousReleaseId, ok: true },
+        );
       await ctx.steps.record(`rollback:${strategy}`, 'failed', `${kept.reason}; falling back to restore`);
       strategyReason = `${strategy} failed (${kept.reason}); restored instead`;
       strategy = 'restore';
     }
-    const reusable = manifest.releaseContentSha256 ? await findReleaseByContentSha256(environment, manifest.releaseContentSha256) : undefined;
+    const reusable = manifest.releaseContentSha256
+      ? await findReleaseByContentSha256(environment, manifest.releaseContentSha256)
+      : undefined;
     const restoredReleaseId = manifest.releaseId ?? options.previousReleaseId;
-    const outcome = await runRestore(ctx, { file, manifest, extractDir, reusableId: reusable?.releaseId, restoredReleaseId, isCarryForward: true });
-    return await finishRollback(ctx, { ...base(), restoredReleaseId, isReleaseReused: Boolean(reusable) }, { ...outcome, isTouched: true });
+    const outcome = await runRestore(ctx, {
+      file,
+      manifest,
+      extractDir,
+      reusableId: reusable?.releaseId,
+      restoredReleaseId,
+      isCarryForward: true,
+    });
+    return await finishRollback(
+      ctx,
+      { ...base(), restoredReleaseId, isReleaseReused: Boolean(reusable) },
+      { ...outcome, isTouched: true },
+    );
   } finally {
     await rm(extractDir, { recursive: true, force: true });
     await lock.release();
@@ -177,7 +252,12 @@ export async function rollBackDeploy(options: DeployRollbackOptions): Promise<Ro
 
 async function runKeepingDatabase(ctx: RollbackContext, options: DeployRollbackOptions): Promise<KeptDatabaseOutcome> {
   try {
-    await verifyPreviousRelease(ctx, options.previousReleaseId, options.verified.manifest.releaseContentSha256, options.previousReleaseContentSha256);
+    await verifyPreviousRelease(
+      ctx,
+      options.previousReleaseId,
+      options.verified.manifest.releaseContentSha256,
+      options.previousReleaseContentSha256,
+    );
   } catch (error) {
     return { ok: false, reason: (error as Error).message, isTouched: false };
   }
@@ -186,28 +266,53 @@ async function runKeepingDatabase(ctx: RollbackContext, options: DeployRollbackO
     : runSwitchBack(ctx, options.previousReleaseId);
 }
 
-type Context = RollbackContext & { deployId: string; notify: (event: 'rollback-start' | 'rollback-success' | 'rollback-failure', release: string, message?: string) => Promise<unknown> };
+type Context = RollbackContext & {
+  deployId: string;
+  notify: (
+    event: 'rollback-start' | 'rollback-success' | 'rollback-failure',
+    release: string,
+    message?: string,
+  ) => Promise<unknown>;
+};
 
-function createContext(options: Omit<RollbackOptions, 'force' | 'isDryRun' | 'backupFile'> & { backupFile?: string }): Context {
+function createContext(
+  options: Omit<RollbackOptions, 'force' | 'isDryRun' | 'backupFile'> & { backupFile?: string },
+): Context {
   const { environment, clock, logger } = options;
   const deployId = createDeployId(environment.name, clock.now());
   return {
-    environment, clock, logger, signal: options.signal, deployId,
-    driver: options.driver ?? createTargetDriver(environment, { clock, logger: logger.child('target'), processEnv: options.processEnv }),
+    environment,
+    clock,
+    logger,
+    signal: options.signal,
+    deployId,
+    driver:
+      options.driver ??
+      createTargetDriver(environment, { clock, logger: logger.child('target'), processEnv: options.processEnv }),
     steps: createStepRunner({ environment, deployId, kind: 'rollback', clock, logger, onProgress: options.onProgress }),
     notify: async (event, release, message) =>
-      options.notifier?.send({ event, release, deployId, message }).catch((error: unknown) => logger.warn('notification failed', { error })),
+      options.notifier
+        ?.send({ event, release, deployId, message })
+        .catch((error: unknown) => logger.warn('notification failed', { error })),
   };
 }
 
 async function finishRollback(
   ctx: Context,
-  base: Pick<RollbackResult, 'backupFile' | 'previousReleaseId' | 'strategy' | 'strategyReason' | 'restoredReleaseId' | 'isReleaseReused'>,
+  base: Pick<
+    RollbackResult,
+    'backupFile' | 'previousReleaseId' | 'strategy' | 'strategyReason' | 'restoredReleaseId' | 'isReleaseReused'
+  >,
   outcome: Partial<RestoreOutcome> & { ok: boolean; isTouched: boolean; reason?: string },
 ): Promise<RollbackResult> {
   const restoredReleaseId = outcome.restoredReleaseId ?? base.restoredReleaseId;
   const shown = {
-    ...base, restoredReleaseId, isDryRun: false, deployId: ctx.deployId, timeline: ctx.steps.timeline, isTouched: outcome.isTouched,
+    ...base,
+    restoredReleaseId,
+    isDryRun: false,
+    deployId: ctx.deployId,
+    timeline: ctx.steps.timeline,
+    isTouched: outcome.isTouched,
     ...(outcome.preRollbackBackup ? { preRollbackBackup: outcome.preRollbackBackup } : {}),
     ...(outcome.healthChecks ? { healthChecks: outcome.healthChecks } : {}),
     ...(outcome.smoke ? { smoke: outcome.smoke } : {}),
@@ -217,13 +322,26 @@ async function finishRollback(
     await ctx.steps.record('rollback:finish', 'failed', outcome.reason, { releaseId: restoredReleaseId });
     await ctx.notify('rollback-failure', restoredReleaseId, outcome.reason);
     const failedAt = ctx.steps.timeline.find((t) => t.status === 'failed')?.step ?? 'an unknown step';
-    return { ...shown, ok: false, message: `rollback of ${ctx.environment.name} (${base.strategy}) FAILED at ${failedAt}: ${outcome.reason}. A human must act.` };
+    return {
+      ...shown,
+      ok: false,
+      message: `rollback of ${ctx.environment.name} (${base.strategy}) FAILED at ${failedAt}: ${outcome.reason}. A human must act.`,
+    };
   }
   const cf = outcome.carryForward;
-  await ctx.steps.record('rollback:finish', 'succeeded', `release ${restoredReleaseId} is serving (${base.strategy})`, { releaseId: restoredReleaseId, preRollbackBackup: outcome.preRollbackBackup, strategy: base.strategy });
+  await ctx.steps.record('rollback:finish', 'succeeded', `release ${restoredReleaseId} is serving (${base.strategy})`, {
+    releaseId: restoredReleaseId,
+    preRollbackBackup: outcome.preRollbackBackup,
+    strategy: base.strategy,
+  });
   await ctx.notify('rollback-success', restoredReleaseId, `${restoredReleaseId} is serving`);
-  const data = base.strategy === 'restore'
-    ? `with the data of the backup${cf ? ` plus ${cf.carried.length} change(s) carried forward${cf.notCarried.length ? `, ${cf.notCarried.length} NOT carried (kept in the snapshot)` : ''}` : ''}`
-    : `keeping the live database (${base.strategy})`;
-  return { ...shown, ok: true, message: `rolled ${ctx.environment.name} back to ${restoredReleaseId} ${data}${outcome.preRollbackBackup ? `; the state before the rollback is in ${outcome.preRollbackBackup}` : ''}` };
+  const data =
+    base.strategy === 'restore'
+      ? `with the data of the backup${cf ? ` plus ${cf.carried.length} change(s) carried forward${cf.notCarried.length ? `, ${cf.notCarried.length} NOT carried (kept in the snapshot)` : ''}` : ''}`
+      : `keeping the live database (${base.strategy})`;
+  return {
+    ...shown,
+    ok: true,
+    message: `rolled ${ctx.environment.name} back to ${restoredReleaseId} ${data}${outcome.preRollbackBackup ? `; the state before the rollback is in ${outcome.preRollbackBackup}` : ''}`,
+  };
 }

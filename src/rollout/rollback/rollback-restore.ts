@@ -43,28 +43,49 @@ export async function runRestore(ctx: RollbackContext, input: RestoreInput): Pro
   const { environment, clock, logger, driver, steps } = ctx;
   const out: RestoreOutcome = { ok: false, restoredReleaseId: input.restoredReleaseId, isTouched: false };
   try {
-    out.preRollbackBackup = await steps.run('rollback:snapshot', async () => {
-      try {
-        return (await createBackup(environment, { clock, logger: logger.child('backup'), reason: 'pre-rollback' })).file;
-      } catch (error) {
-        if (isDhashError(error, 'ENOTHINGTOBACKUP')) return undefined;
-        throw error;
-      }
-    }, (f) => (f ? `current state saved to ${f}` : 'nothing deployed: nothing to snapshot'));
+    out.preRollbackBackup = await steps.run(
+      'rollback:snapshot',
+      async () => {
+        try {
+          return (await createBackup(environment, { clock, logger: logger.child('backup'), reason: 'pre-rollback' }))
+            .file;
+        } catch (error) {
+          if (isDhashError(error, 'ENOTHINGTOBACKUP')) return undefined;
+          throw error;
+        }
+      },
+      (f) => (f ? `current state saved to ${f}` : 'nothing deployed: nothing to snapshot'),
+    );
     const extracted: ExtractedBackup = await steps.run(
       'rollback:extract',
       // With the release on disk, only the database and config are read, each checked against the manifest as written;
       // otherwise extractBackup checks every entry while extracting the release too.
-      () => (input.reusableId ? extractBackupData(input.file, input.extractDir, input.manifest) : extractBackup(input.file, input.extractDir, { expectedEnv: environment.name, projectRoot: environment.paths.root })),
-      (x) => `${x.releaseDir ? 'release, database and config' : 'database and config (release reused from disk)'} extracted and checked against the manifest`,
+      () =>
+        input.reusableId
+          ? extractBackupData(input.file, input.extractDir, input.manifest)
+          : extractBackup(input.file, input.extractDir, {
+              expectedEnv: environment.name,
+              projectRoot: environment.paths.root,
+            }),
+      (x) =>
+        `${x.releaseDir ? 'release, database and config' : 'database and config (release reused from disk)'} extracted and checked against the manifest`,
     );
     out.isTouched = true;
-    await steps.run('rollback:stop', () => driver.stop(), () => 'service stopped');
+    await steps.run(
+      'rollback:stop',
+      () => driver.stop(),
+      () => 'service stopped',
+    );
     // Read after the stop, so no change can be written between reading the log and replacing the file.
     const mark = getBackupMark(input.manifest.changeLogSeq, extracted.databaseFile);
-    const toCarry = input.isCarryForward && extracted.databaseFile && existsSync(environment.databaseFile)
-      ? await steps.run('rollback:read-changes', async () => readChangesToCarry(environment.databaseFile, extracted.databaseFile, mark), (r) => `${r.changes.length} change(s) after seq ${mark}${r.lineageProblem ? `; ${r.lineageProblem}` : ''}`)
-      : undefined;
+    const toCarry =
+      input.isCarryForward && extracted.databaseFile && existsSync(environment.databaseFile)
+        ? await steps.run(
+            'rollback:read-changes',
+            async () => readChangesToCarry(environment.databaseFile, extracted.databaseFile, mark),
+            (r) => `${r.changes.length} change(s) after seq ${mark}${r.lineageProblem ? `; ${r.lineageProblem}` : ''}`,
+          )
+        : undefined;
     await steps.run('rollback:restore', async () => {
       const parts: string[] = [];
       if (input.reusableId) {
@@ -72,7 +93,9 @@ export async function runRestore(ctx: RollbackContext, input: RestoreInput): Pro
         parts.push(`reused releases/${out.restoredReleaseId}`);
       } else if (extracted.releaseDir) {
         const manifest = await readReleaseManifest(extracted.releaseDir);
-        out.restoredReleaseId = (await stageRelease(environment, { dir: extracted.releaseDir, manifest, isSourceDisposable: true })).releaseId;
+        out.restoredReleaseId = (
+          await stageRelease(environment, { dir: extracted.releaseDir, manifest, isSourceDisposable: true })
+        ).releaseId;
         parts.push(`release restored into releases/${out.restoredReleaseId}`);
       } else {
         throw new Error('the backup holds no release and no identical release is on disk');
@@ -93,16 +116,29 @@ export async function runRestore(ctx: RollbackContext, input: RestoreInput): Pro
       return parts.join('; ');
     });
     if (toCarry) {
-      out.carryForward = await steps.run('rollback:carry-forward', async () => applyCarryForward(environment.databaseFile, mark, toCarry, clock),
-        (r) => `${r.carried.length} change(s) carried forward, ${r.notCarried.length} not`);
+      out.carryForward = await steps.run(
+        'rollback:carry-forward',
+        async () => applyCarryForward(environment.databaseFile, mark, toCarry, clock),
+        (r) => `${r.carried.length} change(s) carried forward, ${r.notCarried.length} not`,
+      );
     }
-    await steps.run('rollback:start-service', () => driver.start(), (s) => s.detail);
+    await steps.run(
+      'rollback:start-service',
+      () => driver.start(),
+      (s) => s.detail,
+    );
     out.healthChecks = await waitForRollbackHealth(ctx);
     out.smoke = await runRollbackSmoke(ctx);
     out.ok = true;
     return out;
   } catch (error) {
     const e = error as Error & { health?: HealthWaitResult; smoke?: SmokeResult };
-    return { ...out, healthChecks: out.healthChecks ?? e.health, smoke: out.smoke ?? e.smoke, reason: e.message, error };
+    return {
+      ...out,
+      healthChecks: out.healthChecks ?? e.health,
+      smoke: out.smoke ?? e.smoke,
+      reason: e.message,
+      error,
+    };
   }
 }

@@ -24,13 +24,19 @@ export interface KeptDatabaseOutcome {
  * backup's, when it names one), so the switch goes back to exactly the release that served before. Hashes the release
  * folder only (sources and node_modules), never the database.
  */
-export async function verifyPreviousRelease(ctx: RollbackContext, releaseId: string, backupContentSha256: string | null, precomputed?: Promise<string>): Promise<void> {
+export async function verifyPreviousRelease(
+  ctx: RollbackContext,
+  releaseId: string,
+  backupContentSha256: string | null,
+  precomputed?: Promise<string>,
+): Promise<void> {
   const dir = join(ctx.environment.releasesDir, releaseId);
   await ctx.steps.run('rollback:verify-release', async () => {
     const manifest = await readReleaseManifest(dir);
     // The monitor starts this hash while the backup's sha256 is read (both before anything changes): precomputed.
     const actual = await (precomputed ?? computeContentSha256(dir));
-    if (actual !== manifest.contentSha256) throw createError('ERELEASECHANGED', { releaseId, dir, expected: manifest.contentSha256, actual });
+    if (actual !== manifest.contentSha256)
+      throw createError('ERELEASECHANGED', { releaseId, dir, expected: manifest.contentSha256, actual });
     const isBackupsRelease = backupContentSha256 === actual;
     return `releases/${releaseId} content sha256 ${actual.slice(0, 12)}… matches release.json${isBackupsRelease ? ' and the backup' : ''}`;
   });
@@ -46,7 +52,11 @@ export async function runSwitchBack(ctx: RollbackContext, previousReleaseId: str
       await switchCurrentRelease(ctx.environment, previousReleaseId);
       return `current → releases/${previousReleaseId} (database kept)`;
     });
-    await ctx.steps.run('rollback:restart', () => ctx.driver.restart(), (s) => s.detail);
+    await ctx.steps.run(
+      'rollback:restart',
+      () => ctx.driver.restart(),
+      (s) => s.detail,
+    );
     healthChecks = await waitForRollbackHealth(ctx);
     const smoke = await runRollbackSmoke(ctx);
     return { ok: true, healthChecks, smoke, isTouched };
@@ -61,7 +71,12 @@ export async function runSwitchBack(ctx: RollbackContext, previousReleaseId: str
  * edited down stops here, the live file untouched), then the service is stopped and the live file reverted in one
  * transaction, then the switch-back. Returns ok=false with the reason when any part fails.
  */
-export async function runDownMigrate(ctx: RollbackContext, previousReleaseId: string, versions: readonly number[], migrations: readonly Migration[] = MIGRATIONS): Promise<KeptDatabaseOutcome> {
+export async function runDownMigrate(
+  ctx: RollbackContext,
+  previousReleaseId: string,
+  versions: readonly number[],
+  migrations: readonly Migration[] = MIGRATIONS,
+): Promise<KeptDatabaseOutcome> {
   const file = ctx.environment.databaseFile;
   try {
     await ctx.steps.run('rollback:down-rehearse', async () => {
@@ -69,16 +84,28 @@ export async function runDownMigrate(ctx: RollbackContext, previousReleaseId: st
       return `on a copy: schema ${report.fromVersion} → ${report.toVersion} (${report.reverted.map((m) => m.version).join(', ')} reverted)`;
     });
   } catch (error) {
-    return { ok: false, reason: `the downs failed on a copy (the live database is untouched): ${(error as Error).message}`, isTouched: false };
+    return {
+      ok: false,
+      reason: `the downs failed on a copy (the live database is untouched): ${(error as Error).message}`,
+      isTouched: false,
+    };
   }
   try {
-    await ctx.steps.run('rollback:stop', () => ctx.driver.stop(), () => 'service stopped');
+    await ctx.steps.run(
+      'rollback:stop',
+      () => ctx.driver.stop(),
+      () => 'service stopped',
+    );
     await ctx.steps.run('rollback:down-migrate', async () => {
       const report = revertMigrationsOnFile(file, versions, migrations);
       return `live database: schema ${report.fromVersion} → ${report.toVersion} in one transaction`;
     });
   } catch (error) {
-    return { ok: false, reason: `the downs failed on the live database (rolled back, unchanged): ${(error as Error).message}`, isTouched: true };
+    return {
+      ok: false,
+      reason: `the downs failed on the live database (rolled back, unchanged): ${(error as Error).message}`,
+      isTouched: true,
+    };
   }
   return runSwitchBack(ctx, previousReleaseId);
 }

@@ -3,7 +3,12 @@ import { Writable } from 'node:stream';
 import type { ResolvedEnvironment } from '../config/environments.js';
 import { checkEnvironment, checkOuterChecksum, isRegularFile } from '../backup/verify-backup.js';
 import { openZip } from '../backup/zip-reader.js';
-import { MANIFEST_PATH, parseBackupManifest, type BackupManifest, type BackupProblem } from '../core/backup-manifest.js';
+import {
+  MANIFEST_PATH,
+  parseBackupManifest,
+  type BackupManifest,
+  type BackupProblem,
+} from '../core/backup-manifest.js';
 
 export interface VerifiedBackup {
   file: string;
@@ -20,10 +25,20 @@ export interface VerifiedBackup {
  * A switch-back extracts nothing: this one read of the zip is its whole backup cost.
  */
 export async function verifyRollbackBackup(file: string, environment: ResolvedEnvironment): Promise<VerifiedBackup> {
-  if (!isRegularFile(file)) return { file, ok: false, problems: [{ code: 'EBACKUPNOTFOUND', message: `${file} does not exist or is not a file` }], manifest: null, sha256: null };
+  if (!isRegularFile(file))
+    return {
+      file,
+      ok: false,
+      problems: [{ code: 'EBACKUPNOTFOUND', message: `${file} does not exist or is not a file` }],
+      manifest: null,
+      sha256: null,
+    };
   const problems: BackupProblem[] = [];
   let manifest: BackupManifest | null = null;
-  const [outer, read] = await Promise.all([checkOuterChecksum(file, { projectRoot: environment.paths.root }), readManifest(file)]);
+  const [outer, read] = await Promise.all([
+    checkOuterChecksum(file, { projectRoot: environment.paths.root }),
+    readManifest(file),
+  ]);
   problems.push(...outer.problems);
   if ('problems' in read) problems.push(...read.problems);
   else {
@@ -47,9 +62,12 @@ async function readManifest(file: string): Promise<{ manifest: BackupManifest } 
       zip.close();
     }
   } catch (error) {
-    return { problems: [{ code: 'EZIPINVALID', message: `the file is not a readable zip: ${(error as Error).message}` }] };
+    return {
+      problems: [{ code: 'EZIPINVALID', message: `the file is not a readable zip: ${(error as Error).message}` }],
+    };
   }
 }
 
 /** `CODE: message` lines, as the monitor and the incident show them. */
-export const formatBackupProblems = (problems: readonly BackupProblem[]): string[] => problems.map((p) => `${p.code}: ${p.message}`);
+export const formatBackupProblems = (problems: readonly BackupProblem[]): string[] =>
+  problems.map((p) => `${p.code}: ${p.message}`);

@@ -41,15 +41,32 @@ export function createSignalSource(environment: ResolvedEnvironment, options: Si
   let primary: SignalSource;
   switch (signals.source) {
     case SERVICE_SOURCE_TYPE:
-      primary = createServiceSource({ healthUrl: environment.healthUrl, metricsUrl: environment.metricsUrl, clock: options.clock, serviceToken: environment.serviceToken });
+      primary = createServiceSource({
+        healthUrl: environment.healthUrl,
+        metricsUrl: environment.metricsUrl,
+        clock: options.clock,
+        serviceToken: environment.serviceToken,
+      });
       break;
     case PROMETHEUS_SOURCE_TYPE:
-      primary = createPrometheusSource({ url: signals.url, selector: signals.selector, healthUrl: environment.healthUrl, clock: options.clock });
+      primary = createPrometheusSource({
+        url: signals.url,
+        selector: signals.selector,
+        healthUrl: environment.healthUrl,
+        clock: options.clock,
+      });
       break;
     default:
-      throw createError('EUNKNOWNSIGNALSOURCE', { type: String((signals as { source: unknown }).source), known: [SERVICE_SOURCE_TYPE, PROMETHEUS_SOURCE_TYPE] });
+      throw createError('EUNKNOWNSIGNALSOURCE', {
+        type: String((signals as { source: unknown }).source),
+        known: [SERVICE_SOURCE_TYPE, PROMETHEUS_SOURCE_TYPE],
+      });
   }
-  const host = createHostSource({ diskPath: environment.root, pidFile: options.pidFile ?? `${environment.stateDir}/service.pid`, clock: options.clock });
+  const host = createHostSource({
+    diskPath: environment.root,
+    pidFile: options.pidFile ?? `${environment.stateDir}/service.pid`,
+    clock: options.clock,
+  });
   return withHost(primary, host);
 }
 

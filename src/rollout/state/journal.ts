@@ -49,7 +49,12 @@ export async function appendJournal(environment: ResolvedEnvironment, entry: Jou
     await appendFile(file, line);
   } catch (error) {
     if (sizeBefore !== undefined) await truncate(file, sizeBefore).catch(() => {});
-    await rethrowAsNoSpace(error, { folder: environment.stateDir, what: `append to the deploy journal ${file}`, neededBytes: Buffer.byteLength(line), isNothingChanged: true });
+    await rethrowAsNoSpace(error, {
+      folder: environment.stateDir,
+      what: `append to the deploy journal ${file}`,
+      neededBytes: Buffer.byteLength(line),
+      isNothingChanged: true,
+    });
   }
 }
 
@@ -84,7 +89,13 @@ export function summarizeDeploy(entries: JournalEntry[], deployId: string): Depl
     previousReleaseId: start.previousReleaseId,
     startedAt: start.time,
     finishedAt: finish?.time,
-    status: !finish ? 'started' : switchedBack ? 'switched-back' : finish.status === 'succeeded' ? 'succeeded' : 'failed',
+    status: !finish
+      ? 'started'
+      : switchedBack
+        ? 'switched-back'
+        : finish.status === 'succeeded'
+          ? 'succeeded'
+          : 'failed',
     backupFile: start.backupFile ?? mine.find((e) => e.backupFile)?.backupFile,
   };
 }

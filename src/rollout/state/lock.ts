@@ -91,12 +91,20 @@ export async function acquireEnvironmentLock(
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const holder = await readLock(environment);
       if (attempt === 0 && isLockStale(holder)) {
-        options.logger?.warn(`cleared a stale deploy lock: ${describeLockHolder(holder)} (that process is gone)`, { step: 'deploy:lock', lockFile: file, stale: holder });
+        options.logger?.warn(`cleared a stale deploy lock: ${describeLockHolder(holder)} (that process is gone)`, {
+          step: 'deploy:lock',
+          lockFile: file,
+          stale: holder,
+        });
         await rm(file, { force: true });
         continue;
       }
       throw createError('ELOCKED', { env: environment.name, lockFile: file, holder: describeLockHolder(holder) });
     }
   }
-  throw createError('ELOCKED', { env: environment.name, lockFile: file, holder: describeLockHolder(await readLock(environment)) });
+  throw createError('ELOCKED', {
+    env: environment.name,
+    lockFile: file,
+    holder: describeLockHolder(await readLock(environment)),
+  });
 }

@@ -18,7 +18,12 @@ export function createTargetDriver(environment: ResolvedEnvironment, options: Ta
     default:
       throw createError('EINVALIDCONFIG', {
         file: 'environments.json',
-        problems: [{ path: `environments.${environment.name}.target.type`, message: `unknown target type \`${(target as { type: string }).type}\`; use process, systemd or command` }],
+        problems: [
+          {
+            path: `environments.${environment.name}.target.type`,
+            message: `unknown target type \`${(target as { type: string }).type}\`; use process, systemd or command`,
+          },
+        ],
       });
   }
 }

@@ -47,15 +47,28 @@ export async function getVerdict(options: GatesServerOptions): Promise<VerdictRe
     windows: { extractionMs: gates.extractionFailureRate.windowMs, p95Ms: gates.p95HashTime.windowMs },
     timeoutMs: options.timeoutMs ?? 5000,
   });
-  return judgeVerdict({ gates, measurement, nowMs: options.clock.now(), envName: options.environment.name, releaseId: await options.getReleaseId() });
+  return judgeVerdict({
+    gates,
+    measurement,
+    nowMs: options.clock.now(),
+    envName: options.environment.name,
+    releaseId: await options.getReleaseId(),
+  });
 }
 
 /** Listens on host:port (0 picks one); GET /v1/verdict, POST /v1/flagger, GET /health; everything else 404. */
-export async function startGatesServer(options: GatesServerOptions & { host: string; port: number }): Promise<RunningGatesServer> {
+export async function startGatesServer(
+  options: GatesServerOptions & { host: string; port: number },
+): Promise<RunningGatesServer> {
   const server = createServer((request, response) => {
     void handleRequest(options, request, response).catch((error: unknown) => {
-      options.logger.error('gates request failed', { error: options.redact((error as Error).message ?? String(error)) });
-      if (!response.headersSent) sendJson(response, 500, { error: { code: 'EINTERNAL', message: 'Judging the gates failed; the error is in the gates server log.' } });
+      options.logger.error('gates request failed', {
+        error: options.redact((error as Error).message ?? String(error)),
+      });
+      if (!response.headersSent)
+        sendJson(response, 500, {
+          error: { code: 'EINTERNAL', message: 'Judging the gates failed; the error is in the gates server log.' },
+        });
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -67,14 +80,19 @@ export async function startGatesServer(options: GatesServerOptions & { host: str
   return {
     server,
     url,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeIdleConnections();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
   };
 }
 
-async function handleRequest(options: GatesServerOptions, request: IncomingMessage, response: ServerResponse): Promise<void> {
+async function handleRequest(
+  options: GatesServerOptions,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
   const path = (request.url ?? '/').split('?')[0];
   if (path === '/health' && request.method === 'GET') return sendJson(response, 200, { status: 'ok' });
   if (path === VERDICT_PATH && request.method === 'GET') {
@@ -92,14 +110,25 @@ async function handleRequest(options: GatesServerOptions, request: IncomingMessa
     }
     const report = await getVerdict(options);
     const status = getFlaggerStatus(report);
-    options.logger.info('flagger webhook', { canary: `${String(payload.namespace ?? '?')}/${String(payload.name ?? '?')}`, phase: String(payload.phase ?? '?'), verdict: report.verdict, status });
+    options.logger.info('flagger webhook', {
+      canary: `${String(payload.namespace ?? '?')}/${String(payload.name ?? '?')}`,
+      phase: String(payload.phase ?? '?'),
+      verdict: report.verdict,
+      status,
+    });
     return sendJson(response, status, { data: report });
   }
   const isKnownPath = path === VERDICT_PATH || path === FLAGGER_PATH || path === '/health';
   return sendJson(response, isKnownPath ? 405 : 404, {
     error: isKnownPath
-      ? { code: 'EMETHODNOTALLOWED', message: `${path} does not answer ${request.method}; use GET ${VERDICT_PATH} or POST ${FLAGGER_PATH}.` }
-      : { code: 'ENOTFOUND', message: `There is no route ${request.method} ${path}; use GET ${VERDICT_PATH} or POST ${FLAGGER_PATH}.` },
+      ? {
+          code: 'EMETHODNOTALLOWED',
+          message: `${path} does not answer ${request.method}; use GET ${VERDICT_PATH} or POST ${FLAGGER_PATH}.`,
+        }
+      : {
+          code: 'ENOTFOUND',
+          message: `There is no route ${request.method} ${path}; use GET ${VERDICT_PATH} or POST ${FLAGGER_PATH}.`,
+        },
   });
 }
 
@@ -108,7 +137,8 @@ async function readBody(request: IncomingMessage): Promise<string> {
   let bytes = 0;
   for await (const chunk of request as AsyncIterable<Buffer>) {
     bytes += chunk.length;
-    if (bytes > MAX_BODY_BYTES) throw new Error(`The webhook body is over ${MAX_BODY_BYTES} bytes; Flagger sends a small JSON object.`);
+    if (bytes > MAX_BODY_BYTES)
+      throw new Error(`The webhook body is over ${MAX_BODY_BYTES} bytes; Flagger sends a small JSON object.`);
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');
@@ -123,12 +153,16 @@ function parsePayload(text: string): FlaggerPayload {
   } catch (error) {
     throw new Error(`The webhook body is not valid JSON: ${(error as Error).message}`);
   }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('Expected the webhook body to be a JSON object {"name", "namespace", "phase", "metadata"}.');
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new Error('Expected the webhook body to be a JSON object {"name", "namespace", "phase", "metadata"}.');
   return parsed as FlaggerPayload;
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  response.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
   response.end(text);
 }

@@ -33,23 +33,41 @@ export async function readImageHeader(bytes: Uint8Array, maxPixels = DEFAULT_MAX
   if (bytes.length === 0) throw new ImageInputError('EEMPTYBODY', 'The image is empty (0 bytes).');
   const format = sniffImageFormat(bytes);
   if (format === undefined) {
-    throw new ImageInputError('EBADIMAGE', 'The data is not an image: no JPEG, PNG, GIF, WebP or TIFF signature found.');
+    throw new ImageInputError(
+      'EBADIMAGE',
+      'The data is not an image: no JPEG, PNG, GIF, WebP or TIFF signature found.',
+    );
   }
   if (!isHashableFormat(format)) {
-    throw new ImageInputError('EUNSUPPORTEDFORMAT', `The image format ${format} is not supported; send JPEG, PNG, GIF, WebP or TIFF.`);
+    throw new ImageInputError(
+      'EUNSUPPORTEDFORMAT',
+      `The image format ${format} is not supported; send JPEG, PNG, GIF, WebP or TIFF.`,
+    );
   }
   let metadata: Metadata;
   try {
     metadata = await sharp(bytes, { limitInputPixels: false, failOn: 'none' }).metadata();
   } catch (error) {
-    throw new ImageInputError('EBADIMAGE', `The ${format} image header cannot be read: ${describeSharpError(error)}.`, error);
+    throw new ImageInputError(
+      'EBADIMAGE',
+      `The ${format} image header cannot be read: ${describeSharpError(error)}.`,
+      error,
+    );
   }
   const width = metadata.width ?? 0;
   // Multi-page GIF/TIFF: only the first page is hashed (as Pillow does), so only its pixels count.
   const height = metadata.pageHeight ?? metadata.height ?? 0;
-  if (width <= 0 || height <= 0) throw new ImageInputError('EBADIMAGE', `The ${format} image has no pixels (${width}x${height}).`);
+  if (width <= 0 || height <= 0)
+    throw new ImageInputError('EBADIMAGE', `The ${format} image has no pixels (${width}x${height}).`);
   assertPixelLimit(width, height, maxPixels);
-  return { format, width, height, depth: metadata.depth ?? 'uchar', channels: metadata.channels ?? 0, space: metadata.space ?? 'srgb' };
+  return {
+    format,
+    width,
+    height,
+    depth: metadata.depth ?? 'uchar',
+    channels: metadata.channels ?? 0,
+    space: metadata.space ?? 'srgb',
+  };
 }
 
 /** Refuses an image whose header promises more than `maxPixels` pixels (ETOOMANYPIXELS), before any pixel is allocated. */
@@ -62,20 +80,33 @@ export function assertPixelLimit(width: number, height: number, maxPixels: numbe
 }
 
 /** Full decode of the first page to 8-bit samples, with the values Pillow's decoders produce. */
-export async function decodeFullPixels(bytes: Uint8Array, header: ImageHeader, maxPixels = DEFAULT_MAX_PIXELS): Promise<DecodedPixels> {
+export async function decodeFullPixels(
+  bytes: Uint8Array,
+  header: ImageHeader,
+  maxPixels = DEFAULT_MAX_PIXELS,
+): Promise<DecodedPixels> {
   try {
     // ignoreIcc: Pillow never colour-manages on open; autoOrient stays off: Pillow does not apply EXIF rotation.
-    const image = sharp(bytes, { limitInputPixels: maxPixels, failOn: 'error', ignoreIcc: true, sequentialRead: true, autoOrient: false });
+    const image = sharp(bytes, {
+      limitInputPixels: maxPixels,
+      failOn: 'error',
+      ignoreIcc: true,
+      sequentialRead: true,
+      autoOrient: false,
+    });
     // 16-bit inputs stay 16-bit (sharp would otherwise rescale them its own way); Pillow's reduction is applied below.
     const isSixteenBit = header.depth === 'ushort';
     if (isSixteenBit) image.toColourspace(header.channels <= 2 ? 'grey16' : 'rgb16');
     // CMYK stays CMYK (sharp would apply its own CMYK profile); Pillow's plain arithmetic conversion follows.
     const isCmyk = header.space === 'cmyk' && !isSixteenBit;
     if (isCmyk) image.pipelineColourspace('cmyk').toColourspace('cmyk');
-    const { data, info } = await image.raw({ depth: isSixteenBit ? 'ushort' : 'uchar' }).toBuffer({ resolveWithObject: true });
+    const { data, info } = await image
+      .raw({ depth: isSixteenBit ? 'ushort' : 'uchar' })
+      .toBuffer({ resolveWithObject: true });
     const pixels = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     const sampleBytes = pixels.length / (info.width * info.height * info.channels);
-    if (isCmyk && info.channels === 4) return { data: convertCmykToRgb(pixels), width: info.width, height: info.height, channels: 3 };
+    if (isCmyk && info.channels === 4)
+      return { data: convertCmykToRgb(pixels), width: info.width, height: info.height, channels: 3 };
     return {
       data: sampleBytes === 2 ? convertSixteenBitSamples(pixels, info.channels) : pixels,
       width: info.width,
@@ -90,10 +121,15 @@ export async function decodeFullPixels(bytes: Uint8Array, header: ImageHeader, m
 /** A sharp decode failure as ImageInputError: ETRUNCATED when libvips says the data ended early, else EBADIMAGE. */
 export function createDecodeError(error: unknown, format: string): ImageInputError {
   const reason = describeSharpError(error);
-  if (/exceeds pixel limit/i.test(reason)) return new ImageInputError('ETOOMANYPIXELS', `The ${format} image is over the pixel limit: ${reason}.`, error);
+  if (/exceeds pixel limit/i.test(reason))
+    return new ImageInputError('ETOOMANYPIXELS', `The ${format} image is over the pixel limit: ${reason}.`, error);
   const isTruncated = isTruncationMessage(reason);
   const what = isTruncated ? 'is truncated' : 'cannot be decoded';
-  return new ImageInputError(isTruncated ? 'ETRUNCATED' : 'EBADIMAGE', `The ${format} image ${what}: ${reason}.`, error);
+  return new ImageInputError(
+    isTruncated ? 'ETRUNCATED' : 'EBADIMAGE',
+    `The ${format} image ${what}: ${reason}.`,
+    error,
+  );
 }
 
 /**
@@ -125,12 +161,21 @@ export function convertCmykToRgb(cmyk: Uint8Array): Uint8Array {
 }
 
 function isTruncationMessage(message: string): boolean {
-  return /truncat|premature end|unexpected end|end of (file|stream|data)|not enough|read error|short read|incomplete/i.test(message);
+  return /truncat|premature end|unexpected end|end of (file|stream|data)|not enough|read error|short read|incomplete/i.test(
+    message,
+  );
 }
 
 /** sharp's messages are multi-line libvips logs; the first meaningful line is enough for a user. */
 export function describeSharpError(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
-  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
-  return (lines.find((l) => !/^vips2\w+: |^VipsJpeg: out of order read/.test(l)) ?? lines[0] ?? 'unknown error').replace(/\.$/, '');
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  return (
+    lines.find((l) => !/^vips2\w+: |^VipsJpeg: out of order read/.test(l)) ??
+    lines[0] ??
+    'unknown error'
+  ).replace(/\.$/, '');
 }

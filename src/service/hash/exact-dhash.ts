@@ -4,7 +4,12 @@ import { computeDhashHex, DHASH_HEIGHT, DHASH_WIDTH } from './dhash-bits.js';
 import { createExactThumbnail } from './exact-thumbnail.js';
 
 /** dhash of already-decoded interleaved 8-bit pixels (1–4 channels); pure, used by tests and the benchmark. */
-export function computeExactDhashFromPixels(pixels: Uint8Array, width: number, height: number, channels: number): string {
+export function computeExactDhashFromPixels(
+  pixels: Uint8Array,
+  width: number,
+  height: number,
+  channels: number,
+): string {
   return computeDhashHex(createExactThumbnail(pixels, width, height, channels, DHASH_WIDTH, DHASH_HEIGHT));
 }
 

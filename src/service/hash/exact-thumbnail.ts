@@ -23,13 +23,16 @@ export function createExactThumbnail(
   if (kernel === null || width === outWidth) {
     return resizeGrayLanczos(convertToLuma(pixels, width * height, channels), width, height, outWidth, outHeight);
   }
-  if (pixels.length < width * height * channels) throw new RangeError(`Expected ${width * height * channels} bytes of pixels, got ${pixels.length}.`);
+  if (pixels.length < width * height * channels)
+    throw new RangeError(`Expected ${width * height * channels} bytes of pixels, got ${pixels.length}.`);
   const needsVertical = height !== outHeight;
   const vertical = computeResampleCoefficients(height, outHeight);
   const horizontal = computeResampleCoefficients(width, outWidth);
   // Only the rows the vertical pass reads, as Pillow does.
   const firstRow = needsVertical ? vertical.bounds[0] : 0;
-  const rowCount = needsVertical ? vertical.bounds[outHeight * 2 - 2] + vertical.bounds[outHeight * 2 - 1] - firstRow : height;
+  const rowCount = needsVertical
+    ? vertical.bounds[outHeight * 2 - 2] + vertical.bounds[outHeight * 2 - 1] - firstRow
+    : height;
 
   // Memory layout: weights (padded to groups of 8 taps, zero-filled) | bounds (start, padded taps) | output | grey rows.
   const paddedKernel = Math.ceil(horizontal.kernelSize / 8) * 8;
@@ -39,14 +42,18 @@ export function createExactThumbnail(
   const grayAt = outAt + rowCount * outWidth;
   const neededBytes = grayAt + rowCount * width + READ_SLACK_BYTES;
   const { memory } = kernel;
-  if (memory.buffer.byteLength < neededBytes) memory.grow(Math.ceil((neededBytes - memory.buffer.byteLength) / PAGE_BYTES));
+  if (memory.buffer.byteLength < neededBytes)
+    memory.grow(Math.ceil((neededBytes - memory.buffer.byteLength) / PAGE_BYTES));
 
   const weights = new Int32Array(memory.buffer, weightsAt, outWidth * paddedKernel);
   weights.fill(0);
   const bounds = new Int32Array(memory.buffer, boundsAt, outWidth * 2);
   for (let xx = 0; xx < outWidth; xx++) {
     const taps = horizontal.bounds[xx * 2 + 1];
-    weights.set(horizontal.weights.subarray(xx * horizontal.kernelSize, xx * horizontal.kernelSize + taps), xx * paddedKernel);
+    weights.set(
+      horizontal.weights.subarray(xx * horizontal.kernelSize, xx * horizontal.kernelSize + taps),
+      xx * paddedKernel,
+    );
     bounds[xx * 2] = horizontal.bounds[xx * 2];
     bounds[xx * 2 + 1] = Math.ceil(taps / 8) * 8;
   }

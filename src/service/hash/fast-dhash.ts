@@ -6,7 +6,12 @@ import { convertToLuma } from './luma.js';
 
 export async function computeFastDhash(bytes: Uint8Array, header: ImageHeader, maxPixels: number): Promise<string> {
   try {
-    const { data, info } = await sharp(bytes, { limitInputPixels: maxPixels, failOn: 'error', ignoreIcc: true, autoOrient: false })
+    const { data, info } = await sharp(bytes, {
+      limitInputPixels: maxPixels,
+      failOn: 'error',
+      ignoreIcc: true,
+      autoOrient: false,
+    })
       // Alpha is dropped before resizing: exact mode ignores it, and a premultiplied resize would darken edges.
       .removeAlpha()
       .resize(DHASH_WIDTH, DHASH_HEIGHT, { fit: 'fill', kernel: 'lanczos3', fastShrinkOnLoad: true })

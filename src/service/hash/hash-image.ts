@@ -60,21 +60,36 @@ export async function hashImage(bytes: Uint8Array, options: HashImageOptions = {
 }
 
 /** hashImage, also naming the decoder used. JPEG and PNG try the native addon first; anything it declines goes to sharp. */
-export async function hashImageDetailed(bytes: Uint8Array, options: HashImageDetailedOptions = {}): Promise<DetailedImageHash> {
+export async function hashImageDetailed(
+  bytes: Uint8Array,
+  options: HashImageDetailedOptions = {},
+): Promise<DetailedImageHash> {
   const mode = options.mode ?? 'exact';
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
-  if (!isHashMode(mode)) throw new TypeError(`Expected the \`mode\` option to be exact or fast, got \`${String(mode)}\`.`);
+  if (!isHashMode(mode))
+    throw new TypeError(`Expected the \`mode\` option to be exact or fast, got \`${String(mode)}\`.`);
   if (!Number.isInteger(maxPixels) || maxPixels <= 0) {
     throw new TypeError(`Expected the \`maxPixels\` option to be a positive integer, got \`${String(maxPixels)}\`.`);
   }
   const sniffed = bytes.length > 0 ? sniffImageFormat(bytes) : undefined;
   if (options.decoder !== 'sharp' && (sniffed === 'jpeg' || sniffed === 'png')) {
-    const native = await createNativeThumbnail(bytes, sniffed, mode, maxPixels, { shouldUseZlib: options.decoder === 'zlib-inflate' });
+    const native = await createNativeThumbnail(bytes, sniffed, mode, maxPixels, {
+      shouldUseZlib: options.decoder === 'zlib-inflate',
+    });
     if (native !== undefined) {
-      return { hash: computeDhashHex(native.thumbnail), width: native.width, height: native.height, format: sniffed, decoder: native.decoder };
+      return {
+        hash: computeDhashHex(native.thumbnail),
+        width: native.width,
+        height: native.height,
+        format: sniffed,
+        decoder: native.decoder,
+      };
     }
   }
   const header = await readImageHeader(bytes, maxPixels);
-  const hash = mode === 'exact' ? await computeExactDhash(bytes, header, maxPixels) : await computeFastDhash(bytes, header, maxPixels);
+  const hash =
+    mode === 'exact'
+      ? await computeExactDhash(bytes, header, maxPixels)
+      : await computeFastDhash(bytes, header, maxPixels);
   return { hash, width: header.width, height: header.height, format: header.format, decoder: 'sharp' };
 }

@@ -29,7 +29,14 @@ export function convertToLuma(pixels: Uint8Array, pixelCount: number, channels: 
 }
 
 /** convertToLuma for rows [firstRow, firstRow + rowCount) of an image, written into `target` (e.g. WebAssembly memory). */
-export function writeLumaRows(pixels: Uint8Array, width: number, channels: number, firstRow: number, rowCount: number, target: Uint8Array): void {
+export function writeLumaRows(
+  pixels: Uint8Array,
+  width: number,
+  channels: number,
+  firstRow: number,
+  rowCount: number,
+  target: Uint8Array,
+): void {
   const start = firstRow * width;
   const count = rowCount * width;
   if (channels === 1) {

@@ -67,7 +67,10 @@ function loadNativeDecoder(): { decoder: NativeDecoder | null; reason?: string }
     return { decoder: createRequire(import.meta.url)(ADDON_PATH) as NativeDecoder };
   } catch (error) {
     const firstLine = (error instanceof Error ? error.message : String(error)).split('\n')[0];
-    return { decoder: null, reason: `${firstLine} (build it with \`npm run build:native\`; needs libjpeg62-turbo-dev)` };
+    return {
+      decoder: null,
+      reason: `${firstLine} (build it with \`npm run build:native\`; needs libjpeg62-turbo-dev)`,
+    };
   }
 }
 

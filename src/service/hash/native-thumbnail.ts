@@ -44,7 +44,12 @@ export async function createNativeThumbnail(
   return undefined;
 }
 
-async function createJpegThumbnail(decoder: NativeDecoder, bytes: Uint8Array, mode: 'exact' | 'fast', maxPixels: number) {
+async function createJpegThumbnail(
+  decoder: NativeDecoder,
+  bytes: Uint8Array,
+  mode: 'exact' | 'fast',
+  maxPixels: number,
+) {
   let info: number[];
   try {
     info = decoder.readJpegInfo(bytes, 1);
@@ -59,7 +64,17 @@ async function createJpegThumbnail(decoder: NativeDecoder, bytes: Uint8Array, mo
   const decodeWidth = Math.ceil(width / scaleDenom);
   const decodeHeight = Math.ceil(height / scaleDenom);
   const thumbnail = await resampleDecodedRows(decodeWidth, decodeHeight, (horizontal, firstRow, rowCount) =>
-    decoder.decodeJpegRows(bytes, scaleDenom, mode === 'fast', horizontal.bounds, horizontal.weights, horizontal.kernelSize, DHASH_WIDTH, firstRow, rowCount),
+    decoder.decodeJpegRows(
+      bytes,
+      scaleDenom,
+      mode === 'fast',
+      horizontal.bounds,
+      horizontal.weights,
+      horizontal.kernelSize,
+      DHASH_WIDTH,
+      firstRow,
+      rowCount,
+    ),
   );
   return thumbnail === undefined ? undefined : { thumbnail, width, height, decoder: 'libjpeg-turbo' as const };
 }
@@ -81,45 +96,63 @@ function hasPixelsPerCell(width: number, height: number): boolean {
  * PNG must be inflated whole in either mode, and that is most of the cost; fast mode saves the rest by converting and
  * resampling only every 2nd row and column (not for Adam7, whose passes interleave) when enough pixels remain.
  */
-async function createPngThumbnail(decoder: NativeDecoder, bytes: Uint8Array, mode: 'exact' | 'fast', maxPixels: number, shouldUseZlib: boolean) {
+async function createPngThumbnail(
+  decoder: NativeDecoder,
+  bytes: Uint8Array,
+  mode: 'exact' | 'fast',
+  maxPixels: number,
+  shouldUseZlib: boolean,
+) {
   const layout = readPngLayout(bytes);
   if (layout === undefined) return undefined;
   assertPixelLimit(layout.width, layout.height, maxPixels);
   const step = mode === 'fast' && !layout.isInterlaced && hasPixelsPerCell(layout.width / 2, layout.height / 2) ? 2 : 1;
-  const thumbnail = await resampleDecodedRows(Math.ceil(layout.width / step), Math.ceil(layout.height / step), (horizontal, firstRow, rowCount) =>
-    decoder.decodePngRows(
-      bytes,
-      layout.segments,
-      layout.width,
-      layout.height,
-      layout.bitDepth,
-      layout.colorType,
-      layout.isInterlaced,
-      layout.paletteLuma,
-      horizontal.bounds,
-      horizontal.weights,
-      horizontal.kernelSize,
-      DHASH_WIDTH,
-      firstRow,
-      rowCount,
-      shouldUseZlib,
-      step,
-    ),
+  const thumbnail = await resampleDecodedRows(
+    Math.ceil(layout.width / step),
+    Math.ceil(layout.height / step),
+    (horizontal, firstRow, rowCount) =>
+      decoder.decodePngRows(
+        bytes,
+        layout.segments,
+        layout.width,
+        layout.height,
+        layout.bitDepth,
+        layout.colorType,
+        layout.isInterlaced,
+        layout.paletteLuma,
+        horizontal.bounds,
+        horizontal.weights,
+        horizontal.kernelSize,
+        DHASH_WIDTH,
+        firstRow,
+        rowCount,
+        shouldUseZlib,
+        step,
+      ),
   );
-  return thumbnail === undefined ? undefined : { thumbnail, width: layout.width, height: layout.height, decoder: 'native-png' as const };
+  return thumbnail === undefined
+    ? undefined
+    : { thumbnail, width: layout.width, height: layout.height, decoder: 'native-png' as const };
 }
 
 /**
  * Pillow's two-pass resize (ImagingResampleInner) around a decoder that applies the horizontal pass to each row as it
  * decodes: only rows the vertical pass reads are kept. Undefined when the decoder rejects.
  */
-async function resampleDecodedRows(width: number, height: number, decodeRows: DecodeRows): Promise<Uint8Array | undefined> {
+async function resampleDecodedRows(
+  width: number,
+  height: number,
+  decodeRows: DecodeRows,
+): Promise<Uint8Array | undefined> {
   const vertical = getResampleCoefficients(height, DHASH_HEIGHT);
   const needsVertical = height !== DHASH_HEIGHT;
   // Width already 9: Pillow skips the horizontal pass; a single tap of weight 1.0 copies each pixel exactly.
-  const horizontal = width === DHASH_WIDTH ? createIdentityCoefficients(width) : getResampleCoefficients(width, DHASH_WIDTH);
+  const horizontal =
+    width === DHASH_WIDTH ? createIdentityCoefficients(width) : getResampleCoefficients(width, DHASH_WIDTH);
   const firstRow = needsVertical ? vertical.bounds[0] : 0;
-  const rowCount = needsVertical ? vertical.bounds[DHASH_HEIGHT * 2 - 2] + vertical.bounds[DHASH_HEIGHT * 2 - 1] - firstRow : height;
+  const rowCount = needsVertical
+    ? vertical.bounds[DHASH_HEIGHT * 2 - 2] + vertical.bounds[DHASH_HEIGHT * 2 - 1] - firstRow
+    : height;
   let rows: Uint8Array;
   try {
     rows = await decodeRows(horizontal, firstRow, rowCount);
@@ -143,7 +176,8 @@ function getResampleCoefficients(inSize: number, outSize: number): ResampleCoeff
   }
   const computed = computeResampleCoefficients(inSize, outSize);
   coefficientCache.set(key, computed);
-  if (coefficientCache.size > COEFFICIENT_CACHE_SIZE) coefficientCache.delete(coefficientCache.keys().next().value as string);
+  if (coefficientCache.size > COEFFICIENT_CACHE_SIZE)
+    coefficientCache.delete(coefficientCache.keys().next().value as string);
   return computed;
 }
 

@@ -50,7 +50,9 @@ export function computeResampleCoefficients(inSize: number, outSize: number): Re
     for (let x = 0; x < xmax; x++) {
       const w = sum !== 0 ? taps[x] / sum : taps[x];
       // Round half away from zero, then truncate, exactly as normalize_coeffs_8bpc does.
-      weights[xx * kernelSize + x] = Math.trunc(w < 0 ? -0.5 + w * (1 << PRECISION_BITS) : 0.5 + w * (1 << PRECISION_BITS));
+      weights[xx * kernelSize + x] = Math.trunc(
+        w < 0 ? -0.5 + w * (1 << PRECISION_BITS) : 0.5 + w * (1 << PRECISION_BITS),
+      );
     }
     bounds[xx * 2] = xmin;
     bounds[xx * 2 + 1] = xmax;
@@ -114,7 +116,13 @@ export function resampleColumnsVertical(
 }
 
 /** `Image.resize((outWidth, outHeight), Image.LANCZOS)` on an 'L' image, as Pillow 9+ computes it. */
-export function resizeGrayLanczos(src: Uint8Array, width: number, height: number, outWidth: number, outHeight: number): Uint8Array {
+export function resizeGrayLanczos(
+  src: Uint8Array,
+  width: number,
+  height: number,
+  outWidth: number,
+  outHeight: number,
+): Uint8Array {
   if (src.length < width * height) throw new RangeError(`Expected ${width * height} pixels, got ${src.length}.`);
   // Pillow returns a copy when the size already matches: no filtering at all.
   if (width === outWidth && height === outHeight) return Uint8Array.from(src.subarray(0, width * height));

@@ -15,7 +15,13 @@ export interface PngLayout {
 }
 
 /** Bit depths PNG allows per colour type (0 grey, 2 RGB, 3 palette, 4 grey+alpha, 6 RGBA). */
-const BIT_DEPTHS: Record<number, number[]> = { 0: [1, 2, 4, 8, 16], 2: [8, 16], 3: [1, 2, 4, 8], 4: [8, 16], 6: [8, 16] };
+const BIT_DEPTHS: Record<number, number[]> = {
+  0: [1, 2, 4, 8, 16],
+  2: [8, 16],
+  3: [1, 2, 4, 8],
+  4: [8, 16],
+  6: [8, 16],
+};
 const KNOWN_CRITICAL = new Set(['IHDR', 'PLTE', 'IDAT', 'IEND']);
 
 /** Just the IHDR size, for the pixel limit; undefined unless the file opens with a well-formed IHDR. */
@@ -34,20 +40,27 @@ export function readPngLayout(bytes: Uint8Array): PngLayout | undefined {
   if (size === undefined) return undefined;
   const [bitDepth, colorType, compression, filter, interlace] = bytes.subarray(24, 29);
   const isHeaderValid =
-    size.width > 0 && size.height > 0 && size.width < 2 ** 31 && size.height < 2 ** 31 && compression === 0 && filter === 0 && interlace <= 1;
+    size.width > 0 &&
+    size.height > 0 &&
+    size.width < 2 ** 31 &&
+    size.height < 2 ** 31 &&
+    compression === 0 &&
+    filter === 0 &&
+    interlace <= 1;
   if (!isHeaderValid || !BIT_DEPTHS[colorType]?.includes(bitDepth)) return undefined;
   const segments: number[] = [];
   let palette: Uint8Array | undefined;
   let hasEnded = false;
   let hasIdatEnded = false;
-  for (let at = 8; !hasEnded; ) {
+  for (let at = 8; !hasEnded;) {
     if (at + 12 > bytes.length) return undefined;
     const length = readUint32(bytes, at);
     const type = readType(bytes, at + 4);
     const end = at + 12 + length;
     if (length > 2 ** 31 - 1 || end > bytes.length) return undefined;
     // IDAT CRCs are checked by the addon on the thread pool, where the bytes are read anyway.
-    const isCrcValid = type === 'IDAT' || crc32(bytes.subarray(at + 4, at + 8 + length)) === readUint32(bytes, at + 8 + length);
+    const isCrcValid =
+      type === 'IDAT' || crc32(bytes.subarray(at + 4, at + 8 + length)) === readUint32(bytes, at + 8 + length);
     if (!isCrcValid) return undefined;
     const isCritical = type.charCodeAt(0) >= 65 && type.charCodeAt(0) <= 90;
     if (isCritical && !KNOWN_CRITICAL.has(type)) return undefined;
@@ -82,7 +95,8 @@ export function readPngLayout(bytes: Uint8Array): PngLayout | undefined {
  */
 export function createPaletteLuma(palette: Uint8Array): Uint8Array {
   const luma = Uint8Array.from({ length: 256 }, (_, i) => i);
-  for (let i = 0; i * 3 + 2 < palette.length; i++) luma[i] = computeLuma(palette[i * 3], palette[i * 3 + 1], palette[i * 3 + 2]);
+  for (let i = 0; i * 3 + 2 < palette.length; i++)
+    luma[i] = computeLuma(palette[i * 3], palette[i * 3 + 1], palette[i * 3 + 2]);
   return luma;
 }
 

@@ -14,8 +14,10 @@ interface LimitSpec {
 
 const UNITS: Record<string, number> = { '': 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
 
-const parsePositiveInteger = (text: string) => (/^\d+$/.test(text) && Number(text) >= 1 && Number.isSafeInteger(Number(text)) ? Number(text) : undefined);
-const parseNonNegativeInteger = (text: string) => (/^\d+$/.test(text) && Number.isSafeInteger(Number(text)) ? Number(text) : undefined);
+const parsePositiveInteger = (text: string) =>
+  /^\d+$/.test(text) && Number(text) >= 1 && Number.isSafeInteger(Number(text)) ? Number(text) : undefined;
+const parseNonNegativeInteger = (text: string) =>
+  /^\d+$/.test(text) && Number.isSafeInteger(Number(text)) ? Number(text) : undefined;
 const parseBytes = (text: string) => {
   const match = /^(\d+)\s*(kb|mb|gb)?$/i.exec(text.trim());
   if (!match) return undefined;
@@ -24,14 +26,24 @@ const parseBytes = (text: string) => {
 };
 
 export const ADMISSION_LIMIT_SPECS: Record<LimitName, LimitSpec> = {
-  maxInFlight: { flag: '--max-in-flight', envVar: 'DHASH_MAX_IN_FLIGHT', expected: 'a positive integer (hashing jobs at once)', parse: parsePositiveInteger },
+  maxInFlight: {
+    flag: '--max-in-flight',
+    envVar: 'DHASH_MAX_IN_FLIGHT',
+    expected: 'a positive integer (hashing jobs at once)',
+    parse: parsePositiveInteger,
+  },
   maxQueuedBytes: {
     flag: '--max-queued-bytes',
     envVar: 'DHASH_MAX_QUEUED_BYTES',
     expected: 'a positive number of bytes, optionally with KB, MB or GB (e.g. 64MB)',
     parse: parseBytes,
   },
-  maxQueueWaitMs: { flag: '--max-queue-wait-ms', envVar: 'DHASH_MAX_QUEUE_WAIT_MS', expected: 'a non-negative integer of milliseconds', parse: parseNonNegativeInteger },
+  maxQueueWaitMs: {
+    flag: '--max-queue-wait-ms',
+    envVar: 'DHASH_MAX_QUEUE_WAIT_MS',
+    expected: 'a non-negative integer of milliseconds',
+    parse: parseNonNegativeInteger,
+  },
 };
 
 export interface AdmissionSources {
@@ -53,7 +65,12 @@ export function resolveAdmissionLimits(sources: AdmissionSources): AdmissionLimi
     const spec = ADMISSION_LIMIT_SPECS[name];
     const flagValue = sources.flags[name];
     const envValue = sources.processEnv[spec.envVar];
-    const [option, text] = flagValue !== undefined ? [spec.flag, flagValue] : envValue !== undefined && envValue !== '' ? [spec.envVar, envValue] : [];
+    const [option, text] =
+      flagValue !== undefined
+        ? [spec.flag, flagValue]
+        : envValue !== undefined && envValue !== ''
+          ? [spec.envVar, envValue]
+          : [];
     if (option === undefined || text === undefined) continue;
     const value = spec.parse(text);
     if (value === undefined) throw createError('EINVALIDOPTION', { option, expected: spec.expected, actual: text });
@@ -73,11 +90,15 @@ function readConfigLimits(config: AdmissionSources['config']): Partial<Admission
   for (const [key, raw] of Object.entries(admission)) {
     const spec = ADMISSION_LIMIT_SPECS[key as LimitName];
     if (!spec) {
-      problems.push({ path: `admission.${key}`, message: `unknown setting (known: ${Object.keys(ADMISSION_LIMIT_SPECS).join(', ')})` });
+      problems.push({
+        path: `admission.${key}`,
+        message: `unknown setting (known: ${Object.keys(ADMISSION_LIMIT_SPECS).join(', ')})`,
+      });
       continue;
     }
     const value = typeof raw === 'number' || typeof raw === 'string' ? spec.parse(String(raw)) : undefined;
-    if (value === undefined) problems.push({ path: `admission.${key}`, message: `expected ${spec.expected}, got ${JSON.stringify(raw)}` });
+    if (value === undefined)
+      problems.push({ path: `admission.${key}`, message: `expected ${spec.expected}, got ${JSON.stringify(raw)}` });
     else out[key as LimitName] = value;
   }
   if (problems.length > 0) throw createError('EINVALIDCONFIG', { file, problems });

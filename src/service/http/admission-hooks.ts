@@ -20,7 +20,11 @@ export function getAdmissionTicket(request: FastifyRequest): AdmissionTicket | u
  * A client that sends `Expect: 100-continue` is asked for its body only once admitted, so a refusal costs
  * neither side an upload. Node would answer 100 itself before any hook runs; the listener below stops that.
  */
-export function registerAdmission(app: FastifyInstance, gate: AdmissionGate, isHashingRequest: (request: FastifyRequest) => boolean): void {
+export function registerAdmission(
+  app: FastifyInstance,
+  gate: AdmissionGate,
+  isHashingRequest: (request: FastifyRequest) => boolean,
+): void {
   app.server.on('checkContinue', (req, res) => app.server.emit('request', req, res));
 
   app.addHook('onRequest', async (request, reply) => {

@@ -29,7 +29,10 @@ export class OverloadedError extends ApiError {
   readonly reason: ShedReason;
   readonly retryAfterSeconds: number;
   constructor(reason: ShedReason, retryAfterSeconds: number) {
-    const why = reason === 'queued-bytes' ? 'the bytes of queued uploads are at their limit' : 'the queue of hashing jobs is full';
+    const why =
+      reason === 'queued-bytes'
+        ? 'the bytes of queued uploads are at their limit'
+        : 'the queue of hashing jobs is full';
     super(503, 'EOVERLOADED', `The service is at capacity (${why}); retry after ${retryAfterSeconds} s.`);
     this.name = 'OverloadedError';
     this.reason = reason;
@@ -89,7 +92,12 @@ export class AdmissionGate {
   }
 
   get state(): { inFlight: number; queuedBytes: number; pending: number; waiting: number } {
-    return { inFlight: this.inFlight, queuedBytes: this.queuedBytes, pending: this.pending, waiting: this.waiters.length };
+    return {
+      inFlight: this.inFlight,
+      queuedBytes: this.queuedBytes,
+      pending: this.pending,
+      waiting: this.waiters.length,
+    };
   }
 
   /** Expected wait for a new arrival: the jobs ahead of it beyond the free slots, divided among the slots. */
@@ -113,8 +121,10 @@ export class AdmissionGate {
   /** Admits a request declaring `declaredBytes` (its Content-Length, 0 when chunked), or throws OverloadedError. */
   admit(declaredBytes: number): AdmissionTicket {
     this.countArrival();
-    if (this.queuedBytes + declaredBytes > this.limits.maxQueuedBytes) throw new OverloadedError('queued-bytes', this.getRetryAfterSeconds());
-    if (this.getExpectedWaitMs() > this.limits.maxQueueWaitMs) throw new OverloadedError('queue-wait', this.getRetryAfterSeconds());
+    if (this.queuedBytes + declaredBytes > this.limits.maxQueuedBytes)
+      throw new OverloadedError('queued-bytes', this.getRetryAfterSeconds());
+    if (this.getExpectedWaitMs() > this.limits.maxQueueWaitMs)
+      throw new OverloadedError('queue-wait', this.getRetryAfterSeconds());
     return this.createTicket(declaredBytes);
   }
 
@@ -134,7 +144,8 @@ export class AdmissionGate {
         streamedBytes += count;
         if (streamedBytes <= heldBytes) return;
         const extra = streamedBytes - heldBytes;
-        if (this.queuedBytes + extra > this.limits.maxQueuedBytes) throw new OverloadedError('queued-bytes', this.getRetryAfterSeconds());
+        if (this.queuedBytes + extra > this.limits.maxQueuedBytes)
+          throw new OverloadedError('queued-bytes', this.getRetryAfterSeconds());
         this.queuedBytes += extra;
         heldBytes = streamedBytes;
       },

@@ -21,7 +21,11 @@ const FASTIFY_CODES: Record<string, { statusCode: number; code: string; message?
   FST_ERR_CTP_BODY_TOO_LARGE: { statusCode: 413, code: 'EBODYTOOLARGE' },
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { statusCode: 415, code: 'EUNSUPPORTEDMEDIATYPE' },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { statusCode: 400, code: 'EBADREQUEST' },
-  FST_ERR_CTP_EMPTY_JSON_BODY: { statusCode: 400, code: 'EEMPTYBODY', message: 'The request body is empty; send a JSON object.' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: {
+    statusCode: 400,
+    code: 'EEMPTYBODY',
+    message: 'The request body is empty; send a JSON object.',
+  },
   FST_ERR_CTP_INVALID_JSON_BODY: { statusCode: 400, code: 'EBADJSON' },
   FST_ERR_VALIDATION: { statusCode: 400, code: 'EBADREQUEST' },
 };
@@ -42,7 +46,6 @@ export function toErrorAnswer(error: unknown): ErrorAnswer {
   }
   return answer(500, 'EINTERNAL', 'The service failed to handle the request; the error is in its log.');
 }
-
 
 function answer(statusCode: number, code: string, message: string): ErrorAnswer {
   return { statusCode, body: { error: { code, message } }, isServerFault: statusCode >= 500 };

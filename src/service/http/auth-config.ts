@@ -33,17 +33,30 @@ export function resolveAuth(sources: AuthSources): ResolvedAuth {
   if (inline !== undefined && inline.trim() !== '') addTokens(parseApiTokens(inline, API_TOKENS_ENV));
   const fileName = flags.tokensFile ?? processEnv[API_TOKENS_FILE_ENV];
   if (fileName !== undefined && fileName !== '') {
-    addTokens(readApiTokenFile(resolve(sources.cwd, fileName), flags.tokensFile !== undefined ? '--tokens-file' : API_TOKENS_FILE_ENV));
+    addTokens(
+      readApiTokenFile(
+        resolve(sources.cwd, fileName),
+        flags.tokensFile !== undefined ? '--tokens-file' : API_TOKENS_FILE_ENV,
+      ),
+    );
   }
   const names = new Set<string>();
-  const duplicates = tokens.filter((t) => names.size === names.add(t.name).size).map((t) => `the name ${t.name} is used twice`);
-  if (duplicates.length > 0) throw createError('EINVALIDAPITOKENS', { source: `${API_TOKENS_ENV} and the token file`, problems: duplicates });
+  const duplicates = tokens
+    .filter((t) => names.size === names.add(t.name).size)
+    .map((t) => `the name ${t.name} is used twice`);
+  if (duplicates.length > 0)
+    throw createError('EINVALIDAPITOKENS', { source: `${API_TOKENS_ENV} and the token file`, problems: duplicates });
 
   const shouldProtectProbes = flags.shouldProtectProbes === true || isTruthy(processEnv[PROTECT_PROBES_ENV]);
   if (tokens.length > 0) return { settings: { tokens, shouldProtectProbes }, secrets };
-  if (shouldProtectProbes) throw createError('ENOAPITOKENS', { host: sources.host, flag: flags.shouldProtectProbes ? '--protect-probes' : PROTECT_PROBES_ENV });
+  if (shouldProtectProbes)
+    throw createError('ENOAPITOKENS', {
+      host: sources.host,
+      flag: flags.shouldProtectProbes ? '--protect-probes' : PROTECT_PROBES_ENV,
+    });
   if (isLoopbackHost(sources.host)) return { secrets };
-  if (!flags.isInsecureNoAuth) throw createError('ENOAPITOKENS', { host: sources.host, flag: `--host ${sources.host}` });
+  if (!flags.isInsecureNoAuth)
+    throw createError('ENOAPITOKENS', { host: sources.host, flag: `--host ${sources.host}` });
   return {
     secrets,
     warning:

@@ -50,9 +50,12 @@ export function parseApiTokens(text: string, source: string): ParsedTokens {
     if (!/^[\w.-]{1,64}$/.test(name)) problems.push(`${where}: the name must be 1-64 letters, digits, '_', '.' or '-'`);
     else if (names.has(name)) problems.push(`${where}: the name ${name} is used twice`);
     names.add(name);
-    if (!(TOKEN_SCOPES as readonly string[]).includes(scope)) problems.push(`${where}: the scope must be read, write or admin, got \`${scope}\``);
+    if (!(TOKEN_SCOPES as readonly string[]).includes(scope))
+      problems.push(`${where}: the scope must be read, write or admin, got \`${scope}\``);
     if (token.length < MIN_TOKEN_LENGTH || /\s/.test(token)) {
-      problems.push(`${where}: the token must be at least ${MIN_TOKEN_LENGTH} characters without spaces (got ${token.length})`);
+      problems.push(
+        `${where}: the token must be at least ${MIN_TOKEN_LENGTH} characters without spaces (got ${token.length})`,
+      );
     }
     tokens.push({ name, scope: scope as TokenScope, digest: digestToken(token) });
     secrets.push(token);

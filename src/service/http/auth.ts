@@ -34,7 +34,11 @@ const UNMATCHED_ROUTE_SCOPE: TokenScope = 'read';
 const UNLISTED_ROUTE_SCOPE: TokenScope = 'admin';
 
 /** The scope a request needs, or undefined when it is open. HEAD is answered by the GET route, so it needs what GET needs. */
-export function getRequiredScope(method: string, routeUrl: string | undefined, shouldProtectProbes: boolean): TokenScope | undefined {
+export function getRequiredScope(
+  method: string,
+  routeUrl: string | undefined,
+  shouldProtectProbes: boolean,
+): TokenScope | undefined {
   if (routeUrl === undefined) return UNMATCHED_ROUTE_SCOPE;
   const access = ROUTE_SCOPES[`${method === 'HEAD' ? 'GET' : method} ${routeUrl}`] ?? UNLISTED_ROUTE_SCOPE;
   if (access === 'probe') return shouldProtectProbes ? 'read' : undefined;
@@ -78,12 +82,19 @@ export function registerAuth(app: FastifyInstance, settings: AuthSettings): void
     if (!token) {
       const reason = presented === undefined ? 'missing' : 'unknown';
       // RFC 6750 §3: no error attribute when no credentials were sent, invalid_token when they were wrong.
-      reply.header('www-authenticate', reason === 'missing' ? 'Bearer realm="dhash"' : 'Bearer realm="dhash", error="invalid_token"');
+      reply.header(
+        'www-authenticate',
+        reason === 'missing' ? 'Bearer realm="dhash"' : 'Bearer realm="dhash", error="invalid_token"',
+      );
       return refuse(reply, 401, createError('EUNAUTHORIZED', { route, reason }));
     }
     if (SCOPE_RANK[token.scope] < SCOPE_RANK[required]) {
       reply.header('www-authenticate', `Bearer realm="dhash", error="insufficient_scope", scope="${required}"`);
-      return refuse(reply, 403, createError('EFORBIDDEN', { tokenName: token.name, scope: token.scope, required, route }));
+      return refuse(
+        reply,
+        403,
+        createError('EFORBIDDEN', { tokenName: token.name, scope: token.scope, required, route }),
+      );
     }
   });
 }

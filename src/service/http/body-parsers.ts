@@ -10,7 +10,8 @@ const IMAGE_TYPE = /^image\/[\w.+-]+$/i;
  */
 export function registerBodyParsers(app: FastifyInstance): void {
   app.removeContentTypeParser('text/plain');
-  const asBuffer = (_request: FastifyRequest, body: Buffer, done: (error: Error | null, body?: Buffer) => void) => done(null, body);
+  const asBuffer = (_request: FastifyRequest, body: Buffer, done: (error: Error | null, body?: Buffer) => void) =>
+    done(null, body);
   for (const type of ['application/octet-stream', 'application/pdf', IMAGE_TYPE]) {
     app.addContentTypeParser(type, { parseAs: 'buffer' }, asBuffer);
   }
@@ -31,12 +32,21 @@ export function readUpload(request: FastifyRequest, accepted: 'image' | 'pdf'): 
   const isOctet = type === 'application/octet-stream';
   const isAccepted = isOctet || (accepted === 'image' ? IMAGE_TYPE.test(type) : type === 'application/pdf');
   if (!isAccepted) {
-    const expected = accepted === 'image' ? 'image/* or application/octet-stream' : 'application/pdf or application/octet-stream';
-    throw new ApiError(415, 'EUNSUPPORTEDMEDIATYPE', `Expected a body of type ${expected}, got ${type ? `\`${type}\`` : 'no Content-Type'}.`);
+    const expected =
+      accepted === 'image' ? 'image/* or application/octet-stream' : 'application/pdf or application/octet-stream';
+    throw new ApiError(
+      415,
+      'EUNSUPPORTEDMEDIATYPE',
+      `Expected a body of type ${expected}, got ${type ? `\`${type}\`` : 'no Content-Type'}.`,
+    );
   }
   const body = request.body;
   if (!Buffer.isBuffer(body) || body.length === 0) {
-    throw new ApiError(400, 'EEMPTYBODY', `The request body is empty; send the ${accepted === 'image' ? 'image' : 'PDF'} bytes.`);
+    throw new ApiError(
+      400,
+      'EEMPTYBODY',
+      `The request body is empty; send the ${accepted === 'image' ? 'image' : 'PDF'} bytes.`,
+    );
   }
   return body;
 }

@@ -25,7 +25,10 @@ export function createRequestLogger(options: CreateRequestLoggerOptions): Reques
         log: (fields) => scrubFields(fields, options.redact),
       },
       // Belt and braces: request lines carry no headers, but a stray serialized request must not leak these.
-      redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'headers.cookie'], censor: '[REDACTED]' },
+      redact: {
+        paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'headers.cookie'],
+        censor: '[REDACTED]',
+      },
       hooks: {
         // ...and from every message.
         logMethod(args, method) {
@@ -45,7 +48,12 @@ function scrubFields(fields: Record<string, unknown>, redact: Redactor): Record<
   for (const [key, value] of Object.entries(fields)) {
     out[key] =
       value instanceof Error
-        ? { type: value.name, message: redact(value.message), stack: redact(value.stack ?? ''), code: (value as { code?: unknown }).code }
+        ? {
+            type: value.name,
+            message: redact(value.message),
+            stack: redact(value.stack ?? ''),
+            code: (value as { code?: unknown }).code,
+          }
         : redact.deep(value);
   }
   return out;

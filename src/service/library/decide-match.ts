@@ -12,7 +12,10 @@ export interface MatchThresholds {
 export const DEFAULT_MATCH_THRESHOLDS: MatchThresholds = Object.freeze({ matchMax: 4, reviewMax: 10 });
 
 /** `distance` of the nearest entry, or undefined when the search found none within reviewMax. */
-export function decideMatch(distance: number | undefined, thresholds: MatchThresholds = DEFAULT_MATCH_THRESHOLDS): MatchDecision {
+export function decideMatch(
+  distance: number | undefined,
+  thresholds: MatchThresholds = DEFAULT_MATCH_THRESHOLDS,
+): MatchDecision {
   if (distance === undefined || !Number.isFinite(distance)) return 'none';
   if (distance <= thresholds.matchMax) return 'match';
   if (distance <= thresholds.reviewMax) return 'review';

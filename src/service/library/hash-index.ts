@@ -26,10 +26,14 @@ function buildMasks(maxRadius: number): Uint16Array[] {
 
 function getChunkKey(hi: number, lo: number, chunk: number): number {
   switch (chunk) {
-    case 0: return hi >>> 16;
-    case 1: return hi & 0xffff;
-    case 2: return lo >>> 16;
-    default: return lo & 0xffff;
+    case 0:
+      return hi >>> 16;
+    case 1:
+      return hi & 0xffff;
+    case 2:
+      return lo >>> 16;
+    default:
+      return lo & 0xffff;
   }
 }
 
@@ -109,7 +113,8 @@ export class HashIndex {
    * keeps the arrays themselves: the caller hands them over and must not change them afterwards.
    */
   addHalves(ids: Float64Array, hi: Uint32Array, lo: Uint32Array): void {
-    if (ids.length !== hi.length || ids.length !== lo.length) throw new RangeError('ids, hi and lo must have the same length');
+    if (ids.length !== hi.length || ids.length !== lo.length)
+      throw new RangeError('ids, hi and lo must have the same length');
     if (this.size === 0) {
       this.setBase(ids, hi, lo);
       return;
@@ -142,7 +147,8 @@ export class HashIndex {
 
   /** Entries within `maxDistance` bits of `hash`, nearest first (ties by id), at most `limit`. */
   search(hash: string, maxDistance: number, limit = Number.POSITIVE_INFINITY): IndexHit[] {
-    if (!Number.isInteger(maxDistance) || maxDistance < 0) throw new RangeError(`maxDistance must be a non-negative integer, got ${maxDistance}`);
+    if (!Number.isInteger(maxDistance) || maxDistance < 0)
+      throw new RangeError(`maxDistance must be a non-negative integer, got ${maxDistance}`);
     const q = parseHash(hash);
     const found: Found = { ids: [], distances: [] };
     const radii = getChunkRadii(maxDistance);
@@ -305,7 +311,8 @@ export class HashIndex {
     this.baseAlive = new Uint8Array(sorted.ids.length).fill(1);
     this.baseDead = 0;
     this.deltaById.clear();
-    if (this.deltaIds.length > 4096) [this.deltaIds, this.deltaHi, this.deltaLo] = [new Float64Array(64), new Uint32Array(64), new Uint32Array(64)];
+    if (this.deltaIds.length > 4096)
+      [this.deltaIds, this.deltaHi, this.deltaLo] = [new Float64Array(64), new Uint32Array(64), new Uint32Array(64)];
     this.buildTables();
   }
 
@@ -338,7 +345,11 @@ export class HashIndex {
 }
 
 /** The inputs themselves when already strictly increasing, else sorted copies; of equal ids the last one is kept. */
-function sortById(ids: Float64Array, hi: Uint32Array, lo: Uint32Array): { ids: Float64Array; hi: Uint32Array; lo: Uint32Array } {
+function sortById(
+  ids: Float64Array,
+  hi: Uint32Array,
+  lo: Uint32Array,
+): { ids: Float64Array; hi: Uint32Array; lo: Uint32Array } {
   let isSorted = true;
   for (let i = 1; i < ids.length && isSorted; i++) isSorted = ids[i - 1] < ids[i];
   if (isSorted) return { ids, hi, lo };
@@ -347,7 +358,8 @@ function sortById(ids: Float64Array, hi: Uint32Array, lo: Uint32Array): { ids: F
   // Ties by position, so "last one wins" below is well defined.
   order.sort((a, b) => ids[a] - ids[b] || a - b);
   let n = 0;
-  for (let i = 0; i < order.length; i++) if (i === order.length - 1 || ids[order[i]] !== ids[order[i + 1]]) order[n++] = order[i];
+  for (let i = 0; i < order.length; i++)
+    if (i === order.length - 1 || ids[order[i]] !== ids[order[i + 1]]) order[n++] = order[i];
   const out = { ids: new Float64Array(n), hi: new Uint32Array(n), lo: new Uint32Array(n) };
   for (let i = 0; i < n; i++) {
     out.ids[i] = ids[order[i]];

@@ -3,4 +3,12 @@ export * from './library-repository.js';
 export { HashIndex, type IndexHit } from './hash-index.js';
 export { loadLibraryIndex } from './load-library-index.js';
 export { decideMatch, DEFAULT_MATCH_THRESHOLDS, type MatchDecision, type MatchThresholds } from './decide-match.js';
-export { parseHash, formatHash, normalizeHash, isValidHash, getHammingDistance, countBits32, type HashHalves } from './hash-bits.js';
+export {
+  parseHash,
+  formatHash,
+  normalizeHash,
+  isValidHash,
+  getHammingDistance,
+  countBits32,
+  type HashHalves,
+} from './hash-bits.js';

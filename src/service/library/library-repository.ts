@@ -49,11 +49,21 @@ interface EntryRow {
   created_at: string;
 }
 
-const toEntry = (row: EntryRow): LibraryEntry => ({ id: row.id, label: row.label, hash: row.hash, source: row.source, createdAt: row.created_at });
+const toEntry = (row: EntryRow): LibraryEntry => ({
+  id: row.id,
+  label: row.label,
+  hash: row.hash,
+  source: row.source,
+  createdAt: row.created_at,
+});
 
 export function validateLabel(label: unknown, field = 'label'): string {
   if (typeof label !== 'string' || label.trim() === '' || label.length > MAX_LABEL_CHARS) {
-    throw createError('EINVALIDOPTION', { option: field, expected: `a non-empty string of at most ${MAX_LABEL_CHARS} characters`, actual: label });
+    throw createError('EINVALIDOPTION', {
+      option: field,
+      expected: `a non-empty string of at most ${MAX_LABEL_CHARS} characters`,
+      actual: label,
+    });
   }
   return label;
 }
@@ -63,9 +73,18 @@ export function normalizePaging(paging: Paging = {}): { limit: number; offset: n
   const limit = paging.limit ?? 100;
   const offset = paging.offset ?? 0;
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_LIMIT) {
-    throw createError('EINVALIDOPTION', { option: 'limit', expected: `an integer from 1 to ${MAX_PAGE_LIMIT}`, actual: paging.limit });
+    throw createError('EINVALIDOPTION', {
+      option: 'limit',
+      expected: `an integer from 1 to ${MAX_PAGE_LIMIT}`,
+      actual: paging.limit,
+    });
   }
-  if (!Number.isInteger(offset) || offset < 0) throw createError('EINVALIDOPTION', { option: 'offset', expected: 'a non-negative integer', actual: paging.offset });
+  if (!Number.isInteger(offset) || offset < 0)
+    throw createError('EINVALIDOPTION', {
+      option: 'offset',
+      expected: 'a non-negative integer',
+      actual: paging.offset,
+    });
   return { limit, offset };
 }
 
@@ -73,29 +92,45 @@ export function normalizePaging(paging: Paging = {}): { limit: number; offset: n
  * Adds one entry and its change-log row in one transaction. `viaReview` marks the entry a review resolution made
  * (the resolution's own change recreates it on carry-forward, so this add is not re-applied separately).
  */
-export function addLibraryEntry(db: Db, input: NewLibraryEntry, clock: Clock = createSystemClock(), options: { viaReview?: number } = {}): LibraryEntry {
+export function addLibraryEntry(
+  db: Db,
+  input: NewLibraryEntry,
+  clock: Clock = createSystemClock(),
+  options: { viaReview?: number } = {},
+): LibraryEntry {
   const label = validateLabel(input.label);
   const hash = normalizeHash(input.hash);
   const source = input.source ?? 'api';
   const createdAt = new Date(clock.now()).toISOString();
   return db.transaction((): LibraryEntry => {
-    const info = db.prepare('INSERT INTO library_entries (label, hash, source, created_at) VALUES (?, ?, ?, ?)').run(label, hash, source, createdAt);
+    const info = db
+      .prepare('INSERT INTO library_entries (label, hash, source, created_at) VALUES (?, ?, ?, ?)')
+      .run(label, hash, source, createdAt);
     const id = Number(info.lastInsertRowid);
-    const payload = { label, hash, source, createdAt, ...(options.viaReview === undefined ? {} : { viaReview: options.viaReview }) };
+    const payload = {
+      label,
+      hash,
+      source,
+      createdAt,
+      ...(options.viaReview === undefined ? {} : { viaReview: options.viaReview }),
+    };
     appendChange(db, { at: createdAt, kind: 'add', entity: 'library_entry', entityId: id, payload });
     return { id, label, hash, source, createdAt };
   })();
 }
 
 export function getLibraryEntry(db: Db, id: number): LibraryEntry | undefined {
-  const row = db.prepare('SELECT id, label, hash, source, created_at FROM library_entries WHERE id = ?').get(id) as EntryRow | undefined;
+  const row = db.prepare('SELECT id, label, hash, source, created_at FROM library_entries WHERE id = ?').get(id) as
+    EntryRow | undefined;
   return row && toEntry(row);
 }
 
 /** Oldest first (by id), so pages stay stable while entries are added. */
 export function listLibraryEntries(db: Db, paging: Paging = {}): Page<LibraryEntry> {
   const { limit, offset } = normalizePaging(paging);
-  const rows = db.prepare('SELECT id, label, hash, source, created_at FROM library_entries ORDER BY id LIMIT ? OFFSET ?').all(limit, offset) as EntryRow[];
+  const rows = db
+    .prepare('SELECT id, label, hash, source, created_at FROM library_entries ORDER BY id LIMIT ? OFFSET ?')
+    .all(limit, offset) as EntryRow[];
   const { total } = db.prepare('SELECT COUNT(*) AS total FROM library_entries').get() as { total: number };
   return { items: rows.map(toEntry), total, limit, offset };
 }
@@ -106,7 +141,13 @@ export function deleteLibraryEntry(db: Db, id: number, clock: Clock = createSyst
     const entry = getLibraryEntry(db, id);
     if (!entry) throw createError('ELIBRARYENTRYNOTFOUND', { id });
     db.prepare('DELETE FROM library_entries WHERE id = ?').run(id);
-    appendChange(db, { at: new Date(clock.now()).toISOString(), kind: 'delete', entity: 'library_entry', entityId: id, payload: { label: entry.label, hash: entry.hash } });
+    appendChange(db, {
+      at: new Date(clock.now()).toISOString(),
+      kind: 'delete',
+      entity: 'library_entry',
+      entityId: id,
+      payload: { label: entry.label, hash: entry.hash },
+    });
     return entry;
   })();
 }
@@ -135,15 +176,31 @@ const LOAD_RANGE_IDS = 65_536;
  * they stay aligned), parsed without per-row objects. The schema's CHECK guarantees 16 lowercase hex digits.
  */
 export function readLibraryHashHalves(db: Db): LibraryHashHalves {
-  const bounds = db.prepare('SELECT min(id), max(id), count(*) FROM library_entries').raw().get() as [number | null, number | null, number];
+  const bounds = db.prepare('SELECT min(id), max(id), count(*) FROM library_entries').raw().get() as [
+    number | null,
+    number | null,
+    number,
+  ];
   const [minId, maxId, total] = bounds;
-  const out: LibraryHashHalves = { ids: new Float64Array(total), hi: new Uint32Array(total), lo: new Uint32Array(total) };
+  const out: LibraryHashHalves = {
+    ids: new Float64Array(total),
+    hi: new Uint32Array(total),
+    lo: new Uint32Array(total),
+  };
   if (minId === null || maxId === null) return out;
-  const range = db.prepare("SELECT count(*), group_concat(id, ','), group_concat(hash, '') FROM library_entries WHERE id BETWEEN ? AND ?").raw();
+  const range = db
+    .prepare(
+      "SELECT count(*), group_concat(id, ','), group_concat(hash, '') FROM library_entries WHERE id BETWEEN ? AND ?",
+    )
+    .raw();
   const nextId = db.prepare('SELECT min(id) FROM library_entries WHERE id >= ?').pluck();
   let n = 0;
-  for (let start: number | null = minId; start !== null && start <= maxId && n < total; ) {
-    const [count, idText, hashText] = range.get(start, start + LOAD_RANGE_IDS - 1) as [number, string | null, string | null];
+  for (let start: number | null = minId; start !== null && start <= maxId && n < total;) {
+    const [count, idText, hashText] = range.get(start, start + LOAD_RANGE_IDS - 1) as [
+      number,
+      string | null,
+      string | null,
+    ];
     // An entry added while loading (the service is not serving yet, but another process may write) is left for later.
     const taken = Math.min(count, total - n);
     if (taken > 0) n = parseHalves(idText!, hashText!, taken, out, n);

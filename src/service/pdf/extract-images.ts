@@ -51,7 +51,9 @@ export async function extractPdfImages(bytes: Uint8Array, options: ExtractPdfOpt
   try {
     const pdfFile = join(dir, 'input.pdf');
     await writeFile(pdfFile, bytes);
-    const listing = parsePdfimagesList(await runPdfimages(command, ['-list', pdfFile], remainingMs(), options.timeoutMs));
+    const listing = parsePdfimagesList(
+      await runPdfimages(command, ['-list', pdfFile], remainingMs(), options.timeoutMs),
+    );
     // Soft masks, explicit masks and stencils are parts of a picture, not pictures a viewer shows.
     const images = listing.filter((row) => row.type === 'image');
     assertWithinPixelLimits(images, options.maxPixels, options.maxTotalPixels ?? 10 * options.maxPixels);
@@ -76,7 +78,10 @@ function assertWithinPixelLimits(images: PdfImageListing[], maxPixels: number, m
   }
   const totalPixels = images.reduce((sum, row) => sum + row.width * row.height, 0);
   if (totalPixels > maxTotalPixels) {
-    throw new PdfInputError('ETOOMANYPIXELS', `The PDF's ${images.length} images have ${totalPixels} pixels in all, over the limit of ${maxTotalPixels}.`);
+    throw new PdfInputError(
+      'ETOOMANYPIXELS',
+      `The PDF's ${images.length} images have ${totalPixels} pixels in all, over the limit of ${maxTotalPixels}.`,
+    );
   }
 }
 
@@ -102,10 +107,24 @@ async function hashListedImages(
     const file = files.get(row.num);
     const started = performance.now();
     try {
-      if (!file) throw new PdfInputError('EBADPDF', `pdfimages listed image ${row.num} on page ${row.page} but could not decode it.`);
-      const hashed = await hashImage(await readFile(file), { mode: options.mode ?? 'exact', maxPixels: options.maxPixels });
+      if (!file)
+        throw new PdfInputError(
+          'EBADPDF',
+          `pdfimages listed image ${row.num} on page ${row.page} but could not decode it.`,
+        );
+      const hashed = await hashImage(await readFile(file), {
+        mode: options.mode ?? 'exact',
+        maxPixels: options.maxPixels,
+      });
       options.onAttempt?.('success', (performance.now() - started) / 1000);
-      results.push({ page: row.page, index, width: hashed.width, height: hashed.height, hash: hashed.hash, colorSpace: row.color });
+      results.push({
+        page: row.page,
+        index,
+        width: hashed.width,
+        height: hashed.height,
+        hash: hashed.hash,
+        colorSpace: row.color,
+      });
     } catch (error) {
       options.onAttempt?.('failure');
       throw error;

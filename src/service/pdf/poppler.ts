@@ -31,7 +31,12 @@ export interface PdfCapability {
  * (what is left of the caller's `budgetMs`, which the message names);
  * a missing binary becomes EPDFUNAVAILABLE, a timeout EPDFTIMEOUT, any other failure EBADPDF.
  */
-export function runPdfimages(command: string, args: string[], timeoutMs: number, budgetMs = timeoutMs): Promise<string> {
+export function runPdfimages(
+  command: string,
+  args: string[],
+  timeoutMs: number,
+  budgetMs = timeoutMs,
+): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(
       command,
@@ -41,10 +46,22 @@ export function runPdfimages(command: string, args: string[], timeoutMs: number,
         if (!error) return resolve(stdout);
         const failure = error as NodeJS.ErrnoException & { killed?: boolean; signal?: string | null };
         if (failure.code === 'ENOENT') {
-          return reject(new PdfInputError('EPDFUNAVAILABLE', `PDF extraction needs poppler's \`${command}\`, which is not installed: ${INSTALL_HINT}.`, error));
+          return reject(
+            new PdfInputError(
+              'EPDFUNAVAILABLE',
+              `PDF extraction needs poppler's \`${command}\`, which is not installed: ${INSTALL_HINT}.`,
+              error,
+            ),
+          );
         }
         if (failure.killed || failure.signal === 'SIGKILL') {
-          return reject(new PdfInputError('EPDFTIMEOUT', `Extracting images from the PDF took longer than ${budgetMs} ms and was stopped.`, error));
+          return reject(
+            new PdfInputError(
+              'EPDFTIMEOUT',
+              `Extracting images from the PDF took longer than ${budgetMs} ms and was stopped.`,
+              error,
+            ),
+          );
         }
         const reason = firstLine(stderr) ?? failure.message;
         reject(new PdfInputError('EBADPDF', `The PDF could not be read: ${reason}.`, error));
@@ -98,6 +115,9 @@ export function getPdfCapability(command = DEFAULT_PDFIMAGES_COMMAND): Promise<P
 }
 
 function firstLine(text: string): string | undefined {
-  const line = text.split('\n').map((l) => l.trim()).find((l) => l.length > 0);
+  const line = text
+    .split('\n')
+    .map((l) => l.trim())
+    .find((l) => l.length > 0);
   return line ? line.replace(/\.$/, '') : undefined;
 }

@@ -4,7 +4,13 @@ import { createError } from '../../lib/errors.js';
 import { createSystemClock, type Clock } from '../../lib/clock.js';
 import { normalizeHash } from '../library/hash-bits.js';
 import { appendChange } from '../store/change-log.js';
-import { addLibraryEntry, normalizePaging, type LibraryEntry, type Page, type Paging } from '../library/library-repository.js';
+import {
+  addLibraryEntry,
+  normalizePaging,
+  type LibraryEntry,
+  type Page,
+  type Paging,
+} from '../library/library-repository.js';
 
 type Db = Database.Database;
 
@@ -82,7 +88,11 @@ export function enqueueReviewItem(db: Db, input: NewReviewItem, clock: Clock = c
   const queryHash = normalizeHash(input.queryHash, 'queryHash');
   const candidateHash = input.candidateHash === undefined ? null : normalizeHash(input.candidateHash, 'candidateHash');
   if (!Number.isInteger(input.distance) || input.distance < 0 || input.distance > 64) {
-    throw createError('EINVALIDOPTION', { option: 'distance', expected: 'an integer from 0 to 64', actual: input.distance });
+    throw createError('EINVALIDOPTION', {
+      option: 'distance',
+      expected: 'an integer from 0 to 64',
+      actual: input.distance,
+    });
   }
   const createdAt = new Date(clock.now()).toISOString();
   return db.transaction((): ReviewItem => {
@@ -91,9 +101,26 @@ export function enqueueReviewItem(db: Db, input: NewReviewItem, clock: Clock = c
         `INSERT INTO review_items (query_hash, query_label, query_source, candidate_id, candidate_label, candidate_hash, distance, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(queryHash, input.queryLabel ?? null, input.querySource ?? null, input.candidateId, input.candidateLabel ?? null, candidateHash, input.distance, createdAt);
+      .run(
+        queryHash,
+        input.queryLabel ?? null,
+        input.querySource ?? null,
+        input.candidateId,
+        input.candidateLabel ?? null,
+        candidateHash,
+        input.distance,
+        createdAt,
+      );
     const item = getReviewItem(db, Number(info.lastInsertRowid))!;
-    const payload = { queryHash, queryLabel: item.queryLabel, querySource: item.querySource, candidateId: input.candidateId, candidateLabel: item.candidateLabel, candidateHash, distance: input.distance };
+    const payload = {
+      queryHash,
+      queryLabel: item.queryLabel,
+      querySource: item.querySource,
+      candidateId: input.candidateId,
+      candidateLabel: item.candidateLabel,
+      candidateHash,
+      distance: input.distance,
+    };
     appendChange(db, { at: createdAt, kind: 'create', entity: 'review_item', entityId: item.id, payload });
     return item;
   })();
@@ -109,12 +136,20 @@ export function listReviewItems(db: Db, options: Paging & { status?: ReviewStatu
   const { limit, offset } = normalizePaging(options);
   const status = options.status;
   if (status !== undefined && !REVIEW_STATUSES.includes(status)) {
-    throw createError('EINVALIDOPTION', { option: 'status', expected: `one of ${REVIEW_STATUSES.join(', ')}`, actual: status });
+    throw createError('EINVALIDOPTION', {
+      option: 'status',
+      expected: `one of ${REVIEW_STATUSES.join(', ')}`,
+      actual: status,
+    });
   }
   const where = status ? 'WHERE status = ?' : '';
   const params = status ? [status] : [];
-  const rows = db.prepare(`SELECT ${COLUMNS} FROM review_items ${where} ORDER BY id LIMIT ? OFFSET ?`).all(...params, limit, offset) as ItemRow[];
-  const { total } = db.prepare(`SELECT COUNT(*) AS total FROM review_items ${where}`).get(...params) as { total: number };
+  const rows = db
+    .prepare(`SELECT ${COLUMNS} FROM review_items ${where} ORDER BY id LIMIT ? OFFSET ?`)
+    .all(...params, limit, offset) as ItemRow[];
+  const { total } = db.prepare(`SELECT COUNT(*) AS total FROM review_items ${where}`).get(...params) as {
+    total: number;
+  };
   return { items: rows.map(toItem), total, limit, offset };
 }
 
@@ -128,7 +163,12 @@ export function countPendingReviews(db: Db): number {
  * (labelled with the query's label, else the candidate's) and returns the new entry for the caller's index.
  * Throws EREVIEWITEMNOTFOUND, EREVIEWALREADYRESOLVED (nothing changed), EINVALIDOPTION for another verdict.
  */
-export function resolveReviewItem(db: Db, id: number, verdict: ReviewVerdict, clock: Clock = createSystemClock()): ResolveResult {
+export function resolveReviewItem(
+  db: Db,
+  id: number,
+  verdict: ReviewVerdict,
+  clock: Clock = createSystemClock(),
+): ResolveResult {
   if (verdict !== 'same' && verdict !== 'different') {
     throw createError('EINVALIDOPTION', { option: 'resolution', expected: '`same` or `different`', actual: verdict });
   }
@@ -138,15 +178,21 @@ export function resolveReviewItem(db: Db, id: number, verdict: ReviewVerdict, cl
     if (item.status !== 'pending') throw createError('EREVIEWALREADYRESOLVED', { id, status: item.status });
     const libraryEntry =
       verdict === 'same'
-        ? addLibraryEntry(db, { label: item.queryLabel ?? item.candidateLabel ?? `review ${id}`, hash: item.queryHash, source: `review:${id}` }, clock, { viaReview: id })
+        ? addLibraryEntry(
+            db,
+            {
+              label: item.queryLabel ?? item.candidateLabel ?? `review ${id}`,
+              hash: item.queryHash,
+              source: `review:${id}`,
+            },
+            clock,
+            { viaReview: id },
+          )
         : undefined;
     const resolvedAt = new Date(clock.now()).toISOString();
-    db.prepare("UPDATE review_items SET status = ?, resolved_at = ?, resolved_entry_id = ? WHERE id = ? AND status = 'pending'").run(
-      verdict,
-      resolvedAt,
-      libraryEntry?.id ?? null,
-      id,
-    );
+    db.prepare(
+      "UPDATE review_items SET status = ?, resolved_at = ?, resolved_entry_id = ? WHERE id = ? AND status = 'pending'",
+    ).run(verdict, resolvedAt, libraryEntry?.id ?? null, id);
     const payload = { verdict, ...(libraryEntry ? { libraryEntryId: libraryEntry.id } : {}) };
     appendChange(db, { at: resolvedAt, kind: 'resolve', entity: 'review_item', entityId: id, payload });
     return { item: getReviewItem(db, id)!, libraryEntry };

@@ -34,7 +34,8 @@ const hasTable = new WeakSet<Db>();
 /** Whether this database has the log (schema 2 and later); a restored older database has none. */
 export function hasChangeLog(db: Db): boolean {
   if (hasTable.has(db)) return true;
-  const found = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(CHANGE_LOG_TABLE) !== undefined;
+  const found =
+    db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(CHANGE_LOG_TABLE) !== undefined;
   if (found) hasTable.add(db);
   return found;
 }
@@ -64,14 +65,18 @@ export function getChangeLogSeq(db: Db): number {
 /** Changes with seq > `afterSeq`, oldest first. */
 export function listChangesSince(db: Db, afterSeq: number): ChangeRecord[] {
   if (!hasChangeLog(db)) return [];
-  const rows = db.prepare(`SELECT seq, at, kind, entity, entity_id, payload FROM ${CHANGE_LOG_TABLE} WHERE seq > ? ORDER BY seq`).all(afterSeq) as ChangeRow[];
+  const rows = db
+    .prepare(`SELECT seq, at, kind, entity, entity_id, payload FROM ${CHANGE_LOG_TABLE} WHERE seq > ? ORDER BY seq`)
+    .all(afterSeq) as ChangeRow[];
   return rows.map(toChange);
 }
 
 /** One change by seq, or undefined (used to check that a live log descends from a backup's). */
 export function getChange(db: Db, seq: number): ChangeRecord | undefined {
   if (!hasChangeLog(db)) return undefined;
-  const row = db.prepare(`SELECT seq, at, kind, entity, entity_id, payload FROM ${CHANGE_LOG_TABLE} WHERE seq = ?`).get(seq) as ChangeRow | undefined;
+  const row = db
+    .prepare(`SELECT seq, at, kind, entity, entity_id, payload FROM ${CHANGE_LOG_TABLE} WHERE seq = ?`)
+    .get(seq) as ChangeRow | undefined;
   return row && toChange(row);
 }
 

@@ -14,8 +14,30 @@ export {
   type MigrationRunReport,
   type AppliedMigration,
 } from './migration-runner.js';
-export { dryRunMigrations, dryRunMigrationsOnFile, type MigrationDryRunReport, type StatementEffect, type DryRunMigration } from './migration-dry-run.js';
+export {
+  dryRunMigrations,
+  dryRunMigrationsOnFile,
+  type MigrationDryRunReport,
+  type StatementEffect,
+  type DryRunMigration,
+} from './migration-dry-run.js';
 export { applyMigrations } from './apply-migrations.js';
 export { getMigrationChecksum } from './migration-checksum.js';
-export { getRevertPlan, revertMigrations, rehearseRevertOnCopy, revertMigrationsOnFile, type RevertReport } from './migration-down.js';
-export { appendChange, getChangeLogSeq, listChangesSince, getChange, hasChangeLog, CHANGE_LOG_TABLE, type ChangeRecord, type ChangeKind, type ChangeEntity } from './change-log.js';
+export {
+  getRevertPlan,
+  revertMigrations,
+  rehearseRevertOnCopy,
+  revertMigrationsOnFile,
+  type RevertReport,
+} from './migration-down.js';
+export {
+  appendChange,
+  getChangeLogSeq,
+  listChangesSince,
+  getChange,
+  hasChangeLog,
+  CHANGE_LOG_TABLE,
+  type ChangeRecord,
+  type ChangeKind,
+  type ChangeEntity,
+} from './change-log.js';

@@ -19,7 +19,11 @@ export interface RevertReport {
  * The migrations to revert, newest first. Refuses (before anything runs) an edited migration, whose recorded checksum
  * covers its down too (EMIGRATIONEDITED), a version that is not applied, and one without a down (EMIGRATIONNODOWN).
  */
-export function getRevertPlan(db: Db, versions: readonly number[], migrations: readonly Migration[] = MIGRATIONS): Migration[] {
+export function getRevertPlan(
+  db: Db,
+  versions: readonly number[],
+  migrations: readonly Migration[] = MIGRATIONS,
+): Migration[] {
   const status = assertMigratable(db, { migrations });
   const applied = new Set(status.entries.filter((e) => e.state === 'applied').map((e) => e.version));
   return [...versions]
@@ -27,14 +31,26 @@ export function getRevertPlan(db: Db, versions: readonly number[], migrations: r
     .map((version) => {
       const migration = migrations.find((m) => m.version === version);
       if (!migration || !applied.has(version) || migration.down === undefined) {
-        throw createError('EMIGRATIONNODOWN', { version, name: migration?.name ?? '(unknown)', reason: !migration ? 'this release does not know it' : !applied.has(version) ? 'it is not applied to this database' : 'it has no reviewed down' });
+        throw createError('EMIGRATIONNODOWN', {
+          version,
+          name: migration?.name ?? '(unknown)',
+          reason: !migration
+            ? 'this release does not know it'
+            : !applied.has(version)
+              ? 'it is not applied to this database'
+              : 'it has no reviewed down',
+        });
       }
       return migration;
     });
 }
 
 /** Runs every down and removes its bookkeeping row in ONE transaction: all reverted, or (on any error) nothing changed. */
-export function revertMigrations(db: Db, versions: readonly number[], migrations: readonly Migration[] = MIGRATIONS): RevertReport {
+export function revertMigrations(
+  db: Db,
+  versions: readonly number[],
+  migrations: readonly Migration[] = MIGRATIONS,
+): RevertReport {
   const plan = getRevertPlan(db, versions, migrations);
   const fromVersion = getSchemaVersion(db);
   let current = plan[0];
@@ -48,13 +64,25 @@ export function revertMigrations(db: Db, versions: readonly number[], migrations
     }).immediate();
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw createError('EMIGRATIONDOWNFAILED', { file: db.name, version: current.version, name: current.name, reason }, error);
+    throw createError(
+      'EMIGRATIONDOWNFAILED',
+      { file: db.name, version: current.version, name: current.name, reason },
+      error,
+    );
   }
-  return { fromVersion, toVersion: getSchemaVersion(db), reverted: plan.map((m) => ({ version: m.version, name: m.name })) };
+  return {
+    fromVersion,
+    toVersion: getSchemaVersion(db),
+    reverted: plan.map((m) => ({ version: m.version, name: m.name })),
+  };
 }
 
 /** The same revert on an online-backup copy of the file (the live file is only read); throws what the live run would. */
-export async function rehearseRevertOnCopy(file: string, versions: readonly number[], migrations: readonly Migration[] = MIGRATIONS): Promise<RevertReport> {
+export async function rehearseRevertOnCopy(
+  file: string,
+  versions: readonly number[],
+  migrations: readonly Migration[] = MIGRATIONS,
+): Promise<RevertReport> {
   const dir = await mkdtemp(join(tmpdir(), 'dhash-down-rehearsal-'));
   try {
     const copyFile = join(dir, 'copy.sqlite');
@@ -78,7 +106,11 @@ export async function rehearseRevertOnCopy(file: string, versions: readonly numb
 }
 
 /** The live run: opens the file, reverts in one transaction, closes (the service must be stopped). */
-export function revertMigrationsOnFile(file: string, versions: readonly number[], migrations: readonly Migration[] = MIGRATIONS): RevertReport {
+export function revertMigrationsOnFile(
+  file: string,
+  versions: readonly number[],
+  migrations: readonly Migration[] = MIGRATIONS,
+): RevertReport {
   const db = new Database(file, { fileMustExist: true });
   try {
     db.pragma('busy_timeout = 5000');

@@ -7,7 +7,13 @@ import { join } from 'node:path';
 import { createSystemClock } from '../../lib/clock.js';
 import { MIGRATIONS, type Migration } from './migrations/migration-list.js';
 import { getMigrationChecksum } from './migration-checksum.js';
-import { assertMigratable, getSchemaVersion, MIGRATIONS_TABLE, recordAppliedMigration, type MigrationRunOptions } from './migration-runner.js';
+import {
+  assertMigratable,
+  getSchemaVersion,
+  MIGRATIONS_TABLE,
+  recordAppliedMigration,
+  type MigrationRunOptions,
+} from './migration-runner.js';
 import { openDatabaseForReading } from './database.js';
 import { abbreviateSql, splitSqlStatements } from './split-sql.js';
 
@@ -55,7 +61,10 @@ export async function dryRunMigrations(db: Db, options: MigrationRunOptions = {}
 }
 
 /** Dry-runs a database file by path, read-only; a missing file is planned from empty and is not created. */
-export async function dryRunMigrationsOnFile(file: string, options: MigrationRunOptions = {}): Promise<MigrationDryRunReport> {
+export async function dryRunMigrationsOnFile(
+  file: string,
+  options: MigrationRunOptions = {},
+): Promise<MigrationDryRunReport> {
   if (!existsSync(file)) {
     return withTempDir((dir) => runOnCopy(join(dir, 'empty.sqlite'), file, false, 0, options));
   }
@@ -76,15 +85,34 @@ async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
   }
 }
 
-async function runOnCopy(copyFile: string, liveFile: string, databaseExists: boolean, fromVersion: number, options: MigrationRunOptions): Promise<MigrationDryRunReport> {
+async function runOnCopy(
+  copyFile: string,
+  liveFile: string,
+  databaseExists: boolean,
+  fromVersion: number,
+  options: MigrationRunOptions,
+): Promise<MigrationDryRunReport> {
   const migrations = options.migrations ?? MIGRATIONS;
   const copy = new Database(copyFile);
   try {
     copy.pragma('foreign_keys = ON');
     const { pending, latestVersion } = assertMigratable(copy, { migrations });
-    const report: MigrationDryRunReport = { file: liveFile, databaseExists, fromVersion, toVersion: fromVersion, latestVersion, migrations: [], ok: true };
+    const report: MigrationDryRunReport = {
+      file: liveFile,
+      databaseExists,
+      fromVersion,
+      toVersion: fromVersion,
+      latestVersion,
+      migrations: [],
+      ok: true,
+    };
     for (const migration of pending) {
-      const planned: DryRunMigration = { version: migration.version, name: migration.name, checksum: getMigrationChecksum(migration), statements: [] };
+      const planned: DryRunMigration = {
+        version: migration.version,
+        name: migration.name,
+        checksum: getMigrationChecksum(migration),
+        statements: [],
+      };
       report.migrations.push(planned);
       const failure = applyStatementByStatement(copy, migration, planned.statements);
       if (failure) {
@@ -101,17 +129,23 @@ async function runOnCopy(copyFile: string, liveFile: string, databaseExists: boo
 }
 
 /** Runs each statement inside one transaction with the bookkeeping row, like the real run; returns the failure. */
-function applyStatementByStatement(copy: Db, migration: Migration, effects: StatementEffect[]): { statement: string; reason: string } | undefined {
+function applyStatementByStatement(
+  copy: Db,
+  migration: Migration,
+  effects: StatementEffect[],
+): { statement: string; reason: string } | undefined {
   let current = '';
   try {
-    copy.transaction(() => {
-      for (const text of splitSqlStatements(migration.sql)) {
-        current = abbreviateSql(text);
-        effects.push(runMeasured(copy, text, current));
-      }
-      current = `(record migration ${migration.version} in ${MIGRATIONS_TABLE})`;
-      recordAppliedMigration(copy, migration, createSystemClock());
-    }).immediate();
+    copy
+      .transaction(() => {
+        for (const text of splitSqlStatements(migration.sql)) {
+          current = abbreviateSql(text);
+          effects.push(runMeasured(copy, text, current));
+        }
+        current = `(record migration ${migration.version} in ${MIGRATIONS_TABLE})`;
+        recordAppliedMigration(copy, migration, createSystemClock());
+      })
+      .immediate();
     return undefined;
   } catch (error) {
     return { statement: current, reason: error instanceof Error ? error.message : String(error) };
@@ -140,6 +174,10 @@ function getTotalChanges(db: Db): number {
 }
 
 function snapshotSchema(db: Db): Map<string, string> {
-  const rows = db.prepare("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'").all() as { type: string; name: string; sql: string | null }[];
+  const rows = db.prepare("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'").all() as {
+    type: string;
+    name: string;
+    sql: string | null;
+  }[];
   return new Map(rows.map((r) => [`${r.type} ${r.name}`, r.sql ?? '']));
 }

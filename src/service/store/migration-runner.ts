@@ -70,12 +70,16 @@ interface AppliedRow {
 }
 
 export function hasMigrationsTable(db: Db): boolean {
-  return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(MIGRATIONS_TABLE) !== undefined;
+  return (
+    db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(MIGRATIONS_TABLE) !== undefined
+  );
 }
 
 function readAppliedRows(db: Db): AppliedRow[] {
   if (!hasMigrationsTable(db)) return [];
-  return db.prepare(`SELECT version, name, checksum, applied_at FROM ${MIGRATIONS_TABLE} ORDER BY version`).all() as AppliedRow[];
+  return db
+    .prepare(`SELECT version, name, checksum, applied_at FROM ${MIGRATIONS_TABLE} ORDER BY version`)
+    .all() as AppliedRow[];
 }
 
 /** The highest applied version; 0 for a database no migration has touched. */
@@ -87,8 +91,10 @@ export function getSchemaVersion(db: Db): number {
 
 export function validateMigrationList(migrations: readonly Migration[]): void {
   migrations.forEach((m, i) => {
-    if (!Number.isInteger(m.version) || m.version < 1) throw new Error(`Migration ${m.name} has version ${m.version}; versions are integers from 1.`);
-    if (i > 0 && m.version <= migrations[i - 1].version) throw new Error(`Migration versions must ascend: ${migrations[i - 1].version} then ${m.version}.`);
+    if (!Number.isInteger(m.version) || m.version < 1)
+      throw new Error(`Migration ${m.name} has version ${m.version}; versions are integers from 1.`);
+    if (i > 0 && m.version <= migrations[i - 1].version)
+      throw new Error(`Migration versions must ascend: ${migrations[i - 1].version} then ${m.version}.`);
   });
 }
 
@@ -101,12 +107,26 @@ export function getMigrationStatus(db: Db, options: Pick<MigrationRunOptions, 'm
     const row = applied.get(m.version);
     if (!row) return { version: m.version, name: m.name, state: 'pending', checksum };
     const state = row.checksum === checksum ? 'applied' : 'edited';
-    return { version: m.version, name: m.name, state, checksum, recordedChecksum: row.checksum, appliedAt: row.applied_at };
+    return {
+      version: m.version,
+      name: m.name,
+      state,
+      checksum,
+      recordedChecksum: row.checksum,
+      appliedAt: row.applied_at,
+    };
   });
   const known = new Set(migrations.map((m) => m.version));
   for (const row of applied.values()) {
     if (known.has(row.version)) continue;
-    entries.push({ version: row.version, name: row.name, state: 'unknown', checksum: row.checksum, recordedChecksum: row.checksum, appliedAt: row.applied_at });
+    entries.push({
+      version: row.version,
+      name: row.name,
+      state: 'unknown',
+      checksum: row.checksum,
+      recordedChecksum: row.checksum,
+      appliedAt: row.applied_at,
+    });
   }
   entries.sort((a, b) => a.version - b.version);
   return {
@@ -124,7 +144,12 @@ export function assertMigratable(db: Db, options: Pick<MigrationRunOptions, 'mig
   const status = getMigrationStatus(db, options);
   const edited = status.edited[0];
   if (edited) {
-    throw createError('EMIGRATIONEDITED', { version: edited.version, name: edited.name, recorded: edited.recordedChecksum!, actual: edited.checksum });
+    throw createError('EMIGRATIONEDITED', {
+      version: edited.version,
+      name: edited.name,
+      recorded: edited.recordedChecksum!,
+      actual: edited.checksum,
+    });
   }
   if (status.unknown.length) {
     throw createError('ESCHEMAAHEAD', { file: db.name, version: status.currentVersion, latest: status.latestVersion });

@@ -22,12 +22,20 @@ test('prints the effective settings per environment with secrets redacted and va
       staging: {
         root: '/srv/dhash-staging',
         service: { host: '10.0.0.5', port: 9000, baseUrl: 'https://ops:hunter22@staging.example.com' },
-        target: { type: 'command', start: `curl -X POST ${secret}`, stop: 'systemctl stop x', status: 'systemctl status x' },
+        target: {
+          type: 'command',
+          start: `curl -X POST ${secret}`,
+          stop: 'systemctl stop x',
+          status: 'systemctl status x',
+        },
         backups: { dir: 'backups', keep: 7 },
       },
     },
   });
-  const result = await runCliForTest(['config', 'check', '--env', 'staging'], { cwd: root, processEnv: { SLACK_WEBHOOK: secret, DHASH_PORT: '9999' } });
+  const result = await runCliForTest(['config', 'check', '--env', 'staging'], {
+    cwd: root,
+    processEnv: { SLACK_WEBHOOK: secret, DHASH_PORT: '9999' },
+  });
   assert.equal(result.exitCode, 0, result.stderr);
   const lines = result.stdout.split('\n');
   assert.equal(lines[0], 'environments.json: OK (local, staging)');
@@ -36,7 +44,11 @@ test('prints the effective settings per environment with secrets redacted and va
   assert.ok(lines.includes('  root:      /srv/dhash-staging'));
   assert.ok(lines.includes('  service:   10.0.0.5:9000 (port from config)'));
   assert.ok(lines.includes('  health:    https://ops:[REDACTED]@staging.example.com/health'));
-  assert.ok(lines.includes('  target:    command (start: curl -X POST [REDACTED]; stop: systemctl stop x; status: systemctl status x; timeout 1m)'));
+  assert.ok(
+    lines.includes(
+      '  target:    command (start: curl -X POST [REDACTED]; stop: systemctl stop x; status: systemctl status x; timeout 1m)',
+    ),
+  );
   assert.ok(lines.includes('  backups:   backups/ (keep 7)'));
   assert.ok(lines.includes('  monitor:   window 1h, poll every 30s for 5m, then every 2m'));
   assert.match(result.stdout, /\nnotification variables: SLACK_WEBHOOK=set TEAMS_WEBHOOK=unset /);
@@ -56,7 +68,10 @@ test('lists every problem of both files with its JSON path and exits 2', async (
   const result = await runCliForTest(['config', 'check'], { cwd: root });
   assert.equal(result.exitCode, 2);
   const lines = result.stderr.split('\n');
-  assert.match(lines[0]!, /^dhash: The configuration file environments\.json and quality-gates-config\.json is invalid \(\d+ problems\)\.$/);
+  assert.match(
+    lines[0]!,
+    /^dhash: The configuration file environments\.json and quality-gates-config\.json is invalid \(\d+ problems\)\.$/,
+  );
   for (const path of [
     'environments.json: environments.staging.root:',
     'environments.json: environments.staging.service.port:',
@@ -64,7 +79,10 @@ test('lists every problem of both files with its JSON path and exits 2', async (
     'quality-gates-config.json: defaults.monitor.window:',
     'quality-gates-config.json: defaults.gates.health:',
   ]) {
-    assert.ok(lines.some((l) => l.startsWith(`  - ${path}`)), `${path} in\n${result.stderr}`);
+    assert.ok(
+      lines.some((l) => l.startsWith(`  - ${path}`)),
+      `${path} in\n${result.stderr}`,
+    );
   }
   assert.equal(result.stdout, '');
 });
@@ -73,9 +91,15 @@ test('an unknown --env exits 2 listing the known ones; unparsable JSON names the
   const root = await project(t, { environments: { staging: { root: 'x', service: { port: 1 } } } });
   const unknown = await runCliForTest(['config', 'check', '--env', 'prod'], { cwd: root });
   assert.equal(unknown.exitCode, 2);
-  assert.equal(unknown.stderr, 'dhash: Unknown environment `prod` given to --env.\nKnown environments: local, staging. Add one under "environments" in environments.json to deploy elsewhere.\n');
+  assert.equal(
+    unknown.stderr,
+    'dhash: Unknown environment `prod` given to --env.\nKnown environments: local, staging. Add one under "environments" in environments.json to deploy elsewhere.\n',
+  );
   await writeFile(join(root, 'environments.json'), '{ "environments": ');
   const broken = await runCliForTest(['config', 'check'], { cwd: root });
   assert.equal(broken.exitCode, 2);
-  assert.match(broken.stderr, /^dhash: The configuration file environments\.json is invalid \(1 problem\)\.\n {2}- \(root\): The configuration file environments\.json is not valid JSON\./);
+  assert.match(
+    broken.stderr,
+    /^dhash: The configuration file environments\.json is invalid \(1 problem\)\.\n {2}- \(root\): The configuration file environments\.json is not valid JSON\./,
+  );
 });

@@ -8,7 +8,15 @@ import { runCliForTest } from '../../helpers/cli.js';
 
 async function createProject(t: Parameters<typeof createTempDir>[0]): Promise<string> {
   const root = await createTempDir(t);
-  await writeFile(join(root, 'environments.json'), JSON.stringify({ environments: { local: { root: '.dhash/local', service: { port: 18999 } }, production: { root: '.dhash/production', isProduction: true, service: { port: 18998 } } } }));
+  await writeFile(
+    join(root, 'environments.json'),
+    JSON.stringify({
+      environments: {
+        local: { root: '.dhash/local', service: { port: 18999 } },
+        production: { root: '.dhash/production', isProduction: true, service: { port: 18998 } },
+      },
+    }),
+  );
   await writeFile(join(root, 'package.json'), JSON.stringify({ name: 'dhash', version: '0.0.1' }));
   return root;
 }
@@ -44,7 +52,10 @@ test('a real deploy of a missing --release path is refused before anything chang
 test('rollback without --force and without a terminal is refused (exit 3) after the backup checks', async (t) => {
   const root = await createProject(t);
   await mkdir(join(root, 'backups'));
-  const missing = await runCliForTest(['rollback', '--backup', 'backups/dhash_20261128T000000000Z_local.zip', '--env', 'local'], { cwd: root });
+  const missing = await runCliForTest(
+    ['rollback', '--backup', 'backups/dhash_20261128T000000000Z_local.zip', '--env', 'local'],
+    { cwd: root },
+  );
   assert.notEqual(missing.exitCode, 0);
   assert.match(missing.stderr, /dhash_20261128T000000000Z_local\.zip/);
 });

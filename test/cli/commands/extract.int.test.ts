@@ -33,7 +33,10 @@ test('extract exits 1 naming the file and the reason for a corrupt PDF, and 2 fo
   const bad = await runCliForTest(['extract', 'bad.pdf'], { cwd: dir });
   assert.equal(bad.exitCode, 1);
   assert.equal(bad.stdout, '');
-  assert.equal(bad.stderr, 'dhash: bad.pdf: The input is not a PDF (no %PDF- header in its first 1024 bytes). (EBADPDF)\n');
+  assert.equal(
+    bad.stderr,
+    'dhash: bad.pdf: The input is not a PDF (no %PDF- header in its first 1024 bytes). (EBADPDF)\n',
+  );
   const missing = await runCliForTest(['extract', 'missing.pdf'], { cwd: dir });
   assert.equal(missing.exitCode, 2);
   assert.match(missing.stderr, /^dhash: cannot read missing\.pdf: ENOENT/);

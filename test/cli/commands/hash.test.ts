@@ -44,8 +44,14 @@ test('names each missing or undecodable file on stderr with the reason, still ha
   const lines = result.stderr.trim().split('\n');
   assert.equal(lines.length, 3, result.stderr);
   assert.equal(lines[0], 'dhash: missing.jpg: no such file');
-  assert.match(lines[1], /^dhash: broken\.png: The png image (is truncated|cannot be decoded): .+ \((ETRUNCATED|EBADIMAGE)\)$/);
-  assert.equal(lines[2], 'dhash: notes.txt: The data is not an image: no JPEG, PNG, GIF, WebP or TIFF signature found. (EBADIMAGE)');
+  assert.match(
+    lines[1],
+    /^dhash: broken\.png: The png image (is truncated|cannot be decoded): .+ \((ETRUNCATED|EBADIMAGE)\)$/,
+  );
+  assert.equal(
+    lines[2],
+    'dhash: notes.txt: The data is not an image: no JPEG, PNG, GIF, WebP or TIFF signature found. (EBADIMAGE)',
+  );
 });
 
 test('rejects an unknown --mode with exit 2, naming the option and the value', async (t) => {

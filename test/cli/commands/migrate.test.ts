@@ -15,13 +15,25 @@ test('migrate (up by default) creates and migrates the database, then status lis
   const up = await runCliForTest(['migrate', '--db', 'data/db.sqlite'], { cwd: dir });
   assert.equal(up.exitCode, 0, up.stderr);
   assert.match(up.stdout, new RegExp(`^database: ${join(dir, 'data', 'db.sqlite')}$`, 'm'));
-  assert.match(up.stdout, new RegExp(`^migrated schema version 0 → ${LATEST_SCHEMA_VERSION} \\(${MIGRATIONS.length} migrations applied\\)$`, 'm'));
+  assert.match(
+    up.stdout,
+    new RegExp(
+      `^migrated schema version 0 → ${LATEST_SCHEMA_VERSION} \\(${MIGRATIONS.length} migrations applied\\)$`,
+      'm',
+    ),
+  );
   assert.match(up.stdout, new RegExp(`^001 +initial +applied +${checksum1}$`, 'm'));
   const again = await runCliForTest(['migrate', 'up', '--db', 'data/db.sqlite'], { cwd: dir });
   assert.match(again.stdout, new RegExp(`^schema version ${LATEST_SCHEMA_VERSION} is current; nothing to apply$`, 'm'));
   const status = await runCliForTest(['migrate', 'status', '--db', 'data/db.sqlite'], { cwd: dir });
   assert.equal(status.exitCode, 0);
-  assert.match(status.stdout, new RegExp(`^schema version: ${LATEST_SCHEMA_VERSION} \\(this release: ${LATEST_SCHEMA_VERSION}\\); 0 pending migrations$`, 'm'));
+  assert.match(
+    status.stdout,
+    new RegExp(
+      `^schema version: ${LATEST_SCHEMA_VERSION} \\(this release: ${LATEST_SCHEMA_VERSION}\\); 0 pending migrations$`,
+      'm',
+    ),
+  );
   assert.match(status.stdout, new RegExp(`^001 +initial +applied +${checksum1}$`, 'm'));
 });
 
@@ -37,7 +49,13 @@ test('dry run on a missing database reports the plan and creates no file', async
   const dir = await createTempDir(t);
   const result = await runCliForTest(['migrate', '--db', 'x/db.sqlite', '--dry-run'], { cwd: dir });
   assert.equal(result.exitCode, 0, result.stderr);
-  assert.match(result.stdout, new RegExp(`^database does not exist yet; ${MIGRATIONS.length} migrations would create schema version ${LATEST_SCHEMA_VERSION}$`, 'm'));
+  assert.match(
+    result.stdout,
+    new RegExp(
+      `^database does not exist yet; ${MIGRATIONS.length} migrations would create schema version ${LATEST_SCHEMA_VERSION}$`,
+      'm',
+    ),
+  );
   assert.match(result.stdout, /^ +→ created table library_entries; 0 rows changed$/m);
   assert.match(result.stdout, new RegExp(`^resulting schema version: ${LATEST_SCHEMA_VERSION}$`, 'm'));
   assert.equal(existsSync(join(dir, 'x')), false);
@@ -45,10 +63,16 @@ test('dry run on a missing database reports the plan and creates no file', async
 
 test('--env uses the environment database; an unknown env exits 2 listing the known ones', async (t) => {
   const dir = await createTempDir(t);
-  writeFileSync(join(dir, 'environments.json'), JSON.stringify({ environments: { staging: { root: 'envs/staging', service: { host: '127.0.0.1', port: 9999 } } } }));
+  writeFileSync(
+    join(dir, 'environments.json'),
+    JSON.stringify({ environments: { staging: { root: 'envs/staging', service: { host: '127.0.0.1', port: 9999 } } } }),
+  );
   const dry = await runCliForTest(['migrate', '--env', 'staging', '--dry-run'], { cwd: dir });
   assert.equal(dry.exitCode, 0, dry.stderr);
-  assert.match(dry.stdout, new RegExp(`dry run: nothing is changed in ${join(dir, 'envs', 'staging', 'shared', 'dhash.sqlite')}`));
+  assert.match(
+    dry.stdout,
+    new RegExp(`dry run: nothing is changed in ${join(dir, 'envs', 'staging', 'shared', 'dhash.sqlite')}`),
+  );
   assert.equal(existsSync(join(dir, 'envs')), false);
   const unknown = await runCliForTest(['migrate', '--env', 'prod'], { cwd: dir });
   assert.equal(unknown.exitCode, 2);
@@ -74,7 +98,11 @@ test('an edited applied migration exits 3 and leaves the file unchanged', async 
   db.prepare("UPDATE schema_migrations SET checksum = 'deadbeef' WHERE version = 1").run();
   db.close();
   const before = hashDatabaseFiles(file);
-  for (const argv of [['migrate', '--db', file], ['migrate', '--db', file, '--dry-run'], ['migrate', 'status', '--db', file]]) {
+  for (const argv of [
+    ['migrate', '--db', file],
+    ['migrate', '--db', file, '--dry-run'],
+    ['migrate', 'status', '--db', file],
+  ]) {
     const result = await runCliForTest(argv, { cwd: dir });
     assert.equal(result.exitCode, 3, argv.join(' '));
     assert.match(result.stderr, /Migration 1 \(initial\) was edited after it was applied to this database\./);
@@ -93,10 +121,16 @@ test('a failing migration exits 1 and leaves the database unchanged', async (t) 
   const before = hashDatabaseFiles(file);
   const result = await runCliForTest(['migrate', '--db', file], { cwd: dir });
   assert.equal(result.exitCode, 1);
-  assert.match(result.stderr, /Migration 1 \(initial\) failed and was rolled back\.\nSQLite said: table review_items already exists\./);
+  assert.match(
+    result.stderr,
+    /Migration 1 \(initial\) failed and was rolled back\.\nSQLite said: table review_items already exists\./,
+  );
   assert.match(result.stdout, /^001 +initial +pending /m);
   assert.deepEqual(hashDatabaseFiles(file), before);
   const dry = await runCliForTest(['migrate', '--db', file, '--dry-run'], { cwd: dir });
   assert.equal(dry.exitCode, 1);
-  assert.match(dry.stdout, /^FAILED: migration 1 \(initial\) at CREATE TABLE review_items .*: table review_items already exists$/m);
+  assert.match(
+    dry.stdout,
+    /^FAILED: migration 1 \(initial\) at CREATE TABLE review_items .*: table review_items already exists$/m,
+  );
 });

@@ -12,7 +12,10 @@ test('a failed premerge step ends in a coded error naming the step and its log, 
   const failingNode = join(root, 'failing-node.sh');
   await writeFile(failingNode, '#!/bin/sh\necho "fake type error"\nexit 3\n', { mode: 0o755 });
 
-  const result = await runCliForTest(['premerge', '--skip-tests'], { cwd: root, processEnv: { PATH: process.env.PATH, DHASH_NODE: failingNode } });
+  const result = await runCliForTest(['premerge', '--skip-tests'], {
+    cwd: root,
+    processEnv: { PATH: process.env.PATH, DHASH_NODE: failingNode },
+  });
 
   assert.equal(
     result.stderr,
@@ -21,7 +24,10 @@ test('a failed premerge step ends in a coded error naming the step and its log, 
       '(a missing system package: `npm run setup`; a throwaway environment, if one was made, is kept for inspection).\n',
   );
   assert.equal(result.exitCode, 1);
-  assert.match(await readFile(join(root, 'premerge_artifacts/typecheck.log'), 'utf8'), /^fake type error\n\[exit 3\]\n$/m);
+  assert.match(
+    await readFile(join(root, 'premerge_artifacts/typecheck.log'), 'utf8'),
+    /^fake type error\n\[exit 3\]\n$/m,
+  );
 });
 
 test('a step failing without a command of its own is a coded error too, naming the step and the premerge log', async (t) => {
@@ -34,10 +40,16 @@ test('a step failing without a command of its own is a coded error too, naming t
   process.env.TMPDIR = root;
   t.after(() => (savedTmpdir === undefined ? delete process.env.TMPDIR : (process.env.TMPDIR = savedTmpdir)));
 
-  const result = await runCliForTest(['premerge', '--skip-tests'], { cwd: root, processEnv: { PATH: process.env.PATH, DHASH_NODE: passingNode } });
+  const result = await runCliForTest(['premerge', '--skip-tests'], {
+    cwd: root,
+    processEnv: { PATH: process.env.PATH, DHASH_NODE: passingNode },
+  });
 
   const [message, details] = result.stderr.split('\n');
-  assert.match(message, /^dhash: The premerge step env:create failed: ENOENT: no such file or directory, open '.*\/quality-gates-config\.json'\.$/);
+  assert.match(
+    message,
+    /^dhash: The premerge step env:create failed: ENOENT: no such file or directory, open '.*\/quality-gates-config\.json'\.$/,
+  );
   assert.match(details, /^Its output is in logs\/premerge\.log\. Fix the cause, then run `npm run premerge` again /);
   assert.doesNotMatch(result.stderr, /unexpected error/);
   assert.equal(result.exitCode, 1);

@@ -15,7 +15,10 @@ async function createProject(t: Parameters<typeof createDeployProject>[0]) {
 
 test('quick-deploy --dry-run of a fresh environment validates, says there is nothing to back up, and changes nothing', async (t) => {
   const { root } = await createProject(t);
-  const out = await runCliForTest(['quick-deploy', '--env', 'local', '--dry-run'], { cwd: root, processEnv: { PATH: process.env.PATH } });
+  const out = await runCliForTest(['quick-deploy', '--env', 'local', '--dry-run'], {
+    cwd: root,
+    processEnv: { PATH: process.env.PATH },
+  });
   assert.equal(out.exitCode, 0, out.stderr + out.stdout);
   assert.match(out.stdout, /▶ preflight:validate {2}validate config/);
   assert.match(out.stdout, /↷ backup:create {2}skipped: first deploy of local: nothing to back up yet\n/);
@@ -27,14 +30,24 @@ test('quick-deploy --dry-run of a fresh environment validates, says there is not
   assert.equal(existsSync(join(root, '.dhash/local/releases')), false, 'no release was staged');
   assert.equal(existsSync(join(root, 'backups')), false, 'no backup was written');
   const outbox = await readdir(join(root, 'notifications_out'));
-  assert.deepEqual(outbox.map((f) => /_(start|success)_local_/.exec(f)?.[1]).sort(), ['start', 'success'], 'dry-run notifications are kept in the outbox');
+  assert.deepEqual(
+    outbox.map((f) => /_(start|success)_local_/.exec(f)?.[1]).sort(),
+    ['start', 'success'],
+    'dry-run notifications are kept in the outbox',
+  );
 });
 
 test('quick-deploy --skip-migrations is refused, naming the option, when the release has pending migrations', async (t) => {
   const { root } = await createProject(t);
-  const out = await runCliForTest(['quick-deploy', '--env', 'local', '--dry-run', '--skip-migrations'], { cwd: root, processEnv: { PATH: process.env.PATH } });
+  const out = await runCliForTest(['quick-deploy', '--env', 'local', '--dry-run', '--skip-migrations'], {
+    cwd: root,
+    processEnv: { PATH: process.env.PATH },
+  });
   assert.equal(out.exitCode, 2);
-  assert.match(out.stderr, /^dhash: Expected the `--skip-migrations` option to be left out: this release needs \d+ pending migration\(s\), which the deploy applies, got `true` \(boolean\)\.\n/);
+  assert.match(
+    out.stderr,
+    /^dhash: Expected the `--skip-migrations` option to be left out: this release needs \d+ pending migration\(s\), which the deploy applies, got `true` \(boolean\)\.\n/,
+  );
   assert.match(out.stdout, /quick-deploy to local: FAILED at migrate:plan in /);
 });
 
@@ -43,7 +56,14 @@ test('pipeline steps prints the resolved quick-deploy step list with its hooks',
   const out = await runCliForTest(['pipeline', 'steps', '--env', 'local'], { cwd: root });
   assert.equal(out.exitCode, 0);
   const names = [...out.stdout.matchAll(/^ +\d\. (\S+)/gm)].map((m) => m[1]);
-  assert.deepEqual(names, ['preflight:validate', 'backup:create', 'migrate:plan', 'deploy:release', 'smoke:verify', 'monitor:start']);
+  assert.deepEqual(names, [
+    'preflight:validate',
+    'backup:create',
+    'migrate:plan',
+    'deploy:release',
+    'smoke:verify',
+    'monitor:start',
+  ]);
   assert.match(out.stdout, /↱ before preflight:validate: notify:start/);
   assert.match(out.stdout, /On failure[^\n]*\n +- notify:failure +send `failure`[^\n]*\n +- incident:open /);
   const unknown = await runCliForTest(['pipeline', 'steps', '--env', 'nowhere'], { cwd: root });

@@ -29,7 +29,8 @@ function addRandomRows(environment: ResolvedEnvironment, megabytes: number): voi
   db.exec('CREATE TABLE IF NOT EXISTS noise (id INTEGER PRIMARY KEY, payload BLOB NOT NULL)');
   const insert = db.prepare('INSERT INTO noise (payload) VALUES (?)');
   db.transaction(() => {
-    for (let i = 0; i < megabytes * 256; i++) insert.run(Buffer.concat([randomBytes(2048), Buffer.alloc(2048, i % 251)]));
+    for (let i = 0; i < megabytes * 256; i++)
+      insert.run(Buffer.concat([randomBytes(2048), Buffer.alloc(2048, i % 251)]));
   })();
   db.close();
 }
@@ -54,7 +55,10 @@ async function findDatabaseData(file: string): Promise<{ dataStart: number; comp
     assert.ok(table, 'the chunk table adds up to the entry sizes');
     const bytes = await readFile(file);
     const at = info.entry.relativeOffsetOfLocalHeader;
-    return { dataStart: at + 30 + bytes.readUInt16LE(at + 26) + bytes.readUInt16LE(at + 28), compressedSizes: table.compressedSizes };
+    return {
+      dataStart: at + 30 + bytes.readUInt16LE(at + 26) + bytes.readUInt16LE(at + 28),
+      compressedSizes: table.compressedSizes,
+    };
   } finally {
     zip.close();
   }
@@ -113,12 +117,18 @@ test('a flipped byte inside a middle chunk of the database is caught by verify a
   const cli = await runCliForTest(['backup', 'verify', relative(root, made.file)], { cwd: root });
   assert.equal(cli.exitCode, 3);
   const expectedCode = result.problems[0]!.code === 'ECRCMISMATCH' ? 'ECRCMISMATCH' : 'EBACKUPINVALID';
-  await assert.rejects(extractBackup(made.file, join(root, 'restore'), { expectedEnv: 'staging', projectRoot: root }), (e: unknown) => {
-    assert.ok(isDhashError(e, expectedCode), String(e));
-    assert.equal(e.exitCode, 3);
-    return true;
-  });
-  assert.deepEqual(readdirSync(root).filter((n) => n.includes('restore')), []);
+  await assert.rejects(
+    extractBackup(made.file, join(root, 'restore'), { expectedEnv: 'staging', projectRoot: root }),
+    (e: unknown) => {
+      assert.ok(isDhashError(e, expectedCode), String(e));
+      assert.equal(e.exitCode, 3);
+      return true;
+    },
+  );
+  assert.deepEqual(
+    readdirSync(root).filter((n) => n.includes('restore')),
+    [],
+  );
 });
 
 test('the same flipped byte with the .sha256 left alone is refused as ECHECKSUMMISMATCH before anything is renamed into place', async (t) => {
@@ -129,8 +139,14 @@ test('the same flipped byte with the .sha256 left alone is refused as ECHECKSUMM
   await writeFile(made.file, bytes);
   const result = await verifyBackup(made.file, { projectRoot: root });
   assert.equal(result.problems[0]!.code, 'ECHECKSUMMISMATCH');
-  await assert.rejects(extractBackup(made.file, join(root, 'restore'), { expectedEnv: 'staging', projectRoot: root }), (e: unknown) => isDhashError(e, 'ECHECKSUMMISMATCH'));
-  assert.deepEqual(readdirSync(root).filter((n) => n.includes('restore')), []);
+  await assert.rejects(
+    extractBackup(made.file, join(root, 'restore'), { expectedEnv: 'staging', projectRoot: root }),
+    (e: unknown) => isDhashError(e, 'ECHECKSUMMISMATCH'),
+  );
+  assert.deepEqual(
+    readdirSync(root).filter((n) => n.includes('restore')),
+    [],
+  );
 });
 
 test('a truncated zip is caught by verify and restore, with and without a matching .sha256', async (t) => {
@@ -143,14 +159,23 @@ test('a truncated zip is caught by verify and restore, with and without a matchi
 
   await rewrite(root, made.file, truncated);
   const result = await verifyBackup(made.file, { projectRoot: root });
-  assert.deepEqual(result.problems.map((p) => p.code), ['EZIPINVALID']);
+  assert.deepEqual(
+    result.problems.map((p) => p.code),
+    ['EZIPINVALID'],
+  );
   const cli = await runCliForTest(['backup', 'verify', relative(root, made.file)], { cwd: root });
   assert.equal(cli.exitCode, 3);
-  await assert.rejects(extractBackup(made.file, join(root, 'restore'), { expectedEnv: 'staging', projectRoot: root }), (e: unknown) => {
-    assert.ok(isDhashError(e, 'EBACKUPINVALID'), String(e));
-    return true;
-  });
-  assert.deepEqual(readdirSync(root).filter((n) => n.includes('restore')), []);
+  await assert.rejects(
+    extractBackup(made.file, join(root, 'restore'), { expectedEnv: 'staging', projectRoot: root }),
+    (e: unknown) => {
+      assert.ok(isDhashError(e, 'EBACKUPINVALID'), String(e));
+      return true;
+    },
+  );
+  assert.deepEqual(
+    readdirSync(root).filter((n) => n.includes('restore')),
+    [],
+  );
 });
 
 /** A tmpfs of `sizeBytes` for the test, unmounted when it ends. Fails (never skips) when it cannot be mounted. */
@@ -159,7 +184,9 @@ async function mountSmallDisk(t: TestContext, sizeBytes: number): Promise<string
   const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeBytes}`, 'tmpfs', dir], { encoding: 'utf8' });
   if (mounted.status !== 0) {
     await rmdir(dir);
-    assert.fail(`cannot simulate a full disk: \`mount -t tmpfs\` failed (needs root and mount(8)): ${(mounted.stderr || String(mounted.error)).trim()}`);
+    assert.fail(
+      `cannot simulate a full disk: \`mount -t tmpfs\` failed (needs root and mount(8)): ${(mounted.stderr || String(mounted.error)).trim()}`,
+    );
   }
   t.after(async () => {
     spawnSync('umount', [dir]);
@@ -194,10 +221,23 @@ test('what would need zip64 (an entry over 4 GiB, more than 65,535 entries) is r
   const options = { mtime: new Date(Date.UTC(2026, 10, 28)), compressionLevel: 1, createManifest: () => ({}) as never };
   const big = join(dir, 'big');
   await writeFile(big, 'x');
-  await assert.rejects(writeBackupZip(join(dir, 'a.zip'), [{ zipPath: 'database/dhash.sqlite', file: big, sizeBytes: 2 ** 32, isCompressed: true }], options), {
-    message: 'database/dhash.sqlite is 4294967296 bytes; entries over 4 GiB need zip64, which the writer does not support',
-  });
-  const many = Array.from({ length: 65_535 }, (_, i) => ({ zipPath: `release/f${i}`, data: Buffer.alloc(0), sizeBytes: 0, isCompressed: true }));
+  await assert.rejects(
+    writeBackupZip(
+      join(dir, 'a.zip'),
+      [{ zipPath: 'database/dhash.sqlite', file: big, sizeBytes: 2 ** 32, isCompressed: true }],
+      options,
+    ),
+    {
+      message:
+        'database/dhash.sqlite is 4294967296 bytes; entries over 4 GiB need zip64, which the writer does not support',
+    },
+  );
+  const many = Array.from({ length: 65_535 }, (_, i) => ({
+    zipPath: `release/f${i}`,
+    data: Buffer.alloc(0),
+    sizeBytes: 0,
+    isCompressed: true,
+  }));
   await assert.rejects(writeBackupZip(join(dir, 'b.zip'), many, options), {
     message: 'a backup of 65536 entries would need zip64, which the writer does not support',
   });

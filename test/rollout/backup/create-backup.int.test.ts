@@ -27,11 +27,20 @@ test('backs up release, node_modules, database and config into a zip that `sha25
 
   assert.equal(made.file, join(root, 'backups', 'dhash_20261128T004512123Z_staging.zip'));
   assert.equal(made.sha256File, `${made.file}.sha256`);
-  assert.equal(await readFile(made.sha256File, 'utf8'), `${made.sha256}  backups/dhash_20261128T004512123Z_staging.zip\n`);
-  const out = execFileSync('sha256sum', ['-c', 'backups/dhash_20261128T004512123Z_staging.zip.sha256'], { cwd: root, encoding: 'utf8' });
+  assert.equal(
+    await readFile(made.sha256File, 'utf8'),
+    `${made.sha256}  backups/dhash_20261128T004512123Z_staging.zip\n`,
+  );
+  const out = execFileSync('sha256sum', ['-c', 'backups/dhash_20261128T004512123Z_staging.zip.sha256'], {
+    cwd: root,
+    encoding: 'utf8',
+  });
   assert.equal(out, 'backups/dhash_20261128T004512123Z_staging.zip: OK\n');
   assert.equal(made.sizeBytes, (await stat(made.file)).size);
-  assert.deepEqual(readdirSync(join(root, 'backups')).sort(), ['dhash_20261128T004512123Z_staging.zip', 'dhash_20261128T004512123Z_staging.zip.sha256']);
+  assert.deepEqual(readdirSync(join(root, 'backups')).sort(), [
+    'dhash_20261128T004512123Z_staging.zip',
+    'dhash_20261128T004512123Z_staging.zip.sha256',
+  ]);
 
   const m = made.manifest;
   assert.equal(m.formatVersion, 1);
@@ -66,9 +75,17 @@ test('backs up release, node_modules, database and config into a zip that `sha25
   assert.equal(verified.sha256, made.sha256);
 
   // Restorable from the zip alone.
-  const restored = await extractBackup(made.file, join(root, 'restore', 'one'), { expectedEnv: 'staging', projectRoot: root });
+  const restored = await extractBackup(made.file, join(root, 'restore', 'one'), {
+    expectedEnv: 'staging',
+    projectRoot: root,
+  });
   assert.equal(restored.releaseDir, join(root, 'restore', 'one', 'release'));
-  for (const rel of ['dist/cli/main.js', 'node_modules/left-pad/index.js', 'node_modules/left-pad/logo.png', 'release.json']) {
+  for (const rel of [
+    'dist/cli/main.js',
+    'node_modules/left-pad/index.js',
+    'node_modules/left-pad/logo.png',
+    'release.json',
+  ]) {
     assert.deepEqual(await readFile(join(restored.releaseDir!, rel)), await readFile(join(releaseDir, rel)), rel);
   }
   assert.equal(await readlink(join(restored.releaseDir!, 'node_modules/.bin/left-pad')), '../left-pad/bin/cli.js');
@@ -107,7 +124,10 @@ test('dry-run returns the plan and writes nothing; a real run of an empty enviro
   await assert.rejects(createBackup(empty, { clock, logger }), (error: unknown) => {
     assert.ok(isDhashError(error, 'ENOTHINGTOBACKUP'));
     assert.equal(error.exitCode, 2);
-    assert.equal(error.message, 'There is nothing to back up in `production`: no current release and no database under .dhash/production.');
+    assert.equal(
+      error.message,
+      'There is nothing to back up in `production`: no current release and no database under .dhash/production.',
+    );
     return true;
   });
   assert.equal(existsSync(join(root, 'backups')), false);
@@ -152,7 +172,10 @@ test('snapshots a database consistently while another connection keeps writing',
   writer.close();
 
   assert.ok(batches > 0, 'the writer wrote during the backup');
-  assert.ok(snapshot.restarts >= 1, `expected the concurrent writes to restart the stepped copy, got ${snapshot.restarts}`);
+  assert.ok(
+    snapshot.restarts >= 1,
+    `expected the concurrent writes to restart the stepped copy, got ${snapshot.restarts}`,
+  );
   const snap = new Database(join(dir, 'snap.sqlite'), { readonly: true });
   const n = (snap.prepare('SELECT COUNT(*) AS n FROM backup_rows').get() as { n: number }).n;
   assert.equal(snap.pragma('integrity_check', { simple: true }), 'ok');

@@ -22,7 +22,10 @@ async function setup(t: Parameters<typeof createTempDir>[0]): Promise<{ root: st
   const root = await createTempDir(t);
   await createBackupProject(root);
   const { environment } = await createDeployedEnvironment(root);
-  const made = await createBackup(environment, { clock: createManualClock(Date.UTC(2026, 10, 28, 2, 0, 0, 0)), logger });
+  const made = await createBackup(environment, {
+    clock: createManualClock(Date.UTC(2026, 10, 28, 2, 0, 0, 0)),
+    logger,
+  });
   return { root, made };
 }
 
@@ -68,8 +71,14 @@ test('one flipped byte in the zip fails verification with ECHECKSUMMISMATCH and 
 
   const cli = await runCliForTest(['backup', 'verify', relative(root, made.file)], { cwd: root });
   assert.equal(cli.exitCode, 3);
-  assert.match(cli.stderr, /^dhash: The checksum of backups\/dhash_20261128T020000000Z_staging\.zip does not match its recorded sha256\.\n/);
-  await assert.rejects(extractBackup(made.file, join(root, 'restore'), { expectedEnv: 'staging', projectRoot: root }), (e: unknown) => isDhashError(e, 'ECHECKSUMMISMATCH'));
+  assert.match(
+    cli.stderr,
+    /^dhash: The checksum of backups\/dhash_20261128T020000000Z_staging\.zip does not match its recorded sha256\.\n/,
+  );
+  await assert.rejects(
+    extractBackup(made.file, join(root, 'restore'), { expectedEnv: 'staging', projectRoot: root }),
+    (e: unknown) => isDhashError(e, 'ECHECKSUMMISMATCH'),
+  );
   assert.deepEqual(readdirSync(root).sort(), ['.dhash', 'backups', 'environments.json']);
 });
 
@@ -88,13 +97,22 @@ test('a zip with a `../evil` entry and a matching sha256 file is refused and not
   await mkdir(join(root, 'restore'));
 
   const result = await verifyBackup(file, { projectRoot: root });
-  assert.deepEqual(result.problems.map((p) => [p.code, p.entry]), [['EPATHESCAPE', '../evil']]);
-  await assert.rejects(extractBackup(file, join(root, 'restore', 'target'), { expectedEnv: 'staging', projectRoot: root }), (e: unknown) => {
-    assert.ok(isDhashError(e, 'EPATHESCAPE'));
-    assert.equal(e.exitCode, 3);
-    assert.equal(e.message, 'The backup backups/dhash_20261128T020000000Z_staging.zip holds an entry that would escape the target folder: "../evil".');
-    return true;
-  });
+  assert.deepEqual(
+    result.problems.map((p) => [p.code, p.entry]),
+    [['EPATHESCAPE', '../evil']],
+  );
+  await assert.rejects(
+    extractBackup(file, join(root, 'restore', 'target'), { expectedEnv: 'staging', projectRoot: root }),
+    (e: unknown) => {
+      assert.ok(isDhashError(e, 'EPATHESCAPE'));
+      assert.equal(e.exitCode, 3);
+      assert.equal(
+        e.message,
+        'The backup backups/dhash_20261128T020000000Z_staging.zip holds an entry that would escape the target folder: "../evil".',
+      );
+      return true;
+    },
+  );
   assert.deepEqual(readdirSync(join(root, 'restore')), []);
   assert.deepEqual(readdirSync(root).sort(), ['backups', 'environments.json', 'restore']);
   const cli = await runCliForTest(['backup', 'verify', relative(root, file)], { cwd: root });
@@ -111,7 +129,13 @@ test('symlink entries are refused', async (t) => {
   const file = join(root, 'x.zip');
   await rewrite(root, file, bytes);
   const result = await verifyBackup(file, { projectRoot: root });
-  assert.deepEqual(result.problems, [{ code: 'EPATHESCAPE', entry: 'release/link', message: 'entry release/link is a symlink; symlink entries are refused' }]);
+  assert.deepEqual(result.problems, [
+    {
+      code: 'EPATHESCAPE',
+      entry: 'release/link',
+      message: 'entry release/link is a symlink; symlink entries are refused',
+    },
+  ]);
 });
 
 test('an entry whose content disagrees with the manifest is refused, naming the entry', async (t) => {
@@ -119,7 +143,8 @@ test('an entry whose content disagrees with the manifest is refused, naming the 
   const restored = await extractBackup(made.file, join(root, 'restore'), { expectedEnv: 'staging', projectRoot: root });
   const bytes = await zipToBuffer((zip) => {
     for (const entry of made.manifest.entries) {
-      if (entry.path === 'release/dist/cli/main.js') zip.addBuffer(Buffer.from('console.log("tampered");\n'), entry.path);
+      if (entry.path === 'release/dist/cli/main.js')
+        zip.addBuffer(Buffer.from('console.log("tampered");\n'), entry.path);
       else zip.addFile(join(restored.dir, entry.path), entry.path);
     }
     zip.addBuffer(Buffer.from(JSON.stringify(made.manifest)), 'manifest.json');
@@ -128,12 +153,21 @@ test('an entry whose content disagrees with the manifest is refused, naming the 
   const result = await verifyBackup(made.file, { projectRoot: root });
   assert.equal(result.problems[0]!.code, 'EMANIFESTMISMATCH');
   assert.equal(result.problems[0]!.entry, 'release/dist/cli/main.js');
-  assert.match(result.problems[0]!.message, /^release\/dist\/cli\/main\.js has sha256 [0-9a-f]{64} \(25 bytes\) but the manifest says [0-9a-f]{64} \(25 bytes\)$/);
-  await assert.rejects(extractBackup(made.file, join(root, 'restore2'), { expectedEnv: 'staging', projectRoot: root }), (e: unknown) => {
-    assert.ok(isDhashError(e, 'EMANIFESTMISMATCH'));
-    assert.equal(e.message, 'The entry release/dist/cli/main.js of backups/dhash_20261128T020000000Z_staging.zip does not match the backup\'s manifest.');
-    return true;
-  });
+  assert.match(
+    result.problems[0]!.message,
+    /^release\/dist\/cli\/main\.js has sha256 [0-9a-f]{64} \(25 bytes\) but the manifest says [0-9a-f]{64} \(25 bytes\)$/,
+  );
+  await assert.rejects(
+    extractBackup(made.file, join(root, 'restore2'), { expectedEnv: 'staging', projectRoot: root }),
+    (e: unknown) => {
+      assert.ok(isDhashError(e, 'EMANIFESTMISMATCH'));
+      assert.equal(
+        e.message,
+        "The entry release/dist/cli/main.js of backups/dhash_20261128T020000000Z_staging.zip does not match the backup's manifest.",
+      );
+      return true;
+    },
+  );
   assert.equal(readdirSync(root).filter((n) => n.startsWith('.restore2')).length, 0);
 });
 
@@ -149,7 +183,10 @@ test('CRC-32 corruption is detected, in the central directory and inside a store
   bytes.writeUInt32LE((bytes.readUInt32LE(at - 46 + 16) ^ 0xff) >>> 0, at - 46 + 16);
   await rewrite(root, made.file, bytes);
   const result = await verifyBackup(made.file, { projectRoot: root });
-  assert.deepEqual(result.problems.map((p) => [p.code, p.entry]), [['ECRCMISMATCH', 'release/package.json']]);
+  assert.deepEqual(
+    result.problems.map((p) => [p.code, p.entry]),
+    [['ECRCMISMATCH', 'release/package.json']],
+  );
   const cli = await runCliForTest(['backup', 'verify', relative(root, made.file)], { cwd: root });
   assert.equal(cli.exitCode, 3);
   assert.match(cli.stderr, /The entry release\/package\.json of .* fails its CRC-32 check\./);
@@ -159,10 +196,13 @@ test('CRC-32 corruption is detected, in the central directory and inside a store
   stored[logoAt + 1500] = 8;
   await rewrite(root, made.file, stored);
   const result2 = await verifyBackup(made.file, { projectRoot: root });
-  assert.deepEqual(result2.problems.map((p) => [p.code, p.entry]), [
-    ['ECRCMISMATCH', 'release/node_modules/left-pad/logo.png'],
-    ['EMANIFESTMISMATCH', 'release/node_modules/left-pad/logo.png'],
-  ]);
+  assert.deepEqual(
+    result2.problems.map((p) => [p.code, p.entry]),
+    [
+      ['ECRCMISMATCH', 'release/node_modules/left-pad/logo.png'],
+      ['EMANIFESTMISMATCH', 'release/node_modules/left-pad/logo.png'],
+    ],
+  );
 });
 
 test('a missing .sha256 is a problem, and a backup of another environment is refused naming the newest one of the right environment', async (t) => {
@@ -173,21 +213,36 @@ test('a missing .sha256 is a problem, and a backup of another environment is ref
   const prod = await createBackup(production, { clock: createManualClock(Date.UTC(2026, 10, 28, 4, 0, 0, 0)), logger });
 
   const wrong = await verifyBackup(prod.file, { expectedEnv: 'staging', projectRoot: root });
-  assert.deepEqual(wrong.problems.map((p) => p.code), ['EWRONGENV']);
+  assert.deepEqual(
+    wrong.problems.map((p) => p.code),
+    ['EWRONGENV'],
+  );
   assert.equal(wrong.problems[0]!.newest, newer.file);
-  await assert.rejects(extractBackup(prod.file, join(root, 'restore'), { expectedEnv: 'staging', projectRoot: root }), (e: unknown) => {
-    assert.ok(isDhashError(e, 'EWRONGENV'));
-    assert.equal(e.message, 'The backup backups/dhash_20261128T040000000Z_production.zip belongs to `production`, not `staging`.');
-    assert.equal(e.details, 'The newest backup of `staging` is backups/dhash_20261128T030000000Z_staging.zip; pass that one instead.');
-    return true;
-  });
+  await assert.rejects(
+    extractBackup(prod.file, join(root, 'restore'), { expectedEnv: 'staging', projectRoot: root }),
+    (e: unknown) => {
+      assert.ok(isDhashError(e, 'EWRONGENV'));
+      assert.equal(
+        e.message,
+        'The backup backups/dhash_20261128T040000000Z_production.zip belongs to `production`, not `staging`.',
+      );
+      assert.equal(
+        e.details,
+        'The newest backup of `staging` is backups/dhash_20261128T030000000Z_staging.zip; pass that one instead.',
+      );
+      return true;
+    },
+  );
   const cli = await runCliForTest(['backup', 'verify', relative(root, prod.file), '--env', 'staging'], { cwd: root });
   assert.equal(cli.exitCode, 3);
   assert.match(cli.stderr, /The newest backup of `staging` is backups\/dhash_20261128T030000000Z_staging\.zip/);
 
   await rm(made.sha256File);
   const missing = await verifyBackup(made.file, { projectRoot: root });
-  assert.deepEqual(missing.problems.map((p) => p.code), ['EBACKUPCHECKSUMMISSING']);
+  assert.deepEqual(
+    missing.problems.map((p) => p.code),
+    ['EBACKUPCHECKSUMMISSING'],
+  );
   const cli2 = await runCliForTest(['backup', 'verify', relative(root, made.file)], { cwd: root });
   assert.equal(cli2.exitCode, 3);
   const cli3 = await runCliForTest(['backup', 'verify', 'backups/nope.zip'], { cwd: root });

@@ -21,16 +21,33 @@ async function startHealthServer(t: { after: (fn: () => Promise<void>) => void }
 
 test('needs N consecutive OK answers: a failure in between restarts the count', async (t) => {
   const url = await startHealthServer(t, [200, 503, 200, 200, 200]);
-  const result = await waitForHealthy(url, { consecutiveOk: 3, intervalMs: 1, timeoutMs: 10_000, clock: createSystemClock() });
+  const result = await waitForHealthy(url, {
+    consecutiveOk: 3,
+    intervalMs: 1,
+    timeoutMs: 10_000,
+    clock: createSystemClock(),
+  });
   assert.equal(result.ok, true);
-  assert.deepEqual(result.checks.map((c) => c.status), [200, 503, 200, 200, 200]);
-  assert.deepEqual(result.checks.map((c) => c.ok), [true, false, true, true, true]);
+  assert.deepEqual(
+    result.checks.map((c) => c.status),
+    [200, 503, 200, 200, 200],
+  );
+  assert.deepEqual(
+    result.checks.map((c) => c.ok),
+    [true, false, true, true, true],
+  );
 });
 
 test('gives up at the deadline of the injected clock, naming the last answer', async (t) => {
   const url = await startHealthServer(t, [503]);
   const clock = createManualClock();
-  const waiting = waitForHealthy(url, { consecutiveOk: 3, intervalMs: 1000, timeoutMs: 3000, clock, requestTimeoutMs: 5000 });
+  const waiting = waitForHealthy(url, {
+    consecutiveOk: 3,
+    intervalMs: 1000,
+    timeoutMs: 3000,
+    clock,
+    requestTimeoutMs: 5000,
+  });
   while (clock.pending() === 0) await new Promise((r) => setTimeout(r, 5));
   for (let i = 0; i < 3; i++) {
     while (clock.pending() === 0) await new Promise((r) => setTimeout(r, 5));
@@ -45,13 +62,27 @@ test('gives up at the deadline of the injected clock, naming the last answer', a
 
 test('stops at once when the abort reason says so (the process died)', async (t) => {
   const url = await startHealthServer(t, [503]);
-  const result = await waitForHealthy(url, { consecutiveOk: 3, intervalMs: 1, timeoutMs: 60_000, clock: createSystemClock(), getAbortReason: async () => 'the service process exited' });
-  assert.deepEqual({ ok: result.ok, checks: result.checks.length, reason: result.reason }, { ok: false, checks: 1, reason: 'the service process exited' });
+  const result = await waitForHealthy(url, {
+    consecutiveOk: 3,
+    intervalMs: 1,
+    timeoutMs: 60_000,
+    clock: createSystemClock(),
+    getAbortReason: async () => 'the service process exited',
+  });
+  assert.deepEqual(
+    { ok: result.ok, checks: result.checks.length, reason: result.reason },
+    { ok: false, checks: 1, reason: 'the service process exited' },
+  );
 });
 
 test('a refused connection is a failed check, not an exception', async () => {
   const port = await getFreePort();
-  const result = await waitForHealthy(`http://127.0.0.1:${port}/health`, { consecutiveOk: 1, intervalMs: 1, timeoutMs: 1, clock: createSystemClock() });
+  const result = await waitForHealthy(`http://127.0.0.1:${port}/health`, {
+    consecutiveOk: 1,
+    intervalMs: 1,
+    timeoutMs: 1,
+    clock: createSystemClock(),
+  });
   assert.equal(result.ok, false);
   assert.equal(result.checks[0].error, 'ECONNREFUSED');
 });

@@ -26,7 +26,12 @@ async function startProtectedService(t: import('node:test').TestContext) {
 }
 
 function envFor(root: string, baseUrl: string, processEnv: Record<string, string>) {
-  return resolveEnvironmentConfig(root, 'local', { ...EMBEDDED_LOCAL, service: { ...EMBEDDED_LOCAL.service, baseUrl } }, processEnv);
+  return resolveEnvironmentConfig(
+    root,
+    'local',
+    { ...EMBEDDED_LOCAL, service: { ...EMBEDDED_LOCAL.service, baseUrl } },
+    processEnv,
+  );
 }
 
 test('smoke tests pass against a token-protected service with DHASH_ROLLOUT_TOKEN set, and fail naming 401 without it', async (t) => {
@@ -34,11 +39,18 @@ test('smoke tests pass against a token-protected service with DHASH_ROLLOUT_TOKE
   const root = await createTempDir(t);
 
   const withToken = await runSmokeTests(envFor(root, url, { DHASH_ROLLOUT_TOKEN: ROLLOUT_TOKEN }));
-  assert.deepEqual(withToken.checks.map((c) => `${c.name}:${c.ok}`), ['smoke:health:true', 'smoke:metrics:true', 'smoke:fixture-hash:true', 'smoke:library-round-trip:true'], JSON.stringify(withToken.checks));
+  assert.deepEqual(
+    withToken.checks.map((c) => `${c.name}:${c.ok}`),
+    ['smoke:health:true', 'smoke:metrics:true', 'smoke:fixture-hash:true', 'smoke:library-round-trip:true'],
+    JSON.stringify(withToken.checks),
+  );
 
   const without = await runSmokeTests(envFor(root, url, {}));
   assert.equal(without.ok, false);
-  assert.deepEqual(without.checks.map((c) => c.ok), [false, false, false, false]);
+  assert.deepEqual(
+    without.checks.map((c) => c.ok),
+    [false, false, false, false],
+  );
   assert.match(without.checks[0].detail, /^GET \/health answered 401 .*EUNAUTHORIZED/);
   assert.equal(without.checks[1].detail, 'GET /metrics answered 401');
   assert.match(without.checks[2].detail, /^POST \/v1\/hash answered 401 /);
@@ -53,7 +65,9 @@ test('the service signal source sends the rollout token: measurements are ok wit
   const root = await createTempDir(t);
   const clock = createSystemClock();
 
-  const ok = await createSignalSource(envFor(root, url, { DHASH_ROLLOUT_TOKEN: ROLLOUT_TOKEN }), { clock }).measure(QUERY);
+  const ok = await createSignalSource(envFor(root, url, { DHASH_ROLLOUT_TOKEN: ROLLOUT_TOKEN }), { clock }).measure(
+    QUERY,
+  );
   assert.equal(ok.phase, 'ok', ok.message);
   const value = ok.value as { health: { ok: boolean }; metrics?: { extractionFailure: number } };
   assert.equal(value.health.ok, true);
@@ -61,12 +75,21 @@ test('the service signal source sends the rollout token: measurements are ok wit
 
   const refused = await createSignalSource(envFor(root, url, {}), { clock }).measure(QUERY);
   assert.equal(refused.phase, 'error');
-  assert.match(refused.message ?? '', /^health: \{"error":\{"code":"EUNAUTHORIZED".*; metrics: GET \/metrics answered HTTP 401$/);
+  assert.match(
+    refused.message ?? '',
+    /^health: \{"error":\{"code":"EUNAUTHORIZED".*; metrics: GET \/metrics answered HTTP 401$/,
+  );
 });
 
 test('the rollout token is redacted from any output built with the environment', () => {
-  const redact = createRedactor({ DHASH_ROLLOUT_TOKEN: ROLLOUT_TOKEN, DHASH_API_TOKENS: `a:read:${'k'.repeat(20)},b:admin:${'m'.repeat(24)}` });
-  assert.equal(redact(`Bearer ${ROLLOUT_TOKEN} then ${'k'.repeat(20)} and ${'m'.repeat(24)}`), 'Bearer [REDACTED] then [REDACTED] and [REDACTED]');
+  const redact = createRedactor({
+    DHASH_ROLLOUT_TOKEN: ROLLOUT_TOKEN,
+    DHASH_API_TOKENS: `a:read:${'k'.repeat(20)},b:admin:${'m'.repeat(24)}`,
+  });
+  assert.equal(
+    redact(`Bearer ${ROLLOUT_TOKEN} then ${'k'.repeat(20)} and ${'m'.repeat(24)}`),
+    'Bearer [REDACTED] then [REDACTED] and [REDACTED]',
+  );
 });
 
 test('health waits send the rollout token to a service whose probes need one', async (t) => {
@@ -74,7 +97,13 @@ test('health waits send the rollout token to a service whose probes need one', a
   const root = await createTempDir(t);
   const clock = createSystemClock();
   const environment = envFor(root, url, { DHASH_ROLLOUT_TOKEN: ROLLOUT_TOKEN });
-  const waited = await waitForHealthy(environment.healthUrl, { consecutiveOk: 2, intervalMs: 10, timeoutMs: 5000, clock, headers: getServiceAuthHeaders(environment) });
+  const waited = await waitForHealthy(environment.healthUrl, {
+    consecutiveOk: 2,
+    intervalMs: 10,
+    timeoutMs: 5000,
+    clock,
+    headers: getServiceAuthHeaders(environment),
+  });
   assert.equal(waited.ok, true, waited.reason);
   const refused = await checkHealthOnce(environment.healthUrl, clock, 5000);
   assert.deepEqual([refused.ok, refused.status], [false, 401]);

@@ -3,7 +3,11 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadQualityGates, resolveQualityGates, validateQualityGatesFile } from '../../../src/rollout/config/quality-gates.js';
+import {
+  loadQualityGates,
+  resolveQualityGates,
+  validateQualityGatesFile,
+} from '../../../src/rollout/config/quality-gates.js';
 import { isDhashError } from '../../../src/lib/errors.js';
 import { explainGates } from '../../../src/rollout/core/gate-explain.js';
 import { createTempDir } from '../../helpers/temp-dir.js';
@@ -13,7 +17,10 @@ const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 
 test('the shipped file resolves production to the operator page defaults', async () => {
   const q = await loadQualityGates(REPO, 'production');
-  assert.deepEqual(q.monitor, { windowMs: 3_600_000, poll: [{ everyMs: 30_000, forMs: 300_000 }, { everyMs: 120_000 }] });
+  assert.deepEqual(q.monitor, {
+    windowMs: 3_600_000,
+    poll: [{ everyMs: 30_000, forMs: 300_000 }, { everyMs: 120_000 }],
+  });
   assert.deepEqual(q.gates, {
     health: { maxConsecutiveFailures: 2, action: 'rollback' },
     extractionFailureRate: { maxPercent: 5, windowMs: 600_000, minEvents: 20, action: 'rollback' },
@@ -32,7 +39,12 @@ test('environment entries override the defaults key by key inside each gate', as
   const file = await validateQualityGatesFile(REPO);
   file.environments.staging = { gates: { extractionFailureRate: { maxPercent: 10 } }, monitor: { window: '30m' } };
   const q = resolveQualityGates(file, 'staging');
-  assert.deepEqual(q.gates.extractionFailureRate, { maxPercent: 10, windowMs: 600_000, minEvents: 20, action: 'rollback' });
+  assert.deepEqual(q.gates.extractionFailureRate, {
+    maxPercent: 10,
+    windowMs: 600_000,
+    minEvents: 20,
+    action: 'rollback',
+  });
   assert.equal(q.monitor.windowMs, 1_800_000);
   assert.equal(q.monitor.poll.length, 2);
 });
@@ -49,7 +61,12 @@ test('every problem is reported at once, each naming its JSON path', async (t) =
     assert.ok(isDhashError(e, 'EINVALIDCONFIG'));
     assert.equal(e.exitCode, 2);
     assert.equal(e.message, 'The configuration file quality-gates-config.json is invalid (4 problems).');
-    for (const path of ['defaults.gates.health.action', 'defaults.gates.extractionFailureRate.window', 'environments.local.monitor.poll[0].for', 'environments.staging.gates.cpu.maxPercent']) {
+    for (const path of [
+      'defaults.gates.health.action',
+      'defaults.gates.extractionFailureRate.window',
+      'environments.local.monitor.poll[0].for',
+      'environments.staging.gates.cpu.maxPercent',
+    ]) {
       assert.match(e.details, new RegExp(`- ${path.replace(/[[\].]/g, '\\$&')}: `));
     }
     return true;
@@ -65,7 +82,10 @@ test('explain gives the worst-case time to detect per cadence phase', async () =
 test('`dhash gates explain --env production` prints every gate', async () => {
   const r = await runCliForTest(['gates', 'explain', '--env', 'production'], { cwd: REPO });
   assert.equal(r.exitCode, 0, r.stderr);
-  assert.match(r.stdout, /^Quality gates for production: window 1h from the deploy, polling every 30s for 5m, then every 2m\./);
+  assert.match(
+    r.stdout,
+    /^Quality gates for production: window 1h from the deploy, polling every 30s for 5m, then every 2m\./,
+  );
   assert.match(r.stdout, /health {2}\[rollback\]\n {2}threshold: > 2 consecutive non-OK checks/);
   assert.match(r.stdout, /cpu {2}\[alert\]/);
 });

@@ -69,9 +69,18 @@ test('refuses entry names that could escape the target folder', () => {
 
 test('accepts symlinks that stay inside release/ and refuses the others', () => {
   assert.equal(getSymlinkProblem({ path: 'release/node_modules/.bin/x', target: '../x/cli.js' }), null);
-  assert.equal(getSymlinkProblem({ path: 'release/a', target: '/etc/passwd' }), 'the link target is absolute or malformed');
-  assert.equal(getSymlinkProblem({ path: 'release/a', target: '../../x' }), 'the link target resolves to ../x, outside release/');
-  assert.equal(getSymlinkProblem({ path: 'release/a', target: '..' }), 'the link target resolves to ., outside release/');
+  assert.equal(
+    getSymlinkProblem({ path: 'release/a', target: '/etc/passwd' }),
+    'the link target is absolute or malformed',
+  );
+  assert.equal(
+    getSymlinkProblem({ path: 'release/a', target: '../../x' }),
+    'the link target resolves to ../x, outside release/',
+  );
+  assert.equal(
+    getSymlinkProblem({ path: 'release/a', target: '..' }),
+    'the link target resolves to ., outside release/',
+  );
   assert.equal(getSymlinkProblem({ path: 'config/a', target: 'b' }), 'symlinks are only allowed inside release/');
 });
 
@@ -83,15 +92,35 @@ test('compares zip contents with the manifest, naming each disagreeing entry', (
     ['release/extra.js', { sha256: h('1'), size: 3 }],
   ]);
   assert.deepEqual(compareWithManifest(manifest, actual), [
-    { code: 'EMANIFESTMISMATCH', entry: 'release/a.js', message: `release/a.js has sha256 ${h('e')} (1 bytes) but the manifest says ${h('a')} (1 bytes)` },
-    { code: 'EMANIFESTMISMATCH', entry: 'release/b.js', message: 'release/b.js is listed in the manifest but missing from the zip' },
-    { code: 'EMANIFESTMISMATCH', entry: 'release/extra.js', message: 'release/extra.js is in the zip but not listed in the manifest' },
+    {
+      code: 'EMANIFESTMISMATCH',
+      entry: 'release/a.js',
+      message: `release/a.js has sha256 ${h('e')} (1 bytes) but the manifest says ${h('a')} (1 bytes)`,
+    },
+    {
+      code: 'EMANIFESTMISMATCH',
+      entry: 'release/b.js',
+      message: 'release/b.js is listed in the manifest but missing from the zip',
+    },
+    {
+      code: 'EMANIFESTMISMATCH',
+      entry: 'release/extra.js',
+      message: 'release/extra.js is in the zip but not listed in the manifest',
+    },
   ]);
 });
 
 test('records the change-log high-water seq when given, and still reads a manifest without it', async () => {
   const { createBackupManifest, parseBackupManifest } = await import('../../../src/rollout/core/backup-manifest.js');
-  const input = { env: 'staging', createdAtMs: Date.UTC(2026, 10, 28), release: null, schemaVersion: 2, hasDatabase: false, entries: [], symlinks: [] };
+  const input = {
+    env: 'staging',
+    createdAtMs: Date.UTC(2026, 10, 28),
+    release: null,
+    schemaVersion: 2,
+    hasDatabase: false,
+    entries: [],
+    symlinks: [],
+  };
   const withMark = createBackupManifest({ ...input, changeLogSeq: 42 });
   assert.equal(withMark.changeLogSeq, 42);
   assert.equal(parseBackupManifest(JSON.stringify(withMark)).manifest?.changeLogSeq, 42);

@@ -3,12 +3,35 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createDeployPlan, formatDeployPlan } from '../../../src/rollout/core/deploy-plan.js';
 
-const input = { envName: 'staging', releaseId: 'R2', isReleaseOnDisk: false, pendingMigrations: 1, healthyChecksRequired: 3, keepReleases: 5, targetType: 'process' };
+const input = {
+  envName: 'staging',
+  releaseId: 'R2',
+  isReleaseOnDisk: false,
+  pendingMigrations: 1,
+  healthyChecksRequired: 3,
+  keepReleases: 5,
+  targetType: 'process',
+};
 
 test('lists the steps in order, switching back only from deploy:symlink on', () => {
   const plan = createDeployPlan({ ...input, currentReleaseId: 'R1' });
-  assert.deepEqual(plan.steps.map((s) => s.name), ['deploy:lock', 'deploy:stage', 'deploy:migrate', 'deploy:symlink', 'deploy:restart', 'deploy:healthcheck', 'deploy:smoke', 'deploy:prune']);
-  assert.deepEqual(plan.steps.filter((s) => s.switchesBackOnFailure).map((s) => s.name), ['deploy:symlink', 'deploy:restart', 'deploy:healthcheck', 'deploy:smoke']);
+  assert.deepEqual(
+    plan.steps.map((s) => s.name),
+    [
+      'deploy:lock',
+      'deploy:stage',
+      'deploy:migrate',
+      'deploy:symlink',
+      'deploy:restart',
+      'deploy:healthcheck',
+      'deploy:smoke',
+      'deploy:prune',
+    ],
+  );
+  assert.deepEqual(
+    plan.steps.filter((s) => s.switchesBackOnFailure).map((s) => s.name),
+    ['deploy:symlink', 'deploy:restart', 'deploy:healthcheck', 'deploy:smoke'],
+  );
   assert.equal(plan.isFirstDeploy, false);
   assert.match(formatDeployPlan(plan), /switch current from releases\/R1 to releases\/R2 \(atomic rename\)/);
   assert.match(formatDeployPlan(plan), /deploy:switch-back to the previous release/);
@@ -25,7 +48,14 @@ test('says first deploy when nothing is deployed, and reuse when the content is 
 });
 
 test('shows the rollback strategy the deploy would get', () => {
-  const plan = createDeployPlan({ ...input, currentReleaseId: 'R1', rollbackStrategy: { strategy: 'switch-back', reason: 'the deploy applied no migration: the live database is kept' } });
-  assert.match(formatDeployPlan(plan), /^ {2}Rollback strategy after a violated gate: switch-back \(the deploy applied no migration: the live database is kept\)\.$/m);
+  const plan = createDeployPlan({
+    ...input,
+    currentReleaseId: 'R1',
+    rollbackStrategy: { strategy: 'switch-back', reason: 'the deploy applied no migration: the live database is kept' },
+  });
+  assert.match(
+    formatDeployPlan(plan),
+    /^ {2}Rollback strategy after a violated gate: switch-back \(the deploy applied no migration: the live database is kept\)\.$/m,
+  );
   assert.equal(plan.rollbackStrategy?.strategy, 'switch-back');
 });

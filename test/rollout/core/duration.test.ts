@@ -12,7 +12,8 @@ test('parses single and compound durations into milliseconds', () => {
 });
 
 test('rejects text that is not a sequence of number-unit parts', () => {
-  for (const bad of ['', '30', 's', '5 minutes', '-5s', '5m garbage', '1y']) assert.equal(parseDurationMs(bad), undefined, bad);
+  for (const bad of ['', '30', 's', '5 minutes', '-5s', '5m garbage', '1y'])
+    assert.equal(parseDurationMs(bad), undefined, bad);
 });
 
 test('formats milliseconds with the largest whole units', () => {

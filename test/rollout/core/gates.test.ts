@@ -1,9 +1,20 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { evaluateFailureRateGate, evaluateHealthGate, evaluateP95Gate, evaluateValueGate } from '../../../src/rollout/core/gates.js';
+import {
+  evaluateFailureRateGate,
+  evaluateHealthGate,
+  evaluateP95Gate,
+  evaluateValueGate,
+} from '../../../src/rollout/core/gates.js';
 import { assessMonitorState, decideRollback, getGateTransitions } from '../../../src/rollout/core/gate-assessment.js';
 
-const rate = { name: 'extractionFailureRate', maxPercent: 5, minEvents: 20, windowMs: 600_000, action: 'rollback' as const };
+const rate = {
+  name: 'extractionFailureRate',
+  maxPercent: 5,
+  minEvents: 20,
+  windowMs: 600_000,
+  action: 'rollback' as const,
+};
 const p95 = { name: 'p95HashTime', maxMs: 2000, minEvents: 20, windowMs: 900_000, action: 'rollback' as const };
 const health = { name: 'health', maxConsecutiveFailures: 2, action: 'rollback' as const };
 const queue = { name: 'lowConfidenceQueue', action: 'rollback' as const };
@@ -23,9 +34,19 @@ test('failure rate: 5.0 % passes, 5.01 % violates, above 4 % warns; limit 6 % ma
   assert.equal(evaluateFailureRateGate(rate, { attempts: 10_000, failures: 500 }).verdict, 'warning');
   assert.equal(evaluateFailureRateGate(rate, { attempts: 10_000, failures: 400 }).verdict, 'pass');
   assert.equal(evaluateFailureRateGate(rate, { attempts: 10_000, failures: 401 }).verdict, 'warning');
-  assert.equal(evaluateFailureRateGate({ ...rate, maxPercent: 6 }, { attempts: 10_000, failures: 501 }).verdict, 'warning');
+  assert.equal(
+    evaluateFailureRateGate({ ...rate, maxPercent: 6 }, { attempts: 10_000, failures: 501 }).verdict,
+    'warning',
+  );
   assert.deepEqual(evaluateFailureRateGate(rate, { attempts: 20, failures: 1 }), {
-    name: 'extractionFailureRate', value: 5, threshold: 5, unit: '%', windowMs: 600_000, verdict: 'warning', action: 'rollback', detail: '1/20 failed',
+    name: 'extractionFailureRate',
+    value: 5,
+    threshold: 5,
+    unit: '%',
+    windowMs: 600_000,
+    verdict: 'warning',
+    action: 'rollback',
+    detail: '1/20 failed',
   });
 });
 
@@ -34,7 +55,10 @@ test('failure rate: fewer than minEvents attempts is insufficient data, neither 
   assert.equal(r.verdict, 'insufficient-data');
   assert.equal(r.detail, '19 attempts in window, 20 needed');
   assert.equal(evaluateFailureRateGate(rate, { attempts: 20, failures: 19 }).verdict, 'violated');
-  assert.equal(evaluateFailureRateGate({ ...rate, minEvents: 21 }, { attempts: 20, failures: 19 }).verdict, 'insufficient-data');
+  assert.equal(
+    evaluateFailureRateGate({ ...rate, minEvents: 21 }, { attempts: 20, failures: 19 }).verdict,
+    'insufficient-data',
+  );
   assert.equal(evaluateFailureRateGate(rate, undefined).verdict, 'error');
 });
 
@@ -66,16 +90,29 @@ test('state: an alert-only gate firing is a warning, a rollback gate violated is
 
 test('transitions: ok → warning → violated, and recovery', () => {
   const t1 = getGateTransitions({}, [evaluateHealthGate(health, 2)]);
-  assert.deepEqual(t1.map((t) => [t.from, t.to, t.event]), [['ok', 'warning', 'gate-warning']]);
+  assert.deepEqual(
+    t1.map((t) => [t.from, t.to, t.event]),
+    [['ok', 'warning', 'gate-warning']],
+  );
   const t2 = getGateTransitions({ health: 'warning' }, [evaluateHealthGate(health, 3)]);
-  assert.deepEqual(t2.map((t) => [t.from, t.to, t.event]), [['warning', 'violated', 'gate-violation']]);
+  assert.deepEqual(
+    t2.map((t) => [t.from, t.to, t.event]),
+    [['warning', 'violated', 'gate-violation']],
+  );
   const t3 = getGateTransitions({ health: 'warning' }, [evaluateHealthGate(health, 0)]);
-  assert.deepEqual(t3.map((t) => [t.from, t.to, t.event]), [['warning', 'ok', 'gate-recovery']]);
+  assert.deepEqual(
+    t3.map((t) => [t.from, t.to, t.event]),
+    [['warning', 'ok', 'gate-recovery']],
+  );
   assert.deepEqual(getGateTransitions({ health: 'ok' }, [evaluateHealthGate(health, 1)]), []);
 });
 
 test('exactly one rollback however many gates fire', () => {
-  const all = [evaluateHealthGate(health, 3), evaluateValueGate(queue, 'items', 1000, 5000), evaluateFailureRateGate(rate, { attempts: 100, failures: 50 })];
+  const all = [
+    evaluateHealthGate(health, 3),
+    evaluateValueGate(queue, 'items', 1000, 5000),
+    evaluateFailureRateGate(rate, { attempts: 100, failures: 50 }),
+  ];
   const d = decideRollback(all, { isDryRun: false });
   assert.equal(d.shouldRollback, true);
   assert.equal(d.trigger?.name, 'health');

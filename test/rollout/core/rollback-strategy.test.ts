@@ -1,6 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chooseRollbackStrategy, formatRollbackStrategy, getDeployRollbackFacts, FIRST_DEPLOY_REASON } from '../../../src/rollout/core/rollback-strategy.js';
+import {
+  chooseRollbackStrategy,
+  formatRollbackStrategy,
+  getDeployRollbackFacts,
+  FIRST_DEPLOY_REASON,
+} from '../../../src/rollout/core/rollback-strategy.js';
 
 const withDown = { version: 2, name: 'change_log', hasDown: true };
 const withoutDown = { version: 3, name: 'backfill', hasDown: false };
@@ -24,7 +29,10 @@ test('a deploy whose every migration has a down is down-migrated; one without a 
 });
 
 test('a switch-back that failed its health checks, or a journal that does not say, falls to restore', () => {
-  assert.equal(chooseRollbackStrategy({ previousReleaseId: 'r1', appliedMigrations: [], hasSwitchBackFailed: true }).strategy, 'restore');
+  assert.equal(
+    chooseRollbackStrategy({ previousReleaseId: 'r1', appliedMigrations: [], hasSwitchBackFailed: true }).strategy,
+    'restore',
+  );
   assert.deepEqual(chooseRollbackStrategy({ previousReleaseId: 'r1', appliedMigrations: undefined }), {
     strategy: 'restore',
     reason: 'the deploy journal does not record which migrations the deploy applied',
@@ -32,9 +40,15 @@ test('a switch-back that failed its health checks, or a journal that does not sa
 });
 
 test('a first deploy has nothing to roll back to, whatever it applied', () => {
-  assert.deepEqual(chooseRollbackStrategy({ appliedMigrations: [withDown] }), { strategy: 'none', reason: FIRST_DEPLOY_REASON });
+  assert.deepEqual(chooseRollbackStrategy({ appliedMigrations: [withDown] }), {
+    strategy: 'none',
+    reason: FIRST_DEPLOY_REASON,
+  });
   assert.equal(FIRST_DEPLOY_REASON, 'first deploy: nothing to roll back to');
-  assert.equal(formatRollbackStrategy(chooseRollbackStrategy({ appliedMigrations: [] })), 'none (first deploy: nothing to roll back to)');
+  assert.equal(
+    formatRollbackStrategy(chooseRollbackStrategy({ appliedMigrations: [] })),
+    'none (first deploy: nothing to roll back to)',
+  );
 });
 
 test('reads the previous release and the applied migrations of one deploy from the journal', () => {

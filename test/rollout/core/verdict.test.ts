@@ -18,11 +18,24 @@ const GATES: ResolvedGates = {
 };
 const NOW = Date.parse('2026-12-01T12:00:00.000Z');
 
-function measure(success: number, failure: number, options: { isHealthy?: boolean; queue?: number; memoryPercent?: number } = {}): Measurement {
+function measure(
+  success: number,
+  failure: number,
+  options: { isHealthy?: boolean; queue?: number; memoryPercent?: number } = {},
+): Measurement {
   return {
     value: {
-      health: options.isHealthy === false ? { ok: false, httpStatus: 503, latencyMs: 3, error: 'unhealthy' } : { ok: true, httpStatus: 200, latencyMs: 3 },
-      metrics: { kind: 'cumulative', extractionSuccess: success, extractionFailure: failure, queueLength: options.queue ?? 0, hashBuckets: { '0.1': success + failure, '2': success + failure, Infinity: success + failure } },
+      health:
+        options.isHealthy === false
+          ? { ok: false, httpStatus: 503, latencyMs: 3, error: 'unhealthy' }
+          : { ok: true, httpStatus: 200, latencyMs: 3 },
+      metrics: {
+        kind: 'cumulative',
+        extractionSuccess: success,
+        extractionFailure: failure,
+        queueLength: options.queue ?? 0,
+        hashBuckets: { '0.1': success + failure, '2': success + failure, Infinity: success + failure },
+      },
       host: { memoryPercent: options.memoryPercent ?? 10 },
     },
     startedAt: NOW,
@@ -30,7 +43,8 @@ function measure(success: number, failure: number, options: { isHealthy?: boolea
     phase: options.isHealthy === false ? 'error' : 'ok',
   };
 }
-const judge = (m: Measurement) => judgeVerdict({ gates: GATES, measurement: m, nowMs: NOW, envName: 'production', releaseId: 'r1' });
+const judge = (m: Measurement) =>
+  judgeVerdict({ gates: GATES, measurement: m, nowMs: NOW, envName: 'production', releaseId: 'r1' });
 
 test('5 % failures is a pass and the next failure a fail: the boundary is the gate threshold, exclusive', () => {
   const atLimit = judge(measure(19, 1));
@@ -52,7 +66,11 @@ test('an unhealthy service fails; unreadable metrics are inconclusive; Flagger h
   const unhealthy = judge(measure(100, 0, { isHealthy: false }));
   assert.equal(unhealthy.verdict, 'fail');
   assert.equal(unhealthy.reason, 'The service is not healthy (unhealthy).');
-  const blind: Measurement = { ...measure(0, 0), value: { health: { ok: true, latencyMs: 1 }, metricsError: 'GET /metrics answered HTTP 500' }, phase: 'error' };
+  const blind: Measurement = {
+    ...measure(0, 0),
+    value: { health: { ok: true, latencyMs: 1 }, metricsError: 'GET /metrics answered HTTP 500' },
+    phase: 'error',
+  };
   const report = judge(blind);
   assert.deepEqual([report.verdict, getFlaggerStatus(report), report.gates], ['inconclusive', 503, []]);
   assert.equal(report.reason, 'The gates could not be judged: GET /metrics answered HTTP 500.');
@@ -65,7 +83,15 @@ test('prom-client writes NaN as `Nan`, which parses as NaN instead of making the
 });
 
 test('the AnalysisTemplate quotes every string as JSON, so a URL with # or a condition with quotes cannot break the YAML', () => {
-  const yaml = renderArgoAnalysisTemplate({ envName: 'Prod_EU', verdictUrl: 'http://g:8790/v1/verdict#x', intervalMs: 30_000, count: 120, failureLimit: 0, inconclusiveLimit: 2, timeoutSeconds: 20 });
+  const yaml = renderArgoAnalysisTemplate({
+    envName: 'Prod_EU',
+    verdictUrl: 'http://g:8790/v1/verdict#x',
+    intervalMs: 30_000,
+    count: 120,
+    failureLimit: 0,
+    inconclusiveLimit: 2,
+    timeoutSeconds: 20,
+  });
   assert.equal(getAnalysisTemplateName('Prod_EU'), 'dhash-gates-prod-eu');
   assert.match(yaml, /^ {10}url: "http:\/\/g:8790\/v1\/verdict#x"$/m);
   assert.match(yaml, /^ {6}failureCondition: "result.verdict == 'fail'"$/m);

@@ -25,7 +25,9 @@ http.createServer((req, res) => { res.writeHead(503, { 'content-type': 'applicat
 before(async () => {
   workDir = await mkdtemp(join(tmpdir(), 'dhash-interrupt-'));
   releaseA = (await buildRelease({ projectRoot: REPO_ROOT, outDir: workDir, clock: createSystemClock() })).dir;
-  releaseUnhealthy = await createReleaseVariant(releaseA, workDir, 'unhealthy', (dir) => writeFile(join(dir, 'dist', 'cli', 'main.js'), UNHEALTHY_MAIN));
+  releaseUnhealthy = await createReleaseVariant(releaseA, workDir, 'unhealthy', (dir) =>
+    writeFile(join(dir, 'dist', 'cli', 'main.js'), UNHEALTHY_MAIN),
+  );
 });
 after(async () => {
   if (workDir) await rm(workDir, { recursive: true, force: true });
@@ -38,7 +40,11 @@ interface RunningCli {
 }
 
 function spawnCli(cwd: string, args: string[]): RunningCli {
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'cli', 'main.js'), ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'cli', 'main.js'), ...args], {
+    cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+  });
   let text = '';
   child.stdout!.on('data', (c) => (text += c));
   child.stderr!.on('data', (c) => (text += c));
@@ -48,7 +54,10 @@ function spawnCli(cwd: string, args: string[]): RunningCli {
 
 async function withDeadline<T>(what: string, promise: Promise<T>, timeoutMs: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs)));
+  const deadline = new Promise<never>(
+    (_, reject) =>
+      (timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs)),
+  );
   try {
     return await Promise.race([promise, deadline]);
   } finally {
@@ -64,7 +73,11 @@ test('Ctrl-C during the health check of an unhealthy release leaves the previous
   const run = spawnCli(project.root, ['deploy', '--env', 'local', '--release', releaseUnhealthy]);
   t.after(() => void run.child.kill('SIGKILL'));
   // In deploy:healthcheck: the new release is up and answering 503.
-  await waitFor('the unhealthy release to answer 503 during deploy:healthcheck', async () => (await fetch(`${project.baseUrl}/health`)).status === 503, 30_000).catch((error) => {
+  await waitFor(
+    'the unhealthy release to answer 503 during deploy:healthcheck',
+    async () => (await fetch(`${project.baseUrl}/health`)).status === 503,
+    30_000,
+  ).catch((error) => {
     throw new Error(`${(error as Error).message}; the deploy printed:\n${run.output()}`);
   });
   assert.match(run.output(), /✓ deploy:restart/);
@@ -77,7 +90,12 @@ test('Ctrl-C during the health check of an unhealthy release leaves the previous
   assert.doesNotMatch(output, /switching back .* FAILED/);
   assert.match(output, /✓ deploy:switch-back/);
   const idA = basename(releaseA);
-  assert.match(output, new RegExp(`FAILED: deploy of ${basename(releaseUnhealthy)} failed \\(health check failed: interrupted \\(received SIGINT\\)\\); ${idA} is serving \\(current → releases/${idA}; ${project.baseUrl}/health answered health OK \\(200\\)\\)`));
+  assert.match(
+    output,
+    new RegExp(
+      `FAILED: deploy of ${basename(releaseUnhealthy)} failed \\(health check failed: interrupted \\(received SIGINT\\)\\); ${idA} is serving \\(current → releases/${idA}; ${project.baseUrl}/health answered health OK \\(200\\)\\)`,
+    ),
+  );
   // What the test sees itself: the previous release behind `current`, answering health OK.
   assert.equal(basename(await readlink(join(project.root, '.dhash', 'local', 'current'))), idA);
   const health = await fetch(`${project.baseUrl}/health`);
@@ -92,17 +110,28 @@ test('a second Ctrl-C within 5 s abandons the switch-back and reports exactly wh
 
   const run = spawnCli(project.root, ['deploy', '--env', 'local', '--release', releaseUnhealthy]);
   t.after(() => void run.child.kill('SIGKILL'));
-  await waitFor('the unhealthy release to answer 503 during deploy:healthcheck', async () => (await fetch(`${project.baseUrl}/health`)).status === 503, 30_000).catch((error) => {
+  await waitFor(
+    'the unhealthy release to answer 503 during deploy:healthcheck',
+    async () => (await fetch(`${project.baseUrl}/health`)).status === 503,
+    30_000,
+  ).catch((error) => {
     throw new Error(`${(error as Error).message}; the deploy printed:\n${run.output()}`);
   });
   run.child.kill('SIGINT');
-  await waitFor('the switch-back to announce it runs to completion', async () => run.output().includes('! deploy:switch-back runs to completion despite the interrupt'), 30_000, 5);
+  await waitFor(
+    'the switch-back to announce it runs to completion',
+    async () => run.output().includes('! deploy:switch-back runs to completion despite the interrupt'),
+    30_000,
+    5,
+  );
   run.child.kill('SIGINT');
   const code = await withDeadline('the deploy to end after the second SIGINT', run.exited, 60_000);
   const output = run.output();
 
   assert.equal(code, 4, output);
-  const left = new RegExp(`switching back to ${basename(releaseA)} was ABANDONED by a second interrupt; state left: current → releases/(\\S+); ${project.baseUrl}/health (answered|did not answer) health OK[^:]*: a human must act`).exec(output);
+  const left = new RegExp(
+    `switching back to ${basename(releaseA)} was ABANDONED by a second interrupt; state left: current → releases/(\\S+); ${project.baseUrl}/health (answered|did not answer) health OK[^:]*: a human must act`,
+  ).exec(output);
   assert.ok(left, output);
   // The state reported is the state left: `current` is where the message says.
   assert.equal(basename(await readlink(join(project.root, '.dhash', 'local', 'current'))), left[1]);

@@ -23,17 +23,29 @@ before(async () => {
   workDir = await mkdtemp(join(tmpdir(), 'dhash-releases-'));
   const built = await buildRelease({ projectRoot: REPO_ROOT, outDir: workDir, clock: createSystemClock() });
   releaseA = built.dir;
-  releaseB = await createReleaseVariant(releaseA, workDir, 'variantb', (dir) => writeFile(join(dir, 'dist', 'VARIANT.txt'), 'B\n'));
+  releaseB = await createReleaseVariant(releaseA, workDir, 'variantb', (dir) =>
+    writeFile(join(dir, 'dist', 'VARIANT.txt'), 'B\n'),
+  );
   // Starts, then exits 1 at once: its health checks can never pass.
-  releaseBroken = await createReleaseVariant(releaseA, workDir, 'broken', (dir) => writeFile(join(dir, 'dist', 'cli', 'main.js'), 'process.exit(1);\n'));
+  releaseBroken = await createReleaseVariant(releaseA, workDir, 'broken', (dir) =>
+    writeFile(join(dir, 'dist', 'cli', 'main.js'), 'process.exit(1);\n'),
+  );
 });
 after(async () => {
   if (workDir) await rm(workDir, { recursive: true, force: true });
 });
 
-function runScript(cwd: string, script: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runScript(
+  cwd: string,
+  script: string,
+  args: string[],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(join(cwd, 'scripts', script), args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+    const child = spawn(join(cwd, 'scripts', script), args, {
+      cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c) => (stdout += c));
@@ -43,7 +55,11 @@ function runScript(cwd: string, script: string, args: string[]): Promise<{ code:
 }
 
 async function addLibraryEntry(baseUrl: string, label: string, hash: string): Promise<void> {
-  const response = await fetch(`${baseUrl}/v1/library`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ label, hash }) });
+  const response = await fetch(`${baseUrl}/v1/library`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ label, hash }),
+  });
   assert.equal(response.status, 201, await response.text());
 }
 
@@ -53,7 +69,8 @@ async function listLabels(baseUrl: string): Promise<string[]> {
 }
 
 /** The running service's own request log and SQLite's shared-memory read marks change under any reader; they are not the deploy's doing. */
-const withoutLiveFiles = (tree: Record<string, string>) => Object.fromEntries(Object.entries(tree).filter(([path]) => !/(logs\/service\.log|\.sqlite-shm)$/.test(path)));
+const withoutLiveFiles = (tree: Record<string, string>) =>
+  Object.fromEntries(Object.entries(tree).filter(([path]) => !/(logs\/service\.log|\.sqlite-shm)$/.test(path)));
 
 const currentOf = async (root: string) => basename(await readlink(join(root, '.dhash', 'local', 'current')));
 
@@ -77,21 +94,34 @@ test('deploy, back up, deploy again, roll back with the real scripts: the first 
   await addLibraryEntry(project.baseUrl, 'three', '2123456789abcdef');
   assert.deepEqual(await listLabels(project.baseUrl), ['one', 'three', 'two']);
 
-  const rolledBack = await runScript(project.root, 'rollback_dhash.sh', ['--backup', `backups/${backupName}`, '--env', 'local', '--force']);
+  const rolledBack = await runScript(project.root, 'rollback_dhash.sh', [
+    '--backup',
+    `backups/${backupName}`,
+    '--env',
+    'local',
+    '--force',
+  ]);
   assert.equal(rolledBack.code, 0, rolledBack.stdout + rolledBack.stderr);
   assert.equal(await currentOf(project.root), basename(releaseA));
   assert.deepEqual(await listLabels(project.baseUrl), ['one']);
 
   const snapshotName = /the state before the rollback is in (\S+\.zip)/.exec(rolledBack.stdout)?.[1];
   assert.ok(snapshotName && snapshotName !== backupFile, rolledBack.stdout);
-  const extracted = await extractBackup(snapshotName, join(project.root, 'snapshot-check'), { expectedEnv: 'local', projectRoot: project.root });
+  const extracted = await extractBackup(snapshotName, join(project.root, 'snapshot-check'), {
+    expectedEnv: 'local',
+    projectRoot: project.root,
+  });
   const db = new Database(extracted.databaseFile!, { readonly: true });
-  const labels = (db.prepare('SELECT label FROM library_entries ORDER BY label').all() as { label: string }[]).map((r) => r.label);
+  const labels = (db.prepare('SELECT label FROM library_entries ORDER BY label').all() as { label: string }[]).map(
+    (r) => r.label,
+  );
   db.close();
   assert.deepEqual(labels, ['one', 'three', 'two']);
   assert.equal(extracted.manifest.releaseId, basename(releaseB));
 
-  const kinds = (await readJournal(await project.getEnv())).filter((e) => e.step === 'rollback:finish').map((e) => e.status);
+  const kinds = (await readJournal(await project.getEnv()))
+    .filter((e) => e.step === 'rollback:finish')
+    .map((e) => e.status);
   assert.deepEqual(kinds, ['succeeded']);
 
   // One flipped byte in the zip: refused with exit 3, nothing touched.
@@ -103,7 +133,9 @@ test('deploy, back up, deploy again, roll back with the real scripts: the first 
   await handle.write(byte, 0, 1, 200);
   await handle.close();
   const envBefore = await snapshotTree(join(project.root, '.dhash', 'local', 'releases'));
-  const refused = await runCliForTest(['rollback', '--backup', backupFile, '--env', 'local', '--force'], { cwd: project.root });
+  const refused = await runCliForTest(['rollback', '--backup', backupFile, '--env', 'local', '--force'], {
+    cwd: project.root,
+  });
   assert.equal(refused.exitCode, 3, refused.stderr);
   assert.match(refused.stderr, /checksum/i);
   assert.equal(await readFile(join(project.root, '.dhash', 'local', 'state', 'service.pid'), 'utf8'), pidBefore);
@@ -121,7 +153,9 @@ test('a release whose service fails its health checks is switched back automatic
   assert.equal(await currentOf(project.root), basename(releaseA));
   const health = await fetch(`${project.baseUrl}/health`);
   assert.equal(health.status, 200);
-  const steps = (await readJournal(await project.getEnv())).filter((e) => e.kind === 'deploy').map((e) => `${e.step}:${e.status}`);
+  const steps = (await readJournal(await project.getEnv()))
+    .filter((e) => e.kind === 'deploy')
+    .map((e) => `${e.step}:${e.status}`);
   assert.ok(steps.includes('deploy:healthcheck:failed'), steps.join(' '));
   assert.ok(steps.includes('deploy:switch-back:succeeded'), steps.join(' '));
   assert.equal(steps.at(-1), 'deploy:finish:failed');
@@ -150,9 +184,14 @@ test('deploy --dry-run changes nothing: the environment tree is byte-identical b
   const deployed = await runCliForTest(['deploy', '--env', 'local', '--release', releaseA], { cwd: project.root });
   assert.equal(deployed.exitCode, 0, deployed.stdout + deployed.stderr);
   const before = withoutLiveFiles(await snapshotTree(project.root));
-  const dry = await runCliForTest(['deploy', '--env', 'local', '--release', releaseB, '--dry-run'], { cwd: project.root });
+  const dry = await runCliForTest(['deploy', '--env', 'local', '--release', releaseB, '--dry-run'], {
+    cwd: project.root,
+  });
   assert.equal(dry.exitCode, 0, dry.stdout + dry.stderr);
-  assert.match(dry.stdout, new RegExp(`switch current from releases/${basename(releaseA)} to releases/${basename(releaseB)}`));
+  assert.match(
+    dry.stdout,
+    new RegExp(`switch current from releases/${basename(releaseA)} to releases/${basename(releaseB)}`),
+  );
   assert.deepEqual(withoutLiveFiles(await snapshotTree(project.root)), before);
 });
 
@@ -160,10 +199,19 @@ test('a first deploy that fails its health checks is never stopped by the guard,
   const project = await createDeployProject(t);
   const result = await runCliForTest(['deploy', '--env', 'local', '--release', releaseBroken], { cwd: project.root });
   assert.equal(result.exitCode, 4, result.stdout + result.stderr);
-  assert.match(result.stdout, /first deploy: there is no previous release to switch back to, so the new release was left as it is \(the guard never stops the only release\)/);
+  assert.match(
+    result.stdout,
+    /first deploy: there is no previous release to switch back to, so the new release was left as it is \(the guard never stops the only release\)/,
+  );
   // The state reported is the probed one: the broken release exited by itself, so health does not answer OK.
-  assert.match(result.stdout, new RegExp(`current → releases/${basename(releaseBroken)}; \\S+/health did not answer health OK`));
-  assert.equal(await readlink(join(project.root, '.dhash', 'local', 'current')).then((t) => basename(t)), basename(releaseBroken));
+  assert.match(
+    result.stdout,
+    new RegExp(`current → releases/${basename(releaseBroken)}; \\S+/health did not answer health OK`),
+  );
+  assert.equal(
+    await readlink(join(project.root, '.dhash', 'local', 'current')).then((t) => basename(t)),
+    basename(releaseBroken),
+  );
   const steps = (await readJournal(await project.getEnv())).map((e) => `${e.step}:${e.status}`);
   assert.deepEqual(steps.slice(-2), ['deploy:switch-back:failed', 'deploy:finish:failed']);
 });

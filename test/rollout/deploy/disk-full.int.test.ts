@@ -9,7 +9,12 @@ import Database from 'better-sqlite3';
 import { runCliForTest } from '../../helpers/cli.js';
 import { REPO_ROOT } from '../../helpers/processes.js';
 import { mountTmpfs } from '../../helpers/tmpfs.js';
-import { createDeployProject, createReleaseVariant, snapshotTree, type DeployProject } from '../../helpers/deploy-project.js';
+import {
+  createDeployProject,
+  createReleaseVariant,
+  snapshotTree,
+  type DeployProject,
+} from '../../helpers/deploy-project.js';
 import { buildRelease } from '../../../src/rollout/release/build-release.js';
 import { createSystemClock } from '../../../src/lib/clock.js';
 
@@ -20,14 +25,18 @@ let releaseB: string;
 before(async () => {
   workDir = await mkdtemp(join(tmpdir(), 'dhash-diskfull-'));
   releaseA = (await buildRelease({ projectRoot: REPO_ROOT, outDir: workDir, clock: createSystemClock() })).dir;
-  releaseB = await createReleaseVariant(releaseA, workDir, 'variantb', (dir) => writeFile(join(dir, 'dist', 'VARIANT.txt'), 'B\n'));
+  releaseB = await createReleaseVariant(releaseA, workDir, 'variantb', (dir) =>
+    writeFile(join(dir, 'dist', 'VARIANT.txt'), 'B\n'),
+  );
 });
 after(async () => {
   if (workDir) await rm(workDir, { recursive: true, force: true });
 });
 
 /** A deployed project whose backup folder is the small disk. */
-async function createProjectWithSmallBackupDisk(t: TestContext): Promise<{ project: DeployProject; backupsDir: string }> {
+async function createProjectWithSmallBackupDisk(
+  t: TestContext,
+): Promise<{ project: DeployProject; backupsDir: string }> {
   const backupsDir = await mountTmpfs(t, 30);
   const project = await createDeployProject(t);
   const file = join(project.root, 'environments.json');
@@ -57,7 +66,11 @@ function growDatabase(project: DeployProject, megabytes: number): void {
 
 /** The environment root without the files a running service changes by itself. */
 const snapshotEnvironment = async (project: DeployProject) =>
-  Object.fromEntries(Object.entries(await snapshotTree(join(project.root, '.dhash', 'local'))).filter(([path]) => !/(logs\/|\.sqlite-(shm|wal)$|state\/monitor)/.test(path)));
+  Object.fromEntries(
+    Object.entries(await snapshotTree(join(project.root, '.dhash', 'local'))).filter(
+      ([path]) => !/(logs\/|\.sqlite-(shm|wal)$|state\/monitor)/.test(path),
+    ),
+  );
 
 const MB_PATTERN = /Needed (\d+\.\d) MB, free (\d+\.\d) MB\./;
 
@@ -66,7 +79,10 @@ test('quick-deploy is refused by preflight with ENOSPACE (exit 3) when the backu
   const before = await snapshotEnvironment(project);
   const result = await runCliForTest(['quick-deploy', '--env', 'local', '--release', releaseB], { cwd: project.root });
   assert.equal(result.exitCode, 3, result.stdout + result.stderr);
-  assert.match(result.stderr, new RegExp(`^dhash: Not enough free space in ${backupsDir} to write the pre-deploy backup\\.\\n`, 'm'));
+  assert.match(
+    result.stderr,
+    new RegExp(`^dhash: Not enough free space in ${backupsDir} to write the pre-deploy backup\\.\\n`, 'm'),
+  );
   assert.match(result.stderr, /Nothing was changed and no temp file is left\./);
   const [, needed, free] = MB_PATTERN.exec(result.stderr) ?? [];
   assert.ok(Number(needed) > Number(free) && Number(free) <= 30, result.stderr);
@@ -81,7 +97,10 @@ test('a backup whose database snapshot hits the full disk (SQLITE_FULL) ends wit
   const before = await snapshotEnvironment(project);
   const result = await runCliForTest(['backup', '--env', 'local'], { cwd: project.root });
   assert.equal(result.exitCode, 3, result.stdout + result.stderr);
-  assert.match(result.stderr, new RegExp(`^dhash: Not enough free space in ${backupsDir} to write the backup\\.\\n`, 'm'));
+  assert.match(
+    result.stderr,
+    new RegExp(`^dhash: Not enough free space in ${backupsDir} to write the backup\\.\\n`, 'm'),
+  );
   assert.match(result.stderr, MB_PATTERN);
   assert.doesNotMatch(result.stderr, /unexpected error|SqliteError|at .*\.js:\d+/);
   assert.deepEqual(await readdir(backupsDir), []);
@@ -94,7 +113,10 @@ test('a backup whose zip write hits the full disk (ENOSPC) ends with ENOSPACE, e
   growDatabase(project, 12);
   const result = await runCliForTest(['backup', '--env', 'local'], { cwd: project.root });
   assert.equal(result.exitCode, 3, result.stdout + result.stderr);
-  assert.match(result.stderr, new RegExp(`^dhash: Not enough free space in ${backupsDir} to write the backup\\.\\n`, 'm'));
+  assert.match(
+    result.stderr,
+    new RegExp(`^dhash: Not enough free space in ${backupsDir} to write the backup\\.\\n`, 'm'),
+  );
   assert.doesNotMatch(result.stderr, /unexpected error|at .*\.js:\d+/);
   assert.deepEqual(await readdir(backupsDir), []);
 });

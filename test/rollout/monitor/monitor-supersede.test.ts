@@ -24,33 +24,52 @@ test('SIGTERM after a supersede request ends the monitor as superseded: state, s
     signal: controller.signal,
     onPoll: (r) => {
       if (r.pollIndex !== 2) return;
-      void writeFile(getSupersedeRequestFile(f.environment), JSON.stringify({ pid: process.pid, byDeployId: NEW_DEPLOY, requestedAt: r.time })).then(() => controller.abort());
+      void writeFile(
+        getSupersedeRequestFile(f.environment),
+        JSON.stringify({ pid: process.pid, byDeployId: NEW_DEPLOY, requestedAt: r.time }),
+      ).then(() => controller.abort());
     },
   });
   assert.equal(result.outcome, 'superseded');
   assert.equal(result.exitCode, 3);
-  assert.match(result.message, new RegExp(`is superseded by ${NEW_DEPLOY}: ${NEW_DEPLOY} took over production\\. It stopped without acting\\.`));
+  assert.match(
+    result.message,
+    new RegExp(`is superseded by ${NEW_DEPLOY}: ${NEW_DEPLOY} took over production\\. It stopped without acting\\.`),
+  );
   const state = (await readMonitorState(f.environment))!;
   assert.equal(state.outcome, 'superseded');
   assert.equal(state.supersededBy, NEW_DEPLOY);
   const summary = JSON.parse(await readFile(join(f.root, 'monitor_logs', `${DEPLOY_ID}.summary.json`), 'utf8'));
   assert.equal(summary.outcome, 'superseded');
   assert.equal(summary.supersededBy, NEW_DEPLOY);
-  assert.match(await readFile(join(f.root, 'monitor_logs', `${DEPLOY_ID}.html`), 'utf8'), /<span class="badge">superseded<\/span>/);
+  assert.match(
+    await readFile(join(f.root, 'monitor_logs', `${DEPLOY_ID}.html`), 'utf8'),
+    /<span class="badge">superseded<\/span>/,
+  );
   const complete = f.sent.find((n) => n.event === 'monitor-complete');
   assert.equal(complete?.fields?.outcome, 'superseded');
   assert.equal(complete?.fields?.supersededBy, NEW_DEPLOY);
   assert.equal(existsSync(getMonitorLockFile(f.environment)), false);
   assert.equal(existsSync(getSupersedeRequestFile(f.environment)), false, 'the request is consumed');
-  assert.match(await readFile(join(f.environment.stateDir, 'monitor.prom'), 'utf8'), /dhash_monitor_active\{env="production",deploy_id="production-20261128T010000000Z"\} 0\n/);
+  assert.match(
+    await readFile(join(f.environment.stateDir, 'monitor.prom'), 'utf8'),
+    /dhash_monitor_active\{env="production",deploy_id="production-20261128T010000000Z"\} 0\n/,
+  );
 });
 
 test('a plain interrupt (no request, or one naming another pid) stays aborted and resumable', async (t) => {
   const f = await createMonitorFixture(t);
   await mkdir(f.environment.stateDir, { recursive: true });
-  await writeFile(getSupersedeRequestFile(f.environment), JSON.stringify({ pid: process.pid + 1, byDeployId: NEW_DEPLOY, requestedAt: 'x' }));
+  await writeFile(
+    getSupersedeRequestFile(f.environment),
+    JSON.stringify({ pid: process.pid + 1, byDeployId: NEW_DEPLOY, requestedAt: 'x' }),
+  );
   const controller = new AbortController();
-  const result = await f.run({ signalSource: createScriptedSource(f.clock), signal: controller.signal, onPoll: (r) => r.pollIndex === 1 && controller.abort() });
+  const result = await f.run({
+    signalSource: createScriptedSource(f.clock),
+    signal: controller.signal,
+    onPoll: (r) => r.pollIndex === 1 && controller.abort(),
+  });
   assert.equal(result.outcome, 'aborted');
   assert.equal((await readMonitorState(f.environment))!.outcome, undefined);
 });
@@ -60,32 +79,58 @@ test('a violated gate while current points elsewhere ends superseded and touches
   await mkdir(join(f.environment.releasesDir, 'r3'), { recursive: true });
   await rm(f.environment.currentLink);
   await symlink('releases/r3', f.environment.currentLink);
-  const result = await f.run({ signalSource: createScriptedSource(f.clock, (_o, v) => ({ ...v, health: { ok: false, latencyMs: 1 } })) });
+  const result = await f.run({
+    signalSource: createScriptedSource(f.clock, (_o, v) => ({ ...v, health: { ok: false, latencyMs: 1 } })),
+  });
   assert.equal(result.outcome, 'superseded');
   assert.equal(result.exitCode, 3);
-  assert.match(result.message, /superseded: current points at r3, not at r2, the release this monitor watches\. It stopped without acting\./);
+  assert.match(
+    result.message,
+    /superseded: current points at r3, not at r2, the release this monitor watches\. It stopped without acting\./,
+  );
   assert.deepEqual(f.calls, { verify: [], rollback: [], stop: 0 });
   assert.equal(f.incidents.length, 0);
   assert.ok(!f.sent.some((n) => n.event.startsWith('rollback')), 'no rollback notification');
   const state = (await readMonitorState(f.environment))!;
   assert.equal(state.rollback, undefined);
   assert.match(state.supersedeReason!, /current points at r3/);
-  const lines = (await readFile(join(f.root, 'monitor_logs', `${DEPLOY_ID}.jsonl`), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+  const lines = (await readFile(join(f.root, 'monitor_logs', `${DEPLOY_ID}.jsonl`), 'utf8'))
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.deepEqual(lines.at(-1).actions, ['notify:gate-violation:health', 'superseded:current-changed']);
 });
 
 test('--deploy names an unknown deploy: EUNKNOWNDEPLOY (exit 2); --resume without a saved window: ENOMONITORTORESUME (exit 2)', async (t) => {
   const f = await createMonitorFixture(t);
-  await assert.rejects(f.run({ signalSource: createScriptedSource(f.clock), deployId: 'production-nope' }), (e) => isDhashError(e, 'EUNKNOWNDEPLOY') && e.exitCode === 2);
-  await assert.rejects(f.run({ signalSource: createScriptedSource(f.clock), isResume: true }), (e) => isDhashError(e, 'ENOMONITORTORESUME') && e.exitCode === 2);
+  await assert.rejects(
+    f.run({ signalSource: createScriptedSource(f.clock), deployId: 'production-nope' }),
+    (e) => isDhashError(e, 'EUNKNOWNDEPLOY') && e.exitCode === 2,
+  );
+  await assert.rejects(
+    f.run({ signalSource: createScriptedSource(f.clock), isResume: true }),
+    (e) => isDhashError(e, 'ENOMONITORTORESUME') && e.exitCode === 2,
+  );
   assert.equal(existsSync(getMonitorLockFile(f.environment)), false);
 });
 
 test('--deploy watches that deploy even when a later one is journaled, and records its heartbeat from the first moment', async (t) => {
   const f = await createMonitorFixture(t);
-  await appendJournal(f.environment, { time: new Date(f.clock.now()).toISOString(), deployId: NEW_DEPLOY, kind: 'deploy', step: 'deploy:start', status: 'started', releaseId: 'r3' });
+  await appendJournal(f.environment, {
+    time: new Date(f.clock.now()).toISOString(),
+    deployId: NEW_DEPLOY,
+    kind: 'deploy',
+    step: 'deploy:start',
+    status: 'started',
+    releaseId: 'r3',
+  });
   const controller = new AbortController();
-  const result = await f.run({ signalSource: createScriptedSource(f.clock), deployId: DEPLOY_ID, signal: controller.signal, onPoll: () => controller.abort() });
+  const result = await f.run({
+    signalSource: createScriptedSource(f.clock),
+    deployId: DEPLOY_ID,
+    signal: controller.signal,
+    onPoll: () => controller.abort(),
+  });
   assert.equal(result.deployId, DEPLOY_ID);
   const state = (await readMonitorState(f.environment))!;
   assert.equal(state.releaseId, 'r2');
@@ -95,44 +140,85 @@ test('--deploy watches that deploy even when a later one is journaled, and recor
 
 test('a deploy that reused an identical release watches the release its deploy:finish made current', async (t) => {
   const f = await createMonitorFixture(t);
-  await appendJournal(f.environment, { time: new Date(f.clock.now()).toISOString(), deployId: DEPLOY_ID, kind: 'deploy', step: 'deploy:finish', status: 'succeeded', releaseId: 'r2-on-disk' });
+  await appendJournal(f.environment, {
+    time: new Date(f.clock.now()).toISOString(),
+    deployId: DEPLOY_ID,
+    kind: 'deploy',
+    step: 'deploy:finish',
+    status: 'succeeded',
+    releaseId: 'r2-on-disk',
+  });
   const controller = new AbortController();
-  await f.run({ signalSource: createScriptedSource(f.clock), signal: controller.signal, onPoll: () => controller.abort() });
+  await f.run({
+    signalSource: createScriptedSource(f.clock),
+    signal: controller.signal,
+    onPoll: () => controller.abort(),
+  });
   assert.equal((await readMonitorState(f.environment))!.releaseId, 'r2-on-disk');
 });
 
-test('supersedeMonitor closes a dead monitor\'s unfinished window as superseded', async (t) => {
+test("supersedeMonitor closes a dead monitor's unfinished window as superseded", async (t) => {
   const f = await createMonitorFixture(t);
   const controller = new AbortController();
-  await f.run({ signalSource: createScriptedSource(f.clock), signal: controller.signal, onPoll: (r) => r.pollIndex === 1 && controller.abort() });
+  await f.run({
+    signalSource: createScriptedSource(f.clock),
+    signal: controller.signal,
+    onPoll: (r) => r.pollIndex === 1 && controller.abort(),
+  });
   // As left by a monitor killed with SIGKILL: its lock names a pid that is gone.
   await writeFile(getMonitorLockFile(f.environment), JSON.stringify({ pid: 2 ** 22 + 7, startedAt: 'x' }));
-  const result = await supersedeMonitor(f.environment, { byDeployId: NEW_DEPLOY, clock: f.clock, logger: createSilentLogger() });
+  const result = await supersedeMonitor(f.environment, {
+    byDeployId: NEW_DEPLOY,
+    clock: f.clock,
+    logger: createSilentLogger(),
+  });
   assert.deepEqual(result, { status: 'marked', deployId: DEPLOY_ID });
   const state = (await readMonitorState(f.environment))!;
   assert.equal(state.outcome, 'superseded');
   assert.equal(state.supersededBy, NEW_DEPLOY);
-  assert.equal(JSON.parse(await readFile(join(f.root, 'monitor_logs', `${DEPLOY_ID}.summary.json`), 'utf8')).outcome, 'superseded');
-  assert.deepEqual(await supersedeMonitor(f.environment, { byDeployId: NEW_DEPLOY, clock: f.clock, logger: createSilentLogger() }), { status: 'none' });
+  assert.equal(
+    JSON.parse(await readFile(join(f.root, 'monitor_logs', `${DEPLOY_ID}.summary.json`), 'utf8')).outcome,
+    'superseded',
+  );
+  assert.deepEqual(
+    await supersedeMonitor(f.environment, { byDeployId: NEW_DEPLOY, clock: f.clock, logger: createSilentLogger() }),
+    { status: 'none' },
+  );
 });
 
-test('supersedeMonitor leaves its own process alone (the monitor\'s auto-rollback)', async (t) => {
+test("supersedeMonitor leaves its own process alone (the monitor's auto-rollback)", async (t) => {
   const f = await createMonitorFixture(t);
   await mkdir(f.environment.stateDir, { recursive: true });
   await writeFile(getMonitorLockFile(f.environment), JSON.stringify({ pid: process.pid, startedAt: 'x' }));
-  assert.deepEqual(await supersedeMonitor(f.environment, { byDeployId: NEW_DEPLOY, clock: f.clock, logger: createSilentLogger() }), { status: 'self', pid: process.pid });
+  assert.deepEqual(
+    await supersedeMonitor(f.environment, { byDeployId: NEW_DEPLOY, clock: f.clock, logger: createSilentLogger() }),
+    { status: 'self', pid: process.pid },
+  );
 });
 
 test('a monitor that ignores SIGTERM: EMONITORNOTSUPERSEDED (exit 3) after the deadline, naming the pid', async (t) => {
   const f = await createMonitorFixture(t);
-  const stubborn = spawn(process.execPath, ['-e', "process.on('SIGTERM', () => {}); console.log('ready'); setInterval(() => {}, 1000)"], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const stubborn = spawn(
+    process.execPath,
+    ['-e', "process.on('SIGTERM', () => {}); console.log('ready'); setInterval(() => {}, 1000)"],
+    { stdio: ['ignore', 'pipe', 'ignore'] },
+  );
   t.after(() => void stubborn.kill('SIGKILL'));
   await new Promise((r) => stubborn.stdout!.once('data', r));
   await mkdir(f.environment.stateDir, { recursive: true });
   await writeFile(getMonitorLockFile(f.environment), JSON.stringify({ pid: stubborn.pid, startedAt: 'x' }));
   await assert.rejects(
-    supersedeMonitor(f.environment, { byDeployId: NEW_DEPLOY, clock: createSystemClock(), logger: createSilentLogger(), timeoutMs: 300 }),
-    (e) => isDhashError(e, 'EMONITORNOTSUPERSEDED') && e.exitCode === 3 && e.message === `The monitor of \`production\` (pid ${stubborn.pid}, deploy unknown) did not stop within 300 ms; nothing was changed.`,
+    supersedeMonitor(f.environment, {
+      byDeployId: NEW_DEPLOY,
+      clock: createSystemClock(),
+      logger: createSilentLogger(),
+      timeoutMs: 300,
+    }),
+    (e) =>
+      isDhashError(e, 'EMONITORNOTSUPERSEDED') &&
+      e.exitCode === 3 &&
+      e.message ===
+        `The monitor of \`production\` (pid ${stubborn.pid}, deploy unknown) did not stop within 300 ms; nothing was changed.`,
   );
   assert.equal(existsSync(getSupersedeRequestFile(f.environment)), false);
 });

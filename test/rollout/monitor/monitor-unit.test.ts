@@ -10,7 +10,11 @@ import { resolveEnvironment } from '../../../src/rollout/config/environments.js'
 import { createSystemClock } from '../../../src/lib/clock.js';
 import { isDhashError } from '../../../src/lib/errors.js';
 import { appendJournal } from '../../../src/rollout/state/journal.js';
-import { getSystemdRunArgs, renderMonitorUnit, type MonitorUnitInput } from '../../../src/rollout/monitor/monitor-unit.js';
+import {
+  getSystemdRunArgs,
+  renderMonitorUnit,
+  type MonitorUnitInput,
+} from '../../../src/rollout/monitor/monitor-unit.js';
 import { launchDetachedMonitor } from '../../../src/rollout/monitor/launch-monitor.js';
 import type { CommandRunner } from '../../../src/rollout/target/systemd/systemd-driver.js';
 import { getFreePort } from '../../helpers/free-port.js';
@@ -18,8 +22,12 @@ import { REPO_ROOT } from '../../helpers/processes.js';
 import { createTempDir } from '../../helpers/temp-dir.js';
 
 const unitInput = (dir: string): MonitorUnitInput => ({
-  envName: 'production', deployId: 'production-20261128T010000000Z', nodePath: process.execPath, mainJs: join(dir, 'dist/cli/main.js'),
-  projectRoot: dir, logFile: join(dir, 'logs', 'monitor-production-20261128T010000000Z.log'),
+  envName: 'production',
+  deployId: 'production-20261128T010000000Z',
+  nodePath: process.execPath,
+  mainJs: join(dir, 'dist/cli/main.js'),
+  projectRoot: dir,
+  logFile: join(dir, 'logs', 'monitor-production-20261128T010000000Z.log'),
 });
 
 test('the monitor unit passes systemd-analyze verify and restarts only on a crash', async (t) => {
@@ -29,24 +37,59 @@ test('the monitor unit passes systemd-analyze verify and restarts only on a cras
   await writeFile(unitFile, text);
   const result = spawnSync('systemd-analyze', ['verify', unitFile], { encoding: 'utf8' });
   // verify may warn about paths missing at runtime (the ExecStart binary's folder); it must not report unit syntax errors.
-  const problems = (result.stderr + result.stdout).split('\n').filter((l) => l.includes('dhash-monitor-production.service') && !/(No such file|not found|Failed to set up|Cannot add dependency|not executable)/i.test(l));
+  const problems = (result.stderr + result.stdout)
+    .split('\n')
+    .filter(
+      (l) =>
+        l.includes('dhash-monitor-production.service') &&
+        !/(No such file|not found|Failed to set up|Cannot add dependency|not executable)/i.test(l),
+    );
   assert.deepEqual(problems, []);
   assert.equal(result.status, 0, result.stderr);
-  assert.ok(text.includes(`ExecStart=${process.execPath} ${dir}/dist/cli/main.js monitor --env production --deploy production-20261128T010000000Z\n`), text);
-  for (const line of ['Restart=on-failure', 'RestartPreventExitStatus=1 2 3 4', 'StartLimitBurst=5', `StandardOutput=append:${dir}/logs/monitor-production-20261128T010000000Z.log`]) {
+  assert.ok(
+    text.includes(
+      `ExecStart=${process.execPath} ${dir}/dist/cli/main.js monitor --env production --deploy production-20261128T010000000Z\n`,
+    ),
+    text,
+  );
+  for (const line of [
+    'Restart=on-failure',
+    'RestartPreventExitStatus=1 2 3 4',
+    'StartLimitBurst=5',
+    `StandardOutput=append:${dir}/logs/monitor-production-20261128T010000000Z.log`,
+  ]) {
     assert.ok(text.split('\n').includes(line), `${line} in\n${text}`);
   }
 });
 
 test('systemd-run gets the same properties, and secrets by name only', async (t) => {
   const dir = await createTempDir(t);
-  const args = getSystemdRunArgs(unitInput(dir), { SLACK_WEBHOOK: 'https://hooks.slack.com/services/T/B/secret', PATH: '/usr/bin', AWS_SECRET: 'nope' });
-  assert.deepEqual(args.slice(0, 3), ['--unit=dhash-monitor-production.service', '--description=dhash T+60 monitor of production (deploy production-20261128T010000000Z)', '--collect']);
+  const args = getSystemdRunArgs(unitInput(dir), {
+    SLACK_WEBHOOK: 'https://hooks.slack.com/services/T/B/secret',
+    PATH: '/usr/bin',
+    AWS_SECRET: 'nope',
+  });
+  assert.deepEqual(args.slice(0, 3), [
+    '--unit=dhash-monitor-production.service',
+    '--description=dhash T+60 monitor of production (deploy production-20261128T010000000Z)',
+    '--collect',
+  ]);
   assert.ok(args.includes('Restart=on-failure') && args[args.indexOf('Restart=on-failure') - 1] === '-p');
   assert.ok(args.includes(`--working-directory=${dir}`));
-  assert.deepEqual(args.filter((a) => a.startsWith('--setenv=')), ['--setenv=PATH', '--setenv=SLACK_WEBHOOK']);
+  assert.deepEqual(
+    args.filter((a) => a.startsWith('--setenv=')),
+    ['--setenv=PATH', '--setenv=SLACK_WEBHOOK'],
+  );
   assert.ok(!args.join(' ').includes('secret'), 'no secret value on the command line');
-  assert.deepEqual(args.slice(args.indexOf('--') + 1), [process.execPath, join(dir, 'dist/cli/main.js'), 'monitor', '--env', 'production', '--deploy', 'production-20261128T010000000Z']);
+  assert.deepEqual(args.slice(args.indexOf('--') + 1), [
+    process.execPath,
+    join(dir, 'dist/cli/main.js'),
+    'monitor',
+    '--env',
+    'production',
+    '--deploy',
+    'production-20261128T010000000Z',
+  ]);
 });
 
 async function createSystemdProject(t: { after: (fn: () => Promise<void>) => void }) {
@@ -54,53 +97,108 @@ async function createSystemdProject(t: { after: (fn: () => Promise<void>) => voi
   await symlink(join(REPO_ROOT, 'dist'), join(root, 'dist'));
   await symlink(join(REPO_ROOT, 'node_modules'), join(root, 'node_modules'));
   const port = await getFreePort();
-  await writeFile(join(root, 'environments.json'), JSON.stringify({ environments: { local: {
-    root: '.dhash/local', service: { host: '127.0.0.1', port }, target: { type: 'systemd', unitName: 'dhash-local.service', unitDir: join(root, 'units') },
-  } } }));
+  await writeFile(
+    join(root, 'environments.json'),
+    JSON.stringify({
+      environments: {
+        local: {
+          root: '.dhash/local',
+          service: { host: '127.0.0.1', port },
+          target: { type: 'systemd', unitName: 'dhash-local.service', unitDir: join(root, 'units') },
+        },
+      },
+    }),
+  );
   const gates = JSON.parse(await readFile(join(REPO_ROOT, 'quality-gates-config.json'), 'utf8'));
   gates.environments.local = { monitor: { window: '10m', poll: [{ every: '1s' }] } };
   await writeFile(join(root, 'quality-gates-config.json'), JSON.stringify(gates));
   const environment = await resolveEnvironment(root, 'local', {});
   const deployId = `local-${new Date().toISOString().replace(/[-:.]/g, '')}`;
-  await appendJournal(environment, { time: new Date().toISOString(), deployId, kind: 'deploy', step: 'deploy:start', status: 'started', releaseId: 'r1' });
+  await appendJournal(environment, {
+    time: new Date().toISOString(),
+    deployId,
+    kind: 'deploy',
+    step: 'deploy:start',
+    status: 'started',
+    releaseId: 'r1',
+  });
   await mkdir(environment.logsDir, { recursive: true });
   return { root, env: environment, deployId };
 }
 
-test('on a systemd target quick-deploy starts the monitor with systemd-run and reports it only once it holds the lock', { timeout: 60_000 }, async (t) => {
-  let unitProcess: ChildProcess | undefined;
-  // Registered before the project's temp folder (hooks run in order), so the unit's process has exited before its folder is removed.
-  t.after(async () => {
-    if (!unitProcess || unitProcess.exitCode !== null || unitProcess.signalCode !== null) return;
-    const exited = once(unitProcess, 'exit');
-    unitProcess.kill('SIGKILL');
-    await exited;
-  });
-  const { root, env: environment, deployId } = await createSystemdProject(t);
-  const calls: string[][] = [];
-  // Stands in for systemd: runs the unit's ExecStart (everything after `--`) as its main process.
-  const run: CommandRunner = async (file, args) => {
-    calls.push([file, ...args]);
-    if (file === 'systemd-run') {
-      const exec = args.slice(args.indexOf('--') + 1);
-      unitProcess = spawn(exec[0], exec.slice(1), { cwd: root, env: { PATH: process.env.PATH, DHASH_PORT: '' }, stdio: 'ignore' });
-    }
-    return { code: 0, stdout: '', stderr: '' };
-  };
-  const launch = await launchDetachedMonitor({ projectRoot: root, envName: 'local', deployId, logsDir: environment.logsDir, processEnv: { PATH: process.env.PATH }, environment, clock: createSystemClock(), run });
-  assert.equal(launch.pid, unitProcess!.pid);
-  assert.deepEqual(calls.map((c) => c[0]), ['systemctl', 'systemd-run']);
-  assert.deepEqual(calls[0], ['systemctl', 'reset-failed', 'dhash-monitor-local.service']);
-  assert.ok(calls[1].includes('--unit=dhash-monitor-local.service'));
-  assert.equal(launch.followCommands[0], 'journalctl -u dhash-monitor-local.service -f');
-});
+test(
+  'on a systemd target quick-deploy starts the monitor with systemd-run and reports it only once it holds the lock',
+  { timeout: 60_000 },
+  async (t) => {
+    let unitProcess: ChildProcess | undefined;
+    // Registered before the project's temp folder (hooks run in order), so the unit's process has exited before its folder is removed.
+    t.after(async () => {
+      if (!unitProcess || unitProcess.exitCode !== null || unitProcess.signalCode !== null) return;
+      const exited = once(unitProcess, 'exit');
+      unitProcess.kill('SIGKILL');
+      await exited;
+    });
+    const { root, env: environment, deployId } = await createSystemdProject(t);
+    const calls: string[][] = [];
+    // Stands in for systemd: runs the unit's ExecStart (everything after `--`) as its main process.
+    const run: CommandRunner = async (file, args) => {
+      calls.push([file, ...args]);
+      if (file === 'systemd-run') {
+        const exec = args.slice(args.indexOf('--') + 1);
+        unitProcess = spawn(exec[0], exec.slice(1), {
+          cwd: root,
+          env: { PATH: process.env.PATH, DHASH_PORT: '' },
+          stdio: 'ignore',
+        });
+      }
+      return { code: 0, stdout: '', stderr: '' };
+    };
+    const launch = await launchDetachedMonitor({
+      projectRoot: root,
+      envName: 'local',
+      deployId,
+      logsDir: environment.logsDir,
+      processEnv: { PATH: process.env.PATH },
+      environment,
+      clock: createSystemClock(),
+      run,
+    });
+    assert.equal(launch.pid, unitProcess!.pid);
+    assert.deepEqual(
+      calls.map((c) => c[0]),
+      ['systemctl', 'systemd-run'],
+    );
+    assert.deepEqual(calls[0], ['systemctl', 'reset-failed', 'dhash-monitor-local.service']);
+    assert.ok(calls[1].includes('--unit=dhash-monitor-local.service'));
+    assert.equal(launch.followCommands[0], 'journalctl -u dhash-monitor-local.service -f');
+  },
+);
 
-test('a systemd-run that fails is EMONITORNOTSTARTED (exit 4) with systemd\'s words', async (t) => {
+test("a systemd-run that fails is EMONITORNOTSTARTED (exit 4) with systemd's words", async (t) => {
   const { root, env: environment, deployId } = await createSystemdProject(t);
-  const run: CommandRunner = async (file) => (file === 'systemd-run' ? { code: 1, stdout: '', stderr: 'Failed to start transient service unit: Unit dhash-monitor-local.service already exists.\n' } : { code: 0, stdout: '', stderr: '' });
+  const run: CommandRunner = async (file) =>
+    file === 'systemd-run'
+      ? {
+          code: 1,
+          stdout: '',
+          stderr: 'Failed to start transient service unit: Unit dhash-monitor-local.service already exists.\n',
+        }
+      : { code: 0, stdout: '', stderr: '' };
   await assert.rejects(
-    launchDetachedMonitor({ projectRoot: root, envName: 'local', deployId, logsDir: environment.logsDir, processEnv: {}, environment, clock: createSystemClock(), run }),
-    (e) => isDhashError(e, 'EMONITORNOTSTARTED') && e.exitCode === 4 &&
-      e.message === `The monitor of deploy ${deployId} did not start: systemd-run exited 1: Failed to start transient service unit: Unit dhash-monitor-local.service already exists.`,
+    launchDetachedMonitor({
+      projectRoot: root,
+      envName: 'local',
+      deployId,
+      logsDir: environment.logsDir,
+      processEnv: {},
+      environment,
+      clock: createSystemClock(),
+      run,
+    }),
+    (e) =>
+      isDhashError(e, 'EMONITORNOTSTARTED') &&
+      e.exitCode === 4 &&
+      e.message ===
+        `The monitor of deploy ${deployId} did not start: systemd-run exited 1: Failed to start transient service unit: Unit dhash-monitor-local.service already exists.`,
   );
 });

@@ -31,7 +31,13 @@ test('the monitor verifies a real backup by checksum and manifest, and names wha
 
   const tampered = join(root, 'backups', 'dhash_20261128T003000001Z_staging.zip');
   await copyFile(backup.file, tampered);
-  await writeFile(`${tampered}.sha256`, (await readFile(`${backup.file}.sha256`, 'utf8')).replace(/ \S+\n?$/, ' backups/dhash_20261128T003000001Z_staging.zip\n'));
+  await writeFile(
+    `${tampered}.sha256`,
+    (await readFile(`${backup.file}.sha256`, 'utf8')).replace(
+      / \S+\n?$/,
+      ' backups/dhash_20261128T003000001Z_staging.zip\n',
+    ),
+  );
   assert.deepEqual(await verifyChecksumAndManifest(tampered, environment), { ok: true, problems: [] });
   await appendFile(tampered, 'x');
   const bad = await verifyChecksumAndManifest(tampered, environment);
@@ -44,5 +50,8 @@ test('the monitor verifies a real backup by checksum and manifest, and names wha
   assert.equal(await findRollbackBackup(join(root, 'backups'), 'staging', { startedAtMs: deployAt + 1 }), tampered);
   assert.equal(await findRollbackBackup(join(root, 'backups'), 'staging', { startedAtMs: deployAt - 1 }), undefined);
   assert.equal(await findRollbackBackup(join(root, 'backups'), 'production', { startedAtMs: deployAt + 1 }), undefined);
-  assert.equal(await findRollbackBackup(join(root, 'backups'), 'staging', { startedAtMs: 0, backupFile: '/x.zip' }), '/x.zip');
+  assert.equal(
+    await findRollbackBackup(join(root, 'backups'), 'staging', { startedAtMs: 0, backupFile: '/x.zip' }),
+    '/x.zip',
+  );
 });

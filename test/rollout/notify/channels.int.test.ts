@@ -22,14 +22,18 @@ function decodeHeader(raw: string, name: string): string {
   const value = (m?.[1] ?? '').replace(/\r?\n[ \t]/g, ' ');
   return value
     .replace(/=\?UTF-8\?([BQ])\?([^?]*)\?=\s*/gi, (_all, enc: string, text: string) =>
-      enc.toUpperCase() === 'B' ? Buffer.from(text, 'base64').toString('latin1') : decodeQuotedPrintable(text.replace(/_/g, ' '), 'latin1'),
+      enc.toUpperCase() === 'B'
+        ? Buffer.from(text, 'base64').toString('latin1')
+        : decodeQuotedPrintable(text.replace(/_/g, ' '), 'latin1'),
     )
     .replace(/[\x80-\xff]+/g, (bytes) => Buffer.from(bytes, 'latin1').toString('utf8'))
     .trim();
 }
 
 function decodeQuotedPrintable(text: string, as: 'utf8' | 'latin1' = 'utf8'): string {
-  const bytes = Buffer.from(text.replace(/\r\n/g, '\n').replace(/=\n/g, ''), 'latin1').toString('latin1').replace(/=([0-9A-F]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)));
+  const bytes = Buffer.from(text.replace(/\r\n/g, '\n').replace(/=\n/g, ''), 'latin1')
+    .toString('latin1')
+    .replace(/=([0-9A-F]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)));
   return as === 'utf8' ? Buffer.from(bytes, 'latin1').toString('utf8') : bytes;
 }
 
@@ -67,10 +71,14 @@ test('delivers a critical event to Slack, Teams, Discord, the JSON webhook, Page
     }),
   );
 
-  assert.deepEqual(
-    report.deliveries.map((d) => [d.channel, d.status, d.attempts]).sort(),
-    [['discord', 'delivered', 1], ['email', 'delivered', 1], ['pagerduty', 'delivered', 1], ['slack', 'delivered', 1], ['teams', 'delivered', 1], ['webhook', 'delivered', 1]],
-  );
+  assert.deepEqual(report.deliveries.map((d) => [d.channel, d.status, d.attempts]).sort(), [
+    ['discord', 'delivered', 1],
+    ['email', 'delivered', 1],
+    ['pagerduty', 'delivered', 1],
+    ['slack', 'delivered', 1],
+    ['teams', 'delivered', 1],
+    ['webhook', 'delivered', 1],
+  ]);
   assert.deepEqual(report.outboxFiles, []);
   assert.equal(report.severity, 'critical');
 
@@ -79,14 +87,36 @@ test('delivers a critical event to Slack, Teams, Discord, the JSON webhook, Page
   const s = slack.requests[0].json;
   assert.equal(slack.requests[0].headers['content-type'], 'application/json; charset=utf-8');
   assert.equal(slack.requests[0].headers['idempotency-key'], report.id);
-  assert.equal(s.text, '🚨 dhash production: Quality gate violated: A quality gate on production was violated; automatic rollback follows where configured.');
-  assert.deepEqual(s.blocks.map((b: any) => b.type), ['header', 'section', 'section', 'context']);
-  assert.deepEqual(s.blocks[0], { type: 'header', text: { type: 'plain_text', text: '🚨 dhash production: Quality gate violated', emoji: true } });
+  assert.equal(
+    s.text,
+    '🚨 dhash production: Quality gate violated: A quality gate on production was violated; automatic rollback follows where configured.',
+  );
+  assert.deepEqual(
+    s.blocks.map((b: any) => b.type),
+    ['header', 'section', 'section', 'context'],
+  );
+  assert.deepEqual(s.blocks[0], {
+    type: 'header',
+    text: { type: 'plain_text', text: '🚨 dhash production: Quality gate violated', emoji: true },
+  });
   assert.deepEqual(
     s.blocks[2].fields.map((f: any) => f.text),
-    ['*Environment*\nproduction', '*Severity*\ncritical', '*Release*\nr42', '*Deploy id*\nproduction-20261128T011500123Z', '*Gate*\np95-hash-time', '*Observed*\n2450', '*Threshold*\n2000', '*Window*\n15m', '*Verdict*\nviolated'],
+    [
+      '*Environment*\nproduction',
+      '*Severity*\ncritical',
+      '*Release*\nr42',
+      '*Deploy id*\nproduction-20261128T011500123Z',
+      '*Gate*\np95-hash-time',
+      '*Observed*\n2450',
+      '*Threshold*\n2000',
+      '*Window*\n15m',
+      '*Verdict*\nviolated',
+    ],
   );
-  assert.match(s.blocks[3].elements[0].text, /^dhash · event gate-violation · critical · 2026-11-28T00:00:00.000Z · id [0-9a-f-]{36}$/);
+  assert.match(
+    s.blocks[3].elements[0].text,
+    /^dhash · event gate-violation · critical · 2026-11-28T00:00:00.000Z · id [0-9a-f-]{36}$/,
+  );
 
   // Teams: a Workflows message with one Adaptive Card 1.4; 202 with an empty body counted as success.
   const card = teams.requests[0].json;
@@ -95,7 +125,10 @@ test('delivers a critical event to Slack, Teams, Discord, the JSON webhook, Page
   assert.equal(card.attachments[0].contentType, 'application/vnd.microsoft.card.adaptive');
   assert.equal(card.attachments[0].content.type, 'AdaptiveCard');
   assert.equal(card.attachments[0].content.version, '1.4');
-  assert.deepEqual(card.attachments[0].content.body.map((b: any) => b.type), ['TextBlock', 'TextBlock', 'FactSet', 'TextBlock']);
+  assert.deepEqual(
+    card.attachments[0].content.body.map((b: any) => b.type),
+    ['TextBlock', 'TextBlock', 'FactSet', 'TextBlock'],
+  );
   assert.equal(card.attachments[0].content.body[0].color, 'Attention');
   assert.deepEqual(card.attachments[0].content.body[2].facts[4], { title: 'Gate', value: 'p95-hash-time' });
 
@@ -132,8 +165,14 @@ test('delivers a critical event to Slack, Teams, Discord, the JSON webhook, Page
   assert.match(mail.raw, /Content-Type: text\/plain/);
   assert.match(mail.raw, /Content-Type: text\/html/);
   const body = decodeQuotedPrintable(mail.raw);
-  assert.ok(body.includes('Gate:        p95-hash-time\nObserved:    2450\nThreshold:   2000\nWindow:      15m\n'), 'text part lists the gate values');
-  assert.ok(body.includes('<tr><th align="left" style="padding:2px 12px 2px 0">Observed</th><td>2450</td></tr>'), 'HTML part has the fields table');
+  assert.ok(
+    body.includes('Gate:        p95-hash-time\nObserved:    2450\nThreshold:   2000\nWindow:      15m\n'),
+    'text part lists the gate values',
+  );
+  assert.ok(
+    body.includes('<tr><th align="left" style="padding:2px 12px 2px 0">Observed</th><td>2450</td></tr>'),
+    'HTML part has the fields table',
+  );
   assert.match(mail.raw, new RegExp(`Message-ID: <${report.id}@dhash.notify>`));
   assert.equal(clock.now(), Date.UTC(2026, 10, 28), 'no channel waited');
 });
@@ -153,7 +192,9 @@ test('retries 503, 503 and delivers on the third attempt with the same idempoten
 
 test('honours Retry-After: 2 on a 429 by waiting 2 s of clock time', async (t) => {
   const root = await createNotifyProject(t);
-  const slack = await startFakeWebhook(t, (i) => (i === 0 ? { status: 429, body: 'rate_limited', headers: { 'retry-after': '2' } } : SLACK_OK));
+  const slack = await startFakeWebhook(t, (i) =>
+    i === 0 ? { status: 429, body: 'rate_limited', headers: { 'retry-after': '2' } } : SLACK_OK,
+  );
   const { clock, tracker, notifier } = await createTestNotifier(root, { SLACK_WEBHOOK: slack.url });
   const start = clock.now();
   const report = await runWithClock(clock, tracker, notifier.send({ event: 'start' }));
@@ -179,7 +220,10 @@ test('does not retry Slack 400 invalid_payload and writes the outbox file with t
   assert.equal(entry.attempts.length, 1);
   assert.equal(entry.attempts[0].httpStatus, 400);
   assert.deepEqual(entry.payload.blocks[0].type, 'header');
-  assert.match(report.outboxFiles[0], /notifications_out\/20261128T000000000Z_success_production_slack_[0-9a-f]{8}\.json$/);
+  assert.match(
+    report.outboxFiles[0],
+    /notifications_out\/20261128T000000000Z_success_production_slack_[0-9a-f]{8}\.json$/,
+  );
 });
 
 test('writes an unreachable channel to the outbox after its attempt budget while the others deliver without waiting for it', async (t) => {
@@ -187,16 +231,28 @@ test('writes an unreachable channel to the outbox after its attempt budget while
   const dead = await startFakeWebhook(t, () => SLACK_OK);
   await dead.close();
   const teams = await startFakeWebhook(t, () => TEAMS_ACCEPTED);
-  const { clock, tracker, notifier } = await createTestNotifier(root, { SLACK_WEBHOOK: dead.url, TEAMS_WEBHOOK: teams.url });
+  const { clock, tracker, notifier } = await createTestNotifier(root, {
+    SLACK_WEBHOOK: dead.url,
+    TEAMS_WEBHOOK: teams.url,
+  });
   const report = await runWithClock(clock, tracker, notifier.send({ event: 'success' }));
   const slackDelivery = report.deliveries.find((d) => d.channel === 'slack')!;
   assert.equal(slackDelivery.status, 'outboxed');
   assert.equal(slackDelivery.attempts, 4);
   assert.equal(slackDelivery.error, 'network error: ECONNREFUSED (gave up after 4 attempts)');
-  assert.deepEqual(report.deliveries.find((d) => d.channel === 'teams'), { channel: 'teams', status: 'delivered', attempts: 1 });
-  assert.deepEqual(tracker.ends.map((e) => e.channel), ['teams', 'slack']);
+  assert.deepEqual(
+    report.deliveries.find((d) => d.channel === 'teams'),
+    { channel: 'teams', status: 'delivered', attempts: 1 },
+  );
+  assert.deepEqual(
+    tracker.ends.map((e) => e.channel),
+    ['teams', 'slack'],
+  );
   const entry = JSON.parse(await readFile(slackDelivery.outboxFile!, 'utf8'));
-  assert.deepEqual(entry.attempts.map((a: any) => a.error), Array(4).fill('network error: ECONNREFUSED'));
+  assert.deepEqual(
+    entry.attempts.map((a: any) => a.error),
+    Array(4).fill('network error: ECONNREFUSED'),
+  );
 });
 
 test('a hanging channel times out per attempt on the clock and never delays the other channels', async (t) => {
@@ -204,14 +260,24 @@ test('a hanging channel times out per attempt on the clock and never delays the 
   const slack = await startFakeWebhook(t, () => 'hang');
   const teams = await startFakeWebhook(t, () => TEAMS_ACCEPTED);
   const discord = await startFakeWebhook(t, () => DISCORD_NO_CONTENT);
-  const { clock, tracker, notifier } = await createTestNotifier(root, { SLACK_WEBHOOK: slack.url, TEAMS_WEBHOOK: teams.url, DISCORD_WEBHOOK: discord.url }, { policy: { attemptTimeoutMs: 1000, maxAttempts: 2 } });
+  const { clock, tracker, notifier } = await createTestNotifier(
+    root,
+    { SLACK_WEBHOOK: slack.url, TEAMS_WEBHOOK: teams.url, DISCORD_WEBHOOK: discord.url },
+    { policy: { attemptTimeoutMs: 1000, maxAttempts: 2 } },
+  );
   const start = clock.now();
   const finishedAt = new Map<string, number>();
   tracker.onDeliveryEnd = (c, delivered) => {
     tracker.ends.push({ channel: c, delivered });
     finishedAt.set(c, clock.now() - start);
   };
-  const report = await runWithClock(clock, tracker, notifier.send({ event: 'start' }), ['slack'], () => slack.requests.length >= (tracker.started.get('slack') ?? 0));
+  const report = await runWithClock(
+    clock,
+    tracker,
+    notifier.send({ event: 'start' }),
+    ['slack'],
+    () => slack.requests.length >= (tracker.started.get('slack') ?? 0),
+  );
   assert.equal(finishedAt.get('teams'), 0);
   assert.equal(finishedAt.get('discord'), 0);
   // Two 1000 ms attempts with a 375 ms backoff between them.
@@ -241,7 +307,10 @@ test('emoji and accented text arrive byte-exact with a Content-Length counted in
   const root = await createNotifyProject(t);
   const hook = await startFakeWebhook(t, () => ({ status: 200 }));
   const slack = await startFakeWebhook(t, () => SLACK_OK);
-  const { clock, tracker, notifier } = await createTestNotifier(root, { DEPLOY_WEBHOOK: hook.url, SLACK_WEBHOOK: slack.url });
+  const { clock, tracker, notifier } = await createTestNotifier(root, {
+    DEPLOY_WEBHOOK: hook.url,
+    SLACK_WEBHOOK: slack.url,
+  });
   const message = 'Déploiement réussi 🚀✅ — naïve café, Ærøskøbing, 日本語, 👩‍👩‍👧 family';
   await runWithClock(clock, tracker, notifier.send({ event: 'success', message }));
   for (const server of [hook, slack]) {
@@ -258,10 +327,20 @@ test('dry-run sends nothing and writes one outbox file per configured channel', 
   const root = await createNotifyProject(t);
   const slack = await startFakeWebhook(t, () => SLACK_OK);
   const teams = await startFakeWebhook(t, () => TEAMS_ACCEPTED);
-  const { clock, tracker, notifier } = await createTestNotifier(root, { SLACK_WEBHOOK: slack.url, TEAMS_WEBHOOK: teams.url }, { isDryRun: true });
+  const { clock, tracker, notifier } = await createTestNotifier(
+    root,
+    { SLACK_WEBHOOK: slack.url, TEAMS_WEBHOOK: teams.url },
+    { isDryRun: true },
+  );
   const report = await runWithClock(clock, tracker, notifier.send({ event: 'start' }));
   assert.equal(slack.requests.length + teams.requests.length, 0);
-  assert.deepEqual(report.deliveries.map((d) => [d.channel, d.status, d.error]), [['slack', 'outboxed', 'dry-run'], ['teams', 'outboxed', 'dry-run']]);
+  assert.deepEqual(
+    report.deliveries.map((d) => [d.channel, d.status, d.error]),
+    [
+      ['slack', 'outboxed', 'dry-run'],
+      ['teams', 'outboxed', 'dry-run'],
+    ],
+  );
   const names = (await readdir(join(root, 'notifications_out'))).sort();
   assert.equal(names.length, 2);
   const entry = JSON.parse(await readFile(join(root, 'notifications_out', names[0]), 'utf8'));
@@ -273,7 +352,10 @@ test('with no channel configured the notification goes to the outbox as channel 
   const root = await createNotifyProject(t);
   const { clock, tracker, notifier } = await createTestNotifier(root, {});
   const report = await runWithClock(clock, tracker, notifier.send({ event: 'monitor-complete' }));
-  assert.deepEqual(report.deliveries.map((d) => [d.channel, d.status, d.error]), [['none', 'outboxed', 'no channel configured']]);
+  assert.deepEqual(
+    report.deliveries.map((d) => [d.channel, d.status, d.error]),
+    [['none', 'outboxed', 'no channel configured']],
+  );
   const entry = JSON.parse(await readFile(report.outboxFiles[0], 'utf8'));
   assert.equal(entry.payload, null);
   assert.equal(entry.message.title, '🏁 dhash production: Monitoring complete');
@@ -300,7 +382,10 @@ test('a rollback success resolves the PagerDuty incident with the dedup key its 
 
 test('an invalid webhook URL is a channel failure with a reason naming the variable, not a crash', async (t) => {
   const root = await createNotifyProject(t);
-  const { clock, tracker, notifier } = await createTestNotifier(root, { SLACK_WEBHOOK: '...', TEAMS_WEBHOOK: 'ftp://x' });
+  const { clock, tracker, notifier } = await createTestNotifier(root, {
+    SLACK_WEBHOOK: '...',
+    TEAMS_WEBHOOK: 'ftp://x',
+  });
   const report = await runWithClock(clock, tracker, notifier.send({ event: 'success' }));
   assert.deepEqual(
     report.deliveries.map((d) => [d.channel, d.status, d.attempts, d.error]),
@@ -313,11 +398,18 @@ test('an invalid webhook URL is a channel failure with a reason naming the varia
 
 test('a Retry-After beyond the retry budget ends the retries at once and outboxes the notification', async (t) => {
   const root = await createNotifyProject(t);
-  const slack = await startFakeWebhook(t, () => ({ status: 429, body: 'rate_limited', headers: { 'retry-after': '3600' } }));
+  const slack = await startFakeWebhook(t, () => ({
+    status: 429,
+    body: 'rate_limited',
+    headers: { 'retry-after': '3600' },
+  }));
   const { clock, tracker, notifier } = await createTestNotifier(root, { SLACK_WEBHOOK: slack.url });
   const start = clock.now();
   const report = await runWithClock(clock, tracker, notifier.send({ event: 'start' }));
   assert.equal(slack.requests.length, 1);
   assert.equal(clock.now(), start);
-  assert.equal(report.deliveries[0].error, 'HTTP 429: rate_limited (gave up after 1 attempt: waiting 3600000 ms more would pass the 30000 ms retry budget)');
+  assert.equal(
+    report.deliveries[0].error,
+    'HTTP 429: rate_limited (gave up after 1 attempt: waiting 3600000 ms more would pass the 30000 ms retry budget)',
+  );
 });

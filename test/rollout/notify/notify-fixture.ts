@@ -11,7 +11,10 @@ import type { DeliveryPolicy } from '../../../src/rollout/notify/deliver.js';
 import { createTempDir } from '../../helpers/temp-dir.js';
 import { createAttemptTracker } from '../../helpers/notify-servers.js';
 
-export async function createNotifyProject(t: { after: (fn: () => Promise<void>) => void }, routing?: Record<string, string[]>) {
+export async function createNotifyProject(
+  t: { after: (fn: () => Promise<void>) => void },
+  routing?: Record<string, string[]>,
+) {
   const root = await createTempDir(t, 'dhash-notify-');
   const production: Record<string, unknown> = { root: '.dhash/production', service: { port: 8789 } };
   if (routing) production.notifications = { routing };
@@ -32,6 +35,16 @@ export async function createTestNotifier(
   logStream.on('data', (c) => (logText += c));
   const logger = createJsonLogger({ clock, redact, streams: [logStream], level: 'debug' });
   const environment = await resolveEnvironment(root, 'production', env);
-  const notifier = createNotifier({ projectRoot: root, environment, processEnv: env, clock, logger, observer: tracker, random: () => 0.5, redact, ...options });
+  const notifier = createNotifier({
+    projectRoot: root,
+    environment,
+    processEnv: env,
+    clock,
+    logger,
+    observer: tracker,
+    random: () => 0.5,
+    redact,
+    ...options,
+  });
   return { clock, tracker, notifier, environment, getLogText: () => logText };
 }

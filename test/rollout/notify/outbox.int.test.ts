@@ -5,7 +5,14 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { flushOutbox } from '../../../src/rollout/notify/index.js';
 import { createRedactor } from '../../../src/lib/redact.js';
-import { createAttemptTracker, runWithClock, SLACK_OK, startFakeSmtp, startFakeWebhook, TEAMS_ACCEPTED } from '../../helpers/notify-servers.js';
+import {
+  createAttemptTracker,
+  runWithClock,
+  SLACK_OK,
+  startFakeSmtp,
+  startFakeWebhook,
+  TEAMS_ACCEPTED,
+} from '../../helpers/notify-servers.js';
 import { createNotifyProject, createTestNotifier } from './notify-fixture.js';
 
 async function readAllFiles(dir: string): Promise<string> {
@@ -18,7 +25,11 @@ async function readAllFiles(dir: string): Promise<string> {
 
 test('no secret substring appears in any outbox file or log line, whatever failed', async (t) => {
   const root = await createNotifyProject(t);
-  const slack = await startFakeWebhook(t, () => ({ status: 400, body: 'invalid_payload' }), '/services/TSECRET1/BSECRET2/slackSECRET3');
+  const slack = await startFakeWebhook(
+    t,
+    () => ({ status: 400, body: 'invalid_payload' }),
+    '/services/TSECRET1/BSECRET2/slackSECRET3',
+  );
   const teams = await startFakeWebhook(t, () => ({ status: 500, body: 'boom' }), '/workflows/abc?sig=teamsSIGSECRET');
   const pd = await startFakeWebhook(t, () => ({ status: 400, body: '{"status":"invalid event"}' }), '/v2/enqueue');
   const smtp = await startFakeSmtp(t, { user: 'mailer', pass: 'other-pass' });
@@ -35,14 +46,28 @@ test('no secret substring appears in any outbox file or log line, whatever faile
   };
   const { clock, tracker, notifier, getLogText } = await createTestNotifier(root, env);
   // A message that quotes a secret (e.g. from a failing command's output) is scrubbed too.
-  const report = await runWithClock(clock, tracker, notifier.send({ event: 'rollback-failure', message: `curl ${slack.url} failed`, deployId: 'production-x' }));
+  const report = await runWithClock(
+    clock,
+    tracker,
+    notifier.send({ event: 'rollback-failure', message: `curl ${slack.url} failed`, deployId: 'production-x' }),
+  );
   assert.equal(report.outboxFiles.length, 5);
   const written = (await readAllFiles(root)) + getLogText() + JSON.stringify(report);
-  for (const secret of ['TSECRET1', 'BSECRET2', 'slackSECRET3', 'teamsSIGSECRET', 'discordSECRET4', 'PDKEYSECRET5', 'smtpPASSSECRET6']) {
+  for (const secret of [
+    'TSECRET1',
+    'BSECRET2',
+    'slackSECRET3',
+    'teamsSIGSECRET',
+    'discordSECRET4',
+    'PDKEYSECRET5',
+    'smtpPASSSECRET6',
+  ]) {
     assert.ok(!written.includes(secret), `${secret} leaked`);
   }
   assert.ok(getLogText().includes('notification written to the outbox'));
-  const slackEntry = JSON.parse(await readFile(report.deliveries.find((d) => d.channel === 'slack')!.outboxFile!, 'utf8'));
+  const slackEntry = JSON.parse(
+    await readFile(report.deliveries.find((d) => d.channel === 'slack')!.outboxFile!, 'utf8'),
+  );
   assert.equal(slackEntry.payload.blocks[1].text.text, 'curl [REDACTED] failed');
 });
 
@@ -51,17 +76,35 @@ test('flush re-sends pending files with the current settings, marks them deliver
   const dead = await startFakeWebhook(t, () => SLACK_OK);
   await dead.close();
   const first = await createTestNotifier(root, { SLACK_WEBHOOK: dead.url, TEAMS_WEBHOOK: '...' });
-  const report = await runWithClock(first.clock, first.tracker, first.notifier.send({ event: 'success', release: 'r9' }));
+  const report = await runWithClock(
+    first.clock,
+    first.tracker,
+    first.notifier.send({ event: 'success', release: 'r9' }),
+  );
   assert.equal(report.outboxFiles.length, 2);
 
   const slack = await startFakeWebhook(t, () => SLACK_OK);
   const env = { SLACK_WEBHOOK: slack.url };
   const tracker = createAttemptTracker();
-  const flush = () => runWithClock(first.clock, tracker, flushOutbox({ projectRoot: root, processEnv: env, clock: first.clock, observer: tracker, redact: createRedactor(env) }));
+  const flush = () =>
+    runWithClock(
+      first.clock,
+      tracker,
+      flushOutbox({
+        projectRoot: root,
+        processEnv: env,
+        clock: first.clock,
+        observer: tracker,
+        redact: createRedactor(env),
+      }),
+    );
   const result = await flush();
   assert.equal(result.delivered, 1);
   assert.equal(result.pending, 1);
-  assert.deepEqual(result.items.map((i) => [i.channel, i.status, i.detail]).sort(), [['slack', 'delivered', undefined], ['teams', 'pending', 'TEAMS_WEBHOOK is not set']]);
+  assert.deepEqual(result.items.map((i) => [i.channel, i.status, i.detail]).sort(), [
+    ['slack', 'delivered', undefined],
+    ['teams', 'pending', 'TEAMS_WEBHOOK is not set'],
+  ]);
   assert.equal(slack.requests.length, 1);
   assert.equal(slack.requests[0].headers['idempotency-key'], report.id);
   assert.equal(slack.requests[0].json.blocks[0].text.text, '✅ dhash production: Deploy succeeded');
@@ -72,7 +115,9 @@ test('flush re-sends pending files with the current settings, marks them deliver
   assert.equal(delivered.deliveredAt, new Date(first.clock.now()).toISOString());
   assert.equal(delivered.attempts.length, 5, 'four failed attempts, then the flush attempt');
   assert.equal(delivered.attempts[4].ok, true);
-  const teamsEntry = JSON.parse(await readFile(report.deliveries.find((d) => d.channel === 'teams')!.outboxFile!, 'utf8'));
+  const teamsEntry = JSON.parse(
+    await readFile(report.deliveries.find((d) => d.channel === 'teams')!.outboxFile!, 'utf8'),
+  );
   assert.equal(teamsEntry.status, 'pending');
   assert.equal(teamsEntry.attempts.at(-1).error, 'TEAMS_WEBHOOK is not set');
 
@@ -92,7 +137,11 @@ test('flush routes a `none` entry to channels configured since and leaves dry-ru
   const teams = await startFakeWebhook(t, () => TEAMS_ACCEPTED);
   const env = { SLACK_WEBHOOK: slack.url, TEAMS_WEBHOOK: teams.url };
   const tracker = createAttemptTracker();
-  const result = await runWithClock(none.clock, tracker, flushOutbox({ projectRoot: root, processEnv: env, clock: none.clock, observer: tracker, envName: 'production' }));
+  const result = await runWithClock(
+    none.clock,
+    tracker,
+    flushOutbox({ projectRoot: root, processEnv: env, clock: none.clock, observer: tracker, envName: 'production' }),
+  );
   assert.deepEqual(result.items.map((i) => [i.channel, i.status, i.detail]).sort(), [
     ['none', 'delivered', 'delivered to slack, teams'],
     ['slack', 'skipped', 'dry-run rehearsal (use --include-dry-run to send)'],

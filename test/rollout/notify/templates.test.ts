@@ -13,16 +13,27 @@ import { getRoutedChannelNames } from '../../../src/rollout/notify/routing.js';
 import { getOutboxFileName } from '../../../src/rollout/notify/outbox/outbox.js';
 import { classifyResponse } from '../../../src/rollout/notify/http-post.js';
 
-const ctx = { env: 'staging', id: '0f1e2d3c-aaaa-bbbb-cccc-000000000000', idempotencyKey: 'k', createdAtMs: Date.UTC(2026, 10, 28, 1, 0, 0), redact: createRedactor({}) };
+const ctx = {
+  env: 'staging',
+  id: '0f1e2d3c-aaaa-bbbb-cccc-000000000000',
+  idempotencyKey: 'k',
+  createdAtMs: Date.UTC(2026, 10, 28, 1, 0, 0),
+  redact: createRedactor({}),
+};
 
 test('maps every event to its severity', () => {
-  assert.deepEqual(
-    Object.fromEntries(NOTIFY_EVENTS.map((e) => [e, EVENT_DEFINITIONS[e].severity])),
-    {
-      start: 'info', success: 'info', failure: 'critical', 'monitor-start': 'info', 'gate-warning': 'warning', 'gate-violation': 'critical',
-      'rollback-start': 'critical', 'rollback-success': 'warning', 'rollback-failure': 'critical', 'monitor-complete': 'info',
-    },
-  );
+  assert.deepEqual(Object.fromEntries(NOTIFY_EVENTS.map((e) => [e, EVENT_DEFINITIONS[e].severity])), {
+    start: 'info',
+    success: 'info',
+    failure: 'critical',
+    'monitor-start': 'info',
+    'gate-warning': 'warning',
+    'gate-violation': 'critical',
+    'rollback-start': 'critical',
+    'rollback-success': 'warning',
+    'rollback-failure': 'critical',
+    'monitor-complete': 'info',
+  });
 });
 
 test('renders title, summary and fields once for every channel', () => {
@@ -38,7 +49,11 @@ test('renders title, summary and fields once for every channel', () => {
   ]);
   assert.equal(m.dedupKey, 'dhash-staging');
   assert.equal(renderPlainText(m).split('\n')[4], 'Environment: staging');
-  assert.ok(renderHtml(renderMessage({ event: 'start', message: '<b>x</b> & "y"' }, ctx)).includes('<p>&lt;b&gt;x&lt;/b&gt; &amp; &quot;y&quot;</p>'));
+  assert.ok(
+    renderHtml(renderMessage({ event: 'start', message: '<b>x</b> & "y"' }, ctx)).includes(
+      '<p>&lt;b&gt;x&lt;/b&gt; &amp; &quot;y&quot;</p>',
+    ),
+  );
 });
 
 test('keeps Slack payloads within Block Kit limits, cutting on code points', () => {
@@ -83,8 +98,14 @@ test('truncates by code points and never splits a surrogate pair', () => {
 
 test('computes equal-jitter exponential backoff capped at maxDelayMs', () => {
   const p = DEFAULT_DELIVERY_POLICY;
-  assert.deepEqual([1, 2, 3, 4, 5, 6].map((n) => getBackoffDelayMs(n, p, () => 0)), [250, 500, 1000, 2000, 4000, 4000]);
-  assert.deepEqual([1, 2, 3].map((n) => getBackoffDelayMs(n, p, () => 0.999999)), [500, 1000, 2000]);
+  assert.deepEqual(
+    [1, 2, 3, 4, 5, 6].map((n) => getBackoffDelayMs(n, p, () => 0)),
+    [250, 500, 1000, 2000, 4000, 4000],
+  );
+  assert.deepEqual(
+    [1, 2, 3].map((n) => getBackoffDelayMs(n, p, () => 0.999999)),
+    [500, 1000, 2000],
+  );
 });
 
 test('reads Retry-After as seconds or an HTTP-date', () => {
@@ -98,23 +119,44 @@ test('reads Retry-After as seconds or an HTTP-date', () => {
 
 test('retries 429, 408 and 5xx, not other 4xx', () => {
   assert.deepEqual(classifyResponse(202, ''), { ok: true, httpStatus: 202 });
-  assert.deepEqual(classifyResponse(429, 'slow down', '3'), { ok: false, retryable: true, httpStatus: 429, error: 'HTTP 429: slow down', retryAfter: '3' });
+  assert.deepEqual(classifyResponse(429, 'slow down', '3'), {
+    ok: false,
+    retryable: true,
+    httpStatus: 429,
+    error: 'HTTP 429: slow down',
+    retryAfter: '3',
+  });
   assert.equal((classifyResponse(503, '') as { retryable: boolean }).retryable, true);
   assert.equal((classifyResponse(408, '') as { retryable: boolean }).retryable, true);
-  assert.deepEqual(classifyResponse(404, 'no_service', '9'), { ok: false, retryable: false, httpStatus: 404, error: 'HTTP 404: no_service' });
+  assert.deepEqual(classifyResponse(404, 'no_service', '9'), {
+    ok: false,
+    retryable: false,
+    httpStatus: 404,
+    error: 'HTTP 404: no_service',
+  });
 });
 
 test('routes by severity; rollback-success also reaches PagerDuty when critical events do (to resolve)', () => {
-  const n = { routing: { info: ['slack' as const], warning: ['teams' as const], critical: ['slack' as const, 'pagerduty' as const] } };
+  const n = {
+    routing: {
+      info: ['slack' as const],
+      warning: ['teams' as const],
+      critical: ['slack' as const, 'pagerduty' as const],
+    },
+  };
   assert.deepEqual(getRoutedChannelNames(n, 'start'), ['slack']);
   assert.deepEqual(getRoutedChannelNames(n, 'gate-warning'), ['teams']);
   assert.deepEqual(getRoutedChannelNames(n, 'rollback-success'), ['teams', 'pagerduty']);
-  assert.deepEqual(getRoutedChannelNames({ routing: { ...n.routing, critical: ['slack'] } }, 'rollback-success'), ['teams']);
+  assert.deepEqual(getRoutedChannelNames({ routing: { ...n.routing, critical: ['slack'] } }, 'rollback-success'), [
+    'teams',
+  ]);
 });
 
 test('PagerDuty payloads: trigger with details, resolve with the same dedup key, never the routing key', () => {
   const trigger = renderPagerDutyPayload(renderMessage({ event: 'failure', deployId: 'staging-1' }, ctx)) as any;
-  const resolve = renderPagerDutyPayload(renderMessage({ event: 'rollback-success', deployId: 'staging-1' }, ctx)) as any;
+  const resolve = renderPagerDutyPayload(
+    renderMessage({ event: 'rollback-success', deployId: 'staging-1' }, ctx),
+  ) as any;
   assert.equal(trigger.event_action, 'trigger');
   assert.equal(trigger.payload.severity, 'critical');
   assert.deepEqual(resolve, { event_action: 'resolve', dedup_key: 'dhash-staging-staging-1' });
@@ -129,13 +171,22 @@ test('the channel factory skips unconfigured channels and names an unknown type'
   assert.equal(createChannel('pagerduty', { PAGERDUTY_ROUTING_KEY: 'k' })?.type, 'pagerduty');
   assert.throws(
     () => createChannel('sms', {}),
-    (e: unknown) => isDhashError(e, 'EUNKNOWNCHANNEL') && e.message === 'Unknown notification channel type `sms`.' && e.exitCode === 2,
+    (e: unknown) =>
+      isDhashError(e, 'EUNKNOWNCHANNEL') &&
+      e.message === 'Unknown notification channel type `sms`.' &&
+      e.exitCode === 2,
   );
 });
 
 test('names outbox files <created ts>_<event>_<env>_<channel>_<short id>.json', () => {
   assert.equal(
-    getOutboxFileName({ createdAt: '2026-11-28T01:00:00.123Z', event: 'gate-violation', env: 'production', channel: 'teams', id: '0f1e2d3c-aaaa-bbbb-cccc-000000000000' }),
+    getOutboxFileName({
+      createdAt: '2026-11-28T01:00:00.123Z',
+      event: 'gate-violation',
+      env: 'production',
+      channel: 'teams',
+      id: '0f1e2d3c-aaaa-bbbb-cccc-000000000000',
+    }),
     '20261128T010000123Z_gate-violation_production_teams_0f1e2d3c.json',
   );
 });

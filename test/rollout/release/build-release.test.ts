@@ -57,13 +57,34 @@ test('copies dist, package files and production node_modules, pruning dev packag
   assert.equal(built.releaseId, '20261128T000000000Z-1.2.3-nogit');
   const has = (p: string) => existsSync(join(built.dir, p));
   assert.deepEqual(
-    ['dist/cli/main.js', 'package.json', 'package-lock.json', 'node_modules/prod/index.js', 'node_modules/@s/prodscoped/index.js', 'node_modules/optdev/index.js'].filter((p) => !has(p)),
+    [
+      'dist/cli/main.js',
+      'package.json',
+      'package-lock.json',
+      'node_modules/prod/index.js',
+      'node_modules/@s/prodscoped/index.js',
+      'node_modules/optdev/index.js',
+    ].filter((p) => !has(p)),
     [],
   );
-  assert.deepEqual(['node_modules/devonly', 'node_modules/@s/devscoped', 'node_modules/prod/node_modules/nesteddev', 'node_modules/.bin/devonly'].filter(has), []);
+  assert.deepEqual(
+    [
+      'node_modules/devonly',
+      'node_modules/@s/devscoped',
+      'node_modules/prod/node_modules/nesteddev',
+      'node_modules/.bin/devonly',
+    ].filter(has),
+    [],
+  );
   assert.equal(await readlink(join(built.dir, 'node_modules/.bin/prod')), '../prod/bin.js');
   const manifest = JSON.parse(await readFile(join(built.dir, 'release.json'), 'utf8'));
-  assert.deepEqual(manifest, { releaseId: built.releaseId, version: '1.2.3', gitSha: 'nogit', createdAt: '2026-11-28T00:00:00.000Z', contentSha256: built.sha256 });
+  assert.deepEqual(manifest, {
+    releaseId: built.releaseId,
+    version: '1.2.3',
+    gitSha: 'nogit',
+    createdAt: '2026-11-28T00:00:00.000Z',
+    contentSha256: built.sha256,
+  });
   assert.equal(await computeContentSha256(built.dir), built.sha256);
   // Relocatable: the same tree elsewhere has the same content hash.
   execFileSync('cp', ['-a', built.dir, join(root, 'moved')]);
@@ -86,7 +107,12 @@ test('writes a .tar.gz whose .sha256 passes sha256sum -c; a flipped byte or a mi
   const root = await createTempDir(t);
   await createCheckout(root);
   const out = join(root, 'out');
-  const built = await buildRelease({ projectRoot: root, outDir: out, clock: createManualClock(), createArtifact: true });
+  const built = await buildRelease({
+    projectRoot: root,
+    outDir: out,
+    clock: createManualClock(),
+    createArtifact: true,
+  });
   assert.ok(built.artifact);
   execFileSync('sha256sum', ['-c', `${built.releaseId}.tar.gz.sha256`], { cwd: out });
   const source = await resolveReleaseSource({ projectRoot: root, release: built.artifact, clock: createManualClock() });
@@ -99,13 +125,19 @@ test('writes a .tar.gz whose .sha256 passes sha256sum -c; a flipped byte or a mi
   byte[0] ^= 0x01;
   await handle.write(byte, 0, 1, 100);
   await handle.close();
-  await assert.rejects(resolveReleaseSource({ projectRoot: root, release: built.artifact, clock: createManualClock() }), (error) => {
-    assert.ok(isDhashError(error, 'ECHECKSUMMISMATCH'));
-    assert.equal(error.exitCode, 3);
-    return true;
-  });
+  await assert.rejects(
+    resolveReleaseSource({ projectRoot: root, release: built.artifact, clock: createManualClock() }),
+    (error) => {
+      assert.ok(isDhashError(error, 'ECHECKSUMMISMATCH'));
+      assert.equal(error.exitCode, 3);
+      return true;
+    },
+  );
   await rm(`${built.artifact}.sha256`);
-  await assert.rejects(resolveReleaseSource({ projectRoot: root, release: built.artifact, clock: createManualClock() }), (error) => isDhashError(error, 'ECHECKSUMMISSING') && error.exitCode === 3);
+  await assert.rejects(
+    resolveReleaseSource({ projectRoot: root, release: built.artifact, clock: createManualClock() }),
+    (error) => isDhashError(error, 'ECHECKSUMMISSING') && error.exitCode === 3,
+  );
 });
 
 test('a release directory changed after it was built fails its content hash (exit 3); a missing path is a usage error naming it', async (t) => {
@@ -113,11 +145,17 @@ test('a release directory changed after it was built fails its content hash (exi
   await createCheckout(root);
   const built = await buildRelease({ projectRoot: root, outDir: join(root, 'out'), clock: createManualClock() });
   await writeFile(join(built.dir, 'dist/cli/main.js'), 'tampered\n');
-  await assert.rejects(resolveReleaseSource({ projectRoot: root, release: built.dir, clock: createManualClock() }), (error) => isDhashError(error, 'ECHECKSUMMISMATCH') && error.exitCode === 3);
-  await assert.rejects(resolveReleaseSource({ projectRoot: root, release: 'nope', clock: createManualClock() }), (error) => {
-    assert.ok(isDhashError(error, 'EBADRELEASE'));
-    assert.equal(error.exitCode, 2);
-    assert.match(error.message, /--release/);
-    return true;
-  });
+  await assert.rejects(
+    resolveReleaseSource({ projectRoot: root, release: built.dir, clock: createManualClock() }),
+    (error) => isDhashError(error, 'ECHECKSUMMISMATCH') && error.exitCode === 3,
+  );
+  await assert.rejects(
+    resolveReleaseSource({ projectRoot: root, release: 'nope', clock: createManualClock() }),
+    (error) => {
+      assert.ok(isDhashError(error, 'EBADRELEASE'));
+      assert.equal(error.exitCode, 2);
+      assert.match(error.message, /--release/);
+      return true;
+    },
+  );
 });

@@ -20,7 +20,16 @@ interface PageElement {
 declare const document: PageElement & { title: string };
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 test('renders a rolled-back deploy as a self-contained page whose charts draw in headless Chromium', async (t) => {
   const root = await createTempDir(t);
@@ -28,7 +37,11 @@ test('renders a rolled-back deploy as a self-contained page whose charts draw in
   const file = await renderMonitorReport(root, deployId);
   assert.equal(file, join(root, 'monitor_logs', `${deployId}.html`));
   const html = await readFile(file, 'utf8');
-  assert.doesNotMatch(html, /<script|<link|https?:\/\/(?!www\.w3\.org\/2000\/svg)/, 'no scripts, no stylesheets, no network');
+  assert.doesNotMatch(
+    html,
+    /<script|<link|https?:\/\/(?!www\.w3\.org\/2000\/svg)/,
+    'no scripts, no stylesheets, no network',
+  );
 
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
   t.after(() => browser.close());
@@ -60,7 +73,13 @@ test('renders a rolled-back deploy as a self-contained page whose charts draw in
   });
   assert.equal(facts.title, 'dhash monitor — local — 20261128T012900000Z-0.1.0-abc1234 — rolled-back');
   assert.equal(facts.badge, 'rolled-back');
-  assert.deepEqual(facts.chartIds, ['chart-health', 'chart-extractionFailureRate', 'chart-p95HashTime', 'chart-lowConfidenceQueue', 'chart-cpu']);
+  assert.deepEqual(facts.chartIds, [
+    'chart-health',
+    'chart-extractionFailureRate',
+    'chart-p95HashTime',
+    'chart-lowConfidenceQueue',
+    'chart-cpu',
+  ]);
   for (const length of facts.seriesPathLengths) assert.ok(length > 50, `every series is drawn (length ${length})`);
   assert.deepEqual(facts.thresholds, [1, 1, 1, 1, 1]);
   assert.equal(facts.violationMarkers, 5, 'the violation is marked on every chart so the timelines line up');

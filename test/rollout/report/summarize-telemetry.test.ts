@@ -38,7 +38,10 @@ test('summarises every gate over the period: worst value, how close it came to i
   assert.equal(rate.deploys, 2);
   const cpu = s.gates.find((g) => g.gate === 'cpu')!;
   assert.deepEqual([cpu.worstValue, cpu.maxRatio, cpu.warnings, cpu.violations], [35, 35 / 90, 0, 0]);
-  assert.deepEqual(s.gates.map((g) => g.gate), ['extractionFailureRate', 'cpu', 'p95HashTime', 'lowConfidenceQueue', 'health']);
+  assert.deepEqual(
+    s.gates.map((g) => g.gate),
+    ['extractionFailureRate', 'cpu', 'p95HashTime', 'lowConfidenceQueue', 'health'],
+  );
 });
 
 test('a shorter period only counts the polls inside it', async (t) => {
@@ -54,12 +57,21 @@ test('prints a table and says what to do when the period holds nothing', async (
   const out = await runCliForTest(['telemetry', 'summary', '--env', 'local', '--since', '72h'], { cwd: root, clock });
   assert.equal(out.exitCode, 0);
   const lines = out.stdout.split('\n');
-  assert.equal(lines[0], 'Telemetry for --env local from 2026-11-25T01:31:00.000Z to 2026-11-28T01:31:00.000Z (72h): 2 monitored deploys, 43 polls.');
+  assert.equal(
+    lines[0],
+    'Telemetry for --env local from 2026-11-25T01:31:00.000Z to 2026-11-28T01:31:00.000Z (72h): 2 monitored deploys, 43 polls.',
+  );
   assert.match(lines[1], /^gate\s+threshold\s+worst\s+max ratio\s+polls/);
-  assert.match(lines[2], /^extractionFailureRate\s+5 %\s+7\.69\s+154%\s+43\s+41\s+2\s+1\s+2\s+0\s+local-20261128T013000000Z$/);
+  assert.match(
+    lines[2],
+    /^extractionFailureRate\s+5 %\s+7\.69\s+154%\s+43\s+41\s+2\s+1\s+2\s+0\s+local-20261128T013000000Z$/,
+  );
   const none = await runCliForTest(['telemetry', 'summary', '--env', 'production'], { cwd: root, clock });
   assert.equal(none.exitCode, 0);
-  assert.match(none.stdout, /0 monitored deploys, 0 polls\.\nNo polls in this period: widen it with --since \(e\.g\. --since 72h\)\.\n$/);
+  assert.match(
+    none.stdout,
+    /0 monitored deploys, 0 polls\.\nNo polls in this period: widen it with --since \(e\.g\. --since 72h\)\.\n$/,
+  );
   const bad = await runCliForTest(['telemetry', 'summary', '--since', 'soon'], { cwd: root, clock });
   assert.equal(bad.exitCode, 2);
   assert.match(bad.stderr, /Expected the `--since` option to be a duration such as "30s"/);

@@ -10,9 +10,21 @@ import { createSilentLogger } from '../../../src/lib/logger.js';
 import { createStepRunner } from '../../../src/rollout/deploy/step-runner.js';
 import { runDownMigrate } from '../../../src/rollout/rollback/rollback-switch-back.js';
 import type { TargetDriver } from '../../../src/rollout/target/index.js';
-import { MIGRATIONS, applyPendingMigrations, closeDatabase, getSchemaVersion, openDatabase, type Migration } from '../../../src/service/store/index.js';
+import {
+  MIGRATIONS,
+  applyPendingMigrations,
+  closeDatabase,
+  getSchemaVersion,
+  openDatabase,
+  type Migration,
+} from '../../../src/service/store/index.js';
 
-const notes: Migration = { version: 3, name: 'add_notes', sql: 'CREATE TABLE notes (id INTEGER PRIMARY KEY);', down: 'DROP TABLE notes;' };
+const notes: Migration = {
+  version: 3,
+  name: 'add_notes',
+  sql: 'CREATE TABLE notes (id INTEGER PRIMARY KEY);',
+  down: 'DROP TABLE notes;',
+};
 
 async function setup(t: Parameters<typeof createTempDir>[0], migration: Migration) {
   const root = await createTempDir(t);
@@ -42,16 +54,25 @@ test('a failing down stops on the copy: the live database stays byte-identical, 
   const outcome = await runDownMigrate(ctx, 'r1', [3], migrations);
   assert.equal(outcome.ok, false);
   assert.equal(outcome.isTouched, false);
-  assert.equal(outcome.reason, 'the downs failed on a copy (the live database is untouched): The down of migration 3 (broken_down) failed, so no migration was reverted.');
+  assert.equal(
+    outcome.reason,
+    'the downs failed on a copy (the live database is untouched): The down of migration 3 (broken_down) failed, so no migration was reverted.',
+  );
   assert.deepEqual(hashDatabaseFiles(environment.databaseFile), before);
   assert.deepEqual(calls, []);
-  assert.deepEqual(ctx.steps.timeline.filter((e) => e.status !== 'started').map((e) => [e.step, e.status]), [['rollback:down-rehearse', 'failed']]);
+  assert.deepEqual(
+    ctx.steps.timeline.filter((e) => e.status !== 'started').map((e) => [e.step, e.status]),
+    [['rollback:down-rehearse', 'failed']],
+  );
 });
 
 test('the downs run on a copy, then on the live database in one transaction after the stop, then current switches back', async (t) => {
   const { environment, migrations, calls, ctx } = await setup(t, notes);
   const outcome = await runDownMigrate(ctx, 'r1', [3], migrations);
-  assert.deepEqual(ctx.steps.timeline.filter((e) => e.status === 'succeeded').map((e) => e.step), ['rollback:down-rehearse', 'rollback:stop', 'rollback:down-migrate', 'rollback:switch', 'rollback:restart']);
+  assert.deepEqual(
+    ctx.steps.timeline.filter((e) => e.status === 'succeeded').map((e) => e.step),
+    ['rollback:down-rehearse', 'rollback:stop', 'rollback:down-migrate', 'rollback:switch', 'rollback:restart'],
+  );
   assert.deepEqual(calls, ['stop', 'restart']);
   assert.equal(await readlink(environment.currentLink), 'releases/r1');
   const db = openDatabase(environment.databaseFile);

@@ -24,7 +24,9 @@ async function setup(t: Parameters<typeof createTempDir>[0]) {
 test('refuses a backup of another environment (exit 3), naming the newest backup of the right one; nothing changes', async (t) => {
   const { root, stagingBackup, productionBackup } = await setup(t);
   const before = await snapshotTree(join(root, '.dhash'));
-  const result = await runCliForTest(['rollback', '--backup', stagingBackup, '--env', 'production', '--force'], { cwd: root });
+  const result = await runCliForTest(['rollback', '--backup', stagingBackup, '--env', 'production', '--force'], {
+    cwd: root,
+  });
   assert.equal(result.exitCode, 3, result.stdout + result.stderr);
   assert.match(result.stderr, /staging/);
   assert.ok(result.stderr.includes(productionBackup.split('/').pop()!), result.stderr);
@@ -36,9 +38,14 @@ test('without --force and without a terminal it refuses with exit 3 after verify
   const before = await snapshotTree(root);
   const refused = await runCliForTest(['rollback', '--backup', productionBackup, '--env', 'production'], { cwd: root });
   assert.equal(refused.exitCode, 3, refused.stdout + refused.stderr);
-  assert.match(refused.stderr, /Refusing to roll back `production` without confirmation, and there is no terminal to ask on\./);
+  assert.match(
+    refused.stderr,
+    /Refusing to roll back `production` without confirmation, and there is no terminal to ask on\./,
+  );
   assert.match(refused.stdout, /verified/);
-  const dry = await runCliForTest(['rollback', '--backup', productionBackup, '--env', 'production', '--dry-run'], { cwd: root });
+  const dry = await runCliForTest(['rollback', '--backup', productionBackup, '--env', 'production', '--dry-run'], {
+    cwd: root,
+  });
   assert.equal(dry.exitCode, 0, dry.stdout + dry.stderr);
   assert.match(dry.stdout, /dry run: the backup is valid; nothing was changed/);
   assert.match(dry.stdout, /reusing the identical on-disk release|restored from the backup/);

@@ -10,7 +10,11 @@ import { createDeployProject, createReleaseVariant, type DeployProject } from '.
 import { buildRelease } from '../../../src/rollout/release/build-release.js';
 import { createSystemClock } from '../../../src/lib/clock.js';
 import { createSilentLogger } from '../../../src/lib/logger.js';
-import { findRollbackBackup, performAutoRollback, type AutoRollbackDeps } from '../../../src/rollout/monitor/auto-rollback.js';
+import {
+  findRollbackBackup,
+  performAutoRollback,
+  type AutoRollbackDeps,
+} from '../../../src/rollout/monitor/auto-rollback.js';
 import { createRollbackDeps } from '../../../src/rollout/monitor/rollback-deps.js';
 import { getLatestDeploy } from '../../../src/rollout/state/journal.js';
 import type { GateResult } from '../../../src/rollout/core/gates.js';
@@ -25,29 +29,46 @@ let releaseB: string;
 before(async () => {
   workDir = await mkdtemp(join(tmpdir(), 'dhash-strategies-'));
   releaseA = (await buildRelease({ projectRoot: REPO_ROOT, outDir: workDir, clock: createSystemClock() })).dir;
-  releaseB = await createReleaseVariant(releaseA, workDir, 'variantb', (dir) => writeFile(join(dir, 'dist', 'VARIANT.txt'), 'B\n'));
+  releaseB = await createReleaseVariant(releaseA, workDir, 'variantb', (dir) =>
+    writeFile(join(dir, 'dist', 'VARIANT.txt'), 'B\n'),
+  );
 });
 after(async () => {
   if (workDir) await rm(workDir, { recursive: true, force: true });
 });
 
-const trigger: GateResult = { name: 'health', value: 3, threshold: 2, unit: 'consecutive', verdict: 'violated', action: 'rollback' } as GateResult;
+const trigger: GateResult = {
+  name: 'health',
+  value: 3,
+  threshold: 2,
+  unit: 'consecutive',
+  verdict: 'violated',
+  action: 'rollback',
+} as GateResult;
 
 function createRecordingNotifier(): Notifier & { sent: NotificationInput[] } {
   const sent: NotificationInput[] = [];
-  return { sent, send: async (n: NotificationInput) => (sent.push(n), { id: 'x', event: n.event, severity: 'critical', deliveries: [], outboxFiles: [] }) } as unknown as Notifier & { sent: NotificationInput[] };
+  return {
+    sent,
+    send: async (n: NotificationInput) => (
+      sent.push(n),
+      { id: 'x', event: n.event, severity: 'critical', deliveries: [], outboxFiles: [] }
+    ),
+  } as unknown as Notifier & { sent: NotificationInput[] };
 }
 
 async function api(project: DeployProject, method: string, path: string, body?: unknown): Promise<any> {
   const response = await fetch(`${project.baseUrl}${path}`, {
-    method, ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    method,
+    ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
   });
   const text = await response.text();
   assert.ok(response.status < 300, `${method} ${path}: ${response.status} ${text}`);
   return text ? JSON.parse(text) : undefined;
 }
 
-const labels = async (project: DeployProject) => ((await api(project, 'GET', '/v1/library')).items as { label: string }[]).map((i) => i.label).sort();
+const labels = async (project: DeployProject) =>
+  ((await api(project, 'GET', '/v1/library')).items as { label: string }[]).map((i) => i.label).sort();
 
 async function deploy(project: DeployProject, release: string): Promise<void> {
   const result = await runCliForTest(['deploy', '--env', 'local', '--release', release], { cwd: project.root });
@@ -69,17 +90,32 @@ async function rollBackAsTheMonitor(project: DeployProject, deps?: Partial<AutoR
   const notifier = createRecordingNotifier();
   const deploy = (await getLatestDeploy(environment))!;
   const result = await performAutoRollback({
-    env: environment.name, deployId: deploy.deployId, releaseId: deploy.releaseId, trigger, monitorLogs: [],
-    backupFile: await findRollbackBackup(environment.backupsDir, environment.name, { backupFile: deploy.backupFile, startedAtMs: Date.parse(deploy.startedAt) }),
-    clock, logger, notifier, detectedAtMs: clock.now(),
+    env: environment.name,
+    deployId: deploy.deployId,
+    releaseId: deploy.releaseId,
+    trigger,
+    monitorLogs: [],
+    backupFile: await findRollbackBackup(environment.backupsDir, environment.name, {
+      backupFile: deploy.backupFile,
+      startedAtMs: Date.parse(deploy.startedAt),
+    }),
+    clock,
+    logger,
+    notifier,
+    detectedAtMs: clock.now(),
     deps: { ...createRollbackDeps({ environment, clock, logger, notifier }), ...deps },
   });
-  const incident = result.incidentId ? JSON.parse(await readFile(join(project.root, 'incidents', `${result.incidentId}.json`), 'utf8')) : undefined;
-  const markdown = result.incidentId ? await readFile(join(project.root, 'incidents', `${result.incidentId}.md`), 'utf8') : '';
+  const incident = result.incidentId
+    ? JSON.parse(await readFile(join(project.root, 'incidents', `${result.incidentId}.json`), 'utf8'))
+    : undefined;
+  const markdown = result.incidentId
+    ? await readFile(join(project.root, 'incidents', `${result.incidentId}.md`), 'utf8')
+    : '';
   return { result, notifier, incident, markdown };
 }
 
-const currentOf = async (project: DeployProject) => basename(await readlink(join(project.root, '.dhash', 'local', 'current')));
+const currentOf = async (project: DeployProject) =>
+  basename(await readlink(join(project.root, '.dhash', 'local', 'current')));
 const healthOf = async (project: DeployProject) => (await fetch(`${project.baseUrl}/health`)).status;
 
 test('switch-back keeps a library entry written after the deploy, and the database file is never replaced', async (t) => {
@@ -89,7 +125,10 @@ test('switch-back keeps a library entry written after the deploy, and the databa
   await backUp(project);
   await deploy(project, releaseB);
   const status = await runCliForTest(['status', '--env', 'local'], { cwd: project.root });
-  assert.match(status.stdout, /^ {2}rollback strategy: switch-back \(the deploy applied no migration: the live database is kept\) for local-/m);
+  assert.match(
+    status.stdout,
+    /^ {2}rollback strategy: switch-back \(the deploy applied no migration: the live database is kept\) for local-/m,
+  );
   await api(project, 'POST', '/v1/library', { label: 'after-deploy', hash: '1123456789abcdef' });
   const dbFile = join(project.root, '.dhash', 'local', 'shared', 'dhash.sqlite');
   const inodeBefore = (await stat(dbFile)).ino;
@@ -102,9 +141,20 @@ test('switch-back keeps a library entry written after the deploy, and the databa
   assert.deepEqual(await labels(project), ['after-deploy', 'before']);
   assert.equal((await stat(dbFile)).ino, inodeBefore, 'the live database file was not replaced');
   assert.equal(incident.rollback.strategy, 'switch-back');
-  assert.equal(incident.timeline.some((e: { step: string }) => e.step === 'rollback:snapshot'), false, 'no pre-rollback snapshot for a switch-back');
-  assert.ok(incident.timeline.some((e: { step: string; status: string }) => e.step === 'rollback:verify-release' && e.status === 'succeeded'));
-  assert.deepEqual(notifier.sent.map((n) => n.event), ['rollback-start', 'rollback-success']);
+  assert.equal(
+    incident.timeline.some((e: { step: string }) => e.step === 'rollback:snapshot'),
+    false,
+    'no pre-rollback snapshot for a switch-back',
+  );
+  assert.ok(
+    incident.timeline.some(
+      (e: { step: string; status: string }) => e.step === 'rollback:verify-release' && e.status === 'succeeded',
+    ),
+  );
+  assert.deepEqual(
+    notifier.sent.map((n) => n.event),
+    ['rollback-start', 'rollback-success'],
+  );
 });
 
 test('restore carries forward an entry added, an entry deleted and a review resolved since the backup; the incident lists them', async (t) => {
@@ -113,7 +163,12 @@ test('restore carries forward an entry added, an entry deleted and a review reso
   const old = await api(project, 'POST', '/v1/library', { label: 'old', hash: '0123456789abcdef' });
   const environment = await project.getEnv();
   const db = openDatabase(environment.databaseFile);
-  const review = enqueueReviewItem(db, { queryHash: '2123456789abcdef', queryLabel: 'query', candidateId: old.id, distance: 9 });
+  const review = enqueueReviewItem(db, {
+    queryHash: '2123456789abcdef',
+    queryLabel: 'query',
+    candidateId: old.id,
+    distance: 9,
+  });
   closeDatabase(db);
   await backUp(project);
   await deploy(project, releaseB);
@@ -123,7 +178,10 @@ test('restore carries forward an entry added, an entry deleted and a review reso
 
   // As if the deploy had applied a migration without a down: only a restore can undo it.
   const { result, incident, markdown } = await rollBackAsTheMonitor(project, {
-    getDeployFacts: async () => ({ previousReleaseId: basename(releaseA), appliedMigrations: [{ version: 9, name: 'no_down', hasDown: false }] }),
+    getDeployFacts: async () => ({
+      previousReleaseId: basename(releaseA),
+      appliedMigrations: [{ version: 9, name: 'no_down', hasDown: false }],
+    }),
   });
   assert.equal(result.status, 'succeeded', result.reason);
   assert.equal(result.strategy, 'restore');
@@ -131,14 +189,22 @@ test('restore carries forward an entry added, an entry deleted and a review reso
   assert.equal(await healthOf(project), 200);
   assert.deepEqual(await labels(project), ['new']);
   const items = (await api(project, 'GET', '/v1/review')).items as { id: number; status: string }[];
-  assert.deepEqual(items.map((i) => [i.id, i.status]), [[review.id, 'different']]);
+  assert.deepEqual(
+    items.map((i) => [i.id, i.status]),
+    [[review.id, 'different']],
+  );
   // The smoke tests' own round trip (add, delete) is carried forward too; it cancels out.
-  const summaries = (incident.rollback.carriedForward as { summary: string }[]).map((c) => c.summary).filter((s) => !s.includes('dhash-smoke'));
-  assert.deepEqual(summaries.map((s) => s.replace(/ \d+ → \d+/, ' N → N')), [
-    'library_entry add N → N (new)',
-    `library_entry delete ${old.id} (old)`,
-    `review_item resolve ${review.id} as different`,
-  ]);
+  const summaries = (incident.rollback.carriedForward as { summary: string }[])
+    .map((c) => c.summary)
+    .filter((s) => !s.includes('dhash-smoke'));
+  assert.deepEqual(
+    summaries.map((s) => s.replace(/ \d+ → \d+/, ' N → N')),
+    [
+      'library_entry add N → N (new)',
+      `library_entry delete ${old.id} (old)`,
+      `review_item resolve ${review.id} as different`,
+    ],
+  );
   assert.deepEqual(incident.rollback.notCarriedForward, []);
   assert.match(markdown, /^Carried forward \(\d+\):$/m);
   assert.match(markdown, /^- #\d+ \S+ library_entry add \d+ → \d+ \(new\)$/m);
@@ -146,17 +212,21 @@ test('restore carries forward an entry added, an entry deleted and a review reso
   assert.ok(incident.rollback.snapshotFile, 'a pre-rollback snapshot was taken');
 });
 
-test('manual rollback --carry-forward restores the backup then re-applies what users wrote; without it the data is the backup\'s', async (t) => {
+test("manual rollback --carry-forward restores the backup then re-applies what users wrote; without it the data is the backup's", async (t) => {
   const project = await createDeployProject(t);
   await deploy(project, releaseA);
   await api(project, 'POST', '/v1/library', { label: 'one', hash: '0123456789abcdef' });
   const backup = await backUp(project);
   await deploy(project, releaseB);
   await api(project, 'POST', '/v1/library', { label: 'two', hash: '1123456789abcdef' });
-  const dry = await runCliForTest(['rollback', '--backup', backup, '--env', 'local', '--carry-forward', '--dry-run'], { cwd: project.root });
+  const dry = await runCliForTest(['rollback', '--backup', backup, '--env', 'local', '--carry-forward', '--dry-run'], {
+    cwd: project.root,
+  });
   assert.equal(dry.exitCode, 0, dry.stdout + dry.stderr);
   assert.match(dry.stdout, /Plan \(strategy restore with carry-forward\)/);
-  const rolled = await runCliForTest(['rollback', '--backup', backup, '--env', 'local', '--force', '--carry-forward'], { cwd: project.root });
+  const rolled = await runCliForTest(['rollback', '--backup', backup, '--env', 'local', '--force', '--carry-forward'], {
+    cwd: project.root,
+  });
   assert.equal(rolled.exitCode, 0, rolled.stdout + rolled.stderr);
   assert.match(rolled.stdout, /plus \d+ change\(s\) carried forward; the state before the rollback is in /);
   assert.match(rolled.stdout, /^ {2}carried forward #\d+ library_entry add \d+ → \d+ \(two\)$/m);

@@ -2,7 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSystemClock } from '../../../src/lib/clock.js';
 import { createServiceSource } from '../../../src/rollout/signals/service/service-source.js';
-import { buildPromQueries, createPrometheusSource, queryPromScalar } from '../../../src/rollout/signals/prometheus/prometheus-source.js';
+import {
+  buildPromQueries,
+  createPrometheusSource,
+  queryPromScalar,
+} from '../../../src/rollout/signals/prometheus/prometheus-source.js';
 import { createHostSource } from '../../../src/rollout/signals/host/host-source.js';
 import { createFixtureImage } from '../../helpers/images.js';
 import { createTempDir } from '../../helpers/temp-dir.js';
@@ -23,7 +27,11 @@ async function driveTraffic(url: string, good: number, bad: number): Promise<voi
     assert.equal(r.status, 200);
   }
   for (let i = 0; i < bad; i++) {
-    const r = await fetch(`${url}/v1/hash`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: Buffer.from('not an image at all') });
+    const r = await fetch(`${url}/v1/hash`, {
+      method: 'POST',
+      headers: { 'content-type': 'image/png' },
+      body: Buffer.from('not an image at all'),
+    });
     assert.ok(r.status >= 400 && r.status < 500, `bad input answered ${r.status}`);
   }
 }
@@ -38,7 +46,11 @@ test('the service and prometheus sources read the same real service; host readin
   // Prometheus must have a sample from before the traffic, or increase() has no baseline.
   // Two zero samples of the counter: increase() then starts at zero and extrapolates nothing before the traffic.
   await waitFor('a first scrape', async () => (await queryPromScalar(prom.url, 'up{job="dhash"}', 2000)) === 1, 30_000);
-  await waitFor('two baseline samples', async () => ((await queryPromScalar(prom.url, SAMPLE_COUNT, 2000)) ?? 0) >= 2, 30_000);
+  await waitFor(
+    'two baseline samples',
+    async () => ((await queryPromScalar(prom.url, SAMPLE_COUNT, 2000)) ?? 0) >= 2,
+    30_000,
+  );
   await driveTraffic(svc.url, 40, 4);
 
   const after = await service.measure({ windows, timeoutMs: 2000 });
@@ -54,28 +66,46 @@ test('the service and prometheus sources read the same real service; host readin
   assert.equal(m.hashBuckets.Infinity, 40);
   assert.ok('2' in m.hashBuckets, 'the histogram has a bucket at exactly le="2"');
 
-  const source = createPrometheusSource({ url: prom.url, selector: 'job="dhash"', healthUrl: `${svc.url}/health`, clock });
+  const source = createPrometheusSource({
+    url: prom.url,
+    selector: 'job="dhash"',
+    healthUrl: `${svc.url}/health`,
+    clock,
+  });
   // Wait until Prometheus has scraped the post-traffic counters; increase() extrapolates, so compare with tolerance.
-  await waitFor('Prometheus to see the traffic', async () => {
-    const v = await queryPromScalar(prom.url, 'sum(dhash_extractions_total{job="dhash"})', 2000);
-    return v === 44;
-  }, 30_000);
+  await waitFor(
+    'Prometheus to see the traffic',
+    async () => {
+      const v = await queryPromScalar(prom.url, 'sum(dhash_extractions_total{job="dhash"})', 2000);
+      return v === 44;
+    },
+    30_000,
+  );
   // increase() extrapolates past the last sample by up to 1.1 scrape intervals: with 5 samples (4 intervals) that is
   // at most 44 × 5.1 / 4 ≈ 56 attempts, inside the bounds asserted below.
-  await waitFor('five samples of the counter', async () => ((await queryPromScalar(prom.url, SAMPLE_COUNT, 2000)) ?? 0) >= 5, 30_000);
+  await waitFor(
+    'five samples of the counter',
+    async () => ((await queryPromScalar(prom.url, SAMPLE_COUNT, 2000)) ?? 0) >= 5,
+    30_000,
+  );
   const viaProm = await source.measure({ windows, timeoutMs: 2000 });
   assert.equal(viaProm.phase, 'ok', viaProm.message);
   assert.equal(viaProm.value.health.ok, true);
   const pm = viaProm.value.metrics;
   assert.equal(pm?.kind, 'windowed');
   if (pm?.kind !== 'windowed') return;
-  t.diagnostic(`prometheus: attempts=${pm.extraction.attempts} failures=${pm.extraction.failures} p95=${pm.hashP95Ms}ms count=${pm.hashCount}`);
+  t.diagnostic(
+    `prometheus: attempts=${pm.extraction.attempts} failures=${pm.extraction.failures} p95=${pm.hashP95Ms}ms count=${pm.hashCount}`,
+  );
   assert.ok(pm.extraction.attempts >= 44 && pm.extraction.attempts < 60, `attempts ${pm.extraction.attempts}`);
   assert.ok(pm.extraction.failures >= 4 && pm.extraction.failures < 6, `failures ${pm.extraction.failures}`);
   assert.ok(pm.hashCount >= 40);
   assert.ok(pm.hashP95Ms !== undefined && pm.hashP95Ms > 0 && pm.hashP95Ms <= 2000);
   assert.equal(pm.queueLength, 0);
-  assert.match(buildPromQueries('job="dhash"', windows).hashP95Seconds, /^histogram_quantile\(0\.95, sum by \(le\) \(increase\(dhash_hash_duration_seconds_bucket\{job="dhash"\}\[900s\]\)\)\)$/);
+  assert.match(
+    buildPromQueries('job="dhash"', windows).hashP95Seconds,
+    /^histogram_quantile\(0\.95, sum by \(le\) \(increase\(dhash_hash_duration_seconds_bucket\{job="dhash"\}\[900s\]\)\)\)$/,
+  );
 
   // The service stops: both sources say so without throwing.
   svc.child.kill('SIGKILL');
@@ -85,12 +115,21 @@ test('the service and prometheus sources read the same real service; host readin
   assert.equal(down.value.health.ok, false);
   assert.equal(down.value.metrics, undefined);
   assert.match(down.message ?? '', /health: ECONNREFUSED; metrics: ECONNREFUSED/);
-  await waitFor('Prometheus to mark the target down', async () => (await queryPromScalar(prom.url, 'up{job="dhash"}', 2000)) === 0, 15_000);
+  await waitFor(
+    'Prometheus to mark the target down',
+    async () => (await queryPromScalar(prom.url, 'up{job="dhash"}', 2000)) === 0,
+    15_000,
+  );
   const promDown = await source.measure({ windows, timeoutMs: 2000 });
   assert.equal(promDown.value.health.ok, false);
   assert.equal(promDown.value.health.error, 'Prometheus reports the target down (up=0)');
 
-  const unreachable = createPrometheusSource({ url: `http://127.0.0.1:${await getFreePort()}`, selector: 'job="dhash"', healthUrl: '', clock });
+  const unreachable = createPrometheusSource({
+    url: `http://127.0.0.1:${await getFreePort()}`,
+    selector: 'job="dhash"',
+    healthUrl: '',
+    clock,
+  });
   const noProm = await unreachable.measure({ windows, timeoutMs: 1000 });
   assert.equal(noProm.phase, 'error');
   assert.match(noProm.value.metricsError ?? '', /^Prometheus query failed: ECONNREFUSED/);
@@ -100,7 +139,7 @@ test('the service and prometheus sources read the same real service; host readin
   await host.measure();
   // Process CPU is a rate between two readings on different milliseconds: measure until one exists (bounded).
   let h = await host.measure();
-  for (const deadline = Date.now() + 5000; h.processCpuPercent === undefined && Date.now() < deadline; ) {
+  for (const deadline = Date.now() + 5000; h.processCpuPercent === undefined && Date.now() < deadline;) {
     await new Promise((resolve) => setTimeout(resolve, 5));
     h = await host.measure();
   }

@@ -24,7 +24,12 @@ test('takes the lock with pid, host, start time and purpose, and releases it', a
   const clock = createManualClock();
   const lock = await acquireEnvironmentLock(environment, { purpose: 'deploy of R1', clock });
   const info = JSON.parse(await readFile(getLockFile(environment), 'utf8'));
-  assert.deepEqual(info, { pid: process.pid, host: hostname(), startedAt: '2026-11-28T00:00:00.000Z', purpose: 'deploy of R1' });
+  assert.deepEqual(info, {
+    pid: process.pid,
+    host: hostname(),
+    startedAt: '2026-11-28T00:00:00.000Z',
+    purpose: 'deploy of R1',
+  });
   await lock.release();
   assert.equal(existsSync(getLockFile(environment)), false);
   await lock.release();
@@ -37,8 +42,14 @@ test('a held lock refuses with ELOCKED (exit 3) naming the holder and how to rel
   await assert.rejects(acquireEnvironmentLock(environment, { purpose: 'rollback', clock }), (error) => {
     assert.ok(isDhashError(error, 'ELOCKED'));
     assert.equal(error.exitCode, 3);
-    assert.equal(error.message, `Another deploy or rollback of \`local\` is in progress (deploy of R1 by pid ${process.pid} on ${hostname()}, started 2026-11-28T00:00:00.000Z).`);
-    assert.match(error.details, new RegExp(`remove ${getLockFile(environment).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    assert.equal(
+      error.message,
+      `Another deploy or rollback of \`local\` is in progress (deploy of R1 by pid ${process.pid} on ${hostname()}, started 2026-11-28T00:00:00.000Z).`,
+    );
+    assert.match(
+      error.details,
+      new RegExp(`remove ${getLockFile(environment).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`),
+    );
     return true;
   });
   await lock.release();
@@ -48,7 +59,10 @@ test('a lock left by a process that is gone is reported and cleared', async (t) 
   const environment = await setup(t);
   const deadPid = spawnSync(process.execPath, ['-e', '']).pid!;
   await mkdir(environment.stateDir, { recursive: true });
-  await writeFile(getLockFile(environment), JSON.stringify({ pid: deadPid, host: hostname(), startedAt: '2026-11-27T23:00:00.000Z', purpose: 'deploy of R0' }));
+  await writeFile(
+    getLockFile(environment),
+    JSON.stringify({ pid: deadPid, host: hostname(), startedAt: '2026-11-27T23:00:00.000Z', purpose: 'deploy of R0' }),
+  );
   const out = new PassThrough();
   let logged = '';
   out.on('data', (c) => (logged += c));
@@ -63,6 +77,12 @@ test('a lock left by a process that is gone is reported and cleared', async (t) 
 test('a lock from another host is never guessed stale', async (t) => {
   const environment = await setup(t);
   await mkdir(environment.stateDir, { recursive: true });
-  await writeFile(getLockFile(environment), JSON.stringify({ pid: 999999, host: 'elsewhere', startedAt: '2026-11-27T23:00:00.000Z', purpose: 'deploy of R0' }));
-  await assert.rejects(acquireEnvironmentLock(environment, { purpose: 'deploy', clock: createManualClock() }), (error) => isDhashError(error, 'ELOCKED'));
+  await writeFile(
+    getLockFile(environment),
+    JSON.stringify({ pid: 999999, host: 'elsewhere', startedAt: '2026-11-27T23:00:00.000Z', purpose: 'deploy of R0' }),
+  );
+  await assert.rejects(
+    acquireEnvironmentLock(environment, { purpose: 'deploy', clock: createManualClock() }),
+    (error) => isDhashError(error, 'ELOCKED'),
+  );
 });

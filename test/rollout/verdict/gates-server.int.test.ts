@@ -11,16 +11,38 @@ import { runLongRunningCli, runServeCli, waitForListening } from '../../helpers/
 
 const ROLLOUT_TOKEN = 'r0llout-t0ken-0123456789abcdef';
 const SERVICE_ENV = { DHASH_API_TOKENS: `rollout:read:${ROLLOUT_TOKEN}` };
-const FLAGGER_PAYLOAD = { name: 'dhash', namespace: 'prod', phase: 'Progressing', checksum: 'abc', metadata: { type: 'rollout' } };
+const FLAGGER_PAYLOAD = {
+  name: 'dhash',
+  namespace: 'prod',
+  phase: 'Progressing',
+  checksum: 'abc',
+  metadata: { type: 'rollout' },
+};
 
 interface VerdictBody {
-  data: { ok: boolean; verdict: string; reason: string; gates: { name: string; verdict: string; value: number | null }[]; env: string; release: string | null; at: string };
+  data: {
+    ok: boolean;
+    verdict: string;
+    reason: string;
+    gates: { name: string; verdict: string; value: number | null }[];
+    env: string;
+    release: string | null;
+    at: string;
+  };
 }
 
 /** A project whose `local` environment points at `serviceUrl`, with the repo's quality gates (20 events minimum, 5 %). */
 async function createProject(t: TestContext, serviceUrl: string): Promise<string> {
   const dir = await createTempDir(t);
-  const environments = { environments: { local: { root: '.dhash/local', service: { host: '127.0.0.1', port: 1, baseUrl: serviceUrl }, target: { type: 'process' } } } };
+  const environments = {
+    environments: {
+      local: {
+        root: '.dhash/local',
+        service: { host: '127.0.0.1', port: 1, baseUrl: serviceUrl },
+        target: { type: 'process' },
+      },
+    },
+  };
   await writeFile(join(dir, 'environments.json'), JSON.stringify(environments));
   await copyFile(join(REPO_ROOT, 'quality-gates-config.json'), join(dir, 'quality-gates-config.json'));
   return dir;
@@ -28,29 +50,48 @@ async function createProject(t: TestContext, serviceUrl: string): Promise<string
 
 async function startAll(t: TestContext) {
   const serviceDir = await createTempDir(t);
-  const service = runServeCli(t, ['--port', '0', '--db', join(serviceDir, 'dhash.sqlite'), '--migrate', '--protect-probes'], { cwd: serviceDir, env: SERVICE_ENV });
+  const service = runServeCli(
+    t,
+    ['--port', '0', '--db', join(serviceDir, 'dhash.sqlite'), '--migrate', '--protect-probes'],
+    { cwd: serviceDir, env: SERVICE_ENV },
+  );
   const serviceUrl = await waitForListening(service);
   const project = await createProject(t, serviceUrl);
-  const gates = runLongRunningCli(t, ['gates', 'serve', '--env', 'local', '--port', '0', '--release', 'r-test-1'], { cwd: project, env: { DHASH_ROLLOUT_TOKEN: ROLLOUT_TOKEN } });
+  const gates = runLongRunningCli(t, ['gates', 'serve', '--env', 'local', '--port', '0', '--release', 'r-test-1'], {
+    cwd: project,
+    env: { DHASH_ROLLOUT_TOKEN: ROLLOUT_TOKEN },
+  });
   return { service, serviceUrl, project, gates, gatesUrl: await waitForListening(gates) };
 }
 
 async function getVerdict(gatesUrl: string): Promise<VerdictBody['data']> {
   const response = await fetch(`${gatesUrl}/v1/verdict`);
-  assert.equal(response.status, 200, 'a judged verdict is always 200: Argo treats other statuses as measurement errors');
+  assert.equal(
+    response.status,
+    200,
+    'a judged verdict is always 200: Argo treats other statuses as measurement errors',
+  );
   assert.match(response.headers.get('content-type') ?? '', /^application\/json/);
   return ((await response.json()) as VerdictBody).data;
 }
 
 async function postFlagger(gatesUrl: string): Promise<{ status: number; verdict: string }> {
-  const response = await fetch(`${gatesUrl}/v1/flagger`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(FLAGGER_PAYLOAD) });
+  const response = await fetch(`${gatesUrl}/v1/flagger`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(FLAGGER_PAYLOAD),
+  });
   const { data } = (await response.json()) as VerdictBody;
   return { status: response.status, verdict: data.verdict };
 }
 
 async function postImages(serviceUrl: string, body: Buffer | string, times: number): Promise<void> {
   for (let i = 0; i < times; i++) {
-    const response = await fetch(`${serviceUrl}/v1/hash`, { method: 'POST', headers: { 'content-type': 'image/png', authorization: `Bearer ${ROLLOUT_TOKEN}` }, body });
+    const response = await fetch(`${serviceUrl}/v1/hash`, {
+      method: 'POST',
+      headers: { 'content-type': 'image/png', authorization: `Bearer ${ROLLOUT_TOKEN}` },
+      body,
+    });
     await response.arrayBuffer();
   }
 }
@@ -59,7 +100,10 @@ async function postImages(serviceUrl: string, body: Buffer | string, times: numb
 function selectJsonPath(body: unknown, jsonPath: string): unknown {
   const match = /^\{\$((?:\.[A-Za-z_][\w-]*)*)\}$/.exec(jsonPath);
   if (!match) throw new Error(`unsupported jsonPath ${jsonPath}`);
-  return match[1].split('.').filter(Boolean).reduce<unknown>((value, key) => (value as Record<string, unknown>)[key], body);
+  return match[1]
+    .split('.')
+    .filter(Boolean)
+    .reduce<unknown>((value, key) => (value as Record<string, unknown>)[key], body);
 }
 
 /** The two condition shapes the template uses: `result.<field> == <true|false|number|'text'>`. */
@@ -80,7 +124,10 @@ function readYamlString(yaml: string, key: string): string {
 async function measureLikeArgo(yaml: string): Promise<{ isSuccess: boolean; isFailure: boolean }> {
   const body = await (await fetch(readYamlString(yaml, 'url'))).json();
   const result = selectJsonPath(body, readYamlString(yaml, 'jsonPath'));
-  return { isSuccess: evaluateCondition(readYamlString(yaml, 'successCondition'), result), isFailure: evaluateCondition(readYamlString(yaml, 'failureCondition'), result) };
+  return {
+    isSuccess: evaluateCondition(readYamlString(yaml, 'successCondition'), result),
+    isFailure: evaluateCondition(readYamlString(yaml, 'failureCondition'), result),
+  };
 }
 
 test('the verdict goes inconclusive → pass → fail as the extraction failure rate crosses its gate; Flagger answers 503, 200, 503', async (t) => {
@@ -89,7 +136,10 @@ test('the verdict goes inconclusive → pass → fail as the extraction failure 
   const fresh = await getVerdict(gatesUrl);
   assert.equal(fresh.verdict, 'inconclusive');
   assert.equal(fresh.ok, false);
-  assert.equal(fresh.reason, 'Not every gate could be judged: extractionFailureRate (0 attempts in window, 20 needed), p95HashTime (0 hashes in window, 20 needed).');
+  assert.equal(
+    fresh.reason,
+    'Not every gate could be judged: extractionFailureRate (0 attempts in window, 20 needed), p95HashTime (0 hashes in window, 20 needed).',
+  );
   assert.deepEqual(await postFlagger(gatesUrl), { status: 503, verdict: 'inconclusive' });
 
   const image = await createFixtureImage({ kind: 'gradient', width: 32, height: 24, seed: 3, format: 'png' });
@@ -100,7 +150,10 @@ test('the verdict goes inconclusive → pass → fail as the extraction failure 
   assert.equal(healthy.env, 'local');
   assert.equal(healthy.release, 'r-test-1');
   assert.ok(Math.abs(Date.parse(healthy.at) - Date.now()) < 60_000, healthy.at);
-  assert.deepEqual(healthy.gates.map((g) => `${g.name}:${g.verdict}`), ['extractionFailureRate:pass', 'p95HashTime:pass', 'lowConfidenceQueue:pass']);
+  assert.deepEqual(
+    healthy.gates.map((g) => `${g.name}:${g.verdict}`),
+    ['extractionFailureRate:pass', 'p95HashTime:pass', 'lowConfidenceQueue:pass'],
+  );
   assert.deepEqual(await postFlagger(gatesUrl), { status: 200, verdict: 'pass' });
 
   // 1 failure in 21 is 4.8 %, under 5 %: still a pass. The second, 2 in 22 = 9.1 %, breaks the gate.
@@ -130,7 +183,11 @@ test('a source error halts: with the service down the verdict is fail and Flagge
 
 test('without the rollout token the protected service cannot be read: the verdict is fail naming the 401', async (t) => {
   const serviceDir = await createTempDir(t);
-  const service = runServeCli(t, ['--port', '0', '--db', join(serviceDir, 'dhash.sqlite'), '--migrate', '--protect-probes'], { cwd: serviceDir, env: SERVICE_ENV });
+  const service = runServeCli(
+    t,
+    ['--port', '0', '--db', join(serviceDir, 'dhash.sqlite'), '--migrate', '--protect-probes'],
+    { cwd: serviceDir, env: SERVICE_ENV },
+  );
   const project = await createProject(t, await waitForListening(service));
   const gates = runLongRunningCli(t, ['gates', 'serve', '--env', 'local', '--port', '0'], { cwd: project, env: {} });
   const verdict = await getVerdict(await waitForListening(gates));
@@ -142,13 +199,20 @@ test('without the rollout token the protected service cannot be read: the verdic
 test("the exported AnalysisTemplate's jsonPath and conditions, applied to the endpoint's own JSON, give success then failure", async (t) => {
   const { serviceUrl, project, gatesUrl } = await startAll(t);
   const out = join(project, 'analysis.yaml');
-  const exported = await runCliForTest(['export', 'argo-analysis', '--env', 'local', '--url', gatesUrl, '--out', out], { cwd: project });
+  const exported = await runCliForTest(['export', 'argo-analysis', '--env', 'local', '--url', gatesUrl, '--out', out], {
+    cwd: project,
+  });
   assert.equal(exported.exitCode, 0, exported.stderr);
   const yaml = await readFile(out, 'utf8');
-  const stdout = await runCliForTest(['export', 'argo-analysis', '--env', 'local', '--url', gatesUrl], { cwd: project });
+  const stdout = await runCliForTest(['export', 'argo-analysis', '--env', 'local', '--url', gatesUrl], {
+    cwd: project,
+  });
   assert.equal(stdout.stdout, yaml, 'stdout and --out write the same document');
 
-  assert.match(yaml, /^apiVersion: argoproj\.io\/v1alpha1\nkind: AnalysisTemplate\nmetadata:\n {2}name: "dhash-gates-local"$/m);
+  assert.match(
+    yaml,
+    /^apiVersion: argoproj\.io\/v1alpha1\nkind: AnalysisTemplate\nmetadata:\n {2}name: "dhash-gates-local"$/m,
+  );
   assert.equal(readYamlString(yaml, 'url'), `${gatesUrl}/v1/verdict`);
   assert.equal(readYamlString(yaml, 'jsonPath'), '{$.data}');
   assert.equal(readYamlString(yaml, 'successCondition'), 'result.ok == true');
@@ -157,7 +221,11 @@ test("the exported AnalysisTemplate's jsonPath and conditions, applied to the en
   assert.match(yaml, /^ {6}count: 90$/m, 'the 3m window at 2s');
   assert.match(yaml, /^ {6}failureLimit: 0$/m);
 
-  assert.deepEqual(await measureLikeArgo(yaml), { isSuccess: false, isFailure: false }, 'inconclusive: neither condition holds');
+  assert.deepEqual(
+    await measureLikeArgo(yaml),
+    { isSuccess: false, isFailure: false },
+    'inconclusive: neither condition holds',
+  );
   const image = await createFixtureImage({ kind: 'gradient', width: 32, height: 24, seed: 3, format: 'png' });
   await postImages(serviceUrl, image, 20);
   assert.deepEqual(await measureLikeArgo(yaml), { isSuccess: true, isFailure: false });
@@ -170,7 +238,12 @@ test('export argo-analysis refuses a bad --url and a bad --interval with exit 2'
   const badUrl = await runCliForTest(['export', 'argo-analysis', '--env', 'local', '--url', 'nope'], { cwd: project });
   assert.equal(badUrl.exitCode, 2);
   assert.match(badUrl.stderr, /^dhash: Expected the `--url` option to be an http\(s\) URL such as/m);
-  const badInterval = await runCliForTest(['export', 'argo-analysis', '--env', 'local', '--interval', '500ms'], { cwd: project });
+  const badInterval = await runCliForTest(['export', 'argo-analysis', '--env', 'local', '--interval', '500ms'], {
+    cwd: project,
+  });
   assert.equal(badInterval.exitCode, 2);
-  assert.match(badInterval.stderr, /^dhash: Expected the `--interval` option to be .* of at least 1s, got `500ms` \(string\)\.$/m);
+  assert.match(
+    badInterval.stderr,
+    /^dhash: Expected the `--interval` option to be .* of at least 1s, got `500ms` \(string\)\.$/m,
+  );
 });

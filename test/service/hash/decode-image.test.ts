@@ -19,12 +19,21 @@ test('decodes a CMYK JPEG to the CMYK values Pillow reads, then to RGB', async (
   assert.equal(header.space, 'cmyk');
   const decoded = await decodeFullPixels(jpeg, header);
   assert.equal(decoded.channels, 3);
-  const { data: rawCmyk } = await sharp(jpeg, { ignoreIcc: true }).pipelineColourspace('cmyk').toColourspace('cmyk').raw().toBuffer({ resolveWithObject: true });
+  const { data: rawCmyk } = await sharp(jpeg, { ignoreIcc: true })
+    .pipelineColourspace('cmyk')
+    .toColourspace('cmyk')
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   assert.deepEqual(Array.from(decoded.data), Array.from(convertCmykToRgb(rawCmyk)));
 });
 
 test('reads the format and size from the header', async () => {
-  const gif = await sharp({ create: { width: 20, height: 10, channels: 3, background: '#f00' } }).gif().toBuffer();
+  const gif = await sharp({ create: { width: 20, height: 10, channels: 3, background: '#f00' } })
+    .gif()
+    .toBuffer();
   const header = await readImageHeader(gif);
-  assert.deepEqual({ format: header.format, width: header.width, height: header.height }, { format: 'gif', width: 20, height: 10 });
+  assert.deepEqual(
+    { format: header.format, width: header.width, height: header.height },
+    { format: 'gif', width: 20, height: 10 },
+  );
 });

@@ -10,7 +10,10 @@ test('a flat thumbnail hashes to all zeros (equal is not brighter)', () => {
 });
 
 test('a left-to-right ramp hashes to all ones', () => {
-  assert.equal(computeDhashHex(fromRows(Array.from({ length: 8 }, () => [0, 1, 2, 3, 4, 5, 6, 7, 8]))), 'ffffffffffffffff');
+  assert.equal(
+    computeDhashHex(fromRows(Array.from({ length: 8 }, () => [0, 1, 2, 3, 4, 5, 6, 7, 8]))),
+    'ffffffffffffffff',
+  );
 });
 
 test('the first comparison of the first row is the most significant bit, rows follow in order', () => {

@@ -42,7 +42,8 @@ test('exact mode equals Pillow + imagehash dhash on every generated image (100 %
   const pillowVersion = await assertPillowAvailable();
   const dir = await createTempDir(t);
   const images: { name: string; bytes: Buffer }[] = [];
-  for (const spec of createFixtureSet({ includeHuge: true })) images.push({ name: getFixtureName(spec), bytes: await createFixtureImage(spec) });
+  for (const spec of createFixtureSet({ includeHuge: true }))
+    images.push({ name: getFixtureName(spec), bytes: await createFixtureImage(spec) });
   images.push(...(await createEdgeCaseImages()));
   assert.ok(images.length >= 60, `only ${images.length} images`);
 
@@ -54,13 +55,20 @@ test('exact mode equals Pillow + imagehash dhash on every generated image (100 %
   }
   const pillow = await hashWithPillow([...ours.keys()]);
 
-  const mismatches = [...ours].filter(([path, h]) => pillow.get(path) !== h.exact).map(([path, h]) => `${path}: ours ${h.exact}, Pillow ${pillow.get(path)}`);
+  const mismatches = [...ours]
+    .filter(([path, h]) => pillow.get(path) !== h.exact)
+    .map(([path, h]) => `${path}: ours ${h.exact}, Pillow ${pillow.get(path)}`);
   t.diagnostic(`Pillow ${pillowVersion}; ${images.length} images; exact mismatches: ${mismatches.length}`);
   // Smooth content (photos, gradients, flat) is what fast mode is for; noise and ±2-level near-flat images have
   // no stable structure at 9×8, so any resampler difference reshuffles their bits. Report both groups.
   const isChaotic = (path: string) => /\/(noise|near-flat|checkerboard)-/.test(path);
-  for (const [label, wanted] of [['smooth (photo, gradient, flat, edge cases)', false], ['chaotic (noise, near-flat, checkerboard)', true]] as const) {
-    const distances = [...ours].filter(([path]) => isChaotic(path) === wanted).map(([, h]) => hammingDistance(h.exact, h.fast));
+  for (const [label, wanted] of [
+    ['smooth (photo, gradient, flat, edge cases)', false],
+    ['chaotic (noise, near-flat, checkerboard)', true],
+  ] as const) {
+    const distances = [...ours]
+      .filter(([path]) => isChaotic(path) === wanted)
+      .map(([, h]) => hammingDistance(h.exact, h.fast));
     t.diagnostic(`fast vs exact, ${label}: ${describeDistribution(distances)}`);
   }
   assert.deepEqual(mismatches, []);

@@ -1,7 +1,13 @@
 // Hamming distance between 64-bit hashes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { countBits32, formatHashBigInt, hammingDistance, hammingDistanceBigInt, parseHashBigInt } from '../../../src/service/hash/hamming.js';
+import {
+  countBits32,
+  formatHashBigInt,
+  hammingDistance,
+  hammingDistanceBigInt,
+  parseHashBigInt,
+} from '../../../src/service/hash/hamming.js';
 
 test('counts differing bits across both 32-bit halves', () => {
   assert.equal(hammingDistance('0000000000000000', '0000000000000000'), 0);
@@ -12,8 +18,13 @@ test('counts differing bits across both 32-bit halves', () => {
 });
 
 test('the BigInt variant agrees with the string variant', () => {
-  const pairs = [['0123456789abcdef', 'fedcba9876543210'], ['ffffffffffffffff', '7fffffffffffffff'], ['00000000ffffffff', '0000000000000000']];
-  for (const [a, b] of pairs) assert.equal(hammingDistanceBigInt(parseHashBigInt(a), parseHashBigInt(b)), hammingDistance(a, b));
+  const pairs = [
+    ['0123456789abcdef', 'fedcba9876543210'],
+    ['ffffffffffffffff', '7fffffffffffffff'],
+    ['00000000ffffffff', '0000000000000000'],
+  ];
+  for (const [a, b] of pairs)
+    assert.equal(hammingDistanceBigInt(parseHashBigInt(a), parseHashBigInt(b)), hammingDistance(a, b));
   assert.equal(formatHashBigInt(parseHashBigInt('000000000000abcd')), '000000000000abcd');
 });
 

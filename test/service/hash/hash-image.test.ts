@@ -44,11 +44,15 @@ test('hashes a JPEG in both modes, reporting size and format; fast stays within 
 });
 
 test('a flat image hashes to zero and a left-to-right ramp to all ones', async () => {
-  const flat = await sharp({ create: { width: 50, height: 40, channels: 3, background: '#808080' } }).png().toBuffer();
+  const flat = await sharp({ create: { width: 50, height: 40, channels: 3, background: '#808080' } })
+    .png()
+    .toBuffer();
   assert.equal((await hashImage(flat)).hash, '0000000000000000');
   const ramp = Buffer.alloc(90 * 8);
   for (let i = 0; i < ramp.length; i++) ramp[i] = (i % 90) * 2;
-  const png = await sharp(ramp, { raw: { width: 90, height: 8, channels: 1 } }).png().toBuffer();
+  const png = await sharp(ramp, { raw: { width: 90, height: 8, channels: 1 } })
+    .png()
+    .toBuffer();
   assert.equal((await hashImage(png)).hash, 'ffffffffffffffff');
   assert.equal((await hashImage(png, { mode: 'fast' })).hash, 'ffffffffffffffff');
 });
@@ -71,7 +75,12 @@ test('rejects bytes that are not an image with EBADIMAGE (422)', async () => {
 });
 
 test('rejects a PDF and an SVG with EUNSUPPORTEDFORMAT (415)', async () => {
-  await assertInputError(hashImage(Buffer.from('%PDF-1.4\n%âãÏÓ\n')), 'EUNSUPPORTEDFORMAT', 415, /pdf is not supported/);
+  await assertInputError(
+    hashImage(Buffer.from('%PDF-1.4\n%âãÏÓ\n')),
+    'EUNSUPPORTEDFORMAT',
+    415,
+    /pdf is not supported/,
+  );
   const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>');
   await assertInputError(hashImage(svg), 'EUNSUPPORTEDFORMAT', 415, /svg/);
 });
@@ -80,16 +89,33 @@ test('rejects truncated JPEG and PNG data with ETRUNCATED (422)', async () => {
   const jpeg = await createFixtureImage({ kind: 'noise', width: 200, height: 150, seed: 4, format: 'jpeg' });
   const png = await createFixtureImage({ kind: 'noise', width: 200, height: 150, seed: 4, format: 'png' });
   for (const mode of ['exact', 'fast'] as const) {
-    await assertInputError(hashImage(jpeg.subarray(0, Math.floor(jpeg.length / 2)), { mode }), 'ETRUNCATED', 422, /truncated/);
-    await assertInputError(hashImage(png.subarray(0, Math.floor(png.length / 2)), { mode }), 'ETRUNCATED', 422, /truncated/);
+    await assertInputError(
+      hashImage(jpeg.subarray(0, Math.floor(jpeg.length / 2)), { mode }),
+      'ETRUNCATED',
+      422,
+      /truncated/,
+    );
+    await assertInputError(
+      hashImage(png.subarray(0, Math.floor(png.length / 2)), { mode }),
+      'ETRUNCATED',
+      422,
+      /truncated/,
+    );
   }
 });
 
 test('refuses a decompression bomb from its header alone, before decoding (ETOOMANYPIXELS, 413)', async () => {
-  const small = await sharp({ create: { width: 16, height: 16, channels: 3, background: '#000' } }).png().toBuffer();
+  const small = await sharp({ create: { width: 16, height: 16, channels: 3, background: '#000' } })
+    .png()
+    .toBuffer();
   const bomb = setPngSize(small, 100_000, 100_000);
   const started = performance.now();
-  await assertInputError(hashImage(bomb), 'ETOOMANYPIXELS', 413, /100000x100000 = 10000000000 pixels, over the limit of 89478485/);
+  await assertInputError(
+    hashImage(bomb),
+    'ETOOMANYPIXELS',
+    413,
+    /100000x100000 = 10000000000 pixels, over the limit of 89478485/,
+  );
   // A decode of 10^10 pixels would take minutes and 30 GB; the header check answers at once.
   assert.ok(performance.now() - started < 2000);
 });
@@ -103,8 +129,14 @@ test('the pixel limit is inclusive: exactly maxPixels passes, one fewer fails', 
 
 test('rejects invalid options with a TypeError naming the option', async () => {
   const png = await createFixtureImage({ kind: 'flat', width: 4, height: 4, seed: 1, format: 'png' });
-  await assert.rejects(hashImage(png, { mode: 'slow' as never }), /Expected the `mode` option to be exact or fast, got `slow`/);
-  await assert.rejects(hashImage(png, { maxPixels: 0 }), /Expected the `maxPixels` option to be a positive integer, got `0`/);
+  await assert.rejects(
+    hashImage(png, { mode: 'slow' as never }),
+    /Expected the `mode` option to be exact or fast, got `slow`/,
+  );
+  await assert.rejects(
+    hashImage(png, { maxPixels: 0 }),
+    /Expected the `maxPixels` option to be a positive integer, got `0`/,
+  );
 });
 
 test('never hangs and never throws anything but ImageInputError on 300 random, truncated and corrupted inputs', async () => {
@@ -124,7 +156,8 @@ test('never hangs and never throws anything but ImageInputError on 300 random, t
       input = source.subarray(0, Math.floor(random() * source.length));
     } else if (i % 3 === 1) {
       input = Buffer.from(source);
-      for (let k = 0; k < 1 + Math.floor(random() * 20); k++) input[8 + Math.floor(random() * (input.length - 8))] = Math.floor(random() * 256);
+      for (let k = 0; k < 1 + Math.floor(random() * 20); k++)
+        input[8 + Math.floor(random() * (input.length - 8))] = Math.floor(random() * 256);
     } else {
       input = Uint8Array.from({ length: Math.floor(random() * 2000) }, () => Math.floor(random() * 256));
       input.set(source.subarray(0, Math.min(input.length, Math.floor(random() * 16))));

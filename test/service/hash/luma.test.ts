@@ -5,11 +5,25 @@ import { computeLuma, convertToLuma } from '../../../src/service/hash/luma.js';
 
 // Expected values from Pillow 9.4.0: Image.new('RGB', (10, 1)).putdata(TRIPLES); list(im.convert('L').getdata()).
 // (0, 0, 5) → 1 and (250, 3, 97) → 88 tell the L24 fixed-point formula from the older (299R + 587G + 114B) / 1000.
-const TRIPLES = [[0, 0, 0], [255, 255, 255], [255, 0, 0], [0, 255, 0], [0, 0, 255], [0, 0, 5], [1, 1, 1], [10, 200, 30], [128, 64, 32], [250, 3, 97]];
+const TRIPLES = [
+  [0, 0, 0],
+  [255, 255, 255],
+  [255, 0, 0],
+  [0, 255, 0],
+  [0, 0, 255],
+  [0, 0, 5],
+  [1, 1, 1],
+  [10, 200, 30],
+  [128, 64, 32],
+  [250, 3, 97],
+];
 const PILLOW_L = [0, 255, 76, 150, 29, 1, 1, 124, 79, 88];
 
 test('computeLuma matches Pillow on RGB triples', () => {
-  assert.deepEqual(TRIPLES.map(([r, g, b]) => computeLuma(r, g, b)), PILLOW_L);
+  assert.deepEqual(
+    TRIPLES.map(([r, g, b]) => computeLuma(r, g, b)),
+    PILLOW_L,
+  );
 });
 
 test('convertToLuma ignores alpha on RGBA and matches RGB', () => {

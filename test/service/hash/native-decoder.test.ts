@@ -3,7 +3,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import sharp from 'sharp';
-import { getHashCapability, hammingDistance, hashImageDetailed, ImageInputError } from '../../../src/service/hash/hash-image.js';
+import {
+  getHashCapability,
+  hammingDistance,
+  hashImageDetailed,
+  ImageInputError,
+} from '../../../src/service/hash/hash-image.js';
 import { getNativeDecoder } from '../../../src/service/hash/native-addon.js';
 import { readPngLayout } from '../../../src/service/hash/png-layout.js';
 import { createFixtureImage } from '../../helpers/images.js';
@@ -17,7 +22,26 @@ async function decodePngLuma(bytes: Buffer, useZlib = false): Promise<Uint8Array
   const { width, height } = layout;
   const bounds = Int32Array.from({ length: width * 2 }, (_, i) => (i % 2 === 0 ? i / 2 : 1));
   const weights = new Int32Array(width).fill(1 << 22);
-  return new Uint8Array(await decoder.decodePngRows(bytes, layout.segments, width, height, layout.bitDepth, layout.colorType, layout.isInterlaced, layout.paletteLuma, bounds, weights, 1, width, 0, height, useZlib, 1));
+  return new Uint8Array(
+    await decoder.decodePngRows(
+      bytes,
+      layout.segments,
+      width,
+      height,
+      layout.bitDepth,
+      layout.colorType,
+      layout.isInterlaced,
+      layout.paletteLuma,
+      bounds,
+      weights,
+      1,
+      width,
+      0,
+      height,
+      useZlib,
+      1,
+    ),
+  );
 }
 
 async function getErrorCode(promise: Promise<unknown>): Promise<string> {
@@ -32,8 +56,13 @@ async function getErrorCode(promise: Promise<unknown>): Promise<string> {
 
 test('the addon is built and active wherever the platform has libjpeg (no silent fallback to sharp)', () => {
   const capability = getHashCapability();
-  if (!existsSync('/usr/include/jpeglib.h')) assert.fail('libjpeg62-turbo-dev is not installed: run the set-up command');
-  assert.equal(capability.jpeg, 'libjpeg-turbo', `the addon is not loaded: ${capability.reason}; run npm run build:native`);
+  if (!existsSync('/usr/include/jpeglib.h'))
+    assert.fail('libjpeg62-turbo-dev is not installed: run the set-up command');
+  assert.equal(
+    capability.jpeg,
+    'libjpeg-turbo',
+    `the addon is not loaded: ${capability.reason}; run npm run build:native`,
+  );
   assert.equal(capability.png, 'native-png');
   assert.equal(capability.pngInflater, 'libdeflate');
 });
@@ -41,20 +70,40 @@ test('the addon is built and active wherever the platform has libjpeg (no silent
 test('JPEG (RGB, grey, progressive) and PNG are served natively; CMYK JPEG, GIF and WebP by sharp', async () => {
   const base = await createFixtureImage({ kind: 'photo', width: 120, height: 90, seed: 5, format: 'png' });
   const cases: [string, Buffer, string][] = [
-    ['jpeg', await createFixtureImage({ kind: 'photo', width: 120, height: 90, seed: 5, format: 'jpeg' }), 'libjpeg-turbo'],
-    ['jpeg-gray', await createFixtureImage({ kind: 'photo', width: 120, height: 90, seed: 5, format: 'jpeg-gray' }), 'libjpeg-turbo'],
+    [
+      'jpeg',
+      await createFixtureImage({ kind: 'photo', width: 120, height: 90, seed: 5, format: 'jpeg' }),
+      'libjpeg-turbo',
+    ],
+    [
+      'jpeg-gray',
+      await createFixtureImage({ kind: 'photo', width: 120, height: 90, seed: 5, format: 'jpeg-gray' }),
+      'libjpeg-turbo',
+    ],
     ['progressive', await sharp(base).jpeg({ progressive: true }).toBuffer(), 'libjpeg-turbo'],
     ['png', base, 'native-png'],
-    ['png-palette', await createFixtureImage({ kind: 'photo', width: 120, height: 90, seed: 5, format: 'png-palette' }), 'native-png'],
+    [
+      'png-palette',
+      await createFixtureImage({ kind: 'photo', width: 120, height: 90, seed: 5, format: 'png-palette' }),
+      'native-png',
+    ],
     ['cmyk', await sharp(base).toColourspace('cmyk').jpeg().toBuffer(), 'sharp'],
     ['gif', await createFixtureImage({ kind: 'photo', width: 120, height: 90, seed: 5, format: 'gif' }), 'sharp'],
-    ['webp', await createFixtureImage({ kind: 'photo', width: 120, height: 90, seed: 5, format: 'webp-lossless' }), 'sharp'],
+    [
+      'webp',
+      await createFixtureImage({ kind: 'photo', width: 120, height: 90, seed: 5, format: 'webp-lossless' }),
+      'sharp',
+    ],
   ];
   for (const [name, bytes, expected] of cases) {
     const native = await hashImageDetailed(bytes);
     assert.equal(native.decoder, expected, name);
     const viaSharp = await hashImageDetailed(bytes, { decoder: 'sharp' });
-    assert.deepEqual({ ...native, decoder: '' }, { ...viaSharp, decoder: '' }, `${name}: native and sharp paths disagree`);
+    assert.deepEqual(
+      { ...native, decoder: '' },
+      { ...viaSharp, decoder: '' },
+      `${name}: native and sharp paths disagree`,
+    );
   }
 });
 
@@ -96,7 +145,10 @@ test('truncated or corrupt PNG and JPEG data give the same coded error as the sh
   const badDeflate = Buffer.from(png);
   for (let i = 0; i < 64; i++) badDeflate[layout.segments[0] + 10 + i] ^= 0x5a;
   // Re-sign the damaged chunk, so only the zlib stream is wrong.
-  createChunk('IDAT', badDeflate.subarray(layout.segments[0], layout.segments[0] + layout.segments[1])).copy(badDeflate, layout.segments[0] - 8);
+  createChunk('IDAT', badDeflate.subarray(layout.segments[0], layout.segments[0] + layout.segments[1])).copy(
+    badDeflate,
+    layout.segments[0] - 8,
+  );
   const cases: [string, Uint8Array, string][] = [
     ['png cut in half', png.subarray(0, png.length >> 1), 'ETRUNCATED'],
     ['png without IEND', png.subarray(0, png.length - 12), 'hashed'],
@@ -129,7 +181,10 @@ test('refuses JPEG and PNG headers over the pixel limit before decoding (ETOOMAN
   });
   assert.ok(performance.now() - started < 1000);
   const png = buildPng({ width: 64, height: 48, colorType: 2, bitDepth: 8, seed: 3 }).bytes;
-  for (const [maxPixels, expected] of [[64 * 48, 'hashed'], [64 * 48 - 1, 'ETOOMANYPIXELS']] as const) {
+  for (const [maxPixels, expected] of [
+    [64 * 48, 'hashed'],
+    [64 * 48 - 1, 'ETOOMANYPIXELS'],
+  ] as const) {
     assert.equal(await getErrorCode(hashImageDetailed(png, { maxPixels })), expected);
     assert.equal(await getErrorCode(hashImageDetailed(jpeg, { maxPixels })), expected);
   }
@@ -144,5 +199,8 @@ test('fast mode samples every 2nd PNG row and column natively, within a few bits
     assert.equal(fast.decoder, 'native-png');
     assert.ok(hammingDistance(exact.hash, fast.hash) <= 8, `${exact.hash} vs ${fast.hash}`);
   }
-  assert.equal((await hashImageDetailed(interlaced, { mode: 'fast' })).hash, (await hashImageDetailed(interlaced)).hash);
+  assert.equal(
+    (await hashImageDetailed(interlaced, { mode: 'fast' })).hash,
+    (await hashImageDetailed(interlaced)).hash,
+  );
 });

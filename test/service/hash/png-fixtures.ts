@@ -21,7 +21,15 @@ export interface BuiltPng {
 }
 
 const CHANNELS = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 } as const;
-const ADAM7 = [[0, 8, 0, 8], [4, 8, 0, 8], [0, 4, 4, 8], [2, 4, 0, 4], [0, 2, 2, 4], [1, 2, 0, 2], [0, 1, 1, 2]];
+const ADAM7 = [
+  [0, 8, 0, 8],
+  [4, 8, 0, 8],
+  [0, 4, 4, 8],
+  [2, 4, 0, 4],
+  [0, 2, 2, 4],
+  [1, 2, 0, 2],
+  [0, 1, 1, 2],
+];
 
 export function getPngSpecName(spec: PngSpec): string {
   const extras = `${spec.isInterlaced ? '-adam7' : ''}${spec.hasTransparency ? '-trns' : ''}`;
@@ -37,9 +45,12 @@ export function buildPng(spec: PngSpec): BuiltPng {
   // Palette: more entries than indices used would be unremarkable; fewer exercises Pillow's grey-ramp default.
   const paletteSize = colorType === 3 ? Math.max(1, Math.floor(((maxSample + 1) * 3) / 4)) : 0;
   const palette = Uint8Array.from({ length: paletteSize * 3 }, () => Math.floor(random() * 256));
-  const samples = Array.from({ length: height }, () => Uint16Array.from({ length: width * channels }, () => Math.floor(random() * (maxSample + 1))));
+  const samples = Array.from({ length: height }, () =>
+    Uint16Array.from({ length: width * channels }, () => Math.floor(random() * (maxSample + 1))),
+  );
   const expectedLuma = new Uint8Array(width * height);
-  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) expectedLuma[y * width + x] = computePillowLuma(spec, samples[y], x, palette);
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) expectedLuma[y * width + x] = computePillowLuma(spec, samples[y], x, palette);
 
   const chunks: Buffer[] = [createChunk('IHDR', createHeader(spec))];
   if (colorType === 3) chunks.push(createChunk('PLTE', Buffer.from(palette)));
@@ -47,9 +58,13 @@ export function buildPng(spec: PngSpec): BuiltPng {
   const raw = spec.isInterlaced ? serializeInterlaced(spec, samples) : serializeRows(spec, samples, width);
   const compressed = deflateSync(raw);
   // Several IDAT chunks, as real encoders write them.
-  for (let at = 0; at < compressed.length; at += 997) chunks.push(createChunk('IDAT', compressed.subarray(at, at + 997)));
+  for (let at = 0; at < compressed.length; at += 997)
+    chunks.push(createChunk('IDAT', compressed.subarray(at, at + 997)));
   chunks.push(createChunk('IEND', Buffer.alloc(0)));
-  return { bytes: Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), ...chunks]), expectedLuma };
+  return {
+    bytes: Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), ...chunks]),
+    expectedLuma,
+  };
 }
 
 /** Pillow 9: 1/2/4-bit grey scaled to 0–255; 16-bit grey is mode I, clipped at 255; other 16-bit by the high byte. */
@@ -111,7 +126,9 @@ function packRow(spec: PngSpec, samples: Uint16Array, pixelCount: number): Buffe
 function serializeRows(spec: PngSpec, rows: Uint16Array[], pixelCount: number): Buffer {
   const bpp = Math.max(1, (CHANNELS[spec.colorType] * spec.bitDepth) >> 3);
   const parts: Buffer[] = [];
-  let previous: Buffer = Buffer.alloc(packRow(spec, new Uint16Array(pixelCount * CHANNELS[spec.colorType]), pixelCount).length);
+  let previous: Buffer = Buffer.alloc(
+    packRow(spec, new Uint16Array(pixelCount * CHANNELS[spec.colorType]), pixelCount).length,
+  );
   rows.forEach((samples, y) => {
     const row = packRow(spec, samples, pixelCount);
     const filter = y % 5;
@@ -155,13 +172,27 @@ function getPaeth(a: number, b: number, c: number): number {
 
 /** Every colour type × bit depth PNG allows, plain and Adam7, some with tRNS, at sizes whose Adam7 passes are ragged. */
 export function createPngSpecs(): PngSpec[] {
-  const depths: Record<number, (1 | 2 | 4 | 8 | 16)[]> = { 0: [1, 2, 4, 8, 16], 2: [8, 16], 3: [1, 2, 4, 8], 4: [8, 16], 6: [8, 16] };
+  const depths: Record<number, (1 | 2 | 4 | 8 | 16)[]> = {
+    0: [1, 2, 4, 8, 16],
+    2: [8, 16],
+    3: [1, 2, 4, 8],
+    4: [8, 16],
+    6: [8, 16],
+  };
   const specs: PngSpec[] = [];
   let seed = 1;
   for (const colorType of [0, 2, 3, 4, 6] as const) {
     for (const bitDepth of depths[colorType]) {
       for (const isInterlaced of [false, true]) {
-        specs.push({ width: 37 + seed, height: 23 + (seed % 7), colorType, bitDepth, isInterlaced, seed: seed++, hasTransparency: colorType <= 3 && seed % 2 === 0 });
+        specs.push({
+          width: 37 + seed,
+          height: 23 + (seed % 7),
+          colorType,
+          bitDepth,
+          isInterlaced,
+          seed: seed++,
+          hasTransparency: colorType <= 3 && seed % 2 === 0,
+        });
       }
     }
   }

@@ -27,7 +27,9 @@ test('returns undefined for unknown, empty and too-short data', () => {
 
 test('only JPEG, PNG, GIF, WebP and TIFF are hashable', () => {
   assert.deepEqual(
-    (['jpeg', 'png', 'gif', 'webp', 'tiff', 'pdf', 'svg', 'avif', 'bmp', undefined] as const).map((f) => isHashableFormat(f)),
+    (['jpeg', 'png', 'gif', 'webp', 'tiff', 'pdf', 'svg', 'avif', 'bmp', undefined] as const).map((f) =>
+      isHashableFormat(f),
+    ),
     [true, true, true, true, true, false, false, false, false, false],
   );
 });

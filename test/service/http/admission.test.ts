@@ -6,7 +6,8 @@ import { isDhashError } from '../../../src/lib/errors.js';
 import { createTempDir } from '../../helpers/temp-dir.js';
 import { runCliForTest } from '../../helpers/cli.js';
 
-const isShed = (reason: string) => (error: unknown) => isOverloadedError(error) && error.reason === reason && error.httpStatus === 503 && error.code === 'EOVERLOADED';
+const isShed = (reason: string) => (error: unknown) =>
+  isOverloadedError(error) && error.reason === reason && error.httpStatus === 503 && error.code === 'EOVERLOADED';
 
 test('holds body bytes from admission to close, and sheds an arrival that would pass the byte budget by one byte', () => {
   const gate = new AdmissionGate({ maxInFlight: 4, maxQueuedBytes: 1000, maxQueueWaitMs: 60_000 }, () => 0);
@@ -40,7 +41,10 @@ test('grants slots first come first served and never runs more than maxInFlight 
   const runs = tickets.map((ticket, i) => ticket.acquireSlot().then(() => started.push(i)));
   await Promise.resolve();
   assert.deepEqual(started, [0, 1]);
-  assert.deepEqual({ ...gate.state, queuedBytes: undefined }, { inFlight: 2, queuedBytes: undefined, pending: 2, waiting: 2 });
+  assert.deepEqual(
+    { ...gate.state, queuedBytes: undefined },
+    { inFlight: 2, queuedBytes: undefined, pending: 2, waiting: 2 },
+  );
   nowMs = 30;
   tickets[1].releaseSlot();
   await Promise.resolve();
@@ -86,27 +90,51 @@ test('a waiter whose wait runs past maxQueueWaitMs is refused with queue-wait an
 });
 
 test('limits come from the flag over the environment over the service config over the defaults', () => {
-  const config = { file: 'shared/service.json', admission: { maxInFlight: 3, maxQueuedBytes: '8MB', maxQueueWaitMs: 250 } };
+  const config = {
+    file: 'shared/service.json',
+    admission: { maxInFlight: 3, maxQueuedBytes: '8MB', maxQueueWaitMs: 250 },
+  };
   assert.deepEqual(resolveAdmissionLimits({ flags: {}, processEnv: {} }), DEFAULT_ADMISSION_LIMITS);
-  assert.deepEqual(resolveAdmissionLimits({ flags: {}, processEnv: {}, config }), { maxInFlight: 3, maxQueuedBytes: 8 * 1024 * 1024, maxQueueWaitMs: 250 });
-  assert.deepEqual(resolveAdmissionLimits({ flags: { maxInFlight: '5' }, processEnv: { DHASH_MAX_IN_FLIGHT: '4', DHASH_MAX_QUEUED_BYTES: '1024' }, config }), {
-    maxInFlight: 5,
-    maxQueuedBytes: 1024,
+  assert.deepEqual(resolveAdmissionLimits({ flags: {}, processEnv: {}, config }), {
+    maxInFlight: 3,
+    maxQueuedBytes: 8 * 1024 * 1024,
     maxQueueWaitMs: 250,
   });
+  assert.deepEqual(
+    resolveAdmissionLimits({
+      flags: { maxInFlight: '5' },
+      processEnv: { DHASH_MAX_IN_FLIGHT: '4', DHASH_MAX_QUEUED_BYTES: '1024' },
+      config,
+    }),
+    {
+      maxInFlight: 5,
+      maxQueuedBytes: 1024,
+      maxQueueWaitMs: 250,
+    },
+  );
 });
 
 test('a bad limit is a coded error naming the flag, the variable or the config path', () => {
   assert.throws(
     () => resolveAdmissionLimits({ flags: { maxInFlight: '0' }, processEnv: {} }),
-    (e) => isDhashError(e, 'EINVALIDOPTION') && e.message === 'Expected the `--max-in-flight` option to be a positive integer (hashing jobs at once), got `0` (string).',
+    (e) =>
+      isDhashError(e, 'EINVALIDOPTION') &&
+      e.message ===
+        'Expected the `--max-in-flight` option to be a positive integer (hashing jobs at once), got `0` (string).',
   );
   assert.throws(
     () => resolveAdmissionLimits({ flags: {}, processEnv: { DHASH_MAX_QUEUED_BYTES: '64 parsecs' } }),
-    (e) => isDhashError(e, 'EINVALIDOPTION') && e.message.startsWith('Expected the `DHASH_MAX_QUEUED_BYTES` option to be a positive number of bytes'),
+    (e) =>
+      isDhashError(e, 'EINVALIDOPTION') &&
+      e.message.startsWith('Expected the `DHASH_MAX_QUEUED_BYTES` option to be a positive number of bytes'),
   );
   assert.throws(
-    () => resolveAdmissionLimits({ flags: {}, processEnv: {}, config: { file: 'svc.json', admission: { maxQueueWaitMs: -1, maxInflight: 2 } } }),
+    () =>
+      resolveAdmissionLimits({
+        flags: {},
+        processEnv: {},
+        config: { file: 'svc.json', admission: { maxQueueWaitMs: -1, maxInflight: 2 } },
+      }),
     (e) =>
       isDhashError(e, 'EINVALIDCONFIG') &&
       e.message === 'The configuration file svc.json is invalid (2 problems).' &&
@@ -117,9 +145,14 @@ test('a bad limit is a coded error naming the flag, the variable or the config p
 
 test('dhash serve refuses a bad --max-queued-bytes with exit 2 before opening anything', async (t) => {
   const dir = await createTempDir(t);
-  const result = await runCliForTest(['serve', '--port', '0', '--db', 'x.sqlite', '--max-queued-bytes', '-3'], { cwd: dir });
+  const result = await runCliForTest(['serve', '--port', '0', '--db', 'x.sqlite', '--max-queued-bytes', '-3'], {
+    cwd: dir,
+  });
   assert.equal(result.exitCode, 2);
-  assert.match(result.stderr, /Expected the `--max-queued-bytes` option to be a positive number of bytes, optionally with KB, MB or GB \(e\.g\. 64MB\), got `-3` \(string\)\./);
+  assert.match(
+    result.stderr,
+    /Expected the `--max-queued-bytes` option to be a positive number of bytes, optionally with KB, MB or GB \(e\.g\. 64MB\), got `-3` \(string\)\./,
+  );
 });
 
 test('dhash serve reads the admission limits of service.json beside the database and refuses a bad one with exit 2', async (t) => {
@@ -129,8 +162,13 @@ test('dhash serve reads the admission limits of service.json beside the database
   const result = await runCliForTest(['serve', '--port', '0', '--db', 'x.sqlite'], { cwd: dir });
   assert.equal(result.exitCode, 2);
   assert.match(result.stderr, /service\.json is invalid \(1 problem\)/);
-  assert.match(result.stderr, /admission\.maxInFlight: expected a positive integer \(hashing jobs at once\), got "many"/);
-  const named = await runCliForTest(['serve', '--port', '0', '--db', 'x.sqlite', '--config', 'missing.json'], { cwd: dir });
+  assert.match(
+    result.stderr,
+    /admission\.maxInFlight: expected a positive integer \(hashing jobs at once\), got "many"/,
+  );
+  const named = await runCliForTest(['serve', '--port', '0', '--db', 'x.sqlite', '--config', 'missing.json'], {
+    cwd: dir,
+  });
   assert.equal(named.exitCode, 2);
   assert.match(named.stderr, /missing\.json does not exist/);
 });

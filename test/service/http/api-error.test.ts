@@ -34,7 +34,9 @@ test('an uncoded error is a 500 that hides its message from the client', () => {
   const answer = toErrorAnswer(new Error('secret internals'));
   assert.deepEqual(answer, {
     statusCode: 500,
-    body: { error: { code: 'EINTERNAL', message: 'The service failed to handle the request; the error is in its log.' } },
+    body: {
+      error: { code: 'EINTERNAL', message: 'The service failed to handle the request; the error is in its log.' },
+    },
     isServerFault: true,
   });
 });

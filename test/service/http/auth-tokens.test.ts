@@ -5,8 +5,14 @@ import { isLoopbackHost, parseApiTokens } from '../../../src/service/http/auth-t
 import { findToken, getRequiredScope } from '../../../src/service/http/auth.js';
 
 test('parses name:scope:token entries separated by commas and newlines, skipping comments, keeping only digests', () => {
-  const { tokens, secrets } = parseApiTokens('# ops\na:read:aaaaaaaaaaaaaaaa, b:admin:bbbb:bbbbbbbbbbbbbbbb\n', 'DHASH_API_TOKENS');
-  assert.deepEqual(tokens.map((t) => `${t.name}:${t.scope}:${t.digest.length}`), ['a:read:32', 'b:admin:32']);
+  const { tokens, secrets } = parseApiTokens(
+    '# ops\na:read:aaaaaaaaaaaaaaaa, b:admin:bbbb:bbbbbbbbbbbbbbbb\n',
+    'DHASH_API_TOKENS',
+  );
+  assert.deepEqual(
+    tokens.map((t) => `${t.name}:${t.scope}:${t.digest.length}`),
+    ['a:read:32', 'b:admin:32'],
+  );
   assert.deepEqual(secrets, ['aaaaaaaaaaaaaaaa', 'bbbb:bbbbbbbbbbbbbbbb']);
   assert.equal(findToken(tokens, 'bbbb:bbbbbbbbbbbbbbbb')?.name, 'b');
   assert.equal(findToken(tokens, 'aaaaaaaaaaaaaaab'), undefined);
@@ -14,8 +20,14 @@ test('parses name:scope:token entries separated by commas and newlines, skipping
 });
 
 test('an empty token list is an error, and a 15-character token is one character short', () => {
-  assert.throws(() => parseApiTokens(' , ', 'X'), { code: 'EINVALIDAPITOKENS', message: 'The API tokens in X are invalid (1 problem).' });
-  assert.throws(() => parseApiTokens('a:read:123456789012345', 'X'), (e: Error & { details: string }) => /got 15/.test(e.details));
+  assert.throws(() => parseApiTokens(' , ', 'X'), {
+    code: 'EINVALIDAPITOKENS',
+    message: 'The API tokens in X are invalid (1 problem).',
+  });
+  assert.throws(
+    () => parseApiTokens('a:read:123456789012345', 'X'),
+    (e: Error & { details: string }) => /got 15/.test(e.details),
+  );
   assert.equal(parseApiTokens('a:read:1234567890123456', 'X').tokens.length, 1);
 });
 
@@ -32,6 +44,8 @@ test('write routes need write, read routes read, probes nothing unless protected
 });
 
 test('only loopback addresses count as loopback', () => {
-  for (const host of ['127.0.0.1', '127.8.9.1', '::1', '[::1]', 'localhost', '::ffff:127.0.0.1']) assert.equal(isLoopbackHost(host), true, host);
-  for (const host of ['0.0.0.0', '::', '10.0.0.5', '192.168.1.2', 'example.com', '128.0.0.1']) assert.equal(isLoopbackHost(host), false, host);
+  for (const host of ['127.0.0.1', '127.8.9.1', '::1', '[::1]', 'localhost', '::ffff:127.0.0.1'])
+    assert.equal(isLoopbackHost(host), true, host);
+  for (const host of ['0.0.0.0', '::', '10.0.0.5', '192.168.1.2', 'example.com', '128.0.0.1'])
+    assert.equal(isLoopbackHost(host), false, host);
 });

@@ -24,7 +24,8 @@ const RADII = [0, 1, 3, 4, 7, 8, 10, 11, 12, 15, 16, 20];
 function assertAgreesWithScan(index: HashIndex, entries: Map<number, string>, queries: string[], label: string): void {
   assert.equal(index.size, entries.size, `${label}: size`);
   for (const q of queries) {
-    for (const r of RADII) assert.deepEqual(index.search(q, r), searchByScan(entries, q, r), `${label}: query ${q} radius ${r}`);
+    for (const r of RADII)
+      assert.deepEqual(index.search(q, r), searchByScan(entries, q, r), `${label}: query ${q} radius ${r}`);
   }
 }
 
@@ -40,8 +41,16 @@ test('search agrees with a full scan on seeded random hashes, through adds, remo
     nextId++;
   };
   // Clusters of near-duplicates (0..14 bits away) around the bases, so every radius has hits.
-  for (let i = 0; i < 6000; i++) addOne(random() < 0.5 ? createRandomHash(random) : flipBits(bases[i % bases.length], Math.floor(random() * 15), random));
-  const queries = () => Array.from({ length: 40 }, (_, i) => (i % 4 === 0 ? createRandomHash(random) : flipBits(bases[Math.floor(random() * bases.length)], Math.floor(random() * 13), random)));
+  for (let i = 0; i < 6000; i++)
+    addOne(
+      random() < 0.5 ? createRandomHash(random) : flipBits(bases[i % bases.length], Math.floor(random() * 15), random),
+    );
+  const queries = () =>
+    Array.from({ length: 40 }, (_, i) =>
+      i % 4 === 0
+        ? createRandomHash(random)
+        : flipBits(bases[Math.floor(random() * bases.length)], Math.floor(random() * 13), random),
+    );
   assertAgreesWithScan(index, entries, queries(), 'after adds');
 
   const ids = [...entries.keys()];
@@ -62,7 +71,12 @@ test('bulk load answers like one-by-one adds', () => {
   const bulk = new HashIndex();
   bulk.addMany(list);
   const entries = new Map(list.map((e) => [e.id, e.hash]));
-  assertAgreesWithScan(bulk, entries, list.slice(0, 20).map((e) => flipBits(e.hash, 5, random)), 'bulk');
+  assertAgreesWithScan(
+    bulk,
+    entries,
+    list.slice(0, 20).map((e) => flipBits(e.hash, 5, random)),
+    'bulk',
+  );
 });
 
 test('distance exactly maxDistance is included and maxDistance + 1 is excluded', () => {
@@ -73,7 +87,14 @@ test('distance exactly maxDistance is included and maxDistance + 1 is excluded',
     index.add(1, flipBits(base, r, random));
     index.add(2, flipBits(base, r + 1, random));
     assert.deepEqual(index.search(base, r), [{ id: 1, distance: r }], `radius ${r}`);
-    assert.deepEqual(index.search(base, r + 1), [{ id: 1, distance: r }, { id: 2, distance: r + 1 }], `radius ${r + 1}`);
+    assert.deepEqual(
+      index.search(base, r + 1),
+      [
+        { id: 1, distance: r },
+        { id: 2, distance: r + 1 },
+      ],
+      `radius ${r + 1}`,
+    );
   }
 });
 
@@ -89,7 +110,10 @@ test('results are ordered by distance then id and cut at the limit', () => {
     { id: 20, distance: 1 },
     { id: 30, distance: 2 },
   ]);
-  assert.deepEqual(index.search('0000000000000000', 10, 2), [{ id: 5, distance: 0 }, { id: 10, distance: 1 }]);
+  assert.deepEqual(index.search('0000000000000000', 10, 2), [
+    { id: 5, distance: 0 },
+    { id: 10, distance: 1 },
+  ]);
 });
 
 test('adding an existing id replaces its hash; removing an unknown id returns false', () => {
@@ -106,7 +130,12 @@ test('adding an existing id replaces its hash; removing an unknown id returns fa
 
 test('malformed hashes and radii are rejected', () => {
   const index = new HashIndex();
-  assert.throws(() => index.add(1, 'xyz'), (e) => isDhashError(e, 'EINVALIDHASH') && e.message === 'Expected `hash` to be a 16-digit hexadecimal dhash, got `xyz` (string).');
+  assert.throws(
+    () => index.add(1, 'xyz'),
+    (e) =>
+      isDhashError(e, 'EINVALIDHASH') &&
+      e.message === 'Expected `hash` to be a 16-digit hexadecimal dhash, got `xyz` (string).',
+  );
   assert.throws(() => index.search('0000000000000000', -1), RangeError);
   assert.deepEqual(index.search('ABCDEF0123456789', 0), [], 'upper case is accepted');
 });
@@ -145,7 +174,8 @@ test('agrees with a full scan after compactions triggered by many adds and many 
   assert.equal(index.size, entries.size);
   for (let i = 0; i < 30; i++) {
     const q = nearBase();
-    for (const r of [10, 11]) assert.deepEqual(index.search(q, r), searchByScan(entries, q, r), `query ${q} radius ${r}`);
+    for (const r of [10, 11])
+      assert.deepEqual(index.search(q, r), searchByScan(entries, q, r), `query ${q} radius ${r}`);
   }
   for (const id of [1, 2500, 5000, 5999]) assert.equal(index.has(id), entries.has(id), `has ${id}`);
 });
@@ -162,7 +192,12 @@ test('bulk loads take unsorted ids, keep the last of duplicate ids, and merge in
   index.add(7, '0000000000000000'); // replaced by the bulk load's id 7
   index.addMany(list);
   assert.equal(index.size, entries.size);
-  assertAgreesWithScan(index, entries, hashes.slice(0, 8).map((h) => flipBits(h, 4, random)), 'bulk merge');
+  assertAgreesWithScan(
+    index,
+    entries,
+    hashes.slice(0, 8).map((h) => flipBits(h, 4, random)),
+    'bulk merge',
+  );
   assert.deepEqual(index.search('0000000000000000', 0), searchByScan(entries, '0000000000000000', 0));
 });
 

@@ -10,11 +10,14 @@ test('the start-up load reads every (id, hash) across id ranges and gaps, and se
   const db = openDatabase(join(await createTempDir(t), 'lib.sqlite'), { migrate: true });
   t.after(() => closeDatabase(db));
   const random = createRandom(11);
-  const insert = db.prepare("INSERT INTO library_entries (id, label, hash, source, created_at) VALUES (?, 'x', ?, 'api', '2026-12-01T00:00:00.000Z')");
+  const insert = db.prepare(
+    "INSERT INTO library_entries (id, label, hash, source, created_at) VALUES (?, 'x', ?, 'api', '2026-12-01T00:00:00.000Z')",
+  );
   const bases = Array.from({ length: 40 }, () => createRandomHash(random));
   // Two full 65,536-id ranges and a partial one, holes from deletions, then a lone entry far beyond (an empty range to skip).
   db.transaction(() => {
-    for (let id = 1; id <= 140_000; id++) insert.run(id, random() < 0.5 ? createRandomHash(random) : flipBits(bases[id % 40], id % 13, random));
+    for (let id = 1; id <= 140_000; id++)
+      insert.run(id, random() < 0.5 ? createRandomHash(random) : flipBits(bases[id % 40], id % 13, random));
     insert.run(5_000_000, bases[0]);
   })();
   db.exec('DELETE FROM library_entries WHERE id % 97 = 0 OR id BETWEEN 70000 AND 70100');
@@ -23,7 +26,8 @@ test('the start-up load reads every (id, hash) across id ranges and gaps, and se
   const halves = readLibraryHashHalves(db);
   assert.equal(halves.ids.length, rows.length);
   for (let i = 0; i < rows.length; i++) {
-    if (halves.ids[i] !== rows[i].id || formatHash(halves.hi[i], halves.lo[i]) !== rows[i].hash) assert.fail(`row ${i}: ${halves.ids[i]} vs ${rows[i].id}`);
+    if (halves.ids[i] !== rows[i].id || formatHash(halves.hi[i], halves.lo[i]) !== rows[i].hash)
+      assert.fail(`row ${i}: ${halves.ids[i]} vs ${rows[i].id}`);
   }
 
   const loaded = loadLibraryIndex(db);

@@ -32,11 +32,22 @@ test('hashes every raster image with its page, skipping soft masks and stencils,
   const page3 = doc.addPage([300, 300]);
   drawRawImage(doc, page3, { samples: gray, width: 40, height: 30, colorSpace: 'DeviceGray', decode: [1, 0] });
   drawStencilMask(doc, page3, 16, 16);
-  drawRawImage(doc, page3, { samples: invertedJpeg, width: 36, height: 28, colorSpace: 'DeviceRGB', decode: [1, 0, 1, 0, 1, 0], filter: 'DCTDecode' });
+  drawRawImage(doc, page3, {
+    samples: invertedJpeg,
+    width: 36,
+    height: 28,
+    colorSpace: 'DeviceRGB',
+    decode: [1, 0, 1, 0, 1, 0],
+    filter: 'DCTDecode',
+  });
   const pdf = await doc.save();
 
   const attempts: string[] = [];
-  const images = await extractPdfImages(pdf, { ...LIMITS, tempParentDir, onAttempt: (outcome) => attempts.push(outcome) });
+  const images = await extractPdfImages(pdf, {
+    ...LIMITS,
+    tempParentDir,
+    onAttempt: (outcome) => attempts.push(outcome),
+  });
 
   const jpegPixels = await sharp(invertedJpeg).raw().toBuffer();
   const expected = [
@@ -47,8 +58,22 @@ test('hashes every raster image with its page, skipping soft masks and stencils,
     // The alpha channel became an SMask (skipped); the colour part hashes like the RGBA source (luma ignores alpha).
     { page: 2, index: 1, width: 33, height: 21, hash: (await hashImage(pngWithAlpha)).hash, colorSpace: 'rgb' },
     // Decode [1 0] inverts: the viewer shows 255 - sample.
-    { page: 3, index: 1, width: 40, height: 30, hash: await hashRaw(Buffer.from(gray.map((v) => 255 - v)), 40, 30, 1), colorSpace: 'gray' },
-    { page: 3, index: 2, width: 36, height: 28, hash: await hashRaw(Buffer.from(jpegPixels.map((v) => 255 - v)), 36, 28, 3), colorSpace: 'rgb' },
+    {
+      page: 3,
+      index: 1,
+      width: 40,
+      height: 30,
+      hash: await hashRaw(Buffer.from(gray.map((v) => 255 - v)), 40, 30, 1),
+      colorSpace: 'gray',
+    },
+    {
+      page: 3,
+      index: 2,
+      width: 36,
+      height: 28,
+      hash: await hashRaw(Buffer.from(jpegPixels.map((v) => 255 - v)), 36, 28, 3),
+      colorSpace: 'rgb',
+    },
   ];
   assert.deepEqual(images, expected);
   // The inverted images really differ from their sources, so the Decode check is not vacuous.
@@ -69,7 +94,10 @@ test('returns no images for a PDF without pictures', async (t) => {
 test('rejects bytes that are not a PDF, and a PDF poppler cannot read, with EBADPDF (422), leaving no temp files', async (t) => {
   const tempParentDir = await createTempDir(t);
   const notPdf = Buffer.from('hello, this is not a pdf');
-  await assert.rejects(extractPdfImages(notPdf, { ...LIMITS, tempParentDir }), (e) => isPdfInputError(e) && e.code === 'EBADPDF' && e.httpStatus === 422);
+  await assert.rejects(
+    extractPdfImages(notPdf, { ...LIMITS, tempParentDir }),
+    (e) => isPdfInputError(e) && e.code === 'EBADPDF' && e.httpStatus === 422,
+  );
   const garbage = Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(2000, 0x41)]);
   await assert.rejects(extractPdfImages(garbage, { ...LIMITS, tempParentDir }), (e) => {
     assert.ok(isPdfInputError(e));
@@ -97,12 +125,19 @@ test('refuses an image over the pixel limit, or images over the total budget, be
   const page = two.addPage([100, 100]);
   page.drawImage(await two.embedPng(await createPng(40, 30, 7)), { x: 0, y: 0 });
   page.drawImage(await two.embedPng(await createPng(40, 30, 8)), { x: 50, y: 50 });
-  await assert.rejects(extractPdfImages(await two.save(), { ...LIMITS, maxPixels: 1200, maxTotalPixels: 2399, tempParentDir }), (e) => {
-    assert.ok(isPdfInputError(e));
-    assert.equal(e.message, "The PDF's 2 images have 2400 pixels in all, over the limit of 2399.");
-    return true;
-  });
-  assert.equal((await extractPdfImages(await two.save(), { ...LIMITS, maxPixels: 1200, maxTotalPixels: 2400, tempParentDir })).length, 2);
+  await assert.rejects(
+    extractPdfImages(await two.save(), { ...LIMITS, maxPixels: 1200, maxTotalPixels: 2399, tempParentDir }),
+    (e) => {
+      assert.ok(isPdfInputError(e));
+      assert.equal(e.message, "The PDF's 2 images have 2400 pixels in all, over the limit of 2399.");
+      return true;
+    },
+  );
+  assert.equal(
+    (await extractPdfImages(await two.save(), { ...LIMITS, maxPixels: 1200, maxTotalPixels: 2400, tempParentDir }))
+      .length,
+    2,
+  );
   assert.deepEqual(await readdir(tempParentDir), []);
 });
 
@@ -115,8 +150,16 @@ test('kills pdfimages when the timeout passes (EPDFTIMEOUT) and still removes th
   await mkdir(tempParentDir);
   const started = Date.now();
   await assert.rejects(
-    extractPdfImages(Buffer.from('%PDF-1.4\n'), { ...LIMITS, timeoutMs: 300, pdfimagesCommand: join(dir, 'slow-pdfimages'), tempParentDir }),
-    (e) => isPdfInputError(e) && e.code === 'EPDFTIMEOUT' && e.message === 'Extracting images from the PDF took longer than 300 ms and was stopped.',
+    extractPdfImages(Buffer.from('%PDF-1.4\n'), {
+      ...LIMITS,
+      timeoutMs: 300,
+      pdfimagesCommand: join(dir, 'slow-pdfimages'),
+      tempParentDir,
+    }),
+    (e) =>
+      isPdfInputError(e) &&
+      e.code === 'EPDFTIMEOUT' &&
+      e.message === 'Extracting images from the PDF took longer than 300 ms and was stopped.',
   );
   assert.ok(Date.now() - started < 10_000, 'the timeout must not wait for the child to finish');
   assert.deepEqual(await readdir(tempParentDir), []);
@@ -125,13 +168,16 @@ test('kills pdfimages when the timeout passes (EPDFTIMEOUT) and still removes th
 test('names the poppler-utils package when pdfimages is missing, and reports the capability unavailable', async (t) => {
   const tempParentDir = await createTempDir(t);
   const missing = '/nonexistent/bin/pdfimages';
-  await assert.rejects(extractPdfImages(Buffer.from('%PDF-1.4\n'), { ...LIMITS, pdfimagesCommand: missing, tempParentDir }), (e) => {
-    assert.ok(isPdfInputError(e));
-    assert.equal(e.code, 'EPDFUNAVAILABLE');
-    assert.equal(e.httpStatus, 503);
-    assert.match(e.message, /install the Debian package `poppler-utils`/);
-    return true;
-  });
+  await assert.rejects(
+    extractPdfImages(Buffer.from('%PDF-1.4\n'), { ...LIMITS, pdfimagesCommand: missing, tempParentDir }),
+    (e) => {
+      assert.ok(isPdfInputError(e));
+      assert.equal(e.code, 'EPDFUNAVAILABLE');
+      assert.equal(e.httpStatus, 503);
+      assert.match(e.message, /install the Debian package `poppler-utils`/);
+      return true;
+    },
+  );
   const capability = await getPdfCapability(missing);
   assert.equal(capability.status, 'unavailable');
   assert.match(capability.reason ?? '', /poppler-utils/);

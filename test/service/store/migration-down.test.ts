@@ -17,14 +17,24 @@ import {
 } from '../../../src/service/store/index.js';
 import { hashDatabaseFiles } from '../../helpers/database-files.js';
 
-const notes: Migration = { version: 3, name: 'add_notes', sql: 'CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);', down: 'DROP TABLE notes;' };
+const notes: Migration = {
+  version: 3,
+  name: 'add_notes',
+  sql: 'CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);',
+  down: 'DROP TABLE notes;',
+};
 const all = [...MIGRATIONS, notes];
 
-async function createMigrated(t: Parameters<typeof createTempDir>[0], migrations: readonly Migration[] = all): Promise<string> {
+async function createMigrated(
+  t: Parameters<typeof createTempDir>[0],
+  migrations: readonly Migration[] = all,
+): Promise<string> {
   const file = join(await createTempDir(t), 'db.sqlite');
   const db = openDatabase(file);
   applyPendingMigrations(db, { migrations });
-  db.prepare("INSERT INTO library_entries (label, hash, source, created_at) VALUES ('kept', '0123456789abcdef', 'api', 'x')").run();
+  db.prepare(
+    "INSERT INTO library_entries (label, hash, source, created_at) VALUES ('kept', '0123456789abcdef', 'api', 'x')",
+  ).run();
   closeDatabase(db);
   return file;
 }
@@ -32,7 +42,11 @@ async function createMigrated(t: Parameters<typeof createTempDir>[0], migrations
 const tables = (file: string) => {
   const db = openDatabase(file);
   try {
-    return (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
+    return (
+      db
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        .all() as { name: string }[]
+    ).map((r) => r.name);
   } finally {
     closeDatabase(db);
   }
@@ -48,7 +62,14 @@ test('rehearses the downs on a copy (live file byte-identical), then reverts the
   const file = await createMigrated(t);
   const before = hashDatabaseFiles(file);
   const rehearsal = await rehearseRevertOnCopy(file, [2, 3], all);
-  assert.deepEqual(rehearsal, { fromVersion: 3, toVersion: 1, reverted: [{ version: 3, name: 'add_notes' }, { version: 2, name: 'change_log' }] });
+  assert.deepEqual(rehearsal, {
+    fromVersion: 3,
+    toVersion: 1,
+    reverted: [
+      { version: 3, name: 'add_notes' },
+      { version: 2, name: 'change_log' },
+    ],
+  });
   assert.deepEqual(hashDatabaseFiles(file), before);
   const live = revertMigrationsOnFile(file, [2, 3], all);
   assert.equal(live.toVersion, 1);
@@ -65,14 +86,25 @@ test('an edited down is refused like an edited up, before anything runs', async 
   const edited = [...MIGRATIONS, { ...notes, down: 'DROP TABLE notes; DROP TABLE library_entries;' }];
   await assert.rejects(
     rehearseRevertOnCopy(file, [3], edited),
-    (e) => isDhashError(e, 'EMIGRATIONEDITED') && e.message === 'Migration 3 (add_notes) was edited after it was applied to this database.',
+    (e) =>
+      isDhashError(e, 'EMIGRATIONEDITED') &&
+      e.message === 'Migration 3 (add_notes) was edited after it was applied to this database.',
   );
-  assert.throws(() => revertMigrationsOnFile(file, [3], edited), (e) => isDhashError(e, 'EMIGRATIONEDITED') && e.exitCode === 3);
+  assert.throws(
+    () => revertMigrationsOnFile(file, [3], edited),
+    (e) => isDhashError(e, 'EMIGRATIONEDITED') && e.exitCode === 3,
+  );
   assert.deepEqual(hashDatabaseFiles(file), before);
 });
 
 test('a failing down leaves the live file byte-identical and names the migration; one without a down is refused', async (t) => {
-  const broken: Migration = { ...notes, version: 4, name: 'broken_down', sql: 'CREATE TABLE other (a);', down: 'DROP TABLE other; DROP TABLE no_such_table;' };
+  const broken: Migration = {
+    ...notes,
+    version: 4,
+    name: 'broken_down',
+    sql: 'CREATE TABLE other (a);',
+    down: 'DROP TABLE other; DROP TABLE no_such_table;',
+  };
   const migrations = [...all, broken];
   const file = await createMigrated(t, migrations);
   const before = hashDatabaseFiles(file);
@@ -88,7 +120,9 @@ test('a failing down leaves the live file byte-identical and names the migration
   assert.deepEqual(hashDatabaseFiles(file), before);
   assert.throws(
     () => revertMigrationsOnFile(file, [1], migrations),
-    (e) => isDhashError(e, 'EMIGRATIONNODOWN') && e.message === 'Migration 1 (initial) cannot be reverted: it has no reviewed down.',
+    (e) =>
+      isDhashError(e, 'EMIGRATIONNODOWN') &&
+      e.message === 'Migration 1 (initial) cannot be reverted: it has no reviewed down.',
   );
   assert.deepEqual(hashDatabaseFiles(file), before);
 });

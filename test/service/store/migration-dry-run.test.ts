@@ -35,7 +35,9 @@ const BASE = MIGRATIONS.slice(0, 1);
 function seed(file: string, rows: number): void {
   const db = openDatabase(file);
   applyPendingMigrations(db, { migrations: BASE });
-  const insert = db.prepare("INSERT INTO library_entries (label, hash, source, created_at) VALUES (?, '00000000000000ff', 'api', '2026-01-01T00:00:00.000Z')");
+  const insert = db.prepare(
+    "INSERT INTO library_entries (label, hash, source, created_at) VALUES (?, '00000000000000ff', 'api', '2026-01-01T00:00:00.000Z')",
+  );
   for (let i = 0; i < rows; i++) insert.run(`entry ${i}`);
   closeDatabase(db);
 }
@@ -46,7 +48,9 @@ test('dry run on an open handle reports every statement and leaves the live file
   const db = openDatabase(file);
   t.after(() => closeDatabase(db));
   // Uncommitted-to-main-file data sits in the WAL while a service is running: the copy must include it.
-  db.prepare("INSERT INTO library_entries (label, hash, source, created_at) VALUES ('wal', '00000000000000ff', 'api', 'x')").run();
+  db.prepare(
+    "INSERT INTO library_entries (label, hash, source, created_at) VALUES ('wal', '00000000000000ff', 'api', 'x')",
+  ).run();
   const before = hashDatabaseFiles(file);
   assert.notEqual(before.wal, 'absent');
   const report = await applyMigrations(db, { isDryRun: true, migrations: [...BASE, backfill] });
@@ -62,7 +66,7 @@ test('dry run on an open handle reports every statement and leaves the live file
     report.migrations[0].statements.map((s) => [s.sql.slice(0, 30), s.changes, s.created, s.altered, s.dropped]),
     [
       ['ALTER TABLE library_entries AD', 0, [], ['table library_entries'], []],
-      ["UPDATE library_entries SET kin", 4, [], [], []],
+      ['UPDATE library_entries SET kin', 4, [], [], []],
       ['CREATE INDEX library_entries_k', 0, ['index library_entries_kind'], [], []],
       ['CREATE TRIGGER library_entries', 0, ['trigger library_entries_kind_default'], [], []],
       ['DROP INDEX library_entries_has', 0, [], [], ['index library_entries_hash']],
@@ -91,12 +95,10 @@ test('dry run of a missing database plans from empty and creates nothing', async
   assert.equal(report.fromVersion, 0);
   assert.equal(report.toVersion, LATEST_SCHEMA_VERSION);
   assert.equal(report.migrations.length, MIGRATIONS.length);
-  assert.deepEqual(report.migrations[0].statements.flatMap((s) => s.created), [
-    'table library_entries',
-    'index library_entries_hash',
-    'table review_items',
-    'index review_items_status',
-  ]);
+  assert.deepEqual(
+    report.migrations[0].statements.flatMap((s) => s.created),
+    ['table library_entries', 'index library_entries_hash', 'table review_items', 'index review_items_status'],
+  );
   assert.equal(existsSync(join(dir, 'staging')), false);
 });
 
@@ -104,10 +106,19 @@ test('dry run of a failing migration reports the statement and reason and change
   const file = join(await createTempDir(t), 'db.sqlite');
   seed(file, 1);
   const before = hashDatabaseFiles(file);
-  const failing: Migration = { version: 2, name: 'broken', sql: 'CREATE TABLE notes (a);\nINSERT INTO nowhere VALUES (1);' };
+  const failing: Migration = {
+    version: 2,
+    name: 'broken',
+    sql: 'CREATE TABLE notes (a);\nINSERT INTO nowhere VALUES (1);',
+  };
   const report = await dryRunMigrationsOnFile(file, { migrations: [...BASE, failing] });
   assert.equal(report.ok, false);
-  assert.deepEqual(report.failure, { version: 2, name: 'broken', statement: 'INSERT INTO nowhere VALUES (1)', reason: 'no such table: nowhere' });
+  assert.deepEqual(report.failure, {
+    version: 2,
+    name: 'broken',
+    statement: 'INSERT INTO nowhere VALUES (1)',
+    reason: 'no such table: nowhere',
+  });
   assert.equal(report.toVersion, 1);
   assert.deepEqual(hashDatabaseFiles(file), before);
 });
@@ -116,7 +127,9 @@ test('dry run refuses an edited applied migration like the real run', async (t) 
   const file = join(await createTempDir(t), 'db.sqlite');
   seed(file, 0);
   const edited = { ...MIGRATIONS[0], sql: MIGRATIONS[0].sql.replace('label TEXT', 'title TEXT') };
-  await assert.rejects(dryRunMigrationsOnFile(file, { migrations: [edited] }), (e) => isDhashError(e, 'EMIGRATIONEDITED'));
+  await assert.rejects(dryRunMigrationsOnFile(file, { migrations: [edited] }), (e) =>
+    isDhashError(e, 'EMIGRATIONEDITED'),
+  );
 });
 
 test('dry run by path while a service holds the database open reads its WAL and changes neither file', async (t) => {
@@ -124,7 +137,11 @@ test('dry run by path while a service holds the database open reads its WAL and 
   seed(file, 0);
   const service = openDatabase(file);
   t.after(() => closeDatabase(service));
-  service.prepare("INSERT INTO library_entries (label, hash, source, created_at) VALUES ('only in wal', '00000000000000ff', 'api', 'x')").run();
+  service
+    .prepare(
+      "INSERT INTO library_entries (label, hash, source, created_at) VALUES ('only in wal', '00000000000000ff', 'api', 'x')",
+    )
+    .run();
   const before = hashDatabaseFiles(file);
   const report = await dryRunMigrationsOnFile(file, { migrations: [...BASE, backfill] });
   assert.equal(report.migrations[0].statements[1].changes, 1, 'the row still in the WAL was copied');

@@ -18,7 +18,11 @@ import {
 } from '../../../src/service/store/index.js';
 import { hashDatabaseFiles } from '../../helpers/database-files.js';
 
-const extra: Migration = { version: 2, name: 'add_notes', sql: 'CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL);' };
+const extra: Migration = {
+  version: 2,
+  name: 'add_notes',
+  sql: 'CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL);',
+};
 // The runner's behaviour is shown on migration 1 alone plus test migrations; `extraNext` follows the real latest one.
 const BASE = MIGRATIONS.slice(0, 1);
 const extraNext: Migration = { ...extra, version: LATEST_SCHEMA_VERSION + 1 };
@@ -35,11 +39,22 @@ test('a fresh database is migrated to the latest version with every checksum rec
   assert.equal(getSchemaVersion(db), 0);
   const clock = createManualClock(Date.parse('2026-11-28T01:00:00.000Z'));
   const report = applyPendingMigrations(db, { clock });
-  assert.deepEqual(report.applied.map((m) => [m.version, m.name, m.checksum]), MIGRATIONS.map((m) => [m.version, m.name, getMigrationChecksum(m)]));
+  assert.deepEqual(
+    report.applied.map((m) => [m.version, m.name, m.checksum]),
+    MIGRATIONS.map((m) => [m.version, m.name, getMigrationChecksum(m)]),
+  );
   assert.equal(report.fromVersion, 0);
   assert.equal(report.toVersion, LATEST_SCHEMA_VERSION);
   const rows = db.prepare('SELECT version, name, checksum, applied_at FROM schema_migrations').all();
-  assert.deepEqual(rows, MIGRATIONS.map((m) => ({ version: m.version, name: m.name, checksum: getMigrationChecksum(m), applied_at: '2026-11-28T01:00:00.000Z' })));
+  assert.deepEqual(
+    rows,
+    MIGRATIONS.map((m) => ({
+      version: m.version,
+      name: m.name,
+      checksum: getMigrationChecksum(m),
+      applied_at: '2026-11-28T01:00:00.000Z',
+    })),
+  );
   assert.match(getMigrationChecksum(MIGRATIONS[0]), /^[0-9a-f]{64}$/);
   assert.deepEqual(applyPendingMigrations(db).applied, [], 'a second run applies nothing');
 });
@@ -56,7 +71,10 @@ test('openDatabase enables WAL, foreign keys and a busy timeout, and can migrate
 
 test('a read-only open of a missing file is refused with EDATABASENOTFOUND naming it', async (t) => {
   const file = join(await createTempDir(t), 'missing.sqlite');
-  assert.throws(() => openDatabase(file, { readonly: true }), (e) => isDhashError(e, 'EDATABASENOTFOUND') && e.message === `The database ${file} does not exist.`);
+  assert.throws(
+    () => openDatabase(file, { readonly: true }),
+    (e) => isDhashError(e, 'EDATABASENOTFOUND') && e.message === `The database ${file} does not exist.`,
+  );
 });
 
 test('status lists applied and pending migrations with checksums', async (t) => {
@@ -66,11 +84,17 @@ test('status lists applied and pending migrations with checksums', async (t) => 
   const status = getMigrationStatus(db, { migrations: [...BASE, extra] });
   assert.equal(status.currentVersion, 1);
   assert.equal(status.latestVersion, 2);
-  assert.deepEqual(status.entries.map((e) => [e.version, e.state, e.checksum]), [
-    [1, 'applied', getMigrationChecksum(MIGRATIONS[0])],
-    [2, 'pending', getMigrationChecksum(extra)],
-  ]);
-  assert.deepEqual(status.pending.map((m) => m.version), [2]);
+  assert.deepEqual(
+    status.entries.map((e) => [e.version, e.state, e.checksum]),
+    [
+      [1, 'applied', getMigrationChecksum(MIGRATIONS[0])],
+      [2, 'pending', getMigrationChecksum(extra)],
+    ],
+  );
+  assert.deepEqual(
+    status.pending.map((m) => m.version),
+    [2],
+  );
 });
 
 test('an applied migration whose SQL was edited is refused with EMIGRATIONEDITED and nothing runs', async (t) => {
@@ -80,16 +104,28 @@ test('an applied migration whose SQL was edited is refused with EMIGRATIONEDITED
   const edited = { ...MIGRATIONS[0], sql: MIGRATIONS[0].sql + '\n-- tweak\n' };
   assert.throws(
     () => applyPendingMigrations(db, { migrations: [edited, extra] }),
-    (e) => isDhashError(e, 'EMIGRATIONEDITED') && e.exitCode === 3 && e.message === 'Migration 1 (initial) was edited after it was applied to this database.' && e.details.includes(getMigrationChecksum(edited)),
+    (e) =>
+      isDhashError(e, 'EMIGRATIONEDITED') &&
+      e.exitCode === 3 &&
+      e.message === 'Migration 1 (initial) was edited after it was applied to this database.' &&
+      e.details.includes(getMigrationChecksum(edited)),
   );
   assert.equal(getSchemaVersion(db), 1);
-  assert.equal(db.prepare("SELECT name FROM sqlite_master WHERE name = 'notes'").get(), undefined, 'the pending migration did not run');
+  assert.equal(
+    db.prepare("SELECT name FROM sqlite_master WHERE name = 'notes'").get(),
+    undefined,
+    'the pending migration did not run',
+  );
 });
 
 test('a migration failing midway leaves the database files byte-identical', async (t) => {
   const file = join(await createTempDir(t), 'db.sqlite');
   const setup = openAtBase(file);
-  setup.prepare("INSERT INTO library_entries (label, hash, source, created_at) VALUES ('a', '0123456789abcdef', 'api', '2026-01-01T00:00:00.000Z')").run();
+  setup
+    .prepare(
+      "INSERT INTO library_entries (label, hash, source, created_at) VALUES ('a', '0123456789abcdef', 'api', '2026-01-01T00:00:00.000Z')",
+    )
+    .run();
   closeDatabase(setup);
   const before = hashDatabaseFiles(file);
   const failing: Migration = {
@@ -101,7 +137,11 @@ test('a migration failing midway leaves the database files byte-identical', asyn
   const openBefore = hashDatabaseFiles(file);
   assert.throws(
     () => applyPendingMigrations(db, { migrations: [...BASE, failing] }),
-    (e) => isDhashError(e, 'EMIGRATIONFAILED') && e.exitCode === 1 && e.message === 'Migration 2 (fails_midway) failed and was rolled back.' && e.details.includes('no such table: no_such_table'),
+    (e) =>
+      isDhashError(e, 'EMIGRATIONFAILED') &&
+      e.exitCode === 1 &&
+      e.message === 'Migration 2 (fails_midway) failed and was rolled back.' &&
+      e.details.includes('no such table: no_such_table'),
   );
   assert.deepEqual(hashDatabaseFiles(file), openBefore, 'db and -wal unchanged while still open');
   assert.equal(getSchemaVersion(db), 1);
@@ -115,7 +155,10 @@ test('earlier migrations of a run stay applied when a later one fails', async (t
   const db = openDatabase(file);
   t.after(() => closeDatabase(db));
   const failing: Migration = { version: 3, name: 'broken', sql: 'CREATE TABLE x (a); SELEC 1;' };
-  assert.throws(() => applyPendingMigrations(db, { migrations: [...BASE, extra, failing] }), (e) => isDhashError(e, 'EMIGRATIONFAILED'));
+  assert.throws(
+    () => applyPendingMigrations(db, { migrations: [...BASE, extra, failing] }),
+    (e) => isDhashError(e, 'EMIGRATIONFAILED'),
+  );
   assert.equal(getSchemaVersion(db), 2);
   assert.equal(db.prepare("SELECT name FROM sqlite_master WHERE name = 'x'").get(), undefined);
 });
@@ -129,13 +172,17 @@ test('serve guard: a database behind is refused with ESCHEMABEHIND saying what t
     (e) =>
       isDhashError(e, 'ESCHEMABEHIND') &&
       e.exitCode === 3 &&
-      e.message === `The database ${file} has schema version 0, behind this release's ${LATEST_SCHEMA_VERSION} (${MIGRATIONS.length} pending migrations).` &&
+      e.message ===
+        `The database ${file} has schema version 0, behind this release's ${LATEST_SCHEMA_VERSION} (${MIGRATIONS.length} pending migrations).` &&
       e.details.includes(`npx dhash migrate --db ${file}`) &&
       e.details.includes('./scripts/migrate_dhash.sh --env <env>'),
   );
   applyPendingMigrations(db);
   assert.doesNotThrow(() => assertSchemaCurrent(db));
-  assert.throws(() => assertSchemaCurrent(db, { migrations: [...MIGRATIONS, extraNext] }), (e) => isDhashError(e, 'ESCHEMABEHIND'));
+  assert.throws(
+    () => assertSchemaCurrent(db, { migrations: [...MIGRATIONS, extraNext] }),
+    (e) => isDhashError(e, 'ESCHEMABEHIND'),
+  );
 });
 
 test('a database migrated by a newer release is refused with ESCHEMAAHEAD', async (t) => {
@@ -143,6 +190,12 @@ test('a database migrated by a newer release is refused with ESCHEMAAHEAD', asyn
   const db = openDatabase(file);
   t.after(() => closeDatabase(db));
   applyPendingMigrations(db, { migrations: [...MIGRATIONS, extraNext] });
-  assert.throws(() => assertSchemaCurrent(db), (e) => isDhashError(e, 'ESCHEMAAHEAD') && e.exitCode === 3);
-  assert.throws(() => applyPendingMigrations(db), (e) => isDhashError(e, 'ESCHEMAAHEAD'));
+  assert.throws(
+    () => assertSchemaCurrent(db),
+    (e) => isDhashError(e, 'ESCHEMAAHEAD') && e.exitCode === 3,
+  );
+  assert.throws(
+    () => applyPendingMigrations(db),
+    (e) => isDhashError(e, 'ESCHEMAAHEAD'),
+  );
 });

@@ -16,5 +16,7 @@ export async function createFixturePng(): Promise<Buffer> {
       pixels[i + 2] = (((255 - y * 5 + x) % 256) + 256) % 256;
     }
   }
-  return sharp(pixels, { raw: { width, height, channels: 3 } }).png().toBuffer();
+  return sharp(pixels, { raw: { width, height, channels: 3 } })
+    .png()
+    .toBuffer();
 }

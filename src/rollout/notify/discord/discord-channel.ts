@@ -7,7 +7,14 @@ import type { RenderedMessage } from '../types.js';
 
 export const DISCORD_CHANNEL_TYPE = 'discord';
 /** Discord embed limits (title 256, description 4096, 25 fields, name 256, value 1024, footer 2048, 6000 in total). */
-export const DISCORD_LIMITS = { title: 256, description: 3000, fields: 25, fieldName: 256, fieldValue: 1024, footer: 2048 } as const;
+export const DISCORD_LIMITS = {
+  title: 256,
+  description: 3000,
+  fields: 25,
+  fieldName: 256,
+  fieldValue: 1024,
+  footer: 2048,
+} as const;
 const COLOR = { info: 0x2eb67d, warning: 0xecb22e, critical: 0xe01e5a } as const;
 
 export function renderDiscordPayload(m: RenderedMessage): unknown {
@@ -36,6 +43,7 @@ export function createDiscordChannel(options: { webhookUrl: string }): Notificat
   return {
     type: DISCORD_CHANNEL_TYPE,
     render: renderDiscordPayload,
-    send: (payload, { signal, idempotencyKey }) => postJson(options.webhookUrl, payload, { variable: 'DISCORD_WEBHOOK', signal, idempotencyKey }),
+    send: (payload, { signal, idempotencyKey }) =>
+      postJson(options.webhookUrl, payload, { variable: 'DISCORD_WEBHOOK', signal, idempotencyKey }),
   };
 }

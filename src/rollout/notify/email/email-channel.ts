@@ -41,7 +41,10 @@ export function getSmtpOptions(processEnv: Env): string | SMTPTransport.Options 
 }
 
 export function createEmailChannel(processEnv: Env): NotificationChannel {
-  const to = (processEnv.EMAIL_TO ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const to = (processEnv.EMAIL_TO ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const from = processEnv.EMAIL_FROM || processEnv.EMAIL_USER || 'dhash@localhost';
   return {
     type: EMAIL_CHANNEL_TYPE,
@@ -53,15 +56,30 @@ export function createEmailChannel(processEnv: Env): NotificationChannel {
       let transport: Transporter<SMTPTransport.SentMessageInfo>;
       try {
         const options = getSmtpOptions(processEnv);
-        transport = nodemailer.createTransport({ ...(typeof options === 'string' ? { url: options } : options), ...SMTP_TIMEOUTS_MS });
+        transport = nodemailer.createTransport({
+          ...(typeof options === 'string' ? { url: options } : options),
+          ...SMTP_TIMEOUTS_MS,
+        });
       } catch {
-        return { ok: false, retryable: false, error: 'EMAIL_SMTP_URL is not a valid SMTP URL (expected smtp://user:pass@host:port)' };
+        return {
+          ok: false,
+          retryable: false,
+          error: 'EMAIL_SMTP_URL is not a valid SMTP URL (expected smtp://user:pass@host:port)',
+        };
       }
       const onAbort = () => transport.close();
       signal.addEventListener('abort', onAbort, { once: true });
       try {
         const p = payload as EmailPayload;
-        const info = await transport.sendMail({ from, to, subject: p.subject, text: p.text, html: p.html, messageId: p.messageId, headers: p.headers });
+        const info = await transport.sendMail({
+          from,
+          to,
+          subject: p.subject,
+          text: p.text,
+          html: p.html,
+          messageId: p.messageId,
+          headers: p.headers,
+        });
         return { ok: true, detail: String(info.response ?? '').slice(0, 200) };
       } catch (error) {
         return signal.aborted ? { ok: false, retryable: true, error: 'aborted' } : classifySmtpError(error);
@@ -77,7 +95,13 @@ export function createEmailChannel(processEnv: Env): NotificationChannel {
 export function classifySmtpError(error: unknown): AttemptOutcome {
   const e = error as { code?: string; responseCode?: number; message?: string };
   const reply = e.responseCode ? ` (SMTP ${e.responseCode})` : '';
-  if (e.code === 'EAUTH') return { ok: false, retryable: false, error: `SMTP authentication failed${reply}: check EMAIL_USER/EMAIL_PASS` };
-  if (e.responseCode && e.responseCode >= 500) return { ok: false, retryable: false, error: `SMTP rejected the message${reply}: ${e.message ?? ''}` };
-  return { ok: false, retryable: true, error: `SMTP error ${e.code ?? ''}${reply}: ${e.message ?? String(error)}`.replace(/\s+/g, ' ') };
+  if (e.code === 'EAUTH')
+    return { ok: false, retryable: false, error: `SMTP authentication failed${reply}: check EMAIL_USER/EMAIL_PASS` };
+  if (e.responseCode && e.responseCode >= 500)
+    return { ok: false, retryable: false, error: `SMTP rejected the message${reply}: ${e.message ?? ''}` };
+  return {
+    ok: false,
+    retryable: true,
+    error: `SMTP error ${e.code ?? ''}${reply}: ${e.message ?? String(error)}`.replace(/\s+/g, ' '),
+  };
 }

@@ -48,7 +48,12 @@ export async function flushOutbox(options: FlushOptions): Promise<FlushResult> {
     const { entry } = stored;
     if (entry.status !== 'pending' || (options.envName && entry.env !== options.envName)) continue;
     if (entry.dryRun && !options.includeDryRun) {
-      items.push({ file: stored.file, channel: entry.channel, status: 'skipped', detail: 'dry-run rehearsal (use --include-dry-run to send)' });
+      items.push({
+        file: stored.file,
+        channel: entry.channel,
+        status: 'skipped',
+        detail: 'dry-run rehearsal (use --include-dry-run to send)',
+      });
       continue;
     }
     groups.set(entry.channel, [...(groups.get(entry.channel) ?? []), stored]);
@@ -56,7 +61,15 @@ export async function flushOutbox(options: FlushOptions): Promise<FlushResult> {
 
   const attemptAt = (error: string) => ({ at: new Date(options.clock.now()).toISOString(), error });
   const deliver = (channel: NotificationChannel, payload: unknown, key: string) =>
-    deliverWithRetry({ channel, payload, idempotencyKey: key, clock: options.clock, policy: options.policy, random: options.random, observer: options.observer });
+    deliverWithRetry({
+      channel,
+      payload,
+      idempotencyKey: key,
+      clock: options.clock,
+      policy: options.policy,
+      random: options.random,
+      observer: options.observer,
+    });
   const markDelivered = async (stored: StoredOutboxEntry, attempts: DeliveryAttempt[], deliveredTo?: string[]) => {
     const entry = {
       ...stored.entry,
@@ -69,7 +82,12 @@ export async function flushOutbox(options: FlushOptions): Promise<FlushResult> {
   };
   const keepPending = async (stored: StoredOutboxEntry, reason: string, attempts: DeliveryAttempt[]) => {
     const extra = attempts.length ? attempts.map((a) => ({ at: a.startedAt, ...a })) : [attemptAt(reason)];
-    await writeOutboxEntry(dir, { ...stored.entry, reason, attempts: [...stored.entry.attempts, ...extra] }, redact, stored.file);
+    await writeOutboxEntry(
+      dir,
+      { ...stored.entry, reason, attempts: [...stored.entry.attempts, ...extra] },
+      redact,
+      stored.file,
+    );
   };
 
   const flushGroup = async (channelName: string, entries: StoredOutboxEntry[]) => {
@@ -139,11 +157,24 @@ export async function flushOutbox(options: FlushOptions): Promise<FlushResult> {
     }
     const newFiles: string[] = [];
     for (const x of results.filter((y) => !y.r.delivered)) {
-      const fresh = createOutboxEntry(entry.message, x.c.type, x.payload, redact(x.r.error ?? 'not delivered'), x.r.attempts, false);
+      const fresh = createOutboxEntry(
+        entry.message,
+        x.c.type,
+        x.payload,
+        redact(x.r.error ?? 'not delivered'),
+        x.r.attempts,
+        false,
+      );
       newFiles.push(await writeOutboxEntry(dir, fresh, redact));
     }
     await markDelivered(stored, attempts, deliveredTo);
-    return { file: stored.file, channel: NO_CHANNEL, status: 'delivered', detail: `delivered to ${deliveredTo.join(', ')}`, ...(newFiles.length ? { newFiles } : {}) };
+    return {
+      file: stored.file,
+      channel: NO_CHANNEL,
+      status: 'delivered',
+      detail: `delivered to ${deliveredTo.join(', ')}`,
+      ...(newFiles.length ? { newFiles } : {}),
+    };
   };
 
   await Promise.all([...groups].map(([name, entries]) => flushGroup(name, entries)));

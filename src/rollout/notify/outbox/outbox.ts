@@ -49,10 +49,21 @@ export function getOutboxFileName(entry: Pick<OutboxEntry, 'createdAt' | 'event'
 }
 
 /** Writes (or rewrites) an entry by temp name + rename, every string redacted; returns the file's path. */
-export async function writeOutboxEntry(dir: string, entry: OutboxEntry, redact: Redactor, file?: string): Promise<string> {
+export async function writeOutboxEntry(
+  dir: string,
+  entry: OutboxEntry,
+  redact: Redactor,
+  file?: string,
+): Promise<string> {
   const path = file ?? join(dir, getOutboxFileName(entry));
   // A full disk: ENOSPACE naming the outbox (the temp file is removed by writeJsonAtomic).
-  await writeJsonAtomic(path, redact.deep(entry)).catch((error) => rethrowAsNoSpace(error, { folder: dir, what: `keep the undelivered ${entry.event} notification`, isNothingChanged: true }));
+  await writeJsonAtomic(path, redact.deep(entry)).catch((error) =>
+    rethrowAsNoSpace(error, {
+      folder: dir,
+      what: `keep the undelivered ${entry.event} notification`,
+      isNothingChanged: true,
+    }),
+  );
   return path;
 }
 

@@ -39,10 +39,14 @@ export function createPagerDutyChannel(options: { routingKey: string; url?: stri
     type: PAGERDUTY_CHANNEL_TYPE,
     render: renderPagerDutyPayload,
     send: (payload, { signal, idempotencyKey }) =>
-      postJson(options.url ?? PAGERDUTY_DEFAULT_URL, { routing_key: options.routingKey, ...(payload as object) }, {
-        variable: options.url ? 'PAGERDUTY_URL' : 'the PagerDuty endpoint',
-        signal,
-        idempotencyKey,
-      }),
+      postJson(
+        options.url ?? PAGERDUTY_DEFAULT_URL,
+        { routing_key: options.routingKey, ...(payload as object) },
+        {
+          variable: options.url ? 'PAGERDUTY_URL' : 'the PagerDuty endpoint',
+          signal,
+          idempotencyKey,
+        },
+      ),
   };
 }

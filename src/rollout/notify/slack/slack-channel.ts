@@ -21,8 +21,14 @@ export const SLACK_LIMITS = {
 
 export function renderSlackPayload(m: RenderedMessage): { text: string; blocks: unknown[] } {
   const blocks: unknown[] = [
-    { type: 'header', text: { type: 'plain_text', text: truncateCodePoints(m.title, SLACK_LIMITS.headerText), emoji: true } },
-    { type: 'section', text: { type: 'mrkdwn', text: truncateCodePoints(escapeSlackText(m.summary), SLACK_LIMITS.sectionText) } },
+    {
+      type: 'header',
+      text: { type: 'plain_text', text: truncateCodePoints(m.title, SLACK_LIMITS.headerText), emoji: true },
+    },
+    {
+      type: 'section',
+      text: { type: 'mrkdwn', text: truncateCodePoints(escapeSlackText(m.summary), SLACK_LIMITS.sectionText) },
+    },
   ];
   for (let i = 0; i < m.fields.length; i += SLACK_LIMITS.fieldsPerSection) {
     blocks.push({
@@ -33,7 +39,12 @@ export function renderSlackPayload(m: RenderedMessage): { text: string; blocks: 
       })),
     });
   }
-  const context = { type: 'context', elements: [{ type: 'mrkdwn', text: truncateCodePoints(escapeSlackText(renderContextLine(m)), SLACK_LIMITS.contextText) }] };
+  const context = {
+    type: 'context',
+    elements: [
+      { type: 'mrkdwn', text: truncateCodePoints(escapeSlackText(renderContextLine(m)), SLACK_LIMITS.contextText) },
+    ],
+  };
   // Keep the context block even when many field sections would push past the block limit.
   const kept = blocks.slice(0, SLACK_LIMITS.blocks - 1);
   kept.push(context);
@@ -44,6 +55,7 @@ export function createSlackChannel(options: { webhookUrl: string }): Notificatio
   return {
     type: SLACK_CHANNEL_TYPE,
     render: renderSlackPayload,
-    send: (payload, { signal, idempotencyKey }) => postJson(options.webhookUrl, payload, { variable: 'SLACK_WEBHOOK', signal, idempotencyKey }),
+    send: (payload, { signal, idempotencyKey }) =>
+      postJson(options.webhookUrl, payload, { variable: 'SLACK_WEBHOOK', signal, idempotencyKey }),
   };
 }

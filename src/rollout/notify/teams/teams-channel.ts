@@ -25,9 +25,19 @@ export function renderTeamsPayload(m: RenderedMessage): unknown {
           version: '1.4',
           msteams: { width: 'Full' },
           body: [
-            { type: 'TextBlock', text: m.title, weight: 'Bolder', size: 'Medium', wrap: true, color: COLOR[m.severity] },
+            {
+              type: 'TextBlock',
+              text: m.title,
+              weight: 'Bolder',
+              size: 'Medium',
+              wrap: true,
+              color: COLOR[m.severity],
+            },
             { type: 'TextBlock', text: truncateCodePoints(m.summary, MAX_SUMMARY), wrap: true },
-            { type: 'FactSet', facts: m.fields.map((f) => ({ title: f.label, value: truncateCodePoints(f.value, MAX_FACT_VALUE) })) },
+            {
+              type: 'FactSet',
+              facts: m.fields.map((f) => ({ title: f.label, value: truncateCodePoints(f.value, MAX_FACT_VALUE) })),
+            },
             { type: 'TextBlock', text: renderContextLine(m), isSubtle: true, size: 'Small', wrap: true },
           ],
         },
@@ -40,6 +50,7 @@ export function createTeamsChannel(options: { webhookUrl: string }): Notificatio
   return {
     type: TEAMS_CHANNEL_TYPE,
     render: renderTeamsPayload,
-    send: (payload, { signal, idempotencyKey }) => postJson(options.webhookUrl, payload, { variable: 'TEAMS_WEBHOOK', signal, idempotencyKey }),
+    send: (payload, { signal, idempotencyKey }) =>
+      postJson(options.webhookUrl, payload, { variable: 'TEAMS_WEBHOOK', signal, idempotencyKey }),
   };
 }

@@ -14,6 +14,7 @@ export function createWebhookChannel(options: { webhookUrl: string }): Notificat
   return {
     type: WEBHOOK_CHANNEL_TYPE,
     render: renderWebhookPayload,
-    send: (payload, { signal, idempotencyKey }) => postJson(options.webhookUrl, payload, { variable: 'DEPLOY_WEBHOOK', signal, idempotencyKey }),
+    send: (payload, { signal, idempotencyKey }) =>
+      postJson(options.webhookUrl, payload, { variable: 'DEPLOY_WEBHOOK', signal, idempotencyKey }),
   };
 }

@@ -57,7 +57,10 @@ export function createHostSource(options: { diskPath: string; pidFile: string; c
         const atMs = options.clock.now();
         if (lastProc?.pid !== pid) lastProcessCpuPercent = undefined;
         if (lastProc && lastProc.pid === pid && atMs > lastProc.atMs) {
-          lastProcessCpuPercent = Math.round(((proc.cpuTicks - lastProc.cpuTicks) / TICKS_PER_SECOND / ((atMs - lastProc.atMs) / 1000)) * 1000) / 10;
+          lastProcessCpuPercent =
+            Math.round(
+              ((proc.cpuTicks - lastProc.cpuTicks) / TICKS_PER_SECOND / ((atMs - lastProc.atMs) / 1000)) * 1000,
+            ) / 10;
         }
         if (lastProc?.pid !== pid || atMs > lastProc.atMs) lastProc = { pid, cpuTicks: proc.cpuTicks, atMs };
         reading.processCpuPercent = lastProcessCpuPercent;

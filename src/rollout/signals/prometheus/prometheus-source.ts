@@ -25,11 +25,16 @@ export function buildPromQueries(selector: string, windows: { extractionMs: numb
 /** One instant query; the single value of a vector result, undefined for an empty result. Throws on HTTP/API errors. */
 export async function queryPromScalar(baseUrl: string, promql: string, timeoutMs: number): Promise<number | undefined> {
   const url = `${baseUrl.replace(/\/$/, '')}/api/v1/query?query=${encodeURIComponent(promql)}`;
-  let body: { status?: string; error?: string; data?: { resultType?: string; result?: { value?: [number, string] }[] } };
+  let body: {
+    status?: string;
+    error?: string;
+    data?: { resultType?: string; result?: { value?: [number, string] }[] };
+  };
   try {
     const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
     body = (await response.json()) as typeof body;
-    if (!response.ok || body.status !== 'success') throw new Error(`Prometheus answered HTTP ${response.status}: ${body.error ?? body.status}`);
+    if (!response.ok || body.status !== 'success')
+      throw new Error(`Prometheus answered HTTP ${response.status}: ${body.error ?? body.status}`);
   } catch (error) {
     if (error instanceof Error && error.message.startsWith('Prometheus')) throw error;
     throw new Error(`Prometheus query failed: ${describeFetchError(error, timeoutMs)}`, { cause: error });
@@ -40,7 +45,12 @@ export async function queryPromScalar(baseUrl: string, promql: string, timeoutMs
   return Number.isNaN(n) ? undefined : n;
 }
 
-export function createPrometheusSource(options: { url: string; selector: string; healthUrl: string; clock: Clock }): SignalSource {
+export function createPrometheusSource(options: {
+  url: string;
+  selector: string;
+  healthUrl: string;
+  clock: Clock;
+}): SignalSource {
   const { clock } = options;
   return {
     type: PROMETHEUS_SOURCE_TYPE,
@@ -53,22 +63,40 @@ export function createPrometheusSource(options: { url: string; selector: string;
       let metricsError: string | undefined;
       try {
         const [up, attempts, failures, p95, count, queue] = await Promise.all([
-          ask(q.up), ask(q.attempts), ask(q.failures), ask(q.hashP95Seconds), ask(q.hashCount), ask(q.queueLength),
+          ask(q.up),
+          ask(q.attempts),
+          ask(q.failures),
+          ask(q.hashP95Seconds),
+          ask(q.hashCount),
+          ask(q.queueLength),
         ]);
-        health = up === 1
-          ? { ok: true, latencyMs: clock.now() - startedAt }
-          : { ok: false, latencyMs: clock.now() - startedAt, error: up === undefined ? 'no dhash target in Prometheus' : 'Prometheus reports the target down (up=0)' };
+        health =
+          up === 1
+            ? { ok: true, latencyMs: clock.now() - startedAt }
+            : {
+                ok: false,
+                latencyMs: clock.now() - startedAt,
+                error: up === undefined ? 'no dhash target in Prometheus' : 'Prometheus reports the target down (up=0)',
+              };
         if (attempts === undefined || failures === undefined || queue === undefined) {
           metricsError = 'Prometheus has no dhash series for the selector';
         } else {
-          metrics = { kind: 'windowed', extraction: { attempts, failures }, hashCount: count ?? 0, queueLength: queue, ...(p95 === undefined ? {} : { hashP95Ms: p95 * 1000 }) };
+          metrics = {
+            kind: 'windowed',
+            extraction: { attempts, failures },
+            hashCount: count ?? 0,
+            queueLength: queue,
+            ...(p95 === undefined ? {} : { hashP95Ms: p95 * 1000 }),
+          };
         }
       } catch (error) {
         const message = (error as Error).message;
         health = { ok: false, latencyMs: clock.now() - startedAt, error: message };
         metricsError = message;
       }
-      const problems = [!health.ok && `health: ${health.error}`, metricsError && `metrics: ${metricsError}`].filter(Boolean);
+      const problems = [!health.ok && `health: ${health.error}`, metricsError && `metrics: ${metricsError}`].filter(
+        Boolean,
+      );
       return {
         value: { health, ...(metrics ? { metrics } : { metricsError }) },
         startedAt,

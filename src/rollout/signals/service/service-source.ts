@@ -8,7 +8,12 @@ import { getServiceAuthHeaders } from './auth-headers.js';
 export const SERVICE_SOURCE_TYPE = 'service';
 
 /** OK = HTTP 200 within the timeout (and, when the body says, status "ok"); anything else carries the reason. */
-export async function checkServiceHealth(url: string, clock: Clock, timeoutMs: number, headers: Record<string, string> = {}): Promise<HealthReading> {
+export async function checkServiceHealth(
+  url: string,
+  clock: Clock,
+  timeoutMs: number,
+  headers: Record<string, string> = {},
+): Promise<HealthReading> {
   const startedAt = clock.now();
   try {
     const response = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
@@ -19,7 +24,9 @@ export async function checkServiceHealth(url: string, clock: Clock, timeoutMs: n
       if (body && typeof body === 'object' && 'status' in body) ok = ok && body.status === 'ok';
     } catch {}
     const latencyMs = clock.now() - startedAt;
-    return ok ? { ok, httpStatus: response.status, latencyMs } : { ok, httpStatus: response.status, latencyMs, error: text.slice(0, 200) };
+    return ok
+      ? { ok, httpStatus: response.status, latencyMs }
+      : { ok, httpStatus: response.status, latencyMs, error: text.slice(0, 200) };
   } catch (error) {
     return { ok: false, latencyMs: clock.now() - startedAt, error: describeFetchError(error, timeoutMs) };
   }
@@ -54,7 +61,11 @@ export function extractDhashMetrics(text: string): CumulativeMetrics {
   };
 }
 
-async function readMetrics(url: string, timeoutMs: number, headers: Record<string, string>): Promise<CumulativeMetrics> {
+async function readMetrics(
+  url: string,
+  timeoutMs: number,
+  headers: Record<string, string>,
+): Promise<CumulativeMetrics> {
   let response: Response;
   let text: string;
   try {
@@ -68,7 +79,12 @@ async function readMetrics(url: string, timeoutMs: number, headers: Record<strin
 }
 
 /** `serviceToken` (DHASH_ROLLOUT_TOKEN) is sent as a bearer token on both requests, for a service whose probes need one. */
-export function createServiceSource(options: { healthUrl: string; metricsUrl: string; clock: Clock; serviceToken?: string }): SignalSource {
+export function createServiceSource(options: {
+  healthUrl: string;
+  metricsUrl: string;
+  clock: Clock;
+  serviceToken?: string;
+}): SignalSource {
   const { clock } = options;
   const headers = getServiceAuthHeaders(options);
   return {
@@ -82,7 +98,10 @@ export function createServiceSource(options: { healthUrl: string; metricsUrl: st
           (error: unknown) => ({ error: (error as Error).message }),
         ),
       ]);
-      const problems = [!health.ok && `health: ${health.error ?? `HTTP ${health.httpStatus}`}`, 'error' in metrics && `metrics: ${metrics.error}`].filter(Boolean);
+      const problems = [
+        !health.ok && `health: ${health.error ?? `HTTP ${health.httpStatus}`}`,
+        'error' in metrics && `metrics: ${metrics.error}`,
+      ].filter(Boolean);
       return {
         value: { health, ...('value' in metrics ? { metrics: metrics.value } : { metricsError: metrics.error }) },
         startedAt,

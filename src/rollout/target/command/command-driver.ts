@@ -8,9 +8,17 @@ import type { TargetDriver, TargetDriverOptions } from '../target-driver.js';
 export const COMMAND_TARGET_TYPE = 'command';
 
 /** Runs `sh -c command`; resolves with the exit code (124 on timeout, after killing the command's process group). */
-export function runShellCommand(command: string, processEnv: Record<string, string | undefined>, timeoutMs: number): Promise<{ code: number; output: string; isTimedOut: boolean }> {
+export function runShellCommand(
+  command: string,
+  processEnv: Record<string, string | undefined>,
+  timeoutMs: number,
+): Promise<{ code: number; output: string; isTimedOut: boolean }> {
   return new Promise((resolve) => {
-    const child = spawn('/bin/sh', ['-c', command], { env: processEnv, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('/bin/sh', ['-c', command], {
+      env: processEnv,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     let isTimedOut = false;
     child.stdout.on('data', (c) => (output += c));
@@ -27,7 +35,7 @@ export function runShellCommand(command: string, processEnv: Record<string, stri
     });
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code: isTimedOut ? 124 : code ?? 1, output: output.slice(-4000), isTimedOut });
+      resolve({ code: isTimedOut ? 124 : (code ?? 1), output: output.slice(-4000), isTimedOut });
     });
   });
 }
@@ -51,7 +59,9 @@ export function createCommandDriver(
   const runOrThrow = async (action: 'start' | 'stop', command: string) => {
     const result = await runShellCommand(command, env, target.timeoutMs);
     if (result.code !== 0) {
-      const reason = result.isTimedOut ? `\`${command}\` timed out after ${target.timeoutMs} ms` : `\`${command}\` exited ${result.code}: ${result.output.trim()}`;
+      const reason = result.isTimedOut
+        ? `\`${command}\` timed out after ${target.timeoutMs} ms`
+        : `\`${command}\` exited ${result.code}: ${result.output.trim()}`;
       throw createError('ETARGETFAILED', { target: COMMAND_TARGET_TYPE, action, reason });
     }
     options.logger.info(`target command ${action} succeeded`, { command });
@@ -60,7 +70,10 @@ export function createCommandDriver(
     type: COMMAND_TARGET_TYPE,
     async status() {
       const result = await runShellCommand(target.status, env, target.timeoutMs);
-      return { isRunning: result.code === 0, detail: `status command exited ${result.code}${result.output.trim() ? `: ${result.output.trim().slice(0, 200)}` : ''}` };
+      return {
+        isRunning: result.code === 0,
+        detail: `status command exited ${result.code}${result.output.trim() ? `: ${result.output.trim().slice(0, 200)}` : ''}`,
+      };
     },
     async start() {
       await runOrThrow('start', target.start);
@@ -74,7 +87,10 @@ export function createCommandDriver(
       return driver.start();
     },
     async check() {
-      return { ok: true, detail: `command driver: start \`${target.start}\`, stop \`${target.stop}\`, status \`${target.status}\`` };
+      return {
+        ok: true,
+        detail: `command driver: start \`${target.start}\`, stop \`${target.stop}\`, status \`${target.status}\``,
+      };
     },
   };
   return driver;

@@ -81,8 +81,20 @@ export function createProcessDriver(
     async status() {
       const info = await readPidFile();
       if (!info) return { isRunning: false, detail: 'not running (no pidfile)' };
-      if (!isOurServiceProcess(info.pid)) return { isRunning: false, pid: info.pid, releaseId: info.releaseId, detail: `not running (pid ${info.pid} from the pidfile is gone)` };
-      return { isRunning: true, pid: info.pid, releaseId: info.releaseId, startedAt: info.startedAt, detail: `running as pid ${info.pid} from ${info.releaseId}` };
+      if (!isOurServiceProcess(info.pid))
+        return {
+          isRunning: false,
+          pid: info.pid,
+          releaseId: info.releaseId,
+          detail: `not running (pid ${info.pid} from the pidfile is gone)`,
+        };
+      return {
+        isRunning: true,
+        pid: info.pid,
+        releaseId: info.releaseId,
+        startedAt: info.startedAt,
+        detail: `running as pid ${info.pid} from ${info.releaseId}`,
+      };
     },
 
     async start(): Promise<TargetStatus> {
@@ -92,7 +104,15 @@ export function createProcessDriver(
       try {
         releaseDir = await realpath(environment.currentLink);
       } catch (error) {
-        throw createError('ETARGETFAILED', { target: PROCESS_TARGET_TYPE, action: 'start', reason: `${environment.currentLink} does not point at a release` }, error);
+        throw createError(
+          'ETARGETFAILED',
+          {
+            target: PROCESS_TARGET_TYPE,
+            action: 'start',
+            reason: `${environment.currentLink} does not point at a release`,
+          },
+          error,
+        );
       }
       await mkdir(environment.logsDir, { recursive: true });
       await mkdir(environment.stateDir, { recursive: true });
@@ -113,11 +133,31 @@ export function createProcessDriver(
       } finally {
         closeSync(fd);
       }
-      if (!pid) throw createError('ETARGETFAILED', { target: PROCESS_TARGET_TYPE, action: 'start', reason: `spawning ${process.execPath} failed` });
-      const info: ServicePidFile = { pid, startedAt: new Date(clock.now()).toISOString(), releaseId: basename(releaseDir), releaseDir };
+      if (!pid)
+        throw createError('ETARGETFAILED', {
+          target: PROCESS_TARGET_TYPE,
+          action: 'start',
+          reason: `spawning ${process.execPath} failed`,
+        });
+      const info: ServicePidFile = {
+        pid,
+        startedAt: new Date(clock.now()).toISOString(),
+        releaseId: basename(releaseDir),
+        releaseDir,
+      };
       await writeJsonAtomic(pidFile, info);
-      logger.info(`started the service as pid ${pid} from ${info.releaseId}`, { pid, releaseId: info.releaseId, logFile });
-      return { isRunning: true, pid, releaseId: info.releaseId, startedAt: info.startedAt, detail: `started as pid ${pid}` };
+      logger.info(`started the service as pid ${pid} from ${info.releaseId}`, {
+        pid,
+        releaseId: info.releaseId,
+        logFile,
+      });
+      return {
+        isRunning: true,
+        pid,
+        releaseId: info.releaseId,
+        startedAt: info.startedAt,
+        detail: `started as pid ${pid}`,
+      };
     },
 
     async stop() {
@@ -126,10 +166,16 @@ export function createProcessDriver(
       if (isOurServiceProcess(info.pid)) {
         signal(info.pid, 'SIGTERM');
         if (!(await waitUntilGone(info.pid, target.stopTimeoutMs))) {
-          logger.warn(`pid ${info.pid} ignored SIGTERM for ${target.stopTimeoutMs} ms; sending SIGKILL`, { pid: info.pid });
+          logger.warn(`pid ${info.pid} ignored SIGTERM for ${target.stopTimeoutMs} ms; sending SIGKILL`, {
+            pid: info.pid,
+          });
           signal(info.pid, 'SIGKILL');
           if (!(await waitUntilGone(info.pid, 5_000))) {
-            throw createError('ETARGETFAILED', { target: PROCESS_TARGET_TYPE, action: 'stop', reason: `pid ${info.pid} survived SIGKILL` });
+            throw createError('ETARGETFAILED', {
+              target: PROCESS_TARGET_TYPE,
+              action: 'stop',
+              reason: `pid ${info.pid} survived SIGKILL`,
+            });
           }
         }
         logger.info(`stopped the service (pid ${info.pid})`, { pid: info.pid, releaseId: info.releaseId });

@@ -14,18 +14,29 @@ import { renderSystemdUnit } from './render-unit.js';
 export const SYSTEMD_TARGET_TYPE = 'systemd';
 const SYSTEMCTL_TIMEOUT_MS = 90_000;
 
-export type CommandRunner = (file: string, args: string[], timeoutMs: number) => Promise<{ code: number; stdout: string; stderr: string }>;
+export type CommandRunner = (
+  file: string,
+  args: string[],
+  timeoutMs: number,
+) => Promise<{ code: number; stdout: string; stderr: string }>;
 
 /** Runs a binary without a shell; a non-zero exit is a result, not an exception. */
 export const runCommand: CommandRunner = (file, args, timeoutMs) =>
   new Promise((resolve) => {
     execFile(file, args, { timeout: timeoutMs }, (error, stdout, stderr) => {
-      const code = error ? (typeof (error as { code?: unknown }).code === 'number' ? ((error as { code: number }).code) : 127) : 0;
+      const code = error
+        ? typeof (error as { code?: unknown }).code === 'number'
+          ? (error as { code: number }).code
+          : 127
+        : 0;
       resolve({ code, stdout: String(stdout), stderr: String(stderr) || (error && code === 127 ? error.message : '') });
     });
   });
 
-export function getUnitText(environment: ResolvedEnvironment, target: Extract<TargetConfig, { type: 'systemd' }>): string {
+export function getUnitText(
+  environment: ResolvedEnvironment,
+  target: Extract<TargetConfig, { type: 'systemd' }>,
+): string {
   return renderSystemdUnit({
     envName: environment.name,
     nodePath: process.execPath,
@@ -48,7 +59,11 @@ export function createSystemdDriver(
   const systemctl = async (...args: string[]) => {
     const result = await run('systemctl', args, SYSTEMCTL_TIMEOUT_MS);
     if (result.code !== 0 && args[0] !== 'is-active') {
-      throw createError('ETARGETFAILED', { target: SYSTEMD_TARGET_TYPE, action: args[0], reason: `systemctl ${args.join(' ')} exited ${result.code}: ${result.stderr.trim()}` });
+      throw createError('ETARGETFAILED', {
+        target: SYSTEMD_TARGET_TYPE,
+        action: args[0],
+        reason: `systemctl ${args.join(' ')} exited ${result.code}: ${result.stderr.trim()}`,
+      });
     }
     return result;
   };
@@ -83,11 +98,15 @@ export function createSystemdDriver(
     },
     async check() {
       const probe = await run('systemctl', ['--version'], 10_000);
-      if (probe.code !== 0) return { ok: false, detail: `systemctl is not usable here: ${probe.stderr.trim() || `exit ${probe.code}`}` };
+      if (probe.code !== 0)
+        return { ok: false, detail: `systemctl is not usable here: ${probe.stderr.trim() || `exit ${probe.code}`}` };
       try {
         await access(target.unitDir, constants.W_OK);
       } catch {
-        return { ok: false, detail: `cannot write unit files into ${target.unitDir} (set target.unitDir or run as a user who can)` };
+        return {
+          ok: false,
+          detail: `cannot write unit files into ${target.unitDir} (set target.unitDir or run as a user who can)`,
+        };
       }
       return { ok: true, detail: `systemd driver usable; unit ${unitFile}` };
     },

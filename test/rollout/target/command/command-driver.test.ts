@@ -16,7 +16,13 @@ test('runs start/stop/status with DHASH_* variables; status is the exit code', a
   const flag = join(dir, 'running');
   const driver = createCommandDriver(
     environment,
-    { type: 'command', start: `echo "$DHASH_ENV $DHASH_PORT $DHASH_CURRENT" > ${flag}`, stop: `rm -f ${flag}`, status: `test -f ${flag}`, timeoutMs: 5000 },
+    {
+      type: 'command',
+      start: `echo "$DHASH_ENV $DHASH_PORT $DHASH_CURRENT" > ${flag}`,
+      stop: `rm -f ${flag}`,
+      status: `test -f ${flag}`,
+      timeoutMs: 5000,
+    },
     { clock: createSystemClock(), logger: createSilentLogger(), processEnv: { PATH: process.env.PATH } },
   );
   assert.equal((await driver.status()).isRunning, false);
@@ -28,13 +34,20 @@ test('runs start/stop/status with DHASH_* variables; status is the exit code', a
 
 test('a failing or hanging command throws ETARGETFAILED naming the command', async (t) => {
   const environment = resolveEnvironmentConfig(await createTempDir(t), 'local', EMBEDDED_LOCAL, {});
-  const driver = createCommandDriver(environment, { type: 'command', start: 'echo boom >&2; exit 7', stop: 'sleep 30', status: 'true', timeoutMs: 300 }, { clock: createSystemClock(), logger: createSilentLogger(), processEnv: { PATH: process.env.PATH } });
+  const driver = createCommandDriver(
+    environment,
+    { type: 'command', start: 'echo boom >&2; exit 7', stop: 'sleep 30', status: 'true', timeoutMs: 300 },
+    { clock: createSystemClock(), logger: createSilentLogger(), processEnv: { PATH: process.env.PATH } },
+  );
   await assert.rejects(driver.start(), (error) => {
     assert.ok(isDhashError(error, 'ETARGETFAILED'));
     assert.match(error.details, /`echo boom >&2; exit 7` exited 7: boom/);
     return true;
   });
   const t0 = Date.now();
-  await assert.rejects(driver.stop(), (error) => isDhashError(error, 'ETARGETFAILED') && /`sleep 30` timed out after 300 ms/.test(error.details));
+  await assert.rejects(
+    driver.stop(),
+    (error) => isDhashError(error, 'ETARGETFAILED') && /`sleep 30` timed out after 300 ms/.test(error.details),
+  );
   assert.ok(Date.now() - t0 < 10_000);
 });

@@ -6,7 +6,11 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createTempDir } from '../../../helpers/temp-dir.js';
 import { resolveEnvironmentConfig, EMBEDDED_LOCAL } from '../../../../src/rollout/config/environments.js';
-import { getUnitText, createSystemdDriver, type CommandRunner } from '../../../../src/rollout/target/systemd/systemd-driver.js';
+import {
+  getUnitText,
+  createSystemdDriver,
+  type CommandRunner,
+} from '../../../../src/rollout/target/systemd/systemd-driver.js';
 import { quoteSystemdWord } from '../../../../src/rollout/target/systemd/render-unit.js';
 import { createManualClock } from '../../../../src/lib/clock.js';
 import { createSilentLogger } from '../../../../src/lib/logger.js';
@@ -16,7 +20,12 @@ const target = { type: 'systemd' as const, unitName: 'dhash-test.service', unitD
 test('renders ExecStart as node <root>/current/dist/cli/main.js serve with host, port and database', async (t) => {
   const environment = resolveEnvironmentConfig(await createTempDir(t), 'local', EMBEDDED_LOCAL, {});
   const text = getUnitText(environment, target);
-  assert.ok(text.includes(`ExecStart=${process.execPath} ${environment.currentLink}/dist/cli/main.js serve --host 127.0.0.1 --port 8787 --db ${environment.databaseFile}\n`), text);
+  assert.ok(
+    text.includes(
+      `ExecStart=${process.execPath} ${environment.currentLink}/dist/cli/main.js serve --host 127.0.0.1 --port 8787 --db ${environment.databaseFile}\n`,
+    ),
+    text,
+  );
   assert.ok(text.includes(`WorkingDirectory=${environment.currentLink}\n`));
   assert.ok(text.includes(`StandardOutput=append:${environment.logsDir}/service.log\n`));
 });
@@ -28,7 +37,12 @@ test('the generated unit passes systemd-analyze verify', async (t) => {
   await writeFile(unitFile, getUnitText(environment, target));
   const result = spawnSync('systemd-analyze', ['verify', unitFile], { encoding: 'utf8' });
   // verify may warn about the missing WorkingDirectory target at runtime; it must not report unit syntax errors.
-  const problems = (result.stderr + result.stdout).split('\n').filter((l) => l.includes('dhash-test.service') && !/(No such file|not found|Failed to set up|Cannot add dependency)/i.test(l));
+  const problems = (result.stderr + result.stdout)
+    .split('\n')
+    .filter(
+      (l) =>
+        l.includes('dhash-test.service') && !/(No such file|not found|Failed to set up|Cannot add dependency)/i.test(l),
+    );
   assert.deepEqual(problems, []);
   assert.equal(result.status, 0, result.stderr);
 });
@@ -46,7 +60,11 @@ test('drives systemctl: restart installs the unit and reloads only when it chang
     calls.push(`${file} ${args.join(' ')}`);
     return { code: args[0] === 'is-active' ? 0 : 0, stdout: args[0] === 'is-active' ? 'active\n' : '', stderr: '' };
   };
-  const driver = createSystemdDriver(environment, { ...target, unitDir: dir }, { clock: createManualClock(), logger: createSilentLogger(), run });
+  const driver = createSystemdDriver(
+    environment,
+    { ...target, unitDir: dir },
+    { clock: createManualClock(), logger: createSilentLogger(), run },
+  );
   assert.equal((await driver.restart()).isRunning, true);
   await driver.restart();
   assert.deepEqual(calls, [
