@@ -128,11 +128,7 @@ export function createQuickDeployPipeline(): PipelineDefinition<QuickDeployConte
           const pending = c.pendingMigrations ?? 0;
           if (pending === 0) return { status: 'skipped', reason: 'no pending migrations' };
           if (c.isSkipMigrations) {
-            throw createError('EINVALIDOPTION', {
-              option: '--skip-migrations',
-              expected: `left out: this release needs ${pending} pending migration(s), which the deploy applies`,
-              actual: true,
-            });
+            throw createError('ESKIPMIGRATIONSREFUSED', { env: c.environment.name, pending });
           }
           // Do work once: preflight:validate dry-ran them on a copy (it fails the run if they do not pass); not run again.
           const preflight = c.plan?.preflight;
