@@ -1,6 +1,8 @@
 // Times backup create / verify / restore of a ~1.1 GB SQLite database against `zip -1` + `sha256sum` on the same files.
-// Usage: npm run bench:backup  (BENCH_DB_MB=1050 size of the database in MiB (1.1 GB), BENCH_ROUNDS=3 alternating rounds, BENCH_KEEP=1 keeps the temp dir)
-// The host is shared, so ours and the baseline run alternately (ABAB, the order flipped every round) and medians are compared.
+// Usage: npm run bench:backup  (BENCH_DB_MB=1050 size of the database in MiB
+// (1.1 GB), BENCH_ROUNDS=3 alternating rounds, BENCH_KEEP=1 keeps the temp dir)
+// The host is shared, so ours and the baseline run alternately
+// (ABAB, the order flipped every round) and medians are compared.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
@@ -53,7 +55,10 @@ async function createRelease(releasesDir: string, currentLink: string): Promise<
   await symlink('releases/r1', currentLink);
 }
 
-/** ~dbMb of rows in one transaction: 2 KB of random bytes (incompressible, like hashes/images) + 2 KB of repetitive text each. */
+/**
+ * ~dbMb of rows in one transaction: 2 KB of random bytes
+ * (incompressible, like hashes/images) + 2 KB of repetitive text each.
+ */
 function createDatabase(file: string): number {
   const pool = Array.from({ length: 512 }, () => randomBytes(2048));
   const text = Buffer.from(
@@ -96,7 +101,8 @@ try {
   const buildMs = await time(() => (rows = createDatabase(environment.databaseFile)));
   const dbBytes = (await stat(environment.databaseFile)).size;
   console.log(
-    `database: ${mb(dbBytes)} MB (${rows} rows) built in ${secs(buildMs)} s; release: 2,000 files; ${rounds} alternating rounds`,
+    `database: ${mb(dbBytes)} MB (${rows} rows) built in ${secs(buildMs)} s; release: 2,000 files; ` +
+      `${rounds} alternating rounds`,
   );
 
   const clock = createSystemClock();
@@ -125,7 +131,8 @@ try {
     const baseline = {
       create: () =>
         sh(
-          'zip -1 -r -q -y baseline.zip env/releases/r1 env/shared/dhash.sqlite && sha256sum baseline.zip > baseline.zip.sha256',
+          'zip -1 -r -q -y baseline.zip env/releases/r1 env/shared/dhash.sqlite && sha256sum baseline.zip ' +
+            '> baseline.zip.sha256',
         ),
       verify: () => sh('sha256sum -c --quiet baseline.zip.sha256 && unzip -tq baseline.zip > /dev/null'),
       restore: () => sh('sha256sum -c --quiet baseline.zip.sha256 && unzip -q baseline.zip -d unzipped'),
@@ -149,7 +156,8 @@ try {
       return `${op} ${secs(a)} vs ${secs(b)} s (${(a / b).toFixed(2)}×)`;
     };
     console.log(
-      `round ${round + 1} (${isOursFirst ? 'dhash' : 'baseline'} first): ${report('create')}, ${report('verify')}, ${report('restore')}`,
+      `round ${round + 1} (${isOursFirst ? 'dhash' : 'baseline'} first): ${report('create')}, ` +
+        `${report('verify')}, ${report('restore')}`,
     );
   }
 
@@ -160,7 +168,8 @@ try {
   ];
   console.log('');
   console.log(
-    `${'operation'.padEnd(10)} ${'dhash (median)'.padStart(15)} ${'baseline (median)'.padStart(18)} ${'ratio'.padStart(7)}  what`,
+    `${'operation'.padEnd(10)} ${'dhash (median)'.padStart(15)} ${'baseline (median)'.padStart(18)} ` +
+      `${'ratio'.padStart(7)}  what`,
   );
   // The ratio is the median of each round's ours/baseline: the two ran back to back, under about the same load.
   const ratios: Record<string, number> = {};
@@ -168,7 +177,8 @@ try {
     const [a, b] = [median(samples[op][0]), median(samples[op][1])];
     ratios[op] = median(samples[op][0].map((ms, i) => ms / samples[op][1][i]!));
     console.log(
-      `${name.padEnd(10)} ${`${secs(a)} s`.padStart(15)} ${`${secs(b)} s`.padStart(18)} ${ratios[op]!.toFixed(2).padStart(6)}×  ${ours} vs ${base}`,
+      `${name.padEnd(10)} ${`${secs(a)} s`.padStart(15)} ${`${secs(b)} s`.padStart(18)} ` +
+        `${ratios[op]!.toFixed(2).padStart(6)}×  ${ours} vs ${base}`,
     );
   }
   console.log(`zip size: dhash ${mb(zipBytes)} MB, baseline ${mb(baselineZipBytes)} MB`);

@@ -17,8 +17,8 @@ const decoders: Record<string, number> = {};
 
 /**
  * Each file is read into one reused buffer (fstat, then readSync), not with fs/promises' readFile: that reads in
- * 512 KiB pieces and joins them into a fresh buffer, whose allocation and page faults cost 2–3 ms of CPU per 2.4 MB PNG
- * here, more than some decoders' whole saving, and none of it is hashing (the service gets bytes from a socket).
+ * 512 KiB pieces and joins them into a fresh buffer, whose allocation and page faults cost 2–3 ms of CPU per 2.4 MB
+ * PNG here, more than some decoders' whole saving, and none of it is hashing (the service gets bytes from a socket).
  * Pillow's time likewise includes its own buffered file read. A worker thread may block.
  */
 let readBuffer = Buffer.alloc(0);

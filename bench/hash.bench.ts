@@ -1,9 +1,11 @@
-// `npm run bench:hash`: images/s, p95 latency and CPU per image of each decoder candidate (sharp, native addon) in exact
-// and fast mode (1 and 2 worker threads) against Pillow; checks every exact hash against Pillow's and ends with the targets.
+// `npm run bench:hash`: images/s, p95 latency and CPU per image of each decoder
+// candidate (sharp, native addon) in exact and fast mode (1 and 2 worker threads)
+// against Pillow; checks every exact hash against Pillow's and ends with the targets.
 //
 // Pillow is timed inside Python, per image (open + convert + resize + bits, excluding interpreter start and
-// imports; the first image is a discarded warm-up). Ours is timed per image inside the worker (read into a reused buffer + hashImage);
-// throughput is images / wall time from the common start signal. Set HASH_BENCH_COUNT to change the set size.
+// imports; the first image is a discarded warm-up). Ours is timed per image inside
+// the worker (read into a reused buffer + hashImage); throughput is images / wall
+// time from the common start signal. Set HASH_BENCH_COUNT to change the set size.
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -74,10 +76,16 @@ async function createBenchSet(dir: string, format: 'jpeg' | 'png'): Promise<stri
   return files;
 }
 
-/** Node 20 does not carry `--import tsx` into worker threads, so each worker registers tsx itself, then loads the TS file. */
+/**
+ * Node 20 does not carry `--import tsx` into worker threads,
+ * so each worker registers tsx itself, then loads the TS file.
+ */
 function createWorkerBootstrap(): string {
   const tsxApi = import.meta.resolve('tsx/esm/api');
-  return `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(WORKER.href)}); });`;
+  return (
+    `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return ` +
+    `import(${JSON.stringify(WORKER.href)}); });`
+  );
 }
 
 async function measureOurs(files: string[], mode: HashMode, workerCount: number, decoder: Candidate): Promise<Result> {
@@ -174,7 +182,10 @@ function formatRow(cells: (string | number)[]): string {
   return cells.map((c, i) => String(c).padStart(widths[i])).join(' ');
 }
 
-/** How many of the candidate's hashes equal Pillow's; the share-file list repeats share[0] as the warm-up, so compare by file. */
+/**
+ * How many of the candidate's hashes equal Pillow's; the share-file
+ * list repeats share[0] as the warm-up, so compare by file.
+ */
 function countIdentical(ours: Result, pillow: Result): number {
   return [...ours.hashes].filter(([file, hash]) => pillow.hashes.get(file) === hash).length;
 }
@@ -208,13 +219,16 @@ function chooseCandidate(
     .filter((m) => m !== best)
     .map(
       (m) =>
-        `${m.candidate} ${m.cpuRatio.toFixed(2)}x${m.identical === m.total ? '' : ` (${m.total - m.identical} differ)`}`,
+        `${m.candidate} ` +
+        `${m.cpuRatio.toFixed(2)}x${m.identical === m.total ? '' : ` (${m.total - m.identical} differ)`}`,
     );
   if (best === undefined) return { reason: 'no candidate is bit-identical to Pillow' };
   const rule = mode === 'exact' ? 'fastest of those bit-identical to Pillow' : 'fastest';
   return {
     best,
-    reason: `${best.candidate} ${best.cpuRatio.toFixed(2)}x [${best.decoders}] is the ${rule}; others: ${others.join(', ') || 'none'}`,
+    reason:
+      `${best.candidate} ${best.cpuRatio.toFixed(2)}x [${best.decoders}] is the ${rule}; others: ` +
+      `${others.join(', ') || 'none'}`,
   };
 }
 
@@ -223,13 +237,17 @@ async function main(): Promise<void> {
   const capability = getHashCapability();
   try {
     console.log(
-      `dhash hash benchmark: ${COUNT} photo-like images of ~1024x768 + ${LARGE_COUNT} of 3000x2000 per format; ${availableParallelism()} CPUs`,
+      `dhash hash benchmark: ${COUNT} photo-like images of ~1024x768 + ${LARGE_COUNT} of 3000x2000 per ` +
+        `format; ${availableParallelism()} CPUs`,
     );
     console.log(
-      'Pillow timed inside Python per image (no interpreter start); ours per image in the worker incl. reading the file.',
+      'Pillow timed inside Python per image (no interpreter start); ours per image in the worker incl. ' +
+        'reading the file.',
     );
     console.log(
-      `Decoders: jpeg=${capability.jpeg} png=${capability.png}${capability.reason ? ` (${capability.reason})` : ''}; candidate "auto" is what the service runs.\n`,
+      `Decoders: jpeg=${capability.jpeg} ` +
+        `png=${capability.png}${capability.reason ? ` (${capability.reason})` : ''}; candidate "auto" is ` +
+        `what the service runs.\n`,
     );
     console.log(
       formatRow([
@@ -312,7 +330,8 @@ async function main(): Promise<void> {
       '\n"vs Pillow" compares throughput (wall clock); "cpu vs P" compares CPU time per image (Pillow cpu / ours cpu),',
     );
     console.log(
-      'which stays meaningful when other processes share the CPUs (check `uptime`: load above the CPU count skews wall times).',
+      'which stays meaningful when other processes share the CPUs (check `uptime`: load above the CPU ' +
+        'count skews wall times).',
     );
     console.log(
       'Each candidate\'s "Pillow img/s" and ratios use the mean of the Pillow runs just before and after it.',

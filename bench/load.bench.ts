@@ -1,4 +1,5 @@
-// Load: 1, 8, 64 and 1024 concurrent clients POSTing a ~240 KB JPEG to /v1/hash on a real `dhash serve` child on 127.0.0.1.
+// Load: 1, 8, 64 and 1024 concurrent clients POSTing a ~240 KB
+// JPEG to /v1/hash on a real `dhash serve` child on 127.0.0.1.
 import { spawn } from 'node:child_process';
 import { existsSync, openSync, readFileSync } from 'node:fs';
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
@@ -191,10 +192,16 @@ try {
   }
   const idleRssMb = readProcStatusKb(child.pid!, 'VmRSS') / 1024;
   console.log(
-    `dhash load benchmark: POST /v1/hash of a ${(image.length / 1024).toFixed(0)} KB 1024×768 JPEG, ${PHASE_MS / 1000} s per concurrency, dhash serve from dist/ (default admission limits), service idle RSS ${idleRssMb.toFixed(0)} MB`,
+    `dhash load benchmark: POST /v1/hash of a ${(image.length / 1024).toFixed(0)} KB 1024×768 JPEG, ` +
+      `${PHASE_MS / 1000} s per concurrency, dhash serve from dist/ (default admission limits), service ` +
+      `idle RSS ${idleRssMb.toFixed(0)} MB`,
   );
+  const bodyMode = IS_EXPECTING_CONTINUE
+    ? 'send Expect: 100-continue'
+    : 'send bodies at once (DHASH_LOAD_EXPECT_CONTINUE=0)';
   console.log(
-    `clients honour Retry-After on 503 (jittered ×0.5–1.5) and ${IS_EXPECTING_CONTINUE ? 'send Expect: 100-continue' : 'send bodies at once (DHASH_LOAD_EXPECT_CONTINUE=0)'}; throughput counts admitted (200) answers only`,
+    `clients honour Retry-After on 503 (jittered ×0.5–1.5) and ${bodyMode}; ` +
+      `throughput counts admitted (200) answers only`,
   );
   const header = [
     'clients',
@@ -243,7 +250,8 @@ try {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i])).join('  ');
   console.log(
-    'p50/p95/p99 and /health max as the clients saw them; svc columns from the service log (headers parsed → answer); client lag: the bench process event loop',
+    'p50/p95/p99 and /health max as the clients saw them; svc columns from the service log (headers parsed ' +
+      '→ answer); client lag: the bench process event loop',
   );
   console.log(line(header));
   for (const r of rows) console.log(line(r));
@@ -252,14 +260,19 @@ try {
   const rate = (p: Phase) => p.admitted.length / (p.elapsedMs / 1000);
   const cpuRate = (p: Phase) => p.admitted.length / (p.cpuMs / 1000);
   const otherErrors = [...at1024.errors].reduce((sum, [, n]) => sum + n, 0);
+  const peakRssMb = (readProcStatusKb(child.pid!, 'VmHWM') / 1024).toFixed(0);
+  const loadAvg = loadavg()
+    .map((v) => v.toFixed(1))
+    .join(' ');
   console.log(
-    `service VmHWM over the whole run: ${(readProcStatusKb(child.pid!, 'VmHWM') / 1024).toFixed(0)} MB; ${cpus().length} cores shared with other work (load avg ${loadavg()
-      .map((v) => v.toFixed(1))
-      .join(' ')})`,
+    `service VmHWM over the whole run: ${peakRssMb} MB; ` +
+      `${cpus().length} cores shared with other work (load avg ${loadAvg})`,
   );
   console.log(
-    `targets at 1024 clients: p95 <= 1000 ms; peak RSS <= 300 MB; no error but 503 (${otherErrors === 0 ? 'met' : `${otherErrors} other errors`}); ` +
-      `throughput vs 8 clients ${(rate(at1024) / rate(at8)).toFixed(2)} (per service CPU-second ${(cpuRate(at1024) / cpuRate(at8)).toFixed(2)}), target >= 0.90`,
+    `targets at 1024 clients: p95 <= 1000 ms; peak RSS <= 300 MB; no error but 503 ` +
+      `(${otherErrors === 0 ? 'met' : `${otherErrors} other errors`}); ` +
+      `throughput vs 8 clients ${(rate(at1024) / rate(at8)).toFixed(2)} (per service CPU-second ` +
+      `${(cpuRate(at1024) / cpuRate(at8)).toFixed(2)}), target >= 0.90`,
   );
   console.log(`target load_throughput_ratio_1024_vs_8 ${(rate(at1024) / rate(at8)).toFixed(2)} x`);
   console.log(`target load_p95_ms_1024 ${percentile(at1024.admitted, 0.95).toFixed(0)} ms`);

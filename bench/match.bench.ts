@@ -1,4 +1,5 @@
-// Match latency and index memory: multi-index HashIndex vs a plain full scan over the same random library (to 10M), at threshold 10.
+// Match latency and index memory: multi-index HashIndex vs a plain
+// full scan over the same random library (to 10M), at threshold 10.
 import { HashIndex, type IndexHit } from '../src/service/library/hash-index.js';
 import { countBits32, formatHash, parseHash } from '../src/service/library/hash-bits.js';
 import { createRandom, flipBits } from '../test/service/library/random-hashes.js';
@@ -129,17 +130,21 @@ const header = [
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
 const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i])).join('  ');
 console.log(
-  `dhash match benchmark: threshold ${THRESHOLD}, ${INDEX_QUERIES} index queries / 200 (40 at 10M) scan queries, half near-duplicates and half random`,
+  `dhash match benchmark: threshold ${THRESHOLD}, ${INDEX_QUERIES} index queries / 200 (40 at 10M) scan ` +
+    `queries, half near-duplicates and half random`,
 );
 console.log(line(header));
 for (const r of rows) console.log(line(r));
 const [load1] = (await import('node:os')).loadavg();
 console.log(
-  `load average during the run: ${load1.toFixed(1)} on ${(await import('node:os')).cpus().length} cores (wall-clock tails include waiting for a core)`,
+  `load average during the run: ${load1.toFixed(1)} on ${(await import('node:os')).cpus().length} cores ` +
+    `(wall-clock tails include waiting for a core)`,
 );
 const at10m = results.find((r) => r.size === 10_000_000)!;
 console.log(
-  `targets at 10M: p95 <= 0.5 ms (wall ${at10m.p95Ms.toFixed(3)} ms, cpu ${at10m.cpuP95Ms.toFixed(3)} ms); index memory <= 100 B/entry (${at10m.bytesPerEntry.toFixed(1)} B); build ${at10m.buildMs.toFixed(0)} ms`,
+  `targets at 10M: p95 <= 0.5 ms (wall ${at10m.p95Ms.toFixed(3)} ms, cpu ${at10m.cpuP95Ms.toFixed(3)} ` +
+    `ms); index memory <= 100 B/entry (${at10m.bytesPerEntry.toFixed(1)} B); build ` +
+    `${at10m.buildMs.toFixed(0)} ms`,
 );
 console.log(`target match_index_bytes_per_entry_10m ${at10m.bytesPerEntry.toFixed(1)} B`);
 console.log(`target match_p95_ms_10m ${at10m.p95Ms.toFixed(3)} ms`);

@@ -1,8 +1,12 @@
-// Times "violation detected → third OK health check of the previous release" for switch-back and restore-with-carry-forward,
-// beside today's restore (verify twice, no carry-forward), with a 1,000,000-entry library and with a ~1 GB database.
-// Usage: npm run bench:rollback  (BENCH_ENTRIES=1000000, BENCH_DB_MB=1024 for the big case, BENCH_ROUNDS=2, BENCH_KEEP=1 keeps the temp dir)
-// The host is shared and the page cache favours whatever runs later, so the two restores alternate order every round (AB, BA).
-// Real release directories, a real service process (process driver), real backups; the health interval is the default 1 s.
+// Times "violation detected → third OK health check of the previous release" for
+// switch-back and restore-with-carry-forward, beside today's restore (verify twice,
+// no carry-forward), with a 1,000,000-entry library and with a ~1 GB database.
+// Usage: npm run bench:rollback  (BENCH_ENTRIES=1000000, BENCH_DB_MB=1024
+// for the big case, BENCH_ROUNDS=2, BENCH_KEEP=1 keeps the temp dir)
+// The host is shared and the page cache favours whatever runs
+// later, so the two restores alternate order every round (AB, BA).
+// Real release directories, a real service process (process
+// driver), real backups; the health interval is the default 1 s.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
@@ -187,7 +191,10 @@ async function timeAutoRollback(
   return Date.parse(result.thirdOkHealthAt) - detectedAtMs;
 }
 
-/** Today's path before issue 9: the monitor's checksum+manifest check, then the manual rollback's full verify, snapshot, restore, no carry-forward. */
+/**
+ * Today's path before issue 9: the monitor's checksum+manifest check, then
+ * the manual rollback's full verify, snapshot, restore, no carry-forward.
+ */
 async function timeTodaysRestore(environment: ResolvedEnvironment, backupFile: string): Promise<number> {
   const detectedAtMs = clock.now();
   const full = await verifyBackup(backupFile, { expectedEnv: environment.name, projectRoot: environment.paths.root });
@@ -230,7 +237,8 @@ async function runCase(name: string, fillerMb: number, releaseDir: string): Prom
   createDatabase(environment.databaseFile, fillerMb);
   const dbBytes = (await stat(environment.databaseFile)).size;
   console.log(
-    `${name}: database ${mb(dbBytes)} MB (${entries} library entries${fillerMb ? ` + ${fillerMb} MB of blobs` : ''}) built in ${secs(clock.now() - t0)} s`,
+    `${name}: database ${mb(dbBytes)} MB (${entries} library ` +
+      `entries${fillerMb ? ` + ${fillerMb} MB of blobs` : ''}) built in ${secs(clock.now() - t0)} s`,
   );
   stopService = () => createTargetDriver(environment, { clock, logger }).stop();
 
@@ -260,7 +268,9 @@ async function runCase(name: string, fillerMb: number, releaseDir: string): Prom
     samples.switchback.push(await timeAutoRollback(environment, await deployB(), b, backup.file));
     for (const run of round % 2 === 0 ? [runToday, runRestoreCarry] : [runRestoreCarry, runToday]) await run();
     console.log(
-      `${name} round ${round + 1}: switch-back ${secs(samples.switchback.at(-1)!)} s, restore + carry-forward ${secs(samples.restoreCarry.at(-1)!)} s, today's restore ${secs(samples.today.at(-1)!)} s`,
+      `${name} round ${round + 1}: switch-back ${secs(samples.switchback.at(-1)!)} s, restore + ` +
+        `carry-forward ${secs(samples.restoreCarry.at(-1)!)} s, today's restore ` +
+        `${secs(samples.today.at(-1)!)} s`,
     );
   }
   out.switchback = mean(samples.switchback);
@@ -276,17 +286,20 @@ try {
   const lib = await runCase('library_1m', 0, release.dir);
   const big = await runCase('db_1gb', Math.max(0, bigDbMb - 100), release.dir);
   console.log(
-    `\nviolation detected → third OK health check of the previous release (health interval 1 s; mean of ${rounds} round(s)):`,
+    `\nviolation detected → third OK health check of the previous release (health interval 1 s; mean of ` +
+      `${rounds} round(s)):`,
   );
   for (const [label, r] of [
     ['1M-entry library', lib],
     ['~1 GB database', big],
   ] as const) {
     console.log(
-      `  ${label.padEnd(17)} switch-back ${secs(r.switchback)} s | restore+carry-forward ${secs(r.restoreCarry)} s | today's restore ${secs(r.today)} s`,
+      `  ${label.padEnd(17)} switch-back ${secs(r.switchback)} s | restore+carry-forward ` +
+        `${secs(r.restoreCarry)} s | today's restore ${secs(r.today)} s`,
     );
     console.log(
-      `  ${''.padEnd(17)} ratios: switch-back / today ${(r.switchback / r.today).toFixed(2)}×, restore+carry-forward / today ${(r.restoreCarry / r.today).toFixed(2)}×`,
+      `  ${''.padEnd(17)} ratios: switch-back / today ${(r.switchback / r.today).toFixed(2)}×, ` +
+        `restore+carry-forward / today ${(r.restoreCarry / r.today).toFixed(2)}×`,
     );
   }
   console.log(`target rollback_switchback_s_1m ${secs(lib.switchback)} s`);

@@ -15,7 +15,9 @@ const RUNS_AT_1M = 3;
 /** Library files are kept between runs (building 10M rows takes a while); delete the folder to rebuild them. */
 const CACHE_DIR = join(tmpdir(), 'dhash-bench-start');
 
-/** A migrated database with `count` random entries, generated inside SQLite (a recursive CTE), hash index built last. */
+/**
+ * A migrated database with `count` random entries, generated inside SQLite (a recursive CTE), hash index built last.
+ */
 async function getLibraryFile(count: number): Promise<string> {
   const file = join(CACHE_DIR, `library-${count}.sqlite`);
   if (existsSync(file)) return file;
@@ -34,7 +36,8 @@ async function getLibraryFile(count: number): Promise<string> {
   const { renameSync } = await import('node:fs');
   renameSync(building, file);
   console.log(
-    `built ${file} (${count.toLocaleString('en-US')} entries) in ${((performance.now() - startMs) / 1000).toFixed(1)} s`,
+    `built ${file} (${count.toLocaleString('en-US')} entries) in ` +
+      `${((performance.now() - startMs) / 1000).toFixed(1)} s`,
   );
   return file;
 }
@@ -88,7 +91,8 @@ function measureLoadSteps(dbFile: string): { readMs: number; buildMs: number } {
 if (!existsSync(MAIN)) throw new Error(`No ${MAIN}: run \`npm run build\` first (the bench drives the built CLI).`);
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 console.log(
-  `dhash start benchmark: spawn of \`dhash serve\` (dist/) to the first 200 from /health, ${cpus().length} cores, load avg ${loadavg()[0].toFixed(1)} at start`,
+  `dhash start benchmark: spawn of \`dhash serve\` (dist/) to the first 200 from /health, ` +
+    `${cpus().length} cores, load avg ${loadavg()[0].toFixed(1)} at start`,
 );
 const results = new Map<number, number>();
 for (const size of SIZES) {
@@ -99,9 +103,12 @@ for (const size of SIZES) {
   const healthyMs = median(runs.map((r) => r.healthyMs));
   results.set(size, healthyMs);
   console.log(
-    `${size.toLocaleString('en-US').padStart(10)} entries: healthy after ${runs.map((r) => `${r.healthyMs.toFixed(0)} ms`).join(', ')} (median ${healthyMs.toFixed(0)} ms); ` +
-      `service CPU ${median(runs.map((r) => r.cpuMs)).toFixed(0)} ms, RSS ${median(runs.map((r) => r.rssMb)).toFixed(0)} MB; ` +
-      `in-process: read ${steps.readMs.toFixed(0)} ms + index build ${steps.buildMs.toFixed(0)} ms; load avg ${loadavg()[0].toFixed(1)}`,
+    `${size.toLocaleString('en-US').padStart(10)} entries: healthy after ` +
+      `${runs.map((r) => `${r.healthyMs.toFixed(0)} ms`).join(', ')} (median ${healthyMs.toFixed(0)} ms); ` +
+      `service CPU ${median(runs.map((r) => r.cpuMs)).toFixed(0)} ms, RSS ` +
+      `${median(runs.map((r) => r.rssMb)).toFixed(0)} MB; ` +
+      `in-process: read ${steps.readMs.toFixed(0)} ms + index build ${steps.buildMs.toFixed(0)} ms; load ` +
+      `avg ${loadavg()[0].toFixed(1)}`,
   );
 }
 if (results.has(10_000_000)) console.log(`info start_healthy_ms_10m ${results.get(10_000_000)!.toFixed(0)} ms`);

@@ -1,4 +1,5 @@
-// Compiles the native hashing addon (native/) with node-gyp at `npm ci`; without the system headers it says so and steps aside.
+// Compiles the native hashing addon (native/) with node-gyp at
+// `npm ci`; without the system headers it says so and steps aside.
 //
 // Usage: node scripts/build-native.mjs [--strict]
 // Without --strict a missing header or a failed build prints one line and exits 0, so `npm ci` works on a bare machine

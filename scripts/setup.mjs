@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Installs the missing system packages of scripts/lib/platform-packages.mjs (as root, with apt), or names them and the command to run.
+// Installs the missing system packages of scripts/lib/platform-packages.mjs
+// (as root, with apt), or names them and the command to run.
 // Usage: node scripts/setup.mjs [--check]   (plain Node, no dependencies: it runs before `npm ci` too)
 import { accessSync, constants, existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
@@ -8,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { findMissingPackages, formatInstallCommand, PLATFORM_PACKAGES } from './lib/platform-packages.mjs';
 
 const USAGE =
-  'Usage: node scripts/setup.mjs [--check]\n  --check  only report missing system packages (exit 1 if any), install nothing';
+  'Usage: node scripts/setup.mjs [--check]\n  --check  only report missing system packages (exit 1 if ' +
+  'any), install nothing';
 
 /** True when `command` is an executable file in one of env.PATH's directories. */
 function isOnPath(command, env) {
@@ -49,7 +51,10 @@ function runAptGet(args, env) {
   return result.status === 0;
 }
 
-/** After installing: build the native addon strictly, now that its headers are there (scripts/build-native.mjs owns how). */
+/**
+ * After installing: build the native addon strictly, now that
+ * its headers are there (scripts/build-native.mjs owns how).
+ */
 function buildNativeAddon({ root, env, stdout }) {
   const script = join(root, 'scripts', 'build-native.mjs');
   if (!existsSync(join(root, 'native')) || !existsSync(join(root, 'node_modules')) || !existsSync(script)) return true;

@@ -1,4 +1,5 @@
-// The system packages the tests and the main job need, and how to tell whether each is present (setup and test runner share it).
+// The system packages the tests and the main job need, and how to
+// tell whether each is present (setup and test runner share it).
 import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 
@@ -85,7 +86,8 @@ export function formatInstallCommand(names) {
 export function getDpkgStatus(name, env = process.env) {
   const result = spawnSync('dpkg-query', ['-W', '-f=${Status}', name], { env, encoding: 'utf8' });
   if (result.error) return 'no-dpkg';
-  // `install ok installed` or `hold ok installed`; `unknown ok not-installed`, `deinstall ok config-files` or exit 1 otherwise.
+  // `install ok installed` or `hold ok installed`; `unknown ok
+  // not-installed`, `deinstall ok config-files` or exit 1 otherwise.
   return result.status === 0 && / ok installed$/.test(result.stdout.trim()) ? 'installed' : 'missing';
 }
 

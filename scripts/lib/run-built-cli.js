@@ -1,4 +1,5 @@
-// Shared by the Node shims: runs the built `dhash` CLI (dist/cli/main.js) with a fixed command before the operator's arguments.
+// Shared by the Node shims: runs the built `dhash` CLI (dist/cli/main.js)
+// with a fixed command before the operator's arguments.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 

@@ -1,4 +1,5 @@
-// Builds a project with a deployed-looking environment for backup tests: a release tree with node_modules, `current`, a migrated database.
+// Builds a project with a deployed-looking environment for backup tests:
+// a release tree with node_modules, `current`, a migrated database.
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openDatabase, closeDatabase, type Db } from '../../src/service/store/index.js';
@@ -21,7 +22,9 @@ export async function createBackupProject(projectRoot: string): Promise<void> {
   await writeFile(join(projectRoot, 'environments.json'), JSON.stringify(environments, null, 2));
 }
 
-/** A release `r1` (dist, package.json, release.json, node_modules with an executable and a .bin symlink) made current. */
+/**
+ * A release `r1` (dist, package.json, release.json, node_modules with an executable and a .bin symlink) made current.
+ */
 export async function createDeployedEnvironment(
   projectRoot: string,
   name = 'staging',

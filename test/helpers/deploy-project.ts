@@ -1,4 +1,5 @@
-// A throwaway project root for deploy/rollback tests: its own environments.json (local on a free port), the built toolkit, the scripts.
+// A throwaway project root for deploy/rollback tests: its own
+// environments.json (local on a free port), the built toolkit, the scripts.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';

@@ -1,4 +1,5 @@
-// Stand-ins for the system package manager: a `dpkg-query` reporting chosen packages missing and an `apt-get` that records its calls.
+// Stand-ins for the system package manager: a `dpkg-query` reporting
+// chosen packages missing and an `apt-get` that records its calls.
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
@@ -29,7 +30,8 @@ echo "DEBIAN_FRONTEND=$DEBIAN_FRONTEND $*" >> "$FAKE_APT_STATE/apt-get.log"
 if [ -n "$FAKE_APT_EXIT_CODE" ]; then echo "E: fake apt-get failure" >&2; exit "$FAKE_APT_EXIT_CODE"; fi
 if [ "$1" = install ]; then
   for arg; do
-    case "$arg" in install|-*) ;; *) grep -vx -- "$arg" "$FAKE_APT_STATE/missing" > "$FAKE_APT_STATE/missing.next"; mv "$FAKE_APT_STATE/missing.next" "$FAKE_APT_STATE/missing" ;; esac
+    case "$arg" in install|-*) ;; *) grep -vx -- "$arg" "$FAKE_APT_STATE/missing" > "$FAKE_APT_STATE/missing.next"; \
+mv "$FAKE_APT_STATE/missing.next" "$FAKE_APT_STATE/missing" ;; esac
   done
 fi
 exit 0

@@ -29,7 +29,8 @@ export function getFixtureName(spec: FixtureSpec): string {
   const jpeg = spec.format.startsWith('jpeg')
     ? `-q${spec.quality ?? 85}-${(spec.chroma ?? '4:2:0').replaceAll(':', '')}`
     : '';
-  return `${spec.kind}-${spec.width}x${spec.height}-s${spec.seed}-${spec.format}${jpeg}.${getFixtureExtension(spec.format)}`;
+  const extension = getFixtureExtension(spec.format);
+  return `${spec.kind}-${spec.width}x${spec.height}-s${spec.seed}-${spec.format}${jpeg}.${extension}`;
 }
 
 /** mulberry32: a tiny seeded PRNG, so the same seed always draws the same image. */

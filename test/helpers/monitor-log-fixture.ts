@@ -1,4 +1,5 @@
-// Generates realistic monitor_logs/ files (CONTRACTS.md format) for report and telemetry tests: a healthy run or a rolled-back one.
+// Generates realistic monitor_logs/ files (CONTRACTS.md format) for
+// report and telemetry tests: a healthy run or a rolled-back one.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MonitorSummary, PollGate, PollRecord } from '../../src/rollout/report/monitor-log-types.js';
@@ -7,7 +8,10 @@ export interface MonitorFixtureOptions {
   env?: string;
   startMs?: number;
   releaseId?: string;
-  /** 'rolled-back': extraction failures climb, a warning, then the gate is violated at poll 12 (the last) and a rollback follows. */
+  /**
+   * 'rolled-back': extraction failures climb, a warning, then the
+   * gate is violated at poll 12 (the last) and a rollback follows.
+   */
   outcome: 'all-clear' | 'rolled-back';
   polls?: number;
   pollEveryMs?: number;

@@ -1,4 +1,5 @@
-// Local stand-ins for Slack, Teams, Discord, PagerDuty and generic webhooks (HTTP on 127.0.0.1:0) and an SMTP server with AUTH.
+// Local stand-ins for Slack, Teams, Discord, PagerDuty and generic
+// webhooks (HTTP on 127.0.0.1:0) and an SMTP server with AUTH.
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
@@ -119,7 +120,10 @@ export async function startFakeSmtp(
   return state;
 }
 
-/** Counts attempts in flight, so a test advances the manual clock only while every request is settled (only backoff sleeps are pending). */
+/**
+ * Counts attempts in flight, so a test advances the manual clock only
+ * while every request is settled (only backoff sleeps are pending).
+ */
 export function createAttemptTracker(): DeliveryObserver & {
   inFlight: Map<string, number>;
   started: Map<string, number>;

@@ -1,4 +1,5 @@
-// Spawns real processes for integration tests (a dhash service from dist/, a Prometheus) and waits for them with deadlines.
+// Spawns real processes for integration tests (a dhash service
+// from dist/, a Prometheus) and waits for them with deadlines.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -69,7 +70,9 @@ export async function startPrometheus(
 ): Promise<{ url: string }> {
   const port = await getFreePort();
   await mkdir(join(dir, 'prom-data'), { recursive: true });
-  const config = `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: dhash\n    static_configs:\n      - targets: ['127.0.0.1:${targetPort}']\n`;
+  const config =
+    `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: dhash\n    ` +
+    `static_configs:\n      - targets: ['127.0.0.1:${targetPort}']\n`;
   await writeFile(join(dir, 'prometheus.yml'), config);
   const child = spawn(
     '/usr/bin/prometheus',

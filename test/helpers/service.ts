@@ -1,4 +1,5 @@
-// Starts the real HTTP service in-process on 127.0.0.1:0 over a migrated SQLite file in a temp dir, and reads its metrics.
+// Starts the real HTTP service in-process on 127.0.0.1:0 over
+// a migrated SQLite file in a temp dir, and reads its metrics.
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { TestContext } from 'node:test';

@@ -6,7 +6,10 @@ import { join } from 'node:path';
 
 type After = { after: (fn: () => Promise<void>) => void };
 
-/** Mounts a tmpfs of `sizeMb`; a host that cannot mount fails the test with one line naming what is missing, never skips it. */
+/**
+ * Mounts a tmpfs of `sizeMb`; a host that cannot mount fails the
+ * test with one line naming what is missing, never skips it.
+ */
 export async function mountTmpfs(t: After, sizeMb: number): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'dhash-tmpfs-'));
   try {

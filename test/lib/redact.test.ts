@@ -9,7 +9,8 @@ test('removes secret environment values, their URL paths and URL passwords from 
     PATH: '/usr/bin:/bin',
   });
   const text =
-    'posting to http://127.0.0.1:9/services/T000/B000/abcdefsecret failed; path /services/T000/B000/abcdefsecret; auth hunter22-pass; smtp://bob:pw123456@mail:25; PATH=/usr/bin:/bin';
+    'posting to http://127.0.0.1:9/services/T000/B000/abcdefsecret failed; path ' +
+    '/services/T000/B000/abcdefsecret; auth hunter22-pass; smtp://bob:pw123456@mail:25; PATH=/usr/bin:/bin';
   const out = redact(text);
   assert.ok(!out.includes('abcdefsecret'));
   assert.ok(!out.includes('hunter22-pass'));

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { createServiceMetrics } from '../../src/service/metrics.js';
 import { readSample } from '../helpers/service.js';
 
-test('counts successes into the histogram, failures only into the counter, and keeps the queue gauge as set', async () => {
+test(`counts successes into the histogram, failures only into the counter, and keeps the queue gauge as \
+set`, async () => {
   const metrics = createServiceMetrics({ version: '1.2.3', shouldCollectDefaults: false });
   metrics.recordExtraction('success', 0.004);
   metrics.recordExtraction('success', 1.5);
@@ -24,7 +25,8 @@ test('counts successes into the histogram, failures only into the counter, and k
   assert.equal(readSample(body, 'dhash_build_info{version="1.2.3"}'), 1);
 });
 
-test('two registries in one process never share values, and default process metrics are included unless turned off', async () => {
+test(`two registries in one process never share values, and default process metrics are included unless \
+turned off`, async () => {
   const a = createServiceMetrics({ version: 'a' });
   const b = createServiceMetrics({ version: 'b', shouldCollectDefaults: false });
   a.recordExtraction('failure');

@@ -54,7 +54,8 @@ async function occupySlot(service: TestService, release: () => Promise<void>) {
   };
 }
 
-test('with one slot busy, a second hashing request gets 503 EOVERLOADED with Retry-After, counted as shed and not as a failure', async (t) => {
+test(`with one slot busy, a second hashing request gets 503 EOVERLOADED with Retry-After, counted as \
+shed and not as a failure`, async (t) => {
   const pdfimages = await createBlockingPdfimages(t);
   const service = await startTestService(t, {
     limits: { pdfimagesCommand: pdfimages.command },
@@ -192,7 +193,8 @@ function postExpectingContinue(
   });
 }
 
-test('a client sending Expect: 100-continue is refused before it uploads, and asked for the body when admitted', async (t) => {
+test(`a client sending Expect: 100-continue is refused before it uploads, and asked for the body when \
+admitted`, async (t) => {
   const pdfimages = await createBlockingPdfimages(t);
   const service = await startTestService(t, {
     limits: { pdfimagesCommand: pdfimages.command },

@@ -59,7 +59,8 @@ async function expectError(service: TestService, c: Case): Promise<void> {
   assert.equal((await service.readMetric(FAILURE)) - before, c.failures, `${c.name}: failure counter`);
 }
 
-test('every bad input gets its 4xx JSON error, counts as a failed extraction when it was one, and the service keeps serving', async (t) => {
+test(`every bad input gets its 4xx JSON error, counts as a failed extraction when it was one, and the \
+service keeps serving`, async (t) => {
   const service = await startTestService(t, { limits: { bodyLimitBytes: 64 * 1024 } });
   const jpeg = await createFixtureImage({ kind: 'photo', width: 200, height: 150, seed: 3, format: 'jpeg' });
   const cases: Case[] = [
@@ -286,7 +287,8 @@ test('a bad id in the path or paging is a 400 naming the value', async (t) => {
   assert.equal(((await paging.json()) as { error: { code: string } }).error.code, 'EINVALIDOPTION');
 });
 
-test('a PDF that outlives the poppler budget gets 422 EPDFTIMEOUT and counts as a failure; missing poppler is 503 EPDFUNAVAILABLE', async (t) => {
+test(`a PDF that outlives the poppler budget gets 422 EPDFTIMEOUT and counts as a failure; missing \
+poppler is 503 EPDFUNAVAILABLE`, async (t) => {
   const dir = await createTempDir(t);
   const slowCommand = join(dir, 'slow-pdfimages');
   await writeFile(slowCommand, '#!/bin/sh\nexec sleep 30\n');
@@ -314,7 +316,8 @@ test('a PDF that outlives the poppler budget gets 422 EPDFTIMEOUT and counts as 
   });
 });
 
-test('a client that stalls mid-upload is disconnected once the timeout passes, so it cannot pin the service', async (t) => {
+test(`a client that stalls mid-upload is disconnected once the timeout passes, so it cannot pin the \
+service`, async (t) => {
   const service = await startTestService(t, { limits: { requestTimeoutMs: 500 } });
   const { port } = new URL(service.url);
   const startedMs = Date.now();

@@ -13,7 +13,9 @@ const postImage = (url: string, body: Uint8Array) =>
 const postJson = (url: string, body: unknown) =>
   fetch(url, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
 
-/** The fixture with a white square pasted in its corner: a 60 px square moves the dhash 6 bits (review), 20 px 2 bits. */
+/**
+ * The fixture with a white square pasted in its corner: a 60 px square moves the dhash 6 bits (review), 20 px 2 bits.
+ */
 async function createModifiedImage(original: Buffer, squarePx: number): Promise<Buffer> {
   const patch = await sharp({ create: { width: squarePx, height: squarePx, channels: 3, background: '#ffffff' } })
     .png()
@@ -24,7 +26,8 @@ async function createModifiedImage(original: Buffer, squarePx: number): Promise<
     .toBuffer();
 }
 
-test('library add → match at distance 0; a modified image → review queued (gauge 1); resolve same → library grows (gauge 0)', async (t) => {
+test(`library add → match at distance 0; a modified image → review queued (gauge 1); resolve same → \
+library grows (gauge 0)`, async (t) => {
   const service = await startTestService(t);
   const original = await createFixtureImage({ kind: 'photo', width: 160, height: 120, seed: 5, format: 'png' });
   const modified = await createModifiedImage(original, 60);

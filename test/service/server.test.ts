@@ -14,7 +14,8 @@ const HIST_COUNT = 'dhash_hash_duration_seconds_count';
 const post = (url: string, body: Uint8Array | string, contentType?: string) =>
   fetch(url, { method: 'POST', body, headers: contentType ? { 'content-type': contentType } : {} });
 
-test('POST /v1/hash answers the same hash as hashImage, in both modes, and moves the counters by one each', async (t) => {
+test(`POST /v1/hash answers the same hash as hashImage, in both modes, and moves the counters by one \
+each`, async (t) => {
   const service = await startTestService(t);
   const image = await createFixtureImage({ kind: 'photo', width: 120, height: 90, seed: 11, format: 'jpeg' });
   const exact = await hashImage(image, { mode: 'exact' });
@@ -38,7 +39,8 @@ test('POST /v1/hash answers the same hash as hashImage, in both modes, and moves
   assert.equal(await service.readMetric('dhash_hash_duration_seconds_bucket{le="+Inf"}'), 2);
 });
 
-test('GET /metrics exposes the four contract metrics from a fresh start, with a bucket at exactly le="2"', async (t) => {
+test(`GET /metrics exposes the four contract metrics from a fresh start, with a bucket at exactly \
+le="2"`, async (t) => {
   const service = await startTestService(t);
   const response = await fetch(`${service.url}/metrics`);
   assert.equal(response.status, 200);
@@ -122,7 +124,8 @@ test('POST /v1/extract hashes each PDF image and counts each one as an extractio
   assert.equal(await service.readMetric(FAILURE), 0);
 });
 
-test('writes one JSON log line per request with time, level, msg, method, url, status and duration, and no secrets', async (t) => {
+test(`writes one JSON log line per request with time, level, msg, method, url, status and duration, \
+and no secrets`, async (t) => {
   const service = await startTestService(t, {
     env: { SLACK_WEBHOOK: 'https://hooks.example.test/services/T000/B000/secretsecret' },
   });

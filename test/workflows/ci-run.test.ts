@@ -18,7 +18,9 @@ async function getQuickStartCommands(): Promise<string[]> {
     .filter(Boolean);
 }
 
-/** .ci/run's commands: every line but the shebang, comments, blank lines, `set -euo pipefail` and the `cd` to the root. */
+/**
+ * .ci/run's commands: every line but the shebang, comments, blank lines, `set -euo pipefail` and the `cd` to the root.
+ */
 async function getCiRunCommands(): Promise<{ preamble: string[]; commands: string[] }> {
   const lines = (await readFile(`${repo}/.ci/run`, 'utf8'))
     .split('\n')

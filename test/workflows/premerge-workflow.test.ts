@@ -14,7 +14,8 @@ test('the premerge workflow validates against the GitHub Actions workflow schema
 
 test('the validator does catch a broken workflow (so the check above means something)', () => {
   const state = validateWorkflow(
-    'on: pull_request\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n        runz: oops\n',
+    'on: pull_request\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: ' +
+      'actions/checkout@v4\n        runz: oops\n',
   );
   assert.ok(state.errors.length > 0);
 });
@@ -32,7 +33,10 @@ test('runs on pull requests on Ubuntu, macOS and Windows with Node 20 and upload
   assert.match(text, /brew install poppler/);
   assert.match(
     text,
-    /uses: actions\/upload-artifact@v4\n\s+with:\n\s+name: premerge_artifacts-\$\{\{ matrix\.os \}\}\n\s+path: premerge_artifacts\/\n/,
+    new RegExp(
+      'uses: actions\\/upload-artifact@v4\\n\\s+with:\\n\\s+name: premerge_artifacts-\\$\\{\\{ matrix\\.os ' +
+        '\\}\\}\\n\\s+path: premerge_artifacts\\/\\n',
+    ),
   );
 });
 

@@ -16,7 +16,8 @@ async function project(t: Parameters<typeof createTempDir>[0], environments: unk
   return root;
 }
 
-test('prints the effective settings per environment with secrets redacted and variables shown as set/unset', async (t) => {
+test(`prints the effective settings per environment with secrets redacted and variables shown as \
+set/unset`, async (t) => {
   const root = await project(t, {
     environments: {
       staging: {
@@ -46,7 +47,8 @@ test('prints the effective settings per environment with secrets redacted and va
   assert.ok(lines.includes('  health:    https://ops:[REDACTED]@staging.example.com/health'));
   assert.ok(
     lines.includes(
-      '  target:    command (start: curl -X POST [REDACTED]; stop: systemctl stop x; status: systemctl status x; timeout 1m)',
+      '  target:    command (start: curl -X POST [REDACTED]; stop: systemctl stop x; status: systemctl ' +
+        'status x; timeout 1m)',
     ),
   );
   assert.ok(lines.includes('  backups:   backups/ (keep 7)'));
@@ -93,13 +95,17 @@ test('an unknown --env exits 2 listing the known ones; unparsable JSON names the
   assert.equal(unknown.exitCode, 2);
   assert.equal(
     unknown.stderr,
-    'dhash: Unknown environment `prod` given to --env.\nKnown environments: local, staging. Add one under "environments" in environments.json to deploy elsewhere.\n',
+    'dhash: Unknown environment `prod` given to --env.\nKnown environments: local, staging. Add one ' +
+      'under "environments" in environments.json to deploy elsewhere.\n',
   );
   await writeFile(join(root, 'environments.json'), '{ "environments": ');
   const broken = await runCliForTest(['config', 'check'], { cwd: root });
   assert.equal(broken.exitCode, 2);
   assert.match(
     broken.stderr,
-    /^dhash: The configuration file environments\.json is invalid \(1 problem\)\.\n {2}- \(root\): The configuration file environments\.json is not valid JSON\./,
+    new RegExp(
+      '^dhash: The configuration file environments\\.json is invalid \\(1 problem\\)\\.\\n {2}- ' +
+        '\\(root\\): The configuration file environments\\.json is not valid JSON\\.',
+    ),
   );
 });

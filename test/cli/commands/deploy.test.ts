@@ -40,7 +40,8 @@ test('a dry run of a checkout without dist/ fails validation (exit 2) saying to 
   assert.match(result.stdout, /dry run: nothing was changed; the deploy would be refused/);
 });
 
-test('a real deploy of a missing --release path is refused before anything changes (exit 2), reporting every check', async (t) => {
+test(`a real deploy of a missing --release path is refused before anything changes (exit 2), reporting \
+every check`, async (t) => {
   const root = await createProject(t);
   const result = await runCliForTest(['deploy', '--env', 'local', '--release', 'missing-release'], { cwd: root });
   assert.equal(result.exitCode, 2, result.stdout + result.stderr);

@@ -35,7 +35,8 @@ test('--mode fast prints the fast hashes', async (t) => {
   assert.equal(result.stdout, `${(await hashImage(jpeg, { mode: 'fast' })).hash}  a.jpg\n`);
 });
 
-test('names each missing or undecodable file on stderr with the reason, still hashes the rest, and exits 1', async (t) => {
+test(`names each missing or undecodable file on stderr with the reason, still hashes the rest, and \
+exits 1`, async (t) => {
   const dir = await createTempDir(t);
   const { jpeg } = await writeImages(dir);
   const result = await runCliForTest(['hash', 'missing.jpg', 'broken.png', 'a.jpg', 'notes.txt'], { cwd: dir });

@@ -52,7 +52,8 @@ test('dry run on a missing database reports the plan and creates no file', async
   assert.match(
     result.stdout,
     new RegExp(
-      `^database does not exist yet; ${MIGRATIONS.length} migrations would create schema version ${LATEST_SCHEMA_VERSION}$`,
+      `^database does not exist yet; ${MIGRATIONS.length} migrations would create schema version ` +
+        `${LATEST_SCHEMA_VERSION}$`,
       'm',
     ),
   );

@@ -21,7 +21,8 @@ test('a failed premerge step ends in a coded error naming the step and its log, 
     result.stderr,
     'dhash: The premerge step check:typecheck failed: its command exited 3.\n' +
       'Its output is in premerge_artifacts/typecheck.log. Fix the cause, then run `npm run premerge` again ' +
-      '(a missing system package: `npm run setup`; a throwaway environment, if one was made, is kept for inspection).\n',
+      '(a missing system package: `npm run setup`; a throwaway environment, if one was made, is kept for ' +
+      'inspection).\n',
   );
   assert.equal(result.exitCode, 1);
   assert.match(
@@ -30,12 +31,14 @@ test('a failed premerge step ends in a coded error naming the step and its log, 
   );
 });
 
-test('a step failing without a command of its own is a coded error too, naming the step and the premerge log', async (t) => {
+test(`a step failing without a command of its own is a coded error too, naming the step and the \
+premerge log`, async (t) => {
   const root = await createTempDir(t);
   await writeFile(join(root, 'environments.json'), '{}\n');
   const passingNode = join(root, 'passing-node.sh');
   await writeFile(passingNode, '#!/bin/sh\nexit 0\n', { mode: 0o755 });
-  // env:create reads quality-gates-config.json from the project root, which this one lacks; its temp root goes under `root`.
+  // env:create reads quality-gates-config.json from the project
+  // root, which this one lacks; its temp root goes under `root`.
   const savedTmpdir = process.env.TMPDIR;
   process.env.TMPDIR = root;
   t.after(() => (savedTmpdir === undefined ? delete process.env.TMPDIR : (process.env.TMPDIR = savedTmpdir)));
@@ -48,7 +51,10 @@ test('a step failing without a command of its own is a coded error too, naming t
   const [message, details] = result.stderr.split('\n');
   assert.match(
     message,
-    /^dhash: The premerge step env:create failed: ENOENT: no such file or directory, open '.*\/quality-gates-config\.json'\.$/,
+    new RegExp(
+      '^dhash: The premerge step env:create failed: ENOENT: no such file or directory, open ' +
+        "'.*\\/quality-gates-config\\.json'\\.$",
+    ),
   );
   assert.match(details, /^Its output is in logs\/premerge\.log\. Fix the cause, then run `npm run premerge` again /);
   assert.doesNotMatch(result.stderr, /unexpected error/);

@@ -15,7 +15,8 @@ test('serve refuses a database whose schema is behind and says what to run', asy
   assert.match(
     result.stderr,
     new RegExp(
-      `has schema version 0, behind this release's ${LATEST_SCHEMA_VERSION} \\(${LATEST_SCHEMA_VERSION} pending migrations\\)`,
+      `has schema version 0, behind this release's ${LATEST_SCHEMA_VERSION} \\(${LATEST_SCHEMA_VERSION} ` +
+        `pending migrations\\)`,
     ),
   );
   assert.match(
@@ -42,7 +43,8 @@ test('serve rejects a port that is not a port, naming the option, before touchin
   assert.match(fromEnv.stderr, /Expected the `DHASH_PORT` option to be a TCP port/);
 });
 
-test('serve --migrate creates the default database under the project root, serves, and stops when the signal aborts', async (t) => {
+test(`serve --migrate creates the default database under the project root, serves, and stops when the \
+signal aborts`, async (t) => {
   const dir = await createTempDir(t);
   const controller = new AbortController();
   controller.abort(new Error('stop at once'));

@@ -1,4 +1,5 @@
-// waitForHealthy against a real HTTP server whose health the test flips: consecutive-OK counting, deadlines, early abort.
+// waitForHealthy against a real HTTP server whose health the
+// test flips: consecutive-OK counting, deadlines, early abort.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';

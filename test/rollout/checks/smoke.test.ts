@@ -1,4 +1,5 @@
-// Smoke tests against the real service in-process, and against a stand-in that lacks a metric: exact checks, readable log.
+// Smoke tests against the real service in-process, and against
+// a stand-in that lacks a metric: exact checks, readable log.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
@@ -21,7 +22,8 @@ function envFor(root: string, baseUrl: string) {
   );
 }
 
-test('passes every check against the real service, hashes the fixture to its Pillow hash, and leaves the library empty', async (t) => {
+test(`passes every check against the real service, hashes the fixture to its Pillow hash, and leaves \
+the library empty`, async (t) => {
   const service = await startTestService(t);
   const root = await createTempDir(t);
   const result = await runSmokeTests(envFor(root, service.url));

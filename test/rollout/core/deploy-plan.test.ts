@@ -55,7 +55,11 @@ test('shows the rollback strategy the deploy would get', () => {
   });
   assert.match(
     formatDeployPlan(plan),
-    /^ {2}Rollback strategy after a violated gate: switch-back \(the deploy applied no migration: the live database is kept\)\.$/m,
+    new RegExp(
+      '^ {2}Rollback strategy after a violated gate: switch-back \\(the deploy applied no migration: the ' +
+        'live database is kept\\)\\.$',
+      'm',
+    ),
   );
   assert.equal(plan.rollbackStrategy?.strategy, 'switch-back');
 });

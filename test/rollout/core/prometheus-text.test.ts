@@ -45,7 +45,8 @@ test('extracts the four dhash metrics, and names the missing ones', () => {
   });
   assert.throws(() => extractDhashMetrics('dhash_low_confidence_queue_length 1\n'), {
     message:
-      'metrics page lacks dhash_extractions_total{outcome="success"}, dhash_extractions_total{outcome="failure"}, dhash_hash_duration_seconds_bucket',
+      'metrics page lacks dhash_extractions_total{outcome="success"}, ' +
+      'dhash_extractions_total{outcome="failure"}, dhash_hash_duration_seconds_bucket',
   });
   assert.throws(() => parsePrometheusText('ok 1\nthis is { not metrics'), {
     message: /^metrics line 2 is not in the Prometheus text format/,

@@ -16,7 +16,8 @@ test('formats UTC to the millisecond so ids sort chronologically as text', () =>
   assert.equal(createDeployId('local', at), 'local-20261128T011500123Z');
 });
 
-test('names a release <UTC ts>-<version>-<git short sha>, a safe folder name whose dashes only separate the parts', () => {
+test(`names a release <UTC ts>-<version>-<git short sha>, a safe folder name whose dashes only separate the \
+parts`, () => {
   assert.equal(
     createReleaseId({ createdAtMs: at, version: '0.1.0', gitSha: 'ab12cd3' }),
     '20261128T011500123Z-0.1.0-ab12cd3',

@@ -12,7 +12,8 @@ test('--skip-migrations refused has its own code, naming the pending count and t
   );
   assert.equal(
     error.details,
-    'Nothing was changed. Leave out --skip-migrations: the deploy dry-runs them on a copy first and keeps a pre-migration copy for switch-back. ' +
+    'Nothing was changed. Leave out --skip-migrations: the deploy dry-runs them on a copy first and keeps ' +
+      'a pre-migration copy for switch-back. ' +
       '`./scripts/migrate_dhash.sh --env staging --dry-run` shows what they do.',
   );
   assert.equal(error.exitCode, ExitCode.USAGE);

@@ -82,7 +82,8 @@ test('prom-client writes NaN as `Nan`, which parses as NaN instead of making the
   assert.throws(() => parsePrometheusText('dhash_x nope\n'), /metrics line 1 has a value that is not a number: nope/);
 });
 
-test('the AnalysisTemplate quotes every string as JSON, so a URL with # or a condition with quotes cannot break the YAML', () => {
+test(`the AnalysisTemplate quotes every string as JSON, so a URL with # or a condition with quotes cannot \
+break the YAML`, () => {
   const yaml = renderArgoAnalysisTemplate({
     envName: 'Prod_EU',
     verdictUrl: 'http://g:8790/v1/verdict#x',

@@ -57,7 +57,8 @@ test('histogram increases reset as a whole when any bucket goes down', () => {
 
 test('p95 interpolates inside the bucket; exactly all-but-5 % at or under le=2 gives exactly 2 s', () => {
   assert.equal(getHistogramQuantile(0.95, { '0.5': 0, '1': 50, '2': 95, Infinity: 100 }), 2);
-  // One more observation above 2 s pushes the rank into +Inf: the highest finite bound is returned… but above 2 it must be.
+  // One more observation above 2 s pushes the rank into +Inf: the
+  // highest finite bound is returned… but above 2 it must be.
   assert.equal(
     getHistogramQuantile(0.95, { '0.5': 0, '1': 50, '2': 94, '5': 100, Infinity: 100 }),
     2 + 3 * ((95 - 94) / 6),

@@ -20,7 +20,8 @@ async function getRunbookRules(): Promise<string> {
     .join('\n');
 }
 
-test('the runbook alert fires for a silent monitor inside its window and not for a beating or finished one', async (t) => {
+test(`the runbook alert fires for a silent monitor inside its window and not for a beating or finished \
+one`, async (t) => {
   const dir = await createTempDir(t);
   await writeFile(join(dir, 'rules.yml'), await getRunbookRules());
   // One sample a minute for 10 minutes; the window ends at 3600 s.
@@ -36,7 +37,8 @@ test('the runbook alert fires for a silent monitor inside its window and not for
       exp_annotations: {
         summary: 'dhash monitor of production (production-20261128T010000000Z) stopped beating',
         description:
-          "The rest of the deploy's window is unguarded. Run: node scripts/monitor_dhash.js --env production --deploy production-20261128T010000000Z --resume",
+          "The rest of the deploy's window is unguarded. Run: node scripts/monitor_dhash.js --env " +
+          'production --deploy production-20261128T010000000Z --resume',
       },
     },
   ];

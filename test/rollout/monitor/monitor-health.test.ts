@@ -1,4 +1,5 @@
-// The heartbeat judgement (pure, manual clock): when a monitor inside its window counts as not beating, and what it says.
+// The heartbeat judgement (pure, manual clock): when a monitor
+// inside its window counts as not beating, and what it says.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createManualClock } from '../../../src/lib/clock.js';
@@ -33,7 +34,8 @@ function createState(
 
 const alive = { lockPid: 4242, isLockPidAlive: true, servingReleaseId: 'r2' };
 
-test('a live monitor is beating up to its expected gap plus the margin, and not beating one millisecond later', async () => {
+test(`a live monitor is beating up to its expected gap plus the margin, and not beating one millisecond \
+later`, async () => {
   const clock = createManualClock(START_MS + 60_000);
   const state = createState();
   await clock.advance(30_000 + HEARTBEAT_MARGIN_MS);
@@ -53,7 +55,8 @@ test('a shorter expected gap (1 s polls) moves the boundary: stale after 1 s + m
     judgeMonitorHealth({ state, ...alive, nowMs: beatMs + 1000 + HEARTBEAT_MARGIN_MS + 1 }).status,
     'not-beating',
   );
-  // A 120 s poll cadence never stretches the judgement: the monitor beats at least every HEARTBEAT_EVERY_MS while it sleeps.
+  // A 120 s poll cadence never stretches the judgement: the monitor
+  // beats at least every HEARTBEAT_EVERY_MS while it sleeps.
   assert.equal(isHeartbeatStale(beatMs, 120_000, beatMs + HEARTBEAT_EVERY_MS + HEARTBEAT_MARGIN_MS + 1), true);
 });
 
@@ -69,7 +72,8 @@ test('a dead pid is not beating at once, and the warning says since when and how
   assert.equal(health.status, 'not-beating');
   assert.equal(health.reason, 'its process (pid 4242) is gone');
   assert.deepEqual(health.warnings, [
-    'the monitor of production (deploy production-20261128T010000000Z, release r2) has stopped beating since 2026-11-28T01:01:00.000Z: ' +
+    'the monitor of production (deploy production-20261128T010000000Z, release r2) has stopped beating ' +
+      'since 2026-11-28T01:01:00.000Z: ' +
       'its process (pid 4242) is gone. The rest of its window, until 2026-11-28T02:00:00.000Z, is unguarded. ' +
       'Resume it: node scripts/monitor_dhash.js --env production --deploy production-20261128T010000000Z --resume',
   ]);
@@ -82,7 +86,8 @@ test('a dead pid is not beating at once, and the warning says since when and how
   assert.equal(unlocked.reason, 'no monitor holds its lock (pid 4242 is gone)');
 });
 
-test('a finished window, or one that is over, raises no warning; a rollback in progress is alive however long it takes', () => {
+test(`a finished window, or one that is over, raises no warning; a rollback in progress is alive however long \
+it takes`, () => {
   assert.deepEqual(
     judgeMonitorHealth({
       state: createState({ outcome: 'all-clear' }),
@@ -122,7 +127,8 @@ test('a beating monitor watching a release that is not serving says so plainly',
   assert.equal(health.status, 'beating');
   assert.equal(health.isWatchingServing, false);
   assert.deepEqual(health.warnings, [
-    'the monitor of production watches deploy production-20261128T010000000Z (release r2), but r3 is serving: it will not act on that release.',
+    'the monitor of production watches deploy production-20261128T010000000Z (release r2), but r3 is ' +
+      'serving: it will not act on that release.',
   ]);
 });
 
@@ -142,12 +148,15 @@ test('monitor.prom exposes the heartbeat, the window end and whether the window 
   assert.equal(
     renderMonitorProm(state, START_MS + 61_500),
     [
-      "# HELP dhash_monitor_last_poll_timestamp_seconds Unix time of the dhash monitor's last poll or heartbeat (it beats at least every 30 s).",
+      "# HELP dhash_monitor_last_poll_timestamp_seconds Unix time of the dhash monitor's last poll or " +
+        'heartbeat (it beats at least every 30 s).',
       '# TYPE dhash_monitor_last_poll_timestamp_seconds gauge',
-      'dhash_monitor_last_poll_timestamp_seconds{env="production",deploy_id="production-20261128T010000000Z"} 1795827661.500',
+      'dhash_monitor_last_poll_timestamp_seconds{env="production",deploy_id="production-20261128T010000000Z"} ' +
+        '1795827661.500',
       "# HELP dhash_monitor_window_end_timestamp_seconds Unix time at which the watched deploy's monitor window ends.",
       '# TYPE dhash_monitor_window_end_timestamp_seconds gauge',
-      'dhash_monitor_window_end_timestamp_seconds{env="production",deploy_id="production-20261128T010000000Z"} 1795831200.000',
+      'dhash_monitor_window_end_timestamp_seconds{env="production",deploy_id="production-20261128T010000000Z"} ' +
+        '1795831200.000',
       '# HELP dhash_monitor_active 1 while the monitor watches its window, 0 once it finished (any outcome).',
       '# TYPE dhash_monitor_active gauge',
       'dhash_monitor_active{env="production",deploy_id="production-20261128T010000000Z"} 1',

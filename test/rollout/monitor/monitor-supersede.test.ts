@@ -1,4 +1,5 @@
-// The monitor's side of issue 9: a supersede request ends it as `superseded`; it never acts on a release that is not serving.
+// The monitor's side of issue 9: a supersede request ends it as
+// `superseded`; it never acts on a release that is not serving.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -16,7 +17,8 @@ import { createSilentLogger } from '../../../src/lib/logger.js';
 
 const NEW_DEPLOY = 'production-20261128T011500000Z';
 
-test('SIGTERM after a supersede request ends the monitor as superseded: state, summary, report, monitor-complete, lock released', async (t) => {
+test(`SIGTERM after a supersede request ends the monitor as superseded: state, summary, report, \
+monitor-complete, lock released`, async (t) => {
   const f = await createMonitorFixture(t);
   const controller = new AbortController();
   const result = await f.run({
@@ -101,7 +103,8 @@ test('a violated gate while current points elsewhere ends superseded and touches
   assert.deepEqual(lines.at(-1).actions, ['notify:gate-violation:health', 'superseded:current-changed']);
 });
 
-test('--deploy names an unknown deploy: EUNKNOWNDEPLOY (exit 2); --resume without a saved window: ENOMONITORTORESUME (exit 2)', async (t) => {
+test(`--deploy names an unknown deploy: EUNKNOWNDEPLOY (exit 2); --resume without a saved window: \
+ENOMONITORTORESUME (exit 2)`, async (t) => {
   const f = await createMonitorFixture(t);
   await assert.rejects(
     f.run({ signalSource: createScriptedSource(f.clock), deployId: 'production-nope' }),
@@ -114,7 +117,8 @@ test('--deploy names an unknown deploy: EUNKNOWNDEPLOY (exit 2); --resume withou
   assert.equal(existsSync(getMonitorLockFile(f.environment)), false);
 });
 
-test('--deploy watches that deploy even when a later one is journaled, and records its heartbeat from the first moment', async (t) => {
+test(`--deploy watches that deploy even when a later one is journaled, and records its heartbeat from \
+the first moment`, async (t) => {
   const f = await createMonitorFixture(t);
   await appendJournal(f.environment, {
     time: new Date(f.clock.now()).toISOString(),
@@ -218,7 +222,8 @@ test('a monitor that ignores SIGTERM: EMONITORNOTSUPERSEDED (exit 3) after the d
       isDhashError(e, 'EMONITORNOTSUPERSEDED') &&
       e.exitCode === 3 &&
       e.message ===
-        `The monitor of \`production\` (pid ${stubborn.pid}, deploy unknown) did not stop within 300 ms; nothing was changed.`,
+        `The monitor of \`production\` (pid ${stubborn.pid}, deploy unknown) did not stop within 300 ms; ` +
+          `nothing was changed.`,
   );
   assert.equal(existsSync(getSupersedeRequestFile(f.environment)), false);
 });

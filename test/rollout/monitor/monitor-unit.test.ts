@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 // The systemd-supervised monitor: its unit passes `systemd-analyze verify`, systemd-run gets the same properties, and
-// quick-deploy's launch waits for the unit's monitor to hold the lock (systemd is not PID 1 here, so systemd-run is stubbed).
+// quick-deploy's launch waits for the unit's monitor to hold the
+// lock (systemd is not PID 1 here, so systemd-run is stubbed).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -36,7 +37,8 @@ test('the monitor unit passes systemd-analyze verify and restarts only on a cras
   const text = renderMonitorUnit(unitInput(dir));
   await writeFile(unitFile, text);
   const result = spawnSync('systemd-analyze', ['verify', unitFile], { encoding: 'utf8' });
-  // verify may warn about paths missing at runtime (the ExecStart binary's folder); it must not report unit syntax errors.
+  // verify may warn about paths missing at runtime (the ExecStart
+  // binary's folder); it must not report unit syntax errors.
   const problems = (result.stderr + result.stdout)
     .split('\n')
     .filter(
@@ -48,7 +50,8 @@ test('the monitor unit passes systemd-analyze verify and restarts only on a cras
   assert.equal(result.status, 0, result.stderr);
   assert.ok(
     text.includes(
-      `ExecStart=${process.execPath} ${dir}/dist/cli/main.js monitor --env production --deploy production-20261128T010000000Z\n`,
+      `ExecStart=${process.execPath} ${dir}/dist/cli/main.js monitor --env production --deploy ` +
+        `production-20261128T010000000Z\n`,
     ),
     text,
   );
@@ -131,7 +134,8 @@ test(
   { timeout: 60_000 },
   async (t) => {
     let unitProcess: ChildProcess | undefined;
-    // Registered before the project's temp folder (hooks run in order), so the unit's process has exited before its folder is removed.
+    // Registered before the project's temp folder (hooks run in order),
+    // so the unit's process has exited before its folder is removed.
     t.after(async () => {
       if (!unitProcess || unitProcess.exitCode !== null || unitProcess.signalCode !== null) return;
       const exited = once(unitProcess, 'exit');
@@ -199,6 +203,7 @@ test("a systemd-run that fails is EMONITORNOTSTARTED (exit 4) with systemd's wor
       isDhashError(e, 'EMONITORNOTSTARTED') &&
       e.exitCode === 4 &&
       e.message ===
-        `The monitor of deploy ${deployId} did not start: systemd-run exited 1: Failed to start transient service unit: Unit dhash-monitor-local.service already exists.`,
+        `The monitor of deploy ${deployId} did not start: systemd-run exited 1: Failed to start ` +
+          `transient service unit: Unit dhash-monitor-local.service already exists.`,
   );
 });

@@ -56,7 +56,8 @@ test('a healthy release polls at the exact cadence for 60 minutes and ends all c
   assert.equal(f.calls.rollback.length, 0);
 });
 
-test('metrics endpoint down: each blind poll is a failed health check; the 3rd rolls back exactly once (exit 1)', async (t) => {
+test(`metrics endpoint down: each blind poll is a failed health check; the 3rd rolls back exactly once \
+(exit 1)`, async (t) => {
   const f = await createMonitorFixture(t);
   const source = createScriptedSource(f.clock, (o, v) =>
     o >= 600 * S ? { health: v.health, host: v.host, metricsError: 'ECONNREFUSED' } : v,
@@ -248,7 +249,8 @@ test('a backup that fails verification blocks the rollback: untouched, critical 
   );
 });
 
-test('no backup at all: blocked, the release keeps serving (nothing is stopped), critical incident, exit 4', async (t) => {
+test(`no backup at all: blocked, the release keeps serving (nothing is stopped), critical incident, \
+exit 4`, async (t) => {
   const f = await createMonitorFixture(t, { backupFile: '' });
   const result = await f.run({
     signalSource: createScriptedSource(f.clock, (_o, v) => ({ ...v, health: { ok: false, latencyMs: 1 } })),
@@ -260,7 +262,8 @@ test('no backup at all: blocked, the release keeps serving (nothing is stopped),
   assert.equal(f.sent.at(-1)!.fields?.reason, 'no backup to roll back to; r2 keeps serving');
 });
 
-test('first deploy: nothing to roll back to, so the only release keeps serving; rollback-failure with the exact reason, exit 4', async (t) => {
+test(`first deploy: nothing to roll back to, so the only release keeps serving; rollback-failure with \
+the exact reason, exit 4`, async (t) => {
   const f = await createMonitorFixture(t, { isFirstDeploy: true });
   const result = await f.run({
     signalSource: createScriptedSource(f.clock, (_o, v) => ({ ...v, health: { ok: false, latencyMs: 1 } })),

@@ -1,4 +1,5 @@
-// Pure parts of notifications: events and severities, templates, Slack limits, truncation, backoff and Retry-After, the factory.
+// Pure parts of notifications: events and severities, templates,
+// Slack limits, truncation, backoff and Retry-After, the factory.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRedactor } from '../../../src/lib/redact.js';

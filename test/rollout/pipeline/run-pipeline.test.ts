@@ -112,7 +112,8 @@ test('runs steps in order with before/after hooks, then the succeeded hooks, rec
   assert.match(h.shown(), /\n2026-11-28T01:00:00\.350Z ✔ b:two {2}done in 250ms\n/);
 });
 
-test('on a failing required step runs every failed hook, then rethrows the original error even when a hook throws', async () => {
+test(`on a failing required step runs every failed hook, then rethrows the original error even when a \
+hook throws`, async () => {
   const h = createHarness();
   const original = new Error('disk full');
   const seen: { failedStep?: string; error?: unknown; durationMs: number }[] = [];

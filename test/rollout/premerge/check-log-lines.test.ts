@@ -8,13 +8,15 @@ import { createTempDir } from '../../helpers/temp-dir.js';
 
 const SECRET = 'premergeFakeSlackSecret1';
 
-test('passes JSON lines with time, level and component or msg, and leaves plain lines to the secret check only', async (t) => {
+test(`passes JSON lines with time, level and component or msg, and leaves plain lines to the secret \
+check only`, async (t) => {
   const dir = await createTempDir(t);
   const file = join(dir, 'quick-deploy.log');
   await writeFile(
     file,
     [
-      '{"time":"2026-11-28T01:00:00.000Z","level":"info","component":"quick-deploy.pipeline","msg":"step started","step":"backup:create"}',
+      '{"time":"2026-11-28T01:00:00.000Z","level":"info","component":"quick-deploy.pipeline","msg":"step ' +
+        'started","step":"backup:create"}',
       '{"level":30,"time":1764291600000,"pid":1,"msg":"request completed"}',
       '$ node dist/cli/main.js deploy --env local --dry-run',
       '',

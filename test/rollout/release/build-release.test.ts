@@ -1,4 +1,5 @@
-// Building a release from a generated checkout: production node_modules only, relocatable content hash, verified artifacts.
+// Building a release from a generated checkout: production
+// node_modules only, relocatable content hash, verified artifacts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -103,7 +104,8 @@ test('refuses to build without dist/, saying to run npm run build (exit 2)', asy
   });
 });
 
-test('writes a .tar.gz whose .sha256 passes sha256sum -c; a flipped byte or a missing .sha256 is refused with exit 3', async (t) => {
+test(`writes a .tar.gz whose .sha256 passes sha256sum -c; a flipped byte or a missing .sha256 is \
+refused with exit 3`, async (t) => {
   const root = await createTempDir(t);
   await createCheckout(root);
   const out = join(root, 'out');
@@ -140,7 +142,8 @@ test('writes a .tar.gz whose .sha256 passes sha256sum -c; a flipped byte or a mi
   );
 });
 
-test('a release directory changed after it was built fails its content hash (exit 3); a missing path is a usage error naming it', async (t) => {
+test(`a release directory changed after it was built fails its content hash (exit 3); a missing path \
+is a usage error naming it`, async (t) => {
   const root = await createTempDir(t);
   await createCheckout(root);
   const built = await buildRelease({ projectRoot: root, outDir: join(root, 'out'), clock: createManualClock() });

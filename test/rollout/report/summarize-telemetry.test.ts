@@ -20,7 +20,8 @@ async function createLogs(t: Parameters<typeof createTempDir>[0]) {
   return { root, dir, good, bad, old, staging };
 }
 
-test('summarises every gate over the period: worst value, how close it came to its threshold, warnings and violations', async (t) => {
+test(`summarises every gate over the period: worst value, how close it came to its threshold, warnings \
+and violations`, async (t) => {
   const { dir, good, bad } = await createLogs(t);
   const s = await summarizeTelemetry(dir, { envName: 'local', sinceMs: 72 * 3_600_000, nowMs: T0 + 60_000 });
   assert.deepEqual(s.deploys, [good.deployId, bad.deployId], 'the 100 h old deploy and staging are left out');
@@ -59,7 +60,8 @@ test('prints a table and says what to do when the period holds nothing', async (
   const lines = out.stdout.split('\n');
   assert.equal(
     lines[0],
-    'Telemetry for --env local from 2026-11-25T01:31:00.000Z to 2026-11-28T01:31:00.000Z (72h): 2 monitored deploys, 43 polls.',
+    'Telemetry for --env local from 2026-11-25T01:31:00.000Z to 2026-11-28T01:31:00.000Z (72h): 2 ' +
+      'monitored deploys, 43 polls.',
   );
   assert.match(lines[1], /^gate\s+threshold\s+worst\s+max ratio\s+polls/);
   assert.match(

@@ -18,7 +18,8 @@ import {
   resolveReviewItem,
 } from '../../../src/service/review/review-repository.js';
 
-test('re-applies adds, deletes, review creations and resolutions after the mark, mapping new ids; a review `same` is not added twice', async (t) => {
+test('re-applies adds, deletes, review creations and resolutions after the mark, mapping new ids; a \
+review `same` is not added twice', async (t) => {
   const dir = await createTempDir(t);
   const live = join(dir, 'live.sqlite');
   const backup = join(dir, 'backup.sqlite');

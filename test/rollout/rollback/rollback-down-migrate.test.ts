@@ -1,4 +1,5 @@
-// down-migrate on real database files and release folders: rehearsed on a copy, then one transaction live; a failing down changes nothing.
+// down-migrate on real database files and release folders: rehearsed on
+// a copy, then one transaction live; a failing down changes nothing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readlink } from 'node:fs/promises';
@@ -47,7 +48,8 @@ async function setup(t: Parameters<typeof createTempDir>[0], migration: Migratio
   return { environment, migrations, calls, ctx: { environment, clock, logger, driver, steps } };
 }
 
-test('a failing down stops on the copy: the live database stays byte-identical, the service is never stopped, and the reason is clear', async (t) => {
+test(`a failing down stops on the copy: the live database stays byte-identical, the service is never \
+stopped, and the reason is clear`, async (t) => {
   const broken: Migration = { ...notes, name: 'broken_down', down: 'DROP TABLE notes; DROP TABLE no_such_table;' };
   const { environment, migrations, calls, ctx } = await setup(t, broken);
   const before = hashDatabaseFiles(environment.databaseFile);
@@ -56,7 +58,8 @@ test('a failing down stops on the copy: the live database stays byte-identical, 
   assert.equal(outcome.isTouched, false);
   assert.equal(
     outcome.reason,
-    'the downs failed on a copy (the live database is untouched): The down of migration 3 (broken_down) failed, so no migration was reverted.',
+    'the downs failed on a copy (the live database is untouched): The down of migration 3 (broken_down) ' +
+      'failed, so no migration was reverted.',
   );
   assert.deepEqual(hashDatabaseFiles(environment.databaseFile), before);
   assert.deepEqual(calls, []);
@@ -66,7 +69,8 @@ test('a failing down stops on the copy: the live database stays byte-identical, 
   );
 });
 
-test('the downs run on a copy, then on the live database in one transaction after the stop, then current switches back', async (t) => {
+test(`the downs run on a copy, then on the live database in one transaction after the stop, then \
+current switches back`, async (t) => {
   const { environment, migrations, calls, ctx } = await setup(t, notes);
   const outcome = await runDownMigrate(ctx, 'r1', [3], migrations);
   assert.deepEqual(

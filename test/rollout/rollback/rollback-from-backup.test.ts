@@ -21,7 +21,8 @@ async function setup(t: Parameters<typeof createTempDir>[0]) {
   return { root, stagingBackup: stagingBackup.file, productionBackup: productionBackup.file };
 }
 
-test('refuses a backup of another environment (exit 3), naming the newest backup of the right one; nothing changes', async (t) => {
+test(`refuses a backup of another environment (exit 3), naming the newest backup of the right one; \
+nothing changes`, async (t) => {
   const { root, stagingBackup, productionBackup } = await setup(t);
   const before = await snapshotTree(join(root, '.dhash'));
   const result = await runCliForTest(['rollback', '--backup', stagingBackup, '--env', 'production', '--force'], {
@@ -33,7 +34,8 @@ test('refuses a backup of another environment (exit 3), naming the newest backup
   assert.deepEqual(await snapshotTree(join(root, '.dhash')), before);
 });
 
-test('without --force and without a terminal it refuses with exit 3 after verifying the backup; --dry-run changes nothing', async (t) => {
+test(`without --force and without a terminal it refuses with exit 3 after verifying the backup; \
+--dry-run changes nothing`, async (t) => {
   const { root, productionBackup } = await setup(t);
   const before = await snapshotTree(root);
   const refused = await runCliForTest(['rollback', '--backup', productionBackup, '--env', 'production'], { cwd: root });

@@ -44,7 +44,8 @@ test('a held lock refuses with ELOCKED (exit 3) naming the holder and how to rel
     assert.equal(error.exitCode, 3);
     assert.equal(
       error.message,
-      `Another deploy or rollback of \`local\` is in progress (deploy of R1 by pid ${process.pid} on ${hostname()}, started 2026-11-28T00:00:00.000Z).`,
+      `Another deploy or rollback of \`local\` is in progress (deploy of R1 by pid ${process.pid} on ` +
+        `${hostname()}, started 2026-11-28T00:00:00.000Z).`,
     );
     assert.match(
       error.details,

@@ -139,7 +139,8 @@ test('rejects invalid options with a TypeError naming the option', async () => {
   );
 });
 
-test('never hangs and never throws anything but ImageInputError on 300 random, truncated and corrupted inputs', async () => {
+test(`never hangs and never throws anything but ImageInputError on 300 random, truncated and corrupted \
+inputs`, async () => {
   const random = createRandom(2026);
   const seeds = [
     await createFixtureImage({ kind: 'photo', width: 120, height: 90, seed: 1, format: 'jpeg' }),

@@ -107,7 +107,8 @@ test('JPEG (RGB, grey, progressive) and PNG are served natively; CMYK JPEG, GIF 
   }
 });
 
-test("decodes every PNG colour type, bit depth, filter, Adam7 and tRNS to Pillow's L pixels (libdeflate and zlib)", async () => {
+test(`decodes every PNG colour type, bit depth, filter, Adam7 and tRNS to Pillow's L pixels (libdeflate \
+and zlib)`, async () => {
   for (const spec of createPngSpecs()) {
     const { bytes, expectedLuma } = buildPng(spec);
     assert.deepEqual(await decodePngLuma(bytes), expectedLuma, getPngSpecName(spec));
@@ -115,7 +116,8 @@ test("decodes every PNG colour type, bit depth, filter, Adam7 and tRNS to Pillow
   }
 });
 
-test("equals sharp's pixels on sharp-encoded palette, tRNS, 16-bit, grey+alpha, interlaced and 2-colour PNGs", async () => {
+test(`equals sharp's pixels on sharp-encoded palette, tRNS, 16-bit, grey+alpha, interlaced and 2-colour \
+PNGs`, async () => {
   const base = await createFixtureImage({ kind: 'photo', width: 61, height: 47, seed: 12, format: 'png' });
   const inputs = {
     palette: await sharp(base).png({ palette: true, colours: 50 }).toBuffer(),
@@ -190,7 +192,8 @@ test('refuses JPEG and PNG headers over the pixel limit before decoding (ETOOMAN
   }
 });
 
-test('fast mode samples every 2nd PNG row and column natively, within a few bits of exact; Adam7 is not sampled', async () => {
+test(`fast mode samples every 2nd PNG row and column natively, within a few bits of exact; Adam7 is not \
+sampled`, async () => {
   const png = await createFixtureImage({ kind: 'photo', width: 640, height: 480, seed: 3, format: 'png' });
   const interlaced = await sharp(png).png({ progressive: true }).toBuffer();
   for (const bytes of [png, interlaced]) {

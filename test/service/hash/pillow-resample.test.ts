@@ -122,7 +122,8 @@ test('lanczos is 1 at 0, 0 at non-zero integers, and 0 outside [-3, 3)', () => {
 });
 
 test('computes the window bounds Pillow uses: support 3 x scale, rounded, clamped to the image', () => {
-  // 20 → 9: scale 2.222…, support 6.667. Output 0: centre 1.11, (int)(-5.06) = -5 → clamped to 0, end (int)8.28 = 8.
+  // 20 → 9: scale 2.222…, support 6.667. Output 0: centre
+  // 1.11, (int)(-5.06) = -5 → clamped to 0, end (int)8.28 = 8.
   // Output 8: centre 18.89, start (int)12.72 = 12, end (int)26.06 = 26 → clamped to 20, so 8 taps.
   const { bounds, kernelSize } = computeResampleCoefficients(20, 9);
   assert.equal(kernelSize, 15);

@@ -170,7 +170,9 @@ function getPaeth(a: number, b: number, c: number): number {
   return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
 }
 
-/** Every colour type × bit depth PNG allows, plain and Adam7, some with tRNS, at sizes whose Adam7 passes are ragged. */
+/**
+ * Every colour type × bit depth PNG allows, plain and Adam7, some with tRNS, at sizes whose Adam7 passes are ragged.
+ */
 export function createPngSpecs(): PngSpec[] {
   const depths: Record<number, (1 | 2 | 4 | 8 | 16)[]> = {
     0: [1, 2, 4, 8, 16],

@@ -9,7 +9,8 @@ import { runCliForTest } from '../../helpers/cli.js';
 const isShed = (reason: string) => (error: unknown) =>
   isOverloadedError(error) && error.reason === reason && error.httpStatus === 503 && error.code === 'EOVERLOADED';
 
-test('holds body bytes from admission to close, and sheds an arrival that would pass the byte budget by one byte', () => {
+test(`holds body bytes from admission to close, and sheds an arrival that would pass the byte budget by one \
+byte`, () => {
   const gate = new AdmissionGate({ maxInFlight: 4, maxQueuedBytes: 1000, maxQueueWaitMs: 60_000 }, () => 0);
   const a = gate.admit(600);
   assert.throws(() => gate.admit(401), isShed('queued-bytes'));
@@ -151,11 +152,15 @@ test('dhash serve refuses a bad --max-queued-bytes with exit 2 before opening an
   assert.equal(result.exitCode, 2);
   assert.match(
     result.stderr,
-    /Expected the `--max-queued-bytes` option to be a positive number of bytes, optionally with KB, MB or GB \(e\.g\. 64MB\), got `-3` \(string\)\./,
+    new RegExp(
+      'Expected the `--max-queued-bytes` option to be a positive number of bytes, optionally with KB, MB ' +
+        'or GB \\(e\\.g\\. 64MB\\), got `-3` \\(string\\)\\.',
+    ),
   );
 });
 
-test('dhash serve reads the admission limits of service.json beside the database and refuses a bad one with exit 2', async (t) => {
+test(`dhash serve reads the admission limits of service.json beside the database and refuses a bad one \
+with exit 2`, async (t) => {
   const dir = await createTempDir(t);
   const { writeFile } = await import('node:fs/promises');
   await writeFile(`${dir}/service.json`, JSON.stringify({ admission: { maxInFlight: 'many' } }));

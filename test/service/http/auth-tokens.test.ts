@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { isLoopbackHost, parseApiTokens } from '../../../src/service/http/auth-tokens.js';
 import { findToken, getRequiredScope } from '../../../src/service/http/auth.js';
 
-test('parses name:scope:token entries separated by commas and newlines, skipping comments, keeping only digests', () => {
+test(`parses name:scope:token entries separated by commas and newlines, skipping comments, keeping only \
+digests`, () => {
   const { tokens, secrets } = parseApiTokens(
     '# ops\na:read:aaaaaaaaaaaaaaaa, b:admin:bbbb:bbbbbbbbbbbbbbbb\n',
     'DHASH_API_TOKENS',

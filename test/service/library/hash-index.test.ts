@@ -140,7 +140,8 @@ test('malformed hashes and radii are rejected', () => {
   assert.deepEqual(index.search('ABCDEF0123456789', 0), [], 'upper case is accepted');
 });
 
-test('per-chunk radii follow the tightened pigeonhole: r = 4s + t searches t + 1 chunks at s, the rest at s - 1', () => {
+test(`per-chunk radii follow the tightened pigeonhole: r = 4s + t searches t + 1 chunks at s, the rest at s - \
+1`, () => {
   assert.deepEqual(getChunkRadii(0), [0, -1, -1, -1]);
   assert.deepEqual(getChunkRadii(3), [0, 0, 0, 0]);
   assert.deepEqual(getChunkRadii(4), [1, 0, 0, 0]);

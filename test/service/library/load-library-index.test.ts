@@ -6,15 +6,18 @@ import { HashIndex, loadLibraryIndex, readLibraryHashHalves, formatHash } from '
 import { createTempDir } from '../../helpers/temp-dir.js';
 import { createRandom, createRandomHash, flipBits } from './random-hashes.js';
 
-test('the start-up load reads every (id, hash) across id ranges and gaps, and searches exactly like a row-by-row load', async (t) => {
+test(`the start-up load reads every (id, hash) across id ranges and gaps, and searches exactly like a \
+row-by-row load`, async (t) => {
   const db = openDatabase(join(await createTempDir(t), 'lib.sqlite'), { migrate: true });
   t.after(() => closeDatabase(db));
   const random = createRandom(11);
   const insert = db.prepare(
-    "INSERT INTO library_entries (id, label, hash, source, created_at) VALUES (?, 'x', ?, 'api', '2026-12-01T00:00:00.000Z')",
+    "INSERT INTO library_entries (id, label, hash, source, created_at) VALUES (?, 'x', ?, 'api', " +
+      "'2026-12-01T00:00:00.000Z')",
   );
   const bases = Array.from({ length: 40 }, () => createRandomHash(random));
-  // Two full 65,536-id ranges and a partial one, holes from deletions, then a lone entry far beyond (an empty range to skip).
+  // Two full 65,536-id ranges and a partial one, holes from
+  // deletions, then a lone entry far beyond (an empty range to skip).
   db.transaction(() => {
     for (let id = 1; id <= 140_000; id++)
       insert.run(id, random() < 0.5 ? createRandomHash(random) : flipBits(bases[id % 40], id % 13, random));

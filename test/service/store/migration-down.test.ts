@@ -1,4 +1,5 @@
-// Reverting migrations with their reviewed `down`: copy first, then one transaction on the live file; edited downs refused.
+// Reverting migrations with their reviewed `down`: copy first,
+// then one transaction on the live file; edited downs refused.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -58,7 +59,8 @@ test('the down is part of the checksum: a migration without one keeps its old ch
   assert.notEqual(getMigrationChecksum({ sql: 'A', down: 'B' }), getMigrationChecksum({ sql: 'A', down: 'B2' }));
 });
 
-test('rehearses the downs on a copy (live file byte-identical), then reverts the live file in one transaction', async (t) => {
+test(`rehearses the downs on a copy (live file byte-identical), then reverts the live file in one \
+transaction`, async (t) => {
   const file = await createMigrated(t);
   const before = hashDatabaseFiles(file);
   const rehearsal = await rehearseRevertOnCopy(file, [2, 3], all);
@@ -97,7 +99,8 @@ test('an edited down is refused like an edited up, before anything runs', async 
   assert.deepEqual(hashDatabaseFiles(file), before);
 });
 
-test('a failing down leaves the live file byte-identical and names the migration; one without a down is refused', async (t) => {
+test(`a failing down leaves the live file byte-identical and names the migration; one without a down \
+is refused`, async (t) => {
   const broken: Migration = {
     ...notes,
     version: 4,

@@ -25,7 +25,8 @@ const backfill: Migration = {
 UPDATE library_entries SET kind = 'photo';
 CREATE INDEX library_entries_kind ON library_entries (kind);
 CREATE TRIGGER library_entries_kind_default AFTER INSERT ON library_entries
-  WHEN NEW.kind IS NULL BEGIN UPDATE library_entries SET kind = CASE WHEN NEW.source = 'api' THEN 'api' ELSE 'photo' END WHERE id = NEW.id; END;
+  WHEN NEW.kind IS NULL BEGIN UPDATE library_entries SET kind = CASE WHEN NEW.source = 'api' THEN 'api' \
+ELSE 'photo' END WHERE id = NEW.id; END;
 DROP INDEX library_entries_hash;`,
 };
 
@@ -36,7 +37,8 @@ function seed(file: string, rows: number): void {
   const db = openDatabase(file);
   applyPendingMigrations(db, { migrations: BASE });
   const insert = db.prepare(
-    "INSERT INTO library_entries (label, hash, source, created_at) VALUES (?, '00000000000000ff', 'api', '2026-01-01T00:00:00.000Z')",
+    "INSERT INTO library_entries (label, hash, source, created_at) VALUES (?, '00000000000000ff', 'api', " +
+      "'2026-01-01T00:00:00.000Z')",
   );
   for (let i = 0; i < rows; i++) insert.run(`entry ${i}`);
   closeDatabase(db);
@@ -139,7 +141,8 @@ test('dry run by path while a service holds the database open reads its WAL and 
   t.after(() => closeDatabase(service));
   service
     .prepare(
-      "INSERT INTO library_entries (label, hash, source, created_at) VALUES ('only in wal', '00000000000000ff', 'api', 'x')",
+      "INSERT INTO library_entries (label, hash, source, created_at) VALUES ('only in wal', " +
+        "'00000000000000ff', 'api', 'x')",
     )
     .run();
   const before = hashDatabaseFiles(file);

@@ -123,7 +123,8 @@ test('a migration failing midway leaves the database files byte-identical', asyn
   const setup = openAtBase(file);
   setup
     .prepare(
-      "INSERT INTO library_entries (label, hash, source, created_at) VALUES ('a', '0123456789abcdef', 'api', '2026-01-01T00:00:00.000Z')",
+      "INSERT INTO library_entries (label, hash, source, created_at) VALUES ('a', '0123456789abcdef', " +
+        "'api', '2026-01-01T00:00:00.000Z')",
     )
     .run();
   closeDatabase(setup);
@@ -131,7 +132,9 @@ test('a migration failing midway leaves the database files byte-identical', asyn
   const failing: Migration = {
     version: 2,
     name: 'fails_midway',
-    sql: "CREATE TABLE notes (id INTEGER PRIMARY KEY); UPDATE library_entries SET label = 'changed'; INSERT INTO no_such_table VALUES (1);",
+    sql:
+      "CREATE TABLE notes (id INTEGER PRIMARY KEY); UPDATE library_entries SET label = 'changed'; INSERT " +
+      'INTO no_such_table VALUES (1);',
   };
   const db = openDatabase(file);
   const openBefore = hashDatabaseFiles(file);
@@ -173,7 +176,8 @@ test('serve guard: a database behind is refused with ESCHEMABEHIND saying what t
       isDhashError(e, 'ESCHEMABEHIND') &&
       e.exitCode === 3 &&
       e.message ===
-        `The database ${file} has schema version 0, behind this release's ${LATEST_SCHEMA_VERSION} (${MIGRATIONS.length} pending migrations).` &&
+        `The database ${file} has schema version 0, behind this release's ${LATEST_SCHEMA_VERSION} ` +
+          `(${MIGRATIONS.length} pending migrations).` &&
       e.details.includes(`npx dhash migrate --db ${file}`) &&
       e.details.includes('./scripts/migrate_dhash.sh --env <env>'),
   );

@@ -22,7 +22,8 @@ test('renders ExecStart as node <root>/current/dist/cli/main.js serve with host,
   const text = getUnitText(environment, target);
   assert.ok(
     text.includes(
-      `ExecStart=${process.execPath} ${environment.currentLink}/dist/cli/main.js serve --host 127.0.0.1 --port 8787 --db ${environment.databaseFile}\n`,
+      `ExecStart=${process.execPath} ${environment.currentLink}/dist/cli/main.js serve --host 127.0.0.1 ` +
+        `--port 8787 --db ${environment.databaseFile}\n`,
     ),
     text,
   );
