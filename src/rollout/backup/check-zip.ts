@@ -1,4 +1,5 @@
-// Checks a backup zip's insides: safe entry names, manifest, every entry's sha256 and CRC-32; optionally extracts while checking.
+// Checks a backup zip's insides: safe entry names, manifest, every entry's sha256 and CRC-32; optionally extracts while
+// checking.
 import { Writable } from 'node:stream';
 import {
   compareWithManifest,
@@ -36,7 +37,9 @@ export interface CheckZipResult {
 
 const hex8 = (n: number) => (n >>> 0).toString(16).padStart(8, '0');
 
-/** Never throws for a bad zip: everything wrong becomes a problem. Stops before writing anything when a name is unsafe. */
+/**
+ * Never throws for a bad zip: everything wrong becomes a problem. Stops before writing anything when a name is unsafe.
+ */
 export async function checkZip(file: string, options: CheckZipOptions = {}): Promise<CheckZipResult> {
   const problems: BackupProblem[] = [];
   let zip;

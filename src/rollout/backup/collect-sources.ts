@@ -1,4 +1,5 @@
-// Finds what a backup holds: the active release's files (symlinks recorded, not stored), the database, the environment's config.
+// Finds what a backup holds: the active release's files (symlinks recorded, not stored), the database, the
+// environment's config.
 import { existsSync, lstatSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -19,7 +20,9 @@ const STORED_EXTENSIONS = /\.(zip|gz|tgz|bz2|xz|zst|br|7z|png|jpe?g|gif|webp|avi
 
 const shouldCompress = (name: string) => !STORED_EXTENSIONS.test(name);
 
-/** The release `current` points at, with its release.json fields when readable; null when there is no current release. */
+/**
+ * The release `current` points at, with its release.json fields when readable; null when there is no current release.
+ */
 export async function getCurrentRelease(environment: ResolvedEnvironment): Promise<CurrentRelease | null> {
   let dir: string;
   try {
@@ -88,7 +91,10 @@ export async function collectReleaseFiles(
   return { files, symlinks, sizeBytes };
 }
 
-/** The environment's config: its environments.json entry, `<root>/shared/service.json` and quality-gates-config.json if present. */
+/**
+ * The environment's config: its environments.json entry, `<root>/shared/service.json` and quality-gates-config.json if
+ * present.
+ */
 export async function collectConfigFiles(environment: ResolvedEnvironment): Promise<BackupSource[]> {
   const out: BackupSource[] = [];
   const add = (name: string, data: Buffer) =>

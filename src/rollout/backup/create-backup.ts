@@ -28,7 +28,10 @@ export interface CreateBackupOptions {
   isDryRun?: boolean;
   /** Recorded in the manifest: `manual`, `pre-deploy`, `pre-rollback`… */
   reason?: string;
-  /** Deflate level for compressible entries (0 = store everything); 1 measured best for time vs size (bench/backup.bench.ts). */
+  /**
+   * Deflate level for compressible entries (0 = store everything); 1 measured best for time vs size
+   * (bench/backup.bench.ts).
+   */
   compressionLevel?: number;
   onProgress?: (progress: BackupProgress) => void;
 }
@@ -224,7 +227,10 @@ export async function createBackup(
   }
 }
 
-/** The first millisecond at or after `fromMs` whose name (zip or .sha256) is free: waiting 1 ms of the clock, without sleeping. */
+/**
+ * The first millisecond at or after `fromMs` whose name (zip or .sha256) is free: waiting 1 ms of the clock, without
+ * sleeping.
+ */
 function pickFreeTimestamp(environment: ResolvedEnvironment, fromMs: number): number {
   let ms = fromMs;
   const isTaken = (t: number) => {
@@ -236,9 +242,9 @@ function pickFreeTimestamp(environment: ResolvedEnvironment, fromMs: number): nu
 }
 
 /**
- * Gives the verified temp zip its final name. The `.sha256` is created first with link() (fails instead of overwriting),
- * which claims the name even against a concurrent backup; then the zip is linked in place. A crash in between leaves
- * a `.sha256` without a zip, which `ls backups/dhash_*.zip` and listBackups never show as a backup.
+ * Gives the verified temp zip its final name. The `.sha256` is created first with link() (fails instead of
+ * overwriting), which claims the name even against a concurrent backup; then the zip is linked in place. A crash in
+ * between leaves a `.sha256` without a zip, which `ls backups/dhash_*.zip` and listBackups never show as a backup.
  */
 async function publishBackup(
   environment: ResolvedEnvironment,

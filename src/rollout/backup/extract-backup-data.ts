@@ -32,7 +32,8 @@ export async function extractBackupData(
       if (digest.sha256 !== expected.get(info.name)) {
         await rm(destDir, { recursive: true, force: true });
         throw new Error(
-          `${info.name} in ${file} hashes to ${digest.sha256}, not the manifest's ${expected.get(info.name)}: the backup changed after it was verified`,
+          `${info.name} in ${file} hashes to ${digest.sha256}, not the manifest's ${expected.get(info.name)}: ` +
+            'the backup changed after it was verified',
         );
       }
     }

@@ -1,4 +1,5 @@
-// Restores a backup's files safely: verify, extract into a fresh temp folder beside the target, check every byte, rename into place.
+// Restores a backup's files safely: verify, extract into a fresh temp folder beside the target, check every byte,
+// rename into place.
 import { createWriteStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { chmod, mkdir, mkdtemp, rename, rm, symlink } from 'node:fs/promises';
@@ -52,7 +53,8 @@ export async function extractBackup(
   const temp = await mkdtemp(join(dirname(target), `.${basename(target)}.extract-`));
   try {
     // The outer sha256 is computed while extracting (one more read of a file in the page cache, on the same pass in
-    // time) instead of before it; nothing is renamed into place until both passed, and a mismatch is still reported first.
+    // time) instead of before it; nothing is renamed into place until both passed, and a mismatch is still reported
+    // first.
     const outerCheck = checkOuterChecksum(file, options);
     outerCheck.catch(() => {}); // awaited below
     const createdDirs = new Set<string>();
@@ -72,7 +74,8 @@ export async function extractBackup(
         if (mode & 0o111) executables.set(out, mode);
         if (info.size <= SMALL_FILE_BYTES) return createSmallFileSink(out);
         // Room for a few 4 MB chunks: with the default 16 KB every chunk waited for its write before the next was
-        // hashed, so writing and hashing took turns instead of overlapping (measured: the database restored 1.5× slower).
+        // hashed, so writing and hashing took turns instead of overlapping (measured: the database restored 1.5×
+        // slower).
         return createWriteStream(out, { flags: 'wx', mode: 0o644, highWaterMark: LARGE_FILE_BUFFER_BYTES });
       },
     });
@@ -111,7 +114,9 @@ export async function extractBackup(
 const SMALL_FILE_BYTES = 1 << 20;
 const LARGE_FILE_BUFFER_BYTES = 16 << 20;
 
-/** Collects a small entry and writes it in one synchronous call: thousands of node_modules files restore ~3× faster. */
+/**
+ * Collects a small entry and writes it in one synchronous call: thousands of node_modules files restore ~3× faster.
+ */
 function createSmallFileSink(file: string): Writable {
   const chunks: Buffer[] = [];
   return new Writable({

@@ -1,4 +1,5 @@
-// Verifies a backup zip end to end (outer sha256 against its .sha256, safe names, manifest, every entry's sha256 and CRC-32, env).
+// Verifies a backup zip end to end (outer sha256 against its .sha256, safe names, manifest, every entry's sha256 and
+// CRC-32, env).
 import { statSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
@@ -29,7 +30,10 @@ export const getChecksumFile = (zipFile: string) => `${zipFile}.sha256`;
 /** A missing path and a folder are both "no such backup". */
 export const isRegularFile = (file: string): boolean => statSync(file, { throwIfNoEntry: false })?.isFile() === true;
 
-/** Never throws for a bad backup: every finding is a problem. Turn a failed result into an error with `createBackupRefusal`. */
+/**
+ * Never throws for a bad backup: every finding is a problem. Turn a failed result into an error with
+ * `createBackupRefusal`.
+ */
 export async function verifyBackup(file: string, options: VerifyBackupOptions): Promise<VerifyBackupResult> {
   if (!isRegularFile(file)) {
     return {
@@ -78,7 +82,9 @@ export async function checkOuterChecksum(
   if (resolve(options.projectRoot, line.path) !== resolve(file)) {
     problems.push({
       code: 'EBACKUPINVALID',
-      message: `${basename(sha256File)} names ${line.path}, not ${relative(options.projectRoot, file)}: \`sha256sum -c\` from the repo root would check another file`,
+      message:
+        `${basename(sha256File)} names ${line.path}, not ${relative(options.projectRoot, file)}: ` +
+        '`sha256sum -c` from the repo root would check another file',
     });
   }
   return { sha256, problems };
@@ -101,9 +107,10 @@ export async function checkEnvironment(
   }
   if (expectedEnv !== undefined && manifest.env !== expectedEnv) {
     const newest = await findNewestBackupName(dirname(file), expectedEnv);
+    const newestHint = newest ? `; the newest backup of ${expectedEnv} is ${newest}` : '';
     problems.push({
       code: 'EWRONGENV',
-      message: `this is a backup of \`${manifest.env}\`, not \`${expectedEnv}\`${newest ? `; the newest backup of ${expectedEnv} is ${newest}` : ''}`,
+      message: `this is a backup of \`${manifest.env}\`, not \`${expectedEnv}\`${newestHint}`,
       expected: expectedEnv,
       actual: manifest.env,
       newest,

@@ -1,4 +1,5 @@
-// Writes backup sources into a zip: large entries deflated in parallel chunks on the thread pool while this thread hashes.
+// Writes backup sources into a zip: large entries deflated in parallel chunks on the thread pool while this thread
+// hashes.
 import { createHash, type Hash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
@@ -43,7 +44,10 @@ export interface WrittenZip {
 export const CHUNK_BYTES = 4 << 20;
 /** Chunks being deflated at once: the pool has 4 threads; more than the cores only adds memory. */
 const CHUNKS_IN_FLIGHT = 4;
-/** Files up to this size are read and deflated in one synchronous call: a thread-pool round trip costs more than the work. */
+/**
+ * Files up to this size are read and deflated in one synchronous call: a thread-pool round trip costs more than the
+ * work.
+ */
 const SMALL_FILE_BYTES = 256 << 10;
 /** Output is gathered into writes of about this size. */
 const WRITE_BYTES = 4 << 20;
@@ -80,7 +84,8 @@ class ZipOutput {
     this.pendingBytes = 0;
     await this.writing;
     this.writing = writeFully(this.handle, buffers, at);
-    this.writing.catch(() => {}); // awaited by the next flush or finish; this keeps it from counting as unhandled meanwhile
+    // awaited by the next flush or finish; this keeps it from counting as unhandled meanwhile
+    this.writing.catch(() => {});
   }
 
   async finish(): Promise<void> {
@@ -246,13 +251,15 @@ export async function writeBackupZip(
     onBytes?: (n: number) => void;
   },
 ): Promise<WrittenZip> {
-  // Refused before writing a byte when it is certain; sizes past 4 GiB are also caught while writing (compression varies).
+  // Refused before writing a byte when it is certain; sizes past 4 GiB are also caught while writing (compression
+  // varies).
   if (sources.length + 1 > MAX_ZIP32_ENTRIES)
     throw new Error(`a backup of ${sources.length + 1} entries would need zip64, which the writer does not support`);
   const tooLarge = sources.find((s) => s.sizeBytes > MAX_ZIP32);
   if (tooLarge)
     throw new Error(
-      `${tooLarge.zipPath} is ${tooLarge.sizeBytes} bytes; entries over 4 GiB need zip64, which the writer does not support`,
+      `${tooLarge.zipPath} is ${tooLarge.sizeBytes} bytes; ` +
+        'entries over 4 GiB need zip64, which the writer does not support',
     );
   const handle = await open(tempFile, 'wx');
   try {
@@ -293,7 +300,8 @@ export async function writeBackupZip(
  * wrote. Every byte the writer produced went through zlib (trusted) and our own framing (checked by the tests with
  * `unzip -t` and a full verify), so what remains to catch is a bad write: a short or misplaced write, a lost page,
  * a concurrent writer. Comparing the written stream is enough for that and costs one read plus CRC-32 (several GB/s),
- * where re-inflating and re-hashing every entry would double the CPU of a backup. `dhash backup verify` does the full check.
+ * where re-inflating and re-hashing every entry would double the CPU of a backup. `dhash backup verify` does the full
+ * check.
  */
 export async function checkWrittenZip(
   file: string,
@@ -315,7 +323,10 @@ export async function checkWrittenZip(
     crc >>>= 0;
     if (size !== written.sizeBytes) return `read back ${size} bytes, wrote ${written.sizeBytes}`;
     if (crc !== written.crc32)
-      return `read back CRC-32 ${crc.toString(16).padStart(8, '0')}, wrote ${written.crc32.toString(16).padStart(8, '0')}`;
+      return (
+        `read back CRC-32 ${crc.toString(16).padStart(8, '0')}, ` +
+        `wrote ${written.crc32.toString(16).padStart(8, '0')}`
+      );
     return null;
   } finally {
     await handle.close();

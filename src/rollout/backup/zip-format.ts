@@ -1,4 +1,5 @@
-// The zip records the backup writer emits (local header, data descriptor, central directory, end record) and its chunk table.
+// The zip records the backup writer emits (local header, data descriptor, central directory, end record) and its chunk
+// table.
 // Plain PKZIP 2.0 (no zip64): `unzip`, yauzl and every other reader open it. Offsets and sizes must stay below 4 GiB.
 
 export const LOCAL_HEADER_SIGNATURE = 0x04034b50;
@@ -22,8 +23,8 @@ const S_IFREG = 0o100000;
 
 /**
  * Extra-field id of our chunk table (central directory only; other readers skip unknown ids). A large entry is deflated
- * as independent chunks of `chunkBytes` (each from a fresh compressor, ended with a sync flush, so their concatenation is
- * one valid deflate stream); the table lists each chunk's compressed size, so a reader can inflate them in parallel.
+ * as independent chunks of `chunkBytes` (each from a fresh compressor, ended with a sync flush, so their concatenation
+ * is one valid deflate stream); the table lists each chunk's compressed size, so a reader can inflate them in parallel.
  */
 export const CHUNK_TABLE_EXTRA_ID = 0x6864;
 
@@ -36,7 +37,10 @@ export interface ZipEntryRecord {
   mode: number;
   localHeaderOffset: number;
   hasDataDescriptor: boolean;
-  /** Set for chunk-deflated entries: uncompressed bytes per chunk (the last may be shorter) and each chunk's compressed size. */
+  /**
+   * Set for chunk-deflated entries: uncompressed bytes per chunk (the last may be shorter) and each chunk's compressed
+   * size.
+   */
   chunks?: { chunkBytes: number; compressedSizes: number[] };
 }
 

@@ -1,4 +1,5 @@
-// Reads backup zips with yauzl: lists every entry without trusting its name, and streams entry data through sha256 + CRC-32.
+// Reads backup zips with yauzl: lists every entry without trusting its name, and streams entry data through sha256 +
+// CRC-32.
 import { createHash } from 'node:crypto';
 import { close as closeFd, createReadStream, fstat, open as openFd, read as readFd } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
@@ -27,7 +28,10 @@ export interface EntryDigest {
 
 export interface OpenZip {
   entries: ZipEntryInfo[];
-  /** Streams one entry's decompressed bytes through sha256 and CRC-32, optionally into `sink`. Throws on zlib or size errors. */
+  /**
+   * Streams one entry's decompressed bytes through sha256 and CRC-32, optionally into `sink`. Throws on zlib or size
+   * errors.
+   */
   readEntry(info: ZipEntryInfo, sink?: Writable, onBytes?: (n: number) => void): Promise<EntryDigest>;
   close(): void;
 }
@@ -38,7 +42,9 @@ export interface OpenZip {
  */
 const SMALL_ENTRY_BYTES = 1 << 20;
 
-/** True for entries read in pieces on the thread pool (large ones); false for one positioned read + synchronous inflate. */
+/**
+ * True for entries read in pieces on the thread pool (large ones); false for one positioned read + synchronous inflate.
+ */
 export function isStreamedEntry(info: ZipEntryInfo): boolean {
   const e = info.entry;
   const isSimple = (e.compressionMethod === 0 || e.compressionMethod === 8) && !e.isEncrypted();
@@ -144,7 +150,8 @@ export async function openZip(file: string): Promise<OpenZip> {
     throw error;
   }
   const handle = await open(file, 'r');
-  // Entries are read in central-directory order, which is file order for our zips: one 4 MB read serves many small entries.
+  // Entries are read in central-directory order, which is file order for our zips: one 4 MB read serves many small
+  // entries.
   let block = Buffer.alloc(0);
   let blockStart = 0;
   const readAt = async (position: number, length: number, what: string): Promise<Buffer> => {
@@ -217,7 +224,9 @@ const inflateRawAsync = promisify<Buffer, ZlibOptions, Buffer>(inflateRaw);
 /** Chunks being inflated at once on the thread pool (4 threads, shared with the file reads and writes). */
 const CHUNKS_IN_FLIGHT = 4;
 
-/** The chunk table our writer puts on a large deflated entry, or null (other writers, or a table that does not add up). */
+/**
+ * The chunk table our writer puts on a large deflated entry, or null (other writers, or a table that does not add up).
+ */
 function getChunkTable(info: ZipEntryInfo): { chunkBytes: number; compressedSizes: number[] } | null {
   const e = info.entry;
   if (e.compressionMethod !== METHOD_DEFLATE || e.isEncrypted()) return null;

@@ -86,7 +86,9 @@ export async function waitForHealthy(url: string, options: WaitForHealthyOptions
       return {
         ok: false,
         checks,
-        reason: `no ${options.consecutiveOk} consecutive OK checks within ${options.timeoutMs} ms (last: ${check.status ?? check.error})`,
+        reason:
+          `no ${options.consecutiveOk} consecutive OK checks within ${options.timeoutMs} ms ` +
+          `(last: ${check.status ?? check.error})`,
       };
     }
     try {

@@ -111,7 +111,8 @@ export async function runSmokeTests(
   }
   const ok = checks.every((c) => c.ok);
   const lines = [
-    `== smoke tests of ${environment.name} at ${environment.baseUrl}, ${new Date(clock.now()).toISOString()}: ${ok ? 'PASSED' : 'FAILED'}`,
+    `== smoke tests of ${environment.name} at ${environment.baseUrl}, ` +
+      `${new Date(clock.now()).toISOString()}: ${ok ? 'PASSED' : 'FAILED'}`,
     ...checks.map((c) => `[${c.ok ? 'PASS' : 'FAIL'}] ${c.name} (${c.durationMs} ms): ${c.detail}`),
     '',
   ];

@@ -1,4 +1,5 @@
-// Validates both configuration files at once (environments.json, quality-gates-config.json), collecting every problem with its JSON path.
+// Validates both configuration files at once (environments.json, quality-gates-config.json), collecting every problem
+// with its JSON path.
 import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
 import type { z } from 'zod';
@@ -19,7 +20,10 @@ export interface ConfigProblem {
 
 export interface ConfigCheck {
   problems: ConfigProblem[];
-  /** Parsed files (null when missing or invalid); environments falls back to the embedded `local` when the file is absent. */
+  /**
+   * Parsed files (null when missing or invalid); environments falls back to the embedded `local` when the file is
+   * absent.
+   */
   environments: EnvironmentsFile | null;
   qualityGates: QualityGatesFile | null;
   /** Facts worth printing that are not errors (file absent, embedded default used, gates for an unknown env). */

@@ -42,7 +42,10 @@ const signalsSchema = z.discriminatedUnion('source', [
 
 export const environmentSchema = z.strictObject({
   description: z.string().optional(),
-  /** Everything of the environment lives below it (releases/, current, shared/, state/, logs/). Relative to the repo root. */
+  /**
+   * Everything of the environment lives below it (releases/, current, shared/, state/, logs/). Relative to the repo
+   * root.
+   */
   root: z.string().min(1),
   /** Production-like environments refuse risky steps without --force. */
   isProduction: z.boolean().default(false),

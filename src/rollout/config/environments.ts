@@ -53,7 +53,9 @@ export async function loadEnvironmentsFile(projectRoot: string): Promise<Environ
   return parsed;
 }
 
-/** Resolves `name`; unknown names throw EUNKNOWNENV listing the known ones; a bad port override throws EINVALIDOPTION. */
+/**
+ * Resolves `name`; unknown names throw EUNKNOWNENV listing the known ones; a bad port override throws EINVALIDOPTION.
+ */
 export async function resolveEnvironment(
   projectRoot: string,
   name: string,

@@ -1,4 +1,5 @@
-// The shape of quality-gates-config.json: monitor window, poll cadence and gates, as defaults plus per-environment overrides.
+// The shape of quality-gates-config.json: monitor window, poll cadence and gates, as defaults plus per-environment
+// overrides.
 import { z } from 'zod';
 import { DURATION_FORM, parseDurationMs } from '../core/duration.js';
 

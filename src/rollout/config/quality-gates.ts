@@ -1,4 +1,5 @@
-// Loads quality-gates-config.json, merges an environment's overrides over the defaults gate by gate, resolves durations to ms.
+// Loads quality-gates-config.json, merges an environment's overrides over the defaults gate by gate, resolves durations
+// to ms.
 import { relative } from 'node:path';
 import { existsSync } from 'node:fs';
 import { parseDurationMs } from '../core/duration.js';

@@ -36,7 +36,8 @@ export function formatGoDuration(ms: number): string {
 export function renderArgoAnalysisTemplate(input: ArgoAnalysisInput): string {
   const q = (text: string) => JSON.stringify(text);
   return [
-    `# Written by \`dhash export argo-analysis --env ${input.envName}\`: each measurement is one judgement of the quality gates.`,
+    `# Written by \`dhash export argo-analysis --env ${input.envName}\`: ` +
+      'each measurement is one judgement of the quality gates.',
     '# pass → result.ok is true (success); fail → failureCondition (the rollout aborts and rolls back);',
     '# inconclusive (too few events, metrics unreadable) → neither, so Argo pauses the rollout for a human.',
     'apiVersion: argoproj.io/v1alpha1',

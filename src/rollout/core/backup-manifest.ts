@@ -1,4 +1,5 @@
-// The backup manifest (manifest.json inside every backup zip): building it, parsing it, and judging entry paths and contents.
+// The backup manifest (manifest.json inside every backup zip): building it, parsing it, and judging entry paths and
+// contents.
 import { posix } from 'node:path';
 import { z } from 'zod';
 
@@ -23,7 +24,10 @@ export const backupManifestSchema = z.strictObject({
   /** release.json's contentSha256: lets a restore reuse an on-disk release with the same content. */
   releaseContentSha256: z.string().nullable(),
   schemaVersion: z.number().int().nullable(),
-  /** The change log's highest seq in the snapshot: carry-forward re-applies the changes after it. Absent in older manifests. */
+  /**
+   * The change log's highest seq in the snapshot: carry-forward re-applies the changes after it. Absent in older
+   * manifests.
+   */
   changeLogSeq: z.number().int().min(0).optional(),
   /** The zip path of the database snapshot, or null when the environment had no database. */
   database: z.literal(DATABASE_PATH).nullable(),
@@ -153,7 +157,9 @@ export function compareWithManifest(
       problems.push({
         code: 'EMANIFESTMISMATCH',
         entry: entry.path,
-        message: `${entry.path} has sha256 ${found.sha256} (${found.size} bytes) but the manifest says ${entry.sha256} (${entry.size} bytes)`,
+        message:
+          `${entry.path} has sha256 ${found.sha256} (${found.size} bytes) ` +
+          `but the manifest says ${entry.sha256} (${entry.size} bytes)`,
       });
     }
   }

@@ -1,4 +1,5 @@
-// Backup file names `dhash_<UTC yyyymmddThhmmssmmmZ>_<env>.zip`: formatting, parsing, chronological sorting, checksum lines.
+// Backup file names `dhash_<UTC yyyymmddThhmmssmmmZ>_<env>.zip`: formatting, parsing, chronological sorting, checksum
+// lines.
 
 /** Fixed-width UTC stamp, so lexical order of names is chronological order. Env names never contain `_`. */
 export const BACKUP_NAME_PATTERN = /^dhash_(\d{8}T\d{9}Z)_([a-z][a-z0-9-]*)\.zip$/;

@@ -1,7 +1,10 @@
-// Counter and histogram increases over a sliding window, reset-aware as Prometheus's increase(): a drop means a restart.
+// Counter and histogram increases over a sliding window, reset-aware as Prometheus's increase(): a drop means a
+// restart.
 import { selectWindowSamples, type TimedSample } from './sliding-window.js';
 
-/** The increase from `previous` to `current`: a lower value means the counter restarted from zero, so all of it is new. */
+/**
+ * The increase from `previous` to `current`: a lower value means the counter restarted from zero, so all of it is new.
+ */
 export function getCounterDelta(previous: number, current: number): number {
   return current < previous ? current : current - previous;
 }

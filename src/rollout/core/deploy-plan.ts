@@ -1,4 +1,5 @@
-// Pure description of a deploy or rollback as data: the ordered named steps, shown by --dry-run and run by the step runners.
+// Pure description of a deploy or rollback as data: the ordered named steps, shown by --dry-run and run by the step
+// runners.
 import { formatRollbackStrategy, type RollbackStrategyChoice } from './rollback-strategy.js';
 
 export type DeployStepName =
@@ -94,7 +95,8 @@ export function formatDeployPlan(plan: DeployPlan): string {
   const lines = plan.steps.map((s, i) => `  ${i + 1}. ${s.name.padEnd(20)} ${s.description}`);
   const failure = plan.isFirstDeploy
     ? '  If a step from deploy:symlink on fails: stop the new release (first deploy: nothing to switch back to).'
-    : '  If a step from deploy:symlink on fails: deploy:switch-back to the previous release, restart it, verify its health.';
+    : '  If a step from deploy:symlink on fails: deploy:switch-back to the previous release, ' +
+      'restart it, verify its health.';
   const rollback = plan.rollbackStrategy
     ? [`  Rollback strategy after a violated gate: ${formatRollbackStrategy(plan.rollbackStrategy)}.`]
     : [];

@@ -2,7 +2,9 @@
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const PART = /(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)/gy;
 
-/** Returns milliseconds, or undefined when `text` is not a sequence of `<number><unit>` parts (units ms, s, m, h, d). */
+/**
+ * Returns milliseconds, or undefined when `text` is not a sequence of `<number><unit>` parts (units ms, s, m, h, d).
+ */
 export function parseDurationMs(text: string): number | undefined {
   const trimmed = text.trim();
   if (trimmed === '') return undefined;

@@ -1,11 +1,14 @@
-// Pure judgement over all gates of a poll: the monitor state, the state changes to notify, and the one rollback decision.
+// Pure judgement over all gates of a poll: the monitor state, the state changes to notify, and the one rollback
+// decision.
 import type { GateResult } from './gates.js';
 
 export type MonitorState = 'ok' | 'warning' | 'violated';
 export type GateLevel = MonitorState;
 export type RollbackStatus = 'started' | 'succeeded' | 'failed' | 'blocked';
 
-/** A gate's level: violated only when it can roll back; an alert-only gate firing, a warning or an error is a warning. */
+/**
+ * A gate's level: violated only when it can roll back; an alert-only gate firing, a warning or an error is a warning.
+ */
 export function getGateLevel(gate: GateResult): GateLevel {
   if (gate.verdict === 'violated') return gate.action === 'rollback' ? 'violated' : 'warning';
   if (gate.verdict === 'warning' || gate.verdict === 'error') return 'warning';

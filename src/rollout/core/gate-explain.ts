@@ -1,4 +1,5 @@
-// Explains the resolved gates: threshold, window, action and the worst-case time to detect under the poll cadence (pure).
+// Explains the resolved gates: threshold, window, action and the worst-case time to detect under the poll cadence
+// (pure).
 import type { ResolvedQualityGates } from '../config/quality-gates.js';
 import { formatDurationMs } from './duration.js';
 
@@ -11,6 +12,13 @@ export interface GateExplanation {
   worstCaseDetect: string;
 }
 
+/** A phase's span: "first 5m" for the opening phase, "5m–15m" for a later one. */
+function formatPhaseSpan(startMs: number, forMs: number): string {
+  return startMs > 0
+    ? `${formatDurationMs(startMs)}–${formatDurationMs(startMs + forMs)}`
+    : `first ${formatDurationMs(forMs)}`;
+}
+
 /** The poll phases as "every X for Y" spans, e.g. [{label: '30s polls (first 5m)', everyMs}]. */
 function getPhases(q: ResolvedQualityGates): { label: string; everyMs: number }[] {
   let startMs = 0;
@@ -18,7 +26,7 @@ function getPhases(q: ResolvedQualityGates): { label: string; everyMs: number }[
     const label =
       p.forMs === undefined
         ? `${formatDurationMs(p.everyMs)} polls${startMs > 0 ? ` (after ${formatDurationMs(startMs)})` : ''}`
-        : `${formatDurationMs(p.everyMs)} polls (${startMs > 0 ? `${formatDurationMs(startMs)}–${formatDurationMs(startMs + p.forMs)}` : `first ${formatDurationMs(p.forMs)}`})`;
+        : `${formatDurationMs(p.everyMs)} polls (${formatPhaseSpan(startMs, p.forMs)})`;
     startMs += p.forMs ?? 0;
     return { label, everyMs: p.everyMs };
   });
@@ -33,14 +41,18 @@ export function explainGates(q: ResolvedQualityGates): GateExplanation[] {
   return [
     {
       name: 'health',
-      threshold: `> ${g.health.maxConsecutiveFailures} consecutive non-OK checks (a poll with unreadable metrics counts as non-OK)`,
+      threshold:
+        `> ${g.health.maxConsecutiveFailures} consecutive non-OK checks ` +
+        '(a poll with unreadable metrics counts as non-OK)',
       window: '-',
       action: g.health.action,
       worstCaseDetect: perPhase(g.health.maxConsecutiveFailures + 1),
     },
     {
       name: 'extractionFailureRate',
-      threshold: `> ${g.extractionFailureRate.maxPercent}% of attempts failed (needs ≥ ${g.extractionFailureRate.minEvents} attempts)`,
+      threshold:
+        `> ${g.extractionFailureRate.maxPercent}% of attempts failed ` +
+        `(needs ≥ ${g.extractionFailureRate.minEvents} attempts)`,
       window: w(g.extractionFailureRate.windowMs),
       action: g.extractionFailureRate.action,
       worstCaseDetect: `${perPhase(1)} after the ${w(g.extractionFailureRate.windowMs)} rate crosses the limit`,

@@ -1,4 +1,5 @@
-// Pure gate evaluators: one value plus one gate's limits in, one verdict out (pass, warning, violated, insufficient-data, error).
+// Pure gate evaluators: one value plus one gate's limits in, one verdict out (pass, warning, violated,
+// insufficient-data, error).
 import type { GateAction } from '../config/quality-gates.js';
 
 export type GateVerdict = 'pass' | 'warning' | 'violated' | 'insufficient-data' | 'error';

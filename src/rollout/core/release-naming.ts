@@ -11,7 +11,9 @@ export function createReleaseId(input: { createdAtMs: number; version: string; g
   return `${formatCompactUtc(input.createdAtMs)}-${clean(input.version)}-${clean(input.gitSha)}`;
 }
 
-/** `<env>-<UTC yyyymmddThhmmssmmmZ>`, the id every journal line, monitor file and notification of one deploy carries. */
+/**
+ * `<env>-<UTC yyyymmddThhmmssmmmZ>`, the id every journal line, monitor file and notification of one deploy carries.
+ */
 export function createDeployId(envName: string, epochMs: number): string {
   return `${envName}-${formatCompactUtc(epochMs)}`;
 }

@@ -53,7 +53,9 @@ export function formatRollbackStrategy(choice: RollbackStrategyChoice): string {
 /** The journal step that records what a deploy did for its rollback. */
 export const ROLLBACK_STRATEGY_STEP = 'deploy:rollback-strategy';
 
-/** What the journal recorded for `deployId`: its previous release and applied migrations (undefined when not recorded). */
+/**
+ * What the journal recorded for `deployId`: its previous release and applied migrations (undefined when not recorded).
+ */
 export function getDeployRollbackFacts(
   entries: readonly { deployId: string; kind: string; step: string; [key: string]: unknown }[],
   deployId: string,

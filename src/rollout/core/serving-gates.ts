@@ -1,4 +1,5 @@
-// Pure: the rollback gates judged on one measurement of the release serving now (preflight), before a deploy changes it.
+// Pure: the rollback gates judged on one measurement of the release serving now (preflight), before a deploy changes
+// it.
 import type { ResolvedGates } from '../config/quality-gates.js';
 import { formatDurationMs } from './duration.js';
 import type { GateResult } from './gates.js';

@@ -1,4 +1,5 @@
-// The monitor's memory between polls (counter samples, consecutive health failures) and the evaluation of every gate over it.
+// The monitor's memory between polls (counter samples, consecutive health failures) and the evaluation of every gate
+// over it.
 import type { ResolvedGates } from '../config/quality-gates.js';
 import { getHistogramIncreaseOverWindow, getIncreaseOverWindow, type BucketCounts } from './counter-delta.js';
 import {
@@ -34,7 +35,10 @@ export function getLongestWindowMs(gates: ResolvedGates): number {
   return Math.max(gates.extractionFailureRate.windowMs, gates.p95HashTime.windowMs, gates.cpu.windowMs);
 }
 
-/** True when the poll counts as a failed health check: not OK, or blind (metrics unreadable) — a blind monitor never passes. */
+/**
+ * True when the poll counts as a failed health check: not OK, or blind (metrics unreadable) — a blind monitor never
+ * passes.
+ */
 export function isFailedHealthCheck(values: SignalValues): boolean {
   return !values.health.ok || values.metrics === undefined;
 }

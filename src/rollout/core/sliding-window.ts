@@ -4,7 +4,9 @@ export interface TimedSample<T> {
   value: T;
 }
 
-/** The samples whose age at `nowMs` is at most `windowMs` (age exactly windowMs still counts; one ms older does not). */
+/**
+ * The samples whose age at `nowMs` is at most `windowMs` (age exactly windowMs still counts; one ms older does not).
+ */
 export function selectWindowSamples<T>(samples: TimedSample<T>[], nowMs: number, windowMs: number): TimedSample<T>[] {
   return samples.filter((s) => s.atMs <= nowMs && nowMs - s.atMs <= windowMs);
 }

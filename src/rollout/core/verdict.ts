@@ -47,7 +47,8 @@ export function judgeVerdict(input: JudgeVerdictInput): VerdictReport {
       !value.health.ok && `the service is not healthy (${value.health.error ?? `HTTP ${value.health.httpStatus}`})`,
       ...violated.map(
         (r) =>
-          `${r.name} is ${formatGateValue(r.value, r.unit)}, over its threshold of ${formatGateValue(r.threshold, r.unit)}`,
+          `${r.name} is ${formatGateValue(r.value, r.unit)}, ` +
+          `over its threshold of ${formatGateValue(r.threshold, r.unit)}`,
       ),
     ].filter(Boolean);
     reason = `${problems.join('; ')}.`;
@@ -56,10 +57,12 @@ export function judgeVerdict(input: JudgeVerdictInput): VerdictReport {
     reason = `The gates could not be judged: ${value.metricsError ?? input.measurement.message ?? 'no metrics'}.`;
   } else if (undecided.length > 0) {
     verdict = 'inconclusive';
-    reason = `Not every gate could be judged: ${undecided.map((r) => `${r.name} (${r.detail ?? r.verdict})`).join(', ')}.`;
+    const undecidedDetails = undecided.map((r) => `${r.name} (${r.detail ?? r.verdict})`).join(', ');
+    reason = `Not every gate could be judged: ${undecidedDetails}.`;
   } else {
     verdict = 'pass';
-    reason = `No rollback gate is violated: ${results.map((r) => `${r.name} ${formatGateValue(r.value, r.unit)}`).join(', ')}.`;
+    const gateValues = results.map((r) => `${r.name} ${formatGateValue(r.value, r.unit)}`).join(', ');
+    reason = `No rollback gate is violated: ${gateValues}.`;
   }
   const { ok, httpStatus, error } = value.health;
   return {

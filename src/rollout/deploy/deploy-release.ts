@@ -1,4 +1,5 @@
-// deploy: preflight → lock → stage → migrate → switch `current` → restart → N healthy checks → smoke; switch back on failure.
+// deploy: preflight → lock → stage → migrate → switch `current` → restart → N healthy checks → smoke;
+// switch back on failure.
 import { join } from 'node:path';
 import { rm } from 'node:fs/promises';
 import type { ResolvedEnvironment } from '../config/environments.js';
@@ -142,9 +143,10 @@ export async function deployRelease(options: DeployOptions): Promise<DeployResul
       rollbackStrategy: predictRollbackStrategy({ previousReleaseId, pendingMigrations: preflight.pendingMigrations }),
     });
     if (!options.preflight) progress(`Pre-deploy validation of ${environment.name}:\n${formatPreflight(preflight)}`);
-    progress(
-      `Plan (${plan.isFirstDeploy ? 'first deploy: nothing deployed yet' : `current release ${previousReleaseId}`}):\n${formatDeployPlan(plan)}`,
-    );
+    const currentLabel = plan.isFirstDeploy
+      ? 'first deploy: nothing deployed yet'
+      : `current release ${previousReleaseId}`;
+    progress(`Plan (${currentLabel}):\n${formatDeployPlan(plan)}`);
     const base = {
       releaseId,
       previousReleaseId,
@@ -165,7 +167,8 @@ export async function deployRelease(options: DeployOptions): Promise<DeployResul
       };
     }
     if (!preflight.ok || !source) throw createPreflightRefusal(environment.name, preflight);
-    // Interrupted while validating (or during quick-deploy's backup): stop before the lock, the monitor or the journal change.
+    // Interrupted while validating (or during quick-deploy's backup): stop before the lock, the monitor or the journal
+    // change.
     if (options.signal?.aborted) {
       const reason = (options.signal.reason as Error | undefined)?.message ?? 'aborted';
       throw createError('EINTERRUPTED', {
@@ -176,7 +179,8 @@ export async function deployRelease(options: DeployOptions): Promise<DeployResul
     }
     const lock = await acquireEnvironmentLock(environment, { purpose: `deploy of ${releaseId}`, clock, logger });
     try {
-      // Issue 9: the previous deploy's monitor stops before anything changes, so it never judges or acts on this release.
+      // Issue 9: the previous deploy's monitor stops before anything changes, so it never judges or acts on this
+      // release.
       const deployId = createDeployId(environment.name, clock.now());
       await supersedeMonitor(environment, { byDeployId: deployId, clock, logger });
       return await runDeploy(options, driver, source, base, deployId);
@@ -192,7 +196,10 @@ function getPreflightExitCode(report: PreflightReport): 2 | 3 {
   return report.checks.some((c) => !c.ok && c.exitCode === 3) ? 3 : 2;
 }
 
-/** One failed check with its own coded error (ENOSPACE, EGATEVIOLATEDNOW) is thrown as that; several as EPREFLIGHTFAILED. */
+/**
+ * One failed check with its own coded error (ENOSPACE, EGATEVIOLATEDNOW) is thrown as that; several as
+ * EPREFLIGHTFAILED.
+ */
 export function createPreflightRefusal(envName: string, report: PreflightReport) {
   const failedChecks = report.checks.filter((c) => !c.ok);
   if (failedChecks.length === 1 && failedChecks[0].error) return failedChecks[0].error;
@@ -255,7 +262,8 @@ async function runDeploy(
   await notify('start');
   let healthChecks: HealthWaitResult | undefined;
   let smoke: SmokeResult | undefined;
-  // Forward progress stops at the first interrupt: no step starts after it (the one running is asked through the signal).
+  // Forward progress stops at the first interrupt: no step starts after it (the one running is asked through the
+  // signal).
   const forward = async <T>(name: string, fn: () => Promise<T>, describe?: (value: T) => string): Promise<T> => {
     if (options.signal?.aborted)
       throw new Error(
@@ -280,7 +288,8 @@ async function runDeploy(
     let appliedMigrations: AppliedMigrationFact[] = [];
     await forward('deploy:migrate', async () => {
       if (base.preflight.pendingMigrations === 0) return 'no pending migrations';
-      // A switch-back must find the schema the previous release knows: keep a consistent copy until the deploy succeeds.
+      // A switch-back must find the schema the previous release knows: keep a consistent copy until the deploy
+      // succeeds.
       hasSnapshot = previous !== undefined && (await snapshotDatabase(environment.databaseFile, snapshotFile));
       const db = openDatabase(environment.databaseFile);
       try {
@@ -435,7 +444,8 @@ async function switchBackOrStop(
           await driver.start();
           escape.throwIfAborted();
           await waitForHealth(options, driver, environment.config.deploy.healthyChecksRequired, escape);
-          return `switched back to ${previous}${input.hasSnapshot ? ' (database restored to its pre-migration copy)' : ''}; it is healthy`;
+          const databaseNote = input.hasSnapshot ? ' (database restored to its pre-migration copy)' : '';
+          return `switched back to ${previous}${databaseNote}; it is healthy`;
         }),
     });
     if (outcome.isAbandoned) {
@@ -443,7 +453,9 @@ async function switchBackOrStop(
       await steps.record('deploy:switch-back', 'failed', `${abandoned.message} ${outcome.leftState}`);
       return {
         ok: false,
-        detail: `switching back to ${previous} was ABANDONED by a second interrupt; state left: ${outcome.leftState}: a human must act`,
+        detail:
+          `switching back to ${previous} was ABANDONED by a second interrupt; ` +
+          `state left: ${outcome.leftState}: a human must act`,
       };
     }
     return { ok: true, detail: `switched back to ${previous}, which is serving and healthy` };

@@ -1,4 +1,5 @@
-// Pre-deploy validation: every check runs (none stops the others) before anything changes, and all results are reported.
+// Pre-deploy validation: every check runs (none stops the others) before anything changes, and all results are
+// reported.
 import { existsSync } from 'node:fs';
 import { stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -58,7 +59,9 @@ export async function runPreflight(input: PreflightInput): Promise<PreflightRepo
     {
       name: 'preflight:config',
       ok: true,
-      detail: `environment \`${environment.name}\` is valid (root ${environment.root}, ${environment.baseUrl}, target ${environment.config.target.type})`,
+      detail:
+        `environment \`${environment.name}\` is valid ` +
+        `(root ${environment.root}, ${environment.baseUrl}, target ${environment.config.target.type})`,
     },
   ];
 
@@ -76,7 +79,9 @@ export async function runPreflight(input: PreflightInput): Promise<PreflightRepo
       name: 'preflight:lock',
       ok: false,
       exitCode: 3,
-      detail: `held: ${describeLockHolder(lock)}; wait for it, or if you are sure it is gone remove ${getLockFile(environment)}`,
+      detail:
+        `held: ${describeLockHolder(lock)}; ` +
+        `wait for it, or if you are sure it is gone remove ${getLockFile(environment)}`,
     });
 
   const minFreeMb = environment.config.deploy.minFreeDiskMb;
@@ -135,11 +140,12 @@ export async function runPreflight(input: PreflightInput): Promise<PreflightRepo
         detail: `production is unhealthy now (${health.status ?? health.error}); pass --force to deploy over it anyway`,
       });
     } else {
+      const forceNote = input.force ? '; deploying anyway (--force)' : '';
       checks.push({
         name: 'preflight:health',
         ok: true,
         isWarning: true,
-        detail: `current release is unhealthy now (${health.status ?? health.error})${input.force ? '; deploying anyway (--force)' : ''}`,
+        detail: `current release is unhealthy now (${health.status ?? health.error})${forceNote}`,
       });
     }
   }
@@ -167,7 +173,9 @@ export async function runPreflight(input: PreflightInput): Promise<PreflightRepo
         ? {
             name: 'preflight:migrations',
             ok: true,
-            detail: `dry run on a copy: ${pendingMigrations} pending, schema ${report.fromVersion} → ${report.toVersion}${report.databaseExists ? '' : ' (no database yet)'}`,
+            detail:
+              `dry run on a copy: ${pendingMigrations} pending, schema ${report.fromVersion} → ${report.toVersion}` +
+              (report.databaseExists ? '' : ' (no database yet)'),
           }
         : {
             name: 'preflight:migrations',
@@ -210,7 +218,9 @@ async function checkFreeSpace(input: PreflightInput): Promise<PreflightCheck[]> 
       return {
         name,
         ok: true,
-        detail: `${Math.floor(freeBytes / MB)} MB free in ${folder}, ${Math.ceil(neededBytes / MB)} MB needed to ${what}`,
+        detail:
+          `${Math.floor(freeBytes / MB)} MB free in ${folder}, ` +
+          `${Math.ceil(neededBytes / MB)} MB needed to ${what}`,
       };
     const error = createError('ENOSPACE', { folder, what, neededBytes, freeBytes, isNothingChanged: true });
     return { name, ok: false, exitCode: 3, detail: `${error.message} ${error.details}`, error };
@@ -226,7 +236,8 @@ async function checkFreeSpace(input: PreflightInput): Promise<PreflightCheck[]> 
       ),
     );
   }
-  // A plan-only source (dry run of the checkout) is not built yet: the serving release is the best estimate of its size.
+  // A plan-only source (dry run of the checkout) is not built yet: the serving release is the best estimate of its
+  // size.
   const releaseBytes = input.release?.dir ? await getTreeSizeBytes(input.release.dir) : currentBytes;
   if (releaseBytes > 0) {
     checks.push(
@@ -243,7 +254,8 @@ async function checkFreeSpace(input: PreflightInput): Promise<PreflightCheck[]> 
 
 /**
  * One poll of the configured source, every `rollback` gate judged on the release serving now: a gate already violated
- * would roll the new release back for a condition it did not cause. Refused in production (unless --force), warned elsewhere.
+ * would roll the new release back for a condition it did not cause. Refused in production (unless --force), warned
+ * elsewhere.
  */
 async function checkServingGates(input: PreflightInput): Promise<PreflightCheck> {
   const { environment, clock } = input;
@@ -262,17 +274,24 @@ async function checkServingGates(input: PreflightInput): Promise<PreflightCheck>
         name,
         ok: true,
         isWarning: true,
-        detail: `could not read the serving release's signals (${measurement.value.metricsError ?? measurement.message ?? 'no metrics'}); gates not judged`,
+        detail:
+          "could not read the serving release's signals " +
+          `(${measurement.value.metricsError ?? measurement.message ?? 'no metrics'}); gates not judged`,
       };
     }
     const isCumulative = measurement.value.metrics.kind === 'cumulative';
     const results = evaluateServingGates(gates, measurement.value, clock.now());
     const violated = results.filter((r) => r.verdict === 'violated');
     if (violated.length === 0) {
+      const gateValues = results
+        .map(
+          (r) => `${r.name} ${r.verdict === 'insufficient-data' ? 'too few events' : formatGateValue(r.value, r.unit)}`,
+        )
+        .join(', ');
       return {
         name,
         ok: true,
-        detail: `${results.map((r) => `${r.name} ${r.verdict === 'insufficient-data' ? 'too few events' : formatGateValue(r.value, r.unit)}`).join(', ')} on ${input.currentReleaseId}: no rollback gate violated`,
+        detail: `${gateValues} on ${input.currentReleaseId}: no rollback gate violated`,
       };
     }
     const errors = violated.map((r) =>

@@ -1,4 +1,5 @@
-// Runs a safety operation (switch-back, rollback) shielded from the interrupt that stopped the deploy; a second one abandons it.
+// Runs a safety operation (switch-back, rollback) shielded from the interrupt that stopped the deploy; a second one
+// abandons it.
 import { readlink } from 'node:fs/promises';
 import type { ResolvedEnvironment } from '../config/environments.js';
 import type { Clock } from '../../lib/clock.js';
@@ -82,7 +83,8 @@ export async function runSafetyOperation<T>(input: SafetyOperationInput<T>): Pro
   const escaped = new Promise<typeof ESCAPED>((resolve) => (onEscape = () => resolve(ESCAPED)));
   if (input.signal?.aborted) {
     input.onNotice?.(
-      `  ! ${input.name} runs to completion despite the interrupt; interrupt again within ${ESCAPE_WINDOW_MS / 1000} s to abandon it`,
+      `  ! ${input.name} runs to completion despite the interrupt; ` +
+        `interrupt again within ${ESCAPE_WINDOW_MS / 1000} s to abandon it`,
     );
   }
   let previousAtMs = interrupts?.getLastAtMs();
@@ -95,7 +97,8 @@ export async function runSafetyOperation<T>(input: SafetyOperationInput<T>): Pro
     }
     previousAtMs = atMs;
     input.onNotice?.(
-      `  ! ${name}: ${input.name} is running and will finish; interrupt again within ${ESCAPE_WINDOW_MS / 1000} s to abandon it`,
+      `  ! ${name}: ${input.name} is running and will finish; ` +
+        `interrupt again within ${ESCAPE_WINDOW_MS / 1000} s to abandon it`,
     );
   });
   try {

@@ -1,4 +1,5 @@
-// Incident records incidents/<id>.json + incidents/<id>.md: trigger, timeline, backup, verification, notification status.
+// Incident records incidents/<id>.json + incidents/<id>.md: trigger, timeline, backup, verification, notification
+// status.
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
@@ -86,8 +87,10 @@ export interface CreateIncidentOptions {
 }
 
 export function describeTrigger(trigger: IncidentTrigger): string {
+  const windowNote = trigger.window ? ` over ${trigger.window}` : '';
   const gate = trigger.gate
-    ? `gate ${trigger.gate} observed ${trigger.observed ?? 'no data'} against threshold ${trigger.threshold ?? '?'}${trigger.window ? ` over ${trigger.window}` : ''}`
+    ? `gate ${trigger.gate} observed ${trigger.observed ?? 'no data'} ` +
+      `against threshold ${trigger.threshold ?? '?'}${windowNote}`
     : '';
   return [gate, trigger.description].filter(Boolean).join('; ') || 'unspecified trigger';
 }

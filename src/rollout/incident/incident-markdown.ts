@@ -84,17 +84,19 @@ export function renderIncidentMarkdown(
   const smoke = r.verification?.smoke;
   if (smoke) {
     lines.push('', `Smoke tests: **${smoke.ok ? 'passed' : 'FAILED'}**`);
-    for (const c of smoke.checks ?? [])
-      lines.push(
-        `- ${c.ok ? 'OK' : 'FAIL'} ${c.name}${c.detail ? `: ${c.detail}` : ''}${c.durationMs !== undefined ? ` (${c.durationMs} ms)` : ''}`,
-      );
+    for (const c of smoke.checks ?? []) {
+      const detail = c.detail ? `: ${c.detail}` : '';
+      const duration = c.durationMs !== undefined ? ` (${c.durationMs} ms)` : '';
+      lines.push(`- ${c.ok ? 'OK' : 'FAIL'} ${c.name}${detail}${duration}`);
+    }
   }
   lines.push('', '## Notifications', '');
   if (r.deliveries.length) {
     lines.push('| Event | Channel | Status | Attempts | Detail |', '| --- | --- | --- | --- | --- |');
     for (const d of r.deliveries)
       lines.push(
-        `| ${cell(d.event ?? '')} | ${cell(d.channel)} | ${cell(d.status)} | ${cell(d.attempts ?? '')} | ${cell(d.outboxFile ?? d.error ?? '')} |`,
+        `| ${cell(d.event ?? '')} | ${cell(d.channel)} | ${cell(d.status)} | ` +
+          `${cell(d.attempts ?? '')} | ${cell(d.outboxFile ?? d.error ?? '')} |`,
       );
   } else lines.push('No notifications were recorded.');
   lines.push('', '## Monitor logs', '');

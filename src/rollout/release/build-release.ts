@@ -1,4 +1,5 @@
-// Packages the checkout into a self-contained, relocatable release directory (and optionally a .tar.gz with its sha256).
+// Packages the checkout into a self-contained, relocatable release directory (and optionally a .tar.gz with its
+// sha256).
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
@@ -36,7 +37,8 @@ export interface BuiltRelease {
 
 /**
  * Copies dist/, package.json, package-lock.json and the installed production node_modules (dev-only packages
- * pruned by package-lock.json) — never reinstalling or recompiling, so native modules stay as built and it takes seconds.
+ * pruned by package-lock.json) — never reinstalling or recompiling, so native modules stay as built and it takes
+ * seconds.
  */
 export async function buildRelease(options: BuildReleaseOptions): Promise<BuiltRelease> {
   const startedAt = options.clock.now();

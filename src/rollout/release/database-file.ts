@@ -4,7 +4,10 @@ import { existsSync } from 'node:fs';
 import { getTempSibling } from '../../lib/atomic-file.js';
 import { openDatabase, closeDatabase } from '../../service/store/index.js';
 
-/** A consistent copy through SQLite's online backup API (never a raw copy of a live file); false when there is no database. */
+/**
+ * A consistent copy through SQLite's online backup API (never a raw copy of a live file); false when there is no
+ * database.
+ */
 export async function snapshotDatabase(databaseFile: string, destFile: string): Promise<boolean> {
   if (!existsSync(databaseFile)) return false;
   const db = openDatabase(databaseFile, { fileMustExist: true });

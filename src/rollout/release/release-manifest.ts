@@ -29,7 +29,9 @@ export async function readReleaseManifest(dir: string): Promise<ReleaseManifest>
   return value as ReleaseManifest;
 }
 
-/** Recomputes the tree hash; a difference throws ECHECKSUMMISMATCH (exit 3): the release was changed after it was built. */
+/**
+ * Recomputes the tree hash; a difference throws ECHECKSUMMISMATCH (exit 3): the release was changed after it was built.
+ */
 export async function verifyReleaseDir(dir: string): Promise<ReleaseManifest> {
   const manifest = await readReleaseManifest(dir);
   const actual = await computeContentSha256(dir);

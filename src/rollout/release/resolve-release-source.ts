@@ -90,7 +90,8 @@ export async function resolveReleaseSource(options: {
     return {
       dir: join(work, tops[0]),
       manifest,
-      checksumDetail: `artifact sha256 ${actual.slice(0, 12)}… matches its .sha256; content hash matches release.json`,
+      checksumDetail:
+        `artifact sha256 ${actual.slice(0, 12)}… matches its .sha256; ` + 'content hash matches release.json',
       isSourceDisposable: true,
       cleanup,
     };

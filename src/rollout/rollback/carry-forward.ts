@@ -1,4 +1,5 @@
-// Carry-forward after a restore: re-applies the library and review changes logged since the backup, through the data layer.
+// Carry-forward after a restore: re-applies the library and review changes logged since the backup, through the data
+// layer.
 import type { Clock } from '../../lib/clock.js';
 import {
   closeDatabase,
@@ -72,7 +73,9 @@ export function readChangesToCarry(
   }
 }
 
-/** Re-applies `changes` to the restored database file in seq order; each change on its own, so one failure stops none. */
+/**
+ * Re-applies `changes` to the restored database file in seq order; each change on its own, so one failure stops none.
+ */
 export function applyCarryForward(
   databaseFile: string,
   mark: number,
@@ -133,7 +136,8 @@ function applyChange(
     if (found && found.hash !== p.hash)
       throw new Error(`entry ${id} in the restored data has hash ${found.hash}, not the deleted ${String(p.hash)}`);
     deleteLibraryEntry(db, id, clock);
-    return `library_entry delete ${change.entityId}${id === change.entityId ? '' : ` (now ${id})`} (${String(p.label)})`;
+    const renamed = id === change.entityId ? '' : ` (now ${id})`;
+    return `library_entry delete ${change.entityId}${renamed} (${String(p.label)})`;
   }
   if (change.entity === 'review_item' && change.kind === 'create') {
     const item = enqueueReviewItem(
@@ -157,7 +161,8 @@ function applyChange(
     const result = resolveReviewItem(db, id, p.verdict as ReviewVerdict, clock);
     if (result.libraryEntry && typeof p.libraryEntryId === 'number')
       ids.library.set(p.libraryEntryId, result.libraryEntry.id);
-    return `review_item resolve ${change.entityId}${id === change.entityId ? '' : ` (now ${id})`} as ${String(p.verdict)}`;
+    const renamed = id === change.entityId ? '' : ` (now ${id})`;
+    return `review_item resolve ${change.entityId}${renamed} as ${String(p.verdict)}`;
   }
   throw new Error(`unknown change ${change.entity} ${change.kind}`);
 }
@@ -169,7 +174,9 @@ function describeChange(c: ChangeRecord): string {
 /** The incident's recovery hint for changes that could not be carried forward. */
 export function describeRecovery(snapshotFile: string | undefined, mark: number): string {
   return snapshotFile
-    ? `They are in the pre-rollback snapshot ${snapshotFile}: \`unzip -p ${snapshotFile} database/dhash.sqlite > snapshot.sqlite\`, ` +
-        `read them with \`sqlite3 snapshot.sqlite "SELECT * FROM change_log WHERE seq > ${mark}"\`, and re-apply them through the API.`
+    ? `They are in the pre-rollback snapshot ${snapshotFile}: ` +
+        `\`unzip -p ${snapshotFile} database/dhash.sqlite > snapshot.sqlite\`, ` +
+        `read them with \`sqlite3 snapshot.sqlite "SELECT * FROM change_log WHERE seq > ${mark}"\`, ` +
+        'and re-apply them through the API.'
     : 'No pre-rollback snapshot was taken; they are lost.';
 }

@@ -1,4 +1,5 @@
-// Rolling back: the strategy plan, switch-back, down-migrate, restore with carry-forward, backup verification. Re-exports only, so no module imports its own folder at load time.
+// Rolling back: the strategy plan, switch-back, down-migrate, restore with carry-forward, backup verification.
+// Re-exports only, so no module imports its own folder at load time.
 export * from './carry-forward.js';
 export * from './rollback-checks.js';
 export * from './rollback-from-backup.js';

@@ -1,4 +1,5 @@
-// What every rollback strategy ends with: start or restart, 3 consecutive OK health checks, smoke tests, as named steps.
+// What every rollback strategy ends with: start or restart, 3 consecutive OK health checks, smoke tests, as named
+// steps.
 import type { ResolvedEnvironment } from '../config/environments.js';
 import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/logger.js';
@@ -22,7 +23,10 @@ export interface RollbackContext {
   signal?: AbortSignal;
 }
 
-/** `rollback:healthcheck`: 3 consecutive OK checks; a service process that exited ends the wait at once. Throws when not healthy. */
+/**
+ * `rollback:healthcheck`: 3 consecutive OK checks; a service process that exited ends the wait at once. Throws when not
+ * healthy.
+ */
 export async function waitForRollbackHealth(ctx: RollbackContext): Promise<HealthWaitResult> {
   const { environment, clock } = ctx;
   // The target is touched: an interrupt must not cut the verification short (safety-path.ts); a second one abandons it.

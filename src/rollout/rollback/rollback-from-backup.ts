@@ -75,7 +75,10 @@ export interface RollbackResult {
   message: string;
 }
 
-/** Manual: restore the backup's state. Refusals (bad backup, wrong env, no confirmation, lock held) throw before anything changes. */
+/**
+ * Manual: restore the backup's state. Refusals (bad backup, wrong env, no confirmation, lock held) throw before
+ * anything changes.
+ */
 export async function rollbackFromBackup(options: RollbackOptions): Promise<RollbackResult> {
   const { environment, clock, logger } = options;
   const progress = options.onProgress ?? (() => {});
@@ -92,15 +95,23 @@ export async function rollbackFromBackup(options: RollbackOptions): Promise<Roll
     : undefined;
   const restoredReleaseId = manifest.releaseId ?? '(none)';
   const isCarryForward = Boolean(options.isCarryForward);
+  const checkedScope = options.isDryRun
+    ? 'sha256 and every entry'
+    : 'sha256 and manifest; entries are checked as they are extracted';
+  const releaseSource = reusable ? ' (reusing the identical on-disk release)' : ' (restored from the backup)';
   progress(
     [
-      `Backup ${file} verified (${options.isDryRun ? 'sha256 and every entry' : 'sha256 and manifest; entries are checked as they are extracted'}; env ${manifest.env}, taken ${manifest.createdAt}, schema ${manifest.schemaVersion ?? 'none'}).`,
-      `Plan (strategy restore${isCarryForward ? ' with carry-forward' : ''}): current ${currentReleaseId ?? '(nothing deployed)'} → ${restoredReleaseId}${reusable ? ' (reusing the identical on-disk release)' : ' (restored from the backup)'}`,
+      `Backup ${file} verified (${checkedScope}; env ${manifest.env}, ` +
+        `taken ${manifest.createdAt}, schema ${manifest.schemaVersion ?? 'none'}).`,
+      `Plan (strategy restore${isCarryForward ? ' with carry-forward' : ''}): ` +
+        `current ${currentReleaseId ?? '(nothing deployed)'} → ${restoredReleaseId}${releaseSource}`,
       '  1. rollback:snapshot  back up the current state first (data written since the backup is kept there)',
       '  2. rollback:stop      stop the service',
-      `  3. rollback:restore   release, database${manifest.database ? '' : ' (none in the backup)'} and shared/service.json`,
+      `  3. rollback:restore   release, database${manifest.database ? '' : ' (none in the backup)'}` +
+        ' and shared/service.json',
       isCarryForward
-        ? `  4. rollback:carry-forward re-apply the library and review changes logged after seq ${manifest.changeLogSeq ?? '(read from the backup)'}`
+        ? '  4. rollback:carry-forward re-apply the library and review changes logged ' +
+          `after seq ${manifest.changeLogSeq ?? '(read from the backup)'}`
         : "  4. (no carry-forward: the data is the backup's; pass --carry-forward to keep what users wrote since)",
       '  5. rollback:start-service  start the service from the restored release',
       `  6. rollback:healthcheck wait for ${ROLLBACK_HEALTHY_CHECKS} consecutive OK health checks, then rollback:smoke`,
@@ -142,7 +153,8 @@ export async function rollbackFromBackup(options: RollbackOptions): Promise<Roll
   const extractDir = getTempSibling(join(environment.root, 'rollback-extract'));
   const ctx = createContext(options);
   try {
-    // Issue 9: the monitor of the deploy being rolled back stops first (its own auto-rollback, rollBackDeploy, is left alone).
+    // Issue 9: the monitor of the deploy being rolled back stops first (its own auto-rollback, rollBackDeploy, is left
+    // alone).
     await supersedeMonitor(environment, { byDeployId: ctx.deployId, clock, logger });
     await ctx.steps.record('rollback:begin', 'started', `restore from ${file}`, {
       backupFile: file,
@@ -191,7 +203,10 @@ export interface DeployRollbackOptions {
   driver?: TargetDriver;
 }
 
-/** The auto-rollback of a deploy: switch-back or down-migrate when the strategy allows, restore with carry-forward otherwise or when those fail. */
+/**
+ * The auto-rollback of a deploy: switch-back or down-migrate when the strategy allows, restore with carry-forward
+ * otherwise or when those fail.
+ */
 export async function rollBackDeploy(options: DeployRollbackOptions): Promise<RollbackResult> {
   const { environment, clock, logger, verified } = options;
   const file = verified.file;
@@ -325,7 +340,9 @@ async function finishRollback(
     return {
       ...shown,
       ok: false,
-      message: `rollback of ${ctx.environment.name} (${base.strategy}) FAILED at ${failedAt}: ${outcome.reason}. A human must act.`,
+      message:
+        `rollback of ${ctx.environment.name} (${base.strategy}) FAILED at ${failedAt}: ` +
+        `${outcome.reason}. A human must act.`,
     };
   }
   const cf = outcome.carryForward;
@@ -335,13 +352,18 @@ async function finishRollback(
     strategy: base.strategy,
   });
   await ctx.notify('rollback-success', restoredReleaseId, `${restoredReleaseId} is serving`);
+  const notCarriedNote = cf?.notCarried.length ? `, ${cf.notCarried.length} NOT carried (kept in the snapshot)` : '';
+  const carriedNote = cf ? ` plus ${cf.carried.length} change(s) carried forward${notCarriedNote}` : '';
   const data =
     base.strategy === 'restore'
-      ? `with the data of the backup${cf ? ` plus ${cf.carried.length} change(s) carried forward${cf.notCarried.length ? `, ${cf.notCarried.length} NOT carried (kept in the snapshot)` : ''}` : ''}`
+      ? `with the data of the backup${carriedNote}`
       : `keeping the live database (${base.strategy})`;
+  const stateNote = outcome.preRollbackBackup
+    ? `; the state before the rollback is in ${outcome.preRollbackBackup}`
+    : '';
   return {
     ...shown,
     ok: true,
-    message: `rolled ${ctx.environment.name} back to ${restoredReleaseId} ${data}${outcome.preRollbackBackup ? `; the state before the rollback is in ${outcome.preRollbackBackup}` : ''}`,
+    message: `rolled ${ctx.environment.name} back to ${restoredReleaseId} ${data}${stateNote}`,
   };
 }

@@ -22,7 +22,10 @@ export function describeAppliedMigrations(
   }));
 }
 
-/** The plan's prediction before anything runs: the `pendingMigrations` newest migrations are the ones the deploy applies. */
+/**
+ * The plan's prediction before anything runs: the `pendingMigrations` newest migrations are the ones the deploy
+ * applies.
+ */
 export function predictRollbackStrategy(
   input: { previousReleaseId?: string; pendingMigrations: number },
   migrations: readonly Migration[] = MIGRATIONS,
@@ -34,7 +37,9 @@ export function predictRollbackStrategy(
   });
 }
 
-/** Journals `deploy:rollback-strategy` with the applied migrations, so the monitor and `dhash status` know the strategy. */
+/**
+ * Journals `deploy:rollback-strategy` with the applied migrations, so the monitor and `dhash status` know the strategy.
+ */
 export async function recordRollbackStrategy(
   steps: StepRunner,
   previousReleaseId: string | undefined,
@@ -54,5 +59,6 @@ export function describeLatestDeployStrategy(
 ): string {
   const start = [...entries].reverse().find((e) => e.kind === 'deploy' && e.step === 'deploy:start');
   if (!start) return 'none (nothing deployed through dhash yet)';
-  return `${formatRollbackStrategy(chooseRollbackStrategy(getDeployRollbackFacts(entries, start.deployId)))} for ${start.deployId}`;
+  const strategy = chooseRollbackStrategy(getDeployRollbackFacts(entries, start.deployId));
+  return `${formatRollbackStrategy(strategy)} for ${start.deployId}`;
 }

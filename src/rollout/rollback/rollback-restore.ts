@@ -68,7 +68,8 @@ export async function runRestore(ctx: RollbackContext, input: RestoreInput): Pro
               projectRoot: environment.paths.root,
             }),
       (x) =>
-        `${x.releaseDir ? 'release, database and config' : 'database and config (release reused from disk)'} extracted and checked against the manifest`,
+        (x.releaseDir ? 'release, database and config' : 'database and config (release reused from disk)') +
+        ' extracted and checked against the manifest',
     );
     out.isTouched = true;
     await steps.run(

@@ -15,7 +15,9 @@ export interface KeptDatabaseOutcome {
   smoke?: SmokeResult;
   /** Why it failed; a failure after the switch falls to restore. */
   reason?: string;
-  /** Whether `current` or the database was changed (a failure before that leaves the bad release serving, untouched). */
+  /**
+   * Whether `current` or the database was changed (a failure before that leaves the bad release serving, untouched).
+   */
   isTouched: boolean;
 }
 
@@ -38,7 +40,8 @@ export async function verifyPreviousRelease(
     if (actual !== manifest.contentSha256)
       throw createError('ERELEASECHANGED', { releaseId, dir, expected: manifest.contentSha256, actual });
     const isBackupsRelease = backupContentSha256 === actual;
-    return `releases/${releaseId} content sha256 ${actual.slice(0, 12)}… matches release.json${isBackupsRelease ? ' and the backup' : ''}`;
+    const backupNote = isBackupsRelease ? ' and the backup' : '';
+    return `releases/${releaseId} content sha256 ${actual.slice(0, 12)}… matches release.json${backupNote}`;
   });
 }
 
@@ -81,7 +84,8 @@ export async function runDownMigrate(
   try {
     await ctx.steps.run('rollback:down-rehearse', async () => {
       const report = await rehearseRevertOnCopy(file, versions, migrations);
-      return `on a copy: schema ${report.fromVersion} → ${report.toVersion} (${report.reverted.map((m) => m.version).join(', ')} reverted)`;
+      const reverted = report.reverted.map((m) => m.version).join(', ');
+      return `on a copy: schema ${report.fromVersion} → ${report.toVersion} (${reverted} reverted)`;
     });
   } catch (error) {
     return {

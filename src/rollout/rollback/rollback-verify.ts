@@ -19,9 +19,9 @@ export interface VerifiedBackup {
 }
 
 /**
- * Verified ONCE per rollback, and the result is passed on: the outer sha256 authenticates every byte of the zip as it was
- * written and read back at backup time, so the entries are not inflated and hashed here a second time. The entries a
- * restore uses are still checked against the manifest while they are extracted (the file could change meanwhile).
+ * Verified ONCE per rollback, and the result is passed on: the outer sha256 authenticates every byte of the zip as it
+ * was written and read back at backup time, so the entries are not inflated and hashed here a second time. The entries
+ * a restore uses are still checked against the manifest while they are extracted (the file could change meanwhile).
  * A switch-back extracts nothing: this one read of the zip is its whole backup cost.
  */
 export async function verifyRollbackBackup(file: string, environment: ResolvedEnvironment): Promise<VerifiedBackup> {

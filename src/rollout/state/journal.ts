@@ -1,4 +1,5 @@
-// The deploy journal: every deploy/rollback/monitor step appended as one JSON line to <root>/state/deploy-journal.jsonl.
+// The deploy journal: every deploy/rollback/monitor step appended as one JSON line to
+// <root>/state/deploy-journal.jsonl.
 import { appendFile, mkdir, readFile, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ResolvedEnvironment } from '../config/environments.js';

@@ -1,4 +1,5 @@
-// The per-environment deploy lock: one deploy or rollback at a time, created with O_EXCL, stale locks reported and cleared.
+// The per-environment deploy lock: one deploy or rollback at a time, created with O_EXCL, stale locks reported and
+// cleared.
 import { open, readFile, rm, mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -49,14 +50,18 @@ export function describeLockHolder(info: LockInfo | undefined): string {
   return `${info.purpose} by pid ${info.pid} on ${info.host}, started ${info.startedAt}`;
 }
 
-/** Whether a lock can be cleared: held by a process of this host that no longer exists. Other hosts' locks are never guessed at. */
+/**
+ * Whether a lock can be cleared: held by a process of this host that no longer exists. Other hosts' locks are never
+ * guessed at.
+ */
 export function isLockStale(info: LockInfo | undefined): boolean {
   return Boolean(info && info.host === hostname() && !isPidAlive(info.pid));
 }
 
 /**
  * Takes `<root>/state/deploy.lock` (O_EXCL, so two processes can never both win). A lock left by a dead
- * process on this host is reported through the logger and cleared; a live one throws ELOCKED (exit 3) naming the holder.
+ * process on this host is reported through the logger and cleared; a live one throws ELOCKED (exit 3) naming the
+ * holder.
  */
 export async function acquireEnvironmentLock(
   environment: ResolvedEnvironment,

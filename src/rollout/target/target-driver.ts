@@ -14,9 +14,15 @@ export interface TargetStatus {
 
 export interface TargetDriver {
   readonly type: string;
-  /** Starts the service from `<root>/current`; idempotent (a running service is left alone). Throws ETARGETFAILED when it cannot. */
+  /**
+   * Starts the service from `<root>/current`; idempotent (a running service is left alone). Throws ETARGETFAILED when
+   * it cannot.
+   */
   start(): Promise<TargetStatus>;
-  /** Stops the service and waits until it is gone (escalating after the configured timeout); idempotent, stopping nothing is fine. */
+  /**
+   * Stops the service and waits until it is gone (escalating after the configured timeout); idempotent, stopping
+   * nothing is fine.
+   */
   stop(): Promise<void>;
   /** Stop then start, so the service runs whatever `current` now points at. */
   restart(): Promise<TargetStatus>;
@@ -33,7 +39,9 @@ export interface TargetDriverOptions {
   processEnv?: Record<string, string | undefined>;
 }
 
-/** The service command line every driver runs: `node <root>/current/dist/cli/main.js serve --host H --port P --db <db>`. */
+/**
+ * The service command line every driver runs: `node <root>/current/dist/cli/main.js serve --host H --port P --db <db>`.
+ */
 export function getServeArgs(environment: ResolvedEnvironment): string[] {
   return [
     `${environment.currentLink}/dist/cli/main.js`,

@@ -1,4 +1,5 @@
-// `dhash gates serve`: an HTTP server answering Argo Rollouts' web metric provider and Flagger's webhooks with the gates judged now.
+// `dhash gates serve`: an HTTP server answering Argo Rollouts' web metric provider and Flagger's webhooks with the
+// gates judged now.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ResolvedEnvironment } from '../config/environments.js';
@@ -40,7 +41,9 @@ interface FlaggerPayload {
   phase?: unknown;
 }
 
-/** One poll of the source, judged. Never throws for an unreachable service: that is a `fail` verdict (health not OK). */
+/**
+ * One poll of the source, judged. Never throws for an unreachable service: that is a `fail` verdict (health not OK).
+ */
 export async function getVerdict(options: GatesServerOptions): Promise<VerdictReport> {
   const { gates } = options;
   const measurement = await options.source.measure({

@@ -1,7 +1,11 @@
-// The smoke tests' fixture: a 64×48 PNG gradient drawn in code, and its dhash verified once against Pillow + imagehash.
+// The smoke tests' fixture: a 64×48 PNG gradient drawn in code, and its dhash verified once against Pillow +
+// imagehash.
 import sharp from 'sharp';
 
-/** imagehash.dhash of the fixture, computed with Pillow (`convert("L").resize((9, 8), LANCZOS)`) — not by our own code. */
+/**
+ * imagehash.dhash of the fixture, computed with Pillow (`convert("L").resize((9, 8), LANCZOS)`) — not by our own
+ * code.
+ */
 export const FIXTURE_EXPECTED_HASH = 'debebc3c7c79f9b3';
 
 export async function createFixturePng(): Promise<Buffer> {

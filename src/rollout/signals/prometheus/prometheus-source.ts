@@ -16,7 +16,9 @@ export function buildPromQueries(selector: string, windows: { extractionMs: numb
     up: `min(up${withSel()})`,
     attempts: `sum(increase(dhash_extractions_total${withSel()}[${range(windows.extractionMs)}]))`,
     failures: `sum(increase(dhash_extractions_total${withSel('outcome="failure"')}[${range(windows.extractionMs)}]))`,
-    hashP95Seconds: `histogram_quantile(0.95, sum by (le) (increase(dhash_hash_duration_seconds_bucket${withSel()}[${range(windows.p95Ms)}])))`,
+    hashP95Seconds:
+      'histogram_quantile(0.95, sum by (le) (increase(' +
+      `dhash_hash_duration_seconds_bucket${withSel()}[${range(windows.p95Ms)}])))`,
     hashCount: `sum(increase(dhash_hash_duration_seconds_count${withSel()}[${range(windows.p95Ms)}]))`,
     queueLength: `max(dhash_low_confidence_queue_length${withSel()})`,
   };

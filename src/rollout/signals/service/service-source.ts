@@ -78,7 +78,9 @@ async function readMetrics(
   return extractDhashMetrics(text);
 }
 
-/** `serviceToken` (DHASH_ROLLOUT_TOKEN) is sent as a bearer token on both requests, for a service whose probes need one. */
+/**
+ * `serviceToken` (DHASH_ROLLOUT_TOKEN) is sent as a bearer token on both requests, for a service whose probes need one.
+ */
 export function createServiceSource(options: {
   healthUrl: string;
   metricsUrl: string;

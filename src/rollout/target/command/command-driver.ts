@@ -70,9 +70,10 @@ export function createCommandDriver(
     type: COMMAND_TARGET_TYPE,
     async status() {
       const result = await runShellCommand(target.status, env, target.timeoutMs);
+      const output = result.output.trim();
       return {
         isRunning: result.code === 0,
-        detail: `status command exited ${result.code}${result.output.trim() ? `: ${result.output.trim().slice(0, 200)}` : ''}`,
+        detail: `status command exited ${result.code}${output ? `: ${output.slice(0, 200)}` : ''}`,
       };
     },
     async start() {

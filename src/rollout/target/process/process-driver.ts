@@ -1,4 +1,5 @@
-// The `process` target: the service as a detached node process with a pidfile and an appended log under the environment root.
+// The `process` target: the service as a detached node process with a pidfile and an appended log under the environment
+// root.
 import { spawn } from 'node:child_process';
 import { existsSync, openSync, closeSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, realpath, rm } from 'node:fs/promises';
@@ -124,7 +125,8 @@ export function createProcessDriver(
           cwd: releaseDir,
           detached: true,
           stdio: ['ignore', fd, fd],
-          // Without an explicit env the service inherits the toolkit's own (spawn's default), plus its environment name.
+          // Without an explicit env the service inherits the toolkit's own (spawn's default), plus its environment
+          // name.
           env: { ...(options.processEnv ?? process.env), DHASH_ENV: environment.name },
         });
         pid = child.pid;
