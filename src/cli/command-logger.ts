@@ -1,4 +1,5 @@
-// The JSON-lines logger of a rollout command: into `<root>/logs/<name>.log`, opened on the first line (a refusal writes nothing).
+// The JSON-lines logger of a rollout command:
+// into `<root>/logs/<name>.log`, opened on the first line (a refusal writes nothing).
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import { Writable } from 'node:stream';

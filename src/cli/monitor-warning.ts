@@ -1,4 +1,5 @@
-// Every command run on an environment says plainly when the monitor of a deploy inside its window has stopped beating (issue 9).
+// Every command run on an environment says plainly when the monitor
+// of a deploy inside its window has stopped beating (issue 9).
 import type { Command } from 'commander';
 import type { CliContext } from './context.js';
 import { resolveEnvironment } from '../rollout/config/environments.js';
@@ -10,7 +11,8 @@ const COMMANDS_WITH_OWN_REPORT = new Set(['status']);
 
 /**
  * A commander `preAction` hook: for a command given `--env`, reads the monitor's state, lock and `current` (three small
- * reads) and writes its warnings to stderr. Never fails the command: an unresolvable environment is the command's to report.
+ * reads) and writes its warnings to stderr. Never fails the command:
+ * an unresolvable environment is the command's to report.
  */
 export function createMonitorWarningHook(
   ctx: CliContext,

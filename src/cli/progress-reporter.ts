@@ -1,4 +1,5 @@
-// Progress for long byte-counting steps: a cli-progress bar on a terminal, a few plain lines otherwise (logs, CI, pipes).
+// Progress for long byte-counting steps:
+// a cli-progress bar on a terminal, a few plain lines otherwise (logs, CI, pipes).
 import type { Writable } from 'node:stream';
 import cliProgress from 'cli-progress';
 
@@ -47,7 +48,9 @@ export function createProgressReporter(
           bar = new cliProgress.SingleBar(
             {
               stream,
-              format: `${options.label} ${phase.padEnd(8)} [{bar}] {percentage}% | {doneText} of {totalText} | ETA {eta_formatted}`,
+              format:
+                `${options.label} ${phase.padEnd(8)} [{bar}] {percentage}% ` +
+                '| {doneText} of {totalText} | ETA {eta_formatted}',
               hideCursor: true,
             },
             cliProgress.Presets.shades_classic,

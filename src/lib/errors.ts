@@ -1,4 +1,5 @@
-// Every user-facing error of the toolkit: one definition per code, a one-sentence message, details with the next action.
+// Every user-facing error of the toolkit: one definition per code, a one-sentence message,
+// details with the next action.
 import { ExitCode, type ExitCodeValue } from './exit-codes.js';
 
 export interface ErrorDefinition {
@@ -6,7 +7,10 @@ export interface ErrorDefinition {
   /** What was found, the offending value, and the next action (a command to run or a setting to change). */
   details: string;
   exitCode: ExitCodeValue;
-  /** The status the service's HTTP API answers with when this error reaches it; omitted for toolkit-only errors (500). */
+  /**
+   * The status the service's HTTP API answers with when this error reaches it;
+   * omitted for toolkit-only errors (500).
+   */
   httpStatus?: number;
 }
 
@@ -38,6 +42,17 @@ const describe = (value: unknown): string =>
     ? 'nothing'
     : `\`${typeof value === 'string' ? value : JSON.stringify(value)}\` (${typeof value})`;
 
+/** What a monitor's exit code means for the release now serving (EMONITORNOTCLEAR). */
+const describeMonitorExit = (exitCode: 1 | 2 | 3 | 4, env: string): string =>
+  ({
+    1: 'A rollback gate was violated and the previous release was restored.',
+    2:
+      'The monitor refused to start (usage or configuration) and the new release is serving unmonitored: ' +
+      `fix it, then run \`npx dhash monitor --env ${env}\`.`,
+    3: 'The monitor was refused or stopped before its window ended.',
+    4: 'The automatic rollback failed or was blocked: a human must act.',
+  })[exitCode];
+
 /**
  * The definitions. Add new codes here (keep them alphabetical within their area) rather than
  * building messages at the throw site, so wording stays consistent and testable.
@@ -51,8 +66,12 @@ export const ERRORS = {
     httpStatus: 400,
   }),
   EINVALIDCONFIG: (c: { file: string; problems: { path: string; message: string }[] }) => ({
-    message: `The configuration file ${c.file} is invalid (${c.problems.length} problem${c.problems.length === 1 ? '' : 's'}).`,
-    details: `${c.problems.map((p) => `  - ${p.path || '(root)'}: ${p.message}`).join('\n')}\nFix these entries in ${c.file}, then run \`npx dhash config check\`.`,
+    message:
+      `The configuration file ${c.file} is invalid ` +
+      `(${c.problems.length} problem${c.problems.length === 1 ? '' : 's'}).`,
+    details:
+      `${c.problems.map((p) => `  - ${p.path || '(root)'}: ${p.message}`).join('\n')}\n` +
+      `Fix these entries in ${c.file}, then run \`npx dhash config check\`.`,
     exitCode: ExitCode.USAGE,
   }),
   ECONFIGNOTFOUND: (c: { file: string }) => ({
@@ -67,12 +86,16 @@ export const ERRORS = {
   }),
   EUNKNOWNENV: (c: { env: string; known: string[] }) => ({
     message: `Unknown environment \`${c.env}\` given to --env.`,
-    details: `Known environments: ${c.known.join(', ')}. Add one under "environments" in environments.json to deploy elsewhere.`,
+    details:
+      `Known environments: ${c.known.join(', ')}. ` +
+      'Add one under "environments" in environments.json to deploy elsewhere.',
     exitCode: ExitCode.USAGE,
   }),
   EUNKNOWNEVENT: (c: { event: string; known: readonly string[] }) => ({
     message: `Unknown notification event \`${c.event}\`.`,
-    details: `Known events: ${c.known.join(', ')}. Example: \`node scripts/deploy/deploy-notify.js start --env staging --dry-run\`.`,
+    details:
+      `Known events: ${c.known.join(', ')}. ` +
+      'Example: `node scripts/deploy/deploy-notify.js start --env staging --dry-run`.',
     exitCode: ExitCode.USAGE,
   }),
   EUNKNOWNCHANNEL: (c: { type: string; known: readonly string[] }) => ({
@@ -82,7 +105,9 @@ export const ERRORS = {
   }),
 
   ESKIPMIGRATIONSREFUSED: (c: { env: string; pending: number }) => ({
-    message: `--skip-migrations is refused: the release has ${c.pending} pending migration${c.pending === 1 ? '' : 's'}, which the deploy must apply.`,
+    message:
+      `--skip-migrations is refused: the release has ${c.pending} ` +
+      `pending migration${c.pending === 1 ? '' : 's'}, which the deploy must apply.`,
     details:
       'Nothing was changed. Leave out --skip-migrations: the deploy dry-runs them on a copy first and keeps a ' +
       `pre-migration copy for switch-back. \`./scripts/migrate_dhash.sh --env ${c.env} --dry-run\` shows what they do.`,
@@ -90,13 +115,20 @@ export const ERRORS = {
   }),
 
   EINVALIDPIPELINE: (c: { pipeline: string; problems: string[] }) => ({
-    message: `The pipeline \`${c.pipeline}\` is defined wrongly (${c.problems.length} problem${c.problems.length === 1 ? '' : 's'}).`,
-    details: `${c.problems.map((p) => `  - ${p}`).join('\n')}\nFix the step or hook names in its definition; \`npx dhash pipeline steps --env <env>\` prints the resolved list.`,
+    message:
+      `The pipeline \`${c.pipeline}\` is defined wrongly ` +
+      `(${c.problems.length} problem${c.problems.length === 1 ? '' : 's'}).`,
+    details:
+      `${c.problems.map((p) => `  - ${p}`).join('\n')}\n` +
+      'Fix the step or hook names in its definition; ' +
+      '`npx dhash pipeline steps --env <env>` prints the resolved list.',
     exitCode: ExitCode.USAGE,
   }),
   ENOMONITORLOGS: (c: { dir: string; what: string }) => ({
     message: `No monitor logs were found for ${c.what} in ${c.dir}.`,
-    details: `Monitor logs are written by \`npx dhash monitor --env <env>\` (started by ./quick-deploy.sh); check the deploy id with \`ls ${c.dir}\`.`,
+    details:
+      'Monitor logs are written by `npx dhash monitor --env <env>` (started by ./quick-deploy.sh); ' +
+      `check the deploy id with \`ls ${c.dir}\`.`,
     exitCode: ExitCode.USAGE,
   }),
   EDISTMISSING: (c: { projectRoot: string }) => ({
@@ -106,7 +138,9 @@ export const ERRORS = {
   }),
   EBADRELEASE: (c: { path: string; reason: string }) => ({
     message: `The release given to --release (${c.path}) is not a usable release.`,
-    details: `${c.reason}. Pass a directory or .tar.gz made by \`npx dhash release build\`, or omit --release to build the checkout.`,
+    details:
+      `${c.reason}. Pass a directory or .tar.gz made by \`npx dhash release build\`, ` +
+      'or omit --release to build the checkout.',
     exitCode: ExitCode.USAGE,
   }),
   ETARGETFAILED: (c: { target: string; action: string; reason: string }) => ({
@@ -119,13 +153,18 @@ export const ERRORS = {
     message: `The deploy to \`${c.env}\` failed: ${c.reason}.`,
     details:
       c.exitCode === 4
-        ? `A human must act: check \`npx dhash status --env ${c.env}\`, then restore with \`./scripts/rollback_dhash.sh --backup <zip> --env ${c.env} --force\`.`
-        : `The previous release is serving. See the deploy journal (\`npx dhash status --env ${c.env}\`) and <root>/logs/, fix the release, and deploy again.`,
+        ? `A human must act: check \`npx dhash status --env ${c.env}\`, ` +
+          `then restore with \`./scripts/rollback_dhash.sh --backup <zip> --env ${c.env} --force\`.`
+        : 'The previous release is serving. ' +
+          `See the deploy journal (\`npx dhash status --env ${c.env}\`) and <root>/logs/, ` +
+          'fix the release, and deploy again.',
     exitCode: c.exitCode,
   }),
   EMONITORNOTCLEAR: (c: { env: string; exitCode: 1 | 2 | 3 | 4; logFile: string }) => ({
     message: `The monitor of \`${c.env}\` did not end all clear (exit ${c.exitCode}).`,
-    details: `${{ 1: 'A rollback gate was violated and the previous release was restored.', 2: `The monitor refused to start (usage or configuration) and the new release is serving unmonitored: fix it, then run \`npx dhash monitor --env ${c.env}\`.`, 3: 'The monitor was refused or stopped before its window ended.', 4: 'The automatic rollback failed or was blocked: a human must act.' }[c.exitCode]} Read ${c.logFile}, the report (\`npx dhash report --env ${c.env}\`) and incidents/.`,
+    details:
+      `${describeMonitorExit(c.exitCode, c.env)} Read ${c.logFile}, ` +
+      `the report (\`npx dhash report --env ${c.env}\`) and incidents/.`,
     exitCode: c.exitCode,
   }),
   // ── safety refusals (exit 3) ──
@@ -136,19 +175,26 @@ export const ERRORS = {
   }),
   ECHECKSUMMISMATCH: (c: { file: string; expected: string; actual: string }) => ({
     message: `The checksum of ${c.file} does not match its recorded sha256.`,
-    details: `Expected ${c.expected}, computed ${c.actual}. The file is corrupt or was changed; pick another backup (\`npx dhash backup list --env <env>\`).`,
+    details:
+      `Expected ${c.expected}, computed ${c.actual}. ` +
+      'The file is corrupt or was changed; pick another backup (`npx dhash backup list --env <env>`).',
     exitCode: ExitCode.REFUSED,
   }),
 
   ECHECKSUMMISSING: (c: { file: string }) => ({
     message: `The release artifact ${c.file} has no ${c.file}.sha256 beside it.`,
     details:
-      'Refusing to deploy an artifact whose integrity cannot be checked. Rebuild it with `npx dhash release build`, which writes both files.',
+      'Refusing to deploy an artifact whose integrity cannot be checked. ' +
+      'Rebuild it with `npx dhash release build`, which writes both files.',
     exitCode: ExitCode.REFUSED,
   }),
   EPREFLIGHTFAILED: (c: { env: string; failed: { name: string; detail: string }[]; exitCode: 2 | 3 }) => ({
-    message: `Pre-deploy validation of \`${c.env}\` failed (${c.failed.map((f) => f.name).join(', ')}); nothing was changed.`,
-    details: `${c.failed.map((f) => `  - ${f.name}: ${f.detail}`).join('\n')}\nFix these, then run the command again (add --dry-run to see the whole plan).`,
+    message:
+      `Pre-deploy validation of \`${c.env}\` failed ` +
+      `(${c.failed.map((f) => f.name).join(', ')}); nothing was changed.`,
+    details:
+      `${c.failed.map((f) => `  - ${f.name}: ${f.detail}`).join('\n')}\n` +
+      'Fix these, then run the command again (add --dry-run to see the whole plan).',
     exitCode: c.exitCode,
   }),
   ENOCONFIRMATION: (c: { action: string; env: string }) => ({
@@ -175,7 +221,9 @@ export const ERRORS = {
       `Needed ${c.neededBytes === undefined ? 'more than is free' : formatBytes(c.neededBytes)}, ` +
       `free ${c.freeBytes === undefined ? 'unknown' : formatBytes(c.freeBytes)}. ` +
       `${c.isNothingChanged ? 'Nothing was changed and no temp file is left. ' : ''}` +
-      `Free space in ${c.folder} (remove old backups with \`npx dhash backup prune\`, or point the folder elsewhere), then run the command again.`,
+      `Free space in ${c.folder} ` +
+      '(remove old backups with `npx dhash backup prune`, or point the folder elsewhere), ' +
+      'then run the command again.',
     exitCode: c.isNothingChanged ? ExitCode.REFUSED : ExitCode.HUMAN_NEEDED,
   }),
   EGATEVIOLATEDNOW: (c: {
@@ -191,7 +239,8 @@ export const ERRORS = {
       'the new release would be rolled back for a condition it did not cause.',
     details:
       `Measured on ${c.releaseId}${c.window ? ` over ${c.window}` : ''} before anything changed. Fix the cause first ` +
-      `(see \`npx dhash gates explain --env ${c.env}\`), or pass --force to deploy anyway and expect the monitor to roll back.`,
+      `(see \`npx dhash gates explain --env ${c.env}\`), ` +
+      'or pass --force to deploy anyway and expect the monitor to roll back.',
     exitCode: ExitCode.REFUSED,
   }),
   EINTERRUPTED: (c: { env: string; reason: string; serving: string }) => ({
@@ -201,7 +250,9 @@ export const ERRORS = {
   }),
   ESAFETYABANDONED: (c: { step: string; leftState: string }) => ({
     message: `${c.step} was abandoned by a second interrupt before it was verified.`,
-    details: `State left: ${c.leftState}. A human must act: check \`npx dhash status --env <env>\`, then switch back or restore with \`./scripts/rollback_dhash.sh --backup <zip> --env <env>\`.`,
+    details:
+      `State left: ${c.leftState}. A human must act: check \`npx dhash status --env <env>\`, ` +
+      'then switch back or restore with `./scripts/rollback_dhash.sh --backup <zip> --env <env>`.',
     exitCode: ExitCode.HUMAN_NEEDED,
   }),
 
@@ -213,7 +264,9 @@ export const ERRORS = {
   }),
   ENOTHINGTOBACKUP: (c: { env: string; root: string }) => ({
     message: `There is nothing to back up in \`${c.env}\`: no current release and no database under ${c.root}.`,
-    details: `This is expected before the first deploy. Deploy with \`./scripts/deploy_dhash.sh --env ${c.env}\`, then back up.`,
+    details:
+      'This is expected before the first deploy. ' +
+      `Deploy with \`./scripts/deploy_dhash.sh --env ${c.env}\`, then back up.`,
     exitCode: ExitCode.USAGE,
   }),
   EBACKUPCHECKSUMMISSING: (c: { file: string; sha256File: string }) => ({
@@ -223,30 +276,42 @@ export const ERRORS = {
     exitCode: ExitCode.REFUSED,
   }),
   EBACKUPINVALID: (c: { file: string; problems: string[] }) => ({
-    message: `The backup ${c.file} failed verification (${c.problems.length} problem${c.problems.length === 1 ? '' : 's'}).`,
-    details: `${c.problems.map((p) => `  - ${p}`).join('\n')}\nPick another backup (\`npx dhash backup list --env <env>\`).`,
+    message:
+      `The backup ${c.file} failed verification ` +
+      `(${c.problems.length} problem${c.problems.length === 1 ? '' : 's'}).`,
+    details:
+      `${c.problems.map((p) => `  - ${p}`).join('\n')}\n` +
+      'Pick another backup (`npx dhash backup list --env <env>`).',
     exitCode: ExitCode.REFUSED,
   }),
   ECRCMISMATCH: (c: { file: string; entry: string; problems: string[] }) => ({
     message: `The entry ${c.entry} of ${c.file} fails its CRC-32 check.`,
-    details: `${c.problems.map((p) => `  - ${p}`).join('\n')}\nThe zip is corrupt; pick another backup (\`npx dhash backup list --env <env>\`).`,
+    details:
+      `${c.problems.map((p) => `  - ${p}`).join('\n')}\n` +
+      'The zip is corrupt; pick another backup (`npx dhash backup list --env <env>`).',
     exitCode: ExitCode.REFUSED,
   }),
   EMANIFESTMISMATCH: (c: { file: string; entry: string; problems: string[] }) => ({
     message: `The entry ${c.entry} of ${c.file} does not match the backup's manifest.`,
-    details: `${c.problems.map((p) => `  - ${p}`).join('\n')}\nThe backup was altered or is corrupt; pick another one (\`npx dhash backup list --env <env>\`).`,
+    details:
+      `${c.problems.map((p) => `  - ${p}`).join('\n')}\n` +
+      'The backup was altered or is corrupt; pick another one (`npx dhash backup list --env <env>`).',
     exitCode: ExitCode.REFUSED,
   }),
   EPATHESCAPE: (c: { file: string; entry: string; problems: string[] }) => ({
-    message: `The backup ${c.file} holds an entry that would escape the target folder: ${JSON.stringify(c.entry)}.`,
-    details: `${c.problems.map((p) => `  - ${p}`).join('\n')}\nNothing was extracted. dhash never writes such entries; treat this file as hostile.`,
+    message:
+      `The backup ${c.file} holds an entry that would escape the target folder: ` + `${JSON.stringify(c.entry)}.`,
+    details:
+      `${c.problems.map((p) => `  - ${p}`).join('\n')}\n` +
+      'Nothing was extracted. dhash never writes such entries; treat this file as hostile.',
     exitCode: ExitCode.REFUSED,
   }),
   EWRONGENV: (c: { file: string; expected: string; actual: string; newest: string | null }) => ({
     message: `The backup ${c.file} belongs to \`${c.actual}\`, not \`${c.expected}\`.`,
     details: c.newest
       ? `The newest backup of \`${c.expected}\` is ${c.newest}; pass that one instead.`
-      : `There is no backup of \`${c.expected}\` yet; create one with \`./scripts/backup_dhash.sh --env ${c.expected}\`.`,
+      : `There is no backup of \`${c.expected}\` yet; ` +
+        `create one with \`./scripts/backup_dhash.sh --env ${c.expected}\`.`,
     exitCode: ExitCode.REFUSED,
   }),
 
@@ -271,23 +336,32 @@ export const ERRORS = {
   }),
   EMIGRATIONEDITED: (c: { version: number; name: string; recorded: string; actual: string }) => ({
     message: `Migration ${c.version} (${c.name}) was edited after it was applied to this database.`,
-    details: `Recorded sha256 ${c.recorded}, the code now has ${c.actual}. Nothing was changed. Restore the original migration file and put the change in a new migration with the next version number.`,
+    details:
+      `Recorded sha256 ${c.recorded}, the code now has ${c.actual}. Nothing was changed. ` +
+      'Restore the original migration file and put the change in a new migration with the next version number.',
     exitCode: ExitCode.REFUSED,
   }),
   EMIGRATIONDOWNFAILED: (c: { file: string; version: number; name: string; reason: string }) => ({
     message: `The down of migration ${c.version} (${c.name}) failed, so no migration was reverted.`,
-    details: `SQLite said: ${c.reason}. All downs run in one transaction, so ${c.file} is unchanged. A rollback then restores the verified backup instead; to retry by hand, fix the down in a new release and run \`npx dhash migrate status --db ${c.file}\`.`,
+    details:
+      `SQLite said: ${c.reason}. All downs run in one transaction, so ${c.file} is unchanged. ` +
+      'A rollback then restores the verified backup instead; ' +
+      `to retry by hand, fix the down in a new release and run \`npx dhash migrate status --db ${c.file}\`.`,
     exitCode: ExitCode.HUMAN_NEEDED,
   }),
   EMIGRATIONNODOWN: (c: { version: number; name: string; reason: string }) => ({
     message: `Migration ${c.version} (${c.name}) cannot be reverted: ${c.reason}.`,
     details:
-      'Nothing was changed. A rollback of a deploy that applied it restores the verified backup instead (`./scripts/rollback_dhash.sh --backup FILE --carry-forward`).',
+      'Nothing was changed. A rollback of a deploy that applied it restores the verified backup instead ' +
+      '(`./scripts/rollback_dhash.sh --backup FILE --carry-forward`).',
     exitCode: ExitCode.HUMAN_NEEDED,
   }),
   EMIGRATIONFAILED: (c: { version: number; name: string; reason: string }) => ({
     message: `Migration ${c.version} (${c.name}) failed and was rolled back.`,
-    details: `SQLite said: ${c.reason}. The database is unchanged by this migration (earlier ones in the run stay applied); fix the migration and run \`npx dhash migrate status\`.`,
+    details:
+      `SQLite said: ${c.reason}. ` +
+      'The database is unchanged by this migration (earlier ones in the run stay applied); ' +
+      'fix the migration and run `npx dhash migrate status`.',
     exitCode: ExitCode.FAILED,
   }),
   EREVIEWALREADYRESOLVED: (c: { id: number; status: string }) => ({
@@ -305,24 +379,35 @@ export const ERRORS = {
   ESCHEMAAHEAD: (c: { file: string; version: number; latest: number }) => ({
     message: `The database ${c.file} has schema version ${c.version}, newer than this release knows (${c.latest}).`,
     details:
-      'It was migrated by a newer release; deploy that release again or restore a backup taken before the upgrade. Nothing was changed.',
+      'It was migrated by a newer release; deploy that release again or restore a backup taken before the upgrade. ' +
+      'Nothing was changed.',
     exitCode: ExitCode.REFUSED,
   }),
   ESCHEMABEHIND: (c: { file: string; version: number; latest: number; pending: number }) => ({
-    message: `The database ${c.file} has schema version ${c.version}, behind this release's ${c.latest} (${c.pending} pending migration${c.pending === 1 ? '' : 's'}).`,
-    details: `Run \`npx dhash migrate --db ${c.file}\` (or \`./scripts/migrate_dhash.sh --env <env>\` for a deployed environment), or start with \`npx dhash serve --migrate\` in development.`,
+    message:
+      `The database ${c.file} has schema version ${c.version}, behind this release's ${c.latest} ` +
+      `(${c.pending} pending migration${c.pending === 1 ? '' : 's'}).`,
+    details:
+      `Run \`npx dhash migrate --db ${c.file}\` ` +
+      '(or `./scripts/migrate_dhash.sh --env <env>` for a deployed environment), ' +
+      'or start with `npx dhash serve --migrate` in development.',
     exitCode: ExitCode.REFUSED,
   }),
 
   // ── service access: API tokens (src/service/http/auth*.ts); the HTTP ones are answered with their status ──
   EAPITOKENFILEMODE: (c: { file: string; mode: string }) => ({
-    message: `The API token file ${c.file} is readable by others (mode ${c.mode}), so the service does not use it.`,
-    details: `A token file must be readable only by its owner. Run \`chmod 600 ${c.file}\`, then start the service again.`,
+    message:
+      `The API token file ${c.file} is readable by others (mode ${c.mode}), ` + 'so the service does not use it.',
+    details:
+      'A token file must be readable only by its owner. ' +
+      `Run \`chmod 600 ${c.file}\`, then start the service again.`,
     exitCode: ExitCode.USAGE,
   }),
   EAPITOKENFILENOTFOUND: (c: { file: string; source: string; reason: string }) => ({
     message: `The API token file ${c.file} (from ${c.source}) cannot be read: ${c.reason}.`,
-    details: `Create it with one \`name:scope:token\` per line and \`chmod 600 ${c.file}\`, or point ${c.source} at the right file.`,
+    details:
+      `Create it with one \`name:scope:token\` per line and \`chmod 600 ${c.file}\`, ` +
+      `or point ${c.source} at the right file.`,
     exitCode: ExitCode.USAGE,
   }),
   EFORBIDDEN: (c: { tokenName: string; scope: string; required: string; route: string }) => ({
@@ -332,10 +417,13 @@ export const ERRORS = {
     httpStatus: 403,
   }),
   EINVALIDAPITOKENS: (c: { source: string; problems: string[] }) => ({
-    message: `The API tokens in ${c.source} are invalid (${c.problems.length} problem${c.problems.length === 1 ? '' : 's'}).`,
+    message:
+      `The API tokens in ${c.source} are invalid ` +
+      `(${c.problems.length} problem${c.problems.length === 1 ? '' : 's'}).`,
     details:
       `${c.problems.map((p) => `  - ${p}`).join('\n')}\n` +
-      'Write each token as `name:scope:token` (scope read, write or admin; token at least 16 characters, no commas or spaces), ' +
+      'Write each token as `name:scope:token` ' +
+      '(scope read, write or admin; token at least 16 characters, no commas or spaces), ' +
       'separated by commas or newlines, e.g. `ci:read:$(openssl rand -hex 24)`.',
     exitCode: ExitCode.USAGE,
   }),
@@ -360,17 +448,24 @@ export const ERRORS = {
   // ── monitor and signal sources (src/rollout/monitor/, src/rollout/signals/) ──
   EUNKNOWNSIGNALSOURCE: (c: { type: string; known: readonly string[] }) => ({
     message: `Unknown signal source \`${c.type}\` in environments.json.`,
-    details: `Known sources: ${c.known.join(', ')}. Set "signals": {"source": "service"} for the environment, or one of the known sources.`,
+    details:
+      `Known sources: ${c.known.join(', ')}. ` +
+      'Set "signals": {"source": "service"} for the environment, or one of the known sources.',
     exitCode: ExitCode.USAGE,
   }),
   ENODEPLOYTOMONITOR: (c: { env: string; journalFile: string }) => ({
     message: `No deploy of \`${c.env}\` is recorded, so there is no window to monitor.`,
-    details: `Found no deploy:start entry in ${c.journalFile}. Deploy first (\`./scripts/deploy_dhash.sh --env ${c.env}\`), or watch the running release with \`node scripts/monitor_dhash.js --env ${c.env} --from-now\`.`,
+    details:
+      `Found no deploy:start entry in ${c.journalFile}. ` +
+      `Deploy first (\`./scripts/deploy_dhash.sh --env ${c.env}\`), ` +
+      `or watch the running release with \`node scripts/monitor_dhash.js --env ${c.env} --from-now\`.`,
     exitCode: ExitCode.USAGE,
   }),
   EMONITORLOCKED: (c: { env: string; lockFile: string; pid: number; startedAt: string }) => ({
     message: `Another monitor of \`${c.env}\` is running (pid ${c.pid}, started ${c.startedAt}).`,
-    details: `Watch it with \`npx dhash status --env ${c.env}\`. If pid ${c.pid} is not a monitor, remove ${c.lockFile} and run the command again.`,
+    details:
+      `Watch it with \`npx dhash status --env ${c.env}\`. ` +
+      `If pid ${c.pid} is not a monitor, remove ${c.lockFile} and run the command again.`,
     exitCode: ExitCode.REFUSED,
   }),
   EMONITORNOTSUPERSEDED: (c: {
@@ -381,32 +476,44 @@ export const ERRORS = {
     timeoutMs: number;
     lockFile: string;
   }) => ({
-    message: `The monitor of \`${c.env}\` (pid ${c.pid}, deploy ${c.deployId}) did not stop within ${c.timeoutMs} ms; nothing was changed.`,
+    message:
+      `The monitor of \`${c.env}\` (pid ${c.pid}, deploy ${c.deployId}) ` +
+      `did not stop within ${c.timeoutMs} ms; nothing was changed.`,
     details:
       `${c.byDeployId} asked it to stop (SIGTERM) so it would not act on the wrong release. ` +
-      `Check it with \`npx dhash status --env ${c.env}\`; stop it with \`kill ${c.pid}\` (or remove ${c.lockFile} if pid ${c.pid} is not a monitor), then run the command again.`,
+      `Check it with \`npx dhash status --env ${c.env}\`; ` +
+      `stop it with \`kill ${c.pid}\` (or remove ${c.lockFile} if pid ${c.pid} is not a monitor), ` +
+      'then run the command again.',
     exitCode: ExitCode.REFUSED,
   }),
   EUNKNOWNDEPLOY: (c: { env: string; deployId: string; journalFile: string }) => ({
     message: `No deploy \`${c.deployId}\` of \`${c.env}\` is recorded.`,
-    details: `Found no deploy:start entry for it in ${c.journalFile}. Leave out --deploy to watch the latest deploy, or pick an id from \`npx dhash status --env ${c.env}\`.`,
+    details:
+      `Found no deploy:start entry for it in ${c.journalFile}. ` +
+      `Leave out --deploy to watch the latest deploy, or pick an id from \`npx dhash status --env ${c.env}\`.`,
     exitCode: ExitCode.USAGE,
   }),
   ENOMONITORTORESUME: (c: { env: string; deployId: string; stateFile: string }) => ({
     message: `There is no saved monitor window of deploy ${c.deployId} to resume.`,
-    details: `${c.stateFile} holds no state of that deploy. Run \`node scripts/monitor_dhash.js --env ${c.env} --deploy ${c.deployId}\` without --resume to start its window.`,
+    details:
+      `${c.stateFile} holds no state of that deploy. ` +
+      `Run \`node scripts/monitor_dhash.js --env ${c.env} --deploy ${c.deployId}\` ` +
+      'without --resume to start its window.',
     exitCode: ExitCode.USAGE,
   }),
   EMONITORNOTSTARTED: (c: { env: string; deployId: string; reason: string; logFile: string }) => ({
     message: `The monitor of deploy ${c.deployId} did not start: ${c.reason}.`,
     details:
       `The new release of \`${c.env}\` is serving without its monitor: a human must act. Read ${c.logFile}, ` +
-      `then start it with \`node scripts/monitor_dhash.js --env ${c.env} --deploy ${c.deployId}\` (or roll back with \`./scripts/rollback_dhash.sh --backup <zip> --env ${c.env}\`).`,
+      `then start it with \`node scripts/monitor_dhash.js --env ${c.env} --deploy ${c.deployId}\` ` +
+      `(or roll back with \`./scripts/rollback_dhash.sh --backup <zip> --env ${c.env}\`).`,
     exitCode: ExitCode.HUMAN_NEEDED,
   }),
   ESMOKENOTVERIFIED: (c: { env: string; deployId: string }) => ({
     message: `The deploy ${c.deployId} of \`${c.env}\` finished without passing smoke tests.`,
-    details: `The new release is serving unverified: run \`./scripts/smoke_tests.sh --env ${c.env}\`, and roll back with \`./scripts/rollback_dhash.sh --backup <zip> --env ${c.env}\` if they fail.`,
+    details:
+      `The new release is serving unverified: run \`./scripts/smoke_tests.sh --env ${c.env}\`, ` +
+      `and roll back with \`./scripts/rollback_dhash.sh --backup <zip> --env ${c.env}\` if they fail.`,
     exitCode: ExitCode.HUMAN_NEEDED,
   }),
 
@@ -421,13 +528,20 @@ export const ERRORS = {
 
   // ── a human must act (exit 4) ──
   ERELEASECHANGED: (c: { releaseId: string; dir: string; expected: string; actual: string }) => ({
-    message: `The release ${c.releaseId} on disk no longer matches its recorded content hash, so it is not switched back to.`,
-    details: `${c.dir} hashes to ${c.actual}; release.json and the backup record ${c.expected}. The rollback restores the release from the verified backup instead; compare the folder with \`npx dhash backup list\` before reusing it.`,
+    message:
+      `The release ${c.releaseId} on disk no longer matches its recorded content hash, ` +
+      'so it is not switched back to.',
+    details:
+      `${c.dir} hashes to ${c.actual}; release.json and the backup record ${c.expected}. ` +
+      'The rollback restores the release from the verified backup instead; ' +
+      'compare the folder with `npx dhash backup list` before reusing it.',
     exitCode: ExitCode.HUMAN_NEEDED,
   }),
   ENOPREVIOUSRELEASE: (c: { env: string }) => ({
     message: `There is no previous release of \`${c.env}\` to return to.`,
-    details: `Restore from a backup with \`./scripts/rollback_dhash.sh --backup <zip> --env ${c.env}\`, or deploy a known-good release.`,
+    details:
+      `Restore from a backup with \`./scripts/rollback_dhash.sh --backup <zip> --env ${c.env}\`, ` +
+      'or deploy a known-good release.',
     exitCode: ExitCode.HUMAN_NEEDED,
   }),
 } satisfies Record<string, (ctx: any) => ErrorDefinition>;

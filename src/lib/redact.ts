@@ -1,4 +1,5 @@
-// The one scrubber for logs, notification bodies, outbox files, incidents and errors: no secret ever leaves the process.
+// The one scrubber for logs, notification bodies, outbox files,
+// incidents and errors: no secret ever leaves the process.
 const SECRET_VARIABLES = [
   'SLACK_WEBHOOK',
   'TEAMS_WEBHOOK',

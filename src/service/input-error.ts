@@ -1,4 +1,5 @@
-// The base of every "the request carried something the service cannot use" error: a coded DhashError with its HTTP status.
+// The base of every "the request carried something the service cannot use" error:
+// a coded DhashError with its HTTP status.
 import { DhashError } from '../lib/errors.js';
 import { ExitCode } from '../lib/exit-codes.js';
 

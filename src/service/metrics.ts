@@ -1,4 +1,5 @@
-// The service's Prometheus registry: the four contract metrics (names fixed by ARCHITECTURE.md), admission metrics, process defaults.
+// The service's Prometheus registry:
+// the four contract metrics (names fixed by ARCHITECTURE.md), admission metrics, process defaults.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Seconds; the monitor's p95 gate is "> 2000 ms", so a bucket boundary sits at exactly 2. */
@@ -58,7 +59,9 @@ export function createServiceMetrics(options: CreateMetricsOptions): ServiceMetr
   });
   const shed = new Counter({
     name: 'dhash_requests_shed_total',
-    help: 'Hashing requests refused with 503 EOVERLOADED by admission control, by route and reason (queued-bytes, queue-wait).',
+    help:
+      'Hashing requests refused with 503 EOVERLOADED by admission control, ' +
+      'by route and reason (queued-bytes, queue-wait).',
     labelNames: ['route', 'reason'] as const,
     registers: [registry],
   });

@@ -1,4 +1,5 @@
-// The dhash HTTP API: every route of the service, and nothing but routes (the work lives in hash/, pdf/, library/, review/).
+// The dhash HTTP API: every route of the service,
+// and nothing but routes (the work lives in hash/, pdf/, library/, review/).
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { performance } from 'node:perf_hooks';
 import type { Db } from './store/database.js';

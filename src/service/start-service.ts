@@ -1,4 +1,5 @@
-// Runs the service: open and check the database, load the index, listen; on abort, drain requests and close the database.
+// Runs the service: open and check the database, load the index, listen;
+// on abort, drain requests and close the database.
 import type { FastifyInstance } from 'fastify';
 import { closeDatabase, openDatabase } from './store/database.js';
 import { assertSchemaCurrent } from './store/migration-runner.js';
@@ -23,7 +24,10 @@ export interface StartServiceOptions {
   logger: RequestLogger;
   limits?: Partial<ServiceLimits>;
   admission?: Partial<AdmissionLimits>;
-  /** API tokens (http/auth.ts); the caller decides whether an open service may listen where it does (http/auth-config.ts). */
+  /**
+   * API tokens (http/auth.ts);
+   * the caller decides whether an open service may listen where it does (http/auth-config.ts).
+   */
   auth?: AuthSettings;
 }
 
@@ -37,7 +41,10 @@ export interface RunningService {
   close(): Promise<void>;
 }
 
-/** Throws the store's DhashError (ESCHEMABEHIND, ESCHEMAAHEAD, EMIGRATIONEDITED...) before listening when the database is not usable. */
+/**
+ * Throws the store's DhashError (ESCHEMABEHIND, ESCHEMAAHEAD, EMIGRATIONEDITED...)
+ * before listening when the database is not usable.
+ */
 export async function startService(options: StartServiceOptions): Promise<RunningService> {
   const db = openDatabase(options.dbFile, { migrate: options.migrate === true });
   let app: FastifyInstance;

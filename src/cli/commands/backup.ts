@@ -1,4 +1,5 @@
-// `dhash backup [create] --env E [--dry-run]`, `backup verify FILE [--env E]`, `backup list --env E`, `backup prune --env E [--keep N]`.
+// `dhash backup [create] --env E [--dry-run]`, `backup verify FILE [--env E]`,
+// `backup list --env E`, `backup prune --env E [--keep N]`.
 import { relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { CliContext, RegisterCommand } from '../context.js';
@@ -27,7 +28,8 @@ export const registerBackup: RegisterCommand = (program, ctx, run) => {
   const backup = program
     .command('backup')
     .description(
-      'verified backups of an environment: release + consistent database snapshot + config, as backups/dhash_<ts>_<env>.zip + .sha256',
+      'verified backups of an environment: ' +
+        'release + consistent database snapshot + config, as backups/dhash_<ts>_<env>.zip + .sha256',
     );
   const envOption = (cmd: Command) =>
     cmd
@@ -41,7 +43,8 @@ export const registerBackup: RegisterCommand = (program, ctx, run) => {
     .option('--reason <text>', 'recorded in the manifest (manual, pre-deploy, pre-rollback…)', 'manual')
     .addHelpText(
       'after',
-      '\nAn environment with no current release and no database (before the first deploy) has nothing to back up: exit 2 (dry-run: exit 0).',
+      '\nAn environment with no current release and no database (before the first deploy) ' +
+        'has nothing to back up: exit 2 (dry-run: exit 0).',
     )
     .action(
       run(async (opts: EnvOptions & { dryRun?: boolean; reason: string }) => {
@@ -73,7 +76,8 @@ export const registerBackup: RegisterCommand = (program, ctx, run) => {
               `  file:     ${show(made.file)} (${formatBytes(made.sizeBytes)})`,
               `  sha256:   ${made.sha256}`,
               `  checksum: ${show(made.sha256File)}`,
-              `  release:  ${m.releaseId ?? 'none'}${m.version ? ` (${m.version})` : ''}, ${m.entries.filter((e) => e.path.startsWith('release/')).length} files, ${m.symlinks.length} symlinks`,
+              `  release:  ${m.releaseId ?? 'none'}${m.version ? ` (${m.version})` : ''}, ` +
+                `${m.entries.filter((e) => e.path.startsWith('release/')).length} files, ${m.symlinks.length} symlinks`,
               `  database: ${m.database ? `schema version ${m.schemaVersion}` : 'none'}`,
               `Check it: sha256sum -c ${show(made.sha256File)}`,
               '',
@@ -89,7 +93,8 @@ export const registerBackup: RegisterCommand = (program, ctx, run) => {
   backup
     .command('verify <file>')
     .description(
-      'check the zip against its .sha256, every entry against the manifest and its CRC-32, and entry names; exit 3 on any problem',
+      'check the zip against its .sha256, every entry against the ' +
+        'manifest and its CRC-32, and entry names; exit 3 on any problem',
     )
     .option('--env <name>', 'refuse (exit 3) a backup of another environment')
     .action(
@@ -104,8 +109,10 @@ export const registerBackup: RegisterCommand = (program, ctx, run) => {
         }
         const m = result.manifest!;
         ctx.stdout.write(
-          `OK ${relative(projectRoot, abs)}: sha256 ${result.sha256}, ${m.entries.length + 1} entries match the manifest and their CRC-32\n` +
-            `  env ${m.env}, created ${m.createdAt}, release ${m.releaseId ?? 'none'}, schema version ${m.schemaVersion ?? 'none'}\n`,
+          `OK ${relative(projectRoot, abs)}: sha256 ${result.sha256}, ` +
+            `${m.entries.length + 1} entries match the manifest and their CRC-32\n` +
+            `  env ${m.env}, created ${m.createdAt}, release ${m.releaseId ?? 'none'}, ` +
+            `schema version ${m.schemaVersion ?? 'none'}\n`,
         );
         return ExitCode.OK;
       }),
@@ -136,7 +143,8 @@ export const registerBackup: RegisterCommand = (program, ctx, run) => {
         }
         if (listed.length === 0)
           ctx.stdout.write(
-            `No backups of ${environment.name} in ${relative(projectRoot, environment.backupsDir) || environment.backupsDir}.\n`,
+            `No backups of ${environment.name} in ` +
+              `${relative(projectRoot, environment.backupsDir) || environment.backupsDir}.\n`,
           );
         for (const l of listed) {
           const why = l.problems.length ? `  ${l.problems[0]!.code}: ${l.problems[0]!.message}` : '';
@@ -200,13 +208,24 @@ async function prepare(ctx: CliContext, opts: EnvOptions) {
 
 function formatPlan(plan: BackupPlan, show: (p: string) => string): string {
   if (plan.isNothingToBackUp) {
-    return `Dry run: nothing to back up in ${plan.env} yet (no current release and no database; first deploy). Nothing was written.\n`;
+    return (
+      `Dry run: nothing to back up in ${plan.env} yet (no current release and no database; first deploy). ` +
+      'Nothing was written.\n'
+    );
   }
   const r = plan.release;
+  const releaseText = r
+    ? `${r.releaseId ?? '(no release.json)'}${r.version ? ` (${r.version})` : ''} from ${show(r.dir)}: ` +
+      `${r.fileCount} files, ${r.symlinkCount} symlinks, ${formatBytes(r.sizeBytes)}`
+    : 'none (no current release)';
+  const databaseText = plan.database
+    ? `${show(plan.database.file)} (${formatBytes(plan.database.sizeBytes)}), ` +
+      "snapshot through SQLite's online backup API"
+    : 'none';
   return [
     `Dry run: would back up ${plan.env} into ${show(plan.file)} (+ .sha256); nothing was written.`,
-    `  release:  ${r ? `${r.releaseId ?? '(no release.json)'}${r.version ? ` (${r.version})` : ''} from ${show(r.dir)}: ${r.fileCount} files, ${r.symlinkCount} symlinks, ${formatBytes(r.sizeBytes)}` : 'none (no current release)'}`,
-    `  database: ${plan.database ? `${show(plan.database.file)} (${formatBytes(plan.database.sizeBytes)}), snapshot through SQLite's online backup API` : 'none'}`,
+    `  release:  ${releaseText}`,
+    `  database: ${databaseText}`,
     `  config:   ${plan.config.join(', ')}`,
     `  total:    ${formatBytes(plan.totalBytes)} to read; the zip is verified before it gets its name`,
     '',

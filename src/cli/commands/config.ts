@@ -1,4 +1,5 @@
-// `dhash config check [--env E]`: validate both config files (every problem with its JSON path, exit 2) and print the effective settings, redacted.
+// `dhash config check [--env E]`:
+// validate both config files (every problem with its JSON path, exit 2) and print the effective settings, redacted.
 import { relative } from 'node:path';
 import type { RegisterCommand } from '../context.js';
 import { ExitCode } from '../../lib/exit-codes.js';
@@ -38,7 +39,8 @@ export const registerConfig: RegisterCommand = (program, ctx, run) => {
   config
     .command('check')
     .description(
-      'validate environments.json and quality-gates-config.json and print the effective settings per environment (secrets redacted)',
+      'validate environments.json and quality-gates-config.json and ' +
+        'print the effective settings per environment (secrets redacted)',
     )
     .option('--env <name>', 'print only this environment')
     .addHelpText('after', '\nExit 2 listing every problem with its file and JSON path when either file is invalid.')
@@ -74,18 +76,17 @@ export const registerConfig: RegisterCommand = (program, ctx, run) => {
           for (const line of describeEnvironment(environment, projectRoot, ctx.processEnv)) out(line);
           const gates = resolveQualityGates(check.qualityGates!, name);
           const cadence = gates.monitor.poll
-            .map(
-              (p) =>
-                `every ${formatDurationMs(p.everyMs)}${p.forMs === undefined ? '' : ` for ${formatDurationMs(p.forMs)}`}`,
-            )
+            .map((p) => {
+              const forText = p.forMs === undefined ? '' : ` for ${formatDurationMs(p.forMs)}`;
+              return `every ${formatDurationMs(p.everyMs)}${forText}`;
+            })
             .join(', then ');
           out(`  monitor:   window ${formatDurationMs(gates.monitor.windowMs)}, poll ${cadence}`);
           for (const g of explainGates(gates)) out(`  gate:      ${g.name.padEnd(22)} ${g.threshold} [${g.action}]`);
         }
         out('');
-        out(
-          `notification variables: ${NOTIFICATION_VARIABLES.map((v) => `${v}=${ctx.processEnv[v] ? 'set' : 'unset'}`).join(' ')}`,
-        );
+        const variableStates = NOTIFICATION_VARIABLES.map((v) => `${v}=${ctx.processEnv[v] ? 'set' : 'unset'}`);
+        out(`notification variables: ${variableStates.join(' ')}`);
         const configured = CHANNEL_NAMES.filter((c) => {
           try {
             return createChannel(c, ctx.processEnv) !== undefined;
@@ -93,9 +94,10 @@ export const registerConfig: RegisterCommand = (program, ctx, run) => {
             return false;
           }
         });
-        out(
-          `channels configured: ${configured.length ? configured.join(', ') : 'none (notifications go to notifications_out/)'}`,
-        );
+        const channelsText = configured.length
+          ? configured.join(', ')
+          : 'none (notifications go to notifications_out/)';
+        out(`channels configured: ${channelsText}`);
         return ExitCode.OK;
       }),
     );
@@ -116,6 +118,8 @@ function describeEnvironment(
       : t.type === 'systemd'
         ? `systemd ${t.unitName} in ${t.unitDir}${t.user ? ` as ${t.user}` : ''}`
         : `command (start: ${t.start}; stop: ${t.stop}; status: ${t.status}; timeout ${formatDurationMs(t.timeoutMs)})`;
+  const signalsText =
+    c.signals.source === 'prometheus' ? `prometheus ${c.signals.url} {${c.signals.selector}}` : 'service /metrics';
   const r = c.notifications.routing;
   return [
     `${environment.name}${c.isProduction ? ' (production)' : ''}${c.description ? ` — ${c.description}` : ''}`,
@@ -124,10 +128,13 @@ function describeEnvironment(
     `  health:    ${environment.healthUrl}`,
     `  metrics:   ${environment.metricsUrl}`,
     `  target:    ${target}`,
-    `  signals:   ${c.signals.source === 'prometheus' ? `prometheus ${c.signals.url} {${c.signals.selector}}` : 'service /metrics'}`,
+    `  signals:   ${signalsText}`,
     `  releases:  keep ${c.releases.keep}`,
     `  backups:   ${relative(projectRoot, environment.backupsDir) || environment.backupsDir}/ (keep ${c.backups.keep})`,
-    `  deploy:    min free disk ${c.deploy.minFreeDiskMb} MB, ${c.deploy.healthyChecksRequired} OK health checks every ${formatDurationMs(c.deploy.healthCheckIntervalMs)}, timeout ${formatDurationMs(c.deploy.healthTimeoutMs)}`,
-    `  routing:   info → ${r.info.join(', ') || 'none'}; warning → ${r.warning.join(', ') || 'none'}; critical → ${r.critical.join(', ') || 'none'}`,
+    `  deploy:    min free disk ${c.deploy.minFreeDiskMb} MB, ${c.deploy.healthyChecksRequired} OK health checks ` +
+      `every ${formatDurationMs(c.deploy.healthCheckIntervalMs)}, ` +
+      `timeout ${formatDurationMs(c.deploy.healthTimeoutMs)}`,
+    `  routing:   info → ${r.info.join(', ') || 'none'}; ` +
+      `warning → ${r.warning.join(', ') || 'none'}; critical → ${r.critical.join(', ') || 'none'}`,
   ];
 }

@@ -1,4 +1,5 @@
-// `dhash deploy --env E [--release X] [--dry-run] [--force]`: validated, journaled, atomic deploy with automatic switch-back.
+// `dhash deploy --env E [--release X] [--dry-run] [--force]`:
+// validated, journaled, atomic deploy with automatic switch-back.
 import { join } from 'node:path';
 import type { RegisterCommand } from '../context.js';
 import { createCommandLogger } from '../command-logger.js';
@@ -20,7 +21,8 @@ export const registerDeploy: RegisterCommand = (program, ctx, run) => {
   program
     .command('deploy')
     .description(
-      'validate, then stage a release, migrate, switch `current` atomically, restart, health-check and smoke-test; switch back on failure',
+      'validate, then stage a release, migrate, switch `current` atomically, ' +
+        'restart, health-check and smoke-test; switch back on failure',
     )
     .requiredOption('--env <name>', 'environment to deploy to (see environments.json)')
     .option(
@@ -30,7 +32,8 @@ export const registerDeploy: RegisterCommand = (program, ctx, run) => {
     .option('--dry-run', 'print the validation results and the plan; change nothing')
     .option(
       '--force',
-      'deploy even when production is unhealthy now or a rollback gate already fails on it (every other check still runs)',
+      'deploy even when production is unhealthy now or a rollback ' +
+        'gate already fails on it (every other check still runs)',
     )
     .action(
       run(async (opts: DeployCliOptions) => {

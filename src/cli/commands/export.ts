@@ -1,4 +1,5 @@
-// `dhash export argo-analysis --env E`: the Argo Rollouts AnalysisTemplate reading `dhash gates serve`, on stdout or --out FILE.
+// `dhash export argo-analysis --env E`:
+// the Argo Rollouts AnalysisTemplate reading `dhash gates serve`, on stdout or --out FILE.
 import { resolve } from 'node:path';
 import type { RegisterCommand } from '../context.js';
 import { resolveEnvironment } from '../../rollout/config/environments.js';

@@ -1,4 +1,5 @@
-// `dhash gates serve --env E`: GET /v1/verdict for Argo Rollouts and POST /v1/flagger for Flagger, until SIGTERM or SIGINT.
+// `dhash gates serve --env E`: GET /v1/verdict for Argo Rollouts
+// and POST /v1/flagger for Flagger, until SIGTERM or SIGINT.
 import type { Command } from 'commander';
 import type { CliContext, RunAction } from '../context.js';
 import { resolveEnvironment } from '../../rollout/config/environments.js';
@@ -26,7 +27,8 @@ export function registerGatesServe(gates: Command, ctx: CliContext, run: RunActi
   gates
     .command('serve')
     .description(
-      `answer GET ${VERDICT_PATH} (Argo Rollouts web metric) and POST ${FLAGGER_PATH} (Flagger webhook) with the gates judged now`,
+      `answer GET ${VERDICT_PATH} (Argo Rollouts web metric) ` +
+        `and POST ${FLAGGER_PATH} (Flagger webhook) with the gates judged now`,
     )
     .requiredOption('--env <name>', 'environment whose signal source and gates are judged (see environments.json)')
     .option('--port <port>', 'TCP port (0 picks a free one)', String(DEFAULT_GATES_PORT))

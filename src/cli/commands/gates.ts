@@ -29,7 +29,8 @@ export const registerGates: RegisterCommand = (program, ctx, run) => {
           )
           .join(', then ');
         out(
-          `Quality gates for ${opts.env}: window ${formatDurationMs(q.monitor.windowMs)} from the deploy, polling ${cadence}.`,
+          `Quality gates for ${opts.env}: ` +
+            `window ${formatDurationMs(q.monitor.windowMs)} from the deploy, polling ${cadence}.`,
         );
         for (const g of explainGates(q)) {
           out(`\n${g.name}  [${g.action}]`);
@@ -38,7 +39,8 @@ export const registerGates: RegisterCommand = (program, ctx, run) => {
           out(`  worst-case time to detect: ${g.worstCaseDetect}`);
         }
         out(
-          '\nrollback gates roll back automatically; alert gates only notify. Warning = above 80% of a threshold, or an alert gate firing.',
+          '\nrollback gates roll back automatically; alert gates only notify. ' +
+            'Warning = above 80% of a threshold, or an alert gate firing.',
         );
         return ExitCode.OK;
       }),

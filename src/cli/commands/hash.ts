@@ -18,7 +18,8 @@ export const registerHash: RegisterCommand = (program, ctx, run) => {
     )
     .addHelpText(
       'after',
-      '\nA file that cannot be read or decoded is named on stderr with the reason; the others are still hashed and the exit code is 1.',
+      '\nA file that cannot be read or decoded is named on stderr with the reason; ' +
+        'the others are still hashed and the exit code is 1.',
     )
     .action(
       run(async (files: string[], opts: { mode: string }) => {

@@ -172,7 +172,8 @@ export const registerIncident: RegisterCommand = (program, ctx, run) => {
         if (all.length === 0) ctx.stdout.write('No incidents recorded.\n');
         for (const { file, record } of all) {
           ctx.stdout.write(
-            `${record.id}  ${record.severity.padEnd(8)}  ${record.createdAt}  ${describeTrigger(record.trigger)}  (${relative(ctx.cwd, file)})\n`,
+            `${record.id}  ${record.severity.padEnd(8)}  ${record.createdAt}  ` +
+              `${describeTrigger(record.trigger)}  (${relative(ctx.cwd, file)})\n`,
           );
         }
         return ExitCode.OK;

@@ -79,7 +79,8 @@ function printStatus(file: string, out: (line?: string) => void): number {
   out(`database: ${file}`);
   if (!existsSync(file)) {
     out(
-      `database does not exist yet; ${plural(MIGRATIONS.length, 'migration')} would create schema version ${LATEST_SCHEMA_VERSION}`,
+      'database does not exist yet; ' +
+        `${plural(MIGRATIONS.length, 'migration')} would create schema version ${LATEST_SCHEMA_VERSION}`,
     );
     printTable(
       MIGRATIONS.map((m) => ({
@@ -96,7 +97,8 @@ function printStatus(file: string, out: (line?: string) => void): number {
   try {
     const status = getMigrationStatus(db);
     out(
-      `schema version: ${status.currentVersion} (this release: ${status.latestVersion}); ${plural(status.pending.length, 'pending migration')}`,
+      `schema version: ${status.currentVersion} (this release: ${status.latestVersion}); ` +
+        `${plural(status.pending.length, 'pending migration')}`,
     );
     printTable(status.entries, out);
     // An edited or unknown migration makes `up` refuse; status says so with the same coded error.
@@ -124,9 +126,10 @@ function migrateUp(file: string, out: (line?: string) => void): number {
     let failure: unknown;
     try {
       const report = applyPendingMigrations(db);
+      const appliedText = plural(report.applied.length, 'migration');
       out(
         report.applied.length
-          ? `migrated schema version ${report.fromVersion} → ${report.toVersion} (${plural(report.applied.length, 'migration')} applied)`
+          ? `migrated schema version ${report.fromVersion} → ${report.toVersion} (${appliedText} applied)`
           : `schema version ${report.toVersion} is current; nothing to apply`,
       );
     } catch (error) {
@@ -167,7 +170,8 @@ function printDryRun(report: MigrationDryRunReport, out: (line?: string) => void
   else if (n === 0) out(`schema version ${report.fromVersion} is current; nothing would be applied`);
   else
     out(
-      `schema version ${report.fromVersion}; ${plural(n, 'pending migration')} would bring it to ${report.latestVersion}`,
+      `schema version ${report.fromVersion}; ` +
+        `${plural(n, 'pending migration')} would bring it to ${report.latestVersion}`,
     );
   for (const m of report.migrations) {
     out(`${String(m.version).padStart(3, '0')} ${m.name}  sha256 ${m.checksum}`);

@@ -1,4 +1,5 @@
-// `dhash monitor --env E [--deploy ID] [--resume] [--dry-run] [--from-now]`: the T+60 monitor of one deploy, with quality gates and auto-rollback.
+// `dhash monitor --env E [--deploy ID] [--resume] [--dry-run] [--from-now]`:
+// the T+60 monitor of one deploy, with quality gates and auto-rollback.
 import { join } from 'node:path';
 import type { RegisterCommand } from '../context.js';
 import { createCommandLogger } from '../command-logger.js';
@@ -13,7 +14,8 @@ export const registerMonitor: RegisterCommand = (program, ctx, run) => {
   program
     .command('monitor')
     .description(
-      'watch one deploy (default: the latest) for its window (quality-gates-config.json); roll back automatically when a rollback gate is violated',
+      'watch one deploy (default: the latest) for its window (quality-gates-config.json); ' +
+        'roll back automatically when a rollback gate is violated',
     )
     .requiredOption('--env <name>', 'environment to monitor (see environments.json)')
     .option(

@@ -1,4 +1,5 @@
-// `dhash notify <event> --env E` sends a deploy notification; `dhash notify flush` re-sends what waits in notifications_out/.
+// `dhash notify <event> --env E` sends a deploy notification;
+// `dhash notify flush` re-sends what waits in notifications_out/.
 import { relative } from 'node:path';
 import type { RegisterCommand } from '../context.js';
 import { resolveEnvironment } from '../../rollout/config/environments.js';
@@ -38,7 +39,8 @@ export const registerNotify: RegisterCommand = (program, ctx, run) => {
       [
         '',
         'Channels (each optional, set by environment variables): SLACK_WEBHOOK, TEAMS_WEBHOOK, DISCORD_WEBHOOK,',
-        'DEPLOY_WEBHOOK, PAGERDUTY_ROUTING_KEY (+PAGERDUTY_URL), EMAIL_SMTP_URL or EMAIL_HOST/EMAIL_PORT/EMAIL_USER/EMAIL_PASS',
+        'DEPLOY_WEBHOOK, PAGERDUTY_ROUTING_KEY (+PAGERDUTY_URL), ' +
+          'EMAIL_SMTP_URL or EMAIL_HOST/EMAIL_PORT/EMAIL_USER/EMAIL_PASS',
         'with EMAIL_FROM and EMAIL_TO (comma list). Routing per severity: notifications.routing in environments.json.',
         'Exit 0 when every notification was delivered or written to notifications_out/.',
       ].join('\n'),
@@ -61,7 +63,8 @@ export const registerNotify: RegisterCommand = (program, ctx, run) => {
           for (const item of result.items) {
             ctx.stdout.write(
               redact(
-                `${item.status.padEnd(9)} ${item.channel.padEnd(9)} ${show(item.file)}${item.detail ? `  (${item.detail})` : ''}\n`,
+                `${item.status.padEnd(9)} ${item.channel.padEnd(9)} ` +
+                  `${show(item.file)}${item.detail ? `  (${item.detail})` : ''}\n`,
               ),
             );
           }
@@ -111,7 +114,8 @@ export const registerNotify: RegisterCommand = (program, ctx, run) => {
         }
         const outboxed = report.outboxFiles.length;
         ctx.stdout.write(
-          `${event} (${report.severity}) for ${environment.name}: ${report.deliveries.length - outboxed} delivered, ${outboxed} written to ${show(environment.paths.notificationsOutDir)}/\n`,
+          `${event} (${report.severity}) for ${environment.name}: ${report.deliveries.length - outboxed} delivered, ` +
+            `${outboxed} written to ${show(environment.paths.notificationsOutDir)}/\n`,
         );
         return ExitCode.OK;
       }),

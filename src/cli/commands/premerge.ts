@@ -1,4 +1,5 @@
-// `dhash premerge [--skip-tests] [--window-seconds N]`: the premerge gate and its evidence in premerge_artifacts/ (npm run premerge).
+// `dhash premerge [--skip-tests] [--window-seconds N]`:
+// the premerge gate and its evidence in premerge_artifacts/ (npm run premerge).
 import type { RegisterCommand } from '../context.js';
 import { createCommandLogger } from '../command-logger.js';
 import { createError } from '../../lib/errors.js';
@@ -22,7 +23,8 @@ export const registerPremerge: RegisterCommand = (program, ctx, run) => {
   program
     .command('premerge')
     .description(
-      'type-check, lint, tests, then dry-runs, a real guarded deploy, smoke tests, a short monitor and a backup on a throwaway environment; evidence in premerge_artifacts/',
+      'type-check, lint, tests, then dry-runs, a real guarded deploy, smoke tests, ' +
+        'a short monitor and a backup on a throwaway environment; evidence in premerge_artifacts/',
     )
     .option('--skip-tests', 'skip the test suites (used by the test suite itself, to avoid recursion)')
     .option('--window-seconds <n>', 'monitor window of the throwaway deploy', '45')

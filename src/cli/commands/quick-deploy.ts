@@ -1,4 +1,5 @@
-// `dhash quick-deploy --env E [--release X] [--skip-migrations] [--dry-run] [--follow]`: the one-command guarded deploy.
+// `dhash quick-deploy --env E [--release X] [--skip-migrations] [--dry-run] [--follow]`:
+// the one-command guarded deploy.
 import { join, relative } from 'node:path';
 import { Writable } from 'node:stream';
 import type { RegisterCommand } from '../context.js';
@@ -20,7 +21,8 @@ export const registerQuickDeploy: RegisterCommand = (program, ctx, run) => {
   program
     .command('quick-deploy')
     .description(
-      'pre-deploy validation → verified backup → migrations → deploy → smoke tests → T+60 monitor (detached); see `dhash pipeline steps`',
+      'pre-deploy validation → verified backup → migrations → deploy ' +
+        '→ smoke tests → T+60 monitor (detached); see `dhash pipeline steps`',
     )
     .requiredOption('--env <name>', 'environment to deploy to (see environments.json)')
     .option(
@@ -32,7 +34,8 @@ export const registerQuickDeploy: RegisterCommand = (program, ctx, run) => {
     .option('--follow', 'stay attached to the monitor, stream it live, and exit with its exit code')
     .option(
       '--force',
-      'deploy even when production is unhealthy now or a rollback gate already fails on it (every other check still runs)',
+      'deploy even when production is unhealthy now or a rollback ' +
+        'gate already fails on it (every other check still runs)',
     )
     .action(
       run(

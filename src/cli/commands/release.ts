@@ -1,4 +1,5 @@
-// `dhash release build [--out DIR]`: package the checkout as a relocatable release directory plus a .tar.gz and its sha256.
+// `dhash release build [--out DIR]`:
+// package the checkout as a relocatable release directory plus a .tar.gz and its sha256.
 import { resolve } from 'node:path';
 import type { RegisterCommand } from '../context.js';
 import { ExitCode } from '../../lib/exit-codes.js';
@@ -10,7 +11,8 @@ export const registerRelease: RegisterCommand = (program, ctx, run) => {
   release
     .command('build')
     .description(
-      'copy dist/, package files and the production node_modules into <out>/<releaseId>/ and write <releaseId>.tar.gz + .sha256',
+      'copy dist/, package files and the production node_modules ' +
+        'into <out>/<releaseId>/ and write <releaseId>.tar.gz + .sha256',
     )
     .option('--out <dir>', 'output folder (default .dhash/artifacts)')
     .option('--no-artifact', 'write only the release directory, no .tar.gz')
@@ -26,7 +28,8 @@ export const registerRelease: RegisterCommand = (program, ctx, run) => {
         ctx.stdout.write(`release ${built.releaseId} built in ${built.durationMs} ms\n  dir:      ${built.dir}\n`);
         if (built.artifact) ctx.stdout.write(`  artifact: ${built.artifact}\n  sha256:   ${built.sha256}\n`);
         ctx.stdout.write(
-          `  content:  ${built.manifest.contentSha256}\ndeploy it with: ./scripts/deploy_dhash.sh --env <env> --release ${built.artifact ?? built.dir}\n`,
+          `  content:  ${built.manifest.contentSha256}\ndeploy it with: ` +
+            `./scripts/deploy_dhash.sh --env <env> --release ${built.artifact ?? built.dir}\n`,
         );
         return ExitCode.OK;
       }),

@@ -1,4 +1,5 @@
-// `dhash rollback --backup FILE --env E [--carry-forward] [--force] [--dry-run]`: restore release, database and config from a verified backup.
+// `dhash rollback --backup FILE --env E [--carry-forward] [--force] [--dry-run]`:
+// restore release, database and config from a verified backup.
 import { createInterface } from 'node:readline/promises';
 import { join } from 'node:path';
 import type { RegisterCommand } from '../context.js';
@@ -23,7 +24,8 @@ export const registerRollback: RegisterCommand = (program, ctx, run) => {
   program
     .command('rollback')
     .description(
-      "verify a backup, snapshot the current state, then restore the backup's release, database and config and verify the service",
+      'verify a backup, snapshot the current state, ' +
+        "then restore the backup's release, database and config and verify the service",
     )
     .requiredOption('--backup <file>', 'the backup zip (its .sha256 must sit beside it)')
     .requiredOption('--env <name>', "environment to restore; must match the backup's")

@@ -49,23 +49,29 @@ export const registerServe: RegisterCommand = (program, ctx, run) => {
     .option('--migrate', 'apply pending schema migrations before serving (development shortcut for `dhash migrate`)')
     .option(
       '--config <file>',
-      'service config JSON (default: service.json beside the database, if present); its `admission` object sets the limits below',
+      'service config JSON (default: service.json beside the database, if present); ' +
+        'its `admission` object sets the limits below',
     )
     .option(
       `${ADMISSION_LIMIT_SPECS.maxInFlight.flag} <n>`,
-      `hashing jobs at once (default: $${ADMISSION_LIMIT_SPECS.maxInFlight.envVar}, else the core count, ${DEFAULT_ADMISSION_LIMITS.maxInFlight})`,
+      'hashing jobs at once ' +
+        `(default: $${ADMISSION_LIMIT_SPECS.maxInFlight.envVar}, ` +
+        `else the core count, ${DEFAULT_ADMISSION_LIMITS.maxInFlight})`,
     )
     .option(
       `${ADMISSION_LIMIT_SPECS.maxQueuedBytes.flag} <bytes>`,
-      `upload bytes held by admitted hashing requests, e.g. 64MB (default: $${ADMISSION_LIMIT_SPECS.maxQueuedBytes.envVar}, else 64MB)`,
+      'upload bytes held by admitted hashing requests, e.g. ' +
+        `64MB (default: $${ADMISSION_LIMIT_SPECS.maxQueuedBytes.envVar}, else 64MB)`,
     )
     .option(
       `${ADMISSION_LIMIT_SPECS.maxQueueWaitMs.flag} <ms>`,
-      `longest wait for a hashing slot before 503 EOVERLOADED (default: $${ADMISSION_LIMIT_SPECS.maxQueueWaitMs.envVar}, else ${DEFAULT_ADMISSION_LIMITS.maxQueueWaitMs})`,
+      'longest wait for a hashing slot before 503 EOVERLOADED ' +
+        `(default: $${ADMISSION_LIMIT_SPECS.maxQueueWaitMs.envVar}, else ${DEFAULT_ADMISSION_LIMITS.maxQueueWaitMs})`,
     )
     .option(
       '--tokens-file <file>',
-      `API tokens, one name:scope:token per line, mode 0600 (default: $${API_TOKENS_FILE_ENV}; also read: $${API_TOKENS_ENV})`,
+      'API tokens, one name:scope:token per line, ' +
+        `mode 0600 (default: $${API_TOKENS_FILE_ENV}; also read: $${API_TOKENS_ENV})`,
     )
     .option(
       '--protect-probes',

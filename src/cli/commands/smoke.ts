@@ -10,7 +10,8 @@ export const registerSmoke: RegisterCommand = (program, ctx, run) => {
   program
     .command('smoke')
     .description(
-      'smoke-test the running service: health, metric names, a fixture image with a known hash, a library add + match round trip',
+      'smoke-test the running service: health, metric names, ' +
+        'a fixture image with a known hash, a library add + match round trip',
     )
     .requiredOption('--env <name>', 'environment whose service to test')
     .option('--log <file>', 'append the readable report here (default <root>/logs/postdeploy-smoketests.log)')

@@ -32,9 +32,9 @@ export const registerStatus: RegisterCommand = (program, ctx, run) => {
         out(`  rollback strategy: ${describeLatestDeployStrategy(journal)}`);
         out(`\nDeploy journal (last ${Math.min(Number(opts.lines) || 10, journal.length)} of ${journal.length}):`);
         for (const e of journal.slice(-(Number(opts.lines) || 10))) {
-          out(
-            `  ${e.time}  ${e.deployId}  ${e.step} ${e.status}${e.releaseId ? `  release=${e.releaseId}` : ''}${e.detail ? `  ${e.detail}` : ''}`,
-          );
+          const releaseText = e.releaseId ? `  release=${e.releaseId}` : '';
+          const detailText = e.detail ? `  ${e.detail}` : '';
+          out(`  ${e.time}  ${e.deployId}  ${e.step} ${e.status}${releaseText}${detailText}`);
         }
         const state = await readMonitorState(environment);
         if (!state) {
@@ -47,24 +47,26 @@ export const registerStatus: RegisterCommand = (program, ctx, run) => {
         for (const line of formatMonitorHealth(await getMonitorHealth(environment, nowMs), state.supersededBy))
           out(`  ${line}`);
         out(
-          `  window: ${new Date(state.windowStartMs).toISOString()} + ${formatDurationMs(state.windowMs)}; elapsed ${formatDurationMs(Math.max(0, elapsedMs))} (${Math.round((Math.max(0, elapsedMs) / state.windowMs) * 100)}%)`,
+          `  window: ${new Date(state.windowStartMs).toISOString()} + ${formatDurationMs(state.windowMs)}; ` +
+            `elapsed ${formatDurationMs(Math.max(0, elapsedMs))} ` +
+            `(${Math.round((Math.max(0, elapsedMs) / state.windowMs) * 100)}%)`,
         );
-        out(
-          `  polls: ${state.pollIndex}${state.lastPollAt ? `, last ${state.lastPollAt}` : ''}${!state.outcome && state.nextPollAt ? `, next ${state.nextPollAt}` : ''}`,
-        );
-        out(
-          `  state: ${state.state}${state.outcome ? `; finished: ${state.outcome}${state.endedAt ? ` at ${state.endedAt}` : ''}` : ''}`,
-        );
-        if (state.rollback)
-          out(
-            `  rollback: ${state.rollback.status} (started ${state.rollback.startedAt}${state.rollback.incidentId ? `, incident ${state.rollback.incidentId}` : ''})`,
-          );
+        const lastPollText = state.lastPollAt ? `, last ${state.lastPollAt}` : '';
+        const nextPollText = !state.outcome && state.nextPollAt ? `, next ${state.nextPollAt}` : '';
+        out(`  polls: ${state.pollIndex}${lastPollText}${nextPollText}`);
+        const endedAtText = state.endedAt ? ` at ${state.endedAt}` : '';
+        const finishedText = state.outcome ? `; finished: ${state.outcome}${endedAtText}` : '';
+        out(`  state: ${state.state}${finishedText}`);
+        if (state.rollback) {
+          const incidentText = state.rollback.incidentId ? `, incident ${state.rollback.incidentId}` : '';
+          out(`  rollback: ${state.rollback.status} (started ${state.rollback.startedAt}${incidentText})`);
+        }
         if (state.latestGates.length) {
           out('  latest gates:');
           for (const g of state.latestGates) {
-            out(
-              `    ${g.name.padEnd(22)} ${String(g.value === null ? '-' : Math.round(g.value * 100) / 100).padStart(8)} / ${g.threshold} ${g.unit}  ${g.verdict}${g.detail ? `  (${g.detail})` : ''}`,
-            );
+            const valueText = String(g.value === null ? '-' : Math.round(g.value * 100) / 100).padStart(8);
+            const detailText = g.detail ? `  (${g.detail})` : '';
+            out(`    ${g.name.padEnd(22)} ${valueText} / ${g.threshold} ${g.unit}  ${g.verdict}${detailText}`);
           }
         }
         return ExitCode.OK;
@@ -74,12 +76,15 @@ export const registerStatus: RegisterCommand = (program, ctx, run) => {
 
 /** The monitor's watch line: what it watches against what serves, and whether it is still beating (issue 9). */
 function formatMonitorHealth(health: MonitorHealth, supersededBy: string | undefined): string[] {
-  const watches = `watches: deploy ${health.deployId}, release ${health.releaseId}; serving: ${health.servingReleaseId ?? '(nothing)'}`;
+  const watches =
+    `watches: deploy ${health.deployId}, release ${health.releaseId}; ` +
+    `serving: ${health.servingReleaseId ?? '(nothing)'}`;
   if (health.status === 'finished') return [`${watches}${supersededBy ? `; superseded by ${supersededBy}` : ''}`];
   if (health.status === 'window-over')
     return [
       watches,
-      `heartbeat: the window ended at ${health.windowEndsAt} without a recorded outcome (last beat ${health.lastBeatAt})`,
+      `heartbeat: the window ended at ${health.windowEndsAt} ` +
+        `without a recorded outcome (last beat ${health.lastBeatAt})`,
     ];
   const lines = [health.isWatchingServing === false ? `${watches}  — NOT the release serving` : watches];
   lines.push(

@@ -1,4 +1,5 @@
-// `dhash telemetry summary [--env E] [--since 72h] [--json]`: per-gate worst values and closeness to threshold, for tuning.
+// `dhash telemetry summary [--env E] [--since 72h] [--json]`:
+// per-gate worst values and closeness to threshold, for tuning.
 import type { RegisterCommand } from '../context.js';
 import { ExitCode } from '../../lib/exit-codes.js';
 import { createError } from '../../lib/errors.js';
@@ -11,7 +12,8 @@ export const registerTelemetry: RegisterCommand = (program, ctx, run) => {
   telemetry
     .command('summary')
     .description(
-      'summarise monitor_logs/ per gate: polls, worst value, how close each gate came to its threshold, warnings and violations',
+      'summarise monitor_logs/ per gate: polls, worst value, ' +
+        'how close each gate came to its threshold, warnings and violations',
     )
     .option('--env <name>', 'only deploys of this environment')
     .option('--since <duration>', 'how far back to look', '72h')

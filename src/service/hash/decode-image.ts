@@ -70,12 +70,15 @@ export async function readImageHeader(bytes: Uint8Array, maxPixels = DEFAULT_MAX
   };
 }
 
-/** Refuses an image whose header promises more than `maxPixels` pixels (ETOOMANYPIXELS), before any pixel is allocated. */
+/**
+ * Refuses an image whose header promises more than `maxPixels` pixels (ETOOMANYPIXELS), before any pixel is allocated.
+ */
 export function assertPixelLimit(width: number, height: number, maxPixels: number): void {
   if (width * height <= maxPixels) return;
   throw new ImageInputError(
     'ETOOMANYPIXELS',
-    `The image is ${width}x${height} = ${width * height} pixels, over the limit of ${maxPixels} (possible decompression bomb).`,
+    `The image is ${width}x${height} = ${width * height} pixels, ` +
+      `over the limit of ${maxPixels} (possible decompression bomb).`,
   );
 }
 
@@ -145,7 +148,10 @@ function convertSixteenBitSamples(samples: Uint8Array, channels: number): Uint8A
   return out;
 }
 
-/** Pillow's cmyk2rgb (Convert.c): R = (255 − K) − (C·(255 − K))/255 with its MULDIV255 rounding, no colour profile. */
+/**
+ * Pillow's cmyk2rgb (Convert.c): R = (255 − K) − (C·(255 − K))/255
+ * with its MULDIV255 rounding, no colour profile.
+ */
 export function convertCmykToRgb(cmyk: Uint8Array): Uint8Array {
   const pixelCount = cmyk.length >> 2;
   const out = new Uint8Array(pixelCount * 3);
@@ -160,10 +166,11 @@ export function convertCmykToRgb(cmyk: Uint8Array): Uint8Array {
   return out;
 }
 
+const TRUNCATION_MESSAGE =
+  /truncat|premature end|unexpected end|end of (file|stream|data)|not enough|read error|short read|incomplete/i;
+
 function isTruncationMessage(message: string): boolean {
-  return /truncat|premature end|unexpected end|end of (file|stream|data)|not enough|read error|short read|incomplete/i.test(
-    message,
-  );
+  return TRUNCATION_MESSAGE.test(message);
 }
 
 /** sharp's messages are multi-line libvips logs; the first meaningful line is enough for a user. */

@@ -1,4 +1,5 @@
-// Exact mode: full decode, Pillow's convert("L"), Pillow's LANCZOS to 9×8, then the dhash bits — equal to imagehash.dhash.
+// Exact mode: full decode, Pillow's convert("L"), Pillow's LANCZOS to 9×8,
+// then the dhash bits — equal to imagehash.dhash.
 import { decodeFullPixels, type ImageHeader } from './decode-image.js';
 import { computeDhashHex, DHASH_HEIGHT, DHASH_WIDTH } from './dhash-bits.js';
 import { createExactThumbnail } from './exact-thumbnail.js';

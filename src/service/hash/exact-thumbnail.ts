@@ -9,7 +9,9 @@ const READ_SLACK_BYTES = 16;
 /** Keep up to this much kernel memory between calls (a 4000×4000 image's rows); more is released after use. */
 const RETAINED_MEMORY_BYTES = 16 * 1024 * 1024;
 
-/** Same result as `resizeGrayLanczos(convertToLuma(pixels), …)`; `useWasm: false` forces the pure-JS reference path. */
+/**
+ * Same result as `resizeGrayLanczos(convertToLuma(pixels), …)`; `useWasm: false` forces the pure-JS reference path.
+ */
 export function createExactThumbnail(
   pixels: Uint8Array,
   width: number,
@@ -34,7 +36,8 @@ export function createExactThumbnail(
     ? vertical.bounds[outHeight * 2 - 2] + vertical.bounds[outHeight * 2 - 1] - firstRow
     : height;
 
-  // Memory layout: weights (padded to groups of 8 taps, zero-filled) | bounds (start, padded taps) | output | grey rows.
+  // Memory layout:
+  // weights (padded to groups of 8 taps, zero-filled) | bounds (start, padded taps) | output | grey rows.
   const paddedKernel = Math.ceil(horizontal.kernelSize / 8) * 8;
   const weightsAt = 0;
   const boundsAt = weightsAt + outWidth * paddedKernel * 4;

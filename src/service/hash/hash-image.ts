@@ -59,7 +59,9 @@ export async function hashImage(bytes: Uint8Array, options: HashImageOptions = {
   return { hash, width, height, format };
 }
 
-/** hashImage, also naming the decoder used. JPEG and PNG try the native addon first; anything it declines goes to sharp. */
+/**
+ * hashImage, also naming the decoder used. JPEG and PNG try the native addon first; anything it declines goes to sharp.
+ */
 export async function hashImageDetailed(
   bytes: Uint8Array,
   options: HashImageDetailedOptions = {},

@@ -3,7 +3,10 @@ import { ServiceInputError } from '../input-error.js';
 
 export type ImageInputErrorCode = 'EEMPTYBODY' | 'EBADIMAGE' | 'ETRUNCATED' | 'ETOOMANYPIXELS' | 'EUNSUPPORTEDFORMAT';
 
-/** 400 for an empty body, 413 for a decompression bomb, 415 for a format we do not hash, 422 for bytes that do not decode. */
+/**
+ * 400 for an empty body, 413 for a decompression bomb,
+ * 415 for a format we do not hash, 422 for bytes that do not decode.
+ */
 const HTTP_STATUS_BY_CODE: Record<ImageInputErrorCode, number> = {
   EEMPTYBODY: 400,
   EBADIMAGE: 422,

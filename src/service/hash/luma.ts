@@ -28,7 +28,9 @@ export function convertToLuma(pixels: Uint8Array, pixelCount: number, channels: 
   return out;
 }
 
-/** convertToLuma for rows [firstRow, firstRow + rowCount) of an image, written into `target` (e.g. WebAssembly memory). */
+/**
+ * convertToLuma for rows [firstRow, firstRow + rowCount) of an image, written into `target` (e.g. WebAssembly memory).
+ */
 export function writeLumaRows(
   pixels: Uint8Array,
   width: number,

@@ -1,4 +1,5 @@
-// Loads the optional N-API decoder (native/, built at npm ci over the system libjpeg-turbo) and says which decoders serve.
+// Loads the optional N-API decoder (native/, built at npm ci over the system libjpeg-turbo)
+// and says which decoders serve.
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 

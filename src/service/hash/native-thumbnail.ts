@@ -1,4 +1,5 @@
-// The native path: JPEG (libjpeg-turbo) and PNG (zlib + own unfilter) decoded row by row into Pillow's 9×8 LANCZOS thumbnail.
+// The native path: JPEG (libjpeg-turbo) and PNG (zlib + own unfilter)
+// decoded row by row into Pillow's 9×8 LANCZOS thumbnail.
 import { assertPixelLimit } from './decode-image.js';
 import { DHASH_HEIGHT, DHASH_WIDTH } from './dhash-bits.js';
 import { getNativeDecoder, type DecoderName, type NativeDecoder } from './native-addon.js';
@@ -14,7 +15,9 @@ export interface NativeThumbnail {
   decoder: DecoderName;
 }
 
-/** Fast mode's floor on decoded pixels per thumbnail pixel: below it the 1/n DCT-scaled decode loses too much detail. */
+/**
+ * Fast mode's floor on decoded pixels per thumbnail pixel: below it the 1/n DCT-scaled decode loses too much detail.
+ */
 const FAST_MIN_PIXELS_PER_CELL = 8;
 /** Pillow's 1-channel JPEG opens as L, 3-channel as RGB; CMYK and YCCK (4) keep going through sharp. */
 const NATIVE_JPEG_COMPONENTS = new Set([1, 3]);
@@ -79,7 +82,9 @@ async function createJpegThumbnail(
   return thumbnail === undefined ? undefined : { thumbnail, width, height, decoder: 'libjpeg-turbo' as const };
 }
 
-/** The strongest DCT scaling (1/8, 1/4, 1/2) that still leaves at least 8 decoded pixels per thumbnail pixel each way. */
+/**
+ * The strongest DCT scaling (1/8, 1/4, 1/2) that still leaves at least 8 decoded pixels per thumbnail pixel each way.
+ */
 export function chooseJpegScaleDenom(width: number, height: number): number {
   for (const denom of [8, 4, 2]) {
     if (hasPixelsPerCell(width / denom, height / denom)) return denom;

@@ -1,4 +1,5 @@
-// Reads a PNG's chunk layout (IHDR, PLTE, IDAT spans) for the native decoder; anything unusual means "let sharp decode it".
+// Reads a PNG's chunk layout (IHDR, PLTE, IDAT spans) for the native decoder;
+// anything unusual means "let sharp decode it".
 import { crc32 } from 'node:zlib';
 import { computeLuma } from './luma.js';
 

@@ -1,4 +1,5 @@
-// Recognises image (and PDF) formats from their magic numbers, so bodies sent as application/octet-stream can be routed.
+// Recognises image (and PDF) formats from their magic numbers,
+// so bodies sent as application/octet-stream can be routed.
 
 export type SniffedFormat = 'jpeg' | 'png' | 'gif' | 'webp' | 'tiff' | 'bmp' | 'heif' | 'avif' | 'svg' | 'pdf';
 

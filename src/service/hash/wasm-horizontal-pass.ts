@@ -1,4 +1,5 @@
-// The exact horizontal LANCZOS pass as a tiny hand-assembled WebAssembly SIMD kernel: same integers, ~5× faster than JS.
+// The exact horizontal LANCZOS pass as a tiny hand-assembled WebAssembly SIMD kernel:
+// same integers, ~5× faster than JS.
 //
 // Why hand-assembled: the kernel is ~60 instructions, and a toolchain (emscripten, AssemblyScript) would be a heavy
 // build dependency for it. Integer sums are exact in any order (int32 wraparound is associative), so the 4-lane SIMD
@@ -289,7 +290,9 @@ export function getWasmHorizontalPass(): WasmHorizontalPass | null {
   return cached;
 }
 
-/** WebAssembly memory never shrinks: after a huge image, drop the instance (GC frees it) and compile afresh next time. */
+/**
+ * WebAssembly memory never shrinks: after a huge image, drop the instance (GC frees it) and compile afresh next time.
+ */
 export function releaseWasmMemoryAbove(limitBytes: number): void {
   if (cached && cached.memory.buffer.byteLength > limitBytes) cached = undefined;
 }

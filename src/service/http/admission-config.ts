@@ -1,4 +1,5 @@
-// Resolves the admission limits from serve flags, environment variables and the service config, validated, each error naming its source.
+// Resolves the admission limits from serve flags, environment variables and the service config,
+// validated, each error naming its source.
 import { createError } from '../../lib/errors.js';
 import { DEFAULT_ADMISSION_LIMITS, type AdmissionLimits } from './admission.js';
 

@@ -1,4 +1,5 @@
-// Wires the AdmissionGate into fastify: admit at onRequest (before the body is read), count chunked bytes as they stream.
+// Wires the AdmissionGate into fastify:
+// admit at onRequest (before the body is read), count chunked bytes as they stream.
 import { Transform, type TransformCallback } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AdmissionGate, AdmissionTicket } from './admission.js';
@@ -47,7 +48,8 @@ export function registerAdmission(
     return payload.pipe(counter);
   });
 
-  // Answered before its body was asked for: the client will not send it, so the connection cannot carry another request.
+  // Answered before its body was asked for:
+  // the client will not send it, so the connection cannot carry another request.
   app.addHook('onSend', async (request, reply) => {
     if (isExpectingContinue(request) && !continued.has(request)) reply.header('connection', 'close');
   });

@@ -1,13 +1,19 @@
-// Admission control for hashing work: a bounded number of jobs in flight, a bounded number of body bytes held, a bounded wait.
+// Admission control for hashing work: a bounded number of jobs in flight,
+// a bounded number of body bytes held, a bounded wait.
 import { availableParallelism } from 'node:os';
 import { ApiError } from './api-error.js';
 
 export interface AdmissionLimits {
   /** Hashing jobs that run at once (an image decode + resample, or one PDF's extraction). */
   maxInFlight: number;
-  /** Body bytes held by admitted requests (receiving, waiting for a slot or being hashed); past it, new ones are shed. */
+  /**
+   * Body bytes held by admitted requests (receiving, waiting for a slot or being hashed); past it, new ones are shed.
+   */
   maxQueuedBytes: number;
-  /** Longest a request may wait for a slot once its body is in; an arrival expected to wait longer is shed before its body is read. */
+  /**
+   * Longest a request may wait for a slot once its body is in;
+   * an arrival expected to wait longer is shed before its body is read.
+   */
   maxQueueWaitMs: number;
 }
 
@@ -24,7 +30,10 @@ export const DEFAULT_ADMISSION_LIMITS: AdmissionLimits = Object.freeze({
 
 export type ShedReason = 'queued-bytes' | 'queue-wait';
 
-/** 503 EOVERLOADED: the service is at capacity; the client should retry after `retryAfterSeconds`. Never an extraction failure. */
+/**
+ * 503 EOVERLOADED: the service is at capacity;
+ * the client should retry after `retryAfterSeconds`. Never an extraction failure.
+ */
 export class OverloadedError extends ApiError {
   readonly reason: ShedReason;
   readonly retryAfterSeconds: number;

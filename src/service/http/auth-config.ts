@@ -60,8 +60,9 @@ export function resolveAuth(sources: AuthSources): ResolvedAuth {
   return {
     secrets,
     warning:
-      `INSECURE: listening on ${sources.host} with no API token (--insecure-no-auth): anyone who can reach the port can ` +
-      'change the library and resolve reviews. Set DHASH_API_TOKENS or --tokens-file.',
+      `INSECURE: listening on ${sources.host} with no API token (--insecure-no-auth): ` +
+      'anyone who can reach the port can change the library and resolve reviews. ' +
+      'Set DHASH_API_TOKENS or --tokens-file.',
   };
 
   function addTokens(parsed: { tokens: ApiToken[]; secrets: string[] }): void {

@@ -33,7 +33,10 @@ export const ROUTE_SCOPES: Readonly<Record<string, RouteAccess>> = {
 const UNMATCHED_ROUTE_SCOPE: TokenScope = 'read';
 const UNLISTED_ROUTE_SCOPE: TokenScope = 'admin';
 
-/** The scope a request needs, or undefined when it is open. HEAD is answered by the GET route, so it needs what GET needs. */
+/**
+ * The scope a request needs, or undefined when it is open.
+ * HEAD is answered by the GET route, so it needs what GET needs.
+ */
 export function getRequiredScope(
   method: string,
   routeUrl: string | undefined,

@@ -1,4 +1,5 @@
-// In-memory multi-index hashing over 64-bit dhashes: Hamming-radius search that scales to ten million entries in typed arrays.
+// In-memory multi-index hashing over 64-bit dhashes:
+// Hamming-radius search that scales to ten million entries in typed arrays.
 import { countBits32, parseHash } from './hash-bits.js';
 
 export interface IndexHit {
@@ -6,7 +7,8 @@ export interface IndexHit {
   distance: number;
 }
 
-const CHUNKS = 4; // 4 × 16-bit substrings: with radius r, some substring differs in at most floor(r / 4) bits (see getChunkRadii)
+// 4 × 16-bit substrings: with radius r, some substring differs in at most floor(r / 4) bits (see getChunkRadii)
+const CHUNKS = 4;
 const KEYS = 1 << 16;
 // Beyond this per-chunk radius (r ≥ 16) enumerating neighbours costs more than scanning everything.
 const MAX_CHUNK_RADIUS = 3;
@@ -42,7 +44,10 @@ interface Found {
   distances: number[];
 }
 
-/** One CSR table per chunk: entries counting-sorted by that chunk's key, hash halves inline so a probe reads memory in order. */
+/**
+ * One CSR table per chunk: entries counting-sorted by that chunk's key,
+ * hash halves inline so a probe reads memory in order.
+ */
 interface ChunkTable {
   offsets: Uint32Array;
   hi: Uint32Array;

@@ -73,7 +73,8 @@ function assertWithinPixelLimits(images: PdfImageListing[], maxPixels: number, m
   if (tooBig) {
     throw new PdfInputError(
       'ETOOMANYPIXELS',
-      `The PDF's image ${tooBig.num} on page ${tooBig.page} has ${tooBig.width}×${tooBig.height} pixels, over the limit of ${maxPixels}.`,
+      `The PDF's image ${tooBig.num} on page ${tooBig.page} has ` +
+        `${tooBig.width}×${tooBig.height} pixels, over the limit of ${maxPixels}.`,
     );
   }
   const totalPixels = images.reduce((sum, row) => sum + row.width * row.height, 0);

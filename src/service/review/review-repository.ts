@@ -67,7 +67,8 @@ interface ItemRow {
 }
 
 const COLUMNS =
-  'id, query_hash, query_label, query_source, candidate_id, candidate_label, candidate_hash, distance, status, created_at, resolved_at, resolved_entry_id';
+  'id, query_hash, query_label, query_source, candidate_id, candidate_label, ' +
+  'candidate_hash, distance, status, created_at, resolved_at, resolved_entry_id';
 
 const toItem = (r: ItemRow): ReviewItem => ({
   id: r.id,
@@ -98,8 +99,9 @@ export function enqueueReviewItem(db: Db, input: NewReviewItem, clock: Clock = c
   return db.transaction((): ReviewItem => {
     const info = db
       .prepare(
-        `INSERT INTO review_items (query_hash, query_label, query_source, candidate_id, candidate_label, candidate_hash, distance, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        'INSERT INTO review_items (query_hash, query_label, query_source, candidate_id, ' +
+          'candidate_label, candidate_hash, distance, created_at)\n' +
+          '         VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       )
       .run(
         queryHash,

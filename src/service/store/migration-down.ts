@@ -45,7 +45,9 @@ export function getRevertPlan(
     });
 }
 
-/** Runs every down and removes its bookkeeping row in ONE transaction: all reverted, or (on any error) nothing changed. */
+/**
+ * Runs every down and removes its bookkeeping row in ONE transaction: all reverted, or (on any error) nothing changed.
+ */
 export function revertMigrations(
   db: Db,
   versions: readonly number[],
@@ -77,7 +79,9 @@ export function revertMigrations(
   };
 }
 
-/** The same revert on an online-backup copy of the file (the live file is only read); throws what the live run would. */
+/**
+ * The same revert on an online-backup copy of the file (the live file is only read); throws what the live run would.
+ */
 export async function rehearseRevertOnCopy(
   file: string,
   versions: readonly number[],
