@@ -65,7 +65,8 @@ function startTraffic(baseUrl: string, png: Buffer): { stop: () => Promise<{ ok:
 }
 
 test(
-  'quick-deploy: a good release ends all clear; a misbehaving one is rolled back by the monitor with incident, report and notifications',
+  'quick-deploy: a good release ends all clear; a misbehaving one is rolled back by the monitor with ' +
+    'incident, report and notifications',
   { timeout: 900_000 },
   async (t) => {
     assert.ok(existsSync(join(REPO_ROOT, 'dist/cli/main.js')), 'run `npm run build` before the end-to-end test');
@@ -110,7 +111,7 @@ test(
       await mkdirp(join(root, 'candidates')),
       'bad',
       async (dir) => {
-        const file = join(dir, 'dist/service/hash/index.js');
+        const file = join(dir, 'dist/service/hash/hash-image.js');
         const code = await readFile(file, 'utf8');
         // A regression that only hits images wider than the smoke test's 64 px fixture: smoke passes, users fail.
         const anchor = '    const header = await readImageHeader(bytes, maxPixels);\n';
