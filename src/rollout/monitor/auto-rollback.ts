@@ -1,4 +1,5 @@
-// Auto-rollback after a rollback gate is violated: choose the strategy, verify the deploy's backup once, roll back, report, open the incident.
+// Auto-rollback after a rollback gate is violated: choose the strategy, verify the deploy's backup once, roll back,
+// report, open the incident.
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../../lib/clock.js';
@@ -20,7 +21,10 @@ import type { RollbackResult } from '../rollback/rollback-from-backup.js';
 import { formatBackupProblems, type VerifiedBackup } from '../rollback/rollback-verify.js';
 import { describeRecovery } from '../rollback/carry-forward.js';
 
-/** The incident as the monitor hands it over: an IncidentInput whose deliveries are always listed (monitor/index.ts names it). */
+/**
+ * The incident as the monitor hands it over: an IncidentInput whose deliveries are always listed (monitor/index.ts
+ * names it).
+ */
 export type IncidentRequest = IncidentInput & { deliveries: IncidentDelivery[] };
 
 /** The effectful parts, injected so the decision flow is testable; the real wiring is rollback-deps.ts. */
@@ -31,7 +35,10 @@ export interface AutoRollbackDeps {
   ): Promise<{ previousReleaseId?: string; appliedMigrations: AppliedMigrationFact[] | undefined }>;
   /** The one verification of the backup (sha256 against its .sha256, manifest, environment); never throws. */
   verifyBackup(file: string): Promise<VerifiedBackup>;
-  /** The rollback by strategy, falling back to restore with carry-forward; throws only when it refused before touching anything. */
+  /**
+   * The rollback by strategy, falling back to restore with carry-forward; throws only when it refused before touching
+   * anything.
+   */
   rollBack(request: {
     choice: RollbackStrategyChoice & { strategy: RollbackStrategy };
     previousReleaseId: string;
@@ -164,7 +171,9 @@ export async function performAutoRollback(input: Input): Promise<AutoRollbackRes
     // Never stop the only release: a degraded service beats no service, and a human decides (issue 9).
     await note({
       event: 'rollback-failure',
-      message: `Auto-rollback of ${input.env} blocked: ${FIRST_DEPLOY_REASON}. ${input.releaseId} keeps serving; a human must act.`,
+      message:
+        `Auto-rollback of ${input.env} blocked: ${FIRST_DEPLOY_REASON}. ` +
+        `${input.releaseId} keeps serving; a human must act.`,
       fields: { reason: FIRST_DEPLOY_REASON },
     });
     return finish(

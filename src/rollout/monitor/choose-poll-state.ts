@@ -1,4 +1,5 @@
-// Which deploy the monitor watches and with which state: resumed, fresh, or from now; and whether there is anything to watch.
+// Which deploy the monitor watches and with which state: resumed, fresh, or from now; and whether there is anything to
+// watch.
 import type { ResolvedEnvironment } from '../config/environments.js';
 import type { ResolvedQualityGates } from '../config/quality-gates.js';
 import { createError } from '../../lib/errors.js';
@@ -36,7 +37,10 @@ async function findWatchedDeploy(
     : deploy;
 }
 
-/** Chooses the state to poll with: the saved window of this deploy (resume), a fresh window of the deploy, or one from now. */
+/**
+ * Chooses the state to poll with: the saved window of this deploy (resume), a fresh window of the deploy, or one from
+ * now.
+ */
 export async function choosePollState(o: RunMonitorOptions, gates: ResolvedQualityGates): Promise<MonitorRun> {
   const { environment, clock } = o;
   const say = o.print ?? (() => {});
@@ -79,7 +83,8 @@ export async function choosePollState(o: RunMonitorOptions, gates: ResolvedQuali
     if (isResumable) {
       state = saved;
       say(
-        `Resuming the monitor of ${state.deployId} at poll ${state.pollIndex} (window started ${new Date(state.windowStartMs).toISOString()}).`,
+        `Resuming the monitor of ${state.deployId} at poll ${state.pollIndex} ` +
+          `(window started ${new Date(state.windowStartMs).toISOString()}).`,
       );
     } else {
       state = createMonitorState({
@@ -108,7 +113,10 @@ export async function choosePollState(o: RunMonitorOptions, gates: ResolvedQuali
   };
 }
 
-/** The result when there is nothing to watch: finished already, a rollback an earlier monitor began, or a window that is over. */
+/**
+ * The result when there is nothing to watch: finished already, a rollback an earlier monitor began, or a window that is
+ * over.
+ */
 export async function checkStartable(run: MonitorRun): Promise<MonitorResult | undefined> {
   const { state, environment } = run;
   const windowEndMs = state.windowStartMs + state.windowMs;
@@ -129,10 +137,14 @@ export async function checkStartable(run: MonitorRun): Promise<MonitorResult | u
       ok: isPreviousServing,
       reason: 'the monitor that started this rollback stopped before recording its end',
     };
+    const servingNote = isPreviousServing
+      ? `Release ${serving} is serving.`
+      : 'The new release is still current: a human must act.';
     return finishMonitor(
       run,
       isPreviousServing ? 'rolled-back' : 'rollback-blocked',
-      `A previous monitor started a rollback at ${state.rollback.startedAt} and stopped before it finished; not starting another. ${isPreviousServing ? `Release ${serving} is serving.` : 'The new release is still current: a human must act.'}`,
+      `A previous monitor started a rollback at ${state.rollback.startedAt} and stopped before it finished; ` +
+        `not starting another. ${servingNote}`,
     );
   }
   if (state.pollIndex === 0 && run.clock.now() > windowEndMs) {
@@ -141,7 +153,9 @@ export async function checkStartable(run: MonitorRun): Promise<MonitorResult | u
       outcome: 'window-over',
       exitCode: ExitCode.OK,
       deployId: state.deployId,
-      message: `The ${formatDurationMs(state.windowMs)} monitor window of ${state.deployId} ended at ${new Date(windowEndMs).toISOString()}; nothing to watch. Run with --from-now to open a fresh window.`,
+      message:
+        `The ${formatDurationMs(state.windowMs)} monitor window of ${state.deployId} ended at ` +
+        `${new Date(windowEndMs).toISOString()}; nothing to watch. Run with --from-now to open a fresh window.`,
     };
   }
   return undefined;

@@ -37,7 +37,10 @@ export async function findSupersede(run: MonitorRun): Promise<Supersede | undefi
   };
 }
 
-/** SIGTERM or Ctrl-C: `superseded` when a deploy asked for it (request file naming this pid), else `aborted` (resumable). */
+/**
+ * SIGTERM or Ctrl-C: `superseded` when a deploy asked for it (request file naming this pid), else `aborted`
+ * (resumable).
+ */
 export async function finishInterrupted(run: MonitorRun): Promise<MonitorResult> {
   const request = await readSupersedeRequest(run.environment);
   if (request?.pid === process.pid)
@@ -48,21 +51,26 @@ export async function finishInterrupted(run: MonitorRun): Promise<MonitorResult>
   return finishMonitor(
     run,
     'aborted',
-    `The monitor of ${run.state.deployId} was interrupted at poll ${run.state.pollIndex}; run the same command to resume.`,
+    `The monitor of ${run.state.deployId} was interrupted at poll ${run.state.pollIndex}; ` +
+      'run the same command to resume.',
   );
 }
 
 export async function finishSuperseded(run: MonitorRun, supersede: Supersede): Promise<MonitorResult> {
   run.state.supersededBy = supersede.by;
   run.state.supersedeReason = supersede.reason;
+  const bySuffix = supersede.by ? ` by ${supersede.by}` : '';
   return finishMonitor(
     run,
     'superseded',
-    `The monitor of ${run.state.deployId} (${run.state.releaseId}) is superseded${supersede.by ? ` by ${supersede.by}` : ''}: ${supersede.reason}. It stopped without acting.`,
+    `The monitor of ${run.state.deployId} (${run.state.releaseId}) is superseded${bySuffix}: ` +
+      `${supersede.reason}. It stopped without acting.`,
   );
 }
 
-/** Records the outcome (state, summary, HTML report, journal, `monitor-complete`) unless aborted or already recorded. */
+/**
+ * Records the outcome (state, summary, HTML report, journal, `monitor-complete`) unless aborted or already recorded.
+ */
 export async function finishMonitor(
   run: MonitorRun,
   outcome: MonitorOutcome,

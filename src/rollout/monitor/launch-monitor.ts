@@ -1,4 +1,5 @@
-// Starts `dhash monitor --env E --deploy ID` as its own process: detached (it outlives quick-deploy) or attached (--follow).
+// Starts `dhash monitor --env E --deploy ID` as its own process: detached (it outlives quick-deploy) or attached
+// (--follow).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, closeSync, createWriteStream, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
@@ -87,7 +88,8 @@ export async function launchDetachedMonitor(
   child.unref();
   await waitForMonitorReady({ ...input, pid: child.pid, exit, logFile, logOffset, notStarted }).catch(
     (error: unknown) => {
-      // A monitor that missed its deadline is stopped: quick-deploy must not report a failure while a monitor runs anyway.
+      // A monitor that missed its deadline is stopped: quick-deploy must not report a failure while a monitor runs
+      // anyway.
       if (exit.code === undefined) child.kill('SIGTERM');
       throw error;
     },
@@ -153,14 +155,18 @@ async function launchSystemdMonitor(
     if (input.clock.now() >= deadlineMs) {
       const said = await readLastLine(logFile, 0);
       throw notStarted(
-        `unit ${unit} did not take monitor.lock and write this deploy's state in time${said ? ` (${said})` : ''}; see \`systemctl status ${unit}\``,
+        `unit ${unit} did not take monitor.lock and write this deploy's state in time${said ? ` (${said})` : ''}; ` +
+          `see \`systemctl status ${unit}\``,
       );
     }
     await input.clock.sleep(READY_POLL_MS);
   }
 }
 
-/** Polls monitor.lock and monitor-state.json until both name the child (and the state this deploy), the child exits, or the deadline. */
+/**
+ * Polls monitor.lock and monitor-state.json until both name the child (and the state this deploy), the child exits, or
+ * the deadline.
+ */
 async function waitForMonitorReady(input: {
   environment: ResolvedEnvironment;
   clock: Clock;

@@ -64,7 +64,10 @@ function getLastBeatMs(state: NonNullable<MonitorHealthInput['state']>): number 
   return Date.parse(state.heartbeatAt ?? state.lastPollAt ?? state.firstStartedAt);
 }
 
-/** Stale when older than the expected gap (≤ HEARTBEAT_EVERY_MS) plus HEARTBEAT_MARGIN_MS; the boundary itself is still alive. */
+/**
+ * Stale when older than the expected gap (≤ HEARTBEAT_EVERY_MS) plus HEARTBEAT_MARGIN_MS; the boundary itself is
+ * still alive.
+ */
 export function isHeartbeatStale(lastBeatMs: number, intervalMs: number | undefined, nowMs: number): boolean {
   return nowMs - lastBeatMs > Math.min(intervalMs ?? HEARTBEAT_EVERY_MS, HEARTBEAT_EVERY_MS) + HEARTBEAT_MARGIN_MS;
 }
@@ -97,7 +100,8 @@ export function judgeMonitorHealth(input: MonitorHealthInput): MonitorHealth {
   const reason = getNotBeatingReason(state, input);
   if (reason) {
     warnings.unshift(
-      `the monitor of ${state.env} (deploy ${state.deployId}, release ${state.releaseId}) has stopped beating since ${base.lastBeatAt}: ${reason}. ` +
+      `the monitor of ${state.env} (deploy ${state.deployId}, release ${state.releaseId}) ` +
+        `has stopped beating since ${base.lastBeatAt}: ${reason}. ` +
         `The rest of its window, until ${base.windowEndsAt}, is unguarded. ` +
         `Resume it: node scripts/monitor_dhash.js --env ${state.env} --deploy ${state.deployId} --resume`,
     );
@@ -118,7 +122,11 @@ function getNotBeatingReason(
   if (state.rollback?.status === 'started') return undefined;
   const lastBeatMs = getLastBeatMs(state);
   if (isHeartbeatStale(lastBeatMs, state.heartbeatIntervalMs, input.nowMs)) {
-    return `pid ${input.lockPid} is alive but silent for ${formatDurationMs(input.nowMs - lastBeatMs)} (it beats every ${formatDurationMs(Math.min(state.heartbeatIntervalMs ?? HEARTBEAT_EVERY_MS, HEARTBEAT_EVERY_MS))})`;
+    const beatEveryMs = Math.min(state.heartbeatIntervalMs ?? HEARTBEAT_EVERY_MS, HEARTBEAT_EVERY_MS);
+    return (
+      `pid ${input.lockPid} is alive but silent for ${formatDurationMs(input.nowMs - lastBeatMs)} ` +
+      `(it beats every ${formatDurationMs(beatEveryMs)})`
+    );
   }
   return undefined;
 }

@@ -1,4 +1,5 @@
-// The monitor's sign of life: heartbeatAt in its state and a node-exporter textfile (<root>/state/monitor.prom) for a dead-man's switch.
+// The monitor's sign of life: heartbeatAt in its state and a node-exporter textfile (<root>/state/monitor.prom) for a
+// dead-man's switch.
 import { join } from 'node:path';
 import type { ResolvedEnvironment } from '../config/environments.js';
 import { writeFileAtomic } from '../../lib/atomic-file.js';
@@ -21,7 +22,8 @@ export function renderMonitorProm(
 ): string {
   const labels = `{env=${quoteLabel(state.env)},deploy_id=${quoteLabel(state.deployId)}}`;
   return [
-    "# HELP dhash_monitor_last_poll_timestamp_seconds Unix time of the dhash monitor's last poll or heartbeat (it beats at least every 30 s).",
+    '# HELP dhash_monitor_last_poll_timestamp_seconds ' +
+      "Unix time of the dhash monitor's last poll or heartbeat (it beats at least every 30 s).",
     '# TYPE dhash_monitor_last_poll_timestamp_seconds gauge',
     `dhash_monitor_last_poll_timestamp_seconds${labels} ${(heartbeatMs / 1000).toFixed(3)}`,
     "# HELP dhash_monitor_window_end_timestamp_seconds Unix time at which the watched deploy's monitor window ends.",

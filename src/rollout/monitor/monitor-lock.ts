@@ -1,4 +1,5 @@
-// One monitor per environment: <root>/state/monitor.lock holds the pid; a dead holder's lock is cleared, a live one refuses (exit 3).
+// One monitor per environment: <root>/state/monitor.lock holds the pid; a dead holder's lock is cleared, a live one
+// refuses (exit 3).
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ResolvedEnvironment } from '../config/environments.js';

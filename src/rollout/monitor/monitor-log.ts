@@ -1,4 +1,5 @@
-// monitor_logs/<deployId>.jsonl (one line per poll) and <deployId>.summary.json, in the formats of docs/dev/CONTRACTS.md.
+// monitor_logs/<deployId>.jsonl (one line per poll) and <deployId>.summary.json, in the formats of
+// docs/dev/CONTRACTS.md.
 import { appendFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { GateResult } from '../core/gates.js';

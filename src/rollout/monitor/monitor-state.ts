@@ -1,4 +1,5 @@
-// The monitor's persisted state (<root>/state/monitor-state.json), rewritten atomically after every poll so a restart resumes.
+// The monitor's persisted state (<root>/state/monitor-state.json), rewritten atomically after every poll so a restart
+// resumes.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ResolvedEnvironment } from '../config/environments.js';
@@ -93,7 +94,9 @@ export function createMonitorState(init: {
   };
 }
 
-/** The saved state, or undefined when there is none or it is unreadable (a torn file cannot exist: writes are atomic). */
+/**
+ * The saved state, or undefined when there is none or it is unreadable (a torn file cannot exist: writes are atomic).
+ */
 export async function readMonitorState(environment: ResolvedEnvironment): Promise<MonitorStateFile | undefined> {
   try {
     const parsed = JSON.parse(await readFile(getMonitorStateFile(environment), 'utf8')) as MonitorStateFile;

@@ -1,5 +1,5 @@
-// On a `systemd` target the monitor runs as its own transient unit, restarted when it dies: one property list feeds both
-// `systemd-run` (how it is started) and a unit file (how `systemd-analyze verify` checks those same properties).
+// On a `systemd` target the monitor runs as its own transient unit, restarted when it dies: one property list feeds
+// both `systemd-run` (how it is started) and a unit file (how `systemd-analyze verify` checks those same properties).
 import { quoteSystemdWord } from '../target/systemd/render-unit.js';
 
 export interface MonitorUnitInput {
@@ -14,8 +14,10 @@ export interface MonitorUnitInput {
 }
 
 /** Variables handed to the unit by name only (`--setenv=NAME`): their values never reach a file or the unit's text. */
-export const MONITOR_PASSED_ENV =
-  /^(PATH|HOME|NODE_ENV|DHASH_[A-Z0-9_]+|SLACK_[A-Z0-9_]+|TEAMS_[A-Z0-9_]+|DISCORD_[A-Z0-9_]+|EMAIL_[A-Z0-9_]+|SMTP_[A-Z0-9_]+|PAGERDUTY_[A-Z0-9_]+)$/;
+export const MONITOR_PASSED_ENV = new RegExp(
+  '^(PATH|HOME|NODE_ENV|DHASH_[A-Z0-9_]+|SLACK_[A-Z0-9_]+|TEAMS_[A-Z0-9_]+|DISCORD_[A-Z0-9_]+|' +
+    'EMAIL_[A-Z0-9_]+|SMTP_[A-Z0-9_]+|PAGERDUTY_[A-Z0-9_]+)$',
+);
 
 export function getMonitorUnitName(envName: string): string {
   return `dhash-monitor-${envName}.service`;
@@ -28,8 +30,8 @@ export function getMonitorExecArgs(input: MonitorUnitInput): string[] {
 
 /**
  * The [Service] properties. Restart only on a crash (a signal such as SIGKILL from the OOM killer, or an exit code the
- * CLI never uses): exits 1–4 are outcomes (rolled back, refused, superseded, blocked) and a restart would only repeat them.
- * SIGTERM (a supersede, `systemctl stop`) is a clean stop for systemd, so it never restarts either.
+ * CLI never uses): exits 1–4 are outcomes (rolled back, refused, superseded, blocked) and a restart would only repeat
+ * them. SIGTERM (a supersede, `systemctl stop`) is a clean stop for systemd, so it never restarts either.
  */
 export function getMonitorServiceProperties(input: MonitorUnitInput): string[] {
   return [
@@ -54,7 +56,8 @@ export function getMonitorUnitProperties(): string[] {
 /** Pure: the equivalent unit file (for `systemd-analyze verify`, or to install by hand). */
 export function renderMonitorUnit(input: MonitorUnitInput): string {
   return [
-    '# The dhash monitor of one deploy; started by quick-deploy as a transient unit (systemd-run) with these properties.',
+    '# The dhash monitor of one deploy; ' +
+      'started by quick-deploy as a transient unit (systemd-run) with these properties.',
     '[Unit]',
     `Description=dhash T+60 monitor of ${input.envName} (deploy ${input.deployId})`,
     'After=network.target',
@@ -67,7 +70,10 @@ export function renderMonitorUnit(input: MonitorUnitInput): string {
   ].join('\n');
 }
 
-/** `systemd-run` arguments that start the same unit transiently; secrets are passed by name from the invoking environment. */
+/**
+ * `systemd-run` arguments that start the same unit transiently; secrets are passed by name from the invoking
+ * environment.
+ */
 export function getSystemdRunArgs(input: MonitorUnitInput, processEnv: Record<string, string | undefined>): string[] {
   const passed = Object.keys(processEnv)
     .filter((name) => MONITOR_PASSED_ENV.test(name) && processEnv[name] !== undefined)

@@ -1,4 +1,5 @@
-// The real effects behind auto-rollback: the journal's deploy facts, the one backup verification, the rollback, the incident.
+// The real effects behind auto-rollback: the journal's deploy facts, the one backup verification, the rollback, the
+// incident.
 import { join } from 'node:path';
 import type { ResolvedEnvironment } from '../config/environments.js';
 import { computeContentSha256 } from '../release/content-hash.js';
@@ -13,7 +14,8 @@ import type { Notifier } from '../notify/index.js';
 import type { Logger } from '../../lib/logger.js';
 import type { AutoRollbackDeps } from './auto-rollback.js';
 
-// The rollback is not given the notifier: the monitor sends rollback-start/success/failure itself, with the gate that fired.
+// The rollback is not given the notifier: the monitor sends rollback-start/success/failure itself, with the gate that
+// fired.
 export function createRollbackDeps(ctx: {
   environment: ResolvedEnvironment;
   clock: Clock;

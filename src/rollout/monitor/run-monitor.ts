@@ -1,4 +1,5 @@
-// The T+60 monitor of one deploy: polls the signals on the configured cadence, judges the gates, persists state, and rolls back once.
+// The T+60 monitor of one deploy: polls the signals on the configured cadence, judges the gates, persists state, and
+// rolls back once.
 import { loadQualityGates } from '../config/quality-gates.js';
 import { formatDurationMs } from '../core/duration.js';
 import {
@@ -64,10 +65,14 @@ async function announceStart(run: MonitorRun): Promise<void> {
     deployId: state.deployId,
     release: state.releaseId,
     durationMs: state.windowMs,
-    message: `Monitoring ${environment.name} (${state.releaseId}) for ${formatDurationMs(state.windowMs)}${state.pollIndex > 0 ? `, resumed at poll ${state.pollIndex}` : ''}${o.isDryRun ? ' (dry run: no rollback)' : ''}.`,
+    message:
+      `Monitoring ${environment.name} (${state.releaseId}) for ${formatDurationMs(state.windowMs)}` +
+      `${state.pollIndex > 0 ? `, resumed at poll ${state.pollIndex}` : ''}` +
+      `${o.isDryRun ? ' (dry run: no rollback)' : ''}.`,
   });
   run.say(
-    `Monitoring ${state.deployId} (${state.releaseId}) until ${new Date(state.windowStartMs + state.windowMs).toISOString()}${o.isDryRun ? ' [dry run]' : ''}.`,
+    `Monitoring ${state.deployId} (${state.releaseId}) ` +
+      `until ${new Date(state.windowStartMs + state.windowMs).toISOString()}${o.isDryRun ? ' [dry run]' : ''}.`,
   );
 }
 
@@ -95,12 +100,17 @@ async function watchWindow(run: MonitorRun): Promise<MonitorResult> {
     run,
     state.violation && run.o.isDryRun ? 'window-over' : 'all-clear',
     state.violation && run.o.isDryRun
-      ? `Dry run: the window of ${state.deployId} ended; ${state.violation.gate} was violated at ${state.violation.at} and would have triggered a rollback.`
-      : `All clear: ${state.deployId} passed every gate for ${formatDurationMs(state.windowMs)} (${state.pollIndex} polls).`,
+      ? `Dry run: the window of ${state.deployId} ended; ` +
+          `${state.violation.gate} was violated at ${state.violation.at} and would have triggered a rollback.`
+      : `All clear: ${state.deployId} passed every gate for ${formatDurationMs(state.windowMs)} ` +
+          `(${state.pollIndex} polls).`,
   );
 }
 
-/** Sleeps until `atMs` in chunks of at most HEARTBEAT_EVERY_MS, beating between them; false when interrupted (state saved). */
+/**
+ * Sleeps until `atMs` in chunks of at most HEARTBEAT_EVERY_MS, beating between them; false when interrupted (state
+ * saved).
+ */
 async function sleepUntilPoll(run: MonitorRun, atMs: number): Promise<boolean> {
   for (;;) {
     const chunkMs = Math.min(Math.max(0, atMs - run.clock.now()), HEARTBEAT_EVERY_MS);
@@ -116,7 +126,10 @@ async function sleepUntilPoll(run: MonitorRun, atMs: number): Promise<boolean> {
   }
 }
 
-/** One poll: measure, judge every gate, log the poll line, and persist the state (with `rollback: started` when one is due). */
+/**
+ * One poll: measure, judge every gate, log the poll line, and persist the state (with `rollback: started` when one is
+ * due).
+ */
 export async function runOnePoll(run: MonitorRun, offsetMs: number): Promise<PollOutcome> {
   const { environment, state, gates: q, o } = run;
   run.source ??= o.signalSource ?? createSignalSource(environment, { clock: run.clock });
@@ -193,7 +206,9 @@ function describeFailingGates(results: GateResult[]): string {
   );
 }
 
-/** Sends one notification per gate transition (recoveries as `gate-warning`); returns the deliveries for the incident. */
+/**
+ * Sends one notification per gate transition (recoveries as `gate-warning`); returns the deliveries for the incident.
+ */
 export async function notifyTransitions(run: MonitorRun, transitions: GateTransition[]): Promise<Deliveries> {
   const { state } = run;
   const deliveries: Deliveries = [];
@@ -212,7 +227,9 @@ export async function notifyTransitions(run: MonitorRun, transitions: GateTransi
       message:
         t.event === 'gate-recovery'
           ? `${t.gate.name} recovered (${t.from} → ${t.to}).`
-          : `${t.gate.name} is ${t.to}: ${t.gate.value === null ? (t.gate.detail ?? 'no value') : `${round(t.gate.value)} ${t.gate.unit}`} against ${t.gate.threshold} (action ${t.gate.action}).`,
+          : `${t.gate.name} is ${t.to}: ` +
+            `${t.gate.value === null ? (t.gate.detail ?? 'no value') : `${round(t.gate.value)} ${t.gate.unit}`}` +
+            ` against ${t.gate.threshold} (action ${t.gate.action}).`,
       fields: { transition: `${t.from} → ${t.to}` },
     });
     for (const d of report?.deliveries ?? []) deliveries.push({ ...d, event: t.event });
@@ -229,7 +246,8 @@ async function rollBack(
 ): Promise<MonitorResult> {
   const { environment, state: s, clock, logger, notifier, o } = run;
   run.say(
-    `${trigger.name} violated (${trigger.value} ${trigger.unit} > ${trigger.threshold}): rolling back ${environment.name}.`,
+    `${trigger.name} violated (${trigger.value} ${trigger.unit} > ${trigger.threshold}): ` +
+      `rolling back ${environment.name}.`,
   );
   // The notifications since the poll can take a while (retries): look again right before touching anything.
   const late = await findSupersede(run);
@@ -286,7 +304,10 @@ async function rollBack(
   );
 }
 
-/** Beats every HEARTBEAT_EVERY_MS while `work` runs: a restore can outlast any poll gap, and monitor.prom must not go silent. */
+/**
+ * Beats every HEARTBEAT_EVERY_MS while `work` runs: a restore can outlast any poll gap, and monitor.prom must not go
+ * silent.
+ */
 async function withHeartbeat<T>(run: MonitorRun, work: () => Promise<T>): Promise<T> {
   const controller = new AbortController();
   const beats = (async () => {

@@ -1,4 +1,5 @@
-// A new deploy or rollback supersedes the monitor of the previous one before anything changes (issue 9): ask, wait, record.
+// A new deploy or rollback supersedes the monitor of the previous one before anything changes (issue 9): ask, wait,
+// record.
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ResolvedEnvironment } from '../config/environments.js';
@@ -22,7 +23,9 @@ export interface SupersedeRequest {
 }
 
 export interface SupersedeResult {
-  /** `stopped`: a live monitor exited; `marked`: a dead monitor's unfinished state was closed; `self`: our own process. */
+  /**
+   * `stopped`: a live monitor exited; `marked`: a dead monitor's unfinished state was closed; `self`: our own process.
+   */
   status: 'none' | 'stopped' | 'marked' | 'self';
   deployId?: string;
   pid?: number;
@@ -51,9 +54,10 @@ export async function clearSupersedeRequest(environment: ResolvedEnvironment, pi
 }
 
 /**
- * Stops the environment's monitor so it never acts on a release it does not watch. A live holder of monitor.lock is sent
- * SIGTERM (after the request file) and waited for until `timeoutMs`, then EMONITORNOTSUPERSEDED (exit 3, nothing changed).
- * A dead monitor's unfinished state is marked superseded. The monitor's own process (its auto-rollback) is left alone.
+ * Stops the environment's monitor so it never acts on a release it does not watch. A live holder of monitor.lock is
+ * sent SIGTERM (after the request file) and waited for until `timeoutMs`, then EMONITORNOTSUPERSEDED (exit 3, nothing
+ * changed). A dead monitor's unfinished state is marked superseded. The monitor's own process (its auto-rollback) is
+ * left alone.
  */
 export async function supersedeMonitor(
   environment: ResolvedEnvironment,
@@ -128,7 +132,10 @@ async function stopLiveMonitor(
   }
 }
 
-/** Closes a saved window nobody finished: outcome superseded in state, summary, report and journal. Returns its deploy id. */
+/**
+ * Closes a saved window nobody finished: outcome superseded in state, summary, report and journal. Returns its deploy
+ * id.
+ */
 async function markUnfinishedState(
   environment: ResolvedEnvironment,
   input: { byDeployId: string; clock: Clock; reason: string },

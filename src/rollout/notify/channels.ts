@@ -1,4 +1,5 @@
-// The NotificationChannel interface and the one factory switch choosing a channel by type (configured from the environment).
+// The NotificationChannel interface and the one factory switch choosing a channel by type (configured from the
+// environment).
 import { CHANNEL_NAMES, type ChannelName } from '../config/environments-schema.js';
 import { createError } from '../../lib/errors.js';
 import { createDiscordChannel, DISCORD_CHANNEL_TYPE } from './discord/discord-channel.js';

@@ -1,4 +1,5 @@
-// Delivers one payload to one channel: per-attempt timeout, exponential backoff with jitter, Retry-After, an attempt budget.
+// Delivers one payload to one channel: per-attempt timeout, exponential backoff with jitter, Retry-After, an attempt
+// budget.
 import type { Clock } from '../../lib/clock.js';
 import type { NotificationChannel } from './index.js';
 import type { Redactor } from '../../lib/redact.js';
@@ -109,7 +110,8 @@ export async function deliverWithRetry(options: DeliverOptions): Promise<Deliver
     if (!outcome.retryable) {
       return finish(
         false,
-        `${outcome.error} (not retried${outcome.httpStatus !== undefined ? ': the receiver rejected the request' : ''})`,
+        `${outcome.error} (not retried` +
+          `${outcome.httpStatus !== undefined ? ': the receiver rejected the request' : ''})`,
       );
     }
     if (n >= policy.maxAttempts) return finish(false, `${outcome.error} (gave up after ${n} attempts)`);
@@ -118,7 +120,8 @@ export async function deliverWithRetry(options: DeliverOptions): Promise<Deliver
     if (waitedMs + waitMs > policy.maxTotalWaitMs) {
       return finish(
         false,
-        `${outcome.error} (gave up after ${n} attempt${n === 1 ? '' : 's'}: waiting ${waitMs} ms more would pass the ${policy.maxTotalWaitMs} ms retry budget)`,
+        `${outcome.error} (gave up after ${n} attempt${n === 1 ? '' : 's'}: ` +
+          `waiting ${waitMs} ms more would pass the ${policy.maxTotalWaitMs} ms retry budget)`,
       );
     }
     record.waitMs = waitMs;
@@ -127,7 +130,10 @@ export async function deliverWithRetry(options: DeliverOptions): Promise<Deliver
   }
 }
 
-/** One attempt bounded by the clock: the timeout aborts the channel's request; its sleeper is cancelled as soon as the attempt ends. */
+/**
+ * One attempt bounded by the clock: the timeout aborts the channel's request; its sleeper is cancelled as soon as the
+ * attempt ends.
+ */
 async function attemptOnce(options: DeliverOptions, timeoutMs: number): Promise<AttemptOutcome> {
   const request = new AbortController();
   const timer = new AbortController();

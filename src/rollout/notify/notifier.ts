@@ -1,4 +1,5 @@
-// The notifier every part of the rollout reports through: render once, send to the routed channels in parallel, outbox the rest.
+// The notifier every part of the rollout reports through: render once, send to the routed channels in parallel, outbox
+// the rest.
 import { randomUUID } from 'node:crypto';
 import type { ResolvedEnvironment } from '../config/environments.js';
 import { createError } from '../../lib/errors.js';

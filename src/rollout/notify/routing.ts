@@ -1,4 +1,5 @@
-// Which channels a notification goes to: the environment's routing for the event's severity, minus unconfigured channels.
+// Which channels a notification goes to: the environment's routing for the event's severity, minus unconfigured
+// channels.
 import type { EnvironmentConfig } from '../config/environments-schema.js';
 import { getEventSeverity, type NotifyEventName } from './events.js';
 import { createChannel, type NotificationChannel } from './channels.js';

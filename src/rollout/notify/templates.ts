@@ -78,7 +78,8 @@ export function renderHtml(m: RenderedMessage): string {
   const rows = m.fields
     .map(
       (f) =>
-        `<tr><th align="left" style="padding:2px 12px 2px 0">${escapeHtml(f.label)}</th><td>${escapeHtml(f.value)}</td></tr>`,
+        `<tr><th align="left" style="padding:2px 12px 2px 0">${escapeHtml(f.label)}</th>` +
+        `<td>${escapeHtml(f.value)}</td></tr>`,
     )
     .join('');
   return [

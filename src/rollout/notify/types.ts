@@ -73,7 +73,10 @@ export interface NotifyReport {
   outboxFiles: string[];
 }
 
-/** Lets tests (and progress displays) see attempts start and end, e.g. to advance a manual clock only when no request is in flight. */
+/**
+ * Lets tests (and progress displays) see attempts start and end, e.g. to advance a manual clock only when no request is
+ * in flight.
+ */
 export interface DeliveryObserver {
   onAttemptStart?(channel: string, attempt: number): void;
   onAttemptEnd?(channel: string, attempt: number, outcome: AttemptOutcome): void;

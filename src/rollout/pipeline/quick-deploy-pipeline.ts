@@ -1,4 +1,5 @@
-// The one-command guarded deploy as data: validate → backup → migrations → deploy → smoke → monitor, with notify/incident hooks.
+// The one-command guarded deploy as data: validate → backup → migrations → deploy → smoke → monitor, with
+// notify/incident hooks.
 import type { Writable } from 'node:stream';
 import { relative } from 'node:path';
 import type { ResolvedEnvironment } from '../config/environments.js';
@@ -69,7 +70,9 @@ export function createQuickDeployPipeline(): PipelineDefinition<QuickDeployConte
           if (!plan.ok) throw createPreflightRefusal(c.environment.name, plan.preflight);
           return {
             status: 'succeeded',
-            summary: `${plan.preflight.checks.length} checks passed; release ${plan.releaseId}${plan.isFirstDeploy ? ' (first deploy)' : ''}`,
+            summary:
+              `${plan.preflight.checks.length} checks passed; ` +
+              `release ${plan.releaseId}${plan.isFirstDeploy ? ' (first deploy)' : ''}`,
           };
         },
       },
@@ -92,7 +95,9 @@ export function createQuickDeployPipeline(): PipelineDefinition<QuickDeployConte
             if (planned.plan.isNothingToBackUp) return firstDeploy;
             return {
               status: 'succeeded',
-              summary: `would write ${relative(c.projectRoot, planned.plan.file)} (${planned.plan.totalBytes} bytes to read)`,
+              summary:
+                `would write ${relative(c.projectRoot, planned.plan.file)} ` +
+                `(${planned.plan.totalBytes} bytes to read)`,
             };
           }
           let created;
@@ -121,7 +126,8 @@ export function createQuickDeployPipeline(): PipelineDefinition<QuickDeployConte
       {
         name: 'migrate:plan',
         description:
-          'dry-run the pending migrations on a copy of the database; deploy:release applies them (with a pre-migration copy for switch-back)',
+          'dry-run the pending migrations on a copy of the database; ' +
+          'deploy:release applies them (with a pre-migration copy for switch-back)',
         isRequired: true,
         runsInDryRun: true,
         async run(c) {
@@ -130,18 +136,22 @@ export function createQuickDeployPipeline(): PipelineDefinition<QuickDeployConte
           if (c.isSkipMigrations) {
             throw createError('ESKIPMIGRATIONSREFUSED', { env: c.environment.name, pending });
           }
-          // Do work once: preflight:validate dry-ran them on a copy (it fails the run if they do not pass); not run again.
+          // Do work once: preflight:validate dry-ran them on a copy (it fails the run if they do not pass); not run
+          // again.
           const preflight = c.plan?.preflight;
           return {
             status: 'succeeded',
-            summary: `schema ${preflight?.fromSchemaVersion} → ${preflight?.toSchemaVersion}: ${pending} migration(s) pass on a copy`,
+            summary:
+              `schema ${preflight?.fromSchemaVersion} → ${preflight?.toSchemaVersion}: ` +
+              `${pending} migration(s) pass on a copy`,
           };
         },
       },
       {
         name: 'deploy:release',
         description:
-          'stage the release, apply migrations, switch `current`, restart, wait for healthy, run smoke tests; switch back on failure',
+          'stage the release, apply migrations, switch `current`, restart, wait for healthy, run smoke tests; ' +
+          'switch back on failure',
         isRequired: true,
         runsInDryRun: false,
         async run(c) {
@@ -169,7 +179,8 @@ export function createQuickDeployPipeline(): PipelineDefinition<QuickDeployConte
       {
         name: 'smoke:verify',
         description:
-          "check the deploy's smoke tests passed against the new release (they ran before the deploy was declared good)",
+          "check the deploy's smoke tests passed against the new release " +
+          '(they ran before the deploy was declared good)',
         isRequired: true,
         runsInDryRun: false,
         async run(c) {
@@ -199,7 +210,8 @@ export function createQuickDeployPipeline(): PipelineDefinition<QuickDeployConte
             processEnv: c.processEnv,
           };
           if (!c.isFollow) {
-            // Reported running only once it holds its lock and wrote its first state (issue 9); else EMONITORNOTSTARTED.
+            // Reported running only once it holds its lock and wrote its first state (issue 9); else
+            // EMONITORNOTSTARTED.
             c.monitor = await launchDetachedMonitor({ ...input, environment: c.environment, clock: c.clock });
             return {
               status: 'succeeded',
@@ -251,7 +263,9 @@ export function createQuickDeployPipeline(): PipelineDefinition<QuickDeployConte
             durationMs: info.durationMs,
             message: c.isDryRun
               ? 'dry run: nothing was changed'
-              : `deployed; monitor ${c.monitor?.exitCode === undefined ? `running (pid ${c.monitor?.pid})` : `exited ${c.monitor.exitCode}`}`,
+              : c.monitor?.exitCode === undefined
+                ? `deployed; monitor running (pid ${c.monitor?.pid})`
+                : `deployed; monitor exited ${c.monitor.exitCode}`,
           })),
       },
       {
@@ -265,7 +279,9 @@ export function createQuickDeployPipeline(): PipelineDefinition<QuickDeployConte
             release: c.deploy?.releaseId ?? c.plan?.releaseId,
             deployId: c.deploy?.deployId,
             durationMs: info.durationMs,
-            message: `${info.failedStep} failed after ${formatDurationMs(info.durationMs)}: ${c.redact(info.error instanceof Error ? info.error.message : String(info.error))}`,
+            message:
+              `${info.failedStep} failed after ${formatDurationMs(info.durationMs)}: ` +
+              `${c.redact(info.error instanceof Error ? info.error.message : String(info.error))}`,
           })),
       },
       {

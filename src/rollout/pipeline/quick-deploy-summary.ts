@@ -18,21 +18,30 @@ export function formatQuickDeploySummary(
         ? 'DRY RUN OK (nothing changed)'
         : 'DEPLOYED'
       : `FAILED at ${report.failedStep}`;
+  const backupText = c.backupFile
+    ? rel(c.backupFile)
+    : (report.records.find((r) => r.name === 'backup:create')?.detail ??
+      report.records.find((r) => r.name === 'backup:create')?.summary ??
+      'none');
   const lines = [
     '',
     `quick-deploy to ${c.environment.name}: ${outcome} in ${formatDurationMs(report.durationMs ?? 0)}`,
-    `  release:  ${c.deploy?.releaseId ?? c.plan?.releaseId ?? '(not resolved)'}${c.deploy?.previousReleaseId ? ` (previous ${c.deploy.previousReleaseId})` : ''}`,
-    `  backup:   ${c.backupFile ? rel(c.backupFile) : (report.records.find((r) => r.name === 'backup:create')?.detail ?? report.records.find((r) => r.name === 'backup:create')?.summary ?? 'none')}`,
+    `  release:  ${c.deploy?.releaseId ?? c.plan?.releaseId ?? '(not resolved)'}` +
+      `${c.deploy?.previousReleaseId ? ` (previous ${c.deploy.previousReleaseId})` : ''}`,
+    `  backup:   ${backupText}`,
     '  steps:',
     ...report.records.map(
       (r) =>
-        `    ${MARK[r.status] ?? '?'} ${r.name.padEnd(20)} ${r.status.padEnd(9)} ${r.durationMs === undefined ? '' : formatDurationMs(r.durationMs).padStart(7)}${r.detail ? `  ${r.detail}` : ''}`,
+        `    ${MARK[r.status] ?? '?'} ${r.name.padEnd(20)} ${r.status.padEnd(9)} ` +
+        `${r.durationMs === undefined ? '' : formatDurationMs(r.durationMs).padStart(7)}` +
+        `${r.detail ? `  ${r.detail}` : ''}`,
     ),
   ];
   if (c.deploy?.deployId) {
     lines.push(`  deploy:   ${c.deploy.deployId}${c.deploy.ok ? '' : ` — ${c.deploy.message}`}`);
     lines.push(
-      `  monitor logs: ${rel(c.environment.paths.monitorLogsDir)}/${c.deploy.deployId}.jsonl (+ .summary.json; report: npx dhash report --deploy ${c.deploy.deployId})`,
+      `  monitor logs: ${rel(c.environment.paths.monitorLogsDir)}/${c.deploy.deployId}.jsonl ` +
+        `(+ .summary.json; report: npx dhash report --deploy ${c.deploy.deployId})`,
     );
   }
   if (c.monitor) {

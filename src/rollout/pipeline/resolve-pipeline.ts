@@ -94,18 +94,21 @@ export function formatResolvedPipeline<C>(
   const flags = (isRequired: boolean, runsInDryRun: boolean) =>
     `[${isRequired ? 'required' : 'optional'}${runsInDryRun ? ', runs in dry-run' : ', skipped in dry-run'}]`;
   const lines = [
-    `Pipeline ${resolved.name}${options.envName ? ` for --env ${options.envName}` : ''}${options.isDryRun ? ' (dry-run)' : ''}:`,
+    `Pipeline ${resolved.name}${options.envName ? ` for --env ${options.envName}` : ''}` +
+      `${options.isDryRun ? ' (dry-run)' : ''}:`,
   ];
   let n = 0;
   for (const entry of resolved.entries) {
     if (entry.kind === 'step') {
       n += 1;
       lines.push(
-        `${String(n).padStart(3)}. ${entry.name.padEnd(width)}  ${entry.description} ${flags(entry.isRequired, entry.runsInDryRun)}`,
+        `${String(n).padStart(3)}. ${entry.name.padEnd(width)}  ` +
+          `${entry.description} ${flags(entry.isRequired, entry.runsInDryRun)}`,
       );
     } else {
       lines.push(
-        `     ${entry.on === 'before' ? '↱ before' : '↳ after '} ${entry.target}: ${entry.name} — ${entry.description}`,
+        `     ${entry.on === 'before' ? '↱ before' : '↳ after '} ` +
+          `${entry.target}: ${entry.name} — ${entry.description}`,
       );
     }
   }

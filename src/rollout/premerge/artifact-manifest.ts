@@ -1,4 +1,5 @@
-// manifest.json of premerge_artifacts/: every file with its size and sha256, so reviewers can check what they downloaded.
+// manifest.json of premerge_artifacts/: every file with its size and sha256, so reviewers can check what they
+// downloaded.
 import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';

@@ -52,7 +52,9 @@ export function formatLogChecks(checks: LogFileCheck[], shown: (file: string) =>
   const out: string[] = [];
   for (const c of checks) {
     out.push(
-      `${c.problems.length === 0 ? 'PASS' : 'FAIL'} ${shown(c.file)}: ${c.lines} lines, ${c.jsonLines} JSON lines checked${c.components.length ? `; components ${c.components.join(', ')}` : ''}`,
+      `${c.problems.length === 0 ? 'PASS' : 'FAIL'} ${shown(c.file)}: ` +
+        `${c.lines} lines, ${c.jsonLines} JSON lines checked` +
+        `${c.components.length ? `; components ${c.components.join(', ')}` : ''}`,
     );
     for (const p of c.problems.slice(0, 20)) out.push(`     ${p}`);
     if (c.problems.length > 20) out.push(`     … and ${c.problems.length - 20} more`);

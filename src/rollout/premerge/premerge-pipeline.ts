@@ -1,4 +1,5 @@
-// Premerge as data: type-check, lint, tests, then real dry-runs, a real guarded deploy and its evidence on a throwaway environment.
+// Premerge as data: type-check, lint, tests, then real dry-runs, a real guarded deploy and its evidence on a throwaway
+// environment.
 import { existsSync } from 'node:fs';
 import { cp, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -67,7 +68,10 @@ function commandStep(
   };
 }
 
-/** Any other failure of a step (a file operation, a free port) also reaches the operator as a coded error naming the step. */
+/**
+ * Any other failure of a step (a file operation, a free port) also reaches the operator as a coded error naming the
+ * step.
+ */
 function withCodedFailure(step: Step<PremergeContext>): Step<PremergeContext> {
   return {
     ...step,
@@ -167,7 +171,8 @@ export function createPremergePipeline(): PipelineDefinition<PremergeContext> {
           runsInDryRun: true,
           async run(c) {
             await runCommandInto(c, 'backup:create', 'backup.log', cli(c, 'backup', 'create', '--env', 'local'));
-            // Same relative layout as the project root, so `sha256sum -c backups/<zip>.sha256` passes inside premerge_artifacts/.
+            // Same relative layout as the project root, so `sha256sum -c backups/<zip>.sha256` passes inside
+            // premerge_artifacts/.
             await cp(join(c.throwaway!.root, 'backups'), join(c.artifactsDir, 'backups'), { recursive: true });
             const zips = (await readdir(join(c.artifactsDir, 'backups'))).filter((f) => f.endsWith('.zip'));
             return { status: 'succeeded', summary: `premerge_artifacts/backups/${zips.join(', ')}` };
@@ -222,7 +227,9 @@ export function createPremergePipeline(): PipelineDefinition<PremergeContext> {
             );
             await writeFile(
               join(c.artifactsDir, 'test_logging.log'),
-              `fake secrets set for this run: ${c.fakeSecrets.length} values (SLACK_WEBHOOK, TEAMS_WEBHOOK, DISCORD_WEBHOOK, EMAIL_PASSWORD); none may appear\n${text}`,
+              `fake secrets set for this run: ${c.fakeSecrets.length} values ` +
+                '(SLACK_WEBHOOK, TEAMS_WEBHOOK, DISCORD_WEBHOOK, EMAIL_PASSWORD); ' +
+                `none may appear\n${text}`,
             );
             const failed = checks.filter((x) => x.problems.length > 0);
             if (failed.length > 0) {

@@ -1,4 +1,5 @@
-// A temporary project root for premerge: its own environments.json (local on a free port), short monitor window, the built toolkit.
+// A temporary project root for premerge: its own environments.json (local on a free port), short monitor window, the
+// built toolkit.
 import { cp, mkdtemp, readFile, symlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';

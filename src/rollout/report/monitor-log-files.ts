@@ -36,7 +36,10 @@ export async function readMonitorLog(monitorLogsDir: string, deployId: string): 
   return { deployId, polls, summary };
 }
 
-/** Every deploy id with logs in the folder, oldest first (ids embed a UTC timestamp, so they sort by time within an env). */
+/**
+ * Every deploy id with logs in the folder, oldest first (ids embed a UTC timestamp, so they sort by time within an
+ * env).
+ */
 export async function listMonitoredDeploys(monitorLogsDir: string, envName?: string): Promise<string[]> {
   if (!existsSync(monitorLogsDir)) return [];
   const ids = new Set<string>();

@@ -80,6 +80,35 @@ export function renderMonitorReportHtml(log: MonitorLog): string {
   });
 
   const title = `dhash monitor — ${envName} — ${releaseId} — ${outcome}`;
+  const startedAt = summary?.startedAt ?? (first ? new Date(startMs).toISOString() : '—');
+  const windowText = summary
+    ? `${formatDurationMs(summary.windowMs)} planned, ${formatDurationMs(endMs - startMs)} observed`
+    : '—';
+  const supersededFact =
+    summary?.outcome === 'superseded'
+      ? fact(
+          'Superseded',
+          `by ${summary.supersededBy ?? 'another deploy'}` +
+            `${summary.supersedeReason ? `: ${summary.supersedeReason}` : ''}; this monitor stopped without acting`,
+        )
+      : '';
+  const violationFact = summary?.violation
+    ? fact(
+        'Violation',
+        `${summary.violation.gate}: ${formatValue(summary.violation.value)} ` +
+          `against threshold ${formatValue(summary.violation.threshold)} at ${summary.violation.at}`,
+      )
+    : '';
+  const rollback = summary?.rollback;
+  const rollbackFact = rollback
+    ? fact(
+        'Rollback',
+        `${rollback.ok ? 'succeeded' : 'FAILED — a human must act'}; started ${rollback.startedAt}` +
+          `${rollback.finishedAt ? `, finished ${rollback.finishedAt}` : ''}` +
+          `${rollback.backupFile ? `; backup ${rollback.backupFile}` : ''}` +
+          `${rollback.incidentId ? `; incident ${rollback.incidentId}` : ''}`,
+      )
+    : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -89,13 +118,13 @@ export function renderMonitorReportHtml(log: MonitorLog): string {
 <h1>Monitor report <span class="badge">${escapeHtml(outcome)}</span></h1>
 <dl>
 ${fact('Deploy', log.deployId)}${fact('Environment', envName)}${fact('Release', releaseId)}
-${fact('Started', summary?.startedAt ?? (first ? new Date(startMs).toISOString() : '—'))}${fact('Ended', summary?.endedAt ?? 'still running')}
-${fact('Window', summary ? `${formatDurationMs(summary.windowMs)} planned, ${formatDurationMs(endMs - startMs)} observed` : '—')}${fact('Polls', String(polls.length))}
-${summary?.outcome === 'superseded' ? fact('Superseded', `by ${summary.supersededBy ?? 'another deploy'}${summary.supersedeReason ? `: ${summary.supersedeReason}` : ''}; this monitor stopped without acting`) : ''}
-${summary?.violation ? fact('Violation', `${summary.violation.gate}: ${formatValue(summary.violation.value)} against threshold ${formatValue(summary.violation.threshold)} at ${summary.violation.at}`) : ''}
-${summary?.rollback ? fact('Rollback', `${summary.rollback.ok ? 'succeeded' : 'FAILED — a human must act'}; started ${summary.rollback.startedAt}${summary.rollback.finishedAt ? `, finished ${summary.rollback.finishedAt}` : ''}${summary.rollback.backupFile ? `; backup ${summary.rollback.backupFile}` : ''}${summary.rollback.incidentId ? `; incident ${summary.rollback.incidentId}` : ''}`) : ''}
+${fact('Started', startedAt)}${fact('Ended', summary?.endedAt ?? 'still running')}
+${fact('Window', windowText)}${fact('Polls', String(polls.length))}
+${supersededFact}
+${violationFact}
+${rollbackFact}
 </dl>
-<p class="legend"><span class="key pass"></span>pass <span class="key warn"></span>warning <span class="key bad"></span>violated <span class="key nodata"></span>no data · dashed red: threshold · ticks: poll times · red line: violation · shaded: rollback · green line: 3rd OK health check</p>
+<p class="legend">${LEGEND_HTML}</p>
 </header>
 <main>
 ${renderHealthStrip(log, startMs, endMs)}
@@ -105,6 +134,13 @@ ${renderEvents(log)}
 </body></html>
 `;
 }
+
+/** The key to the charts' colours and lines, under the header's facts. */
+const LEGEND_HTML =
+  '<span class="key pass"></span>pass <span class="key warn"></span>warning ' +
+  '<span class="key bad"></span>violated <span class="key nodata"></span>no data · ' +
+  'dashed red: threshold · ticks: poll times · red line: violation · shaded: rollback · ' +
+  'green line: 3rd OK health check';
 
 function fact(name: string, value: string): string {
   return `<dt>${escapeHtml(name)}</dt><dd>${escapeHtml(value)}</dd>`;
@@ -116,7 +152,9 @@ function renderGateFacts(name: string, log: MonitorLog): string {
   const counts = Object.entries(s.verdictCounts)
     .map(([k, v]) => `${k} ${v}`)
     .join(', ');
-  return `<p class="gate-facts">worst ${s.worstValue === null ? '—' : `${formatValue(s.worstValue)} ${escapeHtml(s.unit)}`} · ${s.worstRatio === null ? '—' : `${Math.round(s.worstRatio * 100)}% of threshold`} · ${escapeHtml(counts)}</p>`;
+  const worst = s.worstValue === null ? '—' : `${formatValue(s.worstValue)} ${escapeHtml(s.unit)}`;
+  const ratio = s.worstRatio === null ? '—' : `${Math.round(s.worstRatio * 100)}% of threshold`;
+  return `<p class="gate-facts">worst ${worst} · ${ratio} · ${escapeHtml(counts)}</p>`;
 }
 
 /** One square per poll: green health OK, red not OK; hover for status and latency. */
@@ -125,10 +163,21 @@ function renderHealthStrip(log: MonitorLog, startMs: number, endMs: number): str
   const cells = log.polls.map((p) => {
     const x = 56 + ((Date.parse(p.time) - startMs) / span) * (760 - 72);
     const h = p.signals.health;
-    const tip = `${p.time}: ${h.ok ? 'OK' : 'NOT OK'}${h.httpStatus ? ` HTTP ${h.httpStatus}` : ''}, ${h.latencyMs} ms${h.error ? `, ${h.error}` : ''}`;
-    return `<rect class="health ${h.ok ? 'pass' : 'bad'}" x="${(x - 3).toFixed(1)}" y="18" width="6" height="14"><title>${escapeHtml(tip)}</title></rect>`;
+    const tip =
+      `${p.time}: ${h.ok ? 'OK' : 'NOT OK'}${h.httpStatus ? ` HTTP ${h.httpStatus}` : ''}, ` +
+      `${h.latencyMs} ms${h.error ? `, ${h.error}` : ''}`;
+    return (
+      `<rect class="health ${h.ok ? 'pass' : 'bad'}" x="${(x - 3).toFixed(1)}" y="18" width="6" height="14">` +
+      `<title>${escapeHtml(tip)}</title></rect>`
+    );
   });
-  return `<section class="gate"><svg class="strip" id="health-strip" viewBox="0 0 760 40" width="760" height="40" xmlns="http://www.w3.org/2000/svg"><text class="chart-title" x="56" y="12">health check per poll</text>${cells.join('')}</svg></section>`;
+  return (
+    '<section class="gate">' +
+    '<svg class="strip" id="health-strip" viewBox="0 0 760 40" width="760" height="40" ' +
+    'xmlns="http://www.w3.org/2000/svg">' +
+    '<text class="chart-title" x="56" y="12">health check per poll</text>' +
+    `${cells.join('')}</svg></section>`
+  );
 }
 
 function renderEvents(log: MonitorLog): string {
@@ -137,15 +186,24 @@ function renderEvents(log: MonitorLog): string {
     for (const g of p.gates) {
       if (g.verdict !== 'warning' && g.verdict !== 'violated' && g.verdict !== 'error') continue;
       rows.push(
-        `<tr class="${g.verdict}"><td>${escapeHtml(p.time)}</td><td>#${p.pollIndex}</td><td>${escapeHtml(g.name)}</td><td>${escapeHtml(g.verdict)}</td><td>${g.value === null ? '—' : escapeHtml(formatValue(g.value))} / ${escapeHtml(formatValue(g.threshold))} ${escapeHtml(g.unit)}</td><td>${escapeHtml(g.detail ?? '')}</td></tr>`,
+        `<tr class="${g.verdict}"><td>${escapeHtml(p.time)}</td><td>#${p.pollIndex}</td>` +
+          `<td>${escapeHtml(g.name)}</td><td>${escapeHtml(g.verdict)}</td>` +
+          `<td>${g.value === null ? '—' : escapeHtml(formatValue(g.value))} / ` +
+          `${escapeHtml(formatValue(g.threshold))} ${escapeHtml(g.unit)}</td>` +
+          `<td>${escapeHtml(g.detail ?? '')}</td></tr>`,
       );
     }
     for (const a of p.actions ?? [])
       rows.push(
-        `<tr class="action"><td>${escapeHtml(p.time)}</td><td>#${p.pollIndex}</td><td colspan="4">${escapeHtml(a)}</td></tr>`,
+        `<tr class="action"><td>${escapeHtml(p.time)}</td><td>#${p.pollIndex}</td>` +
+          `<td colspan="4">${escapeHtml(a)}</td></tr>`,
       );
   }
   if (rows.length === 0)
     return '<section class="events"><h2>Events</h2><p class="empty">No warnings or violations.</p></section>';
-  return `<section class="events"><h2>Events</h2><table><thead><tr><th>time</th><th>poll</th><th>gate</th><th>verdict</th><th>value / threshold</th><th>detail</th></tr></thead><tbody>${rows.join('')}</tbody></table></section>`;
+  return (
+    '<section class="events"><h2>Events</h2><table><thead>' +
+    '<tr><th>time</th><th>poll</th><th>gate</th><th>verdict</th><th>value / threshold</th><th>detail</th></tr>' +
+    `</thead><tbody>${rows.join('')}</tbody></table></section>`
+  );
 }

@@ -106,7 +106,11 @@ export async function summarizeTelemetry(
 
 /** A table, closest-to-firing gate first, with a one-line reading of what it means. */
 export function formatTelemetrySummary(summary: TelemetrySummary): string {
-  const head = `Telemetry ${summary.envName ? `for --env ${summary.envName} ` : ''}from ${new Date(summary.fromMs).toISOString()} to ${new Date(summary.toMs).toISOString()} (${formatDurationMs(summary.toMs - summary.fromMs)}): ${summary.deploys.length} monitored deploy${summary.deploys.length === 1 ? '' : 's'}, ${summary.polls} polls.`;
+  const head =
+    `Telemetry ${summary.envName ? `for --env ${summary.envName} ` : ''}` +
+    `from ${new Date(summary.fromMs).toISOString()} to ${new Date(summary.toMs).toISOString()} ` +
+    `(${formatDurationMs(summary.toMs - summary.fromMs)}): ` +
+    `${summary.deploys.length} monitored deploy${summary.deploys.length === 1 ? '' : 's'}, ${summary.polls} polls.`;
   if (summary.gates.length === 0)
     return `${head}\nNo polls in this period: widen it with --since (e.g. --since 72h).\n`;
   const rows = [
@@ -148,5 +152,9 @@ export function formatTelemetrySummary(summary: TelemetrySummary): string {
         .trimEnd(),
     )
     .join('\n');
-  return `${head}\n${table}\nmax ratio = worst value / threshold: above 100% the gate fired; a gate that never passes ~50% may be too loose, one that warns on healthy deploys too tight.\n`;
+  return (
+    `${head}\n${table}\n` +
+    'max ratio = worst value / threshold: above 100% the gate fired; ' +
+    'a gate that never passes ~50% may be too loose, one that warns on healthy deploys too tight.\n'
+  );
 }

@@ -62,7 +62,9 @@ export function renderChartSvg(input: ChartInput): string {
   // Bands and markers behind the data.
   for (const m of input.markers.filter((m) => m.untilMs !== undefined)) {
     parts.push(
-      `<rect class="band ${m.kind}-band" x="${f(x(m.atMs))}" y="${M.top}" width="${f(Math.max(2, x(m.untilMs!) - x(m.atMs)))}" height="${H - M.top - M.bottom}"><title>${escapeHtml(m.label)}</title></rect>`,
+      `<rect class="band ${m.kind}-band" x="${f(x(m.atMs))}" y="${M.top}" ` +
+        `width="${f(Math.max(2, x(m.untilMs!) - x(m.atMs)))}" height="${H - M.top - M.bottom}">` +
+        `<title>${escapeHtml(m.label)}</title></rect>`,
     );
   }
   for (const t of input.pollTimesMs) {
@@ -71,10 +73,12 @@ export function renderChartSvg(input: ChartInput): string {
     );
   }
   parts.push(
-    `<line class="threshold" x1="${M.left}" x2="${W - M.right}" y1="${f(y(input.threshold))}" y2="${f(y(input.threshold))}"/>`,
+    `<line class="threshold" x1="${M.left}" x2="${W - M.right}" ` +
+      `y1="${f(y(input.threshold))}" y2="${f(y(input.threshold))}"/>`,
   );
   parts.push(
-    `<text class="threshold-label" x="${M.left + 4}" y="${f(y(input.threshold) - 4)}" text-anchor="start">threshold ${escapeHtml(formatValue(input.threshold))} ${escapeHtml(input.unit)}</text>`,
+    `<text class="threshold-label" x="${M.left + 4}" y="${f(y(input.threshold) - 4)}" text-anchor="start">` +
+      `threshold ${escapeHtml(formatValue(input.threshold))} ${escapeHtml(input.unit)}</text>`,
   );
 
   // The data line: segments break where a poll had no value.
@@ -92,12 +96,15 @@ export function renderChartSvg(input: ChartInput): string {
   for (const p of input.points) {
     const cls = VERDICT_CLASS[p.verdict] ?? 'nodata';
     const cy = p.value === null ? H - M.bottom : y(p.value);
-    const tip = `${new Date(p.atMs).toISOString()}: ${p.value === null ? 'no value' : `${formatValue(p.value)} ${input.unit}`} (${p.verdict})`;
+    const valueText = p.value === null ? 'no value' : `${formatValue(p.value)} ${input.unit}`;
+    const tip = `${new Date(p.atMs).toISOString()}: ${valueText} (${p.verdict})`;
     parts.push(
-      `<circle class="point ${cls}" cx="${f(x(p.atMs))}" cy="${f(cy)}" r="${cls === 'pass' ? 2.5 : 4}"><title>${escapeHtml(tip)}</title></circle>`,
+      `<circle class="point ${cls}" cx="${f(x(p.atMs))}" cy="${f(cy)}" r="${cls === 'pass' ? 2.5 : 4}">` +
+        `<title>${escapeHtml(tip)}</title></circle>`,
     );
   }
-  // Labels sit on different rows per kind so markers close in time do not overprint; near the right edge they flip left.
+  // Labels sit on different rows per kind so markers close in time do not overprint;
+  // near the right edge they flip left.
   const LABEL_ROW: Record<ChartMarker['kind'], number> = {
     violation: M.top + 10,
     warning: M.top + 38,
@@ -108,18 +115,21 @@ export function renderChartSvg(input: ChartInput): string {
     const isBand = m.untilMs !== undefined;
     if (!isBand) {
       parts.push(
-        `<line class="marker ${m.kind}-marker" x1="${f(x(m.atMs))}" x2="${f(x(m.atMs))}" y1="${M.top}" y2="${H - M.bottom}"><title>${escapeHtml(m.label)}</title></line>`,
+        `<line class="marker ${m.kind}-marker" x1="${f(x(m.atMs))}" x2="${f(x(m.atMs))}" ` +
+          `y1="${M.top}" y2="${H - M.bottom}"><title>${escapeHtml(m.label)}</title></line>`,
       );
     }
     const isRightHalf = x(m.atMs) > (W - M.right) * 0.7;
     const anchorX = isBand ? x(m.atMs) + 4 : isRightHalf ? x(m.atMs) - 4 : x(m.atMs) + 4;
     const anchor = !isBand && isRightHalf ? 'end' : 'start';
     parts.push(
-      `<text class="marker-label ${m.kind}-label" x="${f(anchorX)}" y="${LABEL_ROW[m.kind]}" text-anchor="${anchor}">${escapeHtml(m.label)}</text>`,
+      `<text class="marker-label ${m.kind}-label" x="${f(anchorX)}" y="${LABEL_ROW[m.kind]}" ` +
+        `text-anchor="${anchor}">${escapeHtml(m.label)}</text>`,
     );
   }
   return [
-    `<svg class="chart" id="chart-${escapeHtml(input.id)}" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${escapeHtml(input.title)}" xmlns="http://www.w3.org/2000/svg">`,
+    `<svg class="chart" id="chart-${escapeHtml(input.id)}" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" ` +
+      `role="img" aria-label="${escapeHtml(input.title)}" xmlns="http://www.w3.org/2000/svg">`,
     `<text class="chart-title" x="${M.left}" y="14">${escapeHtml(input.title)} (${escapeHtml(input.unit)})</text>`,
     ...parts,
     '</svg>',

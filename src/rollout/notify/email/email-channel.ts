@@ -1,4 +1,5 @@
-// Email over SMTP with nodemailer: subject, plain-text and HTML bodies; settings and credentials from EMAIL_* variables.
+// Email over SMTP with nodemailer: subject, plain-text and HTML bodies; settings and credentials from EMAIL_*
+// variables.
 import nodemailer, { type Transporter } from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
 import type { NotificationChannel } from '../index.js';
@@ -28,7 +29,10 @@ export function renderEmailPayload(m: RenderedMessage): EmailPayload {
   };
 }
 
-/** EMAIL_SMTP_URL wins; otherwise EMAIL_HOST/EMAIL_PORT (587, or implicit TLS on 465) with optional EMAIL_USER/EMAIL_PASS. */
+/**
+ * EMAIL_SMTP_URL wins; otherwise EMAIL_HOST/EMAIL_PORT (587, or implicit TLS on 465) with optional
+ * EMAIL_USER/EMAIL_PASS.
+ */
 export function getSmtpOptions(processEnv: Env): string | SMTPTransport.Options {
   if (processEnv.EMAIL_SMTP_URL) return processEnv.EMAIL_SMTP_URL;
   const port = Number(processEnv.EMAIL_PORT || 587);

@@ -1,2 +1,3 @@
-// Email over SMTP with nodemailer: subject, plain-text and HTML bodies; settings and credentials from EMAIL_* variables.
+// Email over SMTP with nodemailer: subject, plain-text and HTML bodies; settings and credentials from EMAIL_*
+// variables.
 export * from './email-channel.js';

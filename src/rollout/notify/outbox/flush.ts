@@ -1,4 +1,5 @@
-// `dhash notify flush`: re-sends pending outbox files with the channel settings of the current environment, marks what got through.
+// `dhash notify flush`: re-sends pending outbox files with the channel settings of the current environment, marks what
+// got through.
 import { resolveEnvironment } from '../../config/environments.js';
 import { createRedactor } from '../../../lib/redact.js';
 import { getProjectPaths } from '../../../lib/project-paths.js';
@@ -126,7 +127,9 @@ export async function flushOutbox(options: FlushOptions): Promise<FlushResult> {
     }
   };
 
-  /** An entry that had no channel: route it now; failures of the newly routed channels become their own pending files. */
+  /**
+   * An entry that had no channel: route it now; failures of the newly routed channels become their own pending files.
+   */
   const flushUnrouted = async (stored: StoredOutboxEntry): Promise<FlushItem> => {
     const { entry } = stored;
     let channels: NotificationChannel[];

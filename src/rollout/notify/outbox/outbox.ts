@@ -45,7 +45,8 @@ export interface OutboxEntry {
 /** `<created ts>_<event>_<env>_<channel>_<short id>.json`: sorts by creation time; names only non-secret facts. */
 export function getOutboxFileName(entry: Pick<OutboxEntry, 'createdAt' | 'event' | 'env' | 'channel' | 'id'>): string {
   const shortId = entry.id.replace(/-/g, '').slice(0, 8);
-  return `${formatCompactUtc(Date.parse(entry.createdAt))}_${entry.event}_${entry.env}_${entry.channel}_${shortId}.json`;
+  const createdTs = formatCompactUtc(Date.parse(entry.createdAt));
+  return `${createdTs}_${entry.event}_${entry.env}_${entry.channel}_${shortId}.json`;
 }
 
 /** Writes (or rewrites) an entry by temp name + rename, every string redacted; returns the file's path. */

@@ -1,4 +1,5 @@
-// PagerDuty Events API v2: `trigger` with a stable dedup_key per deploy, `resolve` with the same key when a rollback succeeds.
+// PagerDuty Events API v2: `trigger` with a stable dedup_key per deploy, `resolve` with the same key when a rollback
+// succeeds.
 import type { NotificationChannel } from '../index.js';
 import { postJson } from '../http-post.js';
 import type { NotifyEventName } from '../events.js';
@@ -9,7 +10,10 @@ export const PAGERDUTY_CHANNEL_TYPE = 'pagerduty';
 export const PAGERDUTY_DEFAULT_URL = 'https://events.pagerduty.com/v2/enqueue';
 const MAX_SUMMARY = 1024;
 
-/** A rollback that succeeded closes the incident its violation opened; every other routed event triggers (deduped per deploy). */
+/**
+ * A rollback that succeeded closes the incident its violation opened; every other routed event triggers (deduped per
+ * deploy).
+ */
 export function getPagerDutyAction(event: NotifyEventName): 'trigger' | 'resolve' {
   return event === 'rollback-success' ? 'resolve' : 'trigger';
 }

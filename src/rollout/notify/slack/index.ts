@@ -1,2 +1,3 @@
-// Slack incoming webhook: Block Kit (header, section fields, context) plus the top-level `text` fallback, within Slack's limits.
+// Slack incoming webhook: Block Kit (header, section fields, context) plus the top-level `text` fallback, within
+// Slack's limits.
 export * from './slack-channel.js';

@@ -1,4 +1,5 @@
-// Slack incoming webhook: Block Kit (header, section fields, context) plus the top-level `text` fallback, within Slack's limits.
+// Slack incoming webhook: Block Kit (header, section fields, context) plus the top-level `text` fallback, within
+// Slack's limits.
 import type { NotificationChannel } from '../index.js';
 import { postJson } from '../http-post.js';
 import { renderContextLine } from '../templates.js';

@@ -1,4 +1,5 @@
-// Microsoft Teams Workflows webhook: a message with one Adaptive Card 1.4 attachment; any 2xx (202 with no body) is success.
+// Microsoft Teams Workflows webhook: a message with one Adaptive Card 1.4 attachment; any 2xx (202 with no body) is
+// success.
 import type { NotificationChannel } from '../index.js';
 import { postJson } from '../http-post.js';
 import { renderContextLine } from '../templates.js';
