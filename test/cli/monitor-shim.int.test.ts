@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { REPO_ROOT } from '../helpers/processes.js';
 import { createTempDir } from '../helpers/temp-dir.js';
 
-test('scripts/monitor_dhash.js runs `dhash monitor` from the built CLI, and says to run npm ci when dist/ is missing', async (t) => {
+test('scripts/monitor_dhash.js runs `dhash monitor` from the built CLI, and says to run npm ci when \
+dist/ is missing', async (t) => {
   const help = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts/monitor_dhash.js'), '--help'], {
     cwd: '/',
     encoding: 'utf8',

@@ -46,7 +46,8 @@ async function readOutbox(root: string) {
   return Promise.all(names.map(async (name) => ({ name, entry: JSON.parse(await readFile(join(dir, name), 'utf8')) })));
 }
 
-test('`node scripts/deploy/deploy-notify.js start --env staging --dry-run` writes the outbox and sends nothing', async (t) => {
+test('`node scripts/deploy/deploy-notify.js start --env staging --dry-run` writes the outbox and sends \
+nothing', async (t) => {
   const root = await createProject(t);
   const slack = await startFakeWebhook(t, () => SLACK_OK);
   const r = await runScript('scripts/deploy/deploy-notify.js', ['start', '--env', 'staging', '--dry-run'], root, {
@@ -66,7 +67,8 @@ test('`node scripts/deploy/deploy-notify.js start --env staging --dry-run` write
   assert.match(r.stdout, /start \(info\) for staging: 0 delivered, 1 written to notifications_out\/\n$/);
 });
 
-test('`SLACK_WEBHOOK="..." TEAMS_WEBHOOK="..." ... success --env production --duration "5m 30s"` exits 0 with one outbox file per channel', async (t) => {
+test('`SLACK_WEBHOOK="..." TEAMS_WEBHOOK="..." ... success --env production --duration "5m 30s"` exits \
+0 with one outbox file per channel', async (t) => {
   const root = await createProject(t);
   const r = await runScript(
     'scripts/deploy/deploy-notify.js',
@@ -122,7 +124,9 @@ test('bad usage exits 2 naming the problem', async (t) => {
   assert.equal(unknown.code, 2);
   assert.equal(
     unknown.stderr,
-    'dhash: Unknown notification event `deployed`.\nKnown events: start, success, failure, monitor-start, gate-warning, gate-violation, rollback-start, rollback-success, rollback-failure, monitor-complete. Example: `node scripts/deploy/deploy-notify.js start --env staging --dry-run`.\n',
+    'dhash: Unknown notification event `deployed`.\nKnown events: start, success, failure, ' +
+      'monitor-start, gate-warning, gate-violation, rollback-start, rollback-success, rollback-failure, ' +
+      'monitor-complete. Example: `node scripts/deploy/deploy-notify.js start --env staging --dry-run`.\n',
   );
   const duration = await runScript(
     'scripts/deploy/deploy-notify.js',
@@ -132,7 +136,10 @@ test('bad usage exits 2 naming the problem', async (t) => {
   assert.equal(duration.code, 2);
   assert.match(
     duration.stderr,
-    /^dhash: Expected the `--duration` option to be a duration such as "30s", "10m", "1h" or "5m 30s" \(units ms, s, m, h, d\), got `5 minutes` \(string\)\.\n/,
+    new RegExp(
+      '^dhash: Expected the `--duration` option to be a duration such as "30s", "10m", "1h" or "5m 30s" ' +
+        '\\(units ms, s, m, h, d\\), got `5 minutes` \\(string\\)\\.\\n',
+    ),
   );
   const env = await runScript('scripts/notify.js', ['success', '--env', 'qa'], root);
   assert.equal(env.code, 2);
@@ -166,7 +173,8 @@ test('the shims say how to build when dist/ is missing', async (t) => {
   }
 });
 
-test('`node scripts/notify.js flush --env production` delivers pending files once the channel works, then has nothing left', async (t) => {
+test('`node scripts/notify.js flush --env production` delivers pending files once the channel works, \
+then has nothing left', async (t) => {
   const root = await createProject(t);
   const first = await runScript(
     'scripts/notify.js',
@@ -182,7 +190,11 @@ test('`node scripts/notify.js flush --env production` delivers pending files onc
   assert.equal(flushed.code, 0, flushed.stderr);
   assert.match(
     flushed.stdout,
-    /^delivered slack {5}notifications_out\/\d{8}T\d{9}Z_failure_production_slack_[0-9a-f]{8}\.json\nflushed: 1 delivered, 0 still pending, 0 skipped\n$/,
+    new RegExp(
+      '^delivered slack ' +
+        '{5}notifications_out\\/\\d{8}T\\d{9}Z_failure_production_slack_[0-9a-f]{8}\\.json\\nflushed: 1 ' +
+        'delivered, 0 still pending, 0 skipped\\n$',
+    ),
   );
   assert.equal(slack.requests.length, 1);
   assert.equal(slack.requests[0].json.blocks[1].text.text, 'Échec du déploiement 💥');

@@ -1,5 +1,6 @@
-// Issue 9, real processes and the real CLI: a deploy supersedes the running monitor; a monitor never acts on a release that is
-// not serving; a killed monitor is reported as not beating; quick-deploy fails monitor:start when the monitor cannot start.
+// Issue 9, real processes and the real CLI: a deploy supersedes the running monitor;
+// a monitor never acts on a release that is not serving; a killed monitor is reported
+// as not beating; quick-deploy fails monitor:start when the monitor cannot start.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -73,7 +74,8 @@ const quickDeploy = (root: string, release: string, processEnv: Record<string, s
 const getDeployId = (output: string) => /deploy:\s+(local-\d{8}T\d{9}Z)/.exec(output)?.[1];
 
 test(
-  'a deploy during a window supersedes the old monitor; a killed monitor is reported as not beating; a monitor ends superseded when current is not its release',
+  'a deploy during a window supersedes the old monitor; a killed monitor is reported as not beating; a ' +
+    'monitor ends superseded when current is not its release',
   { timeout: 600_000 },
   async (t) => {
     const { project, processEnv } = await createProject(t);
@@ -132,7 +134,8 @@ test(
     assert.notEqual(secondPid, firstPid);
     assert.equal((await readMonitorLockHolder(environment))?.pid, secondPid, 'the new monitor holds the lock');
 
-    // 3. SIGKILL mid-window: status says it stopped beating within one poll interval (1 s), and so does any other command.
+    // 3. SIGKILL mid-window: status says it stopped beating within
+    // one poll interval (1 s), and so does any other command.
     process.kill(secondPid, 'SIGKILL');
     await waitFor('the killed monitor to be gone', async () => !isPidAlive(secondPid), 5_000);
     const killedAtMs = Date.now();
@@ -145,13 +148,17 @@ test(
     );
     assert.match(
       status.stdout,
-      /heartbeat: NOT BEATING since \d{4}-\d\d-\d\dT[\d:.]+Z: no monitor holds its lock \(pid \d+ is gone\)|heartbeat: NOT BEATING since .*: its process \(pid \d+\) is gone/,
+      new RegExp(
+        'heartbeat: NOT BEATING since \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z: no monitor holds its lock \\(pid ' +
+          '\\d+ is gone\\)|heartbeat: NOT BEATING since .*: its process \\(pid \\d+\\) is gone',
+      ),
     );
     const backupPlan = await runCliForTest(['backup', '--env', 'local', '--dry-run'], { cwd: root });
     assert.match(
       backupPlan.stderr,
       new RegExp(
-        `dhash: WARNING: the monitor of local \\(deploy ${secondDeployId}, release ${basename(v2)}\\) has stopped beating since`,
+        `dhash: WARNING: the monitor of local \\(deploy ${secondDeployId}, release ${basename(v2)}\\) ` +
+          `has stopped beating since`,
       ),
     );
     assert.match(backupPlan.stderr, new RegExp(`--deploy ${secondDeployId} --resume`));
@@ -185,7 +192,8 @@ test(
     assert.match(
       ended.output,
       new RegExp(
-        `superseded: current points at ${good.releaseId}, not at ${basename(v2)}, the release this monitor watches\\. It stopped without acting\\.`,
+        `superseded: current points at ${good.releaseId}, not at ${basename(v2)}, the release this ` +
+          `monitor watches\\. It stopped without acting\\.`,
       ),
     );
     const finalState = (await readMonitorState(environment))!;
@@ -208,8 +216,8 @@ test(
     const { project, processEnv } = await createProject(t);
     const environment = await project.getEnv();
     const good = await getBuiltRelease();
-    // Another live monitor holds the lock. It stands in as this test process: a deploy never supersedes its own process,
-    // so the deploy goes ahead and the monitor it starts is the one refused.
+    // Another live monitor holds the lock. It stands in as this test process: a deploy never supersedes its own
+    // process, so the deploy goes ahead and the monitor it starts is the one refused.
     await mkdir(environment.stateDir, { recursive: true });
     await writeFile(
       join(environment.stateDir, 'monitor.lock'),
@@ -224,7 +232,10 @@ test(
     assert.match(output, /FAILED at monitor:start/);
     assert.match(
       output,
-      /The monitor of deploy local-\d{8}T\d{9}Z did not start: it exited with code 3 \(dhash: Another monitor of `local` is running \(pid \d+/,
+      new RegExp(
+        'The monitor of deploy local-\\d{8}T\\d{9}Z did not start: it exited with code 3 \\(dhash: Another ' +
+          'monitor of `local` is running \\(pid \\d+',
+      ),
     );
     assert.match(output, /is serving without its monitor: a human must act/);
     assert.doesNotMatch(output, /monitor: +running detached/);

@@ -1,4 +1,5 @@
-// Every write that still meets a full disk (journal, outbox, release build, deploy staging) ends as ENOSPACE, leaving no temp file.
+// Every write that still meets a full disk (journal, outbox, release
+// build, deploy staging) ends as ENOSPACE, leaving no temp file.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
@@ -56,7 +57,8 @@ test('recognises a full disk from Node (ENOSPC), SQLite (SQLITE_FULL) and inside
   assert.equal(isNoSpaceError('ENOSPC'), false);
 });
 
-test('a journal append on a full disk is ENOSPACE naming the state folder, exit 3, and leaves no torn line', async (t) => {
+test(`a journal append on a full disk is ENOSPACE naming the state folder, exit 3, and leaves no torn \
+line`, async (t) => {
   const disk = await mountTmpfs(t, 1);
   const environment = resolveEnvironmentConfig(disk, 'local', EMBEDDED_LOCAL, {});
   const entry = {
@@ -111,7 +113,8 @@ test('building a release into a full folder is ENOSPACE, with no half-copied rel
   assert.deepEqual(await readdir(disk), []);
 });
 
-test('a deploy whose staging meets a full disk after preflight passed is ENOSPACE (exit 3): nothing changed, the previous release serves', async (t) => {
+test(`a deploy whose staging meets a full disk after preflight passed is ENOSPACE (exit 3): nothing \
+changed, the previous release serves`, async (t) => {
   // The kill hook first: hooks run in order, and the pid file lives on the disk that is unmounted after it.
   let root = '';
   t.after(async () => {

@@ -7,19 +7,24 @@ import { fileURLToPath } from 'node:url';
 import { createTempDir } from '../helpers/temp-dir.js';
 import { hashDatabaseFiles } from '../helpers/database-files.js';
 
-// Runs the operator's shim as a real process against the built CLI (built here when dist/ is missing; `npm ci` builds it).
+// Runs the operator's shim as a real process against the built
+// CLI (built here when dist/ is missing; `npm ci` builds it).
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const shim = join(repoRoot, 'scripts', 'migrate_dhash.sh');
 
 const builtCli = join(repoRoot, 'dist/cli/main.js');
 
-/** The shim runs the built CLI: build dist/ when it is missing (npm ci normally has), and fail in one line if that fails. */
+/**
+ * The shim runs the built CLI: build dist/ when it is missing
+ * (npm ci normally has), and fail in one line if that fails.
+ */
 function ensureDistBuilt(): void {
   if (existsSync(builtCli)) return;
   const build = spawnSync('npm', ['run', 'build'], { cwd: repoRoot, encoding: 'utf8', timeout: 300_000 });
   assert.ok(
     build.status === 0 && existsSync(builtCli),
-    `dist/cli/main.js is missing and \`npm run build\` failed (exit ${build.status}): ${(build.stderr || build.stdout).trim().split('\n').at(-1)}`,
+    `dist/cli/main.js is missing and \`npm run build\` failed (exit ${build.status}): ` +
+      `${(build.stderr || build.stdout).trim().split('\n').at(-1)}`,
   );
 }
 
@@ -33,7 +38,8 @@ function runShim(args: string[], cwd = repoRoot, script = shim) {
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-test('the operator page command `./scripts/migrate_dhash.sh --env staging --dry-run` works verbatim and changes nothing', () => {
+test('the operator page command `./scripts/migrate_dhash.sh --env staging --dry-run` works verbatim and \
+changes nothing', () => {
   ensureDistBuilt();
   const stagingDb = join(repoRoot, '.dhash', 'staging', 'shared', 'dhash.sqlite');
   const existedBefore = existsSync(stagingDb);

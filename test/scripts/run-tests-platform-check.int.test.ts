@@ -37,7 +37,8 @@ test('the test runner names every missing package in that one line', async (t) =
   const result = await runRunner(apt.env);
   assert.equal(
     result.stderr,
-    'Missing system packages poppler-utils (dpkg reports it not installed), prometheus (dpkg reports it not installed): run `npm run setup` first.\n',
+    'Missing system packages poppler-utils (dpkg reports it not installed), prometheus (dpkg reports it ' +
+      'not installed): run `npm run setup` first.\n',
   );
   assert.equal(result.code, 1);
 });

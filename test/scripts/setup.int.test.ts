@@ -168,7 +168,8 @@ test('refuses an unknown argument with exit 2', async (t) => {
   assert.equal(result.code, 2);
 });
 
-test('after installing, builds the native addon strictly when native/, node_modules/ and the build script exist', async (t) => {
+test(`after installing, builds the native addon strictly when native/, node_modules/ and the build \
+script exist`, async (t) => {
   const apt = await createFakeApt(t, { missing: ['libjpeg62-turbo-dev'] });
   const root = await createTempDir(t);
   await mkdir(join(root, 'native'));
@@ -176,7 +177,8 @@ test('after installing, builds the native addon strictly when native/, node_modu
   await mkdir(join(root, 'scripts'));
   await writeFile(
     join(root, 'scripts/build-native.mjs'),
-    "import { appendFileSync } from 'node:fs';\nappendFileSync('built.txt', process.argv.slice(2).join(' ') + '\\n');\n",
+    "import { appendFileSync } from 'node:fs';\nappendFileSync('built.txt', process.argv.slice(2).join(' " +
+      "') + '\\n');\n",
   );
   const first = await runSetupInProcess({ argv: [], env: apt.env, getuid: () => 0, root });
   assert.equal(first.code, 0);

@@ -31,7 +31,8 @@ function waitForOutput(
   });
 }
 
-test('dhash serve answers /health, and on SIGTERM finishes the in-flight request, closes the database and exits 0', async (t) => {
+test(`dhash serve answers /health, and on SIGTERM finishes the in-flight request, closes the database \
+and exits 0`, async (t) => {
   const dir = await createTempDir(t);
   const dbFile = join(dir, 'service.sqlite');
   const port = await getFreePort();
@@ -62,7 +63,8 @@ test('dhash serve answers /health, and on SIGTERM finishes the in-flight request
 
   // A slow upload: the first bytes now, the rest after SIGTERM. The server must wait for it, not cut it off.
   const image = await createFixtureImage({ kind: 'photo', width: 64, height: 48, seed: 8, format: 'png' });
-  // `Expect: 100-continue`: Node's server answers 100 as it hands the parsed request to fastify, so the test can wait for that.
+  // `Expect: 100-continue`: Node's server answers 100 as it hands
+  // the parsed request to fastify, so the test can wait for that.
   const req = request(`${url}/v1/hash`, {
     method: 'POST',
     agent: false,

@@ -13,7 +13,8 @@ async function createProject(t: Parameters<typeof createDeployProject>[0]) {
   return project;
 }
 
-test('quick-deploy --dry-run of a fresh environment validates, says there is nothing to back up, and changes nothing', async (t) => {
+test(`quick-deploy --dry-run of a fresh environment validates, says there is nothing to back up, and \
+changes nothing`, async (t) => {
   const { root } = await createProject(t);
   const out = await runCliForTest(['quick-deploy', '--env', 'local', '--dry-run'], {
     cwd: root,
@@ -37,7 +38,8 @@ test('quick-deploy --dry-run of a fresh environment validates, says there is not
   );
 });
 
-test('quick-deploy --skip-migrations is refused, naming the option, when the release has pending migrations', async (t) => {
+test(`quick-deploy --skip-migrations is refused, naming the option, when the release has pending \
+migrations`, async (t) => {
   const { root } = await createProject(t);
   const out = await runCliForTest(['quick-deploy', '--env', 'local', '--dry-run', '--skip-migrations'], {
     cwd: root,

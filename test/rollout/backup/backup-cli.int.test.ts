@@ -16,7 +16,8 @@ const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const mainTs = join(repoRoot, 'src', 'cli', 'main.ts');
 const tsxLoader = import.meta.resolve('tsx');
 
-test('`dhash backup --env E` creates a verified backup (create is the default subcommand) and dry-run writes nothing', async (t) => {
+test('`dhash backup --env E` creates a verified backup (create is the default subcommand) and dry-run \
+writes nothing', async (t) => {
   const root = await createTempDir(t);
   await createBackupProject(root);
   await createDeployedEnvironment(root);
@@ -25,7 +26,8 @@ test('`dhash backup --env E` creates a verified backup (create is the default su
   assert.equal(dry.exitCode, 0);
   assert.equal(
     dry.stdout.split('\n')[0],
-    'Dry run: would back up staging into backups/dhash_20261128T050607008Z_staging.zip (+ .sha256); nothing was written.',
+    'Dry run: would back up staging into backups/dhash_20261128T050607008Z_staging.zip (+ .sha256); ' +
+      'nothing was written.',
   );
   assert.deepEqual(readdirSync(root).sort(), ['.dhash', 'environments.json']);
 
@@ -33,7 +35,10 @@ test('`dhash backup --env E` creates a verified backup (create is the default su
   assert.equal(made.exitCode, 0, made.stderr);
   assert.match(
     made.stdout,
-    /^Backup of staging written and verified in \d+\.\d s:\n {2}file: {5}backups\/dhash_20261128T050607008Z_staging\.zip \(/,
+    new RegExp(
+      '^Backup of staging written and verified in \\d+\\.\\d s:\\n {2}file: ' +
+        '{5}backups\\/dhash_20261128T050607008Z_staging\\.zip \\(',
+    ),
   );
   assert.match(made.stdout, /\nCheck it: sha256sum -c backups\/dhash_20261128T050607008Z_staging\.zip\.sha256\n$/);
   const check = spawnSync('sha256sum', ['-c', 'backups/dhash_20261128T050607008Z_staging.zip.sha256'], {
@@ -52,11 +57,15 @@ test('`dhash backup --env E` creates a verified backup (create is the default su
   assert.equal(verified.exitCode, 0);
   assert.match(
     verified.stdout,
-    /^OK backups\/dhash_20261128T050607008Z_staging\.zip: sha256 [0-9a-f]{64}, 10 entries match the manifest and their CRC-32\n/,
+    new RegExp(
+      '^OK backups\\/dhash_20261128T050607008Z_staging\\.zip: sha256 [0-9a-f]{64}, 10 entries match the ' +
+        'manifest and their CRC-32\\n',
+    ),
   );
 });
 
-test('a backup killed midway leaves no dhash_*.zip that looks complete, and listBackups ignores the temp file', async (t) => {
+test(`a backup killed midway leaves no dhash_*.zip that looks complete, and listBackups ignores the \
+temp file`, async (t) => {
   const root = await createTempDir(t);
   await createBackupProject(root);
   const { environment } = await createDeployedEnvironment(root, 'staging', { rows: 0 });

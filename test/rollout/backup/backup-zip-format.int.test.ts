@@ -23,7 +23,9 @@ const logger = createSilentLogger();
 const clock = () => createManualClock(Date.UTC(2026, 10, 28, 6, 0, 0, 0));
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-/** Adds `megabytes` of random (incompressible) rows to the environment's database: it then spans several deflate chunks. */
+/**
+ * Adds `megabytes` of random (incompressible) rows to the environment's database: it then spans several deflate chunks.
+ */
 function addRandomRows(environment: ResolvedEnvironment, megabytes: number): void {
   const db = new Database(environment.databaseFile);
   db.exec('CREATE TABLE IF NOT EXISTS noise (id INTEGER PRIMARY KEY, payload BLOB NOT NULL)');
@@ -69,7 +71,8 @@ async function rewrite(root: string, file: string, bytes: Buffer): Promise<void>
   await writeFile(`${file}.sha256`, `${sha(bytes)}  ${relative(root, file)}\n`);
 }
 
-test('a backup whose database spans several deflate chunks passes `unzip -t`, `sha256sum -c` from the root and `dhash backup verify`', async (t) => {
+test('a backup whose database spans several deflate chunks passes `unzip -t`, `sha256sum -c` from the \
+root and `dhash backup verify`', async (t) => {
   const { root, made } = await createLargeBackup(t);
   const { compressedSizes } = await findDatabaseData(made.file);
   const dbSize = made.manifest.entries.find((e) => e.path === 'database/dhash.sqlite')!.size;
@@ -103,7 +106,8 @@ test('every entry sha256 in the manifest equals an independent sha256 of the fil
   assert.deepEqual(await readFile(restored.databaseFile!), await readFile(join(out, 'database/dhash.sqlite')));
 });
 
-test('a flipped byte inside a middle chunk of the database is caught by verify and by restore, naming the entry', async (t) => {
+test(`a flipped byte inside a middle chunk of the database is caught by verify and by restore, naming \
+the entry`, async (t) => {
   const { root, made } = await createLargeBackup(t);
   const { dataStart, compressedSizes } = await findDatabaseData(made.file);
   const bytes = await readFile(made.file);
@@ -131,7 +135,8 @@ test('a flipped byte inside a middle chunk of the database is caught by verify a
   );
 });
 
-test('the same flipped byte with the .sha256 left alone is refused as ECHECKSUMMISMATCH before anything is renamed into place', async (t) => {
+test(`the same flipped byte with the .sha256 left alone is refused as ECHECKSUMMISMATCH before \
+anything is renamed into place`, async (t) => {
   const { root, made } = await createLargeBackup(t);
   const { dataStart, compressedSizes } = await findDatabaseData(made.file);
   const bytes = await readFile(made.file);
@@ -185,7 +190,8 @@ async function mountSmallDisk(t: TestContext, sizeBytes: number): Promise<string
   if (mounted.status !== 0) {
     await rmdir(dir);
     assert.fail(
-      `cannot simulate a full disk: \`mount -t tmpfs\` failed (needs root and mount(8)): ${(mounted.stderr || String(mounted.error)).trim()}`,
+      `cannot simulate a full disk: \`mount -t tmpfs\` failed (needs root and mount(8)): ` +
+        `${(mounted.stderr || String(mounted.error)).trim()}`,
     );
   }
   t.after(async () => {
@@ -216,7 +222,8 @@ for (const [what, spareBytes] of [
   });
 }
 
-test('what would need zip64 (an entry over 4 GiB, more than 65,535 entries) is refused with a message saying so', async (t) => {
+test(`what would need zip64 (an entry over 4 GiB, more than 65,535 entries) is refused with a message \
+saying so`, async (t) => {
   const dir = await createTempDir(t);
   const options = { mtime: new Date(Date.UTC(2026, 10, 28)), compressionLevel: 1, createManifest: () => ({}) as never };
   const big = join(dir, 'big');

@@ -16,7 +16,8 @@ import { LATEST_SCHEMA_VERSION } from '../../../src/service/store/migrations/mig
 
 const logger = createSilentLogger();
 
-test('backs up release, node_modules, database and config into a zip that `sha256sum -c` accepts from the project root', async (t) => {
+test('backs up release, node_modules, database and config into a zip that `sha256sum -c` accepts from \
+the project root', async (t) => {
   const root = await createTempDir(t);
   await createBackupProject(root);
   await writeFile(join(root, 'quality-gates-config.json'), '{"defaults":{}}\n');
@@ -112,7 +113,8 @@ test('a second backup in the same millisecond takes the next millisecond instead
   assert.equal((await verifyBackup(second.file, { projectRoot: root })).ok, true);
 });
 
-test('dry-run returns the plan and writes nothing; a real run of an empty environment says there is nothing to back up', async (t) => {
+test(`dry-run returns the plan and writes nothing; a real run of an empty environment says there is \
+nothing to back up`, async (t) => {
   const root = await createTempDir(t);
   await createBackupProject(root);
   const clock = createManualClock(Date.UTC(2026, 10, 28, 1, 0, 0, 0));

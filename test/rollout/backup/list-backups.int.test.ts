@@ -31,7 +31,8 @@ async function makeFour(t: Parameters<typeof createTempDir>[0]) {
   return { root, env: environment, files };
 }
 
-test('lists backups newest first with their verification state, ignoring temp files and other environments', async (t) => {
+test(`lists backups newest first with their verification state, ignoring temp files and other \
+environments`, async (t) => {
   const { root, env: environment, files } = await makeFour(t);
   await corrupt(files[1]!);
   await writeFile(join(root, 'backups', '.dhash_20261128T090000000Z_staging.zip.tmp-abc'), 'partial');
@@ -72,7 +73,8 @@ test('lists backups newest first with their verification state, ignoring temp fi
   );
 });
 
-test('prune keeps the N newest verified backups, keeps newer failed ones for inspection and deletes older ones', async (t) => {
+test(`prune keeps the N newest verified backups, keeps newer failed ones for inspection and deletes \
+older ones`, async (t) => {
   const { root, env: environment, files } = await makeFour(t);
   await corrupt(files[2]!);
   const dry = await pruneBackups(environment, { keep: 2, isDryRun: true });

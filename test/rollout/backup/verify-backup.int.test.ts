@@ -108,7 +108,8 @@ test('a zip with a `../evil` entry and a matching sha256 file is refused and not
       assert.equal(e.exitCode, 3);
       assert.equal(
         e.message,
-        'The backup backups/dhash_20261128T020000000Z_staging.zip holds an entry that would escape the target folder: "../evil".',
+        'The backup backups/dhash_20261128T020000000Z_staging.zip holds an entry that would escape the ' +
+          'target folder: "../evil".',
       );
       return true;
     },
@@ -155,7 +156,10 @@ test('an entry whose content disagrees with the manifest is refused, naming the 
   assert.equal(result.problems[0]!.entry, 'release/dist/cli/main.js');
   assert.match(
     result.problems[0]!.message,
-    /^release\/dist\/cli\/main\.js has sha256 [0-9a-f]{64} \(25 bytes\) but the manifest says [0-9a-f]{64} \(25 bytes\)$/,
+    new RegExp(
+      '^release\\/dist\\/cli\\/main\\.js has sha256 [0-9a-f]{64} \\(25 bytes\\) but the manifest says ' +
+        '[0-9a-f]{64} \\(25 bytes\\)$',
+    ),
   );
   await assert.rejects(
     extractBackup(made.file, join(root, 'restore2'), { expectedEnv: 'staging', projectRoot: root }),
@@ -163,7 +167,8 @@ test('an entry whose content disagrees with the manifest is refused, naming the 
       assert.ok(isDhashError(e, 'EMANIFESTMISMATCH'));
       assert.equal(
         e.message,
-        "The entry release/dist/cli/main.js of backups/dhash_20261128T020000000Z_staging.zip does not match the backup's manifest.",
+        'The entry release/dist/cli/main.js of backups/dhash_20261128T020000000Z_staging.zip does not ' +
+          "match the backup's manifest.",
       );
       return true;
     },
@@ -205,7 +210,8 @@ test('CRC-32 corruption is detected, in the central directory and inside a store
   );
 });
 
-test('a missing .sha256 is a problem, and a backup of another environment is refused naming the newest one of the right environment', async (t) => {
+test(`a missing .sha256 is a problem, and a backup of another environment is refused naming the newest \
+one of the right environment`, async (t) => {
   const { root, made } = await setup(t);
   const { environment: production } = await createDeployedEnvironment(root, 'production');
   const staging = await resolveEnvironment(root, 'staging', {});

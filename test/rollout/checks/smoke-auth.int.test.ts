@@ -1,4 +1,5 @@
-// The rollout's own token (DHASH_ROLLOUT_TOKEN): smoke tests and the service signal source send it to a token-protected service.
+// The rollout's own token (DHASH_ROLLOUT_TOKEN): smoke tests and
+// the service signal source send it to a token-protected service.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -34,7 +35,8 @@ function envFor(root: string, baseUrl: string, processEnv: Record<string, string
   );
 }
 
-test('smoke tests pass against a token-protected service with DHASH_ROLLOUT_TOKEN set, and fail naming 401 without it', async (t) => {
+test(`smoke tests pass against a token-protected service with DHASH_ROLLOUT_TOKEN set, and fail naming \
+401 without it`, async (t) => {
   const { run, url } = await startProtectedService(t);
   const root = await createTempDir(t);
 
@@ -60,7 +62,8 @@ test('smoke tests pass against a token-protected service with DHASH_ROLLOUT_TOKE
   assert.ok(!smokeLog.includes(ROLLOUT_TOKEN) && !run.readStdout().includes(ROLLOUT_TOKEN), 'the token is in no log');
 });
 
-test('the service signal source sends the rollout token: measurements are ok with it and errors naming HTTP 401 without', async (t) => {
+test(`the service signal source sends the rollout token: measurements are ok with it and errors naming \
+HTTP 401 without`, async (t) => {
   const { url } = await startProtectedService(t);
   const root = await createTempDir(t);
   const clock = createSystemClock();

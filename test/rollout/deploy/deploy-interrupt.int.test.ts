@@ -1,4 +1,5 @@
-// Ctrl-C during a deploy, to the real CLI process: forward progress stops, the switch-back still completes and is verified.
+// Ctrl-C during a deploy, to the real CLI process: forward
+// progress stops, the switch-back still completes and is verified.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -19,7 +20,10 @@ let releaseUnhealthy: string;
 const UNHEALTHY_MAIN = `import http from 'node:http';
 const port = Number(process.argv[process.argv.indexOf('--port') + 1]);
 const host = process.argv[process.argv.indexOf('--host') + 1] || '127.0.0.1';
-http.createServer((req, res) => { res.writeHead(503, { 'content-type': 'application/json' }); res.end('{"status":"unhealthy","failing":"test"}'); }).listen(port, host);
+http.createServer((req, res) => {
+  res.writeHead(503, { 'content-type': 'application/json' });
+  res.end('{"status":"unhealthy","failing":"test"}');
+}).listen(port, host);
 `;
 
 before(async () => {
@@ -65,7 +69,8 @@ async function withDeadline<T>(what: string, promise: Promise<T>, timeoutMs: num
   }
 }
 
-test('Ctrl-C during the health check of an unhealthy release leaves the previous release serving, reported as serving (exit 1)', async (t) => {
+test(`Ctrl-C during the health check of an unhealthy release leaves the previous release serving, \
+reported as serving (exit 1)`, async (t) => {
   const project = await createDeployProject(t);
   const first = await runCliForTest(['deploy', '--env', 'local', '--release', releaseA], { cwd: project.root });
   assert.equal(first.exitCode, 0, first.stdout + first.stderr);
@@ -93,7 +98,9 @@ test('Ctrl-C during the health check of an unhealthy release leaves the previous
   assert.match(
     output,
     new RegExp(
-      `FAILED: deploy of ${basename(releaseUnhealthy)} failed \\(health check failed: interrupted \\(received SIGINT\\)\\); ${idA} is serving \\(current → releases/${idA}; ${project.baseUrl}/health answered health OK \\(200\\)\\)`,
+      `FAILED: deploy of ${basename(releaseUnhealthy)} failed \\(health check failed: interrupted ` +
+        `\\(received SIGINT\\)\\); ${idA} is serving \\(current → releases/${idA}; ` +
+        `${project.baseUrl}/health answered health OK \\(200\\)\\)`,
     ),
   );
   // What the test sees itself: the previous release behind `current`, answering health OK.
@@ -130,7 +137,9 @@ test('a second Ctrl-C within 5 s abandons the switch-back and reports exactly wh
 
   assert.equal(code, 4, output);
   const left = new RegExp(
-    `switching back to ${basename(releaseA)} was ABANDONED by a second interrupt; state left: current → releases/(\\S+); ${project.baseUrl}/health (answered|did not answer) health OK[^:]*: a human must act`,
+    `switching back to ${basename(releaseA)} was ABANDONED by a second interrupt; ` +
+      `state left: current → releases/(\\S+); ` +
+      `${project.baseUrl}/health (answered|did not answer) health OK[^:]*: a human must act`,
   ).exec(output);
   assert.ok(left, output);
   // The state reported is the state left: `current` is where the message says.

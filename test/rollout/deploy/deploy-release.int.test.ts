@@ -1,4 +1,5 @@
-// End to end with real releases, real detached services, real backups: deploy, switch-back, rollback, locks, dry runs, scripts.
+// End to end with real releases, real detached services, real
+// backups: deploy, switch-back, rollback, locks, dry runs, scripts.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -68,13 +69,17 @@ async function listLabels(baseUrl: string): Promise<string[]> {
   return body.items.map((i) => i.label).sort();
 }
 
-/** The running service's own request log and SQLite's shared-memory read marks change under any reader; they are not the deploy's doing. */
+/**
+ * The running service's own request log and SQLite's shared-memory
+ * read marks change under any reader; they are not the deploy's doing.
+ */
 const withoutLiveFiles = (tree: Record<string, string>) =>
   Object.fromEntries(Object.entries(tree).filter(([path]) => !/(logs\/service\.log|\.sqlite-shm)$/.test(path)));
 
 const currentOf = async (root: string) => basename(await readlink(join(root, '.dhash', 'local', 'current')));
 
-test('deploy, back up, deploy again, roll back with the real scripts: the first release serves the backup data, the snapshot keeps the rest', async (t) => {
+test(`deploy, back up, deploy again, roll back with the real scripts: the first release serves the \
+backup data, the snapshot keeps the rest`, async (t) => {
   const project = await createDeployProject(t);
   const deployed = await runScript(project.root, 'deploy_dhash.sh', ['--env', 'local', '--release', releaseA]);
   assert.equal(deployed.code, 0, deployed.stdout + deployed.stderr);
@@ -143,7 +148,8 @@ test('deploy, back up, deploy again, roll back with the real scripts: the first 
   assert.deepEqual(await listLabels(project.baseUrl), ['one']);
 });
 
-test('a release whose service fails its health checks is switched back automatically: exit 1, the previous release serving', async (t) => {
+test(`a release whose service fails its health checks is switched back automatically: exit 1, the \
+previous release serving`, async (t) => {
   const project = await createDeployProject(t);
   const first = await runCliForTest(['deploy', '--env', 'local', '--release', releaseA], { cwd: project.root });
   assert.equal(first.exitCode, 0, first.stdout + first.stderr);
@@ -195,13 +201,17 @@ test('deploy --dry-run changes nothing: the environment tree is byte-identical b
   assert.deepEqual(withoutLiveFiles(await snapshotTree(project.root)), before);
 });
 
-test('a first deploy that fails its health checks is never stopped by the guard, reports the probed state and exits 4', async (t) => {
+test(`a first deploy that fails its health checks is never stopped by the guard, reports the probed \
+state and exits 4`, async (t) => {
   const project = await createDeployProject(t);
   const result = await runCliForTest(['deploy', '--env', 'local', '--release', releaseBroken], { cwd: project.root });
   assert.equal(result.exitCode, 4, result.stdout + result.stderr);
   assert.match(
     result.stdout,
-    /first deploy: there is no previous release to switch back to, so the new release was left as it is \(the guard never stops the only release\)/,
+    new RegExp(
+      'first deploy: there is no previous release to switch back to, so the new release was left as it is ' +
+        '\\(the guard never stops the only release\\)',
+    ),
   );
   // The state reported is the probed one: the broken release exited by itself, so health does not answer OK.
   assert.match(

@@ -1,4 +1,5 @@
-// A 30 MB tmpfs as the backup folder: preflight refuses with ENOSPACE, a backup that fails mid-way ends the same, no leftovers.
+// A 30 MB tmpfs as the backup folder: preflight refuses with
+// ENOSPACE, a backup that fails mid-way ends the same, no leftovers.
 import { after, before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -74,7 +75,8 @@ const snapshotEnvironment = async (project: DeployProject) =>
 
 const MB_PATTERN = /Needed (\d+\.\d) MB, free (\d+\.\d) MB\./;
 
-test('quick-deploy is refused by preflight with ENOSPACE (exit 3) when the backup folder cannot hold the backup; nothing changes', async (t) => {
+test(`quick-deploy is refused by preflight with ENOSPACE (exit 3) when the backup folder cannot hold \
+the backup; nothing changes`, async (t) => {
   const { project, backupsDir } = await createProjectWithSmallBackupDisk(t);
   const before = await snapshotEnvironment(project);
   const result = await runCliForTest(['quick-deploy', '--env', 'local', '--release', releaseB], { cwd: project.root });
@@ -91,7 +93,8 @@ test('quick-deploy is refused by preflight with ENOSPACE (exit 3) when the backu
   assert.deepEqual(await snapshotEnvironment(project), before);
 });
 
-test('a backup whose database snapshot hits the full disk (SQLITE_FULL) ends with ENOSPACE, exit 3, and leaves no temp file', async (t) => {
+test(`a backup whose database snapshot hits the full disk (SQLITE_FULL) ends with ENOSPACE, exit 3, \
+and leaves no temp file`, async (t) => {
   const { project, backupsDir } = await createProjectWithSmallBackupDisk(t);
   growDatabase(project, 36);
   const before = await snapshotEnvironment(project);
@@ -107,7 +110,8 @@ test('a backup whose database snapshot hits the full disk (SQLITE_FULL) ends wit
   assert.deepEqual(await snapshotEnvironment(project), before);
 });
 
-test('a backup whose zip write hits the full disk (ENOSPC) ends with ENOSPACE, exit 3, and leaves no temp file', async (t) => {
+test(`a backup whose zip write hits the full disk (ENOSPC) ends with ENOSPACE, exit 3, and leaves no \
+temp file`, async (t) => {
   const { project, backupsDir } = await createProjectWithSmallBackupDisk(t);
   // The snapshot (12 MB) fits; the snapshot plus the zip of release and database does not.
   growDatabase(project, 12);

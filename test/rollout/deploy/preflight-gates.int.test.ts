@@ -1,4 +1,5 @@
-// Preflight judges the rollback gates on the release serving now: refused in production, --force proceeds, warned elsewhere.
+// Preflight judges the rollback gates on the release serving now:
+// refused in production, --force proceeds, warned elsewhere.
 import { after, before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFile, mkdtemp, readFile, readlink, rm, writeFile } from 'node:fs/promises';
@@ -27,7 +28,8 @@ after(async () => {
 });
 
 const REFUSAL =
-  'extractionFailureRate is 12 % on the release serving now (threshold 5 %): the new release would be rolled back for a condition it did not cause.';
+  'extractionFailureRate is 12 % on the release serving now (threshold 5 %): the new release would be ' +
+  'rolled back for a condition it did not cause.';
 
 /** A project with release A serving, `local` marked production or not, and the repo's quality gates. */
 async function createServingProject(t: TestContext, isProduction: boolean): Promise<DeployProject> {
@@ -53,7 +55,9 @@ async function readExtractions(baseUrl: string): Promise<{ success: number; fail
   return { success: read('success'), failure: read('failure') };
 }
 
-/** Clients sending non-images: 3 failures in 25 attempts (12 %), counting what the deploy's smoke tests already sent. */
+/**
+ * Clients sending non-images: 3 failures in 25 attempts (12 %), counting what the deploy's smoke tests already sent.
+ */
 async function pushFailureRateTo12Percent(baseUrl: string): Promise<void> {
   const png = await createFixturePng();
   const start = await readExtractions(baseUrl);
@@ -79,7 +83,8 @@ async function pushFailureRateTo12Percent(baseUrl: string): Promise<void> {
 const currentOf = async (project: DeployProject) =>
   basename(await readlink(join(project.root, '.dhash', 'local', 'current')));
 
-test('in production a gate already violated on the serving release refuses the deploy (exit 3); --force deploys anyway', async (t) => {
+test(`in production a gate already violated on the serving release refuses the deploy (exit 3); \
+--force deploys anyway`, async (t) => {
   const project = await createServingProject(t, true);
   await pushFailureRateTo12Percent(project.baseUrl);
 
@@ -89,7 +94,8 @@ test('in production a gate already violated on the serving release refuses the d
   assert.match(
     refused.stderr,
     new RegExp(
-      `Measured on ${basename(releaseA)} over the service's counters since it started \\(gate window 10m\\) before anything changed\\.`,
+      `Measured on ${basename(releaseA)} over the service's counters since it started \\(gate window ` +
+        `10m\\) before anything changed\\.`,
     ),
   );
   assert.match(refused.stderr, /or pass --force to deploy anyway/);
@@ -122,7 +128,8 @@ test('a healthy serving release passes the gate check', async (t) => {
   assert.match(
     dry.stdout,
     new RegExp(
-      `\\[ OK \\] preflight:gates\\s+extractionFailureRate too few events, p95HashTime too few events, lowConfidenceQueue 0 items on ${basename(releaseA)}: no rollback gate violated`,
+      `\\[ OK \\] preflight:gates\\s+extractionFailureRate too few events, p95HashTime too few events, ` +
+        `lowConfidenceQueue 0 items on ${basename(releaseA)}: no rollback gate violated`,
     ),
   );
 });

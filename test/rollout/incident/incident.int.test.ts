@@ -33,7 +33,8 @@ const INPUT: IncidentInput = {
   monitorLogs: ['monitor_logs/production-20261128T011500123Z.jsonl'],
 };
 
-test('writes incidents/<id>.json and a readable .md with trigger, timeline, backup, verification, deliveries and log links', async (t) => {
+test(`writes incidents/<id>.json and a readable .md with trigger, timeline, backup, verification, \
+deliveries and log links`, async (t) => {
   const root = await createNotifyProject(t);
   const clock = createManualClock(Date.UTC(2026, 10, 28, 0, 10, 2, 5));
   const result = await createIncident(INPUT, { projectRoot: root, clock, redact: createRedactor({}) });
@@ -88,7 +89,8 @@ test('a critical incident pages PagerDuty through the notifier and records every
   assert.equal(pd.requests[0].json.payload.custom_details.Incident, result.id);
   assert.equal(
     pd.requests[0].json.payload.summary,
-    `🆘 dhash production: Rollback FAILED: a human must act: Incident ${result.id}: gate p95-hash-time observed 2450 against threshold 2000 over 15m.`,
+    `🆘 dhash production: Rollback FAILED: a human must act: Incident ${result.id}: gate p95-hash-time ` +
+      `observed 2450 against threshold 2000 over 15m.`,
   );
   const json = JSON.parse(await readFile(result.jsonFile, 'utf8'));
   assert.deepEqual(json.deliveries.map((d: any) => [d.event, d.channel, d.status]).sort(), [
@@ -124,7 +126,9 @@ test('`dhash incident create` and `dhash incident list` work from the CLI, with 
   assert.equal(created.exitCode, 0, created.stderr);
   assert.equal(
     created.stdout,
-    'INC-production-20261128T010203004Z (warning): gate p95-hash-time observed 2450 against threshold 2000 over 15m; operator saw 5xx\n  incidents/INC-production-20261128T010203004Z.json\n  incidents/INC-production-20261128T010203004Z.md\n',
+    'INC-production-20261128T010203004Z (warning): gate p95-hash-time observed 2450 against threshold 2000 ' +
+      'over 15m; operator saw 5xx\n  incidents/INC-production-20261128T010203004Z.json\n  ' +
+      'incidents/INC-production-20261128T010203004Z.md\n',
   );
   assert.deepEqual((await readdir(join(root, 'incidents'))).sort(), [
     'INC-production-20261128T010203004Z.json',

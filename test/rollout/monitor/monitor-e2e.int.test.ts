@@ -23,7 +23,9 @@ const clock = createSystemClock();
 const logger = createSilentLogger();
 const HASH_LINE = 'const result = await hashImage(bytes, { mode, maxPixels: limits.maxPixels });';
 
-/** A copy of the good release whose hashing fails for JPEG input (the smoke test hashes a PNG, so the deploy passes). */
+/**
+ * A copy of the good release whose hashing fails for JPEG input (the smoke test hashes a PNG, so the deploy passes).
+ */
 async function buildFaultyRelease(goodDir: string, outDir: string): Promise<string> {
   const manifest = JSON.parse(await readFile(join(goodDir, 'release.json'), 'utf8'));
   const releaseId = createReleaseId({ createdAtMs: Date.now() + 1000, version: manifest.version, gitSha: 'faulty' });
@@ -58,7 +60,8 @@ function startMonitor(root: string): { child: ChildProcess; output: () => string
 }
 
 test(
-  'a faulty release is detected by the failure-rate gate, rolled back once (survives kill -9), the good release serves again',
+  'a faulty release is detected by the failure-rate gate, rolled back once (survives kill -9), the good ' +
+    'release serves again',
   { timeout: 420_000 },
   async (t) => {
     // One hook stops the deployed service and then removes the folder (its pidfile is needed to stop it).
@@ -227,8 +230,9 @@ test(
     const healthyAt = Date.parse(summary.rollback.thirdOkHealthAt);
     t.diagnostic(`condition true (client view) → detection: ${detectedAt - conditionTrueAt!} ms (poll every 1 s)`);
     t.diagnostic(`detection → third OK health check after rollback: ${healthyAt - detectedAt} ms`);
-    // Judged on what the monitor recorded, not on a race between the client's clock and the poll's: each poll line holds
-    // the gate's window (attempts, failures) it judged. The gate's condition: > 5 % failures among ≥ 5 attempts.
+    // Judged on what the monitor recorded, not on a race between the client's clock
+    // and the poll's: each poll line holds the gate's window (attempts, failures)
+    // it judged. The gate's condition: > 5 % failures among ≥ 5 attempts.
     const isConditionMet = (l: { signals: { extraction?: { attempts: number; failures: number } } }) =>
       l.signals.extraction !== undefined &&
       l.signals.extraction.attempts >= 5 &&

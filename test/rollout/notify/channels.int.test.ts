@@ -37,7 +37,8 @@ function decodeQuotedPrintable(text: string, as: 'utf8' | 'latin1' = 'utf8'): st
   return as === 'utf8' ? Buffer.from(bytes, 'latin1').toString('utf8') : bytes;
 }
 
-test('delivers a critical event to Slack, Teams, Discord, the JSON webhook, PagerDuty and email, each in its own format', async (t) => {
+test(`delivers a critical event to Slack, Teams, Discord, the JSON webhook, PagerDuty and email, each \
+in its own format`, async (t) => {
   const root = await createNotifyProject(t);
   const slack = await startFakeWebhook(t, () => SLACK_OK, SECRET_PATH);
   const teams = await startFakeWebhook(t, () => TEAMS_ACCEPTED, '/workflows/teamsSECRETsig');
@@ -89,7 +90,8 @@ test('delivers a critical event to Slack, Teams, Discord, the JSON webhook, Page
   assert.equal(slack.requests[0].headers['idempotency-key'], report.id);
   assert.equal(
     s.text,
-    '🚨 dhash production: Quality gate violated: A quality gate on production was violated; automatic rollback follows where configured.',
+    '🚨 dhash production: Quality gate violated: A quality gate on production was violated; automatic ' +
+      'rollback follows where configured.',
   );
   assert.deepEqual(
     s.blocks.map((b: any) => b.type),
@@ -177,7 +179,8 @@ test('delivers a critical event to Slack, Teams, Discord, the JSON webhook, Page
   assert.equal(clock.now(), Date.UTC(2026, 10, 28), 'no channel waited');
 });
 
-test('retries 503, 503 and delivers on the third attempt with the same idempotency key, waiting the jittered backoff', async (t) => {
+test(`retries 503, 503 and delivers on the third attempt with the same idempotency key, waiting the \
+jittered backoff`, async (t) => {
   const root = await createNotifyProject(t);
   const slack = await startFakeWebhook(t, (i) => (i < 2 ? { status: 503, body: 'unavailable' } : SLACK_OK));
   const { clock, tracker, notifier } = await createTestNotifier(root, { SLACK_WEBHOOK: slack.url });
@@ -226,7 +229,8 @@ test('does not retry Slack 400 invalid_payload and writes the outbox file with t
   );
 });
 
-test('writes an unreachable channel to the outbox after its attempt budget while the others deliver without waiting for it', async (t) => {
+test(`writes an unreachable channel to the outbox after its attempt budget while the others deliver \
+without waiting for it`, async (t) => {
   const root = await createNotifyProject(t);
   const dead = await startFakeWebhook(t, () => SLACK_OK);
   await dead.close();

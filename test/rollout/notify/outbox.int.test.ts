@@ -71,7 +71,8 @@ test('no secret substring appears in any outbox file or log line, whatever faile
   assert.equal(slackEntry.payload.blocks[1].text.text, 'curl [REDACTED] failed');
 });
 
-test('flush re-sends pending files with the current settings, marks them delivered with the same idempotency key, and sends nothing twice', async (t) => {
+test(`flush re-sends pending files with the current settings, marks them delivered with the same \
+idempotency key, and sends nothing twice`, async (t) => {
   const root = await createNotifyProject(t);
   const dead = await startFakeWebhook(t, () => SLACK_OK);
   await dead.close();

@@ -118,7 +118,8 @@ const currentOf = async (project: DeployProject) =>
   basename(await readlink(join(project.root, '.dhash', 'local', 'current')));
 const healthOf = async (project: DeployProject) => (await fetch(`${project.baseUrl}/health`)).status;
 
-test('switch-back keeps a library entry written after the deploy, and the database file is never replaced', async (t) => {
+test(`switch-back keeps a library entry written after the deploy, and the database file is never \
+replaced`, async (t) => {
   const project = await createDeployProject(t);
   await deploy(project, releaseA);
   await api(project, 'POST', '/v1/library', { label: 'before', hash: '0123456789abcdef' });
@@ -157,7 +158,8 @@ test('switch-back keeps a library entry written after the deploy, and the databa
   );
 });
 
-test('restore carries forward an entry added, an entry deleted and a review resolved since the backup; the incident lists them', async (t) => {
+test(`restore carries forward an entry added, an entry deleted and a review resolved since the backup; \
+the incident lists them`, async (t) => {
   const project = await createDeployProject(t);
   await deploy(project, releaseA);
   const old = await api(project, 'POST', '/v1/library', { label: 'old', hash: '0123456789abcdef' });
@@ -212,7 +214,8 @@ test('restore carries forward an entry added, an entry deleted and a review reso
   assert.ok(incident.rollback.snapshotFile, 'a pre-rollback snapshot was taken');
 });
 
-test("manual rollback --carry-forward restores the backup then re-applies what users wrote; without it the data is the backup's", async (t) => {
+test(`manual rollback --carry-forward restores the backup then re-applies what users wrote; without it \
+the data is the backup's`, async (t) => {
   const project = await createDeployProject(t);
   await deploy(project, releaseA);
   await api(project, 'POST', '/v1/library', { label: 'one', hash: '0123456789abcdef' });
@@ -233,7 +236,8 @@ test("manual rollback --carry-forward restores the backup then re-applies what u
   assert.deepEqual(await labels(project), ['one', 'two']);
 });
 
-test('first deploy with a violated gate: the only release keeps serving, critical incident, exact rollback-failure reason, blocked', async (t) => {
+test(`first deploy with a violated gate: the only release keeps serving, critical incident, exact \
+rollback-failure reason, blocked`, async (t) => {
   const project = await createDeployProject(t);
   await deploy(project, releaseA);
   const { result, notifier, incident } = await rollBackAsTheMonitor(project);

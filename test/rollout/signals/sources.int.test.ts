@@ -95,7 +95,8 @@ test('the service and prometheus sources read the same real service; host readin
   assert.equal(pm?.kind, 'windowed');
   if (pm?.kind !== 'windowed') return;
   t.diagnostic(
-    `prometheus: attempts=${pm.extraction.attempts} failures=${pm.extraction.failures} p95=${pm.hashP95Ms}ms count=${pm.hashCount}`,
+    `prometheus: attempts=${pm.extraction.attempts} failures=${pm.extraction.failures} ` +
+      `p95=${pm.hashP95Ms}ms count=${pm.hashCount}`,
   );
   assert.ok(pm.extraction.attempts >= 44 && pm.extraction.attempts < 60, `attempts ${pm.extraction.attempts}`);
   assert.ok(pm.extraction.failures >= 4 && pm.extraction.failures < 6, `failures ${pm.extraction.failures}`);
@@ -104,7 +105,10 @@ test('the service and prometheus sources read the same real service; host readin
   assert.equal(pm.queueLength, 0);
   assert.match(
     buildPromQueries('job="dhash"', windows).hashP95Seconds,
-    /^histogram_quantile\(0\.95, sum by \(le\) \(increase\(dhash_hash_duration_seconds_bucket\{job="dhash"\}\[900s\]\)\)\)$/,
+    new RegExp(
+      '^histogram_quantile\\(0\\.95, sum by \\(le\\) ' +
+        '\\(increase\\(dhash_hash_duration_seconds_bucket\\{job="dhash"\\}\\[900s\\]\\)\\)\\)$',
+    ),
   );
 
   // The service stops: both sources say so without throwing.

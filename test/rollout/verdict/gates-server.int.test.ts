@@ -1,4 +1,5 @@
-// `dhash gates serve` against a real token-protected service: the verdict's JSON contract, Flagger's 200/503, and the exported template.
+// `dhash gates serve` against a real token-protected service: the
+// verdict's JSON contract, Flagger's 200/503, and the exported template.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
@@ -31,7 +32,9 @@ interface VerdictBody {
   };
 }
 
-/** A project whose `local` environment points at `serviceUrl`, with the repo's quality gates (20 events minimum, 5 %). */
+/**
+ * A project whose `local` environment points at `serviceUrl`, with the repo's quality gates (20 events minimum, 5 %).
+ */
 async function createProject(t: TestContext, serviceUrl: string): Promise<string> {
   const dir = await createTempDir(t);
   const environments = {
@@ -130,7 +133,8 @@ async function measureLikeArgo(yaml: string): Promise<{ isSuccess: boolean; isFa
   };
 }
 
-test('the verdict goes inconclusive → pass → fail as the extraction failure rate crosses its gate; Flagger answers 503, 200, 503', async (t) => {
+test(`the verdict goes inconclusive → pass → fail as the extraction failure rate crosses its gate; \
+Flagger answers 503, 200, 503`, async (t) => {
   const { serviceUrl, gatesUrl, gates } = await startAll(t);
 
   const fresh = await getVerdict(gatesUrl);
@@ -138,7 +142,8 @@ test('the verdict goes inconclusive → pass → fail as the extraction failure 
   assert.equal(fresh.ok, false);
   assert.equal(
     fresh.reason,
-    'Not every gate could be judged: extractionFailureRate (0 attempts in window, 20 needed), p95HashTime (0 hashes in window, 20 needed).',
+    'Not every gate could be judged: extractionFailureRate (0 attempts in window, 20 needed), p95HashTime ' +
+      '(0 hashes in window, 20 needed).',
   );
   assert.deepEqual(await postFlagger(gatesUrl), { status: 503, verdict: 'inconclusive' });
 
@@ -181,7 +186,8 @@ test('a source error halts: with the service down the verdict is fail and Flagge
   assert.equal((await fetch(`${gatesUrl}/v1/verdict`, { method: 'POST' })).status, 405);
 });
 
-test('without the rollout token the protected service cannot be read: the verdict is fail naming the 401', async (t) => {
+test(`without the rollout token the protected service cannot be read: the verdict is fail naming the \
+401`, async (t) => {
   const serviceDir = await createTempDir(t);
   const service = runServeCli(
     t,
@@ -196,7 +202,8 @@ test('without the rollout token the protected service cannot be read: the verdic
   assert.match(verdict.reason, /^The service is not healthy \(\{"error":\{"code":"EUNAUTHORIZED"/);
 });
 
-test("the exported AnalysisTemplate's jsonPath and conditions, applied to the endpoint's own JSON, give success then failure", async (t) => {
+test(`the exported AnalysisTemplate's jsonPath and conditions, applied to the endpoint's own JSON, \
+give success then failure`, async (t) => {
   const { serviceUrl, project, gatesUrl } = await startAll(t);
   const out = join(project, 'analysis.yaml');
   const exported = await runCliForTest(['export', 'argo-analysis', '--env', 'local', '--url', gatesUrl, '--out', out], {

@@ -1,4 +1,5 @@
-// The reference check: exact mode against Debian's Pillow + numpy running the imagehash dhash recipe, on generated images.
+// The reference check: exact mode against Debian's Pillow +
+// numpy running the imagehash dhash recipe, on generated images.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -21,7 +22,8 @@ async function assertPillowAvailable(): Promise<string> {
     return stdout.trim();
   } catch (error) {
     assert.fail(
-      `The Pillow reference needs ${PYTHON} with PIL and numpy: install the Debian packages python3-pil python3-numpy ` +
+      `The Pillow reference needs ${PYTHON} with PIL and numpy: install the Debian packages python3-pil ` +
+        `python3-numpy ` +
         `(sudo apt-get install -y python3-pil python3-numpy). Cause: ${(error as Error).message.split('\n')[0]}`,
     );
   }
@@ -79,5 +81,8 @@ function describeDistribution(distances: number[]): string {
   const histogram = new Map<number, number>();
   for (const d of sorted) histogram.set(d, (histogram.get(d) ?? 0) + 1);
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))];
-  return `${sorted.length} images; ${[...histogram].map(([d, n]) => `${d} bits: ${n}`).join(', ')}; median ${at(0.5)}, p95 ${at(0.95)}, max ${at(1)}`;
+  return (
+    `${sorted.length} images; ${[...histogram].map(([d, n]) => `${d} bits: ${n}`).join(', ')}; median ` +
+    `${at(0.5)}, p95 ${at(0.95)}, max ${at(1)}`
+  );
 }

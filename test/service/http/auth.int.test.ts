@@ -1,4 +1,5 @@
-// API tokens through the real `dhash serve` on 127.0.0.1: 401/403 by scope, open probes, token files, non-loopback refusal.
+// API tokens through the real `dhash serve` on 127.0.0.1: 401/403
+// by scope, open probes, token files, non-loopback refusal.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmod, writeFile } from 'node:fs/promises';
@@ -28,7 +29,8 @@ async function readError(response: Response): Promise<{ code: string; message: s
   return ((await response.json()) as { error: { code: string; message: string } }).error;
 }
 
-test('a write needs a write token: none gets 401, read gets 403, write and admin succeed; reads work with read', async (t) => {
+test(`a write needs a write token: none gets 401, read gets 403, write and admin succeed; reads work \
+with read`, async (t) => {
   const { run, url } = await startServe(t, ['--host', '127.0.0.1'], { DHASH_API_TOKENS: TOKENS });
   const entry = JSON.stringify({ label: 'cat', hash: '8f373714acfcf4d0' });
 
@@ -150,7 +152,8 @@ test('DHASH_PROTECT_PROBES=1 without any token refuses to start, naming the sett
   );
 });
 
-test('a non-loopback bind without tokens refuses to start with exit 2 naming --host and --insecure-no-auth', async (t) => {
+test(`a non-loopback bind without tokens refuses to start with exit 2 naming --host and \
+--insecure-no-auth`, async (t) => {
   const dir = await createTempDir(t);
   const run = runServeCli(t, ['--host', '0.0.0.0', '--port', '0', '--db', join(dir, 'dhash.sqlite'), '--migrate'], {
     cwd: dir,
@@ -185,7 +188,8 @@ test('--insecure-no-auth starts on a non-loopback address with a loud warning', 
   assert.equal(await run.stop(), 0);
 });
 
-test('a token file readable by others (0644) is refused naming the file and chmod 600; at 0600 its tokens work', async (t) => {
+test(`a token file readable by others (0644) is refused naming the file and chmod 600; at 0600 its \
+tokens work`, async (t) => {
   const dir = await createTempDir(t);
   const file = join(dir, 'tokens');
   const fileToken = 'f1le-t0ken-0123456789abcdef';

@@ -91,7 +91,8 @@ test('returns no images for a PDF without pictures', async (t) => {
   assert.deepEqual(await readdir(tempParentDir), []);
 });
 
-test('rejects bytes that are not a PDF, and a PDF poppler cannot read, with EBADPDF (422), leaving no temp files', async (t) => {
+test(`rejects bytes that are not a PDF, and a PDF poppler cannot read, with EBADPDF (422), leaving no \
+temp files`, async (t) => {
   const tempParentDir = await createTempDir(t);
   const notPdf = Buffer.from('hello, this is not a pdf');
   await assert.rejects(
@@ -108,7 +109,8 @@ test('rejects bytes that are not a PDF, and a PDF poppler cannot read, with EBAD
   assert.deepEqual(await readdir(tempParentDir), []);
 });
 
-test('refuses an image over the pixel limit, or images over the total budget, before decoding them (ETOOMANYPIXELS, 413)', async (t) => {
+test(`refuses an image over the pixel limit, or images over the total budget, before decoding them \
+(ETOOMANYPIXELS, 413)`, async (t) => {
   const tempParentDir = await createTempDir(t);
   const doc = await PDFDocument.create();
   doc.addPage([100, 100]).drawImage(await doc.embedPng(await createPng(40, 30, 7)), { x: 0, y: 0 });

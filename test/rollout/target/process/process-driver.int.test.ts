@@ -1,4 +1,5 @@
-// The process target with real detached processes: pidfile, log, idempotent start, SIGTERM then SIGKILL, outliving its starter.
+// The process target with real detached processes: pidfile, log,
+// idempotent start, SIGTERM then SIGKILL, outliving its starter.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -23,9 +24,11 @@ async function createFakeRoot(t: Parameters<typeof createTempDir>[0], stubborn =
   const environment = resolveEnvironmentConfig(root, 'local', EMBEDDED_LOCAL, {});
   const release = join(environment.releasesDir, '20261128T000000000Z-0.0.1-fake');
   await mkdir(join(release, 'dist', 'cli'), { recursive: true });
+  const ignoreSigterm = stubborn ? "process.on('SIGTERM', () => console.log('ignoring SIGTERM'));\n" : '';
   await writeFile(
     join(release, 'dist', 'cli', 'main.js'),
-    `console.log('serving', process.argv.slice(2).join(' '), 'cwd', process.cwd());\n${stubborn ? "process.on('SIGTERM', () => console.log('ignoring SIGTERM'));\n" : ''}setInterval(() => {}, 1000);\n`,
+    `console.log('serving', process.argv.slice(2).join(' '), 'cwd', process.cwd());\n` +
+      `${ignoreSigterm}setInterval(() => {}, 1000);\n`,
   );
   await symlink('releases/20261128T000000000Z-0.0.1-fake', environment.currentLink);
   const kill = async () => {
@@ -89,13 +92,17 @@ test('escalates to SIGKILL when the service ignores SIGTERM for stopTimeoutMs', 
 
 test('the service outlives the process that started it', async (t) => {
   const { env: environment } = await createFakeRoot(t);
+  const srcModule = (path: string) => JSON.stringify(new URL(`../../../../src/${path}`, import.meta.url).href);
   const script = `
-    import { createProcessDriver } from ${JSON.stringify(new URL('../../../../src/rollout/target/process/process-driver.ts', import.meta.url).href)};
-    import { resolveEnvironmentConfig, EMBEDDED_LOCAL } from ${JSON.stringify(new URL('../../../../src/rollout/config/environments.ts', import.meta.url).href)};
-    import { createSystemClock } from ${JSON.stringify(new URL('../../../../src/lib/clock.ts', import.meta.url).href)};
-    import { createSilentLogger } from ${JSON.stringify(new URL('../../../../src/lib/logger.ts', import.meta.url).href)};
+    import { createProcessDriver } from ${srcModule('rollout/target/process/process-driver.ts')};
+    import { resolveEnvironmentConfig, EMBEDDED_LOCAL } from ${srcModule('rollout/config/environments.ts')};
+    import { createSystemClock } from ${srcModule('lib/clock.ts')};
+    import { createSilentLogger } from ${srcModule('lib/logger.ts')};
     const env = resolveEnvironmentConfig(${JSON.stringify(environment.paths.root)}, 'local', EMBEDDED_LOCAL, {});
-    const s = await createProcessDriver(env, { type: 'process', stopTimeoutMs: 1000 }, { clock: createSystemClock(), logger: createSilentLogger() }).start();
+    const s = await createProcessDriver(env, { type: 'process', stopTimeoutMs: 1000 }, {
+      clock: createSystemClock(),
+      logger: createSilentLogger(),
+    }).start();
     console.log(s.pid);`;
   const starter = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
     encoding: 'utf8',
