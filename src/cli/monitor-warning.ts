@@ -2,8 +2,6 @@
 // of a deploy inside its window has stopped beating (issue 9).
 import type { Command } from 'commander';
 import type { CliContext } from './context.js';
-import { resolveEnvironment } from '../rollout/config/environments.js';
-import { getMonitorHealth } from '../rollout/monitor/monitor-health.js';
 import { findProjectRoot } from '../lib/project-paths.js';
 
 /** `status` prints the same judgement in its own monitor section. */
@@ -21,6 +19,9 @@ export function createMonitorWarningHook(
     const envName = (actionCommand.opts() as { env?: unknown }).env;
     if (typeof envName !== 'string' || COMMANDS_WITH_OWN_REPORT.has(actionCommand.name())) return;
     try {
+      // Loaded here, not at start-up: only commands given --env need the rollout's config and monitor modules.
+      const { resolveEnvironment } = await import('../rollout/config/environments.js');
+      const { getMonitorHealth } = await import('../rollout/monitor/monitor-health.js');
       const environment = await resolveEnvironment(findProjectRoot(ctx.cwd), envName, ctx.processEnv);
       const health = await getMonitorHealth(environment, ctx.clock.now());
       for (const warning of health.warnings) ctx.stderr.write(`dhash: WARNING: ${warning}\n`);

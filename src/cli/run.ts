@@ -1,7 +1,7 @@
 // The CLI as a function: parse → run the command → map the outcome to an exit code. Touches no global state.
 import { Command, CommanderError } from 'commander';
 import type { CliContext, RunAction } from './context.js';
-import { COMMANDS } from './commands/all-commands.js';
+import { loadCommands } from './commands/all-commands.js';
 import { ExitCode, EXIT_CODE_HELP } from '../lib/exit-codes.js';
 import { isDhashError } from '../lib/errors.js';
 import { createRedactor } from '../lib/redact.js';
@@ -27,7 +27,7 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
       const code = await fn(...args);
       exitCode = typeof code === 'number' ? code : ExitCode.OK;
     };
-  for (const register of COMMANDS) register(program, ctx, run);
+  for (const register of await loadCommands(argv)) register(program, ctx, run);
   program.hook('preAction', createMonitorWarningHook(ctx));
   // Subcommands inherit the output settings and the exit-code table in their help.
   const applyToAll = (cmd: Command) => {
