@@ -19,7 +19,7 @@ test('every lazily loaded command module registers exactly the top-level names i
   assert.equal(new Set(all).size, all.length, 'no command name is declared twice');
 });
 
-test('a command line naming a command loads only that module; help, version and unknown words load them all', async () => {
+test('a command line naming a command loads only its module; help, version and unknown words load all', async () => {
   assert.equal((await loadCommands(['serve', '--port', '8787'])).length, 1);
   const [serve] = await loadCommands(['serve']);
   const program = new Command('dhash');
