@@ -181,10 +181,17 @@ async function waitForMonitorReady(input: {
   const { environment, clock, pid } = input;
   const timeoutMs = input.timeoutMs ?? MONITOR_READY_TIMEOUT_MS;
   const deadlineMs = clock.now() + timeoutMs;
+  // The pid can be gone a moment before Node delivers the child's 'exit' event; wait that long to report its code.
+  let exitEventWaitsLeft = 20;
   for (;;) {
     const [holder, state] = await Promise.all([readMonitorLockHolder(environment), readMonitorState(environment)]);
     if (holder?.pid === pid && state?.deployId === input.deployId && state.pid === pid && !state.outcome) return;
-    if (input.exit.code !== undefined || !isProcessRunning(pid)) {
+    const isGone = input.exit.code !== undefined || !isProcessRunning(pid);
+    if (isGone && input.exit.code === undefined && exitEventWaitsLeft-- > 0) {
+      await clock.sleep(50);
+      continue;
+    }
+    if (isGone) {
       const how = input.exit.signal
         ? `it was killed by ${input.exit.signal}`
         : `it exited with code ${input.exit.code ?? 'unknown'}`;
