@@ -2,3 +2,4 @@
 // at load time.
 export * from './health.js';
 export * from './smoke.js';
+export * from './service-health.js';

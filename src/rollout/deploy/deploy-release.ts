@@ -13,8 +13,8 @@ import type { Notifier } from '../notify/index.js';
 import { acquireEnvironmentLock } from '../state/lock.js';
 import { supersedeMonitor } from '../monitor/supersede-monitor.js';
 import { createStepRunner, type TimelineEntry } from './step-runner.js';
-import { waitForHealthy, type HealthWaitResult } from '../checks/health.js';
-import { getServiceAuthHeaders } from '../signals/service/auth-headers.js';
+import type { HealthWaitResult } from '../checks/health.js';
+import { waitForServiceHealthy } from '../checks/service-health.js';
 import { formatPreflight, runPreflight, type PreflightCheck, type PreflightReport } from './preflight.js';
 import { runSmokeTests, type SmokeResult } from '../checks/smoke.js';
 import { describeServingNow, runSafetyOperation } from './safety-path.js';
@@ -390,21 +390,7 @@ async function waitForHealth(
   consecutiveOk: number,
   signal: AbortSignal | undefined,
 ): Promise<HealthWaitResult> {
-  const { environment, clock } = options;
-  const health = await waitForHealthy(environment.healthUrl, {
-    consecutiveOk,
-    intervalMs: environment.config.deploy.healthCheckIntervalMs,
-    timeoutMs: environment.config.deploy.healthTimeoutMs,
-    clock,
-    signal,
-    headers: getServiceAuthHeaders(environment),
-    getAbortReason: async () =>
-      driver.type === 'process' && !(await driver.status()).isRunning
-        ? 'the service process exited (see logs/service.log)'
-        : undefined,
-  });
-  if (!health.ok) throw Object.assign(new Error(`health check failed: ${health.reason}`), { health });
-  return health;
+  return waitForServiceHealthy(options.environment, driver, { consecutiveOk, clock: options.clock, signal });
 }
 
 async function switchBackOrStop(

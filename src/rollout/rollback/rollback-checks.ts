@@ -4,8 +4,8 @@ import type { ResolvedEnvironment } from '../config/environments.js';
 import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/logger.js';
 import type { StepRunner } from '../deploy/step-runner.js';
-import { waitForHealthy, type HealthWaitResult } from '../checks/health.js';
-import { getServiceAuthHeaders } from '../signals/service/auth-headers.js';
+import type { HealthWaitResult } from '../checks/health.js';
+import { waitForServiceHealthy } from '../checks/service-health.js';
 import { runSmokeTests, type SmokeResult } from '../checks/smoke.js';
 import { createError } from '../../lib/errors.js';
 import { describeServingNow, runSafetyOperation } from '../deploy/safety-path.js';
@@ -46,22 +46,7 @@ async function checkRollbackHealth(ctx: RollbackContext, signal: AbortSignal): P
   const { environment, clock, driver } = ctx;
   return ctx.steps.run(
     'rollback:healthcheck',
-    async () => {
-      const health = await waitForHealthy(environment.healthUrl, {
-        consecutiveOk: ROLLBACK_HEALTHY_CHECKS,
-        intervalMs: environment.config.deploy.healthCheckIntervalMs,
-        timeoutMs: environment.config.deploy.healthTimeoutMs,
-        clock,
-        signal,
-        headers: getServiceAuthHeaders(environment),
-        getAbortReason: async () =>
-          driver.type === 'process' && !(await driver.status()).isRunning
-            ? 'the service process exited (see logs/service.log)'
-            : undefined,
-      });
-      if (!health.ok) throw Object.assign(new Error(`health check failed: ${health.reason}`), { health });
-      return health;
-    },
+    () => waitForServiceHealthy(environment, driver, { consecutiveOk: ROLLBACK_HEALTHY_CHECKS, clock, signal }),
     (h) => `${ROLLBACK_HEALTHY_CHECKS} consecutive OK checks (${h.checks.length} in all)`,
   );
 }
