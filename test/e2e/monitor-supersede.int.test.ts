@@ -15,7 +15,12 @@ import { readMonitorLockHolder } from '../../src/rollout/monitor/monitor-lock.js
 import { readMonitorState } from '../../src/rollout/monitor/monitor-state.js';
 import { replaceSymlinkAtomic } from '../../src/lib/atomic-file.js';
 import { isPidAlive } from '../../src/rollout/state/lock.js';
-import { createDeployProject, createReleaseVariant, type DeployProject } from '../helpers/deploy-project.js';
+import {
+  breakJpegHashing,
+  createDeployProject,
+  createReleaseVariant,
+  type DeployProject,
+} from '../helpers/deploy-project.js';
 import { runCliForTest } from '../helpers/cli.js';
 import { createFixtureImage } from '../helpers/images.js';
 import { REPO_ROOT, waitFor } from '../helpers/processes.js';
@@ -242,8 +247,6 @@ test(
   },
 );
 
-const HASH_LINE = 'const result = await hashImage(bytes, { mode, maxPixels: limits.maxPixels });';
-
 test(
   "bad traffic after a superseding deploy rolls back once, to the previous release, with the new deploy's backup",
   { timeout: 600_000 },
@@ -260,18 +263,7 @@ test(
       good.dir,
       await mkdirp(join(root, 'candidates')),
       'faulty',
-      async (dir) => {
-        const serverJs = join(dir, 'dist', 'service', 'server.js');
-        const text = await readFile(serverJs, 'utf8');
-        assert.ok(text.includes(HASH_LINE), 'the compiled server still has the hashing line this test patches');
-        await writeFile(
-          serverJs,
-          text.replace(
-            HASH_LINE,
-            `if (bytes[0] === 0xff) throw new Error('injected fault: JPEG hashing broken');\n${HASH_LINE}`,
-          ),
-        );
-      },
+      breakJpegHashing,
     );
     const first = await quickDeploy(root, good.dir, processEnv);
     assert.equal(first.code, 0, first.output);

@@ -148,3 +148,22 @@ export async function copyTree(src: string, dest: string): Promise<void> {
 export function isServiceAlive(pid: number): boolean {
   return isPidAlive(pid);
 }
+
+/** The compiled server's hashing call, which the fault below is put in front of. */
+const HASH_LINE = 'const result = await hashImage(bytes, { mode, maxPixels: limits.maxPixels });';
+
+/**
+ * Breaks a release copy's hashing for JPEG input only: the smoke tests hash a PNG, so a deploy of it passes and only
+ * real traffic fails (the monitor's job). Fails the test when the compiled server no longer has the line to patch.
+ */
+export async function breakJpegHashing(
+  releaseDir: string,
+  message = 'injected fault: JPEG hashing broken',
+): Promise<void> {
+  const serverJs = join(releaseDir, 'dist', 'service', 'server.js');
+  const text = await readFile(serverJs, 'utf8');
+  if (!text.includes(HASH_LINE))
+    throw new Error('the compiled server no longer has the hashing line this test patches');
+  const fault = `if (bytes[0] === 0xff) throw new Error(${JSON.stringify(message)});\n`;
+  await writeFile(serverJs, text.replace(HASH_LINE, `${fault}${HASH_LINE}`));
+}

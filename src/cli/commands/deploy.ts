@@ -1,12 +1,12 @@
 // `dhash deploy --env E [--release X] [--dry-run] [--force]`:
 // validated, journaled, atomic deploy with automatic switch-back.
 import { join } from 'node:path';
+import { createCliNotifier } from '../cli-notifier.js';
 import type { RegisterCommand } from '../context.js';
 import { createCommandLogger } from '../command-logger.js';
 import { resolveEnvironment } from '../../rollout/config/environments.js';
 import { createRedactor } from '../../lib/redact.js';
 import { deployRelease } from '../../rollout/deploy/deploy-release.js';
-import { createNotifier } from '../../rollout/notify/index.js';
 import { findProjectRoot } from '../../lib/project-paths.js';
 import { createLineWriter } from '../line-writer.js';
 
@@ -48,11 +48,9 @@ export const registerDeploy: RegisterCommand = (program, ctx, run) => {
         try {
           const notifier = opts.dryRun
             ? undefined
-            : createNotifier({
+            : createCliNotifier(ctx, {
                 projectRoot,
                 environment,
-                processEnv: ctx.processEnv,
-                clock: ctx.clock,
                 logger: log.logger,
                 redact,
               });

@@ -1,5 +1,6 @@
 // `dhash incident create` writes an incident record (and pages when critical); `dhash incident list` shows them.
 import { existsSync } from 'node:fs';
+import { createCliNotifier } from '../cli-notifier.js';
 import { relative, resolve } from 'node:path';
 import { z } from 'zod';
 import type { RegisterCommand } from '../context.js';
@@ -15,7 +16,7 @@ import {
   listIncidents,
   type IncidentInput,
 } from '../../rollout/incident/create-incident.js';
-import { createNotifier, NOTIFY_EVENTS, SEVERITIES } from '../../rollout/notify/index.js';
+import { NOTIFY_EVENTS, SEVERITIES } from '../../rollout/notify/index.js';
 
 const value = z.union([z.number(), z.string(), z.null()]);
 /** What --from-json may hold: any part of an incident (flags override it). */
@@ -142,11 +143,9 @@ export const registerIncident: RegisterCommand = (program, ctx, run) => {
           ...(opts.monitorLog ? { monitorLogs: [...(fromFile.monitorLogs ?? []), ...opts.monitorLog] } : {}),
           notify: opts.notify,
         };
-        const notifier = createNotifier({
+        const notifier = createCliNotifier(ctx, {
           projectRoot,
           environment,
-          processEnv: ctx.processEnv,
-          clock: ctx.clock,
           redact,
         });
         const result = await createIncident(input, { projectRoot, clock: ctx.clock, redact, notifier });

@@ -1,13 +1,13 @@
 // `dhash monitor --env E [--deploy ID] [--resume] [--dry-run] [--from-now]`:
 // the T+60 monitor of one deploy, with quality gates and auto-rollback.
 import { join } from 'node:path';
+import { createCliNotifier } from '../cli-notifier.js';
 import type { RegisterCommand } from '../context.js';
 import { createCommandLogger } from '../command-logger.js';
 import { resolveEnvironment } from '../../rollout/config/environments.js';
 import { loadQualityGates } from '../../rollout/config/quality-gates.js';
 import { createRedactor } from '../../lib/redact.js';
 import { runMonitor } from '../../rollout/monitor/run-monitor.js';
-import { createNotifier } from '../../rollout/notify/index.js';
 import { findProjectRoot } from '../../lib/project-paths.js';
 
 export const registerMonitor: RegisterCommand = (program, ctx, run) => {
@@ -36,11 +36,9 @@ export const registerMonitor: RegisterCommand = (program, ctx, run) => {
         const redact = createRedactor(ctx.processEnv);
         const log = createCommandLogger(ctx, { file: join(environment.logsDir, 'monitor.log'), component: 'monitor' });
         try {
-          const notifier = createNotifier({
+          const notifier = createCliNotifier(ctx, {
             projectRoot,
             environment,
-            processEnv: ctx.processEnv,
-            clock: ctx.clock,
             logger: log.logger,
             redact,
             isDryRun: Boolean(opts.dryRun),

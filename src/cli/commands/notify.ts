@@ -1,6 +1,7 @@
 // `dhash notify <event> --env E` sends a deploy notification;
 // `dhash notify flush` re-sends what waits in notifications_out/.
 import { relative } from 'node:path';
+import { createCliNotifier } from '../cli-notifier.js';
 import type { RegisterCommand } from '../context.js';
 import { resolveEnvironment } from '../../rollout/config/environments.js';
 import { DURATION_FORM, parseDurationMs } from '../../rollout/core/duration.js';
@@ -8,7 +9,7 @@ import { createError } from '../../lib/errors.js';
 import { ExitCode } from '../../lib/exit-codes.js';
 import { createRedactor } from '../../lib/redact.js';
 import { findProjectRoot } from '../../lib/project-paths.js';
-import { createNotifier, flushOutbox, isNotifyEventName, NOTIFY_EVENTS } from '../../rollout/notify/index.js';
+import { flushOutbox, isNotifyEventName, NOTIFY_EVENTS } from '../../rollout/notify/index.js';
 
 interface NotifyOptions {
   env?: string;
@@ -91,11 +92,9 @@ export const registerNotify: RegisterCommand = (program, ctx, run) => {
             });
         }
         const environment = await resolveEnvironment(projectRoot, opts.env, ctx.processEnv);
-        const notifier = createNotifier({
+        const notifier = createCliNotifier(ctx, {
           projectRoot,
           environment,
-          processEnv: ctx.processEnv,
-          clock: ctx.clock,
           isDryRun: opts.dryRun,
           redact,
         });

@@ -1,13 +1,13 @@
 // `dhash quick-deploy --env E [--release X] [--skip-migrations] [--dry-run] [--follow]`:
 // the one-command guarded deploy.
 import { join, relative } from 'node:path';
+import { createCliNotifier } from '../cli-notifier.js';
 import { Writable } from 'node:stream';
 import type { RegisterCommand } from '../context.js';
 import { createCommandLogger } from '../command-logger.js';
 import { resolveEnvironment } from '../../rollout/config/environments.js';
 import { ExitCode } from '../../lib/exit-codes.js';
 import { createRedactor } from '../../lib/redact.js';
-import { createNotifier } from '../../rollout/notify/index.js';
 import { createQuickDeployPipeline, type QuickDeployContext } from '../../rollout/pipeline/quick-deploy-pipeline.js';
 import { formatQuickDeploySummary } from '../../rollout/pipeline/quick-deploy-summary.js';
 import { resolvePipeline } from '../../rollout/pipeline/resolve-pipeline.js';
@@ -79,11 +79,9 @@ export const registerQuickDeploy: RegisterCommand = (program, ctx, run) => {
             isForce: Boolean(opts.force),
             out,
             signal: ctx.signal,
-            notifier: createNotifier({
+            notifier: createCliNotifier(ctx, {
               projectRoot,
               environment,
-              processEnv: ctx.processEnv,
-              clock: ctx.clock,
               logger: log.logger,
               redact,
               isDryRun,

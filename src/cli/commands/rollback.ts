@@ -1,6 +1,7 @@
 // `dhash rollback --backup FILE --env E [--carry-forward] [--force] [--dry-run]`:
 // restore release, database and config from a verified backup.
 import { createInterface } from 'node:readline/promises';
+import { createCliNotifier } from '../cli-notifier.js';
 import { join } from 'node:path';
 import type { RegisterCommand } from '../context.js';
 import { createCommandLogger } from '../command-logger.js';
@@ -8,7 +9,6 @@ import { resolveEnvironment } from '../../rollout/config/environments.js';
 import { ExitCode } from '../../lib/exit-codes.js';
 import { createRedactor } from '../../lib/redact.js';
 import { rollbackFromBackup } from '../../rollout/rollback/rollback-from-backup.js';
-import { createNotifier } from '../../rollout/notify/index.js';
 import { findProjectRoot } from '../../lib/project-paths.js';
 import { createLineWriter } from '../line-writer.js';
 
@@ -59,11 +59,9 @@ export const registerRollback: RegisterCommand = (program, ctx, run) => {
         try {
           const notifier = opts.dryRun
             ? undefined
-            : createNotifier({
+            : createCliNotifier(ctx, {
                 projectRoot,
                 environment,
-                processEnv: ctx.processEnv,
-                clock: ctx.clock,
                 logger: log.logger,
                 redact,
               });

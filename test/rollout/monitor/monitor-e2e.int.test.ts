@@ -18,10 +18,10 @@ import { createSilentLogger } from '../../../src/lib/logger.js';
 import { createFixtureImage } from '../../helpers/images.js';
 import { getFreePort } from '../../helpers/free-port.js';
 import { REPO_ROOT, waitFor } from '../../helpers/processes.js';
+import { breakJpegHashing } from '../../helpers/deploy-project.js';
 
 const clock = createSystemClock();
 const logger = createSilentLogger();
-const HASH_LINE = 'const result = await hashImage(bytes, { mode, maxPixels: limits.maxPixels });';
 
 /**
  * A copy of the good release whose hashing fails for JPEG input (the smoke test hashes a PNG, so the deploy passes).
@@ -31,16 +31,7 @@ async function buildFaultyRelease(goodDir: string, outDir: string): Promise<stri
   const releaseId = createReleaseId({ createdAtMs: Date.now() + 1000, version: manifest.version, gitSha: 'faulty' });
   const dir = join(outDir, releaseId);
   await cp(goodDir, dir, { recursive: true, verbatimSymlinks: true });
-  const serverJs = join(dir, 'dist', 'service', 'server.js');
-  const text = await readFile(serverJs, 'utf8');
-  assert.ok(text.includes(HASH_LINE), 'the compiled server still has the hashing line this test patches');
-  await writeFile(
-    serverJs,
-    text.replace(
-      HASH_LINE,
-      `if (bytes[0] === 0xff) throw new Error('injected fault: JPEG hashing broken in this release');\n${HASH_LINE}`,
-    ),
-  );
+  await breakJpegHashing(dir, 'injected fault: JPEG hashing broken in this release');
   const next = { ...manifest, releaseId, gitSha: 'faulty', contentSha256: await computeContentSha256(dir) };
   await writeFile(join(dir, 'release.json'), JSON.stringify(next, null, 2) + '\n');
   return dir;
