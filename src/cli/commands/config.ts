@@ -117,7 +117,11 @@ function describeEnvironment(
       ? `process (SIGTERM, SIGKILL after ${formatDurationMs(t.stopTimeoutMs)})`
       : t.type === 'systemd'
         ? `systemd ${t.unitName} in ${t.unitDir}${t.user ? ` as ${t.user}` : ''}`
-        : `command (start: ${t.start}; stop: ${t.stop}; status: ${t.status}; timeout ${formatDurationMs(t.timeoutMs)})`;
+        : t.type === 'command'
+          ? `command (start: ${t.start}; stop: ${t.stop}; status: ${t.status}; ` +
+            `timeout ${formatDurationMs(t.timeoutMs)})`
+          : `ssh fleet of ${t.hosts.length} (${t.hosts.map((h) => h.name).join(', ')}); ` +
+            `waves ${JSON.stringify(t.waves)}, bake ${t.bake}, maxUnavailable ${t.maxUnavailable}`;
   const signalsText =
     c.signals.source === 'prometheus' ? `prometheus ${c.signals.url} {${c.signals.selector}}` : 'service /metrics';
   const r = c.notifications.routing;

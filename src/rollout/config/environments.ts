@@ -29,8 +29,10 @@ export interface ResolvedEnvironment {
   sharedDir: string;
   stateDir: string;
   logsDir: string;
-  /** The service database inside shared/. */
+  /** The service database inside shared/ (SQLite; unused when `database.engine` is `postgres`). */
   databaseFile: string;
+  /** The store: SQLite at databaseFile, or PostgreSQL at a URL read from `urlEnv` (a secret: redacted everywhere). */
+  database: ResolvedDatabase;
   backupsDir: string;
   host: string;
   port: number;
@@ -43,6 +45,11 @@ export interface ResolvedEnvironment {
    */
   serviceToken?: string;
 }
+
+export type ResolvedDatabase =
+  | { engine: 'sqlite'; file: string }
+  /** `url` is undefined when `urlEnv` is not set; whoever needs the database throws EDATABASEURLMISSING then. */
+  | { engine: 'postgres'; urlEnv: string; url?: string };
 
 export async function loadEnvironmentsFile(projectRoot: string): Promise<EnvironmentsFile> {
   const { environmentsFile } = getProjectPaths(projectRoot);
@@ -94,6 +101,7 @@ export function resolveEnvironmentConfig(
     '',
   );
   const root = abs(config.root);
+  const databaseFile = join(root, 'shared', 'dhash.sqlite');
   return {
     name,
     config,
@@ -104,7 +112,15 @@ export function resolveEnvironmentConfig(
     sharedDir: join(root, 'shared'),
     stateDir: join(root, 'state'),
     logsDir: join(root, 'logs'),
-    databaseFile: join(root, 'shared', 'dhash.sqlite'),
+    databaseFile,
+    database:
+      config.database.engine === 'postgres'
+        ? {
+            engine: 'postgres',
+            urlEnv: config.database.urlEnv,
+            ...(processEnv[config.database.urlEnv] ? { url: processEnv[config.database.urlEnv] } : {}),
+          }
+        : { engine: 'sqlite', file: databaseFile },
     backupsDir: abs(config.backups.dir),
     host,
     port,
