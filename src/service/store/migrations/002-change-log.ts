@@ -15,6 +15,8 @@ CREATE TABLE change_log (
   payload TEXT NOT NULL
 );
 `,
+  // A new table that the release before it never reads: old hosts run unchanged against the migrated schema.
+  isBackwardCompatible: true,
   down: `
 DROP TABLE change_log;
 DELETE FROM sqlite_sequence WHERE name = 'change_log';

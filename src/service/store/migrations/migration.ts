@@ -11,4 +11,11 @@ export interface Migration {
    * of the recorded checksum, so it ships with its `up` and an edited down is refused like an edited up.
    */
   down?: string;
+  /**
+   * True when the release before this migration still runs against the migrated schema (an "expand" step: new
+   * tables, nullable columns). A fleet rollout migrates once before its first wave while old hosts keep serving, so
+   * it refuses a migration without this flag and asks for it to be split into expand and contract. Not part of the
+   * checksum: it describes the SQL, it does not change what runs.
+   */
+  isBackwardCompatible?: boolean;
 }
