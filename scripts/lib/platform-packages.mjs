@@ -66,12 +66,23 @@ export const PLATFORM_PACKAGES = [
   },
   {
     name: 'postgresql-15',
-    why: 'the database of the fleet tests',
+    why: 'PostgreSQL for the store tests, pg_dump/pg_restore for PostgreSQL backups',
     provesPresent: '/usr/lib/postgresql/15/bin/postgres',
-    isNeededByTests: false,
+    isNeededByTests: true,
   },
-  { name: 'openssh-server', why: 'sshd for the fleet tests', provesPresent: '/usr/sbin/sshd', isNeededByTests: false },
-  { name: 'iproute2', why: 'ip for the fleet tests', provesPresent: '/usr/sbin/ip', isNeededByTests: false },
+  {
+    name: 'openssh-server',
+    why: "sshd on the fleet tests' hosts",
+    provesPresent: '/usr/sbin/sshd',
+    isNeededByTests: true,
+  },
+  {
+    name: 'openssh-client',
+    why: "ssh, the fleet rollout's way to its hosts",
+    provesPresent: '/usr/bin/ssh',
+    isNeededByTests: true,
+  },
+  { name: 'iproute2', why: 'ip netns for the fleet tests', provesPresent: '/usr/sbin/ip', isNeededByTests: true },
 ];
 
 /** The command a human runs to install `names`. */

@@ -44,7 +44,7 @@ test('the test runner names every missing package in that one line', async (t) =
 });
 
 test('the test runner goes on to the suites when only packages the tests do not use are missing', async (t) => {
-  const apt = await createFakeApt(t, { missing: ['postgresql-15'] });
+  const apt = await createFakeApt(t, { missing: ['libjpeg62-turbo-dev'] });
   const result = await runRunner(apt.env);
   assert.deepEqual(result, { code: 1, stdout: '', stderr: `No unit test files found matching ${NO_FILE}.\n` });
 });
