@@ -315,6 +315,39 @@ export const ERRORS = {
     exitCode: ExitCode.REFUSED,
   }),
 
+  // ── PostgreSQL environments: backup, restore, switch-over (src/rollout/backup/postgres-*.ts) ──
+  EDATABASEURLMISSING: (c: { env: string; variable: string }) => ({
+    message: `The environment \`${c.env}\` keeps its data in PostgreSQL, but ${c.variable} is not set.`,
+    details:
+      `Set ${c.variable}=postgres://<user>:<password>@<host>:5432/<database> in the environment of this command ` +
+      `(never in environments.json), or set \`environments.${c.env}.database.engine\` to \`sqlite\`.`,
+    exitCode: ExitCode.USAGE,
+  }),
+  EPGTOOLMISSING: (c: { tool: string; searched: string[] }) => ({
+    message: `The PostgreSQL client program ${c.tool} was not found.`,
+    details:
+      `Looked in ${c.searched.join(', ')}. Install the client matching the server ` +
+      '(Debian: `apt-get install postgresql-client-15`), ' +
+      'or point DHASH_PG_BIN_DIR at the folder that holds it.',
+    exitCode: ExitCode.USAGE,
+  }),
+  EPGDUMPFAILED: (c: { database: string; reason: string }) => ({
+    message: `The backup of the PostgreSQL database ${c.database} failed: ${c.reason}.`,
+    details:
+      'Nothing was written to backups/ and nothing changed. Check that the server is reachable with the URL ' +
+      'and that its pg_dump is at least the server version, ' +
+      'then run `./scripts/backup_dhash.sh --env <env>` again.',
+    exitCode: ExitCode.FAILED,
+  }),
+  EPGRESTOREFAILED: (c: { database: string; step: string; reason: string }) => ({
+    message: `Restoring the PostgreSQL database ${c.database} failed at ${c.step}: ${c.reason}.`,
+    details:
+      'A failure before the switch-over leaves the live database serving untouched ' +
+      '(the half-restored copy is dropped); after it, the database set aside is named in the output: ' +
+      'rename it back with ALTER DATABASE … RENAME.',
+    exitCode: ExitCode.FAILED,
+  }),
+
   // ── service store, library and review queue ──
   EDATABASENOTFOUND: (c: { file: string }) => ({
     message: `The database ${c.file} does not exist.`,

@@ -17,6 +17,7 @@ import {
   verifyBackup,
   type BackupPlan,
 } from '../../rollout/backup/index.js';
+import type { BackupManifest } from '../../rollout/core/backup-manifest.js';
 import { createProgressReporter, formatBytes } from '../progress-reporter.js';
 
 interface EnvOptions {
@@ -56,6 +57,7 @@ export const registerBackup: RegisterCommand = (program, ctx, run) => {
             logger,
             isDryRun: true,
             reason: opts.reason,
+            processEnv: ctx.processEnv,
           });
           ctx.stdout.write(formatPlan(plan, show));
           return ExitCode.OK;
@@ -66,6 +68,7 @@ export const registerBackup: RegisterCommand = (program, ctx, run) => {
             clock: ctx.clock,
             logger,
             reason: opts.reason,
+            processEnv: ctx.processEnv,
             onProgress: (p) => progress.update(p.phase, p.doneBytes, p.totalBytes),
           });
           progress.stop();
@@ -78,7 +81,7 @@ export const registerBackup: RegisterCommand = (program, ctx, run) => {
               `  checksum: ${show(made.sha256File)}`,
               `  release:  ${m.releaseId ?? 'none'}${m.version ? ` (${m.version})` : ''}, ` +
                 `${m.entries.filter((e) => e.path.startsWith('release/')).length} files, ${m.symlinks.length} symlinks`,
-              `  database: ${m.database ? `schema version ${m.schemaVersion}` : 'none'}`,
+              `  database: ${formatManifestDatabase(m)}`,
               `Check it: sha256sum -c ${show(made.sha256File)}`,
               '',
             ].join('\n'),
@@ -102,7 +105,7 @@ export const registerBackup: RegisterCommand = (program, ctx, run) => {
         const projectRoot = findProjectRoot(ctx.cwd);
         const abs = resolve(ctx.cwd, file);
         if (opts.env) await resolveEnvironment(projectRoot, opts.env, ctx.processEnv);
-        const result = await verifyBackup(abs, { expectedEnv: opts.env, projectRoot });
+        const result = await verifyBackup(abs, { expectedEnv: opts.env, projectRoot, processEnv: ctx.processEnv });
         if (!result.ok) {
           for (const p of result.problems) ctx.stdout.write(`  ✗ ${p.code} ${p.message}\n`);
           throw createBackupRefusal(abs, result, projectRoot);
@@ -112,7 +115,8 @@ export const registerBackup: RegisterCommand = (program, ctx, run) => {
           `OK ${relative(projectRoot, abs)}: sha256 ${result.sha256}, ` +
             `${m.entries.length + 1} entries match the manifest and their CRC-32\n` +
             `  env ${m.env}, created ${m.createdAt}, release ${m.releaseId ?? 'none'}, ` +
-            `schema version ${m.schemaVersion ?? 'none'}\n`,
+            `schema version ${m.schemaVersion ?? 'none'}\n` +
+            (m.engine === 'postgres' && m.database ? `  ${m.database}: pg_restore --list reads it\n` : ''),
         );
         return ExitCode.OK;
       }),
@@ -206,6 +210,19 @@ async function prepare(ctx: CliContext, opts: EnvOptions) {
   return { projectRoot, env: environment, logger };
 }
 
+/** The created backup's database line: engine, schema version, and for PostgreSQL the dump and its row counts. */
+function formatManifestDatabase(m: BackupManifest): string {
+  if (!m.database) return 'none';
+  if (m.engine !== 'postgres' || !m.postgres) return `schema version ${m.schemaVersion}`;
+  const counts = Object.entries(m.postgres.rowCounts)
+    .map(([table, n]) => `${table} ${n}`)
+    .join(', ');
+  return (
+    `PostgreSQL ${m.postgres.serverVersion} database ${m.postgres.database}, schema version ${m.schemaVersion}, ` +
+    `change log seq ${m.changeLogSeq ?? 0}; ${m.database} (${counts || 'no service tables'})`
+  );
+}
+
 function formatPlan(plan: BackupPlan, show: (p: string) => string): string {
   if (plan.isNothingToBackUp) {
     return (
@@ -218,10 +235,12 @@ function formatPlan(plan: BackupPlan, show: (p: string) => string): string {
     ? `${r.releaseId ?? '(no release.json)'}${r.version ? ` (${r.version})` : ''} from ${show(r.dir)}: ` +
       `${r.fileCount} files, ${r.symlinkCount} symlinks, ${formatBytes(r.sizeBytes)}`
     : 'none (no current release)';
-  const databaseText = plan.database
-    ? `${show(plan.database.file)} (${formatBytes(plan.database.sizeBytes)}), ` +
-      "snapshot through SQLite's online backup API"
-    : 'none';
+  const d = plan.database;
+  const databaseText = !d
+    ? 'none'
+    : d.engine === 'postgres'
+      ? `PostgreSQL ${d.file} (${formatBytes(d.sizeBytes)}), pg_dump --format=custom in one snapshot`
+      : `${show(d.file)} (${formatBytes(d.sizeBytes)}), snapshot through SQLite's online backup API`;
   return [
     `Dry run: would back up ${plan.env} into ${show(plan.file)} (+ .sha256); nothing was written.`,
     `  release:  ${releaseText}`,

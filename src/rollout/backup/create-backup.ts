@@ -1,9 +1,9 @@
 // backup:create — release + consistent database snapshot + config into a verified zip and its .sha256, atomically.
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { link, mkdir, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, rm, unlink, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { createBackupManifest, DATABASE_PATH, type BackupManifest } from '../core/backup-manifest.js';
+import { createBackupManifest, type BackupManifest, type PostgresBackupFacts } from '../core/backup-manifest.js';
 import { formatBackupName, formatBackupTempName, formatChecksumLine } from '../core/backup-name.js';
 import type { Clock } from '../../lib/clock.js';
 import { createError } from '../../lib/errors.js';
@@ -12,7 +12,7 @@ import { toNoSpaceError } from '../../lib/no-space.js';
 import type { ResolvedEnvironment } from '../config/environments.js';
 import type { Logger } from '../../lib/logger.js';
 import { collectConfigFiles, collectReleaseFiles, getCurrentRelease } from './collect-sources.js';
-import { snapshotDatabase } from './snapshot-database.js';
+import { planDatabaseSource, snapshotDatabaseSource } from './database-source.js';
 import { checkWrittenZip, writeBackupZip, type BackupSource } from './write-backup-zip.js';
 import { createBackupRefusal } from './verify-backup.js';
 
@@ -34,6 +34,8 @@ export interface CreateBackupOptions {
    */
   compressionLevel?: number;
   onProgress?: (progress: BackupProgress) => void;
+  /** The environment pg_dump runs with (a PostgreSQL environment); default: this process's. */
+  processEnv?: Record<string, string | undefined>;
 }
 
 export interface BackupPlan {
@@ -51,7 +53,8 @@ export interface BackupPlan {
     symlinkCount: number;
     sizeBytes: number;
   } | null;
-  database: { file: string; sizeBytes: number } | null;
+  /** `file` is the SQLite file, or for PostgreSQL the URL without its password. */
+  database: { engine: 'sqlite' | 'postgres'; file: string; sizeBytes: number } | null;
   config: string[];
   /** Bytes to read: release files + database + config. */
   totalBytes: number;
@@ -99,8 +102,9 @@ export async function createBackup(
   const startedAtMs = clock.now();
   const release = await getCurrentRelease(environment);
   const releaseFiles = release ? await collectReleaseFiles(release.dir, logger) : null;
-  const hasDatabase = existsSync(environment.databaseFile);
-  const databaseSize = hasDatabase ? (await stat(environment.databaseFile)).size : 0;
+  const databasePlan = await planDatabaseSource(environment);
+  const hasDatabase = databasePlan.isPresent;
+  const databaseSize = databasePlan.sizeBytes;
   const config = await collectConfigFiles(environment);
   const createdAtMs = pickFreeTimestamp(environment, startedAtMs);
   const file = join(environment.backupsDir, formatBackupName(environment.name, createdAtMs));
@@ -121,7 +125,9 @@ export async function createBackup(
             sizeBytes: releaseFiles.sizeBytes,
           }
         : null,
-    database: hasDatabase ? { file: environment.databaseFile, sizeBytes: databaseSize } : null,
+    database: hasDatabase
+      ? { engine: databasePlan.engine, file: databasePlan.location, sizeBytes: databaseSize }
+      : null,
     config: config.map((c) => c.zipPath),
     totalBytes: (releaseFiles?.sizeBytes ?? 0) + databaseSize + configBytes,
   };
@@ -138,19 +144,27 @@ export async function createBackup(
   const tempZip = join(environment.backupsDir, formatBackupTempName(finalName, suffix));
   const tempDb = join(environment.backupsDir, formatBackupTempName(finalName, `db-${suffix}`));
   const log = logger.child('backup');
-  log.info('backup:create started', { env: environment.name, file: tempZip, reason: options.reason ?? 'manual' });
+  log.info('backup:create started', {
+    env: environment.name,
+    file: tempZip,
+    reason: options.reason ?? 'manual',
+    engine: environment.database.engine,
+  });
   try {
     let schemaVersion: number | null = null;
     let changeLogSeq: number | undefined;
+    let postgres: PostgresBackupFacts | undefined;
     const sources: BackupSource[] = [...(releaseFiles?.files ?? [])];
     if (hasDatabase) {
-      const snapshot = await snapshotDatabase(environment.databaseFile, tempDb, {
+      const snapshot = await snapshotDatabaseSource(environment, tempDb, {
+        log,
+        // Like the process driver, the toolkit's own environment unless the caller passed one (pg_dump needs none of
+        // it for the connection: the URL and PGPASSWORD are set from the environment's database).
+        processEnv: options.processEnv ?? process.env,
         onProgress: (doneBytes, totalBytes) => options.onProgress?.({ phase: 'database', doneBytes, totalBytes }),
       });
-      schemaVersion = snapshot.schemaVersion;
-      changeLogSeq = snapshot.changeLogSeq;
-      log.info('backup:snapshot done', { sizeBytes: snapshot.sizeBytes, schemaVersion, restarts: snapshot.restarts });
-      sources.push({ zipPath: DATABASE_PATH, file: tempDb, sizeBytes: (await stat(tempDb)).size, isCompressed: true });
+      ({ schemaVersion, changeLogSeq, postgres } = snapshot);
+      sources.push(snapshot.source);
     }
     sources.push(...config);
     const totalBytes = sources.reduce((n, s) => n + s.sizeBytes, 0);
@@ -168,6 +182,8 @@ export async function createBackup(
           schemaVersion,
           changeLogSeq,
           hasDatabase,
+          engine: environment.database.engine,
+          postgres,
           entries,
           symlinks: releaseFiles?.symlinks ?? [],
         }),

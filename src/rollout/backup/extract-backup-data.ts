@@ -2,12 +2,13 @@
 import { createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { CONFIG_PREFIX, DATABASE_PATH, type BackupManifest } from '../core/backup-manifest.js';
+import { CONFIG_PREFIX, DATABASE_PATH, POSTGRES_DUMP_PATH, type BackupManifest } from '../core/backup-manifest.js';
 import { openZip } from './zip-reader.js';
 import type { ExtractedBackup } from './index.js';
 
 /**
- * Writes `database/dhash.sqlite` and `config/*` of an already verified backup into `destDir`, re-checking each
+ * Writes the database entry (`database/dhash.sqlite` or `database/dhash.pgdump`) and `config/*` of an already
+ * verified backup into `destDir`, re-checking each
  * written entry's sha256 against the manifest (the file could have changed since it was verified).
  */
 export async function extractBackupData(
@@ -22,7 +23,7 @@ export async function extractBackupData(
     for (const info of zip.entries) {
       if (info.isDirectory || info.isSymlink) continue;
       if (
-        info.name !== DATABASE_PATH &&
+        info.name !== manifest.database &&
         !(info.name.startsWith(CONFIG_PREFIX) && !info.name.slice(CONFIG_PREFIX.length).includes('/'))
       )
         continue;
@@ -43,7 +44,8 @@ export async function extractBackupData(
   return {
     dir: destDir,
     releaseDir: null,
-    databaseFile: manifest.database ? join(destDir, DATABASE_PATH) : null,
+    databaseFile: manifest.database === DATABASE_PATH ? join(destDir, DATABASE_PATH) : null,
+    postgresDumpFile: manifest.database === POSTGRES_DUMP_PATH ? join(destDir, POSTGRES_DUMP_PATH) : null,
     configDir: join(destDir, 'config'),
     manifest,
   };

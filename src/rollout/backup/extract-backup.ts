@@ -4,7 +4,13 @@ import { createWriteStream, existsSync, mkdirSync, writeFileSync } from 'node:fs
 import { Writable } from 'node:stream';
 import { chmod, mkdir, mkdtemp, rename, rm, symlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
-import { DATABASE_PATH, getEntryPathProblem, getSymlinkProblem, type BackupManifest } from '../core/backup-manifest.js';
+import {
+  DATABASE_PATH,
+  getEntryPathProblem,
+  getSymlinkProblem,
+  POSTGRES_DUMP_PATH,
+  type BackupManifest,
+} from '../core/backup-manifest.js';
 import { createError } from '../../lib/errors.js';
 import { checkZip } from './check-zip.js';
 import { checkEnvironment, checkOuterChecksum, createBackupRefusal, isRegularFile } from './verify-backup.js';
@@ -14,8 +20,10 @@ export interface ExtractedBackup {
   dir: string;
   /** `<dir>/release` (the active release at backup time), or null when the backup had none. */
   releaseDir: string | null;
-  /** `<dir>/database/dhash.sqlite`, or null when the backup had no database. */
+  /** `<dir>/database/dhash.sqlite`, or null when the backup had no SQLite database. */
   databaseFile: string | null;
+  /** `<dir>/database/dhash.pgdump` (pg_dump custom format), or null when the backup is not of PostgreSQL. */
+  postgresDumpFile: string | null;
   configDir: string;
   manifest: BackupManifest;
 }
@@ -101,7 +109,8 @@ export async function extractBackup(
     return {
       dir: target,
       releaseDir: existsSync(join(target, 'release')) ? join(target, 'release') : null,
-      databaseFile: manifest.database ? join(target, DATABASE_PATH) : null,
+      databaseFile: manifest.database === DATABASE_PATH ? join(target, DATABASE_PATH) : null,
+      postgresDumpFile: manifest.database === POSTGRES_DUMP_PATH ? join(target, POSTGRES_DUMP_PATH) : null,
       configDir: join(target, 'config'),
       manifest,
     };

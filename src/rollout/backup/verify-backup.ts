@@ -7,6 +7,7 @@ import { parseBackupName, parseChecksumLine, sortBackupNamesNewestFirst } from '
 import type { BackupManifest, BackupProblem } from '../core/backup-manifest.js';
 import { createError, type DhashError } from '../../lib/errors.js';
 import { checkZip, type CheckZipOptions } from './check-zip.js';
+import { checkPostgresDumpInZip } from './check-postgres-dump.js';
 import { hashFileSha256 } from './zip-reader.js';
 
 export interface VerifyBackupOptions {
@@ -15,6 +16,8 @@ export interface VerifyBackupOptions {
   /** The repo root: the `.sha256` line's path is relative to it. */
   projectRoot: string;
   onBytes?: (n: number) => void;
+  /** Where pg_restore is looked up for a PostgreSQL backup's `pg_restore --list` check; default: this process's. */
+  processEnv?: Record<string, string | undefined>;
 }
 
 export interface VerifyBackupResult {
@@ -31,6 +34,7 @@ export const getChecksumFile = (zipFile: string) => `${zipFile}.sha256`;
 export const isRegularFile = (file: string): boolean => statSync(file, { throwIfNoEntry: false })?.isFile() === true;
 
 /**
+ * A PostgreSQL backup's dump is also listed with `pg_restore --list` (EPGTOOLMISSING when pg_restore is not installed).
  * Never throws for a bad backup: every finding is a problem. Turn a failed result into an error with
  * `createBackupRefusal`.
  */
@@ -48,6 +52,9 @@ export async function verifyBackup(file: string, options: VerifyBackupOptions): 
     checkZip(file, { onBytes: options.onBytes, checkManifest: (m) => checkEnvironment(file, m, options.expectedEnv) }),
   ]);
   const problems = [...outer.problems, ...inner.problems];
+  // A PostgreSQL dump whose bytes are right can still be unusable (truncated by pg_dump itself): pg_restore reads it.
+  if (problems.length === 0 && inner.manifest)
+    problems.push(...(await checkPostgresDumpInZip(file, inner.manifest, options.processEnv ?? process.env)));
   return { ok: problems.length === 0, problems, manifest: inner.manifest, sha256: outer.sha256 };
 }
 

@@ -7,11 +7,22 @@ export const BACKUP_FORMAT_VERSION = 1;
 export const MANIFEST_PATH = 'manifest.json';
 export const RELEASE_PREFIX = 'release/';
 export const DATABASE_PATH = 'database/dhash.sqlite';
+/** A PostgreSQL environment's database: `pg_dump --format=custom` (restored with pg_restore into a fresh database). */
+export const POSTGRES_DUMP_PATH = 'database/dhash.pgdump';
 export const CONFIG_PREFIX = 'config/';
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex digits');
 const entrySchema = z.strictObject({ path: z.string().min(1), sha256: sha256Hex, size: z.number().int().min(0) });
 const symlinkSchema = z.strictObject({ path: z.string().min(1), target: z.string().min(1) });
+/** What a PostgreSQL backup records about its dump (never the URL: it holds a password). */
+const postgresSchema = z.strictObject({
+  /** The database's name when it was dumped. */
+  database: z.string().min(1),
+  serverVersion: z.string().min(1),
+  format: z.literal('custom'),
+  /** Rows per service table in the dumped snapshot: a restore must find the same. */
+  rowCounts: z.record(z.string(), z.number().int().min(0)),
+});
 
 export const backupManifestSchema = z.strictObject({
   formatVersion: z.literal(BACKUP_FORMAT_VERSION),
@@ -29,8 +40,12 @@ export const backupManifestSchema = z.strictObject({
    * manifests.
    */
   changeLogSeq: z.number().int().min(0).optional(),
+  /** The store the backup came from; absent in older manifests, which are all SQLite. */
+  engine: z.enum(['sqlite', 'postgres']).optional(),
   /** The zip path of the database snapshot, or null when the environment had no database. */
-  database: z.literal(DATABASE_PATH).nullable(),
+  database: z.enum([DATABASE_PATH, POSTGRES_DUMP_PATH]).nullable(),
+  /** For engine `postgres`: the dump's facts. */
+  postgres: postgresSchema.optional(),
   /** Every zip entry except manifest.json, sorted by path. */
   entries: z.array(entrySchema),
   /** Symlinks of the release (node_modules/.bin), recreated on restore; never stored as zip entries. */
@@ -40,6 +55,7 @@ export const backupManifestSchema = z.strictObject({
 export type BackupManifest = z.output<typeof backupManifestSchema>;
 export type BackupEntry = BackupManifest['entries'][number];
 export type BackupSymlink = BackupManifest['symlinks'][number];
+export type PostgresBackupFacts = z.output<typeof postgresSchema>;
 
 export interface BackupProblem {
   code: string;
@@ -61,6 +77,10 @@ export interface CreateManifestInput {
   schemaVersion: number | null;
   changeLogSeq?: number;
   hasDatabase: boolean;
+  /** Default `sqlite`. */
+  engine?: 'sqlite' | 'postgres';
+  /** Required for `postgres` with a database. */
+  postgres?: PostgresBackupFacts;
   entries: BackupEntry[];
   symlinks: BackupSymlink[];
 }
@@ -79,7 +99,9 @@ export function createBackupManifest(input: CreateManifestInput): BackupManifest
     releaseContentSha256: input.release?.contentSha256 ?? null,
     schemaVersion: input.schemaVersion,
     ...(input.changeLogSeq === undefined ? {} : { changeLogSeq: input.changeLogSeq }),
-    database: input.hasDatabase ? DATABASE_PATH : null,
+    engine: input.engine ?? 'sqlite',
+    database: input.hasDatabase ? (input.engine === 'postgres' ? POSTGRES_DUMP_PATH : DATABASE_PATH) : null,
+    ...(input.postgres ? { postgres: input.postgres } : {}),
     entries: [...input.entries].sort(byPath),
     symlinks: [...input.symlinks].sort(byPath),
   };
@@ -180,6 +202,21 @@ export function compareWithManifest(
         entry: link.path,
         message: `symlink ${link.path} → ${link.target}: ${problem}`,
       });
+  }
+  const isPostgres = manifest.engine === 'postgres';
+  if (manifest.database !== null && (manifest.database === POSTGRES_DUMP_PATH) !== isPostgres) {
+    problems.push({
+      code: 'EMANIFESTMISMATCH',
+      entry: manifest.database,
+      message: `the manifest's engine is ${manifest.engine ?? 'sqlite'} but its database entry is ${manifest.database}`,
+    });
+  }
+  if (isPostgres && manifest.database !== null && !manifest.postgres) {
+    problems.push({
+      code: 'EMANIFESTMISMATCH',
+      entry: manifest.database,
+      message: 'a PostgreSQL backup records no `postgres` facts (database, server version, row counts)',
+    });
   }
   if (manifest.database !== null && !actual.has(manifest.database)) {
     problems.push({

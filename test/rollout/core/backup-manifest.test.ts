@@ -34,6 +34,7 @@ test('builds a manifest with sorted entries and the release and schema facts', (
     version: '0.1.0',
     releaseContentSha256: h('c'),
     schemaVersion: 3,
+    engine: 'sqlite',
     database: 'database/dhash.sqlite',
     entries: [
       { path: 'database/dhash.sqlite', sha256: h('d'), size: 4096 },
@@ -127,4 +128,40 @@ test('records the change-log high-water seq when given, and still reads a manife
   const old = createBackupManifest(input);
   assert.equal('changeLogSeq' in old, false);
   assert.equal(parseBackupManifest(JSON.stringify(old)).manifest?.changeLogSeq, undefined);
+});
+
+test('a PostgreSQL manifest names the dump entry and its facts; engine and entry must agree', () => {
+  const facts = {
+    database: 'dhash',
+    serverVersion: '15.18',
+    format: 'custom' as const,
+    rowCounts: { library_entries: 3 },
+  };
+  const pg = createBackupManifest({
+    env: 'staging',
+    createdAtMs: Date.UTC(2026, 10, 28),
+    release: null,
+    schemaVersion: 2,
+    changeLogSeq: 7,
+    hasDatabase: true,
+    engine: 'postgres',
+    postgres: facts,
+    entries: [{ path: 'database/dhash.pgdump', sha256: h('d'), size: 10 }],
+    symlinks: [],
+  });
+  assert.equal(pg.engine, 'postgres');
+  assert.equal(pg.database, 'database/dhash.pgdump');
+  assert.deepEqual(pg.postgres, facts);
+  assert.deepEqual(parseBackupManifest(JSON.stringify(pg)), { manifest: pg, problems: [] });
+  const actual = new Map([['database/dhash.pgdump', { sha256: h('d'), size: 10 }]]);
+  assert.deepEqual(compareWithManifest(pg, actual), []);
+  assert.deepEqual(
+    compareWithManifest({ ...pg, engine: 'sqlite' }, actual).map((p) => p.message),
+    ["the manifest's engine is sqlite but its database entry is database/dhash.pgdump"],
+  );
+  const { postgres: _facts, ...withoutFacts } = pg;
+  assert.deepEqual(
+    compareWithManifest(withoutFacts, actual).map((p) => p.message),
+    ['a PostgreSQL backup records no `postgres` facts (database, server version, row counts)'],
+  );
 });
