@@ -68,7 +68,7 @@ export function createServer(deps: ServerDependencies): FastifyInstance {
   const gate = new AdmissionGate({ ...DEFAULT_ADMISSION_LIMITS, ...deps.admission });
   metrics.observeAdmission(() => gate.state);
   // Only hashing work queues: /health, /metrics and the JSON routes never wait behind it.
-  registerAdmission(app, gate, isExtractionRequest);
+  registerAdmission(app, gate, isExtractionRequest, { metrics, logger: deps.logger, auth: deps.auth });
   // Probe poppler now (cached, never rejects) so the first /health does not pay for spawning `pdfimages -v`.
   void getPdfCapability(limits.pdfimagesCommand);
   // Requests whose extraction attempt is already on the counter (success or failure), so errors are not counted twice.

@@ -1,8 +1,19 @@
-// Wires the AdmissionGate into fastify:
-// admit at onRequest (before the body is read), count chunked bytes as they stream.
+// Wires the AdmissionGate into fastify: admit before fastify (early-admission.ts) or at onRequest, both before the
+// body is read; count chunked bytes as they stream.
 import { Transform, type TransformCallback } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { AdmissionGate, AdmissionTicket } from './admission.js';
+import type { AdmissionGate, AdmissionTicket, ShedReason } from './admission.js';
+import type { AuthSettings } from './auth.js';
+import { attachEarlyAdmission, takeEarlyTicket } from './early-admission.js';
+import type { RequestLogger } from './request-logger.js';
+import { createShedLog } from './shed-log.js';
+
+export interface AdmissionReporting {
+  metrics: { recordShed(route: string, reason: ShedReason): void };
+  logger: RequestLogger;
+  /** The service's API tokens, when it has them: only a request allowed on its route is decided before fastify. */
+  auth?: AuthSettings;
+}
 
 const tickets = new WeakMap<FastifyRequest, AdmissionTicket>();
 /** Requests sent with `Expect: 100-continue` whose client has been told to send the body. */
@@ -14,22 +25,44 @@ export function getAdmissionTicket(request: FastifyRequest): AdmissionTicket | u
 }
 
 /**
- * `isHashingRequest` picks the requests that queue for a hashing slot. Those are admitted by Content-Length at
- * onRequest, so a refusal costs no body read; a body without one (chunked) is counted chunk by chunk while it
- * arrives. The ticket is closed when the response is finished or the connection drops, whichever comes first.
+ * `isHashingRequest` picks the requests that queue for a hashing slot. Those are admitted by Content-Length
+ * before the body is read, so a refusal costs no body read; a body without one (chunked) is counted chunk by chunk
+ * while it arrives. The ticket is closed when the response is finished or the connection drops, whichever is first.
+ *
+ * The upload routes are decided on the server's request event (early-admission.ts), a refusal answered there;
+ * the onRequest hook takes the ticket of an admitted one, and admits itself whatever that shortcut did not decide
+ * (refusing by throwing OverloadedError, which the error handler answers and counts).
  *
  * A client that sends `Expect: 100-continue` is asked for its body only once admitted, so a refusal costs
- * neither side an upload. Node would answer 100 itself before any hook runs; the listener below stops that.
+ * neither side an upload (Node's own 100 is stopped by the early listener on `checkContinue`).
  */
 export function registerAdmission(
   app: FastifyInstance,
   gate: AdmissionGate,
   isHashingRequest: (request: FastifyRequest) => boolean,
+  reporting: AdmissionReporting,
 ): void {
-  app.server.on('checkContinue', (req, res) => app.server.emit('request', req, res));
+  const shedLog = createShedLog(reporting.logger);
+  attachEarlyAdmission(app.server, {
+    gate,
+    auth: reporting.auth,
+    recordShed: (route, reason) => {
+      reporting.metrics.recordShed(route, reason);
+      shedLog.record(route, reason);
+    },
+  });
 
   app.addHook('onRequest', async (request, reply) => {
-    if (!isHashingRequest(request)) return;
+    const early = takeEarlyTicket(request.raw);
+    if (!isHashingRequest(request)) {
+      // The shortcut's route table and the routes' config disagree: the routes are right.
+      early?.close();
+      return;
+    }
+    if (early) {
+      tickets.set(request, early);
+      return;
+    }
     const ticket = gate.admit(getDeclaredBytes(request));
     tickets.set(request, ticket);
     reply.raw.once('close', () => ticket.close());

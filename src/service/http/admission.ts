@@ -30,6 +30,19 @@ export const DEFAULT_ADMISSION_LIMITS: AdmissionLimits = Object.freeze({
 
 export type ShedReason = 'queued-bytes' | 'queue-wait';
 
+/** What a refusal tells the client: the reason and when to come back. */
+export interface AdmissionRefusal {
+  reason: ShedReason;
+  retryAfterSeconds: number;
+}
+
+/** The message of a 503 EOVERLOADED, one place for the error below and the early refusal's precomputed body. */
+export function describeOverload(reason: ShedReason, retryAfterSeconds: number): string {
+  const why =
+    reason === 'queued-bytes' ? 'the bytes of queued uploads are at their limit' : 'the queue of hashing jobs is full';
+  return `The service is at capacity (${why}); retry after ${retryAfterSeconds} s.`;
+}
+
 /**
  * 503 EOVERLOADED: the service is at capacity;
  * the client should retry after `retryAfterSeconds`. Never an extraction failure.
@@ -38,11 +51,7 @@ export class OverloadedError extends ApiError {
   readonly reason: ShedReason;
   readonly retryAfterSeconds: number;
   constructor(reason: ShedReason, retryAfterSeconds: number) {
-    const why =
-      reason === 'queued-bytes'
-        ? 'the bytes of queued uploads are at their limit'
-        : 'the queue of hashing jobs is full';
-    super(503, 'EOVERLOADED', `The service is at capacity (${why}); retry after ${retryAfterSeconds} s.`);
+    super(503, 'EOVERLOADED', describeOverload(reason, retryAfterSeconds));
     this.name = 'OverloadedError';
     this.reason = reason;
     this.retryAfterSeconds = retryAfterSeconds;
@@ -129,12 +138,22 @@ export class AdmissionGate {
 
   /** Admits a request declaring `declaredBytes` (its Content-Length, 0 when chunked), or throws OverloadedError. */
   admit(declaredBytes: number): AdmissionTicket {
+    const outcome = this.tryAdmit(declaredBytes);
+    if ('ticket' in outcome) return outcome.ticket;
+    throw new OverloadedError(outcome.reason, outcome.retryAfterSeconds);
+  }
+
+  /**
+   * `admit` without the exception: a refusal is a value. Under a flood most arrivals are refused, and an Error
+   * (its stack captured) cost more than the rest of an early refusal.
+   */
+  tryAdmit(declaredBytes: number): { ticket: AdmissionTicket } | AdmissionRefusal {
     this.countArrival();
     if (this.queuedBytes + declaredBytes > this.limits.maxQueuedBytes)
-      throw new OverloadedError('queued-bytes', this.getRetryAfterSeconds());
+      return { reason: 'queued-bytes', retryAfterSeconds: this.getRetryAfterSeconds() };
     if (this.getExpectedWaitMs() > this.limits.maxQueueWaitMs)
-      throw new OverloadedError('queue-wait', this.getRetryAfterSeconds());
-    return this.createTicket(declaredBytes);
+      return { reason: 'queue-wait', retryAfterSeconds: this.getRetryAfterSeconds() };
+    return { ticket: this.createTicket(declaredBytes) };
   }
 
   private createTicket(declaredBytes: number): AdmissionTicket {

@@ -1,6 +1,6 @@
 // Bearer-token access control: one onRequest hook and one route → scope table for every route of the service.
 import { timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { createError } from '../../lib/errors.js';
 import { digestToken, SCOPE_RANK, type ApiToken, type TokenScope } from './auth-tokens.js';
 
@@ -62,7 +62,7 @@ export function findToken(tokens: readonly ApiToken[], presented: string): ApiTo
 }
 
 /** The credentials of `Authorization: Bearer <token>` (scheme case-insensitive, RFC 6750), else undefined. */
-export function readBearerToken(request: FastifyRequest): string | undefined {
+export function readBearerToken(request: { headers: { authorization?: string } }): string | undefined {
   const header = request.headers.authorization;
   const match = typeof header === 'string' ? /^Bearer[ ]+(\S+)\s*$/i.exec(header) : null;
   return match?.[1];
