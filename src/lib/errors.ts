@@ -559,6 +559,52 @@ export const ERRORS = {
     exitCode: ExitCode.FAILED,
   }),
 
+  // ── fleet hosts: the host CLI (src/rollout/host/) and its controller (src/rollout/target/ssh/host-ops*.ts) ──
+  ERELEASENOTSTAGED: (c: { root: string; releaseId: string; staged: string[] }) => ({
+    message: `The release ${c.releaseId} is not staged under ${c.root}/releases.`,
+    details:
+      `Staged there: ${c.staged.length ? c.staged.join(', ') : 'nothing'}. Nothing was changed. ` +
+      'Stage it first (the fleet rollout copies and verifies the artifact), or name one of the staged releases.',
+    exitCode: ExitCode.USAGE,
+  }),
+  ESERVICEENVINVALID: (c: { file: string; problems: string[] }) => ({
+    message: `The service environment in ${c.file} is invalid (${c.problems.length} problem(s)).`,
+    details:
+      `${c.problems.map((p) => `  - ${p}`).join('\n')}\n` +
+      'Nothing was changed. Each line is NAME=value (NAME in A-Z, 0-9, _); fix the file or the variables and retry.',
+    exitCode: ExitCode.USAGE,
+  }),
+  ESERVICEENVMODE: (c: { file: string; mode: string }) => ({
+    message: `The service environment file ${c.file} has mode ${c.mode}; it must be 0600.`,
+    details:
+      'It holds the database URL and the API tokens, so no other user may read it. Nothing was changed. ' +
+      `Run \`chmod 600 ${c.file}\` on the host (or write it again through the rollout), then retry.`,
+    exitCode: ExitCode.REFUSED,
+  }),
+  EHOSTNODEMISSING: (c: { host: string; nodePath: string; reason: string }) => ({
+    message: `Host ${c.host} cannot run node (\`${c.nodePath}\`): ${c.reason}.`,
+    details:
+      'The release brings dhash but not node. Install Node 20 on the host, or set target.nodePath in ' +
+      'environments.json to its path there; nothing was changed.',
+    exitCode: ExitCode.REFUSED,
+  }),
+  EHOSTCOMMANDFAILED: (c: { host: string; step: string; exitCode: number; stderr: string }) => ({
+    message: `On host ${c.host}, ${c.step} failed (exit ${c.exitCode}).`,
+    details:
+      `It said: ${c.stderr.trim().split('\n').slice(-3).join(' | ') || '(nothing)'}. ` +
+      '`current` and the service were not touched. Fix the cause on the host (disk, permissions), then retry.',
+    exitCode: ExitCode.FAILED,
+  }),
+  EHOSTBADANSWER: (c: { host: string; command: string; reason: string; isStateUnknown: boolean }) => ({
+    message: `Host ${c.host} gave no usable answer to \`dhash host ${c.command}\`: ${c.reason}.`,
+    details: c.isStateUnknown
+      ? 'What the host did is unknown: a human must act. Look at `dhash host status` on it ' +
+        '(or <root>/state/deploy-journal.jsonl and <root>/logs/host.log) before going on.'
+      : "Nothing was changed. The staged release's CLI does not run on that host: check node there " +
+        '(target.nodePath) and <root>/logs/host.log.',
+    exitCode: c.isStateUnknown ? ExitCode.HUMAN_NEEDED : ExitCode.REFUSED,
+  }),
+
   // ── a human must act (exit 4) ──
   ERELEASECHANGED: (c: { releaseId: string; dir: string; expected: string; actual: string }) => ({
     message:

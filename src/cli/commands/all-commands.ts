@@ -30,6 +30,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { names: ['pipeline'], load: async () => (await import('./pipeline.js')).registerPipeline },
   { names: ['premerge'], load: async () => (await import('./premerge.js')).registerPremerge },
   { names: ['export'], load: async () => (await import('./export.js')).registerExport },
+  { names: ['host'], load: async () => (await import('./host.js')).registerHost },
 ];
 
 /**

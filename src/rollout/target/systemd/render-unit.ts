@@ -9,6 +9,8 @@ export interface UnitInput {
   user?: string;
   stopTimeoutSec: number;
   environment: Record<string, string>;
+  /** Read by systemd if present (`-`): a fleet host's shared/service.env (DHASH_DATABASE_URL, DHASH_API_TOKENS). */
+  environmentFile?: string;
 }
 
 /** systemd's own quoting for ExecStart words: double quotes, with backslash, quote, `$` and `%` escaped. */
@@ -31,6 +33,7 @@ export function renderSystemdUnit(input: UnitInput): string {
     `WorkingDirectory=${input.currentLink}`,
     `ExecStart=${exec}`,
     ...env,
+    ...(input.environmentFile ? [`EnvironmentFile=-${input.environmentFile}`] : []),
     ...(input.user ? [`User=${input.user}`] : []),
     'Restart=on-failure',
     'RestartSec=2',

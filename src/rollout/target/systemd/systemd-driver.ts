@@ -46,6 +46,7 @@ export function getUnitText(
     user: target.user,
     stopTimeoutSec: 15,
     environment: { NODE_ENV: 'production', DHASH_ENV: environment.name },
+    environmentFile: join(environment.sharedDir, 'service.env'),
   });
 }
 
