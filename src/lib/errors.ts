@@ -550,6 +550,121 @@ export const ERRORS = {
     exitCode: ExitCode.HUMAN_NEEDED,
   }),
 
+  // ── fleet hosts over ssh (src/rollout/target/ssh/) ──
+  EHOSTKEYCHANGED: (c: {
+    host: string;
+    address: string;
+    port: number;
+    knownHostsName: string;
+    knownHostsFile: string;
+    offeredFingerprint: string | null;
+    offendingEntry: string | null;
+  }) => ({
+    message: `The host key of ${c.host} (${c.address}:${c.port}) has changed, so the rollout refuses to connect to it.`,
+    details:
+      `The host offered ${c.offeredFingerprint ?? 'a key'}, which does not match the entry for ${c.knownHostsName} ` +
+      `in ${c.offendingEntry ?? c.knownHostsFile}. A reinstalled host looks like this, and so does a man in the ` +
+      'middle: compare the fingerprint with the one on the host itself (its console: ' +
+      '`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub`); only if they match, replace the entry ' +
+      `(\`ssh-keygen -f ${c.knownHostsFile} -R '${c.knownHostsName}'\`, then add the verified key). ` +
+      'Nothing was changed.',
+    exitCode: ExitCode.REFUSED,
+  }),
+  EHOSTKEYUNKNOWN: (c: {
+    host: string;
+    address: string;
+    port: number;
+    knownHostsName: string;
+    knownHostsFile: string;
+  }) => ({
+    message: `The host key of ${c.host} (${c.address}:${c.port}) is unknown, so the rollout refuses to connect to it.`,
+    details:
+      `${c.knownHostsFile} has no key for ${c.knownHostsName}, and host keys are never accepted on first use ` +
+      `(StrictHostKeyChecking=yes). Fetch it (\`ssh-keyscan -p ${c.port} ${c.address} | ssh-keygen -lf -\`), compare ` +
+      'the fingerprint with the one on the host itself ' +
+      '(its console: `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub`), ' +
+      `and only if they match append the key to ${c.knownHostsFile}. Nothing was changed.`,
+    exitCode: ExitCode.REFUSED,
+  }),
+  EHOSTUNREACHABLE: (c: {
+    host: string;
+    address: string;
+    port: number;
+    reason: string;
+    connectTimeoutSeconds: number;
+  }) => ({
+    message: `The host ${c.host} cannot be reached at ${c.address}:${c.port}: ${c.reason}.`,
+    details:
+      `ssh gives up after target.ssh.connectTimeoutSeconds (${c.connectTimeoutSeconds} s). Check that the host is up ` +
+      `and its sshd listens (\`ssh -p ${c.port} ${c.address} true\`), and the network or ProxyJump on the way.`,
+    exitCode: ExitCode.FAILED,
+  }),
+  ESSHAUTHFAILED: (c: {
+    host: string;
+    address: string;
+    port: number;
+    user: string | null;
+    identityFile: string | null;
+    reason: string;
+  }) => ({
+    message:
+      `ssh could not log in to ${c.host} (${c.address}:${c.port}) ` +
+      `as ${c.user ?? 'the configured user'}: ${c.reason}.`,
+    details:
+      'Only keys are tried, never a password prompt (BatchMode=yes). Check the key ' +
+      `(${c.identityFile ?? 'ssh-agent, or IdentityFile in your ssh config'}), the user (target.hosts[].user), ` +
+      "and that the public key is in that user's ~/.ssh/authorized_keys on the host.",
+    exitCode: ExitCode.USAGE,
+  }),
+  ESSHCOMMANDFAILED: (c: { host: string; command: string; exitCode: number; stderr: string }) => ({
+    message: `\`${c.command}\` failed on ${c.host} with exit code ${c.exitCode}.`,
+    details: `${c.stderr ? `It said: ${c.stderr}` : 'It wrote nothing to stderr.'} Run it on the host to see more.`,
+    exitCode: ExitCode.FAILED,
+  }),
+  ESSHCOMMANDTIMEOUT: (c: { host: string; command: string; timeoutMs: number }) => ({
+    message: `\`${c.command}\` on ${c.host} did not finish within ${c.timeoutMs} ms, so ssh was stopped.`,
+    details:
+      'The command may still be running on the host, or have finished without reporting back: ' +
+      'check its state on the host before running the step again.',
+    exitCode: ExitCode.FAILED,
+  }),
+  ESSHCONFIGINVALID: (c: { host: string; configFile: string | null; reason: string }) => ({
+    message: `ssh rejected its configuration while connecting to ${c.host}: ${c.reason}.`,
+    details:
+      `Fix ${c.configFile ?? 'your ssh config (~/.ssh/config)'} or target.ssh in environments.json, then check it ` +
+      'with `ssh -G <address>`. Nothing was changed.',
+    exitCode: ExitCode.USAGE,
+  }),
+  ESSHCONNECTIONLOST: (c: {
+    host: string;
+    address: string;
+    port: number;
+    command: string;
+    reason: string;
+    deadLinkSeconds: number;
+  }) => ({
+    message:
+      `The ssh connection to ${c.host} (${c.address}:${c.port}) was lost ` +
+      `while running \`${c.command}\`: ${c.reason}.`,
+    details:
+      'Whether the command finished on the host is unknown: check the host before running the step again. ' +
+      `A silent link is declared dead after ${c.deadLinkSeconds} s (ServerAliveInterval × ServerAliveCountMax).`,
+    exitCode: ExitCode.FAILED,
+  }),
+  ESSHCOPYFAILED: (c: { host: string; localPath: string; remotePath: string; reason: string }) => ({
+    message: `Copying ${c.localPath} to ${c.host}:${c.remotePath} failed: ${c.reason}.`,
+    details:
+      `Nothing was put under ${c.remotePath}: the file goes to a temp name beside it, is checked (size, sha256), ` +
+      'and only then renamed. Check the space and permissions of that folder on the host, then run the step again.',
+    exitCode: ExitCode.FAILED,
+  }),
+  ESSHNOTINSTALLED: (c: { binary: string }) => ({
+    message: `The OpenSSH client \`${c.binary}\` was not found, so no fleet host can be reached.`,
+    details:
+      'Install it (Debian: `apt-get install openssh-client`) so that `ssh -V` works, then run the command again.',
+    exitCode: ExitCode.USAGE,
+  }),
+
   // ── premerge (src/rollout/premerge/) ──
   EPREMERGESTEPFAILED: (c: { step: string; reason: string; logFile: string }) => ({
     message: `The premerge step ${c.step} failed: ${c.reason}.`,

@@ -90,7 +90,7 @@ describe('a fleet of three hosts', () => {
     await new Promise<void>((resolve) => server.listen(0, h2.gatewayAddress, resolve));
     const { port } = server.address() as AddressInfo;
     try {
-      const probe = `require('net').connect(${port}, '${h2.gatewayAddress}').on('data', (d) => process.stdout.write(d))`;
+      const probe = `require('net').connect(${port}, '${h2.gatewayAddress}').pipe(process.stdout)`;
       const reached = await fleet.exec('h2', ['node', '-e', probe]);
       assert.equal(reached.stdout, 'hello from the root namespace\n', reached.stderr);
     } finally {
@@ -141,7 +141,8 @@ test('a fleet left by a killed test process is cleaned up when the next fleet is
   const script =
     `import('${REPO_ROOT}test/helpers/fleet-hosts.ts').then(async (m) => {` +
     ` const f = await m.createTestFleet({ hosts: ['z1'] });` +
-    ` console.log(JSON.stringify({ netns: f.hosts[0].netns, pid: f.hosts[0].sshdPid, dir: f.dir })); setInterval(() => {}, 1000); })`;
+    ` console.log(JSON.stringify({ netns: f.hosts[0].netns, pid: f.hosts[0].sshdPid, dir: f.dir }));` +
+    ' setInterval(() => {}, 1000); })';
   const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
   const line = await new Promise<string>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(String(d))));
   const crashed = JSON.parse(line) as { netns: string; pid: number; dir: string };

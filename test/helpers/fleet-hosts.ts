@@ -1,8 +1,8 @@
 // A fleet of real test hosts: per host a network namespace on its own veth, its own sshd and its own /srv/dhash.
-import { accessSync, constants, readdirSync, rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import type { FleetHostConfig } from '../../src/rollout/config/environments-schema.js';
 import {
   createHostNetwork,
@@ -24,11 +24,11 @@ import {
   HOST_ROOT,
   readPublicKey,
   rotateSshdHostKey,
-  SSHD_BINARY,
   startSshd,
   writeSshdConfig,
   type SshdFiles,
 } from './fleet-hosts-sshd.js';
+import { assertFleetPrerequisites } from './fleet-hosts-prerequisites.js';
 
 export type { CommandResult } from './fleet-hosts-netns.js';
 
@@ -238,40 +238,10 @@ function assembleFleet(parts: {
   };
 }
 
-/** One line naming everything missing, so a machine that cannot host the fleet fails the test, never skips it. */
-function assertFleetPrerequisites(): void {
-  const missing: string[] = [];
-  if (process.getuid?.() !== 0) missing.push('root for ip netns');
-  const needs: [string, string][] = [
-    ['ip', 'iproute2 (ip)'],
-    ['unshare', 'util-linux (unshare)'],
-    ['nsenter', 'util-linux (nsenter)'],
-    ['ssh-keygen', 'openssh-client (ssh-keygen)'],
-    ['ssh-keyscan', 'openssh-client (ssh-keyscan)'],
-  ];
-  for (const [binary, what] of needs) if (!findExecutable(binary)) missing.push(what);
-  if (!isExecutable(SSHD_BINARY)) missing.push(`openssh-server (${SSHD_BINARY})`);
-  if (missing.length > 0) throw new Error(`the test fleet needs ${missing.join(', ')}`);
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function findExecutable(binary: string): boolean {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/sbin', '/usr/bin', '/bin'];
-  return dirs.some((d) => d !== '' && isExecutable(join(d, binary)));
-}
-
 function validateHostNames(names: string[]): void {
   const bad = names.filter((n, i) => !/^[a-z][a-z0-9-]{0,15}$/.test(n) || names.indexOf(n) !== i);
   if (names.length === 0 || bad.length > 0) {
-    throw new Error(`test fleet host names must be unique lower-case words (≤ 16 chars), got ${JSON.stringify(names)}`);
+    throw new Error(`test fleet host names are unique lower-case words of ≤ 16 chars, got ${JSON.stringify(names)}`);
   }
 }
 
