@@ -738,6 +738,20 @@ export const ERRORS = {
       'or deploy a known-good release.',
     exitCode: ExitCode.HUMAN_NEEDED,
   }),
+
+  // ── fleet rollouts (src/rollout/fleet/) ──
+  EMIGRATIONNOTBACKWARDCOMPATIBLE: (c: { env: string; migrations: { version: number; name: string }[] }) => ({
+    message:
+      `A fleet rollout of \`${c.env}\` refuses migration ` +
+      `${c.migrations.map((m) => `${m.version} (${m.name})`).join(', ')}: ` +
+      'it is not marked isBackwardCompatible, and hosts not yet updated keep serving on the migrated database.',
+    details:
+      'Nothing was changed. Split it into expand and contract: an expand migration that the release before it can ' +
+      'still run against (new tables, nullable columns; set `isBackwardCompatible: true`), shipped and rolled out ' +
+      'first, then a contract migration (drop, rename, NOT NULL) in a later release, once no host runs code that ' +
+      'needs the old schema.',
+    exitCode: ExitCode.REFUSED,
+  }),
 } satisfies Record<string, (ctx: any) => ErrorDefinition>;
 
 export type ErrorCode = keyof typeof ERRORS;
