@@ -116,8 +116,15 @@ test('teardown leaves no namespace, veth, mount or process behind, and a second 
   const started = await sshTo(fleet, a1.address, `nohup node -e "${GREETER(a1.address, 7071, 'x')}" >/dev/null 2>&1 &`);
   assert.equal(started.exitCode, 0, started.stderr);
   await waitFor('the service on a1', async () => (await readGreeting(a1.address, 7071)) === 'x', 5000);
+  // One that ignores SIGTERM, as a hung service would: teardown must escalate to SIGKILL.
+  const stubborn = await sshTo(
+    fleet,
+    a1.address,
+    `nohup sh -c "trap '' TERM; while :; do sleep 1; done" >/dev/null 2>&1 &`,
+  );
+  assert.equal(stubborn.exitCode, 0, stubborn.stderr);
   const pids = (await runCommand('ip', ['netns', 'pids', a1.netns])).stdout.split('\n').filter(Boolean).map(Number);
-  assert.ok(pids.length >= 2, `sshd and the service run in ${a1.netns}: ${pids}`);
+  assert.ok(pids.length >= 3, `sshd and the services run in ${a1.netns}: ${pids}`);
 
   await fleet.teardown();
   await fleet.teardown();
@@ -174,4 +181,27 @@ test('a user who cannot create namespaces gets one line naming what is missing',
     script,
   ]);
   assert.equal(result.stdout, 'the test fleet needs root for ip netns\n', result.stderr);
+});
+
+test('a test process that exits without its teardown still leaves nothing behind', async () => {
+  const script =
+    `import('${REPO_ROOT}test/helpers/fleet-hosts.ts').then(async (m) => {` +
+    ` const f = await m.createTestFleet({ hosts: ['e1', 'e2'] });` +
+    ` console.log(JSON.stringify(f.hosts.map((h) => ({ netns: h.netns, pid: h.sshdPid, veth: h.vethName }))));` +
+    ` console.log(f.dir); process.exit(0); })`;
+  const result = await runCommand(process.execPath, ['--import', 'tsx', '-e', script]);
+  assert.equal(result.exitCode, 0, result.stderr);
+  const [hostsLine, dir] = result.stdout.trim().split('\n');
+  const hosts = JSON.parse(hostsLine) as { netns: string; pid: number; veth: string }[];
+  assert.equal(hosts.length, 2);
+  const namespaces = (await runCommand('ip', ['netns', 'list'])).stdout;
+  for (const host of hosts) {
+    assert.ok(!namespaces.includes(host.netns), `${host.netns} is gone`);
+    await waitFor(`sshd ${host.pid} to go`, async () => !isPidAlive(host.pid), 5000);
+    await waitFor(
+      `${host.veth} to go`,
+      async () => (await runCommand('ip', ['link', 'show', host.veth])).exitCode !== 0,
+    );
+  }
+  assert.equal(existsSync(dir), false);
 });

@@ -35,11 +35,16 @@ export function buildSshArgs(host: FleetHostConfig, settings: SshSettings, argv:
   ];
   if (settings.configFile) args.push('-F', settings.configFile);
   if (settings.identityFile) args.push('-i', settings.identityFile);
-  if (settings.knownHostsFile) args.push('-o', `UserKnownHostsFile=${settings.knownHostsFile}`);
+  if (settings.knownHostsFile) args.push('-o', `UserKnownHostsFile=${quoteOptionValue(settings.knownHostsFile)}`);
   args.push('-p', String(host.port));
   if (host.user) args.push('-l', host.user);
   args.push('--', host.address, quoteShellCommand(argv));
   return args;
+}
+
+/** UserKnownHostsFile takes a list split at spaces: a path with a space must be quoted to stay one file. */
+function quoteOptionValue(value: string): string {
+  return /\s/.test(value) ? `"${value}"` : value;
 }
 
 /** How known_hosts names the host: the bare address on port 22, `[address]:port` otherwise. */

@@ -47,6 +47,11 @@ test('the ssh command line forces batch mode, strict host keys, timeouts and kee
   ]);
 });
 
+test('a known_hosts path with a space is quoted so ssh reads it as one file', () => {
+  const args = buildSshArgs(host, { ...settings, knownHostsFile: '/home/op/fleet keys/known_hosts' }, ['true']);
+  assert.ok(args.includes('UserKnownHostsFile="/home/op/fleet keys/known_hosts"'), args.join(' '));
+});
+
 test('the ssh command line carries the config file, identity, known_hosts, port and user when set', () => {
   const args = buildSshArgs(
     { ...host, port: 2222, user: 'deploy' },

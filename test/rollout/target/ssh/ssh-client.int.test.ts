@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
@@ -273,4 +273,18 @@ describe('the ssh client on a real fleet', () => {
     assert.equal(error.code, 'ESSHNOTINSTALLED');
     assert.equal(error.exitCode, 2);
   });
+});
+
+test('a known_hosts file that does not exist is EHOSTKEYUNKNOWN too, and a path with a space works', async (t) => {
+  const fleet = await createTestFleet({ hosts: ['k1'], t });
+  const dir = join(await createTempDir(t, 'dhash-ssh-kh-'), 'fleet keys');
+  const host = fleet.hostConfigs[0];
+  const logger = createCapturingLogger().logger;
+  const base = { identityFile: fleet.sshOptions.identityFile, connectTimeoutSeconds: 2 };
+  const missing = createSshClient(host, { ...base, knownHostsFile: join(dir, 'none') }, { logger });
+  assert.equal((await catchDhashError(() => missing.run(['true']))).code, 'EHOSTKEYUNKNOWN');
+  await mkdir(dir);
+  await copyFile(fleet.sshOptions.knownHostsFile, join(dir, 'known_hosts'));
+  const spaced = createSshClient(host, { ...base, knownHostsFile: join(dir, 'known_hosts') }, { logger });
+  assert.equal((await spaced.run(['echo', 'ok'])).stdout, 'ok\n');
 });
