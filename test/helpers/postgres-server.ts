@@ -23,6 +23,8 @@ export interface StartPostgresOptions {
   listenAddresses?: string[];
   /** The application database created at start (default `dhash`). */
   databaseName?: string;
+  /** The application role's password (default `secret`): a distinctive one lets a test search outputs for it. */
+  password?: string;
   /** A node:test context: stop() is registered with t.after. */
   t?: { after: (fn: () => Promise<void>) => void };
 }
@@ -72,15 +74,15 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     await initCluster(runAs, dir, dataDir, socketDir, options.listenAddresses ?? []);
     port = await startServer(runAs, dir, dataDir, logFile);
     const databaseName = options.databaseName ?? 'dhash';
-    await runSql(socketDir, port, createRoleSql(databaseName));
+    await runSql(socketDir, port, createRoleSql(databaseName, options.password ?? POSTGRES_TEST_PASSWORD));
   } catch (error) {
     process.removeListener('exit', stopSync);
     stopSync();
     throw error;
   }
   const host = '127.0.0.1';
-  const urlFor = (name: string): string =>
-    `postgres://${POSTGRES_TEST_ROLE}:${POSTGRES_TEST_PASSWORD}@${host}:${port}/${name}`;
+  const password = encodeURIComponent(options.password ?? POSTGRES_TEST_PASSWORD);
+  const urlFor = (name: string): string => `postgres://${POSTGRES_TEST_ROLE}:${password}@${host}:${port}/${name}`;
   const server: PostgresServer = {
     url: urlFor(options.databaseName ?? 'dhash'),
     port,
@@ -193,9 +195,9 @@ async function startServer(runAs: RunAs, dir: string, dataDir: string, logFile: 
   }
 }
 
-function createRoleSql(databaseName: string): string {
+function createRoleSql(databaseName: string, password: string): string {
   return [
-    `CREATE ROLE ${POSTGRES_TEST_ROLE} LOGIN CREATEDB PASSWORD '${POSTGRES_TEST_PASSWORD}';`,
+    `CREATE ROLE ${POSTGRES_TEST_ROLE} LOGIN CREATEDB PASSWORD '${password.replace(/'/g, "''")}';`,
     `CREATE DATABASE ${quoteIdent(databaseName)} OWNER ${POSTGRES_TEST_ROLE};`,
   ].join('\n');
 }
