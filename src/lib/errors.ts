@@ -349,6 +349,13 @@ export const ERRORS = {
   }),
 
   // ── service store, library and review queue ──
+  EDATABASEUNREACHABLE: (c: { database: string; reason: string }) => ({
+    message: `The PostgreSQL database ${c.database} cannot be reached: ${c.reason}.`,
+    details:
+      'The service did not start and nothing was changed. Check that the server runs and accepts this role ' +
+      '(host, port, password, pg_hba.conf), and the URL in DHASH_DATABASE_URL; then start the service again.',
+    exitCode: ExitCode.FAILED,
+  }),
   EDATABASENOTFOUND: (c: { file: string }) => ({
     message: `The database ${c.file} does not exist.`,
     details: `Check the --db path or --env name; create and migrate it with \`npx dhash migrate --db ${c.file}\`.`,
@@ -374,10 +381,10 @@ export const ERRORS = {
       'Restore the original migration file and put the change in a new migration with the next version number.',
     exitCode: ExitCode.REFUSED,
   }),
-  EMIGRATIONDOWNFAILED: (c: { file: string; version: number; name: string; reason: string }) => ({
+  EMIGRATIONDOWNFAILED: (c: { file: string; version: number; name: string; reason: string; engine?: string }) => ({
     message: `The down of migration ${c.version} (${c.name}) failed, so no migration was reverted.`,
     details:
-      `SQLite said: ${c.reason}. All downs run in one transaction, so ${c.file} is unchanged. ` +
+      `${c.engine ?? 'SQLite'} said: ${c.reason}. All downs run in one transaction, so ${c.file} is unchanged. ` +
       'A rollback then restores the verified backup instead; ' +
       `to retry by hand, fix the down in a new release and run \`npx dhash migrate status --db ${c.file}\`.`,
     exitCode: ExitCode.HUMAN_NEEDED,
@@ -389,10 +396,10 @@ export const ERRORS = {
       '(`./scripts/rollback_dhash.sh --backup FILE --carry-forward`).',
     exitCode: ExitCode.HUMAN_NEEDED,
   }),
-  EMIGRATIONFAILED: (c: { version: number; name: string; reason: string }) => ({
+  EMIGRATIONFAILED: (c: { version: number; name: string; reason: string; engine?: string }) => ({
     message: `Migration ${c.version} (${c.name}) failed and was rolled back.`,
     details:
-      `SQLite said: ${c.reason}. ` +
+      `${c.engine ?? 'SQLite'} said: ${c.reason}. ` +
       'The database is unchanged by this migration (earlier ones in the run stay applied); ' +
       'fix the migration and run `npx dhash migrate status`.',
     exitCode: ExitCode.FAILED,
@@ -416,12 +423,14 @@ export const ERRORS = {
       'Nothing was changed.',
     exitCode: ExitCode.REFUSED,
   }),
-  ESCHEMABEHIND: (c: { file: string; version: number; latest: number; pending: number }) => ({
+  ESCHEMABEHIND: (c: { file: string; version: number; latest: number; pending: number; isPostgres?: boolean }) => ({
     message:
       `The database ${c.file} has schema version ${c.version}, behind this release's ${c.latest} ` +
       `(${c.pending} pending migration${c.pending === 1 ? '' : 's'}).`,
     details:
-      `Run \`npx dhash migrate --db ${c.file}\` ` +
+      (c.isPostgres
+        ? 'Run `npx dhash migrate` with DHASH_DATABASE_URL set to this database '
+        : `Run \`npx dhash migrate --db ${c.file}\` `) +
       '(or `./scripts/migrate_dhash.sh --env <env>` for a deployed environment), ' +
       'or start with `npx dhash serve --migrate` in development.',
     exitCode: ExitCode.REFUSED,

@@ -1,13 +1,6 @@
 // A match query: nearest library entries by Hamming distance, the decision, and a review item when uncertain.
-import type { Db } from './store/database.js';
-import {
-  decideMatch,
-  getLibraryEntry,
-  type HashIndex,
-  type MatchDecision,
-  type MatchThresholds,
-} from './library/index.js';
-import { enqueueReviewItem } from './review/index.js';
+import type { ServiceStore } from './store/service-store.js';
+import { decideMatch, type HashIndex, type MatchDecision, type MatchThresholds } from './library/index.js';
 
 export interface MatchCandidate {
   id: number;
@@ -26,7 +19,7 @@ export interface MatchOutcome {
 }
 
 export interface FindMatchesInput {
-  db: Db;
+  store: ServiceStore;
   index: HashIndex;
   hash: string;
   thresholds: MatchThresholds;
@@ -41,12 +34,14 @@ export function getMatchConfidence(distance: number): number {
 }
 
 /** Searches within the review threshold; a `review` enqueues exactly one item, for the nearest candidate. */
-export function findMatches(input: FindMatchesInput): MatchOutcome {
+export async function findMatches(input: FindMatchesInput): Promise<MatchOutcome> {
   const hits = input.index.search(input.hash, input.thresholds.reviewMax, input.limit);
+  // One read for every hit. A hit without a row was deleted elsewhere and the index has not heard yet: skipped, so
+  // a match never names an entry that no longer exists (the index follower removes it within its bound).
+  const entries = new Map((await input.store.getLibraryEntries(hits.map((hit) => hit.id))).map((e) => [e.id, e]));
   const matches: MatchCandidate[] = [];
   for (const hit of hits) {
-    const entry = getLibraryEntry(input.db, hit.id);
-    // The index and the table change together in this process; a miss would mean an outside delete, so skip it.
+    const entry = entries.get(hit.id);
     if (!entry) continue;
     matches.push({
       id: entry.id,
@@ -59,7 +54,7 @@ export function findMatches(input: FindMatchesInput): MatchOutcome {
   const nearest = matches[0];
   const decision = decideMatch(nearest?.distance, input.thresholds);
   if (decision !== 'review') return { decision, matches };
-  const item = enqueueReviewItem(input.db, {
+  const item = await input.store.enqueueReviewItem({
     queryHash: input.hash,
     queryLabel: input.queryLabel,
     querySource: 'match',

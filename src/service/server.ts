@@ -2,8 +2,7 @@
 // and nothing but routes (the work lives in hash/, pdf/, library/, review/).
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { performance } from 'node:perf_hooks';
-import type { Db } from './store/database.js';
-import { getSchemaVersion, LATEST_SCHEMA_VERSION } from './store/migration-runner.js';
+import type { ServiceStore } from './store/service-store.js';
 import { hashImage, isHashMode, type HashMode, type ImageHash } from './hash/hash-image.js';
 import { extractPdfImages, getPdfCapability } from './pdf/index.js';
 import type { ServiceMetrics } from './metrics.js';
@@ -14,20 +13,21 @@ import { AdmissionGate, DEFAULT_ADMISSION_LIMITS, isOverloadedError, type Admiss
 import { getAdmissionTicket, registerAdmission } from './http/admission-hooks.js';
 import { registerAuth, type AuthSettings } from './http/auth.js';
 import { DEFAULT_LIMITS, type ServiceLimits } from './service-limits.js';
-import { addLibraryEntry, deleteLibraryEntry, listLibraryEntries, type HashIndex } from './library/index.js';
-import {
-  countPendingReviews,
-  listReviewItems,
-  resolveReviewItem,
-  type ReviewStatus,
-  type ReviewVerdict,
-} from './review/index.js';
+import type { HashIndex } from './library/index.js';
+import type { IndexSyncState } from './library/index-sync.js';
+import type { ReviewStatus, ReviewVerdict } from './review/index.js';
 import { findMatches } from './find-matches.js';
 
 export interface ServerDependencies {
-  db: Db;
-  /** The in-memory search index over the library table; routes keep the two in step. */
+  /** The library, the review queue and the change log, on SQLite or PostgreSQL (same answers from both). */
+  store: ServiceStore;
+  /**
+   * The in-memory search index over the library table: a route applies its own change at once, the index follower
+   * (library/index-sync.ts) applies everyone else's.
+   */
   index: HashIndex;
+  /** The index follower's state, reported by /health (absent: no follower, nothing reported). */
+  sync?: { getState(): IndexSyncState };
   metrics: ServiceMetrics;
   logger: RequestLogger;
   version: string;
@@ -48,9 +48,14 @@ declare module 'fastify' {
 
 export function createServer(deps: ServerDependencies): FastifyInstance {
   const limits: ServiceLimits = { ...DEFAULT_LIMITS, ...deps.limits };
-  const { db, index, metrics } = deps;
-  const updateQueueGauge = () => metrics.setQueueLength(countPendingReviews(db));
-  updateQueueGauge();
+  const { store, index, metrics } = deps;
+  // Best effort: the gauge is re-read at every scrape, and a database error is /health's to report.
+  const updateQueueGauge = () =>
+    store.countPendingReviews().then(
+      (count) => metrics.setQueueLength(count),
+      () => undefined,
+    );
+  void updateQueueGauge();
   const app = Fastify({
     // Our pino (10) and fastify's bundled pino types differ only nominally; the instance is what fastify expects.
     loggerInstance: deps.logger as unknown as FastifyBaseLogger,
@@ -125,24 +130,28 @@ export function createServer(deps: ServerDependencies): FastifyInstance {
   });
 
   app.get('/health', async (_request, reply) => {
-    const pdf = await getPdfCapability(limits.pdfimagesCommand);
-    const database = checkDatabase(db);
-    const checks = { database: database.ok ? 'ok' : 'failed', pdf: pdf.status };
+    const [pdf, database] = await Promise.all([getPdfCapability(limits.pdfimagesCommand), store.checkSchema()]);
+    const sync = deps.sync?.getState();
+    const checks = { database: database.ok ? 'ok' : 'failed', pdf: pdf.status, ...(sync ? { sync: sync.status } : {}) };
+    const about = { version: deps.version, engine: store.engine };
     if (!database.ok) {
       return reply
         .code(503)
-        .send({ status: 'unhealthy', failing: 'database', version: deps.version, checks, detail: database.detail });
+        .send({ status: 'unhealthy', failing: 'database', ...about, checks, detail: database.detail });
     }
-    return { status: 'ok', version: deps.version, schemaVersion: database.schemaVersion, checks };
+    const syncState = sync ? { sync: { seq: sync.seq, lagMs: sync.lagMs } } : {};
+    // A stale index answers `none` where another host answers `match`: out of rotation until it catches up.
+    if (sync && sync.status !== 'ok') {
+      const detail = sync.detail ?? `index sync ${sync.status}`;
+      return reply.code(503).send({ status: 'unhealthy', failing: 'sync', ...about, checks, detail, ...syncState });
+    }
+    return { status: 'ok', ...about, schemaVersion: database.schemaVersion, checks, ...syncState };
   });
 
   app.get('/metrics', async (_request, reply) => {
-    // Re-read at scrape time so the gauge also reflects queue changes made outside this process (e.g. a restore).
-    try {
-      updateQueueGauge();
-    } catch {
-      // A broken database must not take the metrics down with it; /health reports it.
-    }
+    // Re-read at scrape time so the gauge also reflects queue changes made outside this process (another host, a
+    // restore). A broken database must not take the metrics down with it; /health reports it.
+    await updateQueueGauge();
     const { contentType, body } = await metrics.getExposition();
     return reply.type(contentType).send(body);
   });
@@ -179,15 +188,15 @@ export function createServer(deps: ServerDependencies): FastifyInstance {
       const mode = readMode(request);
       const { label } = request.query as { label?: string };
       const { hash } = await hashUpload(request, readUpload(request, 'image'), mode);
-      const outcome = findMatches({
-        db,
+      const outcome = await findMatches({
+        store,
         index,
         hash,
         thresholds: limits.matchThresholds,
         limit: limits.maxMatches,
         queryLabel: label,
       });
-      if (outcome.reviewId !== undefined) updateQueueGauge();
+      if (outcome.reviewId !== undefined) await updateQueueGauge();
       return { hash, ...outcome };
     });
   });
@@ -207,22 +216,22 @@ export function createServer(deps: ServerDependencies): FastifyInstance {
       const { hash } = await hashUpload(request, readUpload(request, 'image'), readMode(request));
       input = { label, hash, source: 'image' };
     }
-    const entry = addLibraryEntry(db, input as { label: string; hash: string; source: string });
+    const entry = await store.addLibraryEntry(input as { label: string; hash: string; source: string });
     index.add(entry.id, entry.hash);
     return reply.code(201).send(entry);
   });
 
-  app.get('/v1/library', async (request) => listLibraryEntries(db, readPaging(request)));
+  app.get('/v1/library', async (request) => store.listLibraryEntries(readPaging(request)));
 
   app.delete('/v1/library/:id', async (request) => {
-    const entry = deleteLibraryEntry(db, readId(request));
+    const entry = await store.deleteLibraryEntry(readId(request));
     index.remove(entry.id);
     return { deleted: entry };
   });
 
   app.get('/v1/review', async (request) => {
     const { status } = request.query as { status?: ReviewStatus };
-    return listReviewItems(db, { ...readPaging(request), status });
+    return store.listReviewItems({ ...readPaging(request), status });
   });
 
   app.post('/v1/review/:id/resolve', async (request) => {
@@ -230,9 +239,9 @@ export function createServer(deps: ServerDependencies): FastifyInstance {
     if (!isJsonRequest(request) || !body || typeof body !== 'object') {
       throw new ApiError(415, 'EUNSUPPORTEDMEDIATYPE', 'Expected a JSON body {"resolution": "same" | "different"}.');
     }
-    const result = resolveReviewItem(db, readId(request), body.resolution as ReviewVerdict);
+    const result = await store.resolveReviewItem(readId(request), body.resolution as ReviewVerdict);
     if (result.libraryEntry) index.add(result.libraryEntry.id, result.libraryEntry.hash);
-    updateQueueGauge();
+    await updateQueueGauge();
     return result;
   });
 
@@ -281,18 +290,4 @@ function readMode(request: FastifyRequest): HashMode {
       `Expected the \`mode\` query parameter to be exact or fast, got \`${String(mode)}\`.`,
     );
   return mode;
-}
-
-/** `select 1` proves the handle works; the schema version proves it is the database this release expects. */
-function checkDatabase(db: Db): { ok: true; schemaVersion: number } | { ok: false; detail: string } {
-  try {
-    db.prepare('SELECT 1').get();
-    const schemaVersion = getSchemaVersion(db);
-    if (schemaVersion !== LATEST_SCHEMA_VERSION) {
-      return { ok: false, detail: `schema version ${schemaVersion}, expected ${LATEST_SCHEMA_VERSION}` };
-    }
-    return { ok: true, schemaVersion };
-  } catch (error) {
-    return { ok: false, detail: error instanceof Error ? error.message : String(error) };
-  }
 }

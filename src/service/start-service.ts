@@ -1,11 +1,13 @@
-// Runs the service: open and check the database, load the index, listen;
-// on abort, drain requests and close the database.
+// Runs the service: open and check the store (SQLite or PostgreSQL), load the index and follow the change log,
+// listen; on abort, drain requests, stop following and close the store.
 import type { FastifyInstance } from 'fastify';
-import { closeDatabase, openDatabase } from './store/database.js';
-import { assertSchemaCurrent } from './store/migration-runner.js';
+import { createSystemClock, type Clock } from '../lib/clock.js';
+import { openServiceStore, type StoreLocation } from './store/open-service-store.js';
+import type { ServiceStore } from './store/service-store.js';
 import { createServiceMetrics } from './metrics.js';
 import { createServer } from './server.js';
-import { loadLibraryIndex } from './library/index.js';
+import { loadLibraryIndexFromStore } from './library/load-library-index.js';
+import { startIndexFollower, type IndexFollower } from './library/index-sync.js';
 import type { RequestLogger } from './http/request-logger.js';
 import type { ServiceLimits } from './service-limits.js';
 import type { AdmissionLimits } from './http/admission.js';
@@ -15,7 +17,8 @@ export interface StartServiceOptions {
   host: string;
   /** 0 picks a free port; the bound one is in the result. */
   port: number;
-  dbFile: string;
+  /** A SQLite file (the embedded default) or a PostgreSQL URL (from DHASH_DATABASE_URL; never logged). */
+  database: StoreLocation;
   version: string;
   /** Apply pending migrations first (developer shortcut); otherwise a database behind this release is refused. */
   migrate?: boolean;
@@ -29,12 +32,19 @@ export interface StartServiceOptions {
    * the caller decides whether an open service may listen where it does (http/auth-config.ts).
    */
   auth?: AuthSettings;
+  clock?: Clock;
+  /** The index follower's poll interval and staleness bound (library/index-sync.ts); the defaults keep ≤ 1 s. */
+  indexSync?: { intervalMs?: number; boundMs?: number };
 }
 
 export interface RunningService {
   app: FastifyInstance;
   url: string;
   port: number;
+  /** The store the routes use: its engine and description (no password) are in the listening line. */
+  store: ServiceStore;
+  /** Follows the change log so this host's index learns other hosts' adds and deletes. */
+  follower: IndexFollower;
   /** Resolves once the server has drained and the database is closed. */
   closed: Promise<void>;
   /** Same as aborting the signal; idempotent. */
@@ -46,15 +56,20 @@ export interface RunningService {
  * before listening when the database is not usable.
  */
 export async function startService(options: StartServiceOptions): Promise<RunningService> {
-  const db = openDatabase(options.dbFile, { migrate: options.migrate === true });
+  const clock = options.clock ?? createSystemClock();
+  const store = await openServiceStore(options.database, { migrate: options.migrate === true, clock });
   let app: FastifyInstance;
+  let follower: IndexFollower | undefined;
   try {
-    assertSchemaCurrent(db);
+    await store.assertSchemaCurrent();
     const metrics = createServiceMetrics({ version: options.version });
-    const index = loadLibraryIndex(db);
+    const { index, seq } = await loadLibraryIndexFromStore(store);
+    follower = startIndexFollower({ store, index, startSeq: seq, clock, logger: options.logger, ...options.indexSync });
+    const sync = follower;
     app = createServer({
-      db,
+      store,
       index,
+      sync,
       metrics,
       logger: options.logger,
       version: options.version,
@@ -63,12 +78,16 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
       auth: options.auth,
     });
     // Runs after fastify has stopped accepting and every in-flight request has been answered.
-    app.addHook('onClose', async () => closeDatabase(db));
+    app.addHook('onClose', async () => {
+      await sync.close();
+      await store.close();
+    });
     // Node's default accept backlog (511) drops SYNs when a thousand clients connect at once, and a dropped SYN
     // is retried after 1 s: a refusal that should take a millisecond takes a second. The kernel caps it at somaxconn.
     await app.listen({ host: options.host, port: options.port, backlog: 4096 });
   } catch (error) {
-    closeDatabase(db);
+    await follower?.close();
+    await store.close();
     throw error;
   }
   const address = app.server.address();
@@ -93,6 +112,9 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     });
   if (options.signal?.aborted) void closeAndResolve();
   else options.signal?.addEventListener('abort', () => void closeAndResolve(), { once: true });
-  options.logger.info({ url, version: options.version, dbFile: options.dbFile }, `dhash service listening on ${url}`);
-  return { app, url, port, closed, close: () => closeAndResolve().then(() => closed) };
+  options.logger.info(
+    { url, version: options.version, engine: store.engine, database: store.description },
+    `dhash service listening on ${url}`,
+  );
+  return { app, url, port, store, follower, closed, close: () => closeAndResolve().then(() => closed) };
 }

@@ -6,6 +6,7 @@ import type { TestContext } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { createTempDir } from './temp-dir.js';
 import { openDatabase, closeDatabase, type Db } from '../../src/service/store/database.js';
+import { createSqliteStore } from '../../src/service/store/sqlite-store.js';
 import { createServiceMetrics, type ServiceMetrics } from '../../src/service/metrics.js';
 import { createServer } from '../../src/service/server.js';
 import { createRequestLogger } from '../../src/service/http/request-logger.js';
@@ -39,7 +40,7 @@ export async function startTestService(
   const logger = createRequestLogger({ stream, redact: createRedactor(options.env ?? {}) });
   const index = loadLibraryIndex(db);
   const app = createServer({
-    db,
+    store: createSqliteStore(db),
     index,
     metrics,
     logger,

@@ -63,6 +63,7 @@ test('GET /health reports ok with the database and pdf checks', async (t) => {
   assert.deepEqual(await response.json(), {
     status: 'ok',
     version: '9.8.7-test',
+    engine: 'sqlite',
     schemaVersion: LATEST_SCHEMA_VERSION,
     checks: { database: 'ok', pdf: 'ok' },
   });
@@ -86,6 +87,7 @@ test('GET /health answers 503 unhealthy naming the database when the database is
     status: 'unhealthy',
     failing: 'database',
     version: '9.8.7-test',
+    engine: 'sqlite',
     checks: { database: 'failed', pdf: 'ok' },
     detail: 'The database connection is not open',
   });

@@ -9,6 +9,8 @@ import { findProjectRoot } from '../../lib/project-paths.js';
 import { readServiceVersion } from '../../service/build-version.js';
 import { createRequestLogger } from '../../service/http/request-logger.js';
 import { startService } from '../../service/start-service.js';
+import type { StoreLocation } from '../../service/store/open-service-store.js';
+import { DATABASE_URL_ENV, parsePostgresUrl } from '../../service/store/postgres/pg-connection.js';
 import {
   ADMISSION_LIMIT_SPECS,
   resolveAdmissionLimits,
@@ -45,7 +47,11 @@ export const registerServe: RegisterCommand = (program, ctx, run) => {
     .description('run the dhash HTTP service (JSON request logs on stdout) until SIGTERM or SIGINT')
     .option('--port <port>', `TCP port (default: $DHASH_PORT, else ${DEFAULT_SERVICE_PORT}; 0 picks a free one)`)
     .option('--host <host>', 'address to listen on', DEFAULT_SERVICE_HOST)
-    .option('--db <file>', 'SQLite database file (default: .dhash/dhash.sqlite under the project root)')
+    .option(
+      '--db <file>',
+      'SQLite database file (default: .dhash/dhash.sqlite under the project root); ' +
+        `$${DATABASE_URL_ENV}=postgres://… uses PostgreSQL instead (never a flag: the URL holds a password)`,
+    )
     .option('--migrate', 'apply pending schema migrations before serving (development shortcut for `dhash migrate`)')
     .option(
       '--config <file>',
@@ -88,6 +94,7 @@ export const registerServe: RegisterCommand = (program, ctx, run) => {
           opts.port === undefined ? 'DHASH_PORT' : '--port',
         );
         const dbFile = opts.db ? resolve(ctx.cwd, opts.db) : join(findProjectRoot(ctx.cwd), '.dhash', 'dhash.sqlite');
+        const database = resolveStoreLocation(ctx.processEnv[DATABASE_URL_ENV], opts.db, dbFile);
         const admission = resolveAdmissionLimits({
           flags: {
             maxInFlight: opts.maxInFlight,
@@ -114,13 +121,13 @@ export const registerServe: RegisterCommand = (program, ctx, run) => {
         const tokenSecrets = Object.fromEntries(auth.secrets.map((secret, i) => [`DHASH_API_TOKEN_${i}`, secret]));
         const logger = createRequestLogger({
           stream: ctx.stdout,
-          redact: createRedactor({ ...ctx.processEnv, ...tokenSecrets }),
+          redact: createRedactor({ ...ctx.processEnv, ...tokenSecrets, ...getDatabaseSecrets(database) }),
         });
         if (auth.warning) logger.warn(auth.warning);
         const service = await startService({
           host: opts.host,
           port,
-          dbFile,
+          database,
           version: await readServiceVersion(),
           migrate: opts.migrate === true,
           signal: ctx.signal,
@@ -133,6 +140,30 @@ export const registerServe: RegisterCommand = (program, ctx, run) => {
       }),
     );
 };
+
+/**
+ * PostgreSQL when DHASH_DATABASE_URL is set (and well formed), else the SQLite file. Both at once is refused: an
+ * operator who names a file with --db must not find the service writing to the database in their environment.
+ */
+function resolveStoreLocation(url: string | undefined, dbFlag: string | undefined, dbFile: string): StoreLocation {
+  if (url === undefined || url === '') return { engine: 'sqlite', file: dbFile };
+  if (dbFlag !== undefined) {
+    throw createError('EINVALIDOPTION', {
+      option: '--db',
+      expected: `absent when ${DATABASE_URL_ENV} is set (unset it to serve the SQLite file)`,
+      actual: dbFlag,
+    });
+  }
+  parsePostgresUrl(url, DATABASE_URL_ENV);
+  return { engine: 'postgres', url };
+}
+
+/** The PostgreSQL password by value, so the redactor scrubs it even where a driver message shows it bare. */
+function getDatabaseSecrets(database: StoreLocation): Record<string, string> {
+  if (database.engine !== 'postgres') return {};
+  const password = decodeURIComponent(parsePostgresUrl(database.url).password);
+  return password ? { DHASH_DATABASE_PASSWORD: password } : {};
+}
 
 /** The service config's admission settings; a missing default file is no config, a missing named one is an error. */
 function readServiceConfig(file: string, isNamed: boolean): AdmissionSources['config'] {

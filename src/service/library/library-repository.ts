@@ -1,9 +1,9 @@
-// The library of known images in SQLite: add, get, list with paging, delete.
+// The library of known images in SQLite: add, get, list with paging, delete; the checks every engine shares.
 import type Database from 'better-sqlite3';
 import { createError } from '../../lib/errors.js';
 import { createSystemClock, type Clock } from '../../lib/clock.js';
 import { normalizeHash } from './hash-bits.js';
-import { appendChange } from '../store/change-log.js';
+import { appendChange, type ChangeRecord } from '../store/change-log.js';
 
 type Db = Database.Database;
 
@@ -98,25 +98,34 @@ export function addLibraryEntry(
   clock: Clock = createSystemClock(),
   options: { viaReview?: number } = {},
 ): LibraryEntry {
-  const label = validateLabel(input.label);
-  const hash = normalizeHash(input.hash);
-  const source = input.source ?? 'api';
+  const { label, hash, source } = normalizeNewLibraryEntry(input);
   const createdAt = new Date(clock.now()).toISOString();
   return db.transaction((): LibraryEntry => {
     const info = db
       .prepare('INSERT INTO library_entries (label, hash, source, created_at) VALUES (?, ?, ?, ?)')
       .run(label, hash, source, createdAt);
-    const id = Number(info.lastInsertRowid);
-    const payload = {
-      label,
-      hash,
-      source,
-      createdAt,
-      ...(options.viaReview === undefined ? {} : { viaReview: options.viaReview }),
-    };
-    appendChange(db, { at: createdAt, kind: 'add', entity: 'library_entry', entityId: id, payload });
-    return { id, label, hash, source, createdAt };
+    const entry = { id: Number(info.lastInsertRowid), label, hash, source, createdAt };
+    appendChange(db, getAddChange(entry, options.viaReview));
+    return entry;
   })();
+}
+
+/** The checks every engine makes before adding: EINVALIDOPTION for the label, EINVALIDHASH for the hash. */
+export function normalizeNewLibraryEntry(input: NewLibraryEntry): Required<NewLibraryEntry> {
+  return { label: validateLabel(input.label), hash: normalizeHash(input.hash), source: input.source ?? 'api' };
+}
+
+/** The change-log row of an add, the same on every engine (carry-forward and the index followers read it). */
+export function getAddChange(entry: LibraryEntry, viaReview?: number): Omit<ChangeRecord, 'seq'> {
+  const { label, hash, source, createdAt } = entry;
+  const payload = { label, hash, source, createdAt, ...(viaReview === undefined ? {} : { viaReview }) };
+  return { at: createdAt, kind: 'add', entity: 'library_entry', entityId: entry.id, payload };
+}
+
+/** The change-log row of a delete. */
+export function getDeleteChange(entry: LibraryEntry, atMs: number): Omit<ChangeRecord, 'seq'> {
+  const payload = { label: entry.label, hash: entry.hash };
+  return { at: new Date(atMs).toISOString(), kind: 'delete', entity: 'library_entry', entityId: entry.id, payload };
 }
 
 export function getLibraryEntry(db: Db, id: number): LibraryEntry | undefined {
@@ -141,13 +150,7 @@ export function deleteLibraryEntry(db: Db, id: number, clock: Clock = createSyst
     const entry = getLibraryEntry(db, id);
     if (!entry) throw createError('ELIBRARYENTRYNOTFOUND', { id });
     db.prepare('DELETE FROM library_entries WHERE id = ?').run(id);
-    appendChange(db, {
-      at: new Date(clock.now()).toISOString(),
-      kind: 'delete',
-      entity: 'library_entry',
-      entityId: id,
-      payload: { label: entry.label, hash: entry.hash },
-    });
+    appendChange(db, getDeleteChange(entry, clock.now()));
     return entry;
   })();
 }
@@ -209,7 +212,14 @@ export function readLibraryHashHalves(db: Db): LibraryHashHalves {
   return n === total ? out : { ids: out.ids.subarray(0, n), hi: out.hi.subarray(0, n), lo: out.lo.subarray(0, n) };
 }
 
-function parseHalves(idText: string, hashText: string, count: number, out: LibraryHashHalves, at: number): number {
+/** Parses `count` ids ("1,2,…") and their concatenated hashes into `out` from position `at`; returns the next one. */
+export function parseHalves(
+  idText: string,
+  hashText: string,
+  count: number,
+  out: LibraryHashHalves,
+  at: number,
+): number {
   let p = 0;
   for (let j = 0; j < count; j++, at++) {
     let id = 0;

@@ -1,13 +1,15 @@
-// The low-confidence review queue in SQLite: enqueue uncertain matches, list them, resolve them once.
+// The low-confidence review queue in SQLite: enqueue uncertain matches, list them, resolve them once;
+// the checks and change-log rows every engine shares.
 import type Database from 'better-sqlite3';
 import { createError } from '../../lib/errors.js';
 import { createSystemClock, type Clock } from '../../lib/clock.js';
 import { normalizeHash } from '../library/hash-bits.js';
-import { appendChange } from '../store/change-log.js';
+import { appendChange, type ChangeRecord } from '../store/change-log.js';
 import {
   addLibraryEntry,
   normalizePaging,
   type LibraryEntry,
+  type NewLibraryEntry,
   type Page,
   type Paging,
 } from '../library/library-repository.js';
@@ -86,15 +88,7 @@ const toItem = (r: ItemRow): ReviewItem => ({
 });
 
 export function enqueueReviewItem(db: Db, input: NewReviewItem, clock: Clock = createSystemClock()): ReviewItem {
-  const queryHash = normalizeHash(input.queryHash, 'queryHash');
-  const candidateHash = input.candidateHash === undefined ? null : normalizeHash(input.candidateHash, 'candidateHash');
-  if (!Number.isInteger(input.distance) || input.distance < 0 || input.distance > 64) {
-    throw createError('EINVALIDOPTION', {
-      option: 'distance',
-      expected: 'an integer from 0 to 64',
-      actual: input.distance,
-    });
-  }
+  const item = normalizeNewReviewItem(input);
   const createdAt = new Date(clock.now()).toISOString();
   return db.transaction((): ReviewItem => {
     const info = db
@@ -104,28 +98,98 @@ export function enqueueReviewItem(db: Db, input: NewReviewItem, clock: Clock = c
           '         VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       )
       .run(
-        queryHash,
-        input.queryLabel ?? null,
-        input.querySource ?? null,
-        input.candidateId,
-        input.candidateLabel ?? null,
-        candidateHash,
-        input.distance,
+        item.queryHash,
+        item.queryLabel,
+        item.querySource,
+        item.candidateId,
+        item.candidateLabel,
+        item.candidateHash,
+        item.distance,
         createdAt,
       );
-    const item = getReviewItem(db, Number(info.lastInsertRowid))!;
-    const payload = {
-      queryHash,
-      queryLabel: item.queryLabel,
-      querySource: item.querySource,
-      candidateId: input.candidateId,
-      candidateLabel: item.candidateLabel,
-      candidateHash,
-      distance: input.distance,
-    };
-    appendChange(db, { at: createdAt, kind: 'create', entity: 'review_item', entityId: item.id, payload });
-    return item;
+    const created = getReviewItem(db, Number(info.lastInsertRowid))!;
+    appendChange(db, getCreateChange(created.id, item, createdAt));
+    return created;
   })();
+}
+
+/** A new item after the checks every engine makes (EINVALIDHASH for a hash, EINVALIDOPTION for the distance). */
+export interface NormalizedReviewItem {
+  queryHash: string;
+  queryLabel: string | null;
+  querySource: string | null;
+  candidateId: number;
+  candidateLabel: string | null;
+  candidateHash: string | null;
+  distance: number;
+}
+
+export function normalizeNewReviewItem(input: NewReviewItem): NormalizedReviewItem {
+  const queryHash = normalizeHash(input.queryHash, 'queryHash');
+  const candidateHash = input.candidateHash === undefined ? null : normalizeHash(input.candidateHash, 'candidateHash');
+  if (!Number.isInteger(input.distance) || input.distance < 0 || input.distance > 64) {
+    throw createError('EINVALIDOPTION', {
+      option: 'distance',
+      expected: 'an integer from 0 to 64',
+      actual: input.distance,
+    });
+  }
+  return {
+    queryHash,
+    queryLabel: input.queryLabel ?? null,
+    querySource: input.querySource ?? null,
+    candidateId: input.candidateId,
+    candidateLabel: input.candidateLabel ?? null,
+    candidateHash,
+    distance: input.distance,
+  };
+}
+
+/** The change-log row of a new item, the same on every engine. */
+export function getCreateChange(id: number, item: NormalizedReviewItem, createdAt: string): Omit<ChangeRecord, 'seq'> {
+  return { at: createdAt, kind: 'create', entity: 'review_item', entityId: id, payload: { ...item } };
+}
+
+/** The change-log row of a resolution. */
+export function getResolveChange(
+  id: number,
+  verdict: ReviewVerdict,
+  resolvedAt: string,
+  libraryEntry?: LibraryEntry,
+): Omit<ChangeRecord, 'seq'> {
+  const payload = { verdict, ...(libraryEntry ? { libraryEntryId: libraryEntry.id } : {}) };
+  return { at: resolvedAt, kind: 'resolve', entity: 'review_item', entityId: id, payload };
+}
+
+/** Throws EINVALIDOPTION for anything but `same` or `different`. */
+export function validateVerdict(verdict: unknown): ReviewVerdict {
+  if (verdict !== 'same' && verdict !== 'different') {
+    throw createError('EINVALIDOPTION', { option: 'resolution', expected: '`same` or `different`', actual: verdict });
+  }
+  return verdict;
+}
+
+/** Throws EINVALIDOPTION for a status filter that is not a status. */
+export function validateStatusFilter(status: unknown): ReviewStatus | undefined {
+  if (status !== undefined && !REVIEW_STATUSES.includes(status as ReviewStatus)) {
+    throw createError('EINVALIDOPTION', {
+      option: 'status',
+      expected: `one of ${REVIEW_STATUSES.join(', ')}`,
+      actual: status,
+    });
+  }
+  return status as ReviewStatus | undefined;
+}
+
+/** Refuses a missing or resolved item (EREVIEWITEMNOTFOUND, EREVIEWALREADYRESOLVED); the library entry `same` adds. */
+export function getResolutionEntry(id: number, item: ReviewItem | undefined): NewLibraryEntry {
+  if (!item) throw createError('EREVIEWITEMNOTFOUND', { id });
+  if (item.status !== 'pending') throw createError('EREVIEWALREADYRESOLVED', { id, status: item.status });
+  return {
+    label: item.queryLabel ?? item.candidateLabel ?? `review ${id}`,
+    hash: item.queryHash,
+    source: `review:${id}`,
+  };
 }
 
 export function getReviewItem(db: Db, id: number): ReviewItem | undefined {
@@ -136,14 +200,7 @@ export function getReviewItem(db: Db, id: number): ReviewItem | undefined {
 /** Oldest first; `status` filters (all statuses when omitted). */
 export function listReviewItems(db: Db, options: Paging & { status?: ReviewStatus } = {}): Page<ReviewItem> {
   const { limit, offset } = normalizePaging(options);
-  const status = options.status;
-  if (status !== undefined && !REVIEW_STATUSES.includes(status)) {
-    throw createError('EINVALIDOPTION', {
-      option: 'status',
-      expected: `one of ${REVIEW_STATUSES.join(', ')}`,
-      actual: status,
-    });
-  }
+  const status = validateStatusFilter(options.status);
   const where = status ? 'WHERE status = ?' : '';
   const params = status ? [status] : [];
   const rows = db
@@ -171,32 +228,15 @@ export function resolveReviewItem(
   verdict: ReviewVerdict,
   clock: Clock = createSystemClock(),
 ): ResolveResult {
-  if (verdict !== 'same' && verdict !== 'different') {
-    throw createError('EINVALIDOPTION', { option: 'resolution', expected: '`same` or `different`', actual: verdict });
-  }
+  validateVerdict(verdict);
   const resolve = db.transaction((): ResolveResult => {
-    const item = getReviewItem(db, id);
-    if (!item) throw createError('EREVIEWITEMNOTFOUND', { id });
-    if (item.status !== 'pending') throw createError('EREVIEWALREADYRESOLVED', { id, status: item.status });
-    const libraryEntry =
-      verdict === 'same'
-        ? addLibraryEntry(
-            db,
-            {
-              label: item.queryLabel ?? item.candidateLabel ?? `review ${id}`,
-              hash: item.queryHash,
-              source: `review:${id}`,
-            },
-            clock,
-            { viaReview: id },
-          )
-        : undefined;
+    const resolution = getResolutionEntry(id, getReviewItem(db, id));
+    const libraryEntry = verdict === 'same' ? addLibraryEntry(db, resolution, clock, { viaReview: id }) : undefined;
     const resolvedAt = new Date(clock.now()).toISOString();
     db.prepare(
       "UPDATE review_items SET status = ?, resolved_at = ?, resolved_entry_id = ? WHERE id = ? AND status = 'pending'",
     ).run(verdict, resolvedAt, libraryEntry?.id ?? null, id);
-    const payload = { verdict, ...(libraryEntry ? { libraryEntryId: libraryEntry.id } : {}) };
-    appendChange(db, { at: resolvedAt, kind: 'resolve', entity: 'review_item', entityId: id, payload });
+    appendChange(db, getResolveChange(id, verdict, resolvedAt, libraryEntry));
     return { item: getReviewItem(db, id)!, libraryEntry };
   });
   return resolve.immediate();

@@ -62,12 +62,14 @@ export function getChangeLogSeq(db: Db): number {
   return (db.prepare(`SELECT COALESCE(MAX(seq), 0) AS seq FROM ${CHANGE_LOG_TABLE}`).get() as { seq: number }).seq;
 }
 
-/** Changes with seq > `afterSeq`, oldest first. */
-export function listChangesSince(db: Db, afterSeq: number): ChangeRecord[] {
+/** Changes with seq > `afterSeq`, oldest first; at most `limit` when given (an index follower reads in batches). */
+export function listChangesSince(db: Db, afterSeq: number, limit = -1): ChangeRecord[] {
   if (!hasChangeLog(db)) return [];
   const rows = db
-    .prepare(`SELECT seq, at, kind, entity, entity_id, payload FROM ${CHANGE_LOG_TABLE} WHERE seq > ? ORDER BY seq`)
-    .all(afterSeq) as ChangeRow[];
+    .prepare(
+      `SELECT seq, at, kind, entity, entity_id, payload FROM ${CHANGE_LOG_TABLE} WHERE seq > ? ORDER BY seq LIMIT ?`,
+    )
+    .all(afterSeq, limit) as ChangeRow[];
   return rows.map(toChange);
 }
 

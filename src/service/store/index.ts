@@ -1,4 +1,5 @@
-// The service's SQLite store: opening, migrations (status, apply, dry run) and the schema-version guard.
+// The service's store: SQLite (opening, migrations: status, apply, dry run, down; the schema-version guard), the
+// engine-neutral ServiceStore and its factory. PostgreSQL's API is in ./postgres/index.ts.
 export { openDatabase, openDatabaseForReading, closeDatabase, type Db, type OpenDatabaseOptions } from './database.js';
 export { MIGRATIONS, LATEST_SCHEMA_VERSION, type Migration } from './migrations/migration-list.js';
 export {
@@ -41,3 +42,9 @@ export {
   type ChangeKind,
   type ChangeEntity,
 } from './change-log.js';
+export { getMigrationText, getDialectChecksum } from './migration-dialect.js';
+export { computeMigrationStatus, planRevert, type AppliedMigrationRow } from './migration-status.js';
+export type { MigrationDialect, MigrationDialectText } from './migrations/migration.js';
+export type { ServiceStore, StoreEngine, LibrarySnapshot, SchemaCheck } from './service-store.js';
+export { createSqliteStore, openSqliteStore } from './sqlite-store.js';
+export { openServiceStore, type StoreLocation, type OpenServiceStoreOptions } from './open-service-store.js';

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { createError } from '../../lib/errors.js';
 import { MIGRATIONS, type Migration } from './migrations/migration-list.js';
 import { assertMigratable, getSchemaVersion, MIGRATIONS_TABLE } from './migration-runner.js';
+import { planRevert } from './migration-status.js';
 
 type Db = Database.Database;
 
@@ -24,25 +25,7 @@ export function getRevertPlan(
   versions: readonly number[],
   migrations: readonly Migration[] = MIGRATIONS,
 ): Migration[] {
-  const status = assertMigratable(db, { migrations });
-  const applied = new Set(status.entries.filter((e) => e.state === 'applied').map((e) => e.version));
-  return [...versions]
-    .sort((a, b) => b - a)
-    .map((version) => {
-      const migration = migrations.find((m) => m.version === version);
-      if (!migration || !applied.has(version) || migration.down === undefined) {
-        throw createError('EMIGRATIONNODOWN', {
-          version,
-          name: migration?.name ?? '(unknown)',
-          reason: !migration
-            ? 'this release does not know it'
-            : !applied.has(version)
-              ? 'it is not applied to this database'
-              : 'it has no reviewed down',
-        });
-      }
-      return migration;
-    });
+  return planRevert(assertMigratable(db, { migrations }), versions, migrations, 'sqlite');
 }
 
 /**

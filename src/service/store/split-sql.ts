@@ -4,8 +4,10 @@
  * better-sqlite3 prepares one statement at a time, and the dry run reports each statement's effect,
  * so it needs the boundaries SQLite itself would see. Handles '..', "..", `..`, [..], -- and /* *\/
  * comments, and CREATE TRIGGER ... BEGIN ... END bodies (whose inner `;` do not end the statement).
+ * For PostgreSQL, $tag$..$tag$ bodies (functions, DO blocks) are quoted too, and [..] is an array, not a name.
  */
-export function splitSqlStatements(sql: string): string[] {
+export function splitSqlStatements(sql: string, options: { dialect?: 'sqlite' | 'postgres' } = {}): string[] {
+  const isPostgres = options.dialect === 'postgres';
   const statements: string[] = [];
   let start = 0;
   let i = 0;
@@ -20,7 +22,11 @@ export function splitSqlStatements(sql: string): string[] {
     const next = sql[i + 1];
     if (ch === "'" || ch === '"' || ch === '`') {
       i = skipQuoted(sql, i, ch);
-    } else if (ch === '[') {
+    } else if (isPostgres && ch === '$' && DOLLAR_TAG.test(sql.slice(i, i + 64))) {
+      const tag = DOLLAR_TAG.exec(sql.slice(i, i + 64))![0];
+      const close = sql.indexOf(tag, i + tag.length);
+      i = close === -1 ? sql.length : close + tag.length;
+    } else if (ch === '[' && !isPostgres) {
       const close = sql.indexOf(']', i + 1);
       i = close === -1 ? sql.length : close + 1;
     } else if (ch === '-' && next === '-') {
@@ -49,6 +55,9 @@ export function splitSqlStatements(sql: string): string[] {
   push(sql.length);
   return statements;
 }
+
+/** PostgreSQL's dollar quote opener: `$$` or `$tag$` (a tag never starts with a digit, unlike a `$1` parameter). */
+const DOLLAR_TAG = /^\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$/;
 
 function skipQuoted(sql: string, i: number, quote: string): number {
   let j = i + 1;

@@ -11,6 +11,7 @@ import { waitFor } from '../../helpers/processes.js';
 import { createFixtureImage } from '../../helpers/images.js';
 import { readSample } from '../../helpers/service.js';
 import { openDatabase, closeDatabase } from '../../../src/service/store/database.js';
+import { createSqliteStore } from '../../../src/service/store/sqlite-store.js';
 import { createServiceMetrics } from '../../../src/service/metrics.js';
 import { createServer } from '../../../src/service/server.js';
 import { createRequestLogger } from '../../../src/service/http/request-logger.js';
@@ -44,7 +45,7 @@ async function startService(
   let logText = '';
   stream.on('data', (chunk) => (logText += chunk));
   const app = createServer({
-    db,
+    store: createSqliteStore(db),
     index: loadLibraryIndex(db),
     metrics: createServiceMetrics({ version: '1.0.0-test', shouldCollectDefaults: false }),
     logger: createRequestLogger({ stream, redact: createRedactor({}) }),

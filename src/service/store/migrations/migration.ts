@@ -18,4 +18,20 @@ export interface Migration {
    * checksum: it describes the SQL, it does not change what runs.
    */
   isBackwardCompatible?: boolean;
+  /**
+   * PostgreSQL's text, for a migration whose SQLite text does not run there (AUTOINCREMENT, GLOB, sqlite_sequence).
+   * Absent: PostgreSQL runs `sql` and `down` as they are. Present: it replaces both (no `down` here means none on
+   * PostgreSQL). Its own checksum is recorded in PostgreSQL databases; SQLite's checksum never covers it, so adding
+   * an override to a released migration leaves every SQLite database's recorded checksum valid.
+   */
+  postgres?: MigrationDialectText;
 }
+
+/** One dialect's text of a migration: what runs, and its reviewed inverse. */
+export interface MigrationDialectText {
+  sql: string;
+  down?: string;
+}
+
+/** The store engines a migration runs on. */
+export type MigrationDialect = 'sqlite' | 'postgres';
