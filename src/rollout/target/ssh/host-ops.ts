@@ -7,6 +7,7 @@ import type { ResolvedEnvironment } from '../../config/environments.js';
 import type { FleetHostConfig } from '../../config/environments-schema.js';
 import type { HostActivationReport, HostStatusReport } from '../../host/host-report.js';
 import { createHostOpsOverSsh } from './host-ops-ssh.js';
+import type { SshClient } from './ssh-client.js';
 
 /** What `check()` found; one entry per check, in order (a failed ssh check skips the rest). */
 export interface HostReachability {
@@ -15,8 +16,9 @@ export interface HostReachability {
   ok: boolean;
   checks: { name: 'host:ssh' | 'host:node' | 'host:root' | 'host:disk'; ok: boolean; detail: string }[];
   /**
-   * The coded error of the first failed check: EHOSTKEYCHANGED / EHOSTKEYUNKNOWN (refuse: someone may be in the
-   * middle), EHOSTUNREACHABLE (counts against maxUnavailable), EHOSTNODEMISSING, EHOSTDISKFULL.
+   * The code of the first failed check: the ssh client's EHOSTKEYCHANGED / EHOSTKEYUNKNOWN (refuse: someone may be
+   * in the middle), EHOSTUNREACHABLE (counts against maxUnavailable), ESSHAUTHFAILED…; then EHOSTNODEMISSING (node
+   * absent or another major than the release's), EHOSTCOMMANDFAILED (root not writable), ENOSPACE (disk).
    */
   code?: string;
   nodeVersion?: string;
@@ -81,8 +83,8 @@ export interface FleetHostOps {
   /**
    * Replaces `<root>/shared/service.env` (the service's DHASH_DATABASE_URL, DHASH_API_TOKENS…): content sent over
    * stdin, never argv; written under umask 077 to a temp name and renamed, so it is 0600 and never half-written.
-   * Takes effect at the next restart. Idempotent. Throws EINVALIDOPTION naming a bad variable name or value (nothing
-   * sent). Values never reach a log.
+   * Takes effect at the next restart. Idempotent. Throws ESERVICEENVINVALID naming each bad variable (nothing sent),
+   * EHOSTCOMMANDFAILED, or the ssh client's codes. Values never reach a log, an error or argv.
    */
   writeServiceEnv(vars: Record<string, string>): Promise<void>;
 }
@@ -90,7 +92,10 @@ export interface FleetHostOps {
 export interface FleetHostOpsOptions {
   logger: Logger;
   clock: Clock;
+  /** The controller's environment: ssh runs with it (SSH_AUTH_SOCK, HOME for ~/.ssh/config). */
   processEnv: Record<string, string | undefined>;
+  /** An ssh client to share (default: one made from the target's ssh settings for this host). */
+  client?: SshClient;
 }
 
 /** `environment.config.target` must be the ssh target; `host` one of its hosts. */
