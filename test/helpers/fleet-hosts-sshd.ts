@@ -80,14 +80,21 @@ export async function writeSshdConfig(dir: string, address: string, clientPublic
  * Starts sshd for one host and returns its pid. `ip netns exec`, `unshare` and `sh -c … exec` all exec in place, so
  * the spawned pid is sshd's own. Resolves once sshd answers with its banner on `address:22`.
  */
-export async function startSshd(options: { netns: string; srvDir: string; address: string; files: SshdFiles }) {
-  const { netns, srvDir, address, files } = options;
+export async function startSshd(options: {
+  name: string;
+  netns: string;
+  srvDir: string;
+  address: string;
+  files: SshdFiles;
+}) {
+  const { name, netns, srvDir, address, files } = options;
   const logFd = openSync(files.logFile, 'a');
   // A fleet host is a clean machine: the developer's ~/.bashrc (pyenv, cargo: half a second a login) is hidden.
   const hideBashrc = 'if [ -f /root/.bashrc ]; then mount --bind /dev/null /root/.bashrc; fi';
-  const script = `mount --bind "$1" ${HOST_ROOT} && ${hideBashrc} && exec ${SSHD_BINARY} -D -e -f "$2"`;
-  const unshare = ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', srvDir];
-  const child = spawn('ip', ['netns', 'exec', netns, ...unshare, files.configFile], {
+  // Its own UTS namespace too, so `hostname` on each host answers with the host's name.
+  const script = [`mount --bind "$1" ${HOST_ROOT}`, hideBashrc, 'hostname "$3"', `exec ${SSHD_BINARY} -D -e -f "$2"`];
+  const unshare = ['unshare', '--mount', '--uts', '--propagation', 'private', 'sh', '-c', script.join(' && '), 'sh'];
+  const child = spawn('ip', ['netns', 'exec', netns, ...unshare, srvDir, files.configFile, name], {
     stdio: ['ignore', logFd, logFd],
     detached: true,
   });

@@ -54,9 +54,11 @@ describe('a fleet of three hosts', () => {
     );
     assert.equal(new Set(fleet.hosts.map((h) => h.address)).size, 3);
     for (const host of fleet.hosts) {
-      const result = await sshTo(fleet, host.address, 'id -un; ip -o -4 addr show eth0');
+      const result = await sshTo(fleet, host.address, 'id -un; hostname; ip -o -4 addr show eth0');
       assert.equal(result.exitCode, 0, result.stderr);
-      assert.match(result.stdout, new RegExp(`^root\\n2: eth0 +inet ${host.address.replaceAll('.', '\\.')}/30 `));
+      const address = host.address.replaceAll('.', '\\.');
+      assert.match(result.stdout, new RegExp(`^root\\n${host.name}\\n2: eth0 +inet ${address}/30 `));
+      assert.equal((await fleet.exec(host.name, ['hostname'])).stdout, `${host.name}\n`);
       const served = await runCommand('ssh-keyscan', ['-t', 'ed25519', host.address]);
       const fingerprint = await runCommand('ssh-keygen', ['-lf', '-'], { stdin: served.stdout });
       assert.match(fingerprint.stdout, new RegExp(`^256 ${host.hostKeyFingerprint.replaceAll('+', '\\+')} `));

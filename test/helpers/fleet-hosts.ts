@@ -68,7 +68,7 @@ export interface TestFleet {
   /** The fleet's temp folder (keys, configs, logs, every srvDir). */
   dir: string;
   getHost(name: string): TestFleetHost;
-  /** Runs argv inside the host's network and mount namespaces (as sshd's sessions do); never throws on exit code. */
+  /** Runs argv in the host's network, mount and UTS namespaces (as its ssh sessions do); never throws on exit code. */
   exec(hostName: string, argv: string[], options?: { stdin?: string | Buffer }): Promise<CommandResult>;
   /** Drops the host's link: connections to it time out until setLinkUp. */
   setLinkDown(hostName: string): Promise<void>;
@@ -158,7 +158,7 @@ async function createHost(
   const files = await writeSshdConfig(hostDir, network.address, spec.clientKey);
   await generateKeyPair(files.hostKeyFile, spec.name);
   const publicKey = await readPublicKey(`${files.hostKeyFile}.pub`);
-  const sshdPid = await startSshd({ netns: spec.netns, srvDir, address: network.address, files });
+  const sshdPid = await startSshd({ name: spec.name, netns: spec.netns, srvDir, address: network.address, files });
   const host: TestFleetHost = {
     name: spec.name,
     address: network.address,
@@ -226,7 +226,7 @@ function assembleFleet(parts: {
     dir: parts.dir,
     getHost: (name) => find(name).host,
     exec: (name, argv, options) =>
-      runCommand('nsenter', ['-t', String(find(name).host.sshdPid), '-n', '-m', '--', ...argv], options),
+      runCommand('nsenter', ['-t', String(find(name).host.sshdPid), '-n', '-m', '-u', '--', ...argv], options),
     setLinkDown: (name) => setHostLinkDown(find(name).network),
     setLinkUp: (name) => setHostLinkUp(find(name).network),
     rotateHostKey: async (name) => {
