@@ -761,6 +761,14 @@ export const ERRORS = {
       'needs the old schema.',
     exitCode: ExitCode.REFUSED,
   }),
+  EFLEETHASNODRIVER: (c: { env: string }) => ({
+    message: `The environment \`${c.env}\` is a fleet of ssh hosts, which this command cannot drive as one machine.`,
+    details:
+      `Roll it out (and back, with the previous artifact) wave by wave with \`npx dhash deploy --env ${c.env}\`, ` +
+      `see every host with \`npx dhash status --env ${c.env}\`; one host is rolled back on the host itself ` +
+      '(`dhash host rollback`, see docs/FLEET.md).',
+    exitCode: ExitCode.USAGE,
+  }),
 } satisfies Record<string, (ctx: any) => ErrorDefinition>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -55,6 +55,25 @@ export const registerDeploy: RegisterCommand = (program, ctx, run) => {
                 redact,
               });
           out(`${opts.dryRun ? 'DRY RUN: ' : ''}deploy to ${environment.name} (${environment.root})`);
+          if (environment.config.target.type === 'ssh') {
+            // A fleet: waves over ssh hosts (src/rollout/fleet), loaded only when an environment is one.
+            const { rollOutFleet } = await import('../../rollout/fleet/roll-out-fleet.js');
+            const fleet = await rollOutFleet({
+              environment,
+              release: opts.release,
+              isDryRun: Boolean(opts.dryRun),
+              force: Boolean(opts.force),
+              clock: ctx.clock,
+              logger: log.logger,
+              notifier,
+              redact,
+              processEnv: ctx.processEnv,
+              signal: ctx.signal,
+              onProgress: out,
+            });
+            out(`${fleet.ok ? 'OK' : 'FAILED'}: ${fleet.message}${fleet.deployId ? ` [${fleet.deployId}]` : ''}`);
+            return fleet.exitCode;
+          }
           const result = await deployRelease({
             environment,
             release: opts.release,

@@ -11,6 +11,8 @@ import { getMonitorHealth, type MonitorHealth } from '../../rollout/monitor/moni
 import { readMonitorState } from '../../rollout/monitor/monitor-state.js';
 import { findProjectRoot } from '../../lib/project-paths.js';
 import { createLineWriter } from '../line-writer.js';
+import { createSilentLogger } from '../../lib/logger.js';
+import type { FleetHostConfig } from '../../rollout/config/environments-schema.js';
 
 export const registerStatus: RegisterCommand = (program, ctx, run) => {
   program
@@ -22,14 +24,24 @@ export const registerStatus: RegisterCommand = (program, ctx, run) => {
       run(async (opts: { env: string; lines: string }) => {
         const environment = await resolveEnvironment(findProjectRoot(ctx.cwd), opts.env, ctx.processEnv);
         const out = createLineWriter(ctx);
-        const current = await readlink(environment.currentLink).then(
-          (t) => basename(t),
-          () => undefined,
-        );
-        out(`Environment ${environment.name} (${environment.root})`);
-        out(`  current release: ${current ?? '(none: nothing deployed)'}`);
         const journal = await readJournal(environment);
-        out(`  rollback strategy: ${describeLatestDeployStrategy(journal)}`);
+        if (environment.config.target.type === 'ssh') {
+          // A fleet: each host's release from the host over ssh, and the wave in progress (src/rollout/fleet).
+          const { describeFleetStatus } = await import('../../rollout/fleet/fleet-status.js');
+          const { createFleetHostOps } = await import('../../rollout/target/ssh/host-ops.js');
+          const hostOptions = { clock: ctx.clock, logger: createSilentLogger(), processEnv: ctx.processEnv };
+          const createHostOps = (host: FleetHostConfig) => createFleetHostOps(environment, host, hostOptions);
+          for (const line of await describeFleetStatus({ environment, createHostOps, nowMs: ctx.clock.now() }))
+            out(line);
+        } else {
+          const current = await readlink(environment.currentLink).then(
+            (t) => basename(t),
+            () => undefined,
+          );
+          out(`Environment ${environment.name} (${environment.root})`);
+          out(`  current release: ${current ?? '(none: nothing deployed)'}`);
+          out(`  rollback strategy: ${describeLatestDeployStrategy(journal)}`);
+        }
         out(`\nDeploy journal (last ${Math.min(Number(opts.lines) || 10, journal.length)} of ${journal.length}):`);
         for (const e of journal.slice(-(Number(opts.lines) || 10))) {
           const releaseText = e.releaseId ? `  release=${e.releaseId}` : '';

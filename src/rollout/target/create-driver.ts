@@ -15,6 +15,9 @@ export function createTargetDriver(environment: ResolvedEnvironment, options: Ta
       return createSystemdDriver(environment, target, options);
     case COMMAND_TARGET_TYPE:
       return createCommandDriver(environment, target, options);
+    case 'ssh':
+      // Each host of a fleet has its own service manager, driven over ssh by the fleet rollout (src/rollout/fleet).
+      throw createError('EFLEETHASNODRIVER', { env: environment.name });
     default:
       throw createError('EINVALIDCONFIG', {
         file: 'environments.json',

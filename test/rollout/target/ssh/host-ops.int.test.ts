@@ -1,7 +1,7 @@
 // FleetHostOps over real ssh to network-namespace hosts: a real built artifact staged, activated and rolled back on a
 // host that has no dhash but what the artifact brings; its service answered from the root namespace.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
@@ -11,15 +11,22 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import { createSystemClock } from '../../../../src/lib/clock.js';
 import { isDhashError, type DhashError } from '../../../../src/lib/errors.js';
-import { createJsonLogger } from '../../../../src/lib/logger.js';
+import { createJsonLogger, createSilentLogger } from '../../../../src/lib/logger.js';
 import { createRedactor } from '../../../../src/lib/redact.js';
-import { environmentSchema, type FleetHostConfig } from '../../../../src/rollout/config/environments-schema.js';
+import {
+  environmentSchema,
+  type FleetHostConfig,
+  type SshTargetConfig,
+} from '../../../../src/rollout/config/environments-schema.js';
 import { resolveEnvironmentConfig, type ResolvedEnvironment } from '../../../../src/rollout/config/environments.js';
 import { buildRelease, computeFileSha256 } from '../../../../src/rollout/release/build-release.js';
 import { createFleetHostOps, type StageArtifact } from '../../../../src/rollout/target/ssh/host-ops.js';
+import { createHostCli } from '../../../../src/rollout/target/ssh/host-ops-cli.js';
+import { buildSshArgs } from '../../../../src/rollout/target/ssh/ssh-args.js';
+import { createSshClient } from '../../../../src/rollout/target/ssh/ssh-client.js';
 import { createReleaseVariant } from '../../../helpers/deploy-project.js';
 import { createTestFleet, type TestFleet } from '../../../helpers/fleet-hosts.js';
-import { REPO_ROOT } from '../../../helpers/processes.js';
+import { REPO_ROOT, waitFor } from '../../../helpers/processes.js';
 
 const SERVICE_PORT = 18787;
 const TOKEN = 'fleet-host-ops-token-0123456789';
@@ -199,6 +206,39 @@ describe('fleet host operations over ssh', () => {
     assert.deepEqual([rolledBack.action, rolledBack.releaseId], ['rollback', first.releaseId]);
     assert.equal((await ops.status()).currentReleaseId, first.releaseId);
     assert.equal((await fetch(`${serviceUrl('h1')}/health`)).status, 200);
+  });
+
+  test('ssh dropping mid-activation does not stop the host: it finishes, and status tells the outcome', async () => {
+    const ops = opsFor('h1');
+    await ops.stage(second);
+    assert.notEqual((await ops.status()).currentReleaseId, second.releaseId);
+    // The same command line activate() runs, through a local ssh this test can kill.
+    const environment = environmentFor();
+    const target = environment.config.target as SshTargetConfig;
+    const cli = createHostCli(createSshClient(hostConfig('h1'), target.ssh, { logger: createSilentLogger() }), {
+      hostName: 'h1',
+      root: '/srv/dhash',
+      nodePath: 'node',
+      envName: 'fleet',
+    });
+    const argv = cli.getArgv(second.releaseId, 'activate', [
+      ...['--release', second.releaseId, '--driver', 'process', '--bind', fleet.getHost('h1').address],
+      ...['--port', String(SERVICE_PORT), '--health-interval-ms', '200'],
+    ]);
+    const journalFile = join(fleet.getHost('h1').srvDir, 'state', 'deploy-journal.jsonl');
+    const readSteps = async () => (await readFile(journalFile, 'utf8')).split('\n').filter(Boolean);
+    const startAt = (await readSteps()).length;
+    const hasNewStep = async (step: string) =>
+      (await readSteps()).slice(startAt).some((line) => line.includes(`"step":"${step}"`));
+    const ssh = spawn('ssh', buildSshArgs(hostConfig('h1'), target.ssh, argv), { stdio: 'ignore' });
+    await waitFor('the activation to reach its restart', () => hasNewStep('deploy:restart'), 20_000, 10);
+    ssh.kill('SIGKILL');
+    await waitFor('the host to finish the activation on its own', () => hasNewStep('deploy:finish'), 60_000);
+    const status = await ops.status();
+    assert.equal(status.currentReleaseId, second.releaseId);
+    assert.equal(status.journal.at(-1)?.step, 'deploy:finish');
+    assert.equal(status.journal.at(-1)?.status, 'succeeded');
+    assert.equal(status.health?.ok, true);
   });
 
   test("the host's refusal comes back with its code, exit code and the host named: a held lock", async () => {
