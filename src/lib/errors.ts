@@ -319,8 +319,9 @@ export const ERRORS = {
   EDATABASEURLMISSING: (c: { env: string; variable: string }) => ({
     message: `The environment \`${c.env}\` keeps its data in PostgreSQL, but ${c.variable} is not set.`,
     details:
-      `Set ${c.variable}=postgres://<user>:<password>@<host>:5432/<database> in the environment of this command ` +
-      `(never in environments.json), or set \`environments.${c.env}.database.engine\` to \`sqlite\`.`,
+      `Set ${c.variable} to the database's postgres:// URL (user, password, host, port, database) in the ` +
+      `environment of this command (never in environments.json), ` +
+      `or set \`environments.${c.env}.database.engine\` to \`sqlite\`.`,
     exitCode: ExitCode.USAGE,
   }),
   EPGTOOLMISSING: (c: { tool: string; searched: string[] }) => ({

@@ -167,7 +167,8 @@ function applyChange(
   throw new Error(`unknown change ${change.entity} ${change.kind}`);
 }
 
-function describeChange(c: ChangeRecord): string {
+/** `library_entry add 42 (label)`: how a change is named in reports. */
+export function describeChange(c: ChangeRecord): string {
   return `${c.entity} ${c.kind} ${c.entityId}${typeof c.payload.label === 'string' ? ` (${c.payload.label})` : ''}`;
 }
 

@@ -21,6 +21,8 @@ export interface RollbackContext {
   driver: TargetDriver;
   steps: StepRunner;
   signal?: AbortSignal;
+  /** The environment PostgreSQL's client programs run with (pg_restore); the CLI's. */
+  processEnv?: Record<string, string | undefined>;
 }
 
 /**

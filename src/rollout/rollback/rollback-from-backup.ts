@@ -63,6 +63,8 @@ export interface RollbackResult {
   strategyReason: string;
   backupFile: string;
   preRollbackBackup?: string;
+  /** PostgreSQL restore: the live database as it was at the rollback, kept under this name. */
+  preRollbackDatabase?: string;
   previousReleaseId?: string;
   restoredReleaseId: string;
   isReleaseReused: boolean;
@@ -300,6 +302,7 @@ function createContext(
     clock,
     logger,
     signal: options.signal,
+    processEnv: options.processEnv,
     deployId,
     driver:
       options.driver ??
@@ -329,6 +332,7 @@ async function finishRollback(
     timeline: ctx.steps.timeline,
     isTouched: outcome.isTouched,
     ...(outcome.preRollbackBackup ? { preRollbackBackup: outcome.preRollbackBackup } : {}),
+    ...(outcome.preRollbackDatabase ? { preRollbackDatabase: outcome.preRollbackDatabase } : {}),
     ...(outcome.healthChecks ? { healthChecks: outcome.healthChecks } : {}),
     ...(outcome.smoke ? { smoke: outcome.smoke } : {}),
     ...(outcome.carryForward ? { carryForward: outcome.carryForward } : {}),
@@ -342,7 +346,10 @@ async function finishRollback(
       ok: false,
       message:
         `rollback of ${ctx.environment.name} (${base.strategy}) FAILED at ${failedAt}: ` +
-        `${outcome.reason}. A human must act.`,
+        `${outcome.reason}. A human must act.` +
+        (outcome.preRollbackDatabase
+          ? ` The database before the rollback is kept as ${outcome.preRollbackDatabase}.`
+          : ''),
     };
   }
   const cf = outcome.carryForward;
@@ -358,9 +365,9 @@ async function finishRollback(
     base.strategy === 'restore'
       ? `with the data of the backup${carriedNote}`
       : `keeping the live database (${base.strategy})`;
-  const stateNote = outcome.preRollbackBackup
-    ? `; the state before the rollback is in ${outcome.preRollbackBackup}`
-    : '';
+  const stateNote =
+    (outcome.preRollbackBackup ? `; the state before the rollback is in ${outcome.preRollbackBackup}` : '') +
+    (outcome.preRollbackDatabase ? `; the database before the rollback is kept as ${outcome.preRollbackDatabase}` : '');
   return {
     ...shown,
     ok: true,

@@ -1,4 +1,5 @@
 // The restore strategy: pre-rollback snapshot, stop, restore release/database/config, carry forward, start, verify.
+// PostgreSQL: the dump is restored into a fresh database before the stop, and switched in by rename.
 import { existsSync } from 'node:fs';
 import { copyFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -9,11 +10,21 @@ import { stageRelease, switchCurrentRelease } from '../release/release-dirs.js';
 import { readReleaseManifest } from '../release/release-manifest.js';
 import { replaceDatabaseFile } from '../release/database-file.js';
 import { getTempSibling } from '../../lib/atomic-file.js';
+import { openPostgresStore } from '../../service/store/postgres/index.js';
 import { extractBackupData } from '../backup/extract-backup-data.js';
 import { applyCarryForward, getBackupMark, readChangesToCarry, type CarryForwardReport } from './carry-forward.js';
 import type { HealthWaitResult } from '../checks/health.js';
 import type { SmokeResult } from '../checks/smoke.js';
 import { runRollbackSmoke, waitForRollbackHealth, type RollbackContext } from './rollback-checks.js';
+import {
+  carryForwardPostgres,
+  discardPostgresRestore,
+  readPostgresChanges,
+  restorePostgresBeforeStop,
+  switchPostgresDatabases,
+  type OpenPostgresStore,
+  type PostgresRestoreState,
+} from './rollback-restore-postgres.js';
 
 export interface RestoreInput {
   file: string;
@@ -24,12 +35,16 @@ export interface RestoreInput {
   restoredReleaseId: string;
   /** Re-apply the library and review changes made since the backup (auto-rollback; `rollback --carry-forward`). */
   isCarryForward: boolean;
+  /** PostgreSQL carry-forward: the service's store on the restored database. */
+  openPostgresStore?: OpenPostgresStore;
 }
 
 export interface RestoreOutcome {
   ok: boolean;
   restoredReleaseId: string;
   preRollbackBackup?: string;
+  /** PostgreSQL: the live database as it was at the rollback, renamed aside and kept. */
+  preRollbackDatabase?: string;
   healthChecks?: HealthWaitResult;
   smoke?: SmokeResult;
   carryForward?: CarryForwardReport;
@@ -42,13 +57,14 @@ export interface RestoreOutcome {
 export async function runRestore(ctx: RollbackContext, input: RestoreInput): Promise<RestoreOutcome> {
   const { environment, clock, logger, driver, steps } = ctx;
   const out: RestoreOutcome = { ok: false, restoredReleaseId: input.restoredReleaseId, isTouched: false };
+  let postgres: PostgresRestoreState | undefined;
   try {
     out.preRollbackBackup = await steps.run(
       'rollback:snapshot',
       async () => {
         try {
-          return (await createBackup(environment, { clock, logger: logger.child('backup'), reason: 'pre-rollback' }))
-            .file;
+          const options = { clock, logger: logger.child('backup'), reason: 'pre-rollback', processEnv: ctx.processEnv };
+          return (await createBackup(environment, options)).file;
         } catch (error) {
           if (isDhashError(error, 'ENOTHINGTOBACKUP')) return undefined;
           throw error;
@@ -71,6 +87,9 @@ export async function runRestore(ctx: RollbackContext, input: RestoreInput): Pro
         (x.releaseDir ? 'release, database and config' : 'database and config (release reused from disk)') +
         ' extracted and checked against the manifest',
     );
+    // While the service still serves from the live database: a failing pg_restore changes nothing that serves.
+    if (extracted.postgresDumpFile)
+      postgres = await restorePostgresBeforeStop(ctx, extracted.postgresDumpFile, input.manifest);
     out.isTouched = true;
     await steps.run(
       'rollback:stop',
@@ -78,15 +97,23 @@ export async function runRestore(ctx: RollbackContext, input: RestoreInput): Pro
       () => 'service stopped',
     );
     // Read after the stop, so no change can be written between reading the log and replacing the file.
-    const mark = getBackupMark(input.manifest.changeLogSeq, extracted.databaseFile);
-    const toCarry =
-      input.isCarryForward && extracted.databaseFile && existsSync(environment.databaseFile)
-        ? await steps.run(
-            'rollback:read-changes',
-            async () => readChangesToCarry(environment.databaseFile, extracted.databaseFile, mark),
-            (r) => `${r.changes.length} change(s) after seq ${mark}${r.lineageProblem ? `; ${r.lineageProblem}` : ''}`,
-          )
-        : undefined;
+    const mark = postgres
+      ? (input.manifest.changeLogSeq ?? postgres.restoredSeq)
+      : getBackupMark(input.manifest.changeLogSeq, extracted.databaseFile);
+    const pg = postgres;
+    const describeRead = (r: { changes: unknown[]; lineageProblem?: string }) =>
+      `${r.changes.length} change(s) after seq ${mark}${r.lineageProblem ? `; ${r.lineageProblem}` : ''}`;
+    const toCarry = !input.isCarryForward
+      ? undefined
+      : pg
+        ? await steps.run('rollback:read-changes', () => readPostgresChanges(pg, mark), describeRead)
+        : extracted.databaseFile && existsSync(environment.databaseFile)
+          ? await steps.run(
+              'rollback:read-changes',
+              async () => readChangesToCarry(environment.databaseFile, extracted.databaseFile, mark),
+              describeRead,
+            )
+          : undefined;
     await steps.run('rollback:restore', async () => {
       const parts: string[] = [];
       if (input.reusableId) {
@@ -101,7 +128,10 @@ export async function runRestore(ctx: RollbackContext, input: RestoreInput): Pro
       } else {
         throw new Error('the backup holds no release and no identical release is on disk');
       }
-      if (extracted.databaseFile) {
+      if (pg) {
+        parts.push(await switchPostgresDatabases(pg));
+        out.preRollbackDatabase = pg.asideName;
+      } else if (extracted.databaseFile) {
         await replaceDatabaseFile(extracted.databaseFile, environment.databaseFile);
         parts.push('database replaced');
       }
@@ -119,7 +149,10 @@ export async function runRestore(ctx: RollbackContext, input: RestoreInput): Pro
     if (toCarry) {
       out.carryForward = await steps.run(
         'rollback:carry-forward',
-        async () => applyCarryForward(environment.databaseFile, mark, toCarry, clock),
+        async () =>
+          pg
+            ? carryForwardPostgres(pg, mark, toCarry, clock, getStoreOpener(input))
+            : applyCarryForward(environment.databaseFile, mark, toCarry, clock),
         (r) => `${r.carried.length} change(s) carried forward, ${r.notCarried.length} not`,
       );
     }
@@ -133,6 +166,8 @@ export async function runRestore(ctx: RollbackContext, input: RestoreInput): Pro
     out.ok = true;
     return out;
   } catch (error) {
+    // Before the switch the live database is as it was: the half-used fresh copy goes.
+    await discardPostgresRestore(postgres);
     const e = error as Error & { health?: HealthWaitResult; smoke?: SmokeResult };
     return {
       ...out,
@@ -142,4 +177,9 @@ export async function runRestore(ctx: RollbackContext, input: RestoreInput): Pro
       error,
     };
   }
+}
+
+/** The service's own PostgreSQL store unless a test injects another. */
+function getStoreOpener(input: RestoreInput): OpenPostgresStore {
+  return input.openPostgresStore ?? ((url, clock) => openPostgresStore({ url, clock, maxConnections: 2 }));
 }

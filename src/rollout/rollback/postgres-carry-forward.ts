@@ -1,0 +1,95 @@
+// Carry-forward on PostgreSQL: re-applies the library and review changes logged since the backup through the service's
+// own store (its validation, its change_log rows), as carry-forward.ts does for SQLite.
+import type { ChangeRecord } from '../../service/store/index.js';
+import type { ServiceStore } from '../../service/store/service-store.js';
+import type { ReviewVerdict } from '../../service/review/review-repository.js';
+import { describeChange, type CarryForwardReport } from './carry-forward.js';
+
+/** Ids that changed on the way: an entry re-added gets a new id, and later changes that named the old one follow it. */
+interface IdMaps {
+  library: Map<number, number>;
+  review: Map<number, number>;
+}
+
+/**
+ * Re-applies `input.changes` (seq order) to `store`, each on its own so one failure stops none. `setChangeTime` is
+ * called before each change so the store stamps it with the change's own time, not the rollback's. With a lineage
+ * problem nothing is applied and every change is reported as not carried.
+ */
+export async function applyCarryForwardToStore(
+  store: ServiceStore,
+  mark: number,
+  input: { changes: ChangeRecord[]; lineageProblem?: string },
+  setChangeTime: (atMs: number) => void,
+): Promise<CarryForwardReport> {
+  const report: CarryForwardReport = { fromSeq: mark, carried: [], notCarried: [] };
+  if (input.lineageProblem) {
+    for (const c of input.changes)
+      report.notCarried.push({ seq: c.seq, at: c.at, summary: describeChange(c), reason: input.lineageProblem });
+    return report;
+  }
+  const ids: IdMaps = { library: new Map(), review: new Map() };
+  for (const change of input.changes) {
+    // An entry a review resolve added is recreated by that resolve.
+    if (change.entity === 'library_entry' && change.kind === 'add' && change.payload.viaReview !== undefined) continue;
+    try {
+      setChangeTime(Date.parse(change.at));
+      const summary = await applyChange(store, change, ids);
+      report.carried.push({ seq: change.seq, at: change.at, summary });
+    } catch (error) {
+      report.notCarried.push({
+        seq: change.seq,
+        at: change.at,
+        summary: describeChange(change),
+        reason: (error as Error).message,
+      });
+    }
+  }
+  return report;
+}
+
+async function applyChange(store: ServiceStore, change: ChangeRecord, ids: IdMaps): Promise<string> {
+  const p = change.payload;
+  const libraryId = (id: number) => ids.library.get(id) ?? id;
+  if (change.entity === 'library_entry' && change.kind === 'add') {
+    const entry = await store.addLibraryEntry({
+      label: String(p.label),
+      hash: String(p.hash),
+      source: String(p.source),
+    });
+    ids.library.set(change.entityId, entry.id);
+    return `library_entry add ${change.entityId} → ${entry.id} (${entry.label})`;
+  }
+  if (change.entity === 'library_entry' && change.kind === 'delete') {
+    const id = libraryId(change.entityId);
+    const found = await store.getLibraryEntry(id);
+    // Never delete a different entry that happens to have the id in the restored data.
+    if (found && found.hash !== p.hash)
+      throw new Error(`entry ${id} in the restored data has hash ${found.hash}, not the deleted ${String(p.hash)}`);
+    await store.deleteLibraryEntry(id);
+    const renamed = id === change.entityId ? '' : ` (now ${id})`;
+    return `library_entry delete ${change.entityId}${renamed} (${String(p.label)})`;
+  }
+  if (change.entity === 'review_item' && change.kind === 'create') {
+    const item = await store.enqueueReviewItem({
+      queryHash: String(p.queryHash),
+      ...(p.queryLabel == null ? {} : { queryLabel: String(p.queryLabel) }),
+      ...(p.querySource == null ? {} : { querySource: String(p.querySource) }),
+      candidateId: libraryId(Number(p.candidateId)),
+      ...(p.candidateLabel == null ? {} : { candidateLabel: String(p.candidateLabel) }),
+      ...(p.candidateHash == null ? {} : { candidateHash: String(p.candidateHash) }),
+      distance: Number(p.distance),
+    });
+    ids.review.set(change.entityId, item.id);
+    return `review_item create ${change.entityId} → ${item.id}`;
+  }
+  if (change.entity === 'review_item' && change.kind === 'resolve') {
+    const id = ids.review.get(change.entityId) ?? change.entityId;
+    const result = await store.resolveReviewItem(id, p.verdict as ReviewVerdict);
+    if (result.libraryEntry && typeof p.libraryEntryId === 'number')
+      ids.library.set(p.libraryEntryId, result.libraryEntry.id);
+    const renamed = id === change.entityId ? '' : ` (now ${id})`;
+    return `review_item resolve ${change.entityId}${renamed} as ${String(p.verdict)}`;
+  }
+  throw new Error(`unknown change ${change.entity} ${change.kind}`);
+}
