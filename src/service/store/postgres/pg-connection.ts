@@ -39,7 +39,8 @@ export function parsePostgresUrl(url: string, variable = DATABASE_URL_ENV): URL 
   if (!parsed || !['postgres:', 'postgresql:'].includes(parsed.protocol) || !database || database.includes('/')) {
     throw createError('EINVALIDOPTION', {
       option: variable,
-      expected: 'a URL postgres://<user>:<password>@<host>:<port>/<database>',
+      // Not "postgres://<user>:<password>@…": the redactor rightly scrubs that shape from every message.
+      expected: 'a postgres:// URL (user, password, host, port, database)',
       actual: '(value not shown: it may hold a password)',
     });
   }

@@ -6,7 +6,7 @@ import { getMigrationText } from '../migration-dialect.js';
 import { assertStatusMigratable, MIGRATIONS_TABLE, planRevert } from '../migration-status.js';
 import type { RevertReport } from '../migration-down.js';
 import { describeClient, withPgClient, type PgConnection } from './pg-connection.js';
-import { lockMigrations, readStatus } from './pg-migration-runner.js';
+import { readStatus, withMigrationLock } from './pg-migration-runner.js';
 
 /**
  * The migrations to revert, newest first. Refuses (before anything runs) an edited migration (EMIGRATIONEDITED), a
@@ -34,7 +34,9 @@ export function revertPostgresMigrations(
   versions: readonly number[],
   migrations: readonly Migration[] = MIGRATIONS,
 ): Promise<RevertReport> {
-  return withPgClient(connection, (client) => revertOn(client, versions, migrations, true));
+  return withPgClient(connection, (client) =>
+    withMigrationLock(client, () => revertOn(client, versions, migrations, true)),
+  );
 }
 
 /**
@@ -46,7 +48,9 @@ export function rehearsePostgresRevert(
   versions: readonly number[],
   migrations: readonly Migration[] = MIGRATIONS,
 ): Promise<RevertReport> {
-  return withPgClient(connection, (client) => revertOn(client, versions, migrations, false));
+  return withPgClient(connection, (client) =>
+    withMigrationLock(client, () => revertOn(client, versions, migrations, false)),
+  );
 }
 
 async function revertOn(
@@ -61,7 +65,6 @@ async function revertOn(
   let current: Migration | undefined;
   await client.query('BEGIN');
   try {
-    await lockMigrations(client);
     plan = await planOn(client, versions, migrations);
     for (const migration of plan) {
       current = migration;

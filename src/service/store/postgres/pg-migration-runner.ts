@@ -1,7 +1,7 @@
 // Applies the versioned migrations to PostgreSQL with SQLite's semantics: one transaction each, checksums recorded,
 // an edited migration or a database ahead refused before anything runs.
 import type pg from 'pg';
-import { createError, isDhashError } from '../../../lib/errors.js';
+import { createError } from '../../../lib/errors.js';
 import { createSystemClock, type Clock } from '../../../lib/clock.js';
 import { MIGRATIONS, type Migration } from '../migrations/migration-list.js';
 import { getDialectChecksum, getMigrationText } from '../migration-dialect.js';
@@ -24,7 +24,7 @@ const CREATE_MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} 
   applied_at TEXT NOT NULL
 )`;
 
-/** Two migrators on one database (two hosts of a fleet) take turns; the second finds the work done. */
+/** Migrators and reverts on one database take turns on this lock. */
 const MIGRATION_LOCK_KEY = 0x64686d67; // "dhmg"
 
 export async function hasPostgresMigrationsTable(client: pg.Client): Promise<boolean> {
@@ -96,35 +96,30 @@ export async function recordPostgresMigration(client: pg.Client, migration: Migr
   ]);
 }
 
-/** Takes the migration lock inside the current transaction (released at its end). */
-export async function lockMigrations(client: pg.Client): Promise<void> {
-  await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+/**
+ * Runs `fn` holding the migration lock for the session, taken before `fn` reads anything and outside any
+ * transaction: each statement after it starts a transaction of its own, which sees the other migrator's tables.
+ * (Taken inside an open transaction, a table the other one created meanwhile can stay invisible to this one.)
+ */
+export async function withMigrationLock<T>(client: pg.Client, fn: () => Promise<T>): Promise<T> {
+  await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+  try {
+    return await fn();
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
+  }
 }
 
-/**
- * Runs one migration and its bookkeeping row in a single transaction; PostgreSQL rolls all of it back on error.
- * Returns undefined when another migrator applied it meanwhile (seen under the lock).
- */
-async function applyOneMigration(
-  client: pg.Client,
-  migration: Migration,
-  migrations: readonly Migration[],
-  clock: Clock,
-): Promise<AppliedMigration | undefined> {
+/** Runs one migration and its bookkeeping row in a single transaction; PostgreSQL rolls all of it back on error. */
+async function applyOneMigration(client: pg.Client, migration: Migration, clock: Clock): Promise<AppliedMigration> {
   const startedMs = clock.now();
   const checksum = getDialectChecksum(migration, 'postgres');
   try {
-    const isApplied = await withPgTransaction(client, async () => {
-      await lockMigrations(client);
-      const status = assertStatusMigratable(await readStatus(client, migrations), describeClient(client));
-      if (!status.pending.some((m) => m.version === migration.version)) return true;
+    await withPgTransaction(client, async () => {
       await client.query(getMigrationText(migration, 'postgres').sql);
       await recordPostgresMigration(client, migration, clock);
-      return false;
     });
-    if (isApplied) return undefined;
   } catch (error) {
-    if (isDhashError(error)) throw error;
     const reason = error instanceof Error ? error.message : String(error);
     throw createError(
       'EMIGRATIONFAILED',
@@ -135,21 +130,26 @@ async function applyOneMigration(
   return { version: migration.version, name: migration.name, checksum, durationMs: clock.now() - startedMs };
 }
 
-/** Applies every pending migration in order; stops at the first failure (earlier ones stay committed). */
+/**
+ * Applies every pending migration in order; stops at the first failure (earlier ones stay committed). Two migrators
+ * on one database (two hosts of a fleet) take turns on the migration lock: the second finds the work done.
+ */
 export function applyPendingPostgresMigrations(
   connection: PgConnection,
   options: MigrationRunOptions = {},
 ): Promise<MigrationRunReport> {
   const clock = options.clock ?? createSystemClock();
   const migrations = options.migrations ?? MIGRATIONS;
-  return withPgClient(connection, async (client) => {
-    const status = assertStatusMigratable(await readStatus(client, migrations), describeClient(client));
-    const applied: AppliedMigration[] = [];
-    for (const migration of status.pending) {
-      const done = await applyOneMigration(client, migration, migrations, clock);
-      if (done) applied.push(done);
-    }
-    const after = await readStatus(client, migrations);
-    return { fromVersion: status.currentVersion, toVersion: after.currentVersion, applied };
-  });
+  return withPgClient(connection, (client) =>
+    withMigrationLock(client, async () => {
+      const status = assertStatusMigratable(await readStatus(client, migrations), describeClient(client));
+      const applied: AppliedMigration[] = [];
+      for (const migration of status.pending) applied.push(await applyOneMigration(client, migration, clock));
+      return {
+        fromVersion: status.currentVersion,
+        toVersion: (await readStatus(client, migrations)).currentVersion,
+        applied,
+      };
+    }),
+  );
 }
