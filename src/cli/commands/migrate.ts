@@ -1,4 +1,5 @@
-// `dhash migrate [status|up]`: shows or applies the service's schema migrations; `--dry-run` applies them to a copy.
+// `dhash migrate [status|up]`: shows or applies the service's schema migrations; `--dry-run` applies them to a copy
+// (PostgreSQL: inside a transaction that is rolled back).
 import { existsSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { RegisterCommand } from '../context.js';
@@ -22,6 +23,15 @@ import {
   type MigrationStatus,
 } from '../../service/store/index.js';
 import { createLineWriter } from '../line-writer.js';
+import {
+  applyLocationMigrations,
+  dryRunLocationMigrations,
+  getMigrationLocation,
+  readMigrationStatus,
+  type MigrationLocation,
+} from '../../rollout/deploy/environment-migrations.js';
+import { parsePostgresUrl, withPostgresClient } from '../../rollout/backup/postgres-connection.js';
+import { assertPostgresMigratable, DATABASE_URL_ENV } from '../../service/store/postgres/index.js';
 
 interface MigrateOptions {
   db?: string;
@@ -41,7 +51,10 @@ export const registerMigrate: RegisterCommand = (program, ctx, run) => {
       '--db <file>',
       'SQLite database file (default: .dhash/dhash.sqlite under the project root, as `dhash serve`)',
     )
-    .option('--env <name>', "use the environment's database (<root>/shared/dhash.sqlite from environments.json)")
+    .option(
+      '--env <name>',
+      "use the environment's database (<root>/shared/dhash.sqlite, or PostgreSQL at its database.urlEnv variable)",
+    )
     .option('--dry-run', "apply the pending migrations to a copy and print each statement's effect; changes nothing")
     .action(
       run(async (action: string, opts: MigrateOptions) => {
@@ -55,14 +68,10 @@ export const registerMigrate: RegisterCommand = (program, ctx, run) => {
             actual: opts.db,
           });
         }
-        const root = findProjectRoot(ctx.cwd);
-        const file =
-          opts.env !== undefined
-            ? (await resolveEnvironment(root, opts.env, ctx.processEnv)).databaseFile
-            : opts.db !== undefined
-              ? resolve(ctx.cwd, opts.db)
-              : join(root, '.dhash', 'dhash.sqlite');
+        const location = await resolveLocation(opts, ctx.cwd, ctx.processEnv);
         const out = createLineWriter(ctx);
+        if (location.engine === 'postgres') return runOnPostgres(action, location, Boolean(opts.dryRun), out);
+        const file = location.file;
 
         if (action === 'status') return printStatus(file, out);
         if (opts.dryRun) {
@@ -74,6 +83,76 @@ export const registerMigrate: RegisterCommand = (program, ctx, run) => {
       }),
     );
 };
+
+/**
+ * --env: the environment's engine decides; else DHASH_DATABASE_URL (as `dhash serve` reads it) or the --db file. Both
+ * a URL and --db are refused, as `serve` refuses them: the operator must not migrate a database they did not name.
+ */
+async function resolveLocation(
+  opts: MigrateOptions,
+  cwd: string,
+  processEnv: Record<string, string | undefined>,
+): Promise<MigrationLocation> {
+  const root = findProjectRoot(cwd);
+  if (opts.env !== undefined) return getMigrationLocation(await resolveEnvironment(root, opts.env, processEnv));
+  const url = processEnv[DATABASE_URL_ENV];
+  if (url) {
+    if (opts.db !== undefined)
+      throw createError('EINVALIDOPTION', {
+        option: '--db',
+        expected: `absent when ${DATABASE_URL_ENV} is set (unset it to migrate the SQLite file)`,
+        actual: opts.db,
+      });
+    return { engine: 'postgres', target: parsePostgresUrl(url, DATABASE_URL_ENV) };
+  }
+  return {
+    engine: 'sqlite',
+    file: opts.db !== undefined ? resolve(cwd, opts.db) : join(root, '.dhash', 'dhash.sqlite'),
+  };
+}
+
+/** status, up and --dry-run on PostgreSQL: the same output as on a file, the URL shown without its password. */
+async function runOnPostgres(
+  action: string,
+  location: Extract<MigrationLocation, { engine: 'postgres' }>,
+  isDryRun: boolean,
+  out: (line?: string) => void,
+): Promise<number> {
+  if (action === 'status' || !isDryRun) out(`database: ${location.target.safeUrl}`);
+  if (action === 'status') {
+    const status = await readMigrationStatus(location);
+    out(
+      `schema version: ${status.currentVersion} (this release: ${status.latestVersion}); ` +
+        `${plural(status.pending.length, 'pending migration')}`,
+    );
+    printTable(status.entries, out);
+    if (status.edited.length || status.unknown.length)
+      await withPostgresClient(location.target, (client) => assertPostgresMigratable(client));
+    return ExitCode.OK;
+  }
+  if (isDryRun) {
+    const report = await dryRunLocationMigrations(location);
+    printDryRun(report, out);
+    return report.ok ? ExitCode.OK : ExitCode.FAILED;
+  }
+  let failure: unknown;
+  try {
+    const report = await applyLocationMigrations(location);
+    const appliedText = plural(report.applied.length, 'migration');
+    out(
+      report.applied.length
+        ? `migrated schema version ${report.fromVersion} → ${report.toVersion} (${appliedText} applied)`
+        : `schema version ${report.toVersion} is current; nothing to apply`,
+    );
+  } catch (error) {
+    failure = error;
+  }
+  printTable((await readMigrationStatus(location)).entries, out);
+  if (failure === undefined) return ExitCode.OK;
+  if (isDhashError(failure, 'EMIGRATIONFAILED'))
+    out('the failed migration was rolled back; the database is as it was before it');
+  throw failure;
+}
 
 function printStatus(file: string, out: (line?: string) => void): number {
   out(`database: ${file}`);

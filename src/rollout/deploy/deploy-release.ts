@@ -1,7 +1,5 @@
 // deploy: preflight → lock → stage → migrate → switch `current` → restart → N healthy checks → smoke;
 // switch back on failure.
-import { join } from 'node:path';
-import { rm } from 'node:fs/promises';
 import type { ResolvedEnvironment } from '../config/environments.js';
 import type { Clock } from '../../lib/clock.js';
 import { createError, isDhashError } from '../../lib/errors.js';
@@ -28,8 +26,13 @@ import {
   stageRelease,
   switchCurrentRelease,
 } from '../release/release-dirs.js';
-import { replaceDatabaseFile, snapshotDatabase } from '../release/database-file.js';
-import { applyMigrations, closeDatabase, openDatabase } from '../../service/store/index.js';
+import { applyLocationMigrations, getMigrationLocation } from './environment-migrations.js';
+import {
+  removePreMigrateSnapshot,
+  restorePreMigrateSnapshot,
+  takePreMigrateSnapshot,
+  type PreMigrateSnapshot,
+} from './pre-migrate-snapshot.js';
 import {
   describeAppliedMigrations,
   predictRollbackStrategy,
@@ -233,8 +236,7 @@ async function runDeploy(
     options.notifier
       ?.send({ event, release: releaseId, deployId, message })
       .catch((error) => logger.warn('notification failed', { error }));
-  const snapshotFile = join(environment.stateDir, `pre-migrate-${deployId}.sqlite`);
-  let hasSnapshot = false;
+  let snapshot: PreMigrateSnapshot | undefined;
   let isSwitched = false;
   let releaseId = base.releaseId;
   const result = (
@@ -290,15 +292,12 @@ async function runDeploy(
       if (base.preflight.pendingMigrations === 0) return 'no pending migrations';
       // A switch-back must find the schema the previous release knows: keep a consistent copy until the deploy
       // succeeds.
-      hasSnapshot = previous !== undefined && (await snapshotDatabase(environment.databaseFile, snapshotFile));
-      const db = openDatabase(environment.databaseFile);
-      try {
-        const report = await applyMigrations(db);
-        appliedMigrations = describeAppliedMigrations(report.applied);
-        return `schema ${report.fromVersion} → ${report.toVersion} (${report.applied.length} applied)`;
-      } finally {
-        closeDatabase(db);
-      }
+      const location = getMigrationLocation(environment);
+      if (previous !== undefined)
+        snapshot = await takePreMigrateSnapshot(environment, deployId, options.processEnv ?? process.env);
+      const report = await applyLocationMigrations(location);
+      appliedMigrations = describeAppliedMigrations(report.applied);
+      return `schema ${report.fromVersion} → ${report.toVersion} (${report.applied.length} applied)`;
     });
     if (options.signal?.aborted)
       throw new Error(
@@ -349,7 +348,7 @@ async function runDeploy(
         smoke,
       });
     }
-    const switchBack = await switchBackOrStop(options, driver, steps, { previous, hasSnapshot, snapshotFile });
+    const switchBack = await switchBackOrStop(options, driver, steps, { previous, snapshot });
     // The final word is what a probe sees now, not what the steps believe.
     const serving = await describeServingNow(environment, clock);
     const isPreviousServing = Boolean(previous) && switchBack.ok && serving.releaseId === previous && serving.isHealthy;
@@ -372,7 +371,7 @@ async function runDeploy(
     () => pruneReleases(environment, { keep: environment.config.releases.keep, previous }),
     (ids) => (ids.length ? `removed ${ids.join(', ')}` : 'nothing to prune'),
   );
-  if (hasSnapshot) await rm(snapshotFile, { force: true });
+  await removePreMigrateSnapshot(snapshot);
   await steps.record('deploy:finish', 'succeeded', `release ${releaseId} is serving`, { releaseId });
   await notify('success', undefined, releaseId);
   return result(
@@ -397,7 +396,7 @@ async function switchBackOrStop(
   options: DeployOptions,
   driver: TargetDriver,
   steps: ReturnType<typeof createStepRunner>,
-  input: { previous?: string; hasSnapshot: boolean; snapshotFile: string },
+  input: { previous?: string; snapshot?: PreMigrateSnapshot },
 ): Promise<{ ok: boolean; detail: string }> {
   const { environment } = options;
   if (!input.previous) {
@@ -423,14 +422,18 @@ async function switchBackOrStop(
           // Abandoned (second interrupt): stop between actions, never in the middle of one.
           await driver.stop();
           escape.throwIfAborted();
-          if (input.hasSnapshot) await replaceDatabaseFile(input.snapshotFile, environment.databaseFile);
+          const databaseNote = input.snapshot
+            ? ` (${await restorePreMigrateSnapshot(environment, input.snapshot, {
+                clock: options.clock,
+                processEnv: options.processEnv ?? process.env,
+              })})`
+            : '';
           escape.throwIfAborted();
           await switchCurrentRelease(environment, previous);
           escape.throwIfAborted();
           await driver.start();
           escape.throwIfAborted();
           await waitForHealth(options, driver, environment.config.deploy.healthyChecksRequired, escape);
-          const databaseNote = input.hasSnapshot ? ' (database restored to its pre-migration copy)' : '';
           return `switched back to ${previous}${databaseNote}; it is healthy`;
         }),
     });

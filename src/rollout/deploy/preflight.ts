@@ -16,7 +16,7 @@ import type { ReleaseSource } from '../release/resolve-release-source.js';
 import { createSignalSource, type SignalSource } from '../signals/signal-source.js';
 import { describeLockHolder, getLockFile, isLockStale, readLock } from '../state/lock.js';
 import type { TargetDriver } from '../target/index.js';
-import { dryRunMigrationsOnFile } from '../../service/store/index.js';
+import { dryRunLocationMigrations, getMigrationLocation } from './environment-migrations.js';
 
 export interface PreflightCheck {
   name: string;
@@ -164,7 +164,7 @@ export async function runPreflight(input: PreflightInput): Promise<PreflightRepo
   let fromSchemaVersion: number | undefined;
   let toSchemaVersion: number | undefined;
   try {
-    const report = await dryRunMigrationsOnFile(environment.databaseFile);
+    const report = await dryRunLocationMigrations(getMigrationLocation(environment));
     pendingMigrations = report.migrations.length;
     fromSchemaVersion = report.fromVersion;
     toSchemaVersion = report.toVersion;
@@ -185,11 +185,14 @@ export async function runPreflight(input: PreflightInput): Promise<PreflightRepo
           },
     );
   } catch (error) {
+    // A PostgreSQL environment without its URL variable is a configuration error (exit 2), thrown as itself.
+    const isUsage = isDhashError(error) && error.exitCode === 2;
     checks.push({
       name: 'preflight:migrations',
       ok: false,
-      exitCode: 3,
+      exitCode: isUsage ? 2 : 3,
       detail: `migration dry run refused: ${(error as Error).message}`,
+      ...(isUsage ? { error } : {}),
     });
   }
 

@@ -4,7 +4,15 @@ import { createError } from '../../lib/errors.js';
 import { computeContentSha256 } from '../release/content-hash.js';
 import { readReleaseManifest } from '../release/release-manifest.js';
 import { switchCurrentRelease } from '../release/release-dirs.js';
-import { MIGRATIONS, rehearseRevertOnCopy, revertMigrationsOnFile, type Migration } from '../../service/store/index.js';
+import {
+  MIGRATIONS,
+  rehearseRevertOnCopy,
+  revertMigrationsOnFile,
+  type Migration,
+  type RevertReport,
+} from '../../service/store/index.js';
+import { rehearsePostgresRevert, revertPostgresMigrations } from '../../service/store/postgres/index.js';
+import { getPostgresTarget, withPostgresClient } from '../backup/postgres-connection.js';
 import type { HealthWaitResult } from '../checks/health.js';
 import type { SmokeResult } from '../checks/smoke.js';
 import { runRollbackSmoke, waitForRollbackHealth, type RollbackContext } from './rollback-checks.js';
@@ -70,8 +78,9 @@ export async function runSwitchBack(ctx: RollbackContext, previousReleaseId: str
 }
 
 /**
- * Reverts the deploy's migrations with their reviewed downs: rehearsed on an online-backup copy first (a failing or
- * edited down stops here, the live file untouched), then the service is stopped and the live file reverted in one
+ * Reverts the deploy's migrations with their reviewed downs: rehearsed first (SQLite: on an online-backup copy;
+ * PostgreSQL: on the live database in a transaction that is rolled back, DDL included), so a failing or edited down
+ * stops here with the live database untouched; then the service is stopped and the live database reverted in one
  * transaction, then the switch-back. Returns ok=false with the reason when any part fails.
  */
 export async function runDownMigrate(
@@ -81,16 +90,28 @@ export async function runDownMigrate(
   migrations: readonly Migration[] = MIGRATIONS,
 ): Promise<KeptDatabaseOutcome> {
   const file = ctx.environment.databaseFile;
+  const isPostgres = ctx.environment.database.engine === 'postgres';
+  const revert = (shouldCommit: boolean): Promise<RevertReport> =>
+    isPostgres
+      ? withPostgresClient(getPostgresTarget(ctx.environment), (client) =>
+          (shouldCommit ? revertPostgresMigrations : rehearsePostgresRevert)(client, versions, migrations),
+        )
+      : shouldCommit
+        ? Promise.resolve().then(() => revertMigrationsOnFile(file, versions, migrations))
+        : rehearseRevertOnCopy(file, versions, migrations);
   try {
     await ctx.steps.run('rollback:down-rehearse', async () => {
-      const report = await rehearseRevertOnCopy(file, versions, migrations);
+      const report = await revert(false);
       const reverted = report.reverted.map((m) => m.version).join(', ');
-      return `on a copy: schema ${report.fromVersion} → ${report.toVersion} (${reverted} reverted)`;
+      const where = isPostgres ? 'in a rolled-back transaction' : 'on a copy';
+      return `${where}: schema ${report.fromVersion} → ${report.toVersion} (${reverted} reverted)`;
     });
   } catch (error) {
     return {
       ok: false,
-      reason: `the downs failed on a copy (the live database is untouched): ${(error as Error).message}`,
+      reason:
+        `the downs failed ${isPostgres ? 'in a rehearsal' : 'on a copy'} ` +
+        `(the live database is untouched): ${(error as Error).message}`,
       isTouched: false,
     };
   }
@@ -101,7 +122,7 @@ export async function runDownMigrate(
       () => 'service stopped',
     );
     await ctx.steps.run('rollback:down-migrate', async () => {
-      const report = revertMigrationsOnFile(file, versions, migrations);
+      const report = await revert(true);
       return `live database: schema ${report.fromVersion} → ${report.toVersion} in one transaction`;
     });
   } catch (error) {
