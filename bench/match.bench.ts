@@ -1,15 +1,23 @@
-// Match latency and index memory: multi-index HashIndex vs a plain
-// full scan over the same random library (to 10M), at threshold 10.
-import { HashIndex, type IndexHit } from '../src/service/library/hash-index.js';
+// Match latency and index memory: multi-index HashIndex vs a plain full scan over the same random library
+// (to 10M), at threshold 10; both table layouts where they compete, and queries after a run of runtime adds.
+import os from 'node:os';
+import { HashIndex, type HashIndexOptions, type IndexHit } from '../src/service/library/hash-index.js';
+import { LARGE_LAYOUT_MIN_ENTRIES } from '../src/service/library/hash-index-layout.js';
 import { countBits32, formatHash, parseHash } from '../src/service/library/hash-bits.js';
 import { createRandom, flipBits } from '../test/service/library/random-hashes.js';
 
 const THRESHOLD = 10;
-const SIZES = [100_000, 1_000_000, 10_000_000];
+const SIZES = (process.env.MATCH_BENCH_SIZES ?? '100000,1000000,3000000,10000000').split(',').map(Number);
 const INDEX_QUERIES = 2000;
-/** The scan baseline costs ~n × 3 ns per query: fewer queries at 10M keep the bench under a minute. */
+/** Adds (and a tenth as many removals) one by one after the bulk load at 10M, as the service and the sync feed do. */
+const RUNTIME_ADDS = 100_000;
+/** The scan baseline costs ~n × 3 ns per query: fewer queries at 10M keep the bench near a minute. */
 const getScanQueries = (size: number) => (size >= 10_000_000 ? 40 : 200);
 const gc = (globalThis as { gc?: () => void }).gc;
+const LAYOUTS: Record<string, HashIndexOptions> = {
+  '4×16': { largeLayoutMinEntries: Number.POSITIVE_INFINITY },
+  '3×21': { largeLayoutMinEntries: 0 },
+};
 
 const random = createRandom(20261128);
 const randomWord = () => (random() * 2 ** 32) >>> 0;
@@ -29,7 +37,6 @@ interface Latency {
   medianMs: number;
   p95Ms: number;
   /** Process CPU time per query: what the query costs when the 2 shared cores are busy with other work. */
-  cpuMedianMs: number;
   cpuP95Ms: number;
   hits: number;
 }
@@ -47,104 +54,133 @@ function measure(queries: string[], fn: (q: string) => IndexHit[]): Latency {
     const used = process.cpuUsage(cpuStart);
     cpu.push((used.user + used.system) / 1000);
   }
-  const at = (values: number[], p: number) => {
-    const sorted = [...values].sort((a, b) => a - b);
-    return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)];
+  return {
+    medianMs: getPercentile(wall, 0.5),
+    p95Ms: getPercentile(wall, 0.95),
+    cpuP95Ms: getPercentile(cpu, 0.95),
+    hits,
   };
-  return { medianMs: at(wall, 0.5), p95Ms: at(wall, 0.95), cpuMedianMs: at(cpu, 0.5), cpuP95Ms: at(cpu, 0.95), hits };
 }
 
-const fmt = (ms: number) => `${ms.toFixed(3)} ms`;
-const rows: string[][] = [];
-const results: { size: number; p95Ms: number; cpuP95Ms: number; bytesPerEntry: number; buildMs: number }[] = [];
-if (!gc) console.log('note: run with node --expose-gc for an honest memory figure (npm run bench:match does)');
-for (const size of SIZES) {
-  const hi = new Uint32Array(size);
-  const lo = new Uint32Array(size);
-  for (let i = 0; i < size; i++) {
-    hi[i] = randomWord();
-    lo[i] = randomWord();
-  }
-  const ids = new Float64Array(size);
-  for (let i = 0; i < size; i++) ids[i] = i + 1;
-  // Memory is measured after a full GC on both sides (run with --expose-gc, as `npm run bench:match` does), so the
-  // delta is what the index keeps: its typed arrays (arrayBuffers) plus its JS heap.
-  gc?.();
-  const memBefore = process.memoryUsage();
-  const buildStart = performance.now();
-  const index = new HashIndex();
-  // The start-up path (typed arrays from SQLite); addMany over hash strings answers the same (see the tests).
-  // The index keeps the arrays it is given: copies made inside the measured span, so they count as its memory.
-  index.addHalves(ids.slice(), hi.slice(), lo.slice());
-  const buildMs = performance.now() - buildStart;
-  gc?.();
-  const memAfter = process.memoryUsage();
-  const indexBytes = memAfter.heapUsed + memAfter.arrayBuffers - memBefore.heapUsed - memBefore.arrayBuffers;
-  const indexMb = indexBytes / 2 ** 20;
-  // Half near-duplicates of entries (0..12 bits flipped, so many hit within 10), half random hashes (misses).
-  const queries = Array.from({ length: INDEX_QUERIES }, (_, i) => {
+function getPercentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)];
+}
+
+/** Half near-duplicates of entries (0..12 bits flipped, so many hit within 10), half random hashes (misses). */
+function createQueries(hi: Uint32Array, lo: Uint32Array, size: number): string[] {
+  return Array.from({ length: INDEX_QUERIES }, (_, i) => {
     if (i % 2 === 1) return formatHash(randomWord(), randomWord());
     const j = Math.floor(random() * size);
     return flipBits(formatHash(hi[j], lo[j]), Math.floor(random() * 13), random);
   });
-  const scanQueries = queries.slice(0, getScanQueries(size));
-  for (const q of scanQueries.slice(0, 20)) {
-    if (JSON.stringify(index.search(q, THRESHOLD)) !== JSON.stringify(scan(hi, lo, size, q, THRESHOLD)))
-      throw new Error(`index and scan disagree on ${q}`);
-  }
-  const indexed = measure(queries, (q) => index.search(q, THRESHOLD));
-  const scanned = measure(scanQueries, (q) => scan(hi, lo, size, q, THRESHOLD));
-  rows.push([
-    size.toLocaleString('en-US'),
-    fmt(indexed.medianMs),
-    fmt(indexed.p95Ms),
-    fmt(scanned.medianMs),
-    fmt(scanned.p95Ms),
-    `${(scanned.medianMs / indexed.medianMs).toFixed(0)}×`,
-    `${(scanned.p95Ms / indexed.p95Ms).toFixed(0)}×`,
-    fmt(indexed.cpuP95Ms),
-    fmt(scanned.cpuP95Ms),
-    `${(indexed.hits / queries.length).toFixed(2)}`,
-    `${buildMs.toFixed(0)} ms`,
-    `${indexMb.toFixed(0)} MB`,
-    `${(indexBytes / size).toFixed(1)} B`,
-  ]);
-  results.push({ size, p95Ms: indexed.p95Ms, cpuP95Ms: indexed.cpuP95Ms, bytesPerEntry: indexBytes / size, buildMs });
 }
 
-const header = [
-  'entries',
-  'index median',
-  'index p95',
-  'scan median',
-  'scan p95',
-  'median ratio',
-  'p95 ratio',
-  'index cpu p95',
-  'scan cpu p95',
-  'hits/query',
-  'index build',
-  'index memory',
-  'bytes/entry',
-];
-const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i])).join('  ');
+/**
+ * Builds the index the start-up way (typed arrays from SQLite) and measures what it keeps: memory after a full GC
+ * on both sides (run with --expose-gc, as `npm run bench:match` does), so the delta is its typed arrays plus its
+ * JS heap. The index keeps the arrays it is given: copies made inside the measured span count as its memory.
+ */
+function buildIndex(hi: Uint32Array, lo: Uint32Array, size: number, options: HashIndexOptions) {
+  gc?.();
+  const before = process.memoryUsage();
+  const start = performance.now();
+  const ids = new Float64Array(size);
+  for (let i = 0; i < size; i++) ids[i] = i + 1;
+  const index = new HashIndex(options);
+  index.addHalves(ids, hi.slice(), lo.slice());
+  const buildMs = performance.now() - start;
+  gc?.();
+  const after = process.memoryUsage();
+  const bytes = after.heapUsed + after.arrayBuffers - before.heapUsed - before.arrayBuffers;
+  return { index, buildMs, bytesPerEntry: bytes / size, arrayBytesPerEntry: index.byteLength / size };
+}
+
+/** Adds RUNTIME_ADDS near-duplicates one by one and removes a tenth as many; the slowest single call is a rebuild. */
+function applyRuntimeChanges(index: HashIndex, hi: Uint32Array, lo: Uint32Array, size: number) {
+  let slowestMs = 0;
+  const start = performance.now();
+  for (let k = 0; k < RUNTIME_ADDS; k++) {
+    const j = Math.floor(random() * size);
+    const callStart = performance.now();
+    index.add(size + 1 + k, flipBits(formatHash(hi[j], lo[j]), 1 + (k % 8), random));
+    if (k % 10 === 0) index.remove(1 + Math.floor(random() * size));
+    slowestMs = Math.max(slowestMs, performance.now() - callStart);
+  }
+  return { usPerChange: ((performance.now() - start) * 1000) / (RUNTIME_ADDS * 1.1), slowestMs };
+}
+
+const fmt = (ms: number) => `${ms.toFixed(3)} ms`;
+const header = ['entries', 'layout', 'index median', 'index p95', 'scan median', 'scan p95', 'median ratio'];
+header.push('p95 ratio', 'index cpu p95', 'hits/query', 'index build', 'bytes/entry', 'arrays/entry');
+const rows: string[][] = [];
+const notes: string[] = [];
+let at10m: { p95Ms: number; cpuP95Ms: number; bytesPerEntry: number } | undefined;
+if (!gc) console.log('note: run with node --expose-gc for an honest memory figure (npm run bench:match does)');
+for (const size of SIZES) {
+  const hi = new Uint32Array(size);
+  const lo = new Uint32Array(size);
+  for (let i = 0; i < size; i++) [hi[i], lo[i]] = [randomWord(), randomWord()];
+  const queries = createQueries(hi, lo, size);
+  const scanQueries = queries.slice(0, getScanQueries(size));
+  const scanned = measure(scanQueries, (q) => scan(hi, lo, size, q, THRESHOLD));
+  const chosen = size >= LARGE_LAYOUT_MIN_ENTRIES ? '3×21' : '4×16';
+  // Both layouts from 1M up, the chosen one first: the crossover is picked from these rows.
+  const layouts = size >= 1_000_000 ? [chosen, chosen === '3×21' ? '4×16' : '3×21'] : [chosen];
+  for (const layout of layouts) {
+    const built = buildIndex(hi, lo, size, LAYOUTS[layout]);
+    for (const q of scanQueries.slice(0, 20)) {
+      if (JSON.stringify(built.index.search(q, THRESHOLD)) !== JSON.stringify(scan(hi, lo, size, q, THRESHOLD)))
+        throw new Error(`index and scan disagree on ${q}`);
+    }
+    const indexed = measure(queries, (q) => built.index.search(q, THRESHOLD));
+    rows.push([
+      size.toLocaleString('en-US'),
+      layout === chosen ? `${layout} (chosen)` : layout,
+      fmt(indexed.medianMs),
+      fmt(indexed.p95Ms),
+      fmt(scanned.medianMs),
+      fmt(scanned.p95Ms),
+      `${(scanned.medianMs / indexed.medianMs).toFixed(0)}×`,
+      `${(scanned.p95Ms / indexed.p95Ms).toFixed(0)}×`,
+      fmt(indexed.cpuP95Ms),
+      `${(indexed.hits / queries.length).toFixed(2)}`,
+      `${built.buildMs.toFixed(0)} ms`,
+      `${built.bytesPerEntry.toFixed(1)} B`,
+      `${built.arrayBytesPerEntry.toFixed(1)} B`,
+    ]);
+    if (size === 10_000_000 && layout === chosen) {
+      at10m = { p95Ms: indexed.p95Ms, cpuP95Ms: indexed.cpuP95Ms, bytesPerEntry: built.bytesPerEntry };
+      const changes = applyRuntimeChanges(built.index, hi, lo, size);
+      const after = measure(queries, (q) => built.index.search(q, THRESHOLD));
+      notes.push(
+        `10M after ${RUNTIME_ADDS.toLocaleString('en-US')} runtime adds and ${RUNTIME_ADDS / 10} removals: ` +
+          `${changes.usPerChange.toFixed(1)} µs per change, slowest call ${changes.slowestMs.toFixed(0)} ms; ` +
+          `search median ${fmt(after.medianMs)}, p95 ${fmt(after.p95Ms)} (cpu p95 ${fmt(after.cpuP95Ms)})`,
+      );
+    }
+  }
+}
+
 console.log(
   `dhash match benchmark: threshold ${THRESHOLD}, ${INDEX_QUERIES} index queries / 200 (40 at 10M) scan ` +
-    `queries, half near-duplicates and half random`,
+    `queries, half near-duplicates and half random; layouts: 4×16 = four 16-bit tables, 3×21 = three ` +
+    `21/21/22-bit tables (chosen from ${LARGE_LAYOUT_MIN_ENTRIES.toLocaleString('en-US')} entries)`,
 );
+const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i])).join('  ');
 console.log(line(header));
 for (const r of rows) console.log(line(r));
-const [load1] = (await import('node:os')).loadavg();
+for (const note of notes) console.log(note);
 console.log(
-  `load average during the run: ${load1.toFixed(1)} on ${(await import('node:os')).cpus().length} cores ` +
+  `load average during the run: ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores ` +
     `(wall-clock tails include waiting for a core)`,
 );
-const at10m = results.find((r) => r.size === 10_000_000)!;
-console.log(
-  `targets at 10M: p95 <= 0.5 ms (wall ${at10m.p95Ms.toFixed(3)} ms, cpu ${at10m.cpuP95Ms.toFixed(3)} ` +
-    `ms); index memory <= 100 B/entry (${at10m.bytesPerEntry.toFixed(1)} B); build ` +
-    `${at10m.buildMs.toFixed(0)} ms`,
-);
-console.log(`target match_index_bytes_per_entry_10m ${at10m.bytesPerEntry.toFixed(1)} B`);
-console.log(`target match_p95_ms_10m ${at10m.p95Ms.toFixed(3)} ms`);
+if (at10m) {
+  console.log(
+    `targets at 10M: p95 <= 0.5 ms (wall ${at10m.p95Ms.toFixed(3)} ms, cpu ${at10m.cpuP95Ms.toFixed(3)} ms); ` +
+      `index memory <= 100 B/entry (${at10m.bytesPerEntry.toFixed(1)} B)`,
+  );
+  console.log(`target match_index_bytes_per_entry_10m ${at10m.bytesPerEntry.toFixed(1)} B`);
+  console.log(`target match_p95_ms_10m ${at10m.p95Ms.toFixed(3)} ms`);
+}
