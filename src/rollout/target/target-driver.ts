@@ -1,4 +1,6 @@
 // The target driver interface every driver implements, and the service command line they all run.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ResolvedEnvironment } from '../config/environments.js';
 import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/logger.js';
@@ -41,16 +43,32 @@ export interface TargetDriverOptions {
 
 /**
  * The service command line every driver runs: `node <root>/current/dist/cli/main.js serve --host H --port P --db <db>`.
+ * A PostgreSQL environment passes no --db (the service reads DHASH_DATABASE_URL and refuses both at once), and names
+ * shared/service.json with --config, which the service would otherwise look for beside the SQLite file.
  */
 export function getServeArgs(environment: ResolvedEnvironment): string[] {
-  return [
-    `${environment.currentLink}/dist/cli/main.js`,
-    'serve',
-    '--host',
-    environment.host,
-    '--port',
-    String(environment.port),
-    '--db',
-    environment.databaseFile,
-  ];
+  const args = [`${environment.currentLink}/dist/cli/main.js`, 'serve', '--host', environment.host];
+  args.push('--port', String(environment.port));
+  if (environment.database.engine === 'sqlite') return [...args, '--db', environment.databaseFile];
+  const serviceJson = join(environment.sharedDir, 'service.json');
+  return existsSync(serviceJson) ? [...args, '--config', serviceJson] : args;
+}
+
+/** The variable the service reads its PostgreSQL URL from (src/service/store/postgres/pg-connection.ts). */
+const SERVICE_DATABASE_URL_ENV = 'DHASH_DATABASE_URL';
+
+/**
+ * The service's environment: the caller's, with DHASH_DATABASE_URL set from the environment's `database.urlEnv`
+ * (PostgreSQL), or removed (SQLite), so a URL exported in the operator's shell for another environment never sends
+ * this one's service to that database.
+ */
+export function getServiceProcessEnv(
+  environment: ResolvedEnvironment,
+  processEnv: Record<string, string | undefined>,
+): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = { ...processEnv, DHASH_ENV: environment.name };
+  delete env[SERVICE_DATABASE_URL_ENV];
+  if (environment.database.engine === 'postgres' && environment.database.url)
+    env[SERVICE_DATABASE_URL_ENV] = environment.database.url;
+  return env;
 }

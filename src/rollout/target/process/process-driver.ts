@@ -9,7 +9,13 @@ import type { TargetConfig } from '../../config/environments-schema.js';
 import { createError } from '../../../lib/errors.js';
 import { writeJsonAtomic } from '../../../lib/atomic-file.js';
 import { isPidAlive } from '../../state/lock.js';
-import { getServeArgs, type TargetDriver, type TargetDriverOptions, type TargetStatus } from '../target-driver.js';
+import {
+  getServeArgs,
+  getServiceProcessEnv,
+  type TargetDriver,
+  type TargetDriverOptions,
+  type TargetStatus,
+} from '../target-driver.js';
 
 export const PROCESS_TARGET_TYPE = 'process';
 
@@ -126,8 +132,8 @@ export function createProcessDriver(
           detached: true,
           stdio: ['ignore', fd, fd],
           // Without an explicit env the service inherits the toolkit's own (spawn's default), plus its environment
-          // name.
-          env: { ...(options.processEnv ?? process.env), DHASH_ENV: environment.name },
+          // name and its database URL (getServiceProcessEnv).
+          env: getServiceProcessEnv(environment, options.processEnv ?? process.env),
         });
         pid = child.pid;
         child.on('error', () => {});
