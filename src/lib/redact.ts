@@ -27,6 +27,10 @@ export function createRedactor(processEnv: Record<string, string | undefined>): 
   const secrets = new Set<string>();
   for (const [name, value] of Object.entries(processEnv)) {
     if (!value || value.length < 6) continue;
+    // A database URL's password is secret whatever its variable is called (database.urlEnv is the operator's choice):
+    // scrubbed by value too, for messages that quote it without the URL around it.
+    const dbPassword = /^postgres(ql)?:\/\//i.test(value) ? getUrlPassword(value) : '';
+    if (dbPassword.length >= 4) secrets.add(dbPassword);
     if (SECRET_VARIABLES.includes(name) || SECRET_NAME.test(name)) {
       secrets.add(value);
       // DHASH_API_TOKENS lists `name:scope:token` entries: each token alone is as secret as the whole list.
@@ -67,4 +71,12 @@ export function createRedactor(processEnv: Record<string, string | undefined>): 
   };
   Object.defineProperty(redact, 'secretCount', { get: () => ordered.length });
   return redact;
+}
+
+function getUrlPassword(value: string): string {
+  try {
+    return decodeURIComponent(new URL(value).password);
+  } catch {
+    return '';
+  }
 }

@@ -24,3 +24,9 @@ test('redacts every string inside nested objects and arrays', () => {
   const out = redact.deep({ a: ['x R0UTINGKEY123'], b: { c: 'R0UTINGKEY123' }, n: 5 });
   assert.deepEqual(out, { a: [`x ${REDACTED}`], b: { c: REDACTED }, n: 5 });
 });
+
+test('scrubs a PostgreSQL URL password by value, whatever the variable is called', () => {
+  const redact = createRedactor({ PROD_DB_URL: 'postgres://dhash:s%40cret-pw@10.0.0.5:5432/dhash' });
+  assert.equal(redact('auth failed for s@cret-pw'), 'auth failed for [REDACTED]');
+  assert.equal(redact('postgres://dhash:s%40cret-pw@10.0.0.5/dhash'), 'postgres://dhash:[REDACTED]@10.0.0.5/dhash');
+});
