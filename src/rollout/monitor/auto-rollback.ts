@@ -289,7 +289,9 @@ export async function performAutoRollback(input: Input): Promise<AutoRollbackRes
       ? {
           carriedForward: cf.carried,
           notCarriedForward: cf.notCarried,
-          ...(cf.notCarried.length ? { recovery: describeRecovery(result.preRollbackBackup, cf.fromSeq) } : {}),
+          ...(cf.notCarried.length
+            ? { recovery: describeRecovery(result.preRollbackBackup, cf.fromSeq, result.preRollbackDatabase) }
+            : {}),
         }
       : {}),
   };

@@ -172,8 +172,17 @@ export function describeChange(c: ChangeRecord): string {
   return `${c.entity} ${c.kind} ${c.entityId}${typeof c.payload.label === 'string' ? ` (${c.payload.label})` : ''}`;
 }
 
-/** The incident's recovery hint for changes that could not be carried forward. */
-export function describeRecovery(snapshotFile: string | undefined, mark: number): string {
+/**
+ * The incident's recovery hint for changes that could not be carried forward. PostgreSQL: the live database as it was
+ * at the rollback is kept under `preRollbackDatabase`, which holds them all.
+ */
+export function describeRecovery(snapshotFile: string | undefined, mark: number, preRollbackDatabase?: string): string {
+  if (preRollbackDatabase)
+    return (
+      `They are in the pre-rollback database ${preRollbackDatabase} (kept on the same server): ` +
+      `read them with \`psql -d ${preRollbackDatabase} -c "SELECT * FROM change_log WHERE seq > ${mark}"\` ` +
+      'and re-apply them through the API.'
+    );
   return snapshotFile
     ? `They are in the pre-rollback snapshot ${snapshotFile}: ` +
         `\`unzip -p ${snapshotFile} database/dhash.sqlite > snapshot.sqlite\`, ` +
