@@ -10,7 +10,7 @@ import { readServiceVersion } from '../../service/build-version.js';
 import { createRequestLogger } from '../../service/http/request-logger.js';
 import { startService } from '../../service/start-service.js';
 import type { StoreLocation } from '../../service/store/open-service-store.js';
-import { DATABASE_URL_ENV, parsePostgresUrl } from '../../service/store/postgres/pg-connection.js';
+import { DATABASE_URL_ENV, parsePostgresUrl } from '../../service/store/postgres/pg-url.js';
 import {
   ADMISSION_LIMIT_SPECS,
   resolveAdmissionLimits,

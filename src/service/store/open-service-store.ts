@@ -1,6 +1,5 @@
 // Chooses the store for a location: a SQLite file (the embedded default) or a PostgreSQL URL.
 import type { Clock } from '../../lib/clock.js';
-import { openPostgresStore } from './postgres/postgres-store.js';
 import type { ServiceStore } from './service-store.js';
 import { openSqliteStore } from './sqlite-store.js';
 
@@ -20,8 +19,11 @@ export async function openServiceStore(
   switch (location.engine) {
     case 'sqlite':
       return openSqliteStore(location.file, options);
-    case 'postgres':
+    case 'postgres': {
+      // Loaded only here: a SQLite service never pays for the PostgreSQL driver at start-up.
+      const { openPostgresStore } = await import('./postgres/postgres-store.js');
       return openPostgresStore({ url: location.url, ...options });
+    }
     default:
       throw new Error(`Unknown store engine ${JSON.stringify((location as { engine: unknown }).engine)}.`);
   }

@@ -1,14 +1,12 @@
 // The PostgreSQL store's public API: connections, migrations (status, apply, dry run, down), change log, the store.
 export {
   createPostgresPool,
-  describePostgresUrl,
-  parsePostgresUrl,
   withPgClient,
   withPgTransaction,
-  DATABASE_URL_ENV,
   type PgConnection,
   type PostgresPoolOptions,
 } from './pg-connection.js';
+export { describePostgresUrl, parsePostgresUrl, DATABASE_URL_ENV } from './pg-url.js';
 export {
   getPostgresSchemaVersion,
   getPostgresMigrationStatus,

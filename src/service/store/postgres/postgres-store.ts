@@ -6,9 +6,9 @@ import { normalizeNewLibraryEntry } from '../../library/library-repository.js';
 import { normalizeNewReviewItem, validateVerdict } from '../../review/review-repository.js';
 import { LATEST_SCHEMA_VERSION } from '../migrations/migration-list.js';
 import type { ServiceStore } from '../service-store.js';
+import { describePostgresUrl } from './pg-url.js';
 import {
   createPostgresPool,
-  describePostgresUrl,
   withPgClient,
   withPgTransaction,
   withPgWriteTransaction,
