@@ -2,6 +2,9 @@
 import pg from 'pg';
 import { parsePostgresUrl } from './pg-url.js';
 
+// Callers that imported the URL helpers from here before they moved to pg-url.ts keep working.
+export { describePostgresUrl, parsePostgresUrl, DATABASE_URL_ENV } from './pg-url.js';
+
 /** What the PostgreSQL functions accept: the service's pool, or a client the caller connected (the rollout's). */
 export type PgConnection = pg.Pool | pg.Client;
 
