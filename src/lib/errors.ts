@@ -340,6 +340,14 @@ export const ERRORS = {
       'then run `./scripts/backup_dhash.sh --env <env>` again.',
     exitCode: ExitCode.FAILED,
   }),
+  EBACKUPENGINEMISMATCH: (c: { file: string; env: string; backupEngine: string; envEngine: string }) => ({
+    message: `The backup ${c.file} holds a ${c.backupEngine} database, but \`${c.env}\` keeps its data in ${c.envEngine}.`,
+    details:
+      'Nothing was changed: restoring it would leave the live database as it is while reporting a restore. ' +
+      `Pick a backup taken since \`${c.env}\` moved to ${c.envEngine} (\`npx dhash backup list --env ${c.env}\`), ` +
+      'or migrate the data between engines by hand.',
+    exitCode: ExitCode.REFUSED,
+  }),
   EPGRESTOREFAILED: (c: { database: string; step: string; reason: string }) => ({
     message: `Restoring the PostgreSQL database ${c.database} failed at ${c.step}: ${c.reason}.`,
     details:

@@ -23,7 +23,7 @@ import { findReleaseByContentSha256, getCurrentReleaseId } from '../release/rele
 import { getTempSibling } from '../../lib/atomic-file.js';
 import { verifyRollbackBackup, type VerifiedBackup } from './rollback-verify.js';
 import { ROLLBACK_HEALTHY_CHECKS, type RollbackContext } from './rollback-checks.js';
-import { runRestore, type RestoreOutcome } from './rollback-restore.js';
+import { assertBackupEngine, runRestore, type RestoreOutcome } from './rollback-restore.js';
 import {
   runDownMigrate,
   runSwitchBack,
@@ -91,12 +91,14 @@ export async function rollbackFromBackup(options: RollbackOptions): Promise<Roll
     : await verifyRollbackBackup(file, environment);
   if (!verified.ok || !verified.manifest) throw createBackupRefusal(file, verified, environment.paths.root);
   const manifest = verified.manifest;
+  assertBackupEngine(environment, file, manifest);
   const currentReleaseId = await getCurrentReleaseId(environment);
   const reusable = manifest.releaseContentSha256
     ? await findReleaseByContentSha256(environment, manifest.releaseContentSha256)
     : undefined;
   const restoredReleaseId = manifest.releaseId ?? '(none)';
   const isCarryForward = Boolean(options.isCarryForward);
+  const isPostgresBackup = manifest.engine === 'postgres' && manifest.database !== null;
   const checkedScope = options.isDryRun
     ? 'sha256 and every entry'
     : 'sha256 and manifest; entries are checked as they are extracted';
@@ -108,9 +110,16 @@ export async function rollbackFromBackup(options: RollbackOptions): Promise<Roll
       `Plan (strategy restore${isCarryForward ? ' with carry-forward' : ''}): ` +
         `current ${currentReleaseId ?? '(nothing deployed)'} → ${restoredReleaseId}${releaseSource}`,
       '  1. rollback:snapshot  back up the current state first (data written since the backup is kept there)',
+      ...(isPostgresBackup
+        ? [
+            '     rollback:restore-database  pg_restore into a fresh database and check it against the manifest ' +
+              '(the live one keeps serving)',
+          ]
+        : []),
       '  2. rollback:stop      stop the service',
       `  3. rollback:restore   release, database${manifest.database ? '' : ' (none in the backup)'}` +
-        ' and shared/service.json',
+        ' and shared/service.json' +
+        (isPostgresBackup ? '; the live database is renamed aside (kept) and the restored one renamed in' : ''),
       isCarryForward
         ? '  4. rollback:carry-forward re-apply the library and review changes logged ' +
           `after seq ${manifest.changeLogSeq ?? '(read from the backup)'}`

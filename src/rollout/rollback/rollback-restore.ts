@@ -2,9 +2,10 @@
 // PostgreSQL: the dump is restored into a fresh database before the stop, and switched in by rename.
 import { existsSync } from 'node:fs';
 import { copyFile, rename } from 'node:fs/promises';
-import { join } from 'node:path';
-import { isDhashError } from '../../lib/errors.js';
+import { join, relative } from 'node:path';
+import { createError, isDhashError } from '../../lib/errors.js';
 import type { BackupManifest } from '../core/backup-manifest.js';
+import type { ResolvedEnvironment } from '../config/environments.js';
 import { createBackup, extractBackup, type ExtractedBackup } from '../backup/index.js';
 import { stageRelease, switchCurrentRelease } from '../release/release-dirs.js';
 import { readReleaseManifest } from '../release/release-manifest.js';
@@ -59,6 +60,7 @@ export async function runRestore(ctx: RollbackContext, input: RestoreInput): Pro
   const out: RestoreOutcome = { ok: false, restoredReleaseId: input.restoredReleaseId, isTouched: false };
   let postgres: PostgresRestoreState | undefined;
   try {
+    assertBackupEngine(ctx.environment, input.file, input.manifest);
     out.preRollbackBackup = await steps.run(
       'rollback:snapshot',
       async () => {
@@ -177,6 +179,22 @@ export async function runRestore(ctx: RollbackContext, input: RestoreInput): Pro
       error,
     };
   }
+}
+
+/**
+ * A backup of the other engine would restore nothing the service reads (a SQLite file beside a PostgreSQL service, or
+ * a dump with no server to take it): refused before anything changes.
+ */
+export function assertBackupEngine(environment: ResolvedEnvironment, file: string, manifest: BackupManifest): void {
+  const backupEngine = manifest.engine ?? 'sqlite';
+  const envEngine = environment.database.engine;
+  if (manifest.database === null || backupEngine === envEngine) return;
+  throw createError('EBACKUPENGINEMISMATCH', {
+    file: relative(environment.paths.root, file) || file,
+    env: environment.name,
+    backupEngine: backupEngine === 'postgres' ? 'PostgreSQL' : 'SQLite',
+    envEngine: envEngine === 'postgres' ? 'PostgreSQL' : 'SQLite',
+  });
 }
 
 /** The service's own PostgreSQL store unless a test injects another. */

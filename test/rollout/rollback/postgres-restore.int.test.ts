@@ -2,7 +2,11 @@
 // switch-over by rename with the pre-rollback database kept, carry-forward; a failing restore changes nothing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { copyFile, mkdir } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { createTempDir } from '../../helpers/temp-dir.js';
+import { runCliForTest } from '../../helpers/cli.js';
+import { createBackupProject, createDeployedEnvironment } from '../../helpers/backup-fixtures.js';
 import { getFreePort } from '../../helpers/free-port.js';
 import { createInProcessDriver } from '../../helpers/in-process-driver.js';
 import {
@@ -158,5 +162,34 @@ test('a pg_restore that fails leaves the live database serving untouched and dro
   assert.equal(driver.startCount, 1, 'the service was never stopped');
   assert.equal((await fetch(project.environment.healthUrl)).status, 200);
   assert.deepEqual(await listLabels(project.server.url), ['kept', 'written-after']);
+  assert.deepEqual(await listDatabases(project), ['dhash']);
+});
+
+test('a SQLite backup is refused for a PostgreSQL environment (EBACKUPENGINEMISMATCH, exit 3), dry run \
+included, nothing changed', async (t) => {
+  const { project, driver } = await setUp(t);
+  await post(project, 'live', '5123456789abcdef');
+  // A verified SQLite backup of an environment also called staging, under the same relative path.
+  const other = await createTempDir(t);
+  await createBackupProject(other);
+  const sqlite = await createDeployedEnvironment(other, 'staging', { rows: 1 });
+  const made = await createBackup(sqlite.environment, { clock, logger });
+  const name = basename(made.file);
+  await mkdir(project.environment.backupsDir, { recursive: true });
+  await copyFile(made.file, join(project.environment.backupsDir, name));
+  await copyFile(`${made.file}.sha256`, join(project.environment.backupsDir, `${name}.sha256`));
+  const cli = (args: string[]) => runCliForTest(args, { cwd: project.projectRoot, processEnv: project.processEnv });
+  for (const extra of [['--dry-run'], ['--force']]) {
+    const result = await cli(['rollback', '--backup', `backups/${name}`, '--env', 'staging', ...extra]);
+    assert.equal(result.exitCode, 3, result.stdout + result.stderr);
+    assert.match(
+      result.stderr,
+      new RegExp(
+        `^dhash: The backup backups/${name} holds a SQLite database, but \`staging\` keeps its data in PostgreSQL\\.`,
+      ),
+    );
+  }
+  assert.equal(driver.startCount, 1);
+  assert.deepEqual(await listLabels(project.server.url), ['live']);
   assert.deepEqual(await listDatabases(project), ['dhash']);
 });
