@@ -1,6 +1,6 @@
 // The consistent copy a deploy keeps before it migrates, so a switch-back finds the schema the previous release
 // knows: a SQLite online-backup file, or a PostgreSQL pg_dump restored into a fresh database and renamed in.
-import { rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ResolvedEnvironment } from '../config/environments.js';
 import type { Clock } from '../../lib/clock.js';
@@ -23,6 +23,7 @@ export async function takePreMigrateSnapshot(
   deployId: string,
   processEnv: Record<string, string | undefined>,
 ): Promise<PreMigrateSnapshot | undefined> {
+  await mkdir(environment.stateDir, { recursive: true });
   if (environment.database.engine === 'sqlite') {
     const file = join(environment.stateDir, `pre-migrate-${deployId}.sqlite`);
     return (await snapshotDatabase(environment.databaseFile, file)) ? { engine: 'sqlite', file } : undefined;
