@@ -16,6 +16,11 @@ export interface PostgresProject {
   /** { DHASH_DATABASE_URL: the application URL } — what the CLI and the service get. */
   processEnv: Record<string, string>;
   environment: ResolvedEnvironment;
+  /**
+   * Registers teardown that must run before the server stops (a service holding connections): last added, first run.
+   * Shaped like a test context, so it can be passed where one is expected.
+   */
+  beforeServerStops: { after: (fn: () => Promise<void>) => void };
 }
 
 type After = { after: (fn: () => Promise<void>) => void };
@@ -26,7 +31,13 @@ export async function createPostgresProject(
   projectRoot: string,
   options: { servicePort?: number; isMigrated?: boolean } = {},
 ): Promise<PostgresProject> {
-  const server = await startPostgres({ t, password: PG_TEST_PASSWORD });
+  // One teardown: what uses the server first (newest first), then the server, so no client sees it vanish mid-query.
+  const server = await startPostgres({ password: PG_TEST_PASSWORD });
+  const teardown: (() => Promise<void>)[] = [];
+  t.after(async () => {
+    for (const fn of teardown.reverse()) await fn().catch(() => {});
+    await server.stop();
+  });
   const environments = {
     environments: {
       staging: {
@@ -40,7 +51,8 @@ export async function createPostgresProject(
   const processEnv = { DHASH_DATABASE_URL: server.url };
   if (options.isMigrated !== false) await withClient(server.url, (c) => applyPendingPostgresMigrations(c));
   const environment = await resolveEnvironment(projectRoot, 'staging', processEnv);
-  return { projectRoot, server, processEnv, environment };
+  const beforeServerStops = { after: (fn: () => Promise<void>) => void teardown.push(fn) };
+  return { projectRoot, server, processEnv, environment, beforeServerStops };
 }
 
 /** A small release `r1` made current, with shared/service.json (what a restore puts back besides the database). */

@@ -42,9 +42,21 @@ export async function restoreIntoFreshDatabase(
   processEnv: Record<string, string | undefined>,
 ): Promise<PostgresFacts> {
   const fresh = withDatabase(live, freshName);
-  let step = 'create the database';
+  let step = 'check the switch-over is allowed';
   try {
     await withPostgresClient(live, async (client) => {
+      // Checked before anything is created or stopped: a rename refused after the stop would leave nothing serving.
+      const { rows: owner } = await client.query<{ owner: string; isAllowed: boolean }>(
+        'SELECT pg_get_userbyid(d.datdba) AS owner, (d.datdba = r.oid OR r.rolsuper) AS "isAllowed" ' +
+          'FROM pg_database d, pg_roles r WHERE d.datname = current_database() AND r.rolname = current_user',
+      );
+      if (!owner[0]?.isAllowed)
+        throw new Error(
+          `the role ${client.user} does not own the database ${live.database} (its owner is ${owner[0]?.owner}), ` +
+            `and ALTER DATABASE … RENAME needs the owner: as a superuser run ` +
+            `ALTER DATABASE ${quoteIdentifier(live.database)} OWNER TO ${quoteIdentifier(client.user ?? '')}`,
+        );
+      step = 'create the database';
       const { rows } = await client.query<{ encoding: string; collate: string; ctype: string }>(
         'SELECT pg_encoding_to_char(encoding) AS encoding, datcollate AS collate, datctype AS ctype ' +
           'FROM pg_database WHERE datname = current_database()',

@@ -29,7 +29,7 @@ async function setUp(t: Parameters<typeof createTempDir>[0]) {
   const root = await createTempDir(t);
   const project = await createPostgresProject(t, root, { servicePort: await getFreePort() });
   await createCurrentRelease(project.environment);
-  const driver = createInProcessDriver(t, project.environment, project.server.url);
+  const driver = createInProcessDriver(project.beforeServerStops, project.environment, project.server.url);
   await driver.start();
   return { project, driver };
 }
@@ -191,5 +191,35 @@ included, nothing changed', async (t) => {
   }
   assert.equal(driver.startCount, 1);
   assert.deepEqual(await listLabels(project.server.url), ['live']);
+  assert.deepEqual(await listDatabases(project), ['dhash']);
+});
+
+test('a live database the role does not own is refused before the stop: the rename could not happen, so \
+nothing is restored or stopped', async (t) => {
+  const { project, driver } = await setUp(t);
+  await post(project, 'owned-elsewhere', '6123456789abcdef');
+  const backup = await createBackup(project.environment, { clock, logger, processEnv: project.processEnv });
+  await withClient(project.server.adminUrl, (c) => c.query('ALTER DATABASE dhash OWNER TO postgres'));
+  await assert.rejects(
+    rollbackFromBackup({
+      environment: project.environment,
+      backupFile: backup.file,
+      force: true,
+      isDryRun: false,
+      clock,
+      logger,
+      driver,
+      processEnv: project.processEnv,
+    }),
+    {
+      code: 'EPGRESTOREFAILED',
+      message: new RegExp(
+        'failed at check the switch-over is allowed: ' +
+          'the role dhash does not own the database dhash \\(its owner is postgres\\)',
+      ),
+    },
+  );
+  assert.equal(driver.startCount, 1, 'the service was never stopped');
+  assert.equal((await fetch(project.environment.healthUrl)).status, 200);
   assert.deepEqual(await listDatabases(project), ['dhash']);
 });
