@@ -66,7 +66,7 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     if (isStopped) return;
     isStopped = true;
     if (port) spawnSync(...commandAs(runAs, 'pg_ctl', ['stop', '-D', dataDir, '-m', 'immediate', '-w']));
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
   };
   process.once('exit', stopSync);
   try {
@@ -103,7 +103,8 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
       await execFileAsync(...commandAs(runAs, 'pg_ctl', ['stop', '-D', dataDir, '-m', 'immediate', '-w'])).catch(
         () => undefined,
       );
-      await rm(dir, { recursive: true, force: true });
+      // Retried: a backend still exiting after an immediate stop can write a file while the tree is removed.
+      await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
     },
   };
   options.t?.after(() => server.stop());
