@@ -94,15 +94,22 @@ async function updateHost(run: FleetRun, name: string): Promise<HostUpdate> {
     );
     // From here the new release may become current on the host, even if the answer never comes back.
     await setHostPhase(run, name, 'activating', { isTouched: true });
+    // The host's answer for a release it did not activate fails the step (journaled as failed), then is recorded.
     const activation = await runHostStep(
       run,
       'fleet:activate',
       name,
-      () => ops.activate(releaseId),
+      async () => {
+        const answer = await ops.activate(releaseId);
+        if (answer.exitCode !== 0 || !answer.isActivated) throw Object.assign(new Error(answer.message), { answer });
+        return answer;
+      },
       (a) => a.message,
     );
     return await recordActivation(run, name, activation);
   } catch (error) {
+    const answer = (error as { answer?: HostActivation }).answer;
+    if (answer) return recordActivation(run, name, answer);
     const detail = (error as Error).message;
     if (isUnreachableCode(getErrorCode(error))) {
       const isTouched = getHostRecord(run, name).isTouched;
@@ -134,7 +141,7 @@ async function recordActivation(run: FleetRun, name: string, a: HostActivation):
     };
   }
   await setHostPhase(run, name, 'failed', { releaseId, detail: a.message });
-  return { kind: 'failed', host: name, detail: `${a.message} (${a.serving.detail})`, isHumanNeeded: true };
+  return { kind: 'failed', host: name, detail: a.message, isHumanNeeded: true };
 }
 
 export function describeInterrupt(signal: AbortSignal): string {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type pg from 'pg';
 import type { Clock } from '../../lib/clock.js';
+import { isDhashError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import type { ResolvedEnvironment } from '../config/environments.js';
 import { createBackup } from '../backup/create-backup.js';
@@ -52,13 +53,19 @@ export async function createFleetDatabase(
       };
     },
     async backUp() {
-      const backup = await createBackup(environment, {
-        clock: options.clock,
-        logger: options.logger,
-        reason: 'pre-deploy',
-        processEnv: options.processEnv,
-      });
-      return { file: backup.file, detail: `sha256 ${backup.sha256.slice(0, 12)}…, verified` };
+      try {
+        const backup = await createBackup(environment, {
+          clock: options.clock,
+          logger: options.logger,
+          reason: 'pre-deploy',
+          processEnv: options.processEnv,
+        });
+        return { file: backup.file, detail: `sha256 ${backup.sha256.slice(0, 12)}…, verified` };
+      } catch (error) {
+        // A first rollout onto an empty database: there is nothing anyone could lose yet.
+        if (isDhashError(error, 'ENOTHINGTOBACKUP')) return { detail: `nothing to back up yet (${error.message})` };
+        throw error;
+      }
     },
     async migrate() {
       const report = await applyPendingPostgresMigrations(getPool(), { clock: options.clock, migrations });

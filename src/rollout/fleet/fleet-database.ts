@@ -21,10 +21,11 @@ export interface FleetDatabase {
   /** Read-only: the release's migrations the database has not applied. Throws a coded error when unreachable. */
   getPendingMigrations(): Promise<PendingMigrations>;
   /**
-   * One consistent backup (pg_dump inside the backup zip and its .sha256), verified before it is returned. Throws a
-   * coded error when it cannot be taken; then nothing was changed.
+   * One consistent backup (pg_dump inside the backup zip and its .sha256), verified before it is returned; no file
+   * when there is nothing to back up yet (a fleet's first rollout on an empty database). Throws a coded error when it
+   * cannot be taken; then nothing was changed.
    */
-  backUp(): Promise<{ file: string; detail: string }>;
+  backUp(): Promise<{ file?: string; detail: string }>;
   /**
    * Applies every pending migration, each in one transaction; returns what was applied. A failed migration is rolled
    * back and thrown (the ones before it stay applied, and are all backward compatible).

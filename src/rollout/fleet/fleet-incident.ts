@@ -39,7 +39,8 @@ export function buildFleetIncident(run: FleetRun, failure: FleetFailure, rollbac
   const rolledBack = rollback.hosts.filter((h) => h.ok).map((h) => h.host);
   const never = state.hosts.filter((h) => !h.isTouched).map((h) => h.name);
   const outcome = [
-    rolledBack.length ? `rolled back ${rolledBack.join(', ')}, each verified healthy` : 'no host needed a rollback',
+    rolledBack.length ? `rolled back ${rolledBack.join(', ')}, each verified healthy` : '',
+    rollback.hosts.length === 0 ? 'no host needed a rollback' : '',
     ...rollback.failed.map((h) => `${h.host} NOT rolled back: ${h.detail}`),
     never.length ? `${never.join(', ')} never received ${state.releaseId}` : '',
   ].filter(Boolean);

@@ -1,6 +1,7 @@
 // Every host the rollout touched returned to the release it ran before (switch-back on each host, the live database
 // kept), a few at a time so the fleet never goes down at once, each verified healthy from the controller.
 import type { HealthCheck } from '../checks/health.js';
+import type { HostActivation } from '../target/ssh/host-ops.js';
 import { FIRST_DEPLOY_REASON } from '../core/rollback-strategy.js';
 import { getHostConcurrency, getHostRecord, runHostStep, setHostPhase, type FleetRun } from './fleet-run.js';
 import { runLimited } from './run-limited.js';
@@ -62,14 +63,14 @@ async function rollBackHost(run: FleetRun, name: string): Promise<HostRollback> 
       run,
       'fleet:rollback-host',
       name,
-      () => run.ops.get(name)!.rollback(previous),
+      async () => {
+        const a = await run.ops.get(name)!.rollback(previous);
+        if (a.exitCode !== 0 || a.serving.releaseId !== previous || !a.serving.isHealthy)
+          throw Object.assign(new Error(`the host could not return to ${previous}: ${a.message}`), { answer: a });
+        return a;
+      },
       (a) => a.message,
     );
-    if (answer.exitCode !== 0 || answer.serving.releaseId !== previous || !answer.serving.isHealthy) {
-      const detail = `the host could not return to ${previous}: ${answer.message} (${answer.serving.detail})`;
-      await setHostPhase(run, name, 'rollback-failed', { releaseId: answer.serving.releaseId, detail });
-      return { host: name, ok: false, releaseId: answer.serving.releaseId, detail, checks: [] };
-    }
     const health = await runHostStep(
       run,
       'fleet:verify',
@@ -78,13 +79,25 @@ async function rollBackHost(run: FleetRun, name: string): Promise<HostRollback> 
       (h) => `${h.checks.filter((c) => c.ok).length} OK health check(s) from the controller`,
     );
     const detail = `back on ${previous}, verified healthy (${health.checks.length} check(s) from the controller)`;
-    await setHostPhase(run, name, 'rolled-back', { releaseId: previous, detail });
+    await setHostPhase(run, name, 'rolled-back', { releaseId: answer.serving.releaseId, detail });
     return { host: name, ok: true, releaseId: previous, detail, checks: health.checks };
   } catch (error) {
+    const answer = (error as { answer?: HostActivation }).answer;
     const health = (error as { health?: { checks: HealthCheck[] } }).health;
-    const detail = `rolling back to ${previous} FAILED (${(error as Error).message}): a human must act`;
-    await setHostPhase(run, name, 'rollback-failed', { detail });
-    return { host: name, ok: false, detail, checks: health?.checks ?? [] };
+    const detail = answer
+      ? `${(error as Error).message}: a human must act`
+      : `rolling back to ${previous} FAILED (${(error as Error).message}): a human must act`;
+    await setHostPhase(run, name, 'rollback-failed', {
+      ...(answer?.serving.releaseId ? { releaseId: answer.serving.releaseId } : {}),
+      detail,
+    });
+    return {
+      host: name,
+      ok: false,
+      ...(answer ? { releaseId: answer.serving.releaseId } : {}),
+      detail,
+      checks: health?.checks ?? [],
+    };
   }
 }
 

@@ -187,9 +187,9 @@ async function runRollout(run: FleetRun, database: FleetDatabase): Promise<Fleet
     const backup = await steps.run(
       'fleet:backup',
       () => database.backUp(),
-      (b) => `${b.file}: ${b.detail}`,
+      (b) => (b.file ? `${b.file}: ${b.detail}` : b.detail),
     );
-    state.backupFile = backup.file;
+    if (backup.file) state.backupFile = backup.file;
     await saveRunState(run);
     const migrated = await steps.run(
       'fleet:migrate',
@@ -254,9 +254,8 @@ async function stopAndRollBack(run: FleetRun, failure: FleetFailure): Promise<Fl
   const rolledBack = rollback.hosts.filter((h) => h.ok).map((h) => h.host);
   const never = state.hosts.filter((h) => !h.isTouched).map((h) => h.name);
   const parts = [
-    rolledBack.length
-      ? `rolled back ${rolledBack.join(', ')} (each verified healthy)`
-      : 'no host had to be rolled back',
+    rolledBack.length ? `rolled back ${rolledBack.join(', ')} (each verified healthy)` : '',
+    rollback.hosts.length === 0 ? 'no host had to be rolled back' : '',
     ...rollback.failed.map((h) => `${h.host} could NOT be rolled back: ${h.detail}`),
     never.length ? `${never.join(', ')} never received it` : '',
   ].filter(Boolean);
