@@ -31,6 +31,8 @@ export function resolveHostEnvironment(input: HostEnvironmentInput): ResolvedEnv
     root: input.root,
     service: { host: input.bind, port: input.port },
     target: { type: input.driver },
+    // A fleet host's service.env names the shared PostgreSQL: the drivers then serve without --db and pass the URL on.
+    database: input.processEnv.DHASH_DATABASE_URL ? { engine: 'postgres' } : { engine: 'sqlite' },
     releases: { keep: input.keepReleases },
     // Backups of a fleet are the controller's (PostgreSQL); a host never writes one.
     backups: { dir: `${input.root}/backups` },
