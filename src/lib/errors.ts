@@ -714,6 +714,14 @@ export const ERRORS = {
       `Run \`chmod 600 ${c.file}\` on the host (or write it again through the rollout), then retry.`,
     exitCode: ExitCode.REFUSED,
   }),
+  ESERVICEENVSQLITEURL: (c: { file: string; env: string }) => ({
+    message: `${c.file} sets DHASH_DATABASE_URL, but the environment \`${c.env}\` keeps its data in SQLite.`,
+    details:
+      'The service refuses a database URL beside its SQLite file, so the systemd driver did not write or start ' +
+      `anything. Remove the DHASH_DATABASE_URL line from ${c.file} (left from a PostgreSQL set-up), or set ` +
+      `\`environments.${c.env}.database\` to \`{"engine":"postgres"}\` in environments.json.`,
+    exitCode: ExitCode.USAGE,
+  }),
   EHOSTNODEMISSING: (c: { host: string; nodePath: string; reason: string }) => ({
     message: `Host ${c.host} cannot run node (\`${c.nodePath}\`): ${c.reason}.`,
     details:

@@ -29,13 +29,17 @@ export function validateServiceEnvVars(vars: Record<string, string>): string[] {
 }
 
 /** The file's text for `vars` (validated first: throws ESERVICEENVINVALID listing every problem). */
-export function formatServiceEnv(vars: Record<string, string>, source = 'the service variables'): string {
+export function formatServiceEnv(
+  vars: Record<string, string>,
+  source = 'the service variables',
+  writtenBy = 'FleetHostOps.writeServiceEnv',
+): string {
   const problems = validateServiceEnvVars(vars);
   if (problems.length) throw createError('ESERVICEENVINVALID', { file: source, problems });
   const lines = Object.entries(vars).map(([name, value]) =>
     BARE_VALUE.test(value) ? `${name}=${value}` : `${name}='${value}'`,
   );
-  return `# Written by dhash (FleetHostOps.writeServiceEnv); mode 0600.\n${lines.join('\n')}\n`;
+  return `# Written by dhash (${writtenBy}); mode 0600.\n${lines.join('\n')}\n`;
 }
 
 /** Parses the text; comments and blank lines are skipped; a malformed line throws ESERVICEENVINVALID by number. */

@@ -7,13 +7,14 @@ import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { ResolvedEnvironment } from '../config/environments.js';
 import type { Clock } from '../../lib/clock.js';
-import { createError } from '../../lib/errors.js';
+import { createError, isDhashError } from '../../lib/errors.js';
 import { formatDurationMs } from '../core/duration.js';
 import { isProcessRunning } from './monitor-health.js';
 import { readMonitorLockHolder } from './monitor-lock.js';
 import { readMonitorState } from './monitor-state.js';
-import { getMonitorUnitName, getSystemdRunArgs } from './monitor-unit.js';
+import { getMonitorEnvFile, getMonitorEnvVars, getMonitorUnitName, getSystemdRunArgs } from './monitor-unit.js';
 import { runCommand, type CommandRunner } from '../target/systemd/systemd-driver.js';
+import { writeEnvironmentFile } from '../target/systemd/environment-file.js';
 
 export interface MonitorLaunch {
   pid: number;
@@ -119,6 +120,20 @@ async function launchSystemdMonitor(
     createError('EMONITORNOTSTARTED', { env: input.envName, deployId: input.deployId, reason, logFile });
   // A unit of the same name left failed by an earlier monitor would make systemd-run refuse the name.
   await run('systemctl', ['reset-failed', unit], 10_000);
+  const environmentFile = getMonitorEnvFile(input.environment);
+  try {
+    const vars = getMonitorEnvVars(input.environment, input.processEnv);
+    await writeEnvironmentFile(environmentFile, vars, 'quick-deploy, for the monitor unit');
+  } catch (error) {
+    // ESERVICEENVINVALID lists each problem by variable name (never its value): which one to fix.
+    const problems = isDhashError(error, 'ESERVICEENVINVALID')
+      ? error.details
+          .split('\n')
+          .filter((l) => l.startsWith('  - '))
+          .map((l) => l.slice(4))
+      : [(error as Error).message.replace(/\.$/, '')];
+    throw notStarted(`its environment file ${environmentFile} could not be written (${problems.join('; ')})`);
+  }
   const unitInput = {
     envName: input.envName,
     deployId: input.deployId,
@@ -127,8 +142,9 @@ async function launchSystemdMonitor(
     projectRoot: input.projectRoot,
     logFile,
     user: target.user,
+    environmentFile,
   };
-  const started = await run('systemd-run', getSystemdRunArgs(unitInput, input.processEnv), 30_000);
+  const started = await run('systemd-run', getSystemdRunArgs(unitInput), 30_000);
   if (started.code !== 0)
     throw notStarted(
       `systemd-run exited ${started.code}: ${(started.stderr.trim() || started.stdout.trim()).replace(/\.$/, '')}`,

@@ -1,5 +1,7 @@
 // On a `systemd` target the monitor runs as its own transient unit, restarted when it dies: one property list feeds
 // both `systemd-run` (how it is started) and a unit file (how `systemd-analyze verify` checks those same properties).
+import { join } from 'node:path';
+import type { ResolvedEnvironment } from '../config/environments.js';
 import { quoteSystemdWord } from '../target/systemd/render-unit.js';
 
 export interface MonitorUnitInput {
@@ -11,13 +13,35 @@ export interface MonitorUnitInput {
   projectRoot: string;
   logFile: string;
   user?: string;
+  /** The monitor's variables (getMonitorEnvFile): a 0600 file systemd reads, so no secret is in argv or the unit. */
+  environmentFile: string;
 }
 
-/** Variables handed to the unit by name only (`--setenv=NAME`): their values never reach a file or the unit's text. */
+/** The variables of quick-deploy's environment the monitor gets (its database URL, rollout token, channels). */
 export const MONITOR_PASSED_ENV = new RegExp(
   '^(PATH|HOME|NODE_ENV|DHASH_[A-Z0-9_]+|SLACK_[A-Z0-9_]+|TEAMS_[A-Z0-9_]+|DISCORD_[A-Z0-9_]+|' +
     'EMAIL_[A-Z0-9_]+|SMTP_[A-Z0-9_]+|PAGERDUTY_[A-Z0-9_]+)$',
 );
+
+/**
+ * `<root>/state/monitor.env`. Not shared/service.env: the monitor needs other secrets than the service (the rollout
+ * token, the channels' webhooks) and its URL under the environment's own `database.urlEnv` name.
+ */
+export function getMonitorEnvFile(environment: ResolvedEnvironment): string {
+  return join(environment.stateDir, 'monitor.env');
+}
+
+/** Pure: the monitor's variables, MONITOR_PASSED_ENV plus a `database.urlEnv` named otherwise, sorted by name. */
+export function getMonitorEnvVars(
+  environment: ResolvedEnvironment,
+  processEnv: Record<string, string | undefined>,
+): Record<string, string> {
+  const urlEnv = environment.database.engine === 'postgres' ? environment.database.urlEnv : undefined;
+  const names = Object.keys(processEnv)
+    .filter((name) => (MONITOR_PASSED_ENV.test(name) || name === urlEnv) && processEnv[name] !== undefined)
+    .sort();
+  return Object.fromEntries(names.map((name) => [name, processEnv[name]!]));
+}
 
 export function getMonitorUnitName(envName: string): string {
   return `dhash-monitor-${envName}.service`;
@@ -44,6 +68,8 @@ export function getMonitorServiceProperties(input: MonitorUnitInput): string[] {
     `StandardError=append:${input.logFile}`,
     'KillMode=mixed',
     'TimeoutStopSec=30',
+    // No `-`: a monitor without its database URL and token must fail to start, loudly, not run half-configured.
+    `EnvironmentFile=${input.environmentFile}`,
     ...(input.user ? [`User=${input.user}`] : []),
   ];
 }
@@ -71,13 +97,10 @@ export function renderMonitorUnit(input: MonitorUnitInput): string {
 }
 
 /**
- * `systemd-run` arguments that start the same unit transiently; secrets are passed by name from the invoking
- * environment.
+ * `systemd-run` arguments that start the same unit transiently. No `--setenv`: systemd would keep each value in the
+ * transient unit (`systemctl show -p Environment` shows it to any user); the variables come from EnvironmentFile=.
  */
-export function getSystemdRunArgs(input: MonitorUnitInput, processEnv: Record<string, string | undefined>): string[] {
-  const passed = Object.keys(processEnv)
-    .filter((name) => MONITOR_PASSED_ENV.test(name) && processEnv[name] !== undefined)
-    .sort();
+export function getSystemdRunArgs(input: MonitorUnitInput): string[] {
   return [
     `--unit=${getMonitorUnitName(input.envName)}`,
     `--description=dhash T+60 monitor of ${input.envName} (deploy ${input.deployId})`,
@@ -87,7 +110,6 @@ export function getSystemdRunArgs(input: MonitorUnitInput, processEnv: Record<st
       .filter((p) => !p.startsWith('WorkingDirectory='))
       .flatMap((p) => ['-p', p]),
     `--working-directory=${input.projectRoot}`,
-    ...passed.map((name) => `--setenv=${name}`),
     '--',
     ...getMonitorExecArgs(input),
   ];

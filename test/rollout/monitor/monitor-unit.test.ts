@@ -5,13 +5,22 @@ import { once } from 'node:events';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { resolveEnvironment } from '../../../src/rollout/config/environments.js';
+import {
+  EMBEDDED_LOCAL,
+  resolveEnvironment,
+  resolveEnvironmentConfig,
+} from '../../../src/rollout/config/environments.js';
+import { environmentSchema } from '../../../src/rollout/config/environments-schema.js';
+import { parseServiceEnv } from '../../../src/rollout/host/service-env.js';
 import { createSystemClock } from '../../../src/lib/clock.js';
 import { isDhashError } from '../../../src/lib/errors.js';
 import { appendJournal } from '../../../src/rollout/state/journal.js';
 import {
+  getMonitorEnvFile,
+  getMonitorEnvVars,
   getSystemdRunArgs,
   renderMonitorUnit,
   type MonitorUnitInput,
@@ -22,6 +31,8 @@ import { getFreePort } from '../../helpers/free-port.js';
 import { REPO_ROOT } from '../../helpers/processes.js';
 import { createTempDir } from '../../helpers/temp-dir.js';
 
+const SLACK_SECRET_URL = 'https://hooks.slack.com/services/T0/B0/s3cr3t-webhook';
+
 const unitInput = (dir: string): MonitorUnitInput => ({
   envName: 'production',
   deployId: 'production-20261128T010000000Z',
@@ -29,6 +40,7 @@ const unitInput = (dir: string): MonitorUnitInput => ({
   mainJs: join(dir, 'dist/cli/main.js'),
   projectRoot: dir,
   logFile: join(dir, 'logs', 'monitor-production-20261128T010000000Z.log'),
+  environmentFile: join(dir, 'state', 'monitor.env'),
 });
 
 test('the monitor unit passes systemd-analyze verify and restarts only on a crash', async (t) => {
@@ -60,18 +72,15 @@ test('the monitor unit passes systemd-analyze verify and restarts only on a cras
     'RestartPreventExitStatus=1 2 3 4',
     'StartLimitBurst=5',
     `StandardOutput=append:${dir}/logs/monitor-production-20261128T010000000Z.log`,
+    `EnvironmentFile=${dir}/state/monitor.env`,
   ]) {
     assert.ok(text.split('\n').includes(line), `${line} in\n${text}`);
   }
 });
 
-test('systemd-run gets the same properties, and secrets by name only', async (t) => {
+test('systemd-run gets the same properties, the variables through EnvironmentFile= and none by --setenv', async (t) => {
   const dir = await createTempDir(t);
-  const args = getSystemdRunArgs(unitInput(dir), {
-    SLACK_WEBHOOK: 'https://hooks.slack.com/services/T/B/secret',
-    PATH: '/usr/bin',
-    AWS_SECRET: 'nope',
-  });
+  const args = getSystemdRunArgs(unitInput(dir));
   assert.deepEqual(args.slice(0, 3), [
     '--unit=dhash-monitor-production.service',
     '--description=dhash T+60 monitor of production (deploy production-20261128T010000000Z)',
@@ -79,11 +88,11 @@ test('systemd-run gets the same properties, and secrets by name only', async (t)
   ]);
   assert.ok(args.includes('Restart=on-failure') && args[args.indexOf('Restart=on-failure') - 1] === '-p');
   assert.ok(args.includes(`--working-directory=${dir}`));
+  assert.equal(args[args.indexOf(`EnvironmentFile=${dir}/state/monitor.env`) - 1], '-p');
   assert.deepEqual(
-    args.filter((a) => a.startsWith('--setenv=')),
-    ['--setenv=PATH', '--setenv=SLACK_WEBHOOK'],
+    args.filter((a) => a.startsWith('--setenv') || a.startsWith('-E')),
+    [],
   );
-  assert.ok(!args.join(' ').includes('secret'), 'no secret value on the command line');
   assert.deepEqual(args.slice(args.indexOf('--') + 1), [
     process.execPath,
     join(dir, 'dist/cli/main.js'),
@@ -144,14 +153,16 @@ test(
     });
     const { root, env: environment, deployId } = await createSystemdProject(t);
     const calls: string[][] = [];
-    // Stands in for systemd: runs the unit's ExecStart (everything after `--`) as its main process.
+    // Stands in for systemd: runs the unit's ExecStart (everything after `--`) as its main process, with the
+    // variables of its EnvironmentFile= and nothing else, as systemd would.
     const run: CommandRunner = async (file, args) => {
       calls.push([file, ...args]);
       if (file === 'systemd-run') {
         const exec = args.slice(args.indexOf('--') + 1);
+        const envFile = args.find((a) => a.startsWith('EnvironmentFile='))!.slice('EnvironmentFile='.length);
         unitProcess = spawn(exec[0], exec.slice(1), {
           cwd: root,
-          env: { PATH: process.env.PATH, DHASH_PORT: '' },
+          env: parseServiceEnv(await readFile(envFile, 'utf8'), envFile),
           stdio: 'ignore',
         });
       }
@@ -162,7 +173,7 @@ test(
       envName: 'local',
       deployId,
       logsDir: environment.logsDir,
-      processEnv: { PATH: process.env.PATH },
+      processEnv: { PATH: process.env.PATH, DHASH_PORT: '', SLACK_WEBHOOK: SLACK_SECRET_URL, AWS_SECRET: 'nope-9' },
       environment,
       clock: createSystemClock(),
       run,
@@ -175,8 +186,70 @@ test(
     assert.deepEqual(calls[0], ['systemctl', 'reset-failed', 'dhash-monitor-local.service']);
     assert.ok(calls[1].includes('--unit=dhash-monitor-local.service'));
     assert.equal(launch.followCommands[0], 'journalctl -u dhash-monitor-local.service -f');
+    // The secrets are in the 0600 file the unit names, never in systemd-run's argv.
+    const envFile = join(environment.stateDir, 'monitor.env');
+    assert.ok(calls[1].includes(`EnvironmentFile=${envFile}`), calls[1].join(' '));
+    assert.equal(calls[1].join(' ').includes('hooks.slack.com'), false, 'the webhook is not in argv');
+    assert.equal((await stat(envFile)).mode & 0o777, 0o600);
+    assert.deepEqual(parseServiceEnv(await readFile(envFile, 'utf8'), envFile), {
+      DHASH_PORT: '',
+      PATH: process.env.PATH,
+      SLACK_WEBHOOK: SLACK_SECRET_URL,
+    });
   },
 );
+
+test("the monitor's variables: the channels, the rollout token and a database.urlEnv of any name", async (t) => {
+  const root = await createTempDir(t);
+  const config = {
+    ...EMBEDDED_LOCAL,
+    target: { type: 'systemd', unitName: 'dhash-staging.service', unitDir: root },
+    database: { engine: 'postgres', urlEnv: 'STAGING_DB_URL' },
+  };
+  const processEnv = {
+    STAGING_DB_URL: 'postgres://dhash:pw-1@db:5432/dhash',
+    OTHER_DB_URL: 'postgres://dhash:pw-2@db:5432/other',
+    DHASH_ROLLOUT_TOKEN: 'rollout-token-1',
+    EMAIL_PASS: 'mail-pass',
+    HOME: '/root',
+    AWS_SECRET: 'nope',
+  };
+  const environment = resolveEnvironmentConfig(root, 'staging', environmentSchema.parse(config), processEnv);
+  assert.deepEqual(getMonitorEnvVars(environment, processEnv), {
+    DHASH_ROLLOUT_TOKEN: 'rollout-token-1',
+    EMAIL_PASS: 'mail-pass',
+    HOME: '/root',
+    STAGING_DB_URL: 'postgres://dhash:pw-1@db:5432/dhash',
+  });
+  assert.equal(getMonitorEnvFile(environment), join(root, '.dhash', 'local', 'state', 'monitor.env'));
+});
+
+test('an unwritable variable is EMONITORNOTSTARTED naming it, and systemd-run never runs', async (t) => {
+  const { root, env: environment, deployId } = await createSystemdProject(t);
+  const calls: string[] = [];
+  const run: CommandRunner = async (file) => (calls.push(file), { code: 0, stdout: '', stderr: '' });
+  await assert.rejects(
+    launchDetachedMonitor({
+      projectRoot: root,
+      envName: 'local',
+      deployId,
+      logsDir: environment.logsDir,
+      processEnv: { SLACK_WEBHOOK: 'https://x/secret\nINJECTED=1' },
+      environment,
+      clock: createSystemClock(),
+      run,
+    }),
+    (e) =>
+      isDhashError(e, 'EMONITORNOTSTARTED') &&
+      e.exitCode === 4 &&
+      e.message ===
+        `The monitor of deploy ${deployId} did not start: its environment file ` +
+          `${join(environment.stateDir, 'monitor.env')} could not be written ` +
+          '(SLACK_WEBHOOK: the value holds a line break or NUL).',
+  );
+  assert.deepEqual(calls, ['systemctl']);
+  assert.equal(existsSync(join(environment.stateDir, 'monitor.env')), false);
+});
 
 test("a systemd-run that fails is EMONITORNOTSTARTED (exit 4) with systemd's words", async (t) => {
   const { root, env: environment, deployId } = await createSystemdProject(t);

@@ -1,4 +1,5 @@
-// The `systemd` target: writes the unit file into unitDir and drives `systemctl daemon-reload/restart/stop/is-active`.
+// The `systemd` target: writes shared/service.env and the unit file into unitDir, and drives
+// `systemctl daemon-reload/restart/stop/is-active`.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, access } from 'node:fs/promises';
@@ -10,6 +11,8 @@ import { createError } from '../../../lib/errors.js';
 import { writeFileAtomic } from '../../../lib/atomic-file.js';
 import { getServeArgs, type TargetDriver, type TargetDriverOptions } from '../target-driver.js';
 import { renderSystemdUnit } from './render-unit.js';
+import { getServiceEnvFile } from '../../host/service-env.js';
+import { prepareServiceEnv, writeServiceEnv } from './service-environment.js';
 
 export const SYSTEMD_TARGET_TYPE = 'systemd';
 const SYSTEMCTL_TIMEOUT_MS = 90_000;
@@ -46,7 +49,8 @@ export function getUnitText(
     user: target.user,
     stopTimeoutSec: 15,
     environment: { NODE_ENV: 'production', DHASH_ENV: environment.name },
-    environmentFile: join(environment.sharedDir, 'service.env'),
+    // The secrets (database URL, API tokens) are only in this 0600 file, never in the unit's text or argv.
+    environmentFile: getServiceEnvFile(environment),
   });
 }
 
@@ -68,8 +72,18 @@ export function createSystemdDriver(
     }
     return result;
   };
-  /** Rewrites the unit only when it changed, then reloads systemd so it sees the new text. */
+  const processEnv = options.processEnv ?? process.env;
+  /**
+   * Before every start: shared/service.env (what the service needs, 0600), then the unit, rewritten only when it
+   * changed and followed by a reload so systemd sees the new text. A failure throws before the service is touched.
+   */
   const installUnit = async () => {
+    const serviceEnv = await writeServiceEnv(environment, processEnv);
+    if (serviceEnv.isChanged)
+      options.logger.info(`wrote ${serviceEnv.file} (${serviceEnv.names.join(', ') || 'no variables'})`, {
+        file: serviceEnv.file,
+        names: serviceEnv.names,
+      });
     const text = getUnitText(environment, target);
     const existing = existsSync(unitFile) ? await readFile(unitFile, 'utf8') : undefined;
     if (existing === text) return;
@@ -109,7 +123,14 @@ export function createSystemdDriver(
           detail: `cannot write unit files into ${target.unitDir} (set target.unitDir or run as a user who can)`,
         };
       }
-      return { ok: true, detail: `systemd driver usable; unit ${unitFile}` };
+      try {
+        const { file, vars } = await prepareServiceEnv(environment, processEnv);
+        const names = Object.keys(vars).join(', ') || 'no variables';
+        return { ok: true, detail: `systemd driver usable; unit ${unitFile}, ${file} (${names})` };
+      } catch (error) {
+        const e = error as Error & { details?: string };
+        return { ok: false, detail: `${e.message}${e.details ? ` ${e.details}` : ''}` };
+      }
     },
   };
   return driver;
