@@ -70,10 +70,12 @@ export function createFleetSignalSource(
       const [hosts, fleetWide] = await Promise.all([
         Promise.all(query.hosts.map((h) => measureHost(h, query))),
         Promise.all([ask(q.attempts), ask(q.failures), ask(q.queueLength)]).then(
+          // The queue gauge exists from a host's first scrape: without it the selector finds no dhash at all. An
+          // empty increase() beside it only means fewer than two scrapes in the window: no events yet, not blindness.
           ([attempts, failures, queueLength]) =>
-            attempts === undefined || failures === undefined || queueLength === undefined
+            queueLength === undefined
               ? { metricsError: `Prometheus has no dhash series for ${selector}` }
-              : { extraction: { attempts, failures }, queueLength },
+              : { extraction: { attempts: attempts ?? 0, failures: failures ?? 0 }, queueLength },
           (error: Error) => ({ metricsError: error.message }),
         ),
       ]);
