@@ -9,6 +9,10 @@ const MB = 1024 * 1024;
  * writing, so full size keeps this an upper bound. ×1.1 covers zip headers, the manifest and growth of the live
  * database between preflight and backup; +16 MB covers the config files, the .sha256 and block rounding of thousands of
  * small files.
+ *
+ * For PostgreSQL `databaseBytes` is `pg_database_size`: the custom-format dump (database/dhash.pgdump) is compressed
+ * and holds index definitions, not index pages, so it is smaller; how much smaller is known only after dumping, so
+ * the database's full size is taken as the upper bound of both the temp dump and its copy in the zip.
  */
 export function getBackupNeededBytes(databaseBytes: number, releaseBytes: number): number {
   return Math.ceil((2 * databaseBytes + releaseBytes) * 1.1) + 16 * MB;

@@ -1,7 +1,7 @@
 // Pre-deploy validation: every check runs (none stops the others) before anything changes, and all results are
 // reported.
 import { existsSync } from 'node:fs';
-import { stat, statfs } from 'node:fs/promises';
+import { statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ResolvedEnvironment } from '../config/environments.js';
 import type { Clock } from '../../lib/clock.js';
@@ -12,6 +12,7 @@ import { checkHealthOnce } from '../checks/health.js';
 import { getServiceAuthHeaders } from '../signals/service/auth-headers.js';
 import { getExistingAncestor, getFreeBytes, getTreeSizeBytes } from '../../lib/no-space.js';
 import { getBackupNeededBytes, getReleaseNeededBytes } from '../core/disk-space.js';
+import { getDatabaseSizeBytes } from './database-size.js';
 import type { ReleaseSource } from '../release/resolve-release-source.js';
 import { createSignalSource, type SignalSource } from '../signals/signal-source.js';
 import { describeLockHolder, getLockFile, isLockStale, readLock } from '../state/lock.js';
@@ -228,15 +229,22 @@ async function checkFreeSpace(input: PreflightInput): Promise<PreflightCheck[]> 
     const error = createError('ENOSPACE', { folder, what, neededBytes, freeBytes, isNothingChanged: true });
     return { name, ok: false, exitCode: 3, detail: `${error.message} ${error.details}`, error };
   };
-  if (input.isBackupPlanned && (currentDir || existsSync(environment.databaseFile))) {
-    const databaseBytes = existsSync(environment.databaseFile) ? (await stat(environment.databaseFile)).size : 0;
+  const isPostgres = environment.database.engine === 'postgres';
+  if (input.isBackupPlanned && (currentDir || isPostgres || existsSync(environment.databaseFile))) {
+    // Unmeasured (server down, URL unset): a warning; preflight:migrations reports that connection as the failure.
+    const database = await getDatabaseSizeBytes(environment).then(
+      (bytes) => ({ bytes, problem: undefined }),
+      (error: Error) => ({ bytes: 0, problem: error.message }),
+    );
+    const sizeNote =
+      isPostgres && !database.problem ? ` (database ${Math.ceil(database.bytes / MB)} MB by pg_database_size)` : '';
+    const what = `write the pre-deploy backup${sizeNote}`;
+    const needed = getBackupNeededBytes(database.bytes, currentBytes);
+    const check = await space('preflight:disk-backup', environment.backupsDir, what, needed);
     checks.push(
-      await space(
-        'preflight:disk-backup',
-        environment.backupsDir,
-        'write the pre-deploy backup',
-        getBackupNeededBytes(databaseBytes, currentBytes),
-      ),
+      database.problem && check.ok
+        ? { ...check, isWarning: true, detail: `${check.detail}, database not counted: ${database.problem}` }
+        : check,
     );
   }
   // A plan-only source (dry run of the checkout) is not built yet: the serving release is the best estimate of its
