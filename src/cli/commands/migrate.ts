@@ -19,19 +19,18 @@ import {
   getSchemaVersion,
   openDatabase,
   openDatabaseForReading,
-  type MigrationDryRunReport,
-  type MigrationStatus,
 } from '../../service/store/index.js';
 import { createLineWriter } from '../line-writer.js';
+import { getMigrationLocation, type MigrationLocation } from '../../rollout/deploy/environment-migrations.js';
+import { parsePostgresUrl } from '../../rollout/backup/postgres-connection.js';
+import { DATABASE_URL_ENV } from '../../service/store/postgres/pg-url.js';
 import {
-  applyLocationMigrations,
-  dryRunLocationMigrations,
-  getMigrationLocation,
-  readMigrationStatus,
-  type MigrationLocation,
-} from '../../rollout/deploy/environment-migrations.js';
-import { parsePostgresUrl, withPostgresClient } from '../../rollout/backup/postgres-connection.js';
-import { assertPostgresMigratable, DATABASE_URL_ENV } from '../../service/store/postgres/index.js';
+  formatCount,
+  formatMigrationDryRun,
+  formatMigrationTable,
+  type MigrationTableRow,
+} from '../../rollout/migrate/format-migration-report.js';
+import { runPostgresMigrate } from '../../rollout/migrate/run-postgres-migrate.js';
 
 interface MigrateOptions {
   db?: string;
@@ -40,7 +39,6 @@ interface MigrateOptions {
 }
 
 const ACTIONS = ['status', 'up'] as const;
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 export const registerMigrate: RegisterCommand = (program, ctx, run) => {
   program
@@ -70,13 +68,19 @@ export const registerMigrate: RegisterCommand = (program, ctx, run) => {
         }
         const location = await resolveLocation(opts, ctx.cwd, ctx.processEnv);
         const out = createLineWriter(ctx);
-        if (location.engine === 'postgres') return runOnPostgres(action, location, Boolean(opts.dryRun), out);
+        if (location.engine === 'postgres')
+          return runPostgresMigrate({
+            action: action as (typeof ACTIONS)[number],
+            location,
+            isDryRun: Boolean(opts.dryRun),
+            out,
+          });
         const file = location.file;
 
         if (action === 'status') return printStatus(file, out);
         if (opts.dryRun) {
           const report = await dryRunMigrationsOnFile(file);
-          printDryRun(report, out);
+          formatMigrationDryRun(report).forEach((line) => out(line));
           return report.ok ? ExitCode.OK : ExitCode.FAILED;
         }
         return migrateUp(file, out);
@@ -111,57 +115,14 @@ async function resolveLocation(
   };
 }
 
-/** status, up and --dry-run on PostgreSQL: the same output as on a file, the URL shown without its password. */
-async function runOnPostgres(
-  action: string,
-  location: Extract<MigrationLocation, { engine: 'postgres' }>,
-  isDryRun: boolean,
-  out: (line?: string) => void,
-): Promise<number> {
-  if (action === 'status' || !isDryRun) out(`database: ${location.target.safeUrl}`);
-  if (action === 'status') {
-    const status = await readMigrationStatus(location);
-    out(
-      `schema version: ${status.currentVersion} (this release: ${status.latestVersion}); ` +
-        `${plural(status.pending.length, 'pending migration')}`,
-    );
-    printTable(status.entries, out);
-    if (status.edited.length || status.unknown.length)
-      await withPostgresClient(location.target, (client) => assertPostgresMigratable(client));
-    return ExitCode.OK;
-  }
-  if (isDryRun) {
-    const report = await dryRunLocationMigrations(location);
-    printDryRun(report, out);
-    return report.ok ? ExitCode.OK : ExitCode.FAILED;
-  }
-  let failure: unknown;
-  try {
-    const report = await applyLocationMigrations(location);
-    const appliedText = plural(report.applied.length, 'migration');
-    out(
-      report.applied.length
-        ? `migrated schema version ${report.fromVersion} → ${report.toVersion} (${appliedText} applied)`
-        : `schema version ${report.toVersion} is current; nothing to apply`,
-    );
-  } catch (error) {
-    failure = error;
-  }
-  printTable((await readMigrationStatus(location)).entries, out);
-  if (failure === undefined) return ExitCode.OK;
-  if (isDhashError(failure, 'EMIGRATIONFAILED'))
-    out('the failed migration was rolled back; the database is as it was before it');
-  throw failure;
-}
-
 function printStatus(file: string, out: (line?: string) => void): number {
   out(`database: ${file}`);
   if (!existsSync(file)) {
     out(
       'database does not exist yet; ' +
-        `${plural(MIGRATIONS.length, 'migration')} would create schema version ${LATEST_SCHEMA_VERSION}`,
+        `${formatCount(MIGRATIONS.length, 'migration')} would create schema version ${LATEST_SCHEMA_VERSION}`,
     );
-    printTable(
+    printMigrationTable(
       MIGRATIONS.map((m) => ({
         version: m.version,
         name: m.name,
@@ -177,9 +138,9 @@ function printStatus(file: string, out: (line?: string) => void): number {
     const status = getMigrationStatus(db);
     out(
       `schema version: ${status.currentVersion} (this release: ${status.latestVersion}); ` +
-        `${plural(status.pending.length, 'pending migration')}`,
+        `${formatCount(status.pending.length, 'pending migration')}`,
     );
-    printTable(status.entries, out);
+    printMigrationTable(status.entries, out);
     // An edited or unknown migration makes `up` refuse; status says so with the same coded error.
     if (status.edited.length || status.unknown.length) assertMigratable(db);
     return ExitCode.OK;
@@ -205,7 +166,7 @@ function migrateUp(file: string, out: (line?: string) => void): number {
     let failure: unknown;
     try {
       const report = applyPendingMigrations(db);
-      const appliedText = plural(report.applied.length, 'migration');
+      const appliedText = formatCount(report.applied.length, 'migration');
       out(
         report.applied.length
           ? `migrated schema version ${report.fromVersion} → ${report.toVersion} (${appliedText} applied)`
@@ -214,7 +175,7 @@ function migrateUp(file: string, out: (line?: string) => void): number {
     } catch (error) {
       failure = error;
     }
-    printTable(getMigrationStatus(db).entries, out);
+    printMigrationTable(getMigrationStatus(db).entries, out);
     if (failure !== undefined) {
       if (isDhashError(failure, 'EMIGRATIONFAILED'))
         out('the failed migration was rolled back; the database is as it was before it');
@@ -229,44 +190,6 @@ function migrateUp(file: string, out: (line?: string) => void): number {
   }
 }
 
-function printTable(
-  rows: Pick<MigrationStatus['entries'][number], 'version' | 'name' | 'state' | 'checksum'>[],
-  out: (line?: string) => void,
-): void {
-  const nameWidth = Math.max(4, ...rows.map((r) => r.name.length));
-  out(`${'VERSION'.padEnd(8)} ${'NAME'.padEnd(nameWidth)} ${'STATE'.padEnd(8)} CHECKSUM (sha256)`);
-  for (const r of rows)
-    out(
-      `${String(r.version).padStart(3, '0').padEnd(8)} ${r.name.padEnd(nameWidth)} ${r.state.padEnd(8)} ${r.checksum}`,
-    );
-}
-
-function printDryRun(report: MigrationDryRunReport, out: (line?: string) => void): void {
-  out(`dry run: nothing is changed in ${report.file}`);
-  const n = report.migrations.length;
-  if (!report.databaseExists)
-    out(`database does not exist yet; ${plural(n, 'migration')} would create schema version ${report.latestVersion}`);
-  else if (n === 0) out(`schema version ${report.fromVersion} is current; nothing would be applied`);
-  else
-    out(
-      `schema version ${report.fromVersion}; ` +
-        `${plural(n, 'pending migration')} would bring it to ${report.latestVersion}`,
-    );
-  for (const m of report.migrations) {
-    out(`${String(m.version).padStart(3, '0')} ${m.name}  sha256 ${m.checksum}`);
-    for (const s of m.statements) {
-      const objects = [
-        ...s.created.map((o) => `created ${o}`),
-        ...s.altered.map((o) => `altered ${o}`),
-        ...s.dropped.map((o) => `dropped ${o}`),
-      ];
-      out(`    ${s.sql}`);
-      out(`      → ${[...objects, plural(s.changes, 'row') + ' changed'].join('; ')}`);
-    }
-  }
-  if (report.failure) {
-    const f = report.failure;
-    out(`FAILED: migration ${f.version} (${f.name}) at ${f.statement}: ${f.reason}`);
-    out(`the real run would stop there and roll it back; resulting schema version ${report.toVersion}`);
-  } else out(`resulting schema version: ${report.toVersion}`);
+function printMigrationTable(rows: MigrationTableRow[], out: (line?: string) => void): void {
+  formatMigrationTable(rows).forEach((line) => out(line));
 }
