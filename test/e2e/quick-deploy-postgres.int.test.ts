@@ -152,8 +152,8 @@ serves from PostgreSQL; the next quick-deploy keeps what was written in between'
     assert.equal(second.code, 0, second.output);
     assert.match(second.output, /↷ migrate:plan {2}skipped: no pending migrations\n/);
     assert.match(second.output, /quick-deploy to local: DEPLOYED in /);
-    const secondBackupName = /✔ backup:create {2}done in .* — (backups\/\S+\.zip) verified/.exec(second.output)?.[1];
-    const secondBackup = await readBackup(join(root, secondBackupName!));
+    const secondBackupName = /✔ backup:create {2}done in .* — (backups\/\S+\.zip) verified/.exec(second.output);
+    const secondBackup = await readBackup(join(root, secondBackupName![1]));
     assert.equal(secondBackup.manifest.releaseId, firstReleaseId);
     // The smoke tests delete the entries they add: the dump holds exactly the three.
     assert.equal(secondBackup.manifest.postgres?.rowCounts.library_entries, 3);
