@@ -126,7 +126,8 @@ async function createControllerProject(root: string): Promise<void> {
   await copyFile(join(REPO_ROOT, 'package.json'), join(root, 'package.json'));
   const gates = {
     defaults: {
-      monitor: { window: '60m', poll: [{ every: '1s' }] },
+      // The T+60 monitor after the last wave, shortened as `local`'s is so a test rollout finishes.
+      monitor: { window: '3s', poll: [{ every: '1s' }] },
       gates: {
         health: { maxConsecutiveFailures: 2, action: 'rollback' },
         extractionFailureRate: { maxPercent: 5, window: '10m', minEvents: 10, action: 'rollback' },

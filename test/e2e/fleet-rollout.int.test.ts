@@ -44,6 +44,9 @@ describe('fleet rollouts in waves', { timeout: 900_000 }, () => {
     for (const name of HOST_NAMES)
       assert.match(status.stdout, new RegExp(`${name}  current ${releaseId}, previous \\(none\\); service running`));
     assert.match(status.stdout, /last wave: 2 of 2 \(web-2, web-3\): held/);
+    // After the last wave the fleet's monitor watched it for its window (3 s here) over Prometheus.
+    assert.match(result.stdout, /; monitor all-clear: the fleet passed every gate for 3s \(4 polls\)/);
+    assert.match(status.stdout, /monitor: finished: all-clear at \S+; 4 poll\(s\)/);
   });
 
   test("a faulty release fails on the first host's bake: only web-1 is rolled back, the others never see it", async () => {

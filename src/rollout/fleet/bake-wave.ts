@@ -6,20 +6,12 @@ import type { ResolvedGates } from '../config/quality-gates.js';
 import {
   appendBakePoll,
   createBakeHistory,
-  decideBake,
-  describeFleetGate,
   evaluateFleetGates,
   getGateLabel,
   type FleetGateResult,
 } from './fleet-gates.js';
-import {
-  countUnreachable,
-  getHostConfig,
-  saveRunState,
-  setHostPhase,
-  isUnreachableCode,
-  type FleetRun,
-} from './fleet-run.js';
+import { judgeFleetPoll } from './judge-fleet-poll.js';
+import { getHostConfig, saveRunState, type FleetRun } from './fleet-run.js';
 import { describeInterrupt } from './activate-wave.js';
 
 export type BakeOutcome =
@@ -100,36 +92,8 @@ export async function bakeWave(run: FleetRun, wave: Wave): Promise<BakeOutcome> 
       wave: wave.number,
       gates: results.map((g) => `${getGateLabel(g)}=${g.value}:${g.verdict}`).join(' '),
     });
-    let decision = decideBake(results, { isFinal });
-    if (decision.kind === 'hosts-unhealthy') {
-      const stillReachable = await findReachable(run, decision.hosts);
-      if (stillReachable.length > 0) {
-        const violations = decision.violations.filter((v) => stillReachable.includes(v.host!));
-        return finishBake(run, wave, {
-          ok: false,
-          results,
-          violations,
-          reason: `${violations.map(describeFleetGate).join('; ')} (reachable over ssh: the release is unhealthy)`,
-          polls,
-        });
-      }
-      if (countUnreachable(run) > run.fleet.plan.maxUnavailable) {
-        return finishBake(run, wave, {
-          ok: false,
-          results,
-          violations: decision.violations,
-          reason:
-            `${decision.hosts.join(', ')} became unreachable during the bake: ${countUnreachable(run)} host(s) ` +
-            `unreachable, more than maxUnavailable ${run.fleet.plan.maxUnavailable}`,
-          polls,
-        });
-      }
-      // Within maxUnavailable: the unreachable hosts leave the judged set, the others decide.
-      results = results.filter(
-        (r) => !(r.scope === 'host' && decision.kind === 'hosts-unhealthy' && decision.hosts.includes(r.host!)),
-      );
-      decision = decideBake(results, { isFinal });
-    }
+    const decision = await judgeFleetPoll(run, results, { isFinal, during: 'the bake' });
+    results = decision.results;
     if (decision.kind === 'violated')
       return finishBake(run, wave, {
         ok: false,
@@ -140,29 +104,6 @@ export async function bakeWave(run: FleetRun, wave: Wave): Promise<BakeOutcome> 
       });
     if (decision.kind === 'held') return finishBake(run, wave, { ok: true, results, notes: decision.notes, polls });
   }
-}
-
-/** Of the hosts whose health failed, those ssh still reaches; the others are marked unreachable. */
-async function findReachable(run: FleetRun, names: string[]): Promise<string[]> {
-  const checked = await Promise.all(
-    names.map(async (name) => ({
-      name,
-      // check() never throws by contract; if it does, the host is not known to be unreachable: judged as unhealthy.
-      check: await run.ops
-        .get(name)!
-        .check()
-        .catch((error: Error) => ({ code: undefined, checks: [{ ok: false, detail: error.message }] })),
-    })),
-  );
-  const reachable: string[] = [];
-  for (const { name, check } of checked) {
-    if (isUnreachableCode(check.code)) {
-      const detail = check.checks.find((c) => !c.ok)?.detail ?? 'unreachable';
-      await setHostPhase(run, name, 'unreachable', { detail: `during the bake: ${detail}` });
-      run.say(`  ! ${name} unreachable during the bake: counts against maxUnavailable (${countUnreachable(run)} now)`);
-    } else reachable.push(name);
-  }
-  return reachable;
 }
 
 async function finishBake(run: FleetRun, wave: Wave, outcome: BakeOutcome): Promise<BakeOutcome> {

@@ -8,8 +8,18 @@ import type { FleetRollback } from './roll-back-fleet.js';
 
 export interface FleetFailure {
   reason: string;
+  /** The wave in progress; after the last wave, the last one (with `isMonitor`). */
   stoppedInWave: number;
   violations: FleetGateResult[];
+  /** Found by the T+60 monitor after every wave held, not during a wave. */
+  isMonitor?: boolean;
+}
+
+/** `stopped in wave 2` or `rolled back by its monitor after the last wave`. */
+export function describeFailurePoint(failure: FleetFailure): string {
+  return failure.isMonitor
+    ? 'rolled back by its monitor after the last wave'
+    : `stopped in wave ${failure.stoppedInWave}`;
 }
 
 /** Writes incidents/<id>.json and .md, then sends its one notification; returns the id (undefined if not written). */
@@ -46,7 +56,11 @@ export function buildFleetIncident(run: FleetRun, failure: FleetFailure, rollbac
   ].filter(Boolean);
   const waves = state.waves.map((w) => {
     const status =
-      w.number < failure.stoppedInWave ? 'held' : w.number === failure.stoppedInWave ? 'STOPPED' : 'not started';
+      failure.isMonitor || w.number < failure.stoppedInWave
+        ? 'held'
+        : w.number === failure.stoppedInWave
+          ? 'STOPPED'
+          : 'not started';
     return `wave ${w.number} (${w.hosts.join(', ')}): ${status}`;
   });
   const hosts = state.hosts.map(
@@ -57,7 +71,7 @@ export function buildFleetIncident(run: FleetRun, failure: FleetFailure, rollbac
     env: environment(run),
     severity: 'critical',
     title:
-      `Fleet rollout of ${state.releaseId} to ${environment(run)} stopped in wave ${failure.stoppedInWave}` +
+      `Fleet rollout of ${state.releaseId} to ${environment(run)} ${describeFailurePoint(failure)}` +
       (rollback.ok ? '; rolled back' : `; rollback FAILED on ${rollback.failed.map((h) => h.host).join(', ')}`),
     deployId: state.deployId,
     releaseId: state.releaseId,

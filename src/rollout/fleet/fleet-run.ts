@@ -39,6 +39,8 @@ export interface FleetRolloutOptions {
   signals?: FleetSignalSource;
   /** Injected by tests; default: quality-gates-config.json for the environment. */
   gates?: ResolvedQualityGates;
+  /** Watch the fleet for the monitor window after the last wave (default true). */
+  shouldWatch?: boolean;
 }
 
 export interface FleetRolloutResult {
@@ -54,6 +56,8 @@ export interface FleetRolloutResult {
   violations?: FleetGateResult[];
   incidentId?: string;
   timeline: TimelineEntry[];
+  /** The T+60 monitor after the last wave, when it ran. */
+  monitor?: { outcome: string; exitCode: number; message: string; polls: number };
 }
 
 /** Everything one rollout shares once it holds the lock. */

@@ -59,6 +59,18 @@ export interface FleetStateFile {
   };
   hosts: FleetHostRecord[];
   rollbackStrategy: string;
+  /** The T+60 monitor after the last wave (watch-fleet.ts), once it started. */
+  monitor?: {
+    startedAt: string;
+    windowEndsAt: string;
+    polls: number;
+    lastPollAt?: string;
+    /** One line per rollback gate of the last poll: `fleet extractionFailureRate 0.4 % pass`. */
+    latestGates?: string[];
+    logFile: string;
+    outcome?: 'all-clear' | 'rolled-back' | 'rollback-blocked' | 'aborted' | 'superseded';
+    endedAt?: string;
+  };
   backupFile?: string;
   outcome?: string;
   incidentId?: string;

@@ -66,6 +66,16 @@ function describeRollout(state: FleetStateFile | undefined, nowMs: number): stri
     lines.push(`  ${label}: ${state.wave.number} of ${state.waves.length} (${hosts}): ${state.wave.phase}${bakeLeft}`);
   }
   lines.push(`  rollback strategy: ${state.rollbackStrategy}`);
+  const monitor = state.monitor;
+  if (monitor) {
+    const how = monitor.outcome
+      ? `finished: ${monitor.outcome} at ${monitor.endedAt}`
+      : `watching until ${monitor.windowEndsAt} (${formatDurationMs(Math.max(0, Date.parse(monitor.windowEndsAt) - nowMs))} left)`;
+    lines.push(
+      `  monitor: ${how}; ${monitor.polls} poll(s)${monitor.lastPollAt ? `, last ${monitor.lastPollAt}` : ''}`,
+    );
+    if (monitor.latestGates?.length) lines.push(`    latest gates: ${monitor.latestGates.join('; ')}`);
+  }
   if (state.outcome) lines.push(`  outcome: ${state.outcome}`);
   if (state.incidentId) lines.push(`  incident: ${state.incidentId}`);
   return lines;

@@ -303,6 +303,7 @@ export async function createFleetFixture(
         database,
         signals: fixture.signals,
         gates: getTestGates(),
+        shouldWatch: false,
         ...over,
       });
       return driveClock(clock, promise);
