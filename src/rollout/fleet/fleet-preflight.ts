@@ -10,6 +10,7 @@ import type { FleetHostOps, HostReachability, HostStatus } from '../target/ssh/h
 import type { FleetConfig } from './fleet-config.js';
 import type { FleetDatabase, PendingMigrations } from './fleet-database.js';
 import { checkServingFleet } from './fleet-serving-gates.js';
+import { getServiceEnv } from './fleet-service-env.js';
 import type { FleetSignalSource } from './fleet-signals.js';
 import { getErrorCode, HOST_KEY_CODES, isUnreachableCode } from './fleet-run.js';
 
@@ -43,9 +44,6 @@ export interface FleetPreflightInput {
   force: boolean;
   processEnv: Record<string, string | undefined>;
 }
-
-/** Variables of this command's environment that the services of the fleet get in their service.env. */
-export const SERVICE_ENV_PASSED = ['DHASH_API_TOKENS', 'DHASH_PROTECT_PROBES'] as const;
 
 export async function runFleetPreflight(input: FleetPreflightInput): Promise<FleetPreflightReport> {
   const { environment } = input;
@@ -230,38 +228,4 @@ function judgeMigrations(envName: string, pending: PendingMigrations, isAnything
         'none has to be backward compatible'
       : `${pending.pending.length} pending, all backward compatible (${range}): applied once before wave 1`;
   return { name, ok: true, detail };
-}
-
-/**
- * The rollout writes each updated host's service.env (database URL and API tokens) when this command has the tokens;
- * otherwise every host must already have one, which is left as it is.
- */
-function getServiceEnv(
-  input: FleetPreflightInput,
-  hosts: FleetHostCheck[],
-): { check: PreflightCheck; vars?: Record<string, string> } {
-  const name = 'preflight:service-env';
-  const url = input.processEnv[input.fleet.databaseUrlEnv];
-  const passed = SERVICE_ENV_PASSED.filter((v) => input.processEnv[v]);
-  if (url && input.processEnv.DHASH_API_TOKENS) {
-    const vars: Record<string, string> = { DHASH_DATABASE_URL: url };
-    for (const v of passed) vars[v] = input.processEnv[v]!;
-    return {
-      check: { name, ok: true, detail: `each updated host gets DHASH_DATABASE_URL and ${passed.join(', ')}` },
-      vars,
-    };
-  }
-  const missing = hosts.filter((h) => h.status && !h.status.serviceEnv.isPresent).map((h) => h.name);
-  if (missing.length === 0)
-    return { check: { name, ok: true, detail: 'DHASH_API_TOKENS not set here: each host keeps its service.env' } };
-  return {
-    check: {
-      name,
-      ok: false,
-      exitCode: 2,
-      detail:
-        `${missing.join(', ')} ha${missing.length === 1 ? 's' : 've'} no shared/service.env and DHASH_API_TOKENS ` +
-        `is not set here: set it (and ${input.fleet.databaseUrlEnv}) so the rollout writes one on each host`,
-    },
-  };
 }
