@@ -12,7 +12,10 @@ import sharp from 'sharp';
 import { createRandom } from '../test/helpers/images.js';
 import { getFreePort } from '../test/helpers/free-port.js';
 
-const MAIN = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+// DHASH_LOAD_MAIN runs another build (an A/B against a copy of dist/); DHASH_LOAD_NODE_ARGS adds node flags to the
+// service, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` (NODE_OPTIONS refuses --cpu-prof).
+const MAIN = process.env.DHASH_LOAD_MAIN ?? fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const SERVICE_NODE_ARGS = (process.env.DHASH_LOAD_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const CONCURRENCIES = (process.env.DHASH_LOAD_CLIENTS ?? '1,8,64,1024').split(',').map(Number);
 const PHASE_MS = Number(process.env.DHASH_LOAD_PHASE_MS ?? 10_000);
 const RSS_SAMPLE_MS = 50;
@@ -24,6 +27,8 @@ interface Phase {
   elapsedMs: number;
   admitted: number[];
   shed: number;
+  /** Sum of the Retry-After seconds of the 503s, for their mean. */
+  retryAfterSumS: number;
   errors: Map<string, number>;
   peakRssMb: number;
   cpuMs: number;
@@ -90,6 +95,7 @@ async function runPhase(url: string, pid: number, image: Buffer, concurrency: nu
     elapsedMs: 0,
     admitted: [],
     shed: 0,
+    retryAfterSumS: 0,
     errors: new Map(),
     peakRssMb: 0,
     cpuMs: 0,
@@ -121,6 +127,7 @@ async function runPhase(url: string, pid: number, image: Buffer, concurrency: nu
         if (status === 200) phase.admitted.push(performance.now() - sentMs);
         else if (status === 503) {
           phase.shed++;
+          phase.retryAfterSumS += retryAfterS;
           // A well-behaved client honours Retry-After (jittered so the retries do not arrive in lockstep).
           await sleep(Math.min(retryAfterS * 1000 * (0.5 + random()), deadlineMs - performance.now()));
         } else count(phase.errors, `HTTP ${status}`);
@@ -155,7 +162,7 @@ const SERVICE_LOG = join(dir, 'service.log');
 const port = await getFreePort();
 const child = spawn(
   process.execPath,
-  [MAIN, 'serve', '--migrate', '--db', join(dir, 'load.sqlite'), '--port', String(port)],
+  [...SERVICE_NODE_ARGS, MAIN, 'serve', '--migrate', '--db', join(dir, 'load.sqlite'), '--port', String(port)],
   {
     cwd: dir,
     stdio: ['ignore', openSync(SERVICE_LOG, 'w'), 'inherit'],
@@ -212,6 +219,7 @@ try {
     'p99',
     'svc p95',
     'shed',
+    'Retry-After',
     'errors',
     'peak RSS',
     '/health max',
@@ -239,6 +247,7 @@ try {
       `${percentile(phase.admitted, 0.99).toFixed(0)} ms`,
       `${percentile(serviceSide.okMs, 0.95).toFixed(0)} ms`,
       `${answered === 0 ? 0 : ((100 * phase.shed) / answered).toFixed(1)} %`,
+      phase.shed === 0 ? '-' : `${(phase.retryAfterSumS / phase.shed).toFixed(1)} s`,
       phase.errors.size === 0 ? 'none' : [...phase.errors].map(([k, v]) => `${k}×${v}`).join(' '),
       `${phase.peakRssMb.toFixed(0)} MB`,
       `${phase.healthMaxMs.toFixed(0)} ms`,
