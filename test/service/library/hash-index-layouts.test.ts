@@ -111,7 +111,7 @@ test('agrees with a full scan on clustered and random hashes while adds and remo
   const random = createRandom(11);
   const bases = Array.from({ length: 200 }, () => createRandomHash(random));
   const nextHash = createLibrary(random, bases);
-  const index = new HashIndex({ largeLayoutMinEntries: SWITCH });
+  const index = new HashIndex({ largeLayoutMinEntries: SWITCH, tailLimit: 2048 });
   const entries = new Map<number, string>();
   const queries = () =>
     Array.from({ length: 12 }, (_, i) =>

@@ -31,7 +31,7 @@ function assertAgreesWithScan(index: HashIndex, entries: Map<number, string>, qu
 
 test('search agrees with a full scan on seeded random hashes, through adds, removals and rebuilds', () => {
   const random = createRandom(42);
-  const index = new HashIndex();
+  const index = new HashIndex({ tailLimit: 2048 });
   const entries = new Map<number, string>();
   const bases = Array.from({ length: 300 }, () => createRandomHash(random));
   let nextId = 1;
@@ -60,7 +60,7 @@ test('search agrees with a full scan on seeded random hashes, through adds, remo
   }
   assertAgreesWithScan(index, entries, queries(), 'after removals');
 
-  // A few hundred more: these sit in the delta (no rebuild yet) and reuse freed slots.
+  // A few hundred more: these sit in the tail (not a segment yet).
   for (let i = 0; i < 500; i++) addOne(flipBits(bases[i % bases.length], i % 12, random));
   assertAgreesWithScan(index, entries, queries(), 'after re-adding');
 });
@@ -151,17 +151,17 @@ test(`per-chunk radii follow the tightened pigeonhole: r = 4s + t searches t + 1
 
 test('agrees with a full scan after compactions triggered by many adds and many removals, at radii 10 and 11', () => {
   const random = createRandom(2026);
-  const index = new HashIndex();
+  const index = new HashIndex({ tailLimit: 1024 });
   const entries = new Map<number, string>();
   const bases = Array.from({ length: 50 }, () => createRandomHash(random));
   const nearBase = () => flipBits(bases[Math.floor(random() * bases.length)], Math.floor(random() * 14), random);
-  // 5000 one-by-one adds: the delta passes 1024 several times, so the base is rebuilt along the way.
+  // 5000 one-by-one adds: the tail fills up several times, becomes segments and those merge along the way.
   for (let id = 1; id <= 5000; id++) {
     const hash = random() < 0.3 ? createRandomHash(random) : nearBase();
     index.add(id, hash);
     entries.set(id, hash);
   }
-  // 2000 removals (tombstones pass 1024: another rebuild) and 500 re-adds of existing ids with new hashes.
+  // 2000 removals (a segment's tombstones pass 1024: it is compacted) and 500 re-adds of ids with new hashes.
   for (let i = 0; i < 2000; i++) {
     const id = 1 + Math.floor(random() * 5000);
     assert.equal(index.remove(id), entries.delete(id), `remove ${id}`);
