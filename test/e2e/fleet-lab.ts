@@ -26,6 +26,8 @@ const PROMETHEUS_BINARY = '/usr/bin/prometheus';
 const ROLLOUT_TOKEN = 'rollout-token-fleet-e2e-0001';
 const APP_TOKEN = 'app-token-fleet-e2e-0002';
 const DATABASE_PASSWORD = 'fleet-db-pw-7731';
+/** Distinctive secrets a test searches every output for. */
+export const LAB_SECRETS = [ROLLOUT_TOKEN, APP_TOKEN, DATABASE_PASSWORD];
 
 type After = { after: (fn: () => Promise<void>) => void };
 

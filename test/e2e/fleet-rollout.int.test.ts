@@ -6,7 +6,14 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { readJournal } from '../../src/rollout/state/journal.js';
 import { breakJpegHashing } from '../helpers/deploy-project.js';
-import { createFleetLab, HOST_NAMES, readControllerJournal, waitForFleetState, type FleetLab } from './fleet-lab.js';
+import {
+  createFleetLab,
+  HOST_NAMES,
+  LAB_SECRETS,
+  readControllerJournal,
+  waitForFleetState,
+  type FleetLab,
+} from './fleet-lab.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 const t = { after: (fn: () => Promise<void>) => void cleanups.push(fn) };
@@ -47,6 +54,9 @@ describe('fleet rollouts in waves', { timeout: 900_000 }, () => {
     // After the last wave the fleet's monitor watched it for its window (3 s here) over Prometheus.
     assert.match(result.stdout, /; monitor all-clear: the fleet passed every gate for 3s \(4 polls\)/);
     assert.match(status.stdout, /monitor: finished: all-clear at \S+; 4 poll\(s\)/);
+    // The database password and the tokens reach the hosts' service.env, never an output or the journal.
+    const seen = `${result.stdout}${result.stderr}${status.stdout}${await readControllerJournal(lab)}`;
+    for (const secret of LAB_SECRETS) assert.equal(seen.includes(secret), false, 'a secret was printed');
   });
 
   test("a faulty release fails on the first host's bake: only web-1 is rolled back, the others never see it", async () => {
