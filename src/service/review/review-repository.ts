@@ -13,6 +13,7 @@ import {
   type Page,
   type Paging,
 } from '../library/library-repository.js';
+import { REVIEW_ITEM_COLUMNS, toReviewItem, type ReviewItemRow } from './review-item-row.js';
 
 type Db = Database.Database;
 
@@ -52,40 +53,6 @@ export interface ResolveResult {
   /** Present for `same`: the caller adds it to the in-memory HashIndex. */
   libraryEntry?: LibraryEntry;
 }
-
-interface ItemRow {
-  id: number;
-  query_hash: string;
-  query_label: string | null;
-  query_source: string | null;
-  candidate_id: number | null;
-  candidate_label: string | null;
-  candidate_hash: string | null;
-  distance: number;
-  status: ReviewStatus;
-  created_at: string;
-  resolved_at: string | null;
-  resolved_entry_id: number | null;
-}
-
-const COLUMNS =
-  'id, query_hash, query_label, query_source, candidate_id, candidate_label, ' +
-  'candidate_hash, distance, status, created_at, resolved_at, resolved_entry_id';
-
-const toItem = (r: ItemRow): ReviewItem => ({
-  id: r.id,
-  queryHash: r.query_hash,
-  queryLabel: r.query_label,
-  querySource: r.query_source,
-  candidateId: r.candidate_id,
-  candidateLabel: r.candidate_label,
-  candidateHash: r.candidate_hash,
-  distance: r.distance,
-  status: r.status,
-  createdAt: r.created_at,
-  resolvedAt: r.resolved_at,
-  resolvedEntryId: r.resolved_entry_id,
-});
 
 export function enqueueReviewItem(db: Db, input: NewReviewItem, clock: Clock = createSystemClock()): ReviewItem {
   const item = normalizeNewReviewItem(input);
@@ -193,8 +160,9 @@ export function getResolutionEntry(id: number, item: ReviewItem | undefined): Ne
 }
 
 export function getReviewItem(db: Db, id: number): ReviewItem | undefined {
-  const row = db.prepare(`SELECT ${COLUMNS} FROM review_items WHERE id = ?`).get(id) as ItemRow | undefined;
-  return row && toItem(row);
+  const row = db.prepare(`SELECT ${REVIEW_ITEM_COLUMNS} FROM review_items WHERE id = ?`).get(id) as
+    ReviewItemRow | undefined;
+  return row && toReviewItem(row);
 }
 
 /** Oldest first; `status` filters (all statuses when omitted). */
@@ -204,12 +172,12 @@ export function listReviewItems(db: Db, options: Paging & { status?: ReviewStatu
   const where = status ? 'WHERE status = ?' : '';
   const params = status ? [status] : [];
   const rows = db
-    .prepare(`SELECT ${COLUMNS} FROM review_items ${where} ORDER BY id LIMIT ? OFFSET ?`)
-    .all(...params, limit, offset) as ItemRow[];
+    .prepare(`SELECT ${REVIEW_ITEM_COLUMNS} FROM review_items ${where} ORDER BY id LIMIT ? OFFSET ?`)
+    .all(...params, limit, offset) as ReviewItemRow[];
   const { total } = db.prepare(`SELECT COUNT(*) AS total FROM review_items ${where}`).get(...params) as {
     total: number;
   };
-  return { items: rows.map(toItem), total, limit, offset };
+  return { items: rows.map(toReviewItem), total, limit, offset };
 }
 
 /** The `dhash_low_confidence_queue_length` gauge. */

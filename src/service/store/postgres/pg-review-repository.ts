@@ -14,44 +14,9 @@ import {
   type ReviewStatus,
   type ReviewVerdict,
 } from '../../review/review-repository.js';
+import { REVIEW_ITEM_COLUMNS, toReviewItem, type ReviewItemRow } from '../../review/review-item-row.js';
 import { appendPgChange } from './pg-change-log.js';
 import { insertPgLibraryEntry } from './pg-library-repository.js';
-
-interface ItemRow {
-  id: string | number;
-  query_hash: string;
-  query_label: string | null;
-  query_source: string | null;
-  candidate_id: string | number | null;
-  candidate_label: string | null;
-  candidate_hash: string | null;
-  distance: number;
-  status: ReviewStatus;
-  created_at: string;
-  resolved_at: string | null;
-  resolved_entry_id: string | number | null;
-}
-
-const COLUMNS =
-  'id, query_hash, query_label, query_source, candidate_id, candidate_label, ' +
-  'candidate_hash, distance, status, created_at, resolved_at, resolved_entry_id';
-
-const toNumberOrNull = (value: string | number | null): number | null => (value === null ? null : Number(value));
-
-const toItem = (r: ItemRow): ReviewItem => ({
-  id: Number(r.id),
-  queryHash: r.query_hash,
-  queryLabel: r.query_label,
-  querySource: r.query_source,
-  candidateId: toNumberOrNull(r.candidate_id),
-  candidateLabel: r.candidate_label,
-  candidateHash: r.candidate_hash,
-  distance: r.distance,
-  status: r.status,
-  createdAt: r.created_at,
-  resolvedAt: r.resolved_at,
-  resolvedEntryId: toNumberOrNull(r.resolved_entry_id),
-});
 
 /** Inserts a checked item (normalizeNewReviewItem) and its change row; call inside a write transaction. */
 export async function insertPgReviewItem(
@@ -60,9 +25,9 @@ export async function insertPgReviewItem(
   clock: Clock,
 ): Promise<ReviewItem> {
   const createdAt = new Date(clock.now()).toISOString();
-  const result = await client.query<ItemRow>(
+  const result = await client.query<ReviewItemRow>(
     'INSERT INTO review_items (query_hash, query_label, query_source, candidate_id, candidate_label, ' +
-      `candidate_hash, distance, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${COLUMNS}`,
+      `candidate_hash, distance, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${REVIEW_ITEM_COLUMNS}`,
     [
       item.queryHash,
       item.queryLabel,
@@ -74,7 +39,7 @@ export async function insertPgReviewItem(
       createdAt,
     ],
   );
-  const created = toItem(result.rows[0]);
+  const created = toReviewItem(result.rows[0]);
   await appendPgChange(client, getCreateChange(created.id, item, createdAt));
   return created;
 }
@@ -85,8 +50,11 @@ export async function selectPgReviewItem(
   options: { isForUpdate?: boolean } = {},
 ): Promise<ReviewItem | undefined> {
   const lock = options.isForUpdate ? ' FOR UPDATE' : '';
-  const result = await client.query<ItemRow>(`SELECT ${COLUMNS} FROM review_items WHERE id = $1${lock}`, [id]);
-  return result.rows[0] && toItem(result.rows[0]);
+  const result = await client.query<ReviewItemRow>(
+    `SELECT ${REVIEW_ITEM_COLUMNS} FROM review_items WHERE id = $1${lock}`,
+    [id],
+  );
+  return result.rows[0] && toReviewItem(result.rows[0]);
 }
 
 /** Oldest first; `status` filters (all statuses when omitted). */
@@ -99,12 +67,12 @@ export async function listPgReviewItems(
   const where = status ? 'WHERE status = $1' : '';
   const params: unknown[] = status ? [status] : [];
   const at = params.length;
-  const rows = await client.query<ItemRow>(
-    `SELECT ${COLUMNS} FROM review_items ${where} ORDER BY id LIMIT $${at + 1} OFFSET $${at + 2}`,
+  const rows = await client.query<ReviewItemRow>(
+    `SELECT ${REVIEW_ITEM_COLUMNS} FROM review_items ${where} ORDER BY id LIMIT $${at + 1} OFFSET $${at + 2}`,
     [...params, limit, offset],
   );
   const total = await client.query<{ n: string }>(`SELECT COUNT(*) AS n FROM review_items ${where}`, params);
-  return { items: rows.rows.map(toItem), total: Number(total.rows[0].n), limit, offset };
+  return { items: rows.rows.map(toReviewItem), total: Number(total.rows[0].n), limit, offset };
 }
 
 export async function countPgPendingReviews(client: pg.Client): Promise<number> {
@@ -128,11 +96,11 @@ export async function resolvePgReviewItem(
       ? await insertPgLibraryEntry(client, normalizeNewLibraryEntry(resolution), clock, id)
       : undefined;
   const resolvedAt = new Date(clock.now()).toISOString();
-  const result = await client.query<ItemRow>(
+  const result = await client.query<ReviewItemRow>(
     'UPDATE review_items SET status = $1, resolved_at = $2, resolved_entry_id = $3 ' +
-      `WHERE id = $4 AND status = 'pending' RETURNING ${COLUMNS}`,
+      `WHERE id = $4 AND status = 'pending' RETURNING ${REVIEW_ITEM_COLUMNS}`,
     [verdict, resolvedAt, libraryEntry?.id ?? null, id],
   );
   await appendPgChange(client, getResolveChange(id, verdict, resolvedAt, libraryEntry));
-  return { item: toItem(result.rows[0]), libraryEntry };
+  return { item: toReviewItem(result.rows[0]), libraryEntry };
 }
