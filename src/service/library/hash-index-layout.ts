@@ -125,3 +125,12 @@ export function getChunkKey(hi: number, lo: number, chunk: ChunkKey): number {
 export function getFilterWord(hi: number, lo: number, chunk: ChunkKey): number {
   return getTop32(hi, lo, chunk.start + chunk.keyBits);
 }
+
+/**
+ * Up to 16 bits after the filter word, never reaching round into the key: all the rest of the hash for keys of
+ * 16 bits or more (11 bits for a 21-bit key), a further 16 bits for shorter keys.
+ */
+export function getRestBits(hi: number, lo: number, chunk: ChunkKey): number {
+  const restBits = Math.min(16, 32 - chunk.keyBits);
+  return getTop32(hi, lo, chunk.start + chunk.keyBits + 32) >>> (32 - restBits);
+}

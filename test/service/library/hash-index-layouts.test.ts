@@ -5,10 +5,11 @@ import {
   chooseLayout,
   getChunkRadii,
   getMasks,
+  getRestBits,
   getTop32,
   planProbes,
 } from '../../../src/service/library/hash-index-layout.js';
-import { getHammingDistance, parseHash } from '../../../src/service/library/hash-bits.js';
+import { countBits32, formatHash, getHammingDistance, parseHash } from '../../../src/service/library/hash-bits.js';
 import { createRandom, createRandomHash, flipBits } from './random-hashes.js';
 
 /** The index under test switches to the three-table layout at this size, so a test-sized library crosses it. */
@@ -105,6 +106,54 @@ test('the 32 bits at any offset wrap around the 64-bit hash', () => {
   assert.equal(getTop32(hi, lo, 4).toString(16), '12345678');
   assert.equal(getTop32(hi, lo, 44).toString(16), 'bcdef012');
   assert.equal(getTop32(hi, lo, 64).toString(16), '1234567');
+});
+
+test('the rest bits after the filter word stop short of the key', () => {
+  const { hi, lo } = parseHash('0123456789abcdef');
+  // A 21-bit key and its 32-bit filter word leave the hash's last 11 bits.
+  assert.equal(getRestBits(hi, lo, { start: 0, width: 21, keyBits: 21 }), 0xdef & 0x7ff);
+  // Key bits 16..31, filter bits 32..63: the rest wraps round to bits 0..15.
+  assert.equal(getRestBits(hi, lo, { start: 16, width: 16, keyBits: 16 }), 0x0123);
+  // A 9-bit key: 16 of the 23 bits left.
+  assert.equal(getRestBits(hi, lo, { start: 0, width: 16, keyBits: 9 }), getTop32(hi, lo, 41) >>> 16);
+});
+
+test('keys wider than 16 bits (600k entries in three tables of 17/17/18-bit keys) answer like a full scan', () => {
+  const random = createRandom(31);
+  const n = 600_000;
+  const ids = new Float64Array(n);
+  const his = new Uint32Array(n);
+  const los = new Uint32Array(n);
+  const bases = Array.from({ length: 50 }, () => parseHash(createRandomHash(random)));
+  for (let i = 0; i < n; i++) {
+    ids[i] = i + 1;
+    const base = bases[i % bases.length];
+    // Half random, half within 1..12 bits of a few bases: every radius up to 12 has hits.
+    const near = parseHash(flipBits(formatHash(base.hi, base.lo), 1 + (i % 12), random));
+    his[i] = i % 2 ? near.hi : (random() * 2 ** 32) >>> 0;
+    los[i] = i % 2 ? near.lo : (random() * 2 ** 32) >>> 0;
+  }
+  const index = new HashIndex({ largeLayoutMinEntries: 500_000 });
+  index.addHalves(ids, his.slice(), los.slice());
+  assert.deepEqual(
+    chooseLayout(n, 500_000).map((c) => c.keyBits),
+    [17, 17, 18],
+  );
+  const scan = (q: { hi: number; lo: number }, radius: number): IndexHit[] => {
+    const hits: IndexHit[] = [];
+    for (let i = 0; i < n; i++) {
+      const distance = countBits32((his[i] ^ q.hi) >>> 0) + countBits32((los[i] ^ q.lo) >>> 0);
+      if (distance <= radius) hits.push({ id: ids[i], distance });
+    }
+    return hits.sort((a, b) => a.distance - b.distance || a.id - b.id);
+  };
+  for (let k = 0; k < 16; k++) {
+    const base = bases[k];
+    const q = k % 4 === 0 ? createRandomHash(random) : flipBits(formatHash(base.hi, base.lo), k % 6, random);
+    // Radius 64 returns the whole library: once is enough.
+    for (const r of k === 0 ? [0, 10, 64] : [0, 3, 10, 11])
+      assert.deepEqual(index.search(q, r), scan(parseHash(q), r), `${q} radius ${r}`);
+  }
 });
 
 test('agrees with a full scan on clustered and random hashes while adds and removals cross the layout switch', () => {
