@@ -38,7 +38,7 @@ let ranges = new Uint32Array(8192);
 
 /**
  * Entries as parallel typed arrays sorted by id (an id is found by binary search, no Map per entry) plus one table
- * per chunk of the layout chosen for the segment's size. About 17 bytes per entry here and 8 per table, plus the
+ * per chunk of the layout chosen for the segment's size. About 17 bytes per entry here and 10 per table, plus the
  * offsets (3.4 bytes per entry at 10M).
  */
 export class HashSegment {

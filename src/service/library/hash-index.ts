@@ -33,11 +33,11 @@ const DEAD_MIN = 1024;
 
 /**
  * Entries live in a few immutable segments (see HashSegment: sorted by id, multi-index tables laid out for the
- * segment's size, removals as tombstones) plus a small tail of recent adds. A full tail becomes a new segment,
- * and a segment is merged with the one before it once it grows to a quarter of its size, so a run of adds at
- * runtime (the service, the index-sync feed) costs O(log n) rebuilt entries each and a search visits a few small
- * segments besides the big one, never a long linear delta. About 45 bytes per entry at 10M. Not thread-safe; all
- * methods are synchronous.
+ * segment's size, removals as tombstones) plus a tail of recent adds. A full tail becomes a new segment, and a
+ * segment is merged with the one before it once it grows to a quarter of its size, so a run of adds at runtime
+ * (the service, the index-sync feed) costs O(log n) rebuilt entries each, and a search visits the big segment, a
+ * few small ones and at most 32k tail entries: never a delta of n/32 scanned linearly, nor a full rebuild every
+ * n/32 adds. About 50 bytes per entry at 10M (57 in four tables). Not thread-safe; all methods are synchronous.
  */
 export class HashIndex {
   /** Oldest (and largest) first. */

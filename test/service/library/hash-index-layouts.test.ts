@@ -65,8 +65,8 @@ test('the layout switches from four 16-bit tables to three 21/21/22-bit tables a
       [42, 22, 22],
     ],
   );
-  assert.equal(chooseLayout(7_999_999).length, 4);
-  assert.equal(chooseLayout(8_000_000).length, 3);
+  assert.equal(chooseLayout(8_999_999).length, 4);
+  assert.equal(chooseLayout(9_000_000).length, 3);
   // Smaller segments key on fewer bits: ~8 entries a bucket instead of a 1 MB offsets table for 2048 entries.
   assert.deepEqual(
     chooseLayout(2048).map((c) => c.keyBits),
