@@ -12,21 +12,19 @@ import {
   type Db,
 } from '../../service/store/index.js';
 import { addLibraryEntry, deleteLibraryEntry, getLibraryEntry } from '../../service/library/library-repository.js';
+import {
+  getLineageProblem,
+  isRecreatedByResolve,
+  reportNoneCarried,
+  toCarriedLibraryEntry,
+  toCarriedReviewItem,
+  toNotCarried,
+  type CarryForwardReport,
+} from './carry-forward-changes.js';
 import { enqueueReviewItem, resolveReviewItem, type ReviewVerdict } from '../../service/review/review-repository.js';
 
-export interface CarriedChange {
-  seq: number;
-  at: string;
-  /** `library_entry add 42 → 17`: what was re-applied, with the id it has now. */
-  summary: string;
-}
-
-export interface CarryForwardReport {
-  /** The backup's change-log high-water mark: changes after it were carried. */
-  fromSeq: number;
-  carried: CarriedChange[];
-  notCarried: { seq: number; at: string; summary: string; reason: string }[];
-}
+export type { CarriedChange, CarryForwardReport } from './carry-forward-changes.js';
+export { describeChange } from './carry-forward-changes.js';
 
 /** The backup's mark: the manifest's when recorded, else read from the restored database itself (0 without a log). */
 export function getBackupMark(manifestSeq: number | undefined, backupDatabaseFile: string | null): number {
@@ -56,15 +54,8 @@ export function readChangesToCarry(
     if (mark === 0 || !backupDatabaseFile) return { changes };
     const backup = openDatabaseForReading(backupDatabaseFile);
     try {
-      const a = getChange(live, mark);
-      const b = getChange(backup, mark);
-      const same = a && b && a.at === b.at && a.kind === b.kind && a.entity === b.entity && a.entityId === b.entityId;
-      return same
-        ? { changes }
-        : {
-            changes,
-            lineageProblem: `the live change log does not descend from the backup's (change ${mark} differs)`,
-          };
+      const lineageProblem = getLineageProblem(mark, getChange(live, mark), getChange(backup, mark));
+      return lineageProblem ? { changes, lineageProblem } : { changes };
     } finally {
       backup.close();
     }
@@ -82,28 +73,18 @@ export function applyCarryForward(
   input: { changes: ChangeRecord[]; lineageProblem?: string },
   clock: Clock,
 ): CarryForwardReport {
+  if (input.lineageProblem) return reportNoneCarried(mark, input.changes, input.lineageProblem);
   const report: CarryForwardReport = { fromSeq: mark, carried: [], notCarried: [] };
-  if (input.lineageProblem) {
-    for (const c of input.changes)
-      report.notCarried.push({ seq: c.seq, at: c.at, summary: describeChange(c), reason: input.lineageProblem });
-    return report;
-  }
   const db = openDatabase(databaseFile, { fileMustExist: true });
   const ids = { library: new Map<number, number>(), review: new Map<number, number>() };
   try {
     for (const change of input.changes) {
-      if (change.entity === 'library_entry' && change.kind === 'add' && change.payload.viaReview !== undefined)
-        continue; // recreated by its resolve
+      if (isRecreatedByResolve(change)) continue;
       try {
         const summary = applyChange(db, change, ids, { now: () => Date.parse(change.at), sleep: clock.sleep });
         report.carried.push({ seq: change.seq, at: change.at, summary });
       } catch (error) {
-        report.notCarried.push({
-          seq: change.seq,
-          at: change.at,
-          summary: describeChange(change),
-          reason: (error as Error).message,
-        });
+        report.notCarried.push(toNotCarried(change, error));
       }
     }
   } finally {
@@ -121,11 +102,7 @@ function applyChange(
   const p = change.payload;
   const libraryId = (id: number) => ids.library.get(id) ?? id;
   if (change.entity === 'library_entry' && change.kind === 'add') {
-    const entry = addLibraryEntry(
-      db,
-      { label: String(p.label), hash: String(p.hash), source: String(p.source) },
-      clock,
-    );
+    const entry = addLibraryEntry(db, toCarriedLibraryEntry(p), clock);
     ids.library.set(change.entityId, entry.id);
     return `library_entry add ${change.entityId} → ${entry.id} (${entry.label})`;
   }
@@ -140,19 +117,7 @@ function applyChange(
     return `library_entry delete ${change.entityId}${renamed} (${String(p.label)})`;
   }
   if (change.entity === 'review_item' && change.kind === 'create') {
-    const item = enqueueReviewItem(
-      db,
-      {
-        queryHash: String(p.queryHash),
-        ...(p.queryLabel == null ? {} : { queryLabel: String(p.queryLabel) }),
-        ...(p.querySource == null ? {} : { querySource: String(p.querySource) }),
-        candidateId: libraryId(Number(p.candidateId)),
-        ...(p.candidateLabel == null ? {} : { candidateLabel: String(p.candidateLabel) }),
-        ...(p.candidateHash == null ? {} : { candidateHash: String(p.candidateHash) }),
-        distance: Number(p.distance),
-      },
-      clock,
-    );
+    const item = enqueueReviewItem(db, toCarriedReviewItem(p, libraryId(Number(p.candidateId))), clock);
     ids.review.set(change.entityId, item.id);
     return `review_item create ${change.entityId} → ${item.id}`;
   }
@@ -165,11 +130,6 @@ function applyChange(
     return `review_item resolve ${change.entityId}${renamed} as ${String(p.verdict)}`;
   }
   throw new Error(`unknown change ${change.entity} ${change.kind}`);
-}
-
-/** `library_entry add 42 (label)`: how a change is named in reports. */
-export function describeChange(c: ChangeRecord): string {
-  return `${c.entity} ${c.kind} ${c.entityId}${typeof c.payload.label === 'string' ? ` (${c.payload.label})` : ''}`;
 }
 
 /**

@@ -3,7 +3,14 @@
 import type { ChangeRecord } from '../../service/store/index.js';
 import type { ServiceStore } from '../../service/store/service-store.js';
 import type { ReviewVerdict } from '../../service/review/review-repository.js';
-import { describeChange, type CarryForwardReport } from './carry-forward.js';
+import {
+  isRecreatedByResolve,
+  reportNoneCarried,
+  toCarriedLibraryEntry,
+  toCarriedReviewItem,
+  toNotCarried,
+  type CarryForwardReport,
+} from './carry-forward-changes.js';
 
 /** Ids that changed on the way: an entry re-added gets a new id, and later changes that named the old one follow it. */
 interface IdMaps {
@@ -22,27 +29,17 @@ export async function applyCarryForwardToStore(
   input: { changes: ChangeRecord[]; lineageProblem?: string },
   setChangeTime: (atMs: number) => void,
 ): Promise<CarryForwardReport> {
+  if (input.lineageProblem) return reportNoneCarried(mark, input.changes, input.lineageProblem);
   const report: CarryForwardReport = { fromSeq: mark, carried: [], notCarried: [] };
-  if (input.lineageProblem) {
-    for (const c of input.changes)
-      report.notCarried.push({ seq: c.seq, at: c.at, summary: describeChange(c), reason: input.lineageProblem });
-    return report;
-  }
   const ids: IdMaps = { library: new Map(), review: new Map() };
   for (const change of input.changes) {
-    // An entry a review resolve added is recreated by that resolve.
-    if (change.entity === 'library_entry' && change.kind === 'add' && change.payload.viaReview !== undefined) continue;
+    if (isRecreatedByResolve(change)) continue;
     try {
       setChangeTime(Date.parse(change.at));
       const summary = await applyChange(store, change, ids);
       report.carried.push({ seq: change.seq, at: change.at, summary });
     } catch (error) {
-      report.notCarried.push({
-        seq: change.seq,
-        at: change.at,
-        summary: describeChange(change),
-        reason: (error as Error).message,
-      });
+      report.notCarried.push(toNotCarried(change, error));
     }
   }
   return report;
@@ -52,11 +49,7 @@ async function applyChange(store: ServiceStore, change: ChangeRecord, ids: IdMap
   const p = change.payload;
   const libraryId = (id: number) => ids.library.get(id) ?? id;
   if (change.entity === 'library_entry' && change.kind === 'add') {
-    const entry = await store.addLibraryEntry({
-      label: String(p.label),
-      hash: String(p.hash),
-      source: String(p.source),
-    });
+    const entry = await store.addLibraryEntry(toCarriedLibraryEntry(p));
     ids.library.set(change.entityId, entry.id);
     return `library_entry add ${change.entityId} → ${entry.id} (${entry.label})`;
   }
@@ -71,15 +64,7 @@ async function applyChange(store: ServiceStore, change: ChangeRecord, ids: IdMap
     return `library_entry delete ${change.entityId}${renamed} (${String(p.label)})`;
   }
   if (change.entity === 'review_item' && change.kind === 'create') {
-    const item = await store.enqueueReviewItem({
-      queryHash: String(p.queryHash),
-      ...(p.queryLabel == null ? {} : { queryLabel: String(p.queryLabel) }),
-      ...(p.querySource == null ? {} : { querySource: String(p.querySource) }),
-      candidateId: libraryId(Number(p.candidateId)),
-      ...(p.candidateLabel == null ? {} : { candidateLabel: String(p.candidateLabel) }),
-      ...(p.candidateHash == null ? {} : { candidateHash: String(p.candidateHash) }),
-      distance: Number(p.distance),
-    });
+    const item = await store.enqueueReviewItem(toCarriedReviewItem(p, libraryId(Number(p.candidateId))));
     ids.review.set(change.entityId, item.id);
     return `review_item create ${change.entityId} → ${item.id}`;
   }

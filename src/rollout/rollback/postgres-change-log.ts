@@ -1,18 +1,9 @@
 // Reads a PostgreSQL database's change log for carry-forward (read-only SQL over the service's change_log table).
 import type pg from 'pg';
 import { CHANGE_LOG_TABLE, type ChangeRecord } from '../../service/store/index.js';
+import { selectPgChange, selectPgChangesSince } from '../../service/store/postgres/pg-change-log.js';
+import { getLineageProblem } from './carry-forward-changes.js';
 import { withPostgresClient, type PostgresTarget } from '../backup/postgres-connection.js';
-
-interface ChangeRow {
-  seq: string;
-  at: string;
-  kind: ChangeRecord['kind'];
-  entity: ChangeRecord['entity'];
-  entity_id: string;
-  payload: string;
-}
-
-const COLUMNS = 'seq::text AS seq, at, kind, entity, entity_id::text AS entity_id, payload';
 
 /**
  * The changes after `mark` in `source`, and whether its log descends from `backup`'s: the change at `mark` must be
@@ -25,26 +16,14 @@ export async function readPostgresChangesToCarry(
 ): Promise<{ changes: ChangeRecord[]; lineageProblem?: string }> {
   const { changes, atMark } = await withPostgresClient(source, async (client) => {
     if (!(await hasChangeLog(client))) return { changes: [], atMark: undefined };
-    const rows = await client.query<ChangeRow>(
-      `SELECT ${COLUMNS} FROM ${CHANGE_LOG_TABLE} WHERE seq > $1 ORDER BY seq`,
-      [mark],
-    );
-    return { changes: rows.rows.map(toChange), atMark: await getChangeAt(client, mark) };
+    return { changes: await selectPgChangesSince(client, mark), atMark: await selectPgChange(client, mark) };
   });
   if (mark === 0) return { changes };
   const inBackup = await withPostgresClient(backup, async (client) =>
-    (await hasChangeLog(client)) ? getChangeAt(client, mark) : undefined,
+    (await hasChangeLog(client)) ? selectPgChange(client, mark) : undefined,
   );
-  const isSame =
-    atMark &&
-    inBackup &&
-    atMark.at === inBackup.at &&
-    atMark.kind === inBackup.kind &&
-    atMark.entity === inBackup.entity &&
-    atMark.entityId === inBackup.entityId;
-  return isSame
-    ? { changes }
-    : { changes, lineageProblem: `the live change log does not descend from the backup's (change ${mark} differs)` };
+  const lineageProblem = getLineageProblem(mark, atMark, inBackup);
+  return lineageProblem ? { changes, lineageProblem } : { changes };
 }
 
 async function hasChangeLog(client: pg.Client): Promise<boolean> {
@@ -53,17 +32,3 @@ async function hasChangeLog(client: pg.Client): Promise<boolean> {
   ]);
   return rows[0]!.found;
 }
-
-async function getChangeAt(client: pg.Client, seq: number): Promise<ChangeRecord | undefined> {
-  const { rows } = await client.query<ChangeRow>(`SELECT ${COLUMNS} FROM ${CHANGE_LOG_TABLE} WHERE seq = $1`, [seq]);
-  return rows[0] && toChange(rows[0]);
-}
-
-const toChange = (r: ChangeRow): ChangeRecord => ({
-  seq: Number(r.seq),
-  at: r.at,
-  kind: r.kind,
-  entity: r.entity,
-  entityId: Number(r.entity_id),
-  payload: JSON.parse(r.payload) as Record<string, unknown>,
-});

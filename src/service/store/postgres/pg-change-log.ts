@@ -15,6 +15,8 @@ interface ChangeRow {
   payload: string;
 }
 
+const COLUMNS = 'seq, at, kind, entity, entity_id, payload';
+
 /**
  * Appends one change inside the caller's write transaction (withPgWriteTransaction: the change-log lock is held, so
  * seq order is commit order) and queues the wake-up NOTIFY, which PostgreSQL delivers only if the transaction commits.
@@ -29,13 +31,25 @@ export async function appendPgChange(client: pg.Client, change: Omit<ChangeRecor
 
 /** Changes with seq > `afterSeq`, oldest first, at most `limit`. */
 export function listPgChangesSince(connection: PgConnection, afterSeq: number, limit = 1000): Promise<ChangeRecord[]> {
-  return withPgClient(connection, async (client) => {
-    const result = await client.query<ChangeRow>(
-      `SELECT seq, at, kind, entity, entity_id, payload FROM ${CHANGE_LOG_TABLE} WHERE seq > $1 ORDER BY seq LIMIT $2`,
-      [afterSeq, limit],
-    );
-    return result.rows.map(toChange);
-  });
+  return withPgClient(connection, (client) => selectPgChangesSince(client, afterSeq, limit));
+}
+
+/** The same on one client; every change after `afterSeq` when `limit` is omitted (the rollout's carry-forward). */
+export async function selectPgChangesSince(
+  client: pg.Client,
+  afterSeq: number,
+  limit?: number,
+): Promise<ChangeRecord[]> {
+  const result =
+    limit === undefined
+      ? await client.query<ChangeRow>(`SELECT ${COLUMNS} FROM ${CHANGE_LOG_TABLE} WHERE seq > $1 ORDER BY seq`, [
+          afterSeq,
+        ])
+      : await client.query<ChangeRow>(
+          `SELECT ${COLUMNS} FROM ${CHANGE_LOG_TABLE} WHERE seq > $1 ORDER BY seq LIMIT $2`,
+          [afterSeq, limit],
+        );
+  return result.rows.map(toChange);
 }
 
 /** The highest seq written so far (0 for an empty log): the high-water mark a backup records. */
@@ -51,13 +65,13 @@ export async function readPgChangeLogSeq(client: pg.Client): Promise<number> {
 
 /** One change by seq, or undefined (checks that a live log descends from a backup's). */
 export function getPgChange(connection: PgConnection, seq: number): Promise<ChangeRecord | undefined> {
-  return withPgClient(connection, async (client) => {
-    const result = await client.query<ChangeRow>(
-      `SELECT seq, at, kind, entity, entity_id, payload FROM ${CHANGE_LOG_TABLE} WHERE seq = $1`,
-      [seq],
-    );
-    return result.rows[0] && toChange(result.rows[0]);
-  });
+  return withPgClient(connection, (client) => selectPgChange(client, seq));
+}
+
+/** The same on one client. */
+export async function selectPgChange(client: pg.Client, seq: number): Promise<ChangeRecord | undefined> {
+  const result = await client.query<ChangeRow>(`SELECT ${COLUMNS} FROM ${CHANGE_LOG_TABLE} WHERE seq = $1`, [seq]);
+  return result.rows[0] && toChange(result.rows[0]);
 }
 
 // BIGINT arrives as a string from pg: ids and seqs stay far below 2^53, so a number is exact.
