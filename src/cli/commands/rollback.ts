@@ -1,5 +1,6 @@
 // `dhash rollback --backup FILE --env E [--carry-forward] [--force] [--dry-run]`:
-// restore release, database and config from a verified backup.
+// restore release, database and config from a verified backup. A fleet (`--env E` alone): every host back to its
+// previous release (src/rollout/fleet/manual-rollback-fleet.ts).
 import { createInterface } from 'node:readline/promises';
 import { createCliNotifier } from '../cli-notifier.js';
 import { join } from 'node:path';
@@ -11,9 +12,10 @@ import { createRedactor } from '../../lib/redact.js';
 import { rollbackFromBackup } from '../../rollout/rollback/rollback-from-backup.js';
 import { findProjectRoot } from '../../lib/project-paths.js';
 import { createLineWriter } from '../line-writer.js';
+import { createError } from '../../lib/errors.js';
 
 interface RollbackCliOptions {
-  backup: string;
+  backup?: string;
   env: string;
   force?: boolean;
   dryRun?: boolean;
@@ -27,7 +29,10 @@ export const registerRollback: RegisterCommand = (program, ctx, run) => {
       'verify a backup, snapshot the current state, ' +
         "then restore the backup's release, database and config and verify the service",
     )
-    .requiredOption('--backup <file>', 'the backup zip (its .sha256 must sit beside it)')
+    .option(
+      '--backup <file>',
+      'the backup zip (its .sha256 must sit beside it); a fleet takes none: each host returns to its previous release',
+    )
     .requiredOption('--env <name>', "environment to restore; must match the backup's")
     .option(
       '--carry-forward',
@@ -65,6 +70,32 @@ export const registerRollback: RegisterCommand = (program, ctx, run) => {
                 logger: log.logger,
                 redact,
               });
+          if (environment.config.target.type === 'ssh') {
+            // A fleet: switch-back of every host over ssh, loaded only when an environment is one.
+            if (opts.backup || opts.carryForward) throw createError('EFLEETHASNODRIVER', { env: environment.name });
+            const { rollBackFleetManually } = await import('../../rollout/fleet/manual-rollback-fleet.js');
+            const fleet = await rollBackFleetManually({
+              environment,
+              isDryRun: Boolean(opts.dryRun),
+              force: Boolean(opts.force),
+              confirm,
+              clock: ctx.clock,
+              logger: log.logger,
+              notifier,
+              redact,
+              processEnv: ctx.processEnv,
+              signal: ctx.signal,
+              onProgress: out,
+            });
+            out(`${fleet.ok ? 'OK' : 'FAILED'}: ${fleet.message}${fleet.deployId ? ` [${fleet.deployId}]` : ''}`);
+            return fleet.exitCode;
+          }
+          if (!opts.backup)
+            throw createError('EINVALIDOPTION', {
+              option: '--backup',
+              expected: `a backup zip (\`${environment.name}\` is one machine: it is restored from a backup)`,
+              actual: undefined,
+            });
           const result = await rollbackFromBackup({
             environment,
             backupFile: opts.backup,

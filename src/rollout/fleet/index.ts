@@ -1,4 +1,4 @@
-// Rolling a release out to a fleet of ssh hosts in gated waves, and its status. Re-exports only.
+// Rolling a release out to a fleet of ssh hosts in gated waves, rolling it back by hand, and its status. Re-exports only.
 export * from './fleet-config.js';
 export * from './fleet-database.js';
 export * from './fleet-gates.js';
@@ -6,4 +6,5 @@ export * from './fleet-run.js';
 export * from './fleet-signals.js';
 export * from './fleet-state.js';
 export * from './fleet-status.js';
+export * from './manual-rollback-fleet.js';
 export * from './roll-out-fleet.js';
