@@ -27,7 +27,9 @@ import { DATABASE_URL_ENV } from '../../service/store/postgres/pg-url.js';
 import {
   formatCount,
   formatMigrationDryRun,
+  formatMigrationRun,
   formatMigrationTable,
+  MIGRATION_ROLLED_BACK_NOTE,
   type MigrationTableRow,
 } from '../../rollout/migrate/format-migration-report.js';
 import { runPostgresMigrate } from '../../rollout/migrate/run-postgres-migrate.js';
@@ -165,20 +167,13 @@ function migrateUp(file: string, out: (line?: string) => void): number {
   try {
     let failure: unknown;
     try {
-      const report = applyPendingMigrations(db);
-      const appliedText = formatCount(report.applied.length, 'migration');
-      out(
-        report.applied.length
-          ? `migrated schema version ${report.fromVersion} → ${report.toVersion} (${appliedText} applied)`
-          : `schema version ${report.toVersion} is current; nothing to apply`,
-      );
+      out(formatMigrationRun(applyPendingMigrations(db)));
     } catch (error) {
       failure = error;
     }
     printMigrationTable(getMigrationStatus(db).entries, out);
     if (failure !== undefined) {
-      if (isDhashError(failure, 'EMIGRATIONFAILED'))
-        out('the failed migration was rolled back; the database is as it was before it');
+      if (isDhashError(failure, 'EMIGRATIONFAILED')) out(MIGRATION_ROLLED_BACK_NOTE);
       throw failure;
     }
     return ExitCode.OK;

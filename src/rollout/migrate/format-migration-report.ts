@@ -9,6 +9,21 @@ export function formatCount(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
+/** What `migrate up` did: the versions it went between and how many it applied, or that nothing was pending. */
+export function formatMigrationRun(report: {
+  fromVersion: number;
+  toVersion: number;
+  applied: readonly unknown[];
+}): string {
+  const appliedText = formatCount(report.applied.length, 'migration');
+  return report.applied.length
+    ? `migrated schema version ${report.fromVersion} → ${report.toVersion} (${appliedText} applied)`
+    : `schema version ${report.toVersion} is current; nothing to apply`;
+}
+
+/** Printed after EMIGRATIONFAILED: each migration runs in one transaction, so the failed one left nothing. */
+export const MIGRATION_ROLLED_BACK_NOTE = 'the failed migration was rolled back; the database is as it was before it';
+
 /** VERSION NAME STATE CHECKSUM, one row per migration, the name column as wide as the longest name. */
 export function formatMigrationTable(rows: MigrationTableRow[]): string[] {
   const nameWidth = Math.max(4, ...rows.map((r) => r.name.length));

@@ -10,7 +10,13 @@ import {
   readMigrationStatus,
   type MigrationLocation,
 } from '../deploy/environment-migrations.js';
-import { formatCount, formatMigrationDryRun, formatMigrationTable } from './format-migration-report.js';
+import {
+  formatCount,
+  formatMigrationDryRun,
+  formatMigrationRun,
+  formatMigrationTable,
+  MIGRATION_ROLLED_BACK_NOTE,
+} from './format-migration-report.js';
 
 export interface PostgresMigrateInput {
   action: 'status' | 'up';
@@ -36,20 +42,13 @@ export async function runPostgresMigrate(input: PostgresMigrateInput): Promise<n
   out(`database: ${location.target.safeUrl}`);
   let failure: unknown;
   try {
-    const report = await applyLocationMigrations(location);
-    const appliedText = formatCount(report.applied.length, 'migration');
-    out(
-      report.applied.length
-        ? `migrated schema version ${report.fromVersion} → ${report.toVersion} (${appliedText} applied)`
-        : `schema version ${report.toVersion} is current; nothing to apply`,
-    );
+    out(formatMigrationRun(await applyLocationMigrations(location)));
   } catch (error) {
     failure = error;
   }
   formatMigrationTable((await readMigrationStatus(location)).entries).forEach((line) => out(line));
   if (failure === undefined) return ExitCode.OK;
-  if (isDhashError(failure, 'EMIGRATIONFAILED'))
-    out('the failed migration was rolled back; the database is as it was before it');
+  if (isDhashError(failure, 'EMIGRATIONFAILED')) out(MIGRATION_ROLLED_BACK_NOTE);
   throw failure;
 }
 

@@ -16,6 +16,7 @@ import {
 } from './migration-runner.js';
 import { openDatabaseForReading } from './database.js';
 import { abbreviateSql, splitSqlStatements } from './split-sql.js';
+import { describeStatementEffect } from './statement-effect.js';
 
 type Db = Database.Database;
 
@@ -160,13 +161,7 @@ function runMeasured(db: Db, text: string, shown: string): StatementEffect {
   else statement.run();
   const changes = getTotalChanges(db) - totalBefore;
   const after = snapshotSchema(db);
-  const effect: StatementEffect = { sql: shown, changes, created: [], dropped: [], altered: [] };
-  for (const [key, sql] of after) {
-    if (!before.has(key)) effect.created.push(key);
-    else if (before.get(key) !== sql) effect.altered.push(key);
-  }
-  for (const key of before.keys()) if (!after.has(key)) effect.dropped.push(key);
-  return effect;
+  return describeStatementEffect(shown, changes, before, after);
 }
 
 function getTotalChanges(db: Db): number {

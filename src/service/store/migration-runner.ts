@@ -5,6 +5,7 @@ import { createSystemClock, type Clock } from '../../lib/clock.js';
 import { MIGRATIONS, LATEST_SCHEMA_VERSION, type Migration } from './migrations/migration-list.js';
 import { getMigrationChecksum } from './migration-checksum.js';
 import {
+  CREATE_MIGRATIONS_TABLE,
   MIGRATIONS_TABLE,
   assertStatusCurrent,
   assertStatusMigratable,
@@ -20,14 +21,6 @@ type Db = Database.Database;
 
 export { LATEST_SCHEMA_VERSION, MIGRATIONS_TABLE, validateMigrationList };
 export type { MigrationState, MigrationStatusEntry, MigrationStatus };
-
-// Created inside each migration's transaction, so a failing first migration leaves even a fresh file untouched.
-const CREATE_MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} (
-  version INTEGER PRIMARY KEY,
-  name TEXT NOT NULL,
-  checksum TEXT NOT NULL,
-  applied_at TEXT NOT NULL
-)`;
 
 export interface MigrationRunOptions {
   /** Defaults to the service's MIGRATIONS; tests inject failing or edited ones. */

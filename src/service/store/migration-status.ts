@@ -5,6 +5,15 @@ import { getDialectChecksum, getMigrationText } from './migration-dialect.js';
 
 export const MIGRATIONS_TABLE = 'schema_migrations';
 
+// The same on both engines. Created inside each migration's transaction (DDL is transactional in both), so a failing
+// first migration leaves even a fresh database untouched.
+export const CREATE_MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} (
+  version INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  checksum TEXT NOT NULL,
+  applied_at TEXT NOT NULL
+)`;
+
 export type MigrationState = 'applied' | 'pending' | 'edited' | 'unknown';
 
 export interface MigrationStatusEntry {

@@ -8,6 +8,7 @@ import { assertStatusMigratable, MIGRATIONS_TABLE } from '../migration-status.js
 import type { MigrationRunOptions } from '../migration-runner.js';
 import type { DryRunMigration, MigrationDryRunReport, StatementEffect } from '../migration-dry-run.js';
 import { abbreviateSql, splitSqlStatements } from '../split-sql.js';
+import { describeStatementEffect } from '../statement-effect.js';
 import { describeClient, withPgClient, type PgConnection } from './pg-connection.js';
 import { readStatus, recordPostgresMigration } from './pg-migration-runner.js';
 import { readPostgresSchemaObjects } from './pg-schema-objects.js';
@@ -97,11 +98,5 @@ async function runMeasured(client: pg.Client, text: string, shown: string): Prom
   // Rows the statement itself wrote (unlike SQLite's total_changes(), a trigger's rows are not counted).
   const changes = ROW_COMMANDS.has(result.command) ? (result.rowCount ?? 0) : 0;
   const after = await readPostgresSchemaObjects(client);
-  const effect: StatementEffect = { sql: shown, changes, created: [], dropped: [], altered: [] };
-  for (const [key, definition] of after) {
-    if (!before.has(key)) effect.created.push(key);
-    else if (before.get(key) !== definition) effect.altered.push(key);
-  }
-  for (const key of before.keys()) if (!after.has(key)) effect.dropped.push(key);
-  return effect;
+  return describeStatementEffect(shown, changes, before, after);
 }

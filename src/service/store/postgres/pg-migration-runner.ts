@@ -6,6 +6,7 @@ import { createSystemClock, type Clock } from '../../../lib/clock.js';
 import { MIGRATIONS, type Migration } from '../migrations/migration-list.js';
 import { getDialectChecksum, getMigrationText } from '../migration-dialect.js';
 import {
+  CREATE_MIGRATIONS_TABLE,
   MIGRATIONS_TABLE,
   assertStatusCurrent,
   assertStatusMigratable,
@@ -15,14 +16,6 @@ import {
 } from '../migration-status.js';
 import type { AppliedMigration, MigrationRunOptions, MigrationRunReport } from '../migration-runner.js';
 import { describeClient, withPgClient, withPgTransaction, type PgConnection } from './pg-connection.js';
-
-// Created inside each migration's transaction (PostgreSQL DDL is transactional), like SQLite's.
-const CREATE_MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} (
-  version INTEGER PRIMARY KEY,
-  name TEXT NOT NULL,
-  checksum TEXT NOT NULL,
-  applied_at TEXT NOT NULL
-)`;
 
 /** Migrators and reverts on one database take turns on this lock. */
 const MIGRATION_LOCK_KEY = 0x64686d67; // "dhmg"
