@@ -55,26 +55,7 @@ export const registerDeploy: RegisterCommand = (program, ctx, run) => {
                 redact,
               });
           out(`${opts.dryRun ? 'DRY RUN: ' : ''}deploy to ${environment.name} (${environment.root})`);
-          if (environment.config.target.type === 'ssh') {
-            // A fleet: waves over ssh hosts (src/rollout/fleet), loaded only when an environment is one.
-            const { rollOutFleet } = await import('../../rollout/fleet/roll-out-fleet.js');
-            const fleet = await rollOutFleet({
-              environment,
-              release: opts.release,
-              isDryRun: Boolean(opts.dryRun),
-              force: Boolean(opts.force),
-              clock: ctx.clock,
-              logger: log.logger,
-              notifier,
-              redact,
-              processEnv: ctx.processEnv,
-              signal: ctx.signal,
-              onProgress: out,
-            });
-            out(`${fleet.ok ? 'OK' : 'FAILED'}: ${fleet.message}${fleet.deployId ? ` [${fleet.deployId}]` : ''}`);
-            return fleet.exitCode;
-          }
-          const result = await deployRelease({
+          const input = {
             environment,
             release: opts.release,
             isDryRun: Boolean(opts.dryRun),
@@ -85,8 +66,16 @@ export const registerDeploy: RegisterCommand = (program, ctx, run) => {
             processEnv: ctx.processEnv,
             signal: ctx.signal,
             onProgress: out,
-          });
-          out(`${result.ok ? 'OK' : 'FAILED'}: ${result.message}${result.deployId ? ` [${result.deployId}]` : ''}`);
+          };
+          if (environment.config.target.type === 'ssh') {
+            // A fleet: waves over ssh hosts (src/rollout/fleet), loaded only when an environment is one.
+            const { rollOutFleet } = await import('../../rollout/fleet/roll-out-fleet.js');
+            const fleet = await rollOutFleet({ ...input, redact });
+            out(formatOutcome(fleet));
+            return fleet.exitCode;
+          }
+          const result = await deployRelease(input);
+          out(formatOutcome(result));
           if (result.smoke) out(`smoke log: ${result.smoke.logFile}`);
           return result.exitCode;
         } finally {
@@ -95,3 +84,8 @@ export const registerDeploy: RegisterCommand = (program, ctx, run) => {
       }),
     );
 };
+
+/** `OK: <message> [<deploy id>]`: the last line of a deploy, single host or fleet alike. */
+function formatOutcome(result: { ok: boolean; message: string; deployId?: string }): string {
+  return `${result.ok ? 'OK' : 'FAILED'}: ${result.message}${result.deployId ? ` [${result.deployId}]` : ''}`;
+}

@@ -15,8 +15,8 @@ import { getBackupNeededBytes, getReleaseNeededBytes } from '../core/disk-space.
 import { getDatabaseSizeBytes } from './database-size.js';
 import type { ReleaseSource } from '../release/resolve-release-source.js';
 import { createSignalSource, type SignalSource } from '../signals/signal-source.js';
-import { describeLockHolder, getLockFile, isLockStale, readLock } from '../state/lock.js';
 import type { TargetDriver } from '../target/index.js';
+import { checkPreflightLock } from './preflight-lock.js';
 import { dryRunLocationMigrations, getMigrationLocation } from './environment-migrations.js';
 
 export interface PreflightCheck {
@@ -66,24 +66,7 @@ export async function runPreflight(input: PreflightInput): Promise<PreflightRepo
     },
   ];
 
-  const lock = await readLock(environment);
-  if (!lock) checks.push({ name: 'preflight:lock', ok: true, detail: 'no deploy or rollback in progress' });
-  else if (isLockStale(lock))
-    checks.push({
-      name: 'preflight:lock',
-      ok: true,
-      isWarning: true,
-      detail: `stale lock (${describeLockHolder(lock)}; that process is gone) will be cleared`,
-    });
-  else
-    checks.push({
-      name: 'preflight:lock',
-      ok: false,
-      exitCode: 3,
-      detail:
-        `held: ${describeLockHolder(lock)}; ` +
-        `wait for it, or if you are sure it is gone remove ${getLockFile(environment)}`,
-    });
+  checks.push(await checkPreflightLock(environment, 'no deploy or rollback in progress'));
 
   const minFreeMb = environment.config.deploy.minFreeDiskMb;
   try {

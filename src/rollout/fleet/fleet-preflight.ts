@@ -5,7 +5,8 @@ import type { ResolvedQualityGates } from '../config/quality-gates.js';
 import type { Clock } from '../../lib/clock.js';
 import { createError, isDhashError } from '../../lib/errors.js';
 import type { PreflightCheck } from '../deploy/preflight.js';
-import { describeLockHolder, getLockFile, isLockStale, readLock } from '../state/lock.js';
+import { checkPreflightLock } from '../deploy/preflight-lock.js';
+import { describeLockHolder } from '../state/lock.js';
 import type { FleetHostOps, HostReachability, HostStatus } from '../target/ssh/host-ops.js';
 import type { FleetConfig } from './fleet-config.js';
 import type { FleetDatabase, PendingMigrations } from './fleet-database.js';
@@ -55,7 +56,7 @@ export async function runFleetPreflight(input: FleetPreflightInput): Promise<Fle
         `environment \`${environment.name}\` is a fleet of ${input.ops.length} host(s) ` +
         `in ${input.fleet.plan.waves.length} wave(s), database ${input.database?.description ?? '(not reachable)'}`,
     },
-    await checkLock(environment),
+    await checkPreflightLock(environment, 'no rollout, deploy or rollback in progress'),
     input.releaseCheck,
   ];
   const [hosts, database] = await Promise.all([
@@ -98,27 +99,6 @@ export async function runFleetPreflight(input: FleetPreflightInput): Promise<Fle
     ...(database.pending ? { pending: database.pending } : {}),
     ...(serviceEnv.vars ? { serviceEnv: serviceEnv.vars } : {}),
     pendingMigrations: database.pending?.pending.length ?? 0,
-  };
-}
-
-/** The controller's lock for the environment, as one deploy's preflight reads it. */
-async function checkLock(environment: ResolvedEnvironment): Promise<PreflightCheck> {
-  const lock = await readLock(environment);
-  if (!lock) return { name: 'preflight:lock', ok: true, detail: 'no rollout, deploy or rollback in progress' };
-  if (isLockStale(lock))
-    return {
-      name: 'preflight:lock',
-      ok: true,
-      isWarning: true,
-      detail: `stale lock (${describeLockHolder(lock)}; that process is gone) will be cleared`,
-    };
-  return {
-    name: 'preflight:lock',
-    ok: false,
-    exitCode: 3,
-    detail:
-      `held: ${describeLockHolder(lock)}; ` +
-      `wait for it, or if you are sure it is gone remove ${getLockFile(environment)}`,
   };
 }
 

@@ -130,21 +130,11 @@ interface SwitchResult {
 /** The release asked for is current already: left alone when it answers, restarted when it does not. */
 async function ensureRunning(input: HostSwitchInput, steps: StepRunner): Promise<SwitchResult> {
   const { environment, driver, clock } = input;
-  const names = STEP_NAMES[input.action];
   const status = await driver.status();
   const probe = await checkHealthOnce(environment.healthUrl, clock, 3000, getServiceAuthHeaders(environment));
   if (status.isRunning && probe.ok) return { ok: true, isAlreadyActive: true };
   try {
-    await steps.run(
-      names.restart,
-      () => driver.restart(),
-      (s) => s.detail,
-    );
-    await steps.run(
-      names.health,
-      () => waitForHealth(input),
-      (h) => `${h.checks.length} check(s)`,
-    );
+    await restartAndWaitForHealth(input, steps);
     return { ok: true, isAlreadyActive: false };
   } catch (error) {
     return { ok: false, isAlreadyActive: false, failureReason: (error as Error).message };
@@ -169,16 +159,7 @@ async function switchAndVerify(
       isSwitched = true;
       return `current → releases/${input.releaseId}`;
     });
-    await steps.run(
-      names.restart,
-      () => driver.restart(),
-      (s) => s.detail,
-    );
-    await steps.run(
-      names.health,
-      () => waitForHealth(input),
-      (h) => `${h.checks.length} check(s)`,
-    );
+    await restartAndWaitForHealth(input, steps);
     return { ok: true, isAlreadyActive: false };
   } catch (error) {
     const failureReason = (error as Error).message;
@@ -195,6 +176,21 @@ async function switchAndVerify(
     });
     return { ok: false, isAlreadyActive: false, failureReason, switchBack };
   }
+}
+
+/** The restart and health steps after a switch, or of a current release that did not answer. */
+async function restartAndWaitForHealth(input: HostSwitchInput, steps: StepRunner): Promise<void> {
+  const names = STEP_NAMES[input.action];
+  await steps.run(
+    names.restart,
+    () => input.driver.restart(),
+    (s) => s.detail,
+  );
+  await steps.run(
+    names.health,
+    () => waitForHealth(input),
+    (h) => `${h.checks.length} check(s)`,
+  );
 }
 
 function waitForHealth(input: HostSwitchInput) {
