@@ -781,9 +781,9 @@ export const ERRORS = {
   EFLEETHASNODRIVER: (c: { env: string }) => ({
     message: `The environment \`${c.env}\` is a fleet of ssh hosts, which this command cannot drive as one machine.`,
     details:
-      `Roll it out (and back, with the previous artifact) wave by wave with \`npx dhash deploy --env ${c.env}\`, ` +
-      `see every host with \`npx dhash status --env ${c.env}\`; one host is rolled back on the host itself ` +
-      '(`dhash host rollback`, see docs/FLEET.md).',
+      `Roll it out wave by wave with \`npx dhash deploy --env ${c.env}\`, roll every host back to its previous ` +
+      `release with \`npx dhash rollback --env ${c.env}\` (no --backup: a fleet keeps its live database), and see ` +
+      `every host with \`npx dhash status --env ${c.env}\` (docs/FLEET.md).`,
     exitCode: ExitCode.USAGE,
   }),
 } satisfies Record<string, (ctx: any) => ErrorDefinition>;
