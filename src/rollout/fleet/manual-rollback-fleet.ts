@@ -84,7 +84,7 @@ export async function rollBackFleetManually(o: ManualFleetRollbackOptions): Prom
   });
   try {
     const deployId = createDeployId(environment.name, clock.now());
-    // The fleet's monitor stops first so it never acts on hosts this rollback moves (its process records it superseded).
+    // The fleet's monitor stops first so it never acts on hosts this rollback moves (it records itself superseded).
     await supersedeMonitor(environment, { byDeployId: deployId, clock, logger: o.logger });
     const state = await readFleetState(environment);
     // Planned again under the lock: a rollout that finished meanwhile may have moved a host.
