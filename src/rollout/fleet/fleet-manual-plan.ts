@@ -30,8 +30,11 @@ export interface ManualHostPlan {
   /** What `current` points at on the host now; undefined when unreachable or when nothing is deployed there. */
   currentReleaseId?: string;
   targetReleaseId?: string;
-  /** Where the target came from: the last rollout's record on the controller, or the host's own release history. */
-  targetSource?: 'last rollout' | 'host';
+  /**
+   * Where the target came from: the last rollout's record of this host; the release that rollout replaced on the
+   * other hosts (this host already ran the rollout's release); or the host's own release history.
+   */
+  targetSource?: 'last rollout' | 'fleet' | 'host';
   detail: string;
 }
 
@@ -40,10 +43,27 @@ export async function planManualFleetRollback(
   ops: readonly FleetHostOps[],
   state: FleetStateFile | undefined,
 ): Promise<ManualHostPlan[]> {
-  return Promise.all(ops.map((o) => planHost(o, state)));
+  const fleetPrevious = getFleetPreviousRelease(state);
+  return Promise.all(ops.map((o) => planHost(o, state, fleetPrevious)));
 }
 
-async function planHost(ops: FleetHostOps, state: FleetStateFile | undefined): Promise<ManualHostPlan> {
+/**
+ * The release the last rollout replaced: what most hosts ran before it, other than the rollout's own release (a host
+ * that already ran it, e.g. one a partial rollback left behind, belongs back there too).
+ */
+export function getFleetPreviousRelease(state: FleetStateFile | undefined): string | undefined {
+  const counts = new Map<string, number>();
+  for (const h of state?.hosts ?? [])
+    if (h.previousReleaseId && h.previousReleaseId !== state!.releaseId)
+      counts.set(h.previousReleaseId, (counts.get(h.previousReleaseId) ?? 0) + 1);
+  return [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0];
+}
+
+async function planHost(
+  ops: FleetHostOps,
+  state: FleetStateFile | undefined,
+  fleetPrevious: string | undefined,
+): Promise<ManualHostPlan> {
   const name = ops.host.name;
   let status;
   try {
@@ -54,8 +74,10 @@ async function planHost(ops: FleetHostOps, state: FleetStateFile | undefined): P
     return { name, action: 'unreachable', detail: `NOT REACHED (${why})` };
   }
   const current = status.currentReleaseId;
-  const recorded = state?.hosts.find((h) => h.name === name)?.previousReleaseId;
-  const target = recorded ?? status.previousReleaseId;
+  const own = state?.hosts.find((h) => h.name === name)?.previousReleaseId;
+  const recorded = own !== undefined && own !== state?.releaseId ? own : undefined;
+  const target = recorded ?? fleetPrevious ?? status.previousReleaseId;
+  const source = recorded ? 'last rollout' : fleetPrevious ? 'fleet' : 'host';
   const base = { name, ...(current ? { currentReleaseId: current } : {}) };
   if (!target)
     return {
@@ -63,7 +85,7 @@ async function planHost(ops: FleetHostOps, state: FleetStateFile | undefined): P
       action: 'no-previous',
       detail: `${current ?? '(nothing deployed)'}: no previous release recorded, on the controller or the host`,
     };
-  const planned = { ...base, targetReleaseId: target, targetSource: recorded ? 'last rollout' : 'host' } as const;
+  const planned = { ...base, targetReleaseId: target, targetSource: source } as const;
   if (current === target) return { ...planned, action: 'already-there', detail: `${target}: already its previous` };
   if (!status.releaseIds.includes(target))
     return {
@@ -74,11 +96,17 @@ async function planHost(ops: FleetHostOps, state: FleetStateFile | undefined): P
   return { ...planned, action: 'roll-back', detail: `${current ?? '(none)'} → ${target}` };
 }
 
+const SOURCE_LABELS = {
+  'last rollout': 'what it ran before the last rollout',
+  fleet: 'what the last rollout replaced on the fleet',
+  host: "the host's own previous release",
+} as const;
+
 /** One line per host: `web-1  B → A  (previous from the last rollout)`. */
 export function formatManualFleetPlan(plan: readonly ManualHostPlan[]): string[] {
   const width = Math.max(...plan.map((p) => p.name.length));
   return plan.map((p) => {
-    const source = p.action === 'roll-back' ? `  (previous release from the ${p.targetSource})` : '';
+    const source = p.action === 'roll-back' ? `  (${SOURCE_LABELS[p.targetSource!]})` : '';
     const label = {
       'roll-back': 'roll back',
       'already-there': 'verify health only',

@@ -149,3 +149,22 @@ test('without a terminal and without --force it refuses before anything changes'
   );
   for (const name of HOSTS) assert.equal(f.host(name).current, f.releaseId);
 });
+
+test('a host that already ran the rollout's release goes back to what the rollout replaced on the others', async (t) => {
+  const f = await createFleetFixture(t);
+  // web-3 was left on the new release before the rollout (a partial rollback), so its own record says "new".
+  const web3 = f.host('web-3');
+  web3.releases.add(f.releaseId);
+  web3.previous = OLD_RELEASE;
+  web3.current = f.releaseId;
+  const rollout = await f.run();
+  assert.equal(rollout.exitCode, 0, rollout.message);
+  assert.equal((await readFleetState(f.environment))?.hosts[2].previousReleaseId, f.releaseId);
+  f.output.length = 0;
+  const result = await rollBack(f);
+  assert.equal(result.exitCode, 0, result.message);
+  for (const name of HOSTS) assert.equal(f.host(name).current, OLD_RELEASE, name);
+  const plan = f.output.join('\n');
+  assert.match(plan, new RegExp(`web-1  ${f.releaseId} → ${OLD_RELEASE}: roll back  \\(what it ran before the last`));
+  assert.match(plan, /web-3 {2}\S+ → \S+: roll back {2}\(what the last rollout replaced on the fleet\)/);
+});
