@@ -13,6 +13,7 @@ import { supersedeMonitor } from '../monitor/supersede-monitor.js';
 import { createStepRunner, type TimelineEntry } from './step-runner.js';
 import type { HealthWaitResult } from '../checks/health.js';
 import { waitForServiceHealthy } from '../checks/service-health.js';
+import { toReleaseCheckFailure } from './release-check.js';
 import { formatPreflight, runPreflight, type PreflightCheck, type PreflightReport } from './preflight.js';
 import { runSmokeTests, type SmokeResult } from '../checks/smoke.js';
 import { describeServingNow, runSafetyOperation } from './safety-path.js';
@@ -101,12 +102,7 @@ export async function deployRelease(options: DeployOptions): Promise<DeployResul
     releaseCheck = { name: 'preflight:release', ok: true, detail: source.checksumDetail };
   } catch (error) {
     if (!isDhashError(error)) throw error;
-    releaseCheck = {
-      name: 'preflight:release',
-      ok: false,
-      exitCode: error.exitCode === ExitCode.REFUSED ? 3 : 2,
-      detail: `${error.message} ${error.details}`,
-    };
+    releaseCheck = toReleaseCheckFailure(error);
     // A full disk while building the checkout is refused as itself (the folder, needed and free), not as a bad release.
     if (isDhashError(error, 'ENOSPACE')) releaseCheck.error = error;
   }

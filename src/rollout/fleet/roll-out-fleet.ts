@@ -7,6 +7,7 @@ import { formatRollbackStrategy } from '../core/rollback-strategy.js';
 import { createDeployId } from '../core/release-naming.js';
 import { createPreflightRefusal } from '../deploy/deploy-release.js';
 import { formatPreflight, type PreflightCheck } from '../deploy/preflight.js';
+import { toReleaseCheckFailure } from '../deploy/release-check.js';
 import { createStepRunner } from '../deploy/step-runner.js';
 import { acquireMonitorLock, type MonitorLock } from '../monitor/monitor-lock.js';
 import { supersedeMonitor } from '../monitor/supersede-monitor.js';
@@ -64,8 +65,7 @@ async function rollOutWaves(o: FleetRolloutOptions): Promise<WavesOutcome> {
     releaseCheck = { name: 'preflight:release', ok: true, detail: release.checksumDetail };
   } catch (error) {
     if (!isDhashError(error)) throw error;
-    const exitCode = error.exitCode === ExitCode.REFUSED ? 3 : 2;
-    releaseCheck = { name: 'preflight:release', ok: false, exitCode, detail: `${error.message} ${error.details}` };
+    releaseCheck = toReleaseCheckFailure(error);
   }
   let database: FleetDatabase | undefined;
   try {

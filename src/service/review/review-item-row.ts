@@ -1,6 +1,6 @@
 // The review_items row as both engines read it, and its mapping to a ReviewItem. PostgreSQL returns BIGINT ids as
 // strings, SQLite as numbers: Number() makes them the same either way.
-import type { ReviewItem, ReviewStatus } from './review-repository.js';
+import type { NormalizedReviewItem, ReviewItem, ReviewStatus } from './review-repository.js';
 
 export interface ReviewItemRow {
   id: string | number;
@@ -37,3 +37,17 @@ export const toReviewItem = (r: ReviewItemRow): ReviewItem => ({
   resolvedAt: r.resolved_at,
   resolvedEntryId: toNumberOrNull(r.resolved_entry_id),
 });
+
+/** The values of a new row, in the order both engines' INSERT names the columns (id and status are defaulted). */
+export function getReviewItemInsertValues(item: NormalizedReviewItem, createdAt: string): (string | number | null)[] {
+  return [
+    item.queryHash,
+    item.queryLabel,
+    item.querySource,
+    item.candidateId,
+    item.candidateLabel,
+    item.candidateHash,
+    item.distance,
+    createdAt,
+  ];
+}

@@ -13,7 +13,7 @@ import {
   type Page,
   type Paging,
 } from '../library/library-repository.js';
-import { REVIEW_ITEM_COLUMNS, toReviewItem, type ReviewItemRow } from './review-item-row.js';
+import { getReviewItemInsertValues, REVIEW_ITEM_COLUMNS, toReviewItem, type ReviewItemRow } from './review-item-row.js';
 
 type Db = Database.Database;
 
@@ -64,16 +64,7 @@ export function enqueueReviewItem(db: Db, input: NewReviewItem, clock: Clock = c
           'candidate_label, candidate_hash, distance, created_at)\n' +
           '         VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       )
-      .run(
-        item.queryHash,
-        item.queryLabel,
-        item.querySource,
-        item.candidateId,
-        item.candidateLabel,
-        item.candidateHash,
-        item.distance,
-        createdAt,
-      );
+      .run(...getReviewItemInsertValues(item, createdAt));
     const created = getReviewItem(db, Number(info.lastInsertRowid))!;
     appendChange(db, getCreateChange(created.id, item, createdAt));
     return created;

@@ -14,7 +14,12 @@ import {
   type ReviewStatus,
   type ReviewVerdict,
 } from '../../review/review-repository.js';
-import { REVIEW_ITEM_COLUMNS, toReviewItem, type ReviewItemRow } from '../../review/review-item-row.js';
+import {
+  getReviewItemInsertValues,
+  REVIEW_ITEM_COLUMNS,
+  toReviewItem,
+  type ReviewItemRow,
+} from '../../review/review-item-row.js';
 import { appendPgChange } from './pg-change-log.js';
 import { insertPgLibraryEntry } from './pg-library-repository.js';
 
@@ -28,16 +33,7 @@ export async function insertPgReviewItem(
   const result = await client.query<ReviewItemRow>(
     'INSERT INTO review_items (query_hash, query_label, query_source, candidate_id, candidate_label, ' +
       `candidate_hash, distance, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${REVIEW_ITEM_COLUMNS}`,
-    [
-      item.queryHash,
-      item.queryLabel,
-      item.querySource,
-      item.candidateId,
-      item.candidateLabel,
-      item.candidateHash,
-      item.distance,
-      createdAt,
-    ],
+    getReviewItemInsertValues(item, createdAt),
   );
   const created = toReviewItem(result.rows[0]);
   await appendPgChange(client, getCreateChange(created.id, item, createdAt));
