@@ -150,7 +150,7 @@ test('without a terminal and without --force it refuses before anything changes'
   for (const name of HOSTS) assert.equal(f.host(name).current, f.releaseId);
 });
 
-test('a host that already ran the rollout's release goes back to what the rollout replaced on the others', async (t) => {
+test("a host that already ran the rollout's release returns to what it replaced on the others", async (t) => {
   const f = await createFleetFixture(t);
   // web-3 was left on the new release before the rollout (a partial rollback), so its own record says "new".
   const web3 = f.host('web-3');
