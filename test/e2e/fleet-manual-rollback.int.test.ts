@@ -2,10 +2,12 @@
 // good rollout of B over A, a dry run changes nothing, the rollback puts every host back on A (its `current` symlink
 // and /health from the root namespace), and a host whose link is down is reported, not rolled back, exit 4.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runCliForTest } from '../helpers/cli.js';
+import { killOnExit, waitFor } from '../helpers/processes.js';
 import {
   createFleetLab,
   ENV_NAME,
@@ -13,6 +15,7 @@ import {
   LAB_SECRETS,
   readControllerJournal,
   SERVICE_PORT,
+  waitForFleetState,
   type FleetLab,
 } from './fleet-lab.js';
 
@@ -103,6 +106,42 @@ describe('manual rollback of a fleet', { timeout: 900_000 }, () => {
     } finally {
       await lab.fleet.setLinkUp('web-3');
     }
+  });
+
+  test("a rollback supersedes the fleet's running monitor first, then puts every host back", async () => {
+    // A monitor window long enough to be running when the rollback starts; the deploy is its own process (the
+    // monitor's holder), as an operator's would be.
+    const gatesFile = join(lab.projectRoot, 'quality-gates-config.json');
+    const gates = JSON.parse(await readFile(gatesFile, 'utf8'));
+    gates.defaults.monitor = { window: '300s', poll: [{ every: '1s' }] };
+    await writeFile(gatesFile, JSON.stringify(gates, null, 2) + '\n');
+    const before = await lab.readState();
+    const child = spawn(
+      process.execPath,
+      [join(lab.projectRoot, 'dist', 'cli', 'main.js'), 'deploy', '--env', ENV_NAME, '--release', artifactB],
+      { cwd: lab.projectRoot, env: lab.processEnv, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    killOnExit(t, child);
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    await waitForFleetState(
+      lab,
+      'the fleet monitor of the new rollout watching',
+      (s) => s.deployId !== before?.deployId && s.monitor !== undefined && s.monitor.outcome === undefined,
+    );
+    const result = await rollback(['--force']);
+    assert.equal(result.exitCode, 0, `${result.stdout}\n${result.stderr}\n${output}`);
+    for (const name of HOST_NAMES) assert.equal((await lab.readHost(name)).current, releaseA, name);
+    let code: number | null | undefined;
+    void exited.then((c) => (code = c));
+    await waitFor('the superseded deploy to exit', async () => code !== undefined, 30_000);
+    assert.equal(code, 3, output);
+    assert.match(output, /monitor superseded: \S+ took over fleet/);
+    const state = await lab.readState();
+    assert.equal(state?.monitor?.outcome, 'superseded');
+    assert.equal(state?.status, 'rolled-back');
   });
 });
 
