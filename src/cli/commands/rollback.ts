@@ -27,13 +27,14 @@ export const registerRollback: RegisterCommand = (program, ctx, run) => {
     .command('rollback')
     .description(
       'verify a backup, snapshot the current state, ' +
-        "then restore the backup's release, database and config and verify the service",
+        "then restore the backup's release, database and config and verify the service; " +
+        'a fleet (no --backup): every host back to its previous release, verified healthy',
     )
     .option(
       '--backup <file>',
       'the backup zip (its .sha256 must sit beside it); a fleet takes none: each host returns to its previous release',
     )
-    .requiredOption('--env <name>', "environment to restore; must match the backup's")
+    .requiredOption('--env <name>', "environment to restore; must match the backup's (a fleet: the fleet to roll back)")
     .option(
       '--carry-forward',
       'after restoring, re-apply the library and review changes users made since the backup (from the change log)',
