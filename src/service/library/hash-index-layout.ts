@@ -17,10 +17,10 @@ export interface ChunkKey {
  * At and above this many entries three tables of 21/21/22-bit keys take over from four of 16. At 10M a 16-bit
  * bucket holds ~150 entries and a radius-10 query checks ~65k candidates (CPU-bound); 21-bit buckets hold ~5 and
  * it checks ~15k, but in ~3.4k random bucket reads (memory-bound). Measured on the shared 2-core machine (CPU p50
- * per query, four vs three): 5M 0.28 vs 0.40 ms, 8M 0.39 vs 0.42, 10M 0.47 vs 0.46 with 7 bytes less per entry;
- * bench/match.bench.ts prints both layouts.
+ * per query, four vs three): 5M 0.28 vs 0.40 ms, 8M 0.39 vs 0.42, 10M 0.47 vs 0.46 (p95 0.59 vs 0.61), 12M 0.54
+ * vs 0.49, 15M 0.67 vs 0.56; bench/match.bench.ts prints both layouts.
  */
-export const LARGE_LAYOUT_MIN_ENTRIES = 9_000_000;
+export const LARGE_LAYOUT_MIN_ENTRIES = 11_000_000;
 /** A bucket probe (a random memory read) costs about this many candidate checks (sequential reads). */
 const PROBE_COST = 24;
 /** Enumerating more neighbour keys than this per table costs more than the scan it would save. */

@@ -47,7 +47,7 @@ function assertAgreesWithScan(index: HashIndex, entries: Map<number, string>, qu
     }
 }
 
-test('the layout switches from four 16-bit tables to three 21/21/22-bit tables at the large size', () => {
+test('the layout switches from four 16-bit tables to three 21/21/22-bit tables from 11M entries', () => {
   assert.deepEqual(
     chooseLayout(1_000_000).map((c) => [c.start, c.width, c.keyBits]),
     [
@@ -58,15 +58,15 @@ test('the layout switches from four 16-bit tables to three 21/21/22-bit tables a
     ],
   );
   assert.deepEqual(
-    chooseLayout(10_000_000).map((c) => [c.start, c.width, c.keyBits]),
+    chooseLayout(20_000_000).map((c) => [c.start, c.width, c.keyBits]),
     [
       [0, 21, 21],
       [21, 21, 21],
       [42, 22, 22],
     ],
   );
-  assert.equal(chooseLayout(8_999_999).length, 4);
-  assert.equal(chooseLayout(9_000_000).length, 3);
+  assert.equal(chooseLayout(10_999_999).length, 4);
+  assert.equal(chooseLayout(11_000_000).length, 3);
   // Smaller segments key on fewer bits: ~8 entries a bucket instead of a 1 MB offsets table for 2048 entries.
   assert.deepEqual(
     chooseLayout(2048).map((c) => c.keyBits),
@@ -81,8 +81,9 @@ test('per-table radii over three chunks: r = 3s + t searches t + 1 chunks at s, 
   assert.deepEqual(getChunkRadii(11, 3), [3, 3, 3]);
 });
 
-test('probes at radius 10 at 10M entries but scans for radius 64 and for tiny segments', () => {
-  assert.deepEqual(planProbes(chooseLayout(10_000_000), 10_000_000, 10), [3, 3, 2]);
+test('probes at radius 10 at 10M entries in either layout but scans for radius 64 and for tiny segments', () => {
+  assert.deepEqual(planProbes(chooseLayout(10_000_000, 0), 10_000_000, 10), [3, 3, 2]);
+  assert.deepEqual(planProbes(chooseLayout(10_000_000), 10_000_000, 10), [2, 2, 2, 1]);
   assert.deepEqual(planProbes(chooseLayout(1_000_000), 1_000_000, 10), [2, 2, 2, 1]);
   assert.equal(planProbes(chooseLayout(10_000_000), 10_000_000, 64), undefined);
   assert.equal(planProbes(chooseLayout(100), 100, 10), undefined);
