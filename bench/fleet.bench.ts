@@ -95,10 +95,14 @@ function printResults(byWave: RolloutTiming[], byHost: RolloutTiming[]): void {
     const w = runs.map((r) => r.waves[wave]).filter(Boolean);
     if (w.length === 0) return '-';
     const hosts = w[0].hosts.join(', ');
-    return `${secs(mean(w.map((x) => x.totalMs)))} s (update ${secs(mean(w.map((x) => x.updateMs)))} + bake ${secs(mean(w.map((x) => x.bakeMs)))}; ${hosts})`;
+    return (
+      `${secs(mean(w.map((x) => x.totalMs)))} s ` +
+      `(update ${secs(mean(w.map((x) => x.updateMs)))} + bake ${secs(mean(w.map((x) => x.bakeMs)))}; ${hosts})`
+    );
   };
   console.log(
-    `\nThree-host rollout, bake ${bake} (${parseDurationMs(bake)} ms), maxUnavailable ${maxUnavailable}, ${rounds} round(s):`,
+    `\nThree-host rollout, bake ${bake} (${parseDurationMs(bake)} ms), ` +
+      `maxUnavailable ${maxUnavailable}, ${rounds} round(s):`,
   );
   console.log(`${''.padEnd(10)}${columns.map((c) => c.title.padEnd(58)).join('')}`);
   for (let i = 0; i < waveCount; i++)

@@ -341,7 +341,9 @@ export const ERRORS = {
     exitCode: ExitCode.FAILED,
   }),
   EBACKUPENGINEMISMATCH: (c: { file: string; env: string; backupEngine: string; envEngine: string }) => ({
-    message: `The backup ${c.file} holds a ${c.backupEngine} database, but \`${c.env}\` keeps its data in ${c.envEngine}.`,
+    message:
+      `The backup ${c.file} holds a ${c.backupEngine} database, ` +
+      `but \`${c.env}\` keeps its data in ${c.envEngine}.`,
     details:
       'Nothing was changed: restoring it would leave the live database as it is while reporting a restore. ' +
       `Pick a backup taken since \`${c.env}\` moved to ${c.envEngine} (\`npx dhash backup list --env ${c.env}\`), ` +
@@ -692,7 +694,7 @@ export const ERRORS = {
     exitCode: ExitCode.FAILED,
   }),
 
-  // ── fleet hosts: the host CLI (src/rollout/host/) and its controller (src/rollout/target/ssh/host-ops*.ts) ──
+  // ── fleet hosts: the host CLI (src/rollout/host/) and its controller (src/rollout/target/ssh/host-ops*) ──
   ERELEASENOTSTAGED: (c: { root: string; releaseId: string; staged: string[] }) => ({
     message: `The release ${c.releaseId} is not staged under ${c.root}/releases.`,
     details:

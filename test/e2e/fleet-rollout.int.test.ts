@@ -1,5 +1,6 @@
-// Fleet rollouts over three real hosts (network namespaces with sshd), PostgreSQL, Prometheus and real traffic: a good
-// release in waves, a faulty one caught in wave 1, and one that passes wave 1 and is caught by the fleet gate in wave 2.
+// Fleet rollouts over three real hosts (network namespaces with sshd), PostgreSQL, Prometheus and real traffic: a
+// good release in waves, a faulty one caught in wave 1, and one that passes wave 1 and is caught by the fleet gate in
+// wave 2.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -59,7 +60,7 @@ describe('fleet rollouts in waves', { timeout: 900_000 }, () => {
     for (const secret of LAB_SECRETS) assert.equal(seen.includes(secret), false, 'a secret was printed');
   });
 
-  test("a faulty release fails on the first host's bake: only web-1 is rolled back, the others never see it", async () => {
+  test("a faulty release fails on the first host's bake: only web-1 is rolled back, others never see it", async () => {
     const previous = releaseIdOf(good);
     await lab.configure({ waves: [1, '100%'], bake: '8s' });
     const faulty = await lab.createVariant('faulty1', (dir) => breakJpegHashing(dir));
@@ -88,7 +89,7 @@ describe('fleet rollouts in waves', { timeout: 900_000 }, () => {
     );
   });
 
-  test('a faulty release that passes wave 1 and fails the fleet gate in wave 2 rolls back all three hosts', async () => {
+  test('a faulty release passing wave 1 that fails the fleet gate in wave 2 rolls back all three hosts', async () => {
     const previous = releaseIdOf(good);
     await lab.configure({ waves: [1, '100%'], bake: '8s' });
     const faulty = await lab.createVariant('faulty2', (dir) => breakJpegHashing(dir));

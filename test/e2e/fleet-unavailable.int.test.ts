@@ -40,7 +40,7 @@ describe('unreachable hosts and host keys', { timeout: 900_000 }, () => {
     return result;
   }
 
-  test('a host whose link goes down mid-rollout counts against maxUnavailable 1: it completes and names it', async () => {
+  test('a host whose link goes down mid-rollout counts against maxUnavailable 1: completes and names it', async () => {
     await lab.configure({ waves: [1, '100%'], bake: '3s', maxUnavailable: 1 });
     const next = await lab.createVariant('next1');
     const result = await deployLosingWeb3(next);

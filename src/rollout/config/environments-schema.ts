@@ -27,7 +27,10 @@ const commandTarget = z.strictObject({
   status: z.string().min(1),
   timeoutMs: z.number().int().positive().default(60_000),
 });
-/** One machine of a fleet, reached with the operator's OpenSSH client (so ~/.ssh/config, the agent and ProxyJump apply). */
+/**
+ * One machine of a fleet, reached with the operator's OpenSSH client
+ * (so ~/.ssh/config, the agent and ProxyJump apply).
+ */
 const fleetHost = z.strictObject({
   /** Names the host in plans, status, journals and incidents. */
   name: z.string().regex(/^[a-z][a-z0-9-]*$/, 'host names are lower-case words'),

@@ -72,7 +72,9 @@ export async function runFleetPreflight(input: FleetPreflightInput): Promise<Fle
           name: 'preflight:unavailable',
           ok: true,
           ...(unreachable.length ? { isWarning: true } : {}),
-          detail: `${unreachable.length} host(s) unreachable${unreachable.length ? ` (${unreachable.join(', ')})` : ''}, maxUnavailable ${maxUnavailable}`,
+          detail:
+            `${unreachable.length} host(s) unreachable` +
+            `${unreachable.length ? ` (${unreachable.join(', ')})` : ''}, maxUnavailable ${maxUnavailable}`,
         }
       : {
           name: 'preflight:unavailable',
@@ -136,7 +138,8 @@ function describeHostCheck(h: FleetHostCheck): PreflightCheck {
       name,
       ok: false,
       exitCode: 3,
-      detail: `${isKey ? 'host key refused' : 'not usable'}: ${failed?.detail ?? h.reachability.code ?? 'check failed'}`,
+      detail:
+        `${isKey ? 'host key refused' : 'not usable'}: ` + `${failed?.detail ?? h.reachability.code ?? 'check failed'}`,
     };
   }
   const lock = h.status?.lock;
@@ -153,7 +156,8 @@ function describeHostCheck(h: FleetHostCheck): PreflightCheck {
     ok: true,
     detail:
       `${h.reachability.checks.map((c) => c.name.replace('host:', '')).join(', ')} ok; ` +
-      `current ${current ?? '(none: first deploy of this host)'}${h.status?.health?.ok === false ? ', NOT healthy now' : ''}`,
+      `current ${current ?? '(none: first deploy of this host)'}` +
+      `${h.status?.health?.ok === false ? ', NOT healthy now' : ''}`,
   };
 }
 

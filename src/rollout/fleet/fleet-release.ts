@@ -46,7 +46,8 @@ export async function resolveFleetRelease(options: {
         manifest: built.manifest,
         artifact: { path: built.artifact!, sha256: built.sha256, releaseId: built.releaseId },
         dir: built.dir,
-        checksumDetail: `built ${built.releaseId} from the checkout as ${built.releaseId}.tar.gz in ${built.durationMs} ms`,
+        checksumDetail:
+          `built ${built.releaseId} from the checkout ` + `as ${built.releaseId}.tar.gz in ${built.durationMs} ms`,
         cleanup,
       };
     } catch (error) {

@@ -59,7 +59,8 @@ function describeRollout(state: FleetStateFile | undefined, nowMs: number): stri
   if (state.wave) {
     const bakeLeft =
       state.wave.phase === 'baking' && state.wave.bakeEndsAt
-        ? `, bake ends ${state.wave.bakeEndsAt} (${formatDurationMs(Math.max(0, Date.parse(state.wave.bakeEndsAt) - nowMs))} left)`
+        ? `, bake ends ${state.wave.bakeEndsAt} ` +
+          `(${formatDurationMs(Math.max(0, Date.parse(state.wave.bakeEndsAt) - nowMs))} left)`
         : '';
     const label = state.status === 'running' || state.status === 'rolling-back' ? 'wave in progress' : 'last wave';
     const hosts = state.waves.find((w) => w.number === state.wave!.number)?.hosts.join(', ') ?? '';
@@ -70,7 +71,8 @@ function describeRollout(state: FleetStateFile | undefined, nowMs: number): stri
   if (monitor) {
     const how = monitor.outcome
       ? `finished: ${monitor.outcome} at ${monitor.endedAt}`
-      : `watching until ${monitor.windowEndsAt} (${formatDurationMs(Math.max(0, Date.parse(monitor.windowEndsAt) - nowMs))} left)`;
+      : `watching until ${monitor.windowEndsAt} ` +
+        `(${formatDurationMs(Math.max(0, Date.parse(monitor.windowEndsAt) - nowMs))} left)`;
     lines.push(
       `  monitor: ${how}; ${monitor.polls} poll(s)${monitor.lastPollAt ? `, last ${monitor.lastPollAt}` : ''}`,
     );

@@ -1,4 +1,5 @@
-// Rolling a release out to a fleet of ssh hosts in gated waves, rolling it back by hand, and its status. Re-exports only.
+// Rolling a release out to a fleet of ssh hosts in gated waves, rolling it back by hand, and its status.
+// Re-exports only.
 export * from './fleet-config.js';
 export * from './fleet-database.js';
 export * from './fleet-gates.js';

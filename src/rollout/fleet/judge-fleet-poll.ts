@@ -1,5 +1,6 @@
-// One poll's gates turned into the rollout's decision, asking ssh about hosts whose health failed: an unreachable host
-// counts against maxUnavailable and leaves the judged set, a reachable one that fails its health is the release's fault.
+// One poll's gates turned into the rollout's decision, asking ssh about hosts whose health failed: an unreachable
+// host counts against maxUnavailable and leaves the judged set, a reachable one that fails its health is the
+// release's fault.
 import { decideBake, describeFleetGate, type BakeDecision, type FleetGateResult } from './fleet-gates.js';
 import { countUnreachable, isUnreachableCode, setHostPhase, type FleetRun } from './fleet-run.js';
 

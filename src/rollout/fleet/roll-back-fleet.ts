@@ -120,7 +120,8 @@ export async function verifyHostHealthy(run: FleetRun, name: string): Promise<{ 
       const last = check.ok ? 'OK' : (check.error ?? `HTTP ${check.status}`);
       throw Object.assign(
         new Error(
-          `${streak} of ${deploy.healthyChecksRequired} consecutive OK health checks before the timeout (last: ${last})`,
+          `${streak} of ${deploy.healthyChecksRequired} consecutive OK health checks ` +
+            `before the timeout (last: ${last})`,
         ),
         { health: { checks } },
       );

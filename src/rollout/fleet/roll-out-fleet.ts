@@ -1,5 +1,6 @@
-// `dhash deploy` of an ssh fleet: preflight of every host → one lock → backup once → migrate once → per wave: update
-// the wave's hosts, bake and judge the gates → next wave; a violation rolls back every updated host, opens one incident.
+// `dhash deploy` of an ssh fleet: preflight of every host → one lock → backup once → migrate once → per wave:
+// update the wave's hosts, bake and judge the gates → next wave; a violation rolls back every updated host,
+// opens one incident.
 import { createError, isDhashError } from '../../lib/errors.js';
 import { ExitCode } from '../../lib/exit-codes.js';
 import { loadQualityGates } from '../config/quality-gates.js';

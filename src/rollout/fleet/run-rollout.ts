@@ -35,7 +35,9 @@ export async function runRollout(run: FleetRun, database: FleetDatabase): Promis
     run.appliedMigrations = migrated.applied;
   } catch (error) {
     // Nothing of any host changed: every host serves what it served (a failed migration rolled itself back).
-    const message = `fleet rollout of ${state.releaseId} failed before wave 1 (${(error as Error).message}); no host was changed`;
+    const message =
+      `fleet rollout of ${state.releaseId} failed before wave 1 ` +
+      `(${(error as Error).message}); no host was changed`;
     state.status = 'failed';
     await notify(run, 'failure', message);
     return finishRollout(run, { ok: false, exitCode: ExitCode.FAILED, message });
@@ -69,13 +71,16 @@ async function finishSucceeded(run: FleetRun): Promise<FleetRolloutResult> {
   state.status = 'succeeded';
   const missed = unreachable.length
     ? `; ${unreachable.map((h) => `${h.name} unreachable (${h.detail ?? 'no answer'})`).join('; ')}: ` +
-      `within maxUnavailable ${state.maxUnavailable}, run the rollout again once ${unreachable.length === 1 ? 'it is' : 'they are'} back`
+      `within maxUnavailable ${state.maxUnavailable}, ` +
+      `run the rollout again once ${unreachable.length === 1 ? 'it is' : 'they are'} back`
     : '';
   await notify(run, 'success', `${state.releaseId} serves on ${active.join(', ')}${missed}`);
   return finishRollout(run, {
     ok: true,
     exitCode: ExitCode.OK,
-    message: `rolled out ${state.releaseId} to ${active.length} of ${state.hosts.length} host(s) (${active.join(', ')})${missed}`,
+    message:
+      `rolled out ${state.releaseId} to ${active.length} of ${state.hosts.length} host(s) ` +
+      `(${active.join(', ')})${missed}`,
   });
 }
 

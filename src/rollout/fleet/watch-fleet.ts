@@ -37,7 +37,10 @@ export interface FleetWatchResult {
   polls: number;
 }
 
-/** Polls until the window ends, a gate is violated (then `onViolation`), or the rollout is interrupted or superseded. */
+/**
+ * Polls until the window ends, a gate is violated (then `onViolation`), or the rollout is interrupted or
+ * superseded.
+ */
 export async function watchFleet(run: FleetRun, onViolation: FleetViolationHandler): Promise<FleetWatchResult> {
   const { clock, state } = run;
   const { windowMs, poll } = run.gates.monitor;
@@ -103,7 +106,8 @@ export async function watchFleet(run: FleetRun, onViolation: FleetViolationHandl
       deployId: state.deployId,
       release: state.releaseId,
       durationMs: windowMs,
-      message: `All clear: the fleet passed every gate for ${formatDurationMs(windowMs)} (${state.monitor.polls} polls).`,
+      message:
+        `All clear: the fleet passed every gate for ${formatDurationMs(windowMs)} ` + `(${state.monitor.polls} polls).`,
     })
     .catch((error: unknown) => run.logger.warn('notification failed', { error }));
   return finishWatch(run, {

@@ -61,7 +61,7 @@ test("one host's p95 above 2000 ms stops the bake naming that host", () => {
   assert.equal(decideBake(judge(poll({ hosts: [healthy('web-2', 2000)] })), { isFinal: false }).kind, 'baking');
 });
 
-test('health fails after more than 2 consecutive failed checks of a host, and is handed back as hosts-unhealthy', () => {
+test('health fails after more than 2 consecutive failed checks of a host, handed back as hosts-unhealthy', () => {
   const down = poll({
     hosts: [{ host: 'web-1', health: { ok: false, latencyMs: 1000, error: 'ETIMEDOUT' } }, healthy('web-2')],
   });
@@ -103,7 +103,7 @@ test('a bake polls at the first cadence but at least four times: 4 s → 1 s, 5 
   assert.deepEqual(getBakeWindows(3_600_000, gates), { extractionMs: 600_000, p95Ms: 900_000 });
 });
 
-test('the fleet rolls back by switch-back with the live database kept when every migration is backward compatible', () => {
+test('the fleet rolls back by switch-back with the live database kept when migrations are backward compatible', () => {
   assert.deepEqual(chooseFleetRollbackStrategy({ hasPreviousRelease: true, migrations: [] }), {
     strategy: 'switch-back',
     reason: 'the deploy applied no migration: the live database is kept',
@@ -130,7 +130,7 @@ test('the fleet rolls back by switch-back with the live database kept when every
   assert.equal(chooseFleetRollbackStrategy({ hasPreviousRelease: false, migrations: [] }).strategy, 'none');
 });
 
-test('runLimited keeps at most the limit running, reads it before every start and stops starting on request', async () => {
+test('runLimited keeps at most the limit running, reads it before each start, stops starting on request', async () => {
   let running = 0;
   let most = 0;
   let limit = 3;

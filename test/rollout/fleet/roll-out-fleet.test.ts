@@ -128,7 +128,7 @@ test('a fault that starts in wave 2 passes wave 1 and rolls back all three hosts
   assert.equal(f.concurrency.maxActive, 1);
 });
 
-test('a host unreachable in its wave counts against maxUnavailable 1: the rollout completes and names it', async (t) => {
+test('a host unreachable in its wave counts against maxUnavailable 1: the rollout completes naming it', async (t) => {
   const f = await createFleetFixture(t, { maxUnavailable: 1 });
   f.host('web-1').onCall = (method) => {
     if (method.startsWith('activate')) f.host('web-3').reachability = 'down';
@@ -145,7 +145,7 @@ test('a host unreachable in its wave counts against maxUnavailable 1: the rollou
   );
 });
 
-test('with maxUnavailable 0 the same unreachable host stops the rollout and rolls back the updated hosts', async (t) => {
+test('with maxUnavailable 0 the same unreachable host stops the rollout and rolls back updated hosts', async (t) => {
   const f = await createFleetFixture(t, { maxUnavailable: 0 });
   f.host('web-1').onCall = (method) => {
     if (method.startsWith('activate')) f.host('web-3').reachability = 'down';
@@ -166,7 +166,7 @@ test('a host whose service stops answering while ssh still reaches it is the rel
   assert.equal(f.host('web-1').current, OLD_RELEASE);
 });
 
-test('a host whose service dies with its link during the bake counts as unreachable, within maxUnavailable', async (t) => {
+test('a host whose service dies with its link in the bake counts as unreachable, within maxUnavailable', async (t) => {
   const f = await createFleetFixture(t, { maxUnavailable: 1, waves: [2, '100%'] });
   let polls = 0;
   const measure = f.signals.measure.bind(f.signals);
@@ -206,7 +206,7 @@ test('more hosts unreachable at preflight than maxUnavailable refuses (exit 3)',
   });
 });
 
-test('a migration old releases cannot run against is refused (exit 3): split it into expand and contract', async (t) => {
+test('a migration old releases cannot run against is refused (exit 3): split into expand and contract', async (t) => {
   const f = await createFleetFixture(t);
   f.database.pending = [
     { version: 3, name: 'add_notes', isBackwardCompatible: true, hasDown: true },
@@ -282,7 +282,7 @@ test('the lock held by another rollout refuses (exit 3) saying how to release it
   });
 });
 
-test('--dry-run prints hosts, waves with host names, bake, maxUnavailable, migrations and strategy; changes nothing', async (t) => {
+test('--dry-run prints hosts, waves, bake, maxUnavailable, migrations and strategy; changes nothing', async (t) => {
   const f = await createFleetFixture(t, { maxUnavailable: 1 });
   const result = await f.run({ isDryRun: true });
   assert.equal(result.exitCode, 0);
@@ -300,7 +300,7 @@ test('--dry-run prints hosts, waves with host names, bake, maxUnavailable, migra
   assert.equal(await readFleetState(f.environment), undefined);
 });
 
-test('the first rollout of a fleet applies migrations not marked backward compatible: no old release serves', async (t) => {
+test('a first fleet rollout applies migrations not marked backward compatible: no old release serves', async (t) => {
   const f = await createFleetFixture(t, { isFirstDeploy: true });
   f.database.pending = [{ version: 1, name: 'initial', isBackwardCompatible: false, hasDown: false }];
   const result = await f.run();
