@@ -118,7 +118,8 @@ export function createServer(deps: ServerDependencies): FastifyInstance {
     } else if (isExtractionRequest(request) && !counted.has(request)) metrics.recordExtraction('failure');
     const answer = toErrorAnswer(error);
     errorCodes.set(request, answer.body.error.code);
-    if (answer.isServerFault) request.log.error({ err: error }, 'request failed');
+    // A shed is the service working as designed: its stack says nothing, and a flood of them would bury real faults.
+    if (answer.isServerFault && !isOverloadedError(error)) request.log.error({ err: error }, 'request failed');
     return reply.code(answer.statusCode).send(answer.body);
   });
 

@@ -383,7 +383,7 @@ test('uploads without a valid token, held open with their bodies unsent, reserve
 });
 
 test(`an upload path the early table does not spell (percent-encoded) is still admitted by fastify's hook, and \
-refused there`, async (t) => {
+refused there without an error line`, async (t) => {
   const service = await startService(t, { admission: { maxInFlight: 1, maxQueuedBytes: 100 } });
   const refused = await fetch(`${service.url}/v1/h%61sh`, {
     method: 'POST',
@@ -399,5 +399,10 @@ refused there`, async (t) => {
       .filter((line) => line.msg === 'request completed' && line.url !== '/metrics')
       .map((line) => [line.url, line.statusCode, line.errorCode]),
     [['/v1/h%61sh', 503, 'EOVERLOADED']],
+  );
+  // A shed is not a fault: no error line with a stack for it.
+  assert.deepEqual(
+    service.readLogLines().filter((line) => line.level === 'error'),
+    [],
   );
 });
