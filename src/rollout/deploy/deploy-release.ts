@@ -13,7 +13,7 @@ import { supersedeMonitor } from '../monitor/supersede-monitor.js';
 import { createStepRunner, type TimelineEntry } from './step-runner.js';
 import type { HealthWaitResult } from '../checks/health.js';
 import { waitForServiceHealthy } from '../checks/service-health.js';
-import { toReleaseCheckFailure } from './release-check.js';
+import { checkReleaseSource } from './release-check.js';
 import { formatPreflight, runPreflight, type PreflightCheck, type PreflightReport } from './preflight.js';
 import { runSmokeTests, type SmokeResult } from '../checks/smoke.js';
 import { describeServingNow, runSafetyOperation } from './safety-path.js';
@@ -90,22 +90,18 @@ export async function deployRelease(options: DeployOptions): Promise<DeployResul
     options.driver ??
     createTargetDriver(environment, { clock, logger: logger.child('target'), processEnv: options.processEnv });
   const previousReleaseId = await getCurrentReleaseId(environment);
-  let source: ReleaseSource | undefined;
-  let releaseCheck: PreflightCheck;
-  try {
-    source = await resolveReleaseSource({
+  const resolved = await checkReleaseSource(() =>
+    resolveReleaseSource({
       projectRoot: environment.paths.root,
       release: options.release,
       clock,
       isPlanOnly: options.isDryRun,
-    });
-    releaseCheck = { name: 'preflight:release', ok: true, detail: source.checksumDetail };
-  } catch (error) {
-    if (!isDhashError(error)) throw error;
-    releaseCheck = toReleaseCheckFailure(error);
-    // A full disk while building the checkout is refused as itself (the folder, needed and free), not as a bad release.
-    if (isDhashError(error, 'ENOSPACE')) releaseCheck.error = error;
-  }
+    }),
+  );
+  const source: ReleaseSource | undefined = resolved.source;
+  const releaseCheck: PreflightCheck = resolved.check;
+  // A full disk while building the checkout is refused as itself (the folder, needed and free), not as a bad release.
+  if (resolved.error && isDhashError(resolved.error, 'ENOSPACE')) releaseCheck.error = resolved.error;
   try {
     // Do work once: a caller that already validated this deploy passes its report; the release is still resolved here.
     const preflight = options.preflight

@@ -1,5 +1,5 @@
 // The failed `preflight:release` check, the same for one host and a fleet.
-import type { DhashError } from '../../lib/errors.js';
+import { isDhashError, type DhashError } from '../../lib/errors.js';
 import { ExitCode } from '../../lib/exit-codes.js';
 import type { PreflightCheck } from './preflight.js';
 
@@ -11,4 +11,20 @@ export function toReleaseCheckFailure(error: DhashError): PreflightCheck {
     exitCode: error.exitCode === ExitCode.REFUSED ? 3 : 2,
     detail: `${error.message} ${error.details}`,
   };
+}
+
+/**
+ * Runs the release resolution of one host or a fleet as the `preflight:release` check: a coded failure becomes a failed
+ * check (with its error, for callers that treat some codes as themselves), anything else is rethrown.
+ */
+export async function checkReleaseSource<T extends { checksumDetail: string }>(
+  resolve: () => Promise<T>,
+): Promise<{ source?: T; check: PreflightCheck; error?: DhashError }> {
+  try {
+    const source = await resolve();
+    return { source, check: { name: 'preflight:release', ok: true, detail: source.checksumDetail } };
+  } catch (error) {
+    if (!isDhashError(error)) throw error;
+    return { check: toReleaseCheckFailure(error), error };
+  }
 }

@@ -1,14 +1,14 @@
 // `dhash deploy` of an ssh fleet: preflight of every host → one lock → backup once → migrate once → per wave:
 // update the wave's hosts, bake and judge the gates → next wave; a violation rolls back every updated host,
 // opens one incident.
-import { createError, isDhashError } from '../../lib/errors.js';
+import { createError } from '../../lib/errors.js';
 import { ExitCode } from '../../lib/exit-codes.js';
 import { loadQualityGates } from '../config/quality-gates.js';
 import { formatRollbackStrategy } from '../core/rollback-strategy.js';
 import { createDeployId } from '../core/release-naming.js';
 import { createPreflightRefusal } from '../deploy/deploy-release.js';
 import { formatPreflight, type PreflightCheck } from '../deploy/preflight.js';
-import { toReleaseCheckFailure } from '../deploy/release-check.js';
+import { checkReleaseSource } from '../deploy/release-check.js';
 import { createStepRunner } from '../deploy/step-runner.js';
 import { acquireMonitorLock, type MonitorLock } from '../monitor/monitor-lock.js';
 import { supersedeMonitor } from '../monitor/supersede-monitor.js';
@@ -54,20 +54,11 @@ async function rollOutWaves(o: FleetRolloutOptions): Promise<WavesOutcome> {
   const createOps = o.createHostOps ?? ((host) => createFleetHostOps(environment, host, o));
   const ops = fleet.target.hosts.map((host) => createOps(host));
   const signals = o.signals ?? createFleetSignalSource(environment, fleet, { clock });
-  let release: FleetRelease | undefined;
-  let releaseCheck: PreflightCheck;
-  try {
-    release = await resolveFleetRelease({
-      projectRoot: environment.paths.root,
-      release: o.release,
-      clock,
-      isPlanOnly: o.isDryRun,
-    });
-    releaseCheck = { name: 'preflight:release', ok: true, detail: release.checksumDetail };
-  } catch (error) {
-    if (!isDhashError(error)) throw error;
-    releaseCheck = toReleaseCheckFailure(error);
-  }
+  const resolved = await checkReleaseSource(() =>
+    resolveFleetRelease({ projectRoot: environment.paths.root, release: o.release, clock, isPlanOnly: o.isDryRun }),
+  );
+  const release: FleetRelease | undefined = resolved.source;
+  const releaseCheck: PreflightCheck = resolved.check;
   let database: FleetDatabase | undefined;
   try {
     database =
