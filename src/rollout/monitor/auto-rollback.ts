@@ -16,7 +16,7 @@ import {
 import type { Logger } from '../../lib/logger.js';
 import type { NotificationInput, Notifier } from '../notify/index.js';
 import type { TimelineEntry } from '../deploy/step-runner.js';
-import type { IncidentDelivery, IncidentInput } from '../incident/create-incident.js';
+import type { IncidentDelivery, IncidentInput, IncidentRollback } from '../incident/create-incident.js';
 import type { RollbackResult } from '../rollback/rollback-from-backup.js';
 import { formatBackupProblems, type VerifiedBackup } from '../rollback/rollback-verify.js';
 import { describeRecovery } from '../rollback/carry-forward.js';
@@ -155,6 +155,36 @@ export async function performAutoRollback(input: Input): Promise<AutoRollbackRes
     }
     return { ...result, ...(incidentId ? { incidentId } : {}), finishedAt: iso() };
   };
+  /**
+   * Every way the previous release does not come back (blocked before touching anything, or failed) ends the same:
+   * one rollback-failure notification carrying the reason, then a critical incident whose outcome names the status.
+   */
+  const finishUnrecovered = async (failure: {
+    status: 'blocked' | 'failed';
+    strategy: RollbackStrategy | 'none';
+    backupFile?: string;
+    reason: string;
+    message: string;
+    title: string;
+    backup?: IncidentInput['backup'];
+    verification?: IncidentInput['verification'];
+    rollback: Omit<IncidentRollback, 'outcome'>;
+  }) => {
+    const { status, strategy, backupFile, reason } = failure;
+    const outcome = status === 'blocked' ? 'rollback-blocked' : 'rollback-failed';
+    await note({ event: 'rollback-failure', message: failure.message, fields: { reason } });
+    return finish(
+      { status, strategy, ...(backupFile ? { backupFile } : {}), reason },
+      {
+        severity: 'critical',
+        title: failure.title,
+        outcome,
+        ...(failure.backup ? { backup: failure.backup } : {}),
+        ...(failure.verification ? { verification: failure.verification } : {}),
+        rollback: { ...failure.rollback, outcome },
+      },
+    );
+  };
 
   const facts = await deps.getDeployFacts(input.deployId);
   const choice = chooseRollbackStrategy({
@@ -169,22 +199,16 @@ export async function performAutoRollback(input: Input): Promise<AutoRollbackRes
   });
   if (choice.strategy === 'none') {
     // Never stop the only release: a degraded service beats no service, and a human decides (issue 9).
-    await note({
-      event: 'rollback-failure',
+    return finishUnrecovered({
+      status: 'blocked',
+      strategy: 'none',
+      reason: FIRST_DEPLOY_REASON,
       message:
         `Auto-rollback of ${input.env} blocked: ${FIRST_DEPLOY_REASON}. ` +
         `${input.releaseId} keeps serving; a human must act.`,
-      fields: { reason: FIRST_DEPLOY_REASON },
+      title: `Auto-rollback blocked on ${input.env}: first deploy`,
+      rollback: { strategy: 'none', strategyReason: choice.reason },
     });
-    return finish(
-      { status: 'blocked', strategy: 'none', reason: FIRST_DEPLOY_REASON },
-      {
-        severity: 'critical',
-        title: `Auto-rollback blocked on ${input.env}: first deploy`,
-        outcome: 'rollback-blocked',
-        rollback: { strategy: 'none', strategyReason: choice.reason, outcome: 'rollback-blocked' },
-      },
-    );
   }
   const previousReleaseId = facts.previousReleaseId!;
   const rollback = { strategy: choice.strategy, strategyReason: choice.reason };
@@ -201,20 +225,14 @@ export async function performAutoRollback(input: Input): Promise<AutoRollbackRes
       detail: 'no backup of this environment taken before the deploy',
     });
     const reason = `no backup to roll back to; ${input.releaseId} keeps serving`;
-    await note({
-      event: 'rollback-failure',
+    return finishUnrecovered({
+      status: 'blocked',
+      strategy: choice.strategy,
+      reason,
       message: `Auto-rollback of ${input.env} blocked: ${reason}. A human must act.`,
-      fields: { reason },
+      title: `Auto-rollback blocked on ${input.env}: no backup`,
+      rollback,
     });
-    return finish(
-      { status: 'blocked', strategy: choice.strategy, reason },
-      {
-        severity: 'critical',
-        title: `Auto-rollback blocked on ${input.env}: no backup`,
-        outcome: 'rollback-blocked',
-        rollback: { ...rollback, outcome: 'rollback-blocked' },
-      },
-    );
   }
 
   timeline.push({ time: iso(), step: 'rollback:verify-backup', status: 'started', detail: input.backupFile });
@@ -230,21 +248,16 @@ export async function performAutoRollback(input: Input): Promise<AutoRollbackRes
   if (!verified.ok) {
     // The environment is not touched: restoring an unverifiable backup could make things worse than the bad release.
     const reason = `backup failed verification: ${problems.join('; ')}`;
-    await note({
-      event: 'rollback-failure',
+    return finishUnrecovered({
+      status: 'blocked',
+      strategy: choice.strategy,
+      backupFile: input.backupFile,
+      reason,
       message: `Auto-rollback of ${input.env} blocked, production untouched: ${reason}. A human must act.`,
-      fields: { reason },
+      title: `Auto-rollback blocked on ${input.env}: backup failed verification`,
+      backup,
+      rollback,
     });
-    return finish(
-      { status: 'blocked', strategy: choice.strategy, backupFile: input.backupFile, reason },
-      {
-        severity: 'critical',
-        title: `Auto-rollback blocked on ${input.env}: backup failed verification`,
-        outcome: 'rollback-blocked',
-        backup,
-        rollback: { ...rollback, outcome: 'rollback-blocked' },
-      },
-    );
   }
 
   let result: RollbackResult;
@@ -258,21 +271,16 @@ export async function performAutoRollback(input: Input): Promise<AutoRollbackRes
   } catch (error) {
     const reason = `the rollback refused to start: ${(error as Error).message}`;
     timeline.push({ time: iso(), step: 'rollback:begin', status: 'failed', detail: reason });
-    await note({
-      event: 'rollback-failure',
+    return finishUnrecovered({
+      status: 'blocked',
+      strategy: choice.strategy,
+      backupFile: input.backupFile,
+      reason,
       message: `Auto-rollback of ${input.env} blocked: ${reason}. A human must act.`,
-      fields: { reason },
+      title: `Auto-rollback blocked on ${input.env}`,
+      backup,
+      rollback,
     });
-    return finish(
-      { status: 'blocked', strategy: choice.strategy, backupFile: input.backupFile, reason },
-      {
-        severity: 'critical',
-        title: `Auto-rollback blocked on ${input.env}`,
-        outcome: 'rollback-blocked',
-        backup,
-        rollback: { ...rollback, outcome: 'rollback-blocked' },
-      },
-    );
   }
   timeline.push(...result.timeline);
   const healthChecks = (result.healthChecks?.checks ?? []).map((c) => ({ at: c.at, ok: c.ok }));
@@ -321,20 +329,15 @@ export async function performAutoRollback(input: Input): Promise<AutoRollbackRes
     );
   }
   const reason = `the rollback failed: ${result.message}`;
-  await note({
-    event: 'rollback-failure',
+  return finishUnrecovered({
+    status: 'failed',
+    strategy: result.strategy,
+    backupFile: input.backupFile,
+    reason,
     message: `Auto-rollback of ${input.env} failed: ${reason}. A human must act.`,
-    fields: { reason },
+    title: `Auto-rollback failed on ${input.env}`,
+    backup,
+    verification,
+    rollback: done,
   });
-  return finish(
-    { status: 'failed', strategy: result.strategy, backupFile: input.backupFile, reason },
-    {
-      severity: 'critical',
-      title: `Auto-rollback failed on ${input.env}`,
-      outcome: 'rollback-failed',
-      backup,
-      verification,
-      rollback: { ...done, outcome: 'rollback-failed' },
-    },
-  );
 }
