@@ -31,6 +31,14 @@ export interface LaunchMonitorInput {
   processEnv: Record<string, string | undefined>;
 }
 
+/** A detached launch also waits for the monitor to be ready, and on a systemd target runs it as a unit. */
+export interface DetachedMonitorInput extends LaunchMonitorInput {
+  environment: ResolvedEnvironment;
+  clock: Clock;
+  timeoutMs?: number;
+  run?: CommandRunner;
+}
+
 /** How long a detached monitor may take to hold its lock and write its first state before monitor:start fails. */
 export const MONITOR_READY_TIMEOUT_MS = 30_000;
 const READY_POLL_MS = 100;
@@ -47,6 +55,11 @@ function getMonitorCommand(input: LaunchMonitorInput): { command: string; args: 
   return { command: process.execPath, args: [main, 'monitor', '--env', input.envName, '--deploy', input.deployId] };
 }
 
+/** EMONITORNOTSTARTED for this launch: every reason a monitor did not start points at its log file. */
+function createNotStartedError(input: LaunchMonitorInput, logFile: string, reason: string): Error {
+  return createError('EMONITORNOTSTARTED', { env: input.envName, deployId: input.deployId, reason, logFile });
+}
+
 function getFollowCommands(input: LaunchMonitorInput, logFile: string): string[] {
   return [`tail -f ${logFile}`, `npx dhash status --env ${input.envName}`];
 }
@@ -55,14 +68,7 @@ function getFollowCommands(input: LaunchMonitorInput, logFile: string): string[]
  * Detached, its own session, output to the log file; unref'd so quick-deploy can exit while it runs. Resolves only once
  * the child holds monitor.lock and has written its first state for this deploy; else EMONITORNOTSTARTED naming why.
  */
-export async function launchDetachedMonitor(
-  input: LaunchMonitorInput & {
-    environment: ResolvedEnvironment;
-    clock: Clock;
-    timeoutMs?: number;
-    run?: CommandRunner;
-  },
-): Promise<MonitorLaunch> {
+export async function launchDetachedMonitor(input: DetachedMonitorInput): Promise<MonitorLaunch> {
   if (input.environment.config.target.type === 'systemd') return launchSystemdMonitor(input);
   const { command, args } = getMonitorCommand(input);
   mkdirSync(input.logsDir, { recursive: true });
@@ -81,8 +87,7 @@ export async function launchDetachedMonitor(
   } finally {
     closeSync(fd);
   }
-  const notStarted = (reason: string) =>
-    createError('EMONITORNOTSTARTED', { env: input.envName, deployId: input.deployId, reason, logFile });
+  const notStarted = (reason: string) => createNotStartedError(input, logFile, reason);
   if (child.pid === undefined) throw notStarted(`could not start ${args.join(' ')}`);
   const exit: { code?: number | null; signal?: NodeJS.Signals | null } = {};
   child.once('exit', (code, signal) => Object.assign(exit, { code, signal }));
@@ -102,22 +107,14 @@ export async function launchDetachedMonitor(
  * On a systemd target: a transient unit (`systemd-run`, restart on failure) so the monitor survives a crash, not only
  * quick-deploy's exit. Ready once a live pid holds monitor.lock and wrote this deploy's state (the unit's main pid).
  */
-async function launchSystemdMonitor(
-  input: LaunchMonitorInput & {
-    environment: ResolvedEnvironment;
-    clock: Clock;
-    timeoutMs?: number;
-    run?: CommandRunner;
-  },
-): Promise<MonitorLaunch> {
+async function launchSystemdMonitor(input: DetachedMonitorInput): Promise<MonitorLaunch> {
   const run = input.run ?? runCommand;
   const { command, args } = getMonitorCommand(input);
   mkdirSync(input.logsDir, { recursive: true });
   const logFile = getMonitorLogFile(input.logsDir, input.deployId);
   const unit = getMonitorUnitName(input.envName);
   const target = input.environment.config.target as { user?: string };
-  const notStarted = (reason: string) =>
-    createError('EMONITORNOTSTARTED', { env: input.envName, deployId: input.deployId, reason, logFile });
+  const notStarted = (reason: string) => createNotStartedError(input, logFile, reason);
   // A unit of the same name left failed by an earlier monitor would make systemd-run refuse the name.
   await run('systemctl', ['reset-failed', unit], 10_000);
   const environmentFile = getMonitorEnvFile(input.environment);
