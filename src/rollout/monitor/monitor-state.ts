@@ -70,16 +70,13 @@ export function getMonitorStateFile(environment: ResolvedEnvironment): string {
   return join(environment.stateDir, 'monitor-state.json');
 }
 
-export function createMonitorState(init: {
-  env: string;
-  deployId: string;
-  releaseId: string;
-  windowStartMs: number;
-  windowMs: number;
-  isFromNow: boolean;
-  isDryRun: boolean;
-  nowMs: number;
-}): MonitorStateFile {
+/** What a monitor knows when it starts: these fields are copied into the state as they are. */
+type MonitorStateInit = Pick<
+  MonitorStateFile,
+  'env' | 'deployId' | 'releaseId' | 'windowStartMs' | 'windowMs' | 'isFromNow' | 'isDryRun'
+> & { nowMs: number };
+
+export function createMonitorState(init: MonitorStateInit): MonitorStateFile {
   const { nowMs, ...rest } = init;
   return {
     version: 1,
