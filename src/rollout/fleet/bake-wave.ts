@@ -11,7 +11,7 @@ import {
   type FleetGateResult,
 } from './fleet-gates.js';
 import { judgeFleetPoll } from './judge-fleet-poll.js';
-import { getHostConfig, saveRunState, type FleetRun } from './fleet-run.js';
+import { getActiveHostNames, getHostConfig, saveRunState, type FleetRun } from './fleet-run.js';
 import { describeInterrupt } from './activate-wave.js';
 
 export type BakeOutcome =
@@ -51,7 +51,7 @@ export async function bakeWave(run: FleetRun, wave: Wave): Promise<BakeOutcome> 
     bakeEndsAt: new Date(endMs).toISOString(),
   };
   await saveRunState(run);
-  const judged = run.state.hosts.filter((h) => h.phase === 'active').map((h) => h.name);
+  const judged = getActiveHostNames(run);
   await run.steps.record(
     'fleet:bake',
     'started',
@@ -77,7 +77,7 @@ export async function bakeWave(run: FleetRun, wave: Wave): Promise<BakeOutcome> 
         polls,
       });
     }
-    const hosts = run.state.hosts.filter((h) => h.phase === 'active').map((h) => getHostConfig(run, h.name));
+    const hosts = getActiveHostNames(run).map((name) => getHostConfig(run, name));
     const values = await run.signals.measure({
       hosts,
       windows: getBakeWindows(bakeMs, gates),

@@ -87,6 +87,11 @@ export function getHostRecord(run: FleetRun, name: string): FleetHostRecord {
   return record;
 }
 
+/** The hosts serving the new release now: the ones a bake, the watch and the final report judge. */
+export function getActiveHostNames(run: FleetRun): string[] {
+  return run.state.hosts.filter((h) => h.phase === 'active').map((h) => h.name);
+}
+
 export function getHostConfig(run: FleetRun, name: string): FleetHostConfig {
   return run.ops.get(name)!.host;
 }

@@ -5,7 +5,7 @@ import { activateWave } from './activate-wave.js';
 import { bakeWave } from './bake-wave.js';
 import type { FleetDatabase } from './fleet-database.js';
 import { describeFailurePoint, openFleetIncident, type FleetFailure } from './fleet-incident.js';
-import { saveRunState, type FleetRolloutResult, type FleetRun } from './fleet-run.js';
+import { getActiveHostNames, saveRunState, type FleetRolloutResult, type FleetRun } from './fleet-run.js';
 import { rollBackFleet } from './roll-back-fleet.js';
 import { watchFleet } from './watch-fleet.js';
 
@@ -66,7 +66,7 @@ export async function runRollout(run: FleetRun, database: FleetDatabase): Promis
 
 async function finishSucceeded(run: FleetRun): Promise<FleetRolloutResult> {
   const { state } = run;
-  const active = state.hosts.filter((h) => h.phase === 'active').map((h) => h.name);
+  const active = getActiveHostNames(run);
   const unreachable = state.hosts.filter((h) => h.phase === 'unreachable');
   state.status = 'succeeded';
   const missed = unreachable.length

@@ -15,7 +15,7 @@ import {
   getGateLabel,
   type FleetGateResult,
 } from './fleet-gates.js';
-import { getHostConfig, saveRunState, type FleetRun } from './fleet-run.js';
+import { getActiveHostNames, getHostConfig, saveRunState, type FleetRun } from './fleet-run.js';
 import { readFleetState } from './fleet-state.js';
 import { judgeFleetPoll } from './judge-fleet-poll.js';
 
@@ -53,7 +53,7 @@ export async function watchFleet(run: FleetRun, onViolation: FleetViolationHandl
     logFile,
   };
   await saveRunState(run);
-  await journal(run, 'started', `watching ${activeHosts(run).join(', ')} for ${formatDurationMs(windowMs)}`);
+  await journal(run, 'started', `watching ${getActiveHostNames(run).join(', ')} for ${formatDurationMs(windowMs)}`);
   await run.o.notifier
     ?.send({
       event: 'monitor-start',
@@ -77,7 +77,7 @@ export async function watchFleet(run: FleetRun, onViolation: FleetViolationHandl
     if ((await readFleetState(run.environment))?.deployId !== state.deployId)
       return finishWatch(run, { outcome: 'superseded', message: 'another rollout of the fleet took over' });
     const values = await run.signals.measure({
-      hosts: activeHosts(run).map((name) => getHostConfig(run, name)),
+      hosts: getActiveHostNames(run).map((name) => getHostConfig(run, name)),
       windows: {
         extractionMs: run.gates.gates.extractionFailureRate.windowMs,
         p95Ms: run.gates.gates.p95HashTime.windowMs,
@@ -114,10 +114,6 @@ export async function watchFleet(run: FleetRun, onViolation: FleetViolationHandl
     outcome: 'all-clear',
     message: `the fleet passed every gate for ${formatDurationMs(windowMs)} (${state.monitor.polls} polls)`,
   });
-}
-
-function activeHosts(run: FleetRun): string[] {
-  return run.state.hosts.filter((h) => h.phase === 'active').map((h) => h.name);
 }
 
 /** A SIGTERM sent by a later rollout (its supersede request names this process) is `superseded`; else `aborted`. */
