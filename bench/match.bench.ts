@@ -1,8 +1,10 @@
 // Match latency and index memory: multi-index HashIndex vs a plain full scan over the same random library
-// (to 10M), at threshold 10; both table layouts where they compete, and queries after a run of runtime adds.
+// (to 10M), at threshold 10; both probe kernels (native popcount, JS) and both table layouts where they compete,
+// and queries after a run of runtime adds.
 import os from 'node:os';
 import { HashIndex, type HashIndexOptions, type IndexHit } from '../src/service/library/hash-index.js';
-import { LARGE_LAYOUT_MIN_ENTRIES } from '../src/service/library/hash-index-layout.js';
+import { LARGE_LAYOUT_MIN_ENTRIES, type ProbeKernel } from '../src/service/library/hash-index-layout.js';
+import { getDefaultProbeKernel } from '../src/service/library/hash-index-segment.js';
 import { countBits32, formatHash, parseHash } from '../src/service/library/hash-bits.js';
 import { createRandom, flipBits } from '../test/service/library/random-hashes.js';
 
@@ -16,10 +18,11 @@ const getScanQueries = (size: number) => (size >= 10_000_000 ? 40 : 200);
 const exposedGc = (globalThis as { gc?: () => void }).gc;
 /** Twice: a full GC frees dead ArrayBuffers' memory only when their sweep finishes, at the latest in the next GC. */
 const gc = exposedGc && (() => [exposedGc(), exposedGc()]);
-const LAYOUTS: Record<string, HashIndexOptions> = {
-  '4×16': { largeLayoutMinEntries: Number.POSITIVE_INFINITY },
-  '3×21': { largeLayoutMinEntries: 0 },
-};
+const LAYOUTS: Record<string, number> = { '4×16': Number.POSITIVE_INFINITY, '3×21': 0 };
+/** The native kernel first (what the service runs where the addon is built), then the JS fallback. */
+const KERNELS: ProbeKernel[] = getDefaultProbeKernel() === 'native' ? ['native', 'js'] : ['js'];
+const chooseLayoutName = (size: number, kernel: ProbeKernel) =>
+  size >= LARGE_LAYOUT_MIN_ENTRIES[kernel] ? '3×21' : '4×16';
 
 const random = createRandom(20261128);
 const randomWord = () => (random() * 2 ** 32) >>> 0;
@@ -132,9 +135,9 @@ interface Library {
  * One table row: the index in `layout` over `library`, checked against the scan first. A function of its own so
  * the index is garbage once it returns and the next layout's memory figure does not include it.
  */
-function measureLayout(library: Library, layout: string, isChosen: boolean) {
+function measureLayout(library: Library, kernel: ProbeKernel, layout: string, isChosen: boolean) {
   const { size, hi, lo, queries, scanQueries, scanned } = library;
-  const built = buildIndex(hi, lo, size, LAYOUTS[layout]);
+  const built = buildIndex(hi, lo, size, { kernel, largeLayoutMinEntries: LAYOUTS[layout] });
   for (const q of scanQueries.slice(0, 20)) {
     if (JSON.stringify(built.index.search(q, THRESHOLD)) !== JSON.stringify(scan(hi, lo, size, q, THRESHOLD)))
       throw new Error(`index and scan disagree on ${q}`);
@@ -142,6 +145,7 @@ function measureLayout(library: Library, layout: string, isChosen: boolean) {
   const indexed = measure(queries, built.index);
   const row = [
     size.toLocaleString('en-US'),
+    kernel,
     isChosen ? `${layout} (chosen)` : layout,
     fmt(indexed.medianMs),
     fmt(indexed.p95Ms),
@@ -156,22 +160,23 @@ function measureLayout(library: Library, layout: string, isChosen: boolean) {
     `${built.arrayBytesPerEntry.toFixed(1)} B`,
   ];
   let note: string | undefined;
-  if (size === 10_000_000 && isChosen) {
+  if (size === 10_000_000 && isChosen && kernel === KERNELS[0]) {
     const changes = applyRuntimeChanges(built.index, hi, lo, size);
     const after = measure(queries, built.index);
     note =
-      `10M after ${RUNTIME_ADDS.toLocaleString('en-US')} runtime adds and ${RUNTIME_ADDS / 10} removals: ` +
+      `10M (${kernel}) after ${RUNTIME_ADDS.toLocaleString('en-US')} runtime adds and ${RUNTIME_ADDS / 10} removals: ` +
       `${changes.usPerChange.toFixed(1)} µs per change, slowest call ${changes.slowestMs.toFixed(0)} ms; ` +
       `search median ${fmt(after.medianMs)}, p95 ${fmt(after.p95Ms)} (cpu p95 ${fmt(after.cpuP95Ms)})`;
   }
   return { row, indexed, bytesPerEntry: built.bytesPerEntry, note };
 }
 
-const header = ['entries', 'layout', 'index median', 'index p95', 'scan median', 'scan p95', 'median ratio'];
+const header = ['entries', 'kernel', 'layout', 'index median', 'index p95', 'scan median', 'scan p95', 'median ratio'];
 header.push('p95 ratio', 'index cpu p95', 'hits/query', 'index build', 'bytes/entry', 'arrays/entry');
 const rows: string[][] = [];
 const notes: string[] = [];
 let at10m: { p95Ms: number; cpuP95Ms: number; bytesPerEntry: number } | undefined;
+const jsAt10m: { p95Ms?: number } = {};
 if (!gc) console.log('note: run with node --expose-gc for an honest memory figure (npm run bench:match does)');
 for (const size of SIZES) {
   const hi = new Uint32Array(size);
@@ -187,22 +192,28 @@ for (const size of SIZES) {
     scanQueries,
     scanned: measure(scanQueries, { search: (q, radius) => scan(hi, lo, size, q, radius) }),
   };
-  const chosen = size >= LARGE_LAYOUT_MIN_ENTRIES ? '3×21' : '4×16';
-  // Both layouts from 1M up, the chosen one first: the crossover is picked from these rows.
-  const layouts = size >= 1_000_000 ? [chosen, chosen === '3×21' ? '4×16' : '3×21'] : [chosen];
-  for (const layout of layouts) {
-    const result = measureLayout(library, layout, layout === chosen);
-    rows.push(result.row);
-    if (result.note) notes.push(result.note);
-    if (size === 10_000_000 && layout === chosen)
-      at10m = { p95Ms: result.indexed.p95Ms, cpuP95Ms: result.indexed.cpuP95Ms, bytesPerEntry: result.bytesPerEntry };
+  for (const kernel of KERNELS) {
+    const chosen = chooseLayoutName(size, kernel);
+    // Both layouts from 1M up, the chosen one first: each kernel's crossover is picked from these rows.
+    const layouts = size >= 1_000_000 ? [chosen, chosen === '3×21' ? '4×16' : '3×21'] : [chosen];
+    for (const layout of layouts) {
+      const result = measureLayout(library, kernel, layout, layout === chosen);
+      rows.push(result.row);
+      if (result.note) notes.push(result.note);
+      if (size !== 10_000_000 || layout !== chosen) continue;
+      if (kernel === KERNELS[0])
+        at10m = { p95Ms: result.indexed.p95Ms, cpuP95Ms: result.indexed.cpuP95Ms, bytesPerEntry: result.bytesPerEntry };
+      if (kernel === 'js') jsAt10m.p95Ms = result.indexed.p95Ms;
+    }
   }
 }
 
 console.log(
   `dhash match benchmark: threshold ${THRESHOLD}, ${INDEX_QUERIES} index queries / 200 (40 at 10M) scan ` +
     `queries, half near-duplicates and half random; layouts: 4×16 = four 16-bit tables, 3×21 = three ` +
-    `21/21/22-bit tables (chosen from ${LARGE_LAYOUT_MIN_ENTRIES.toLocaleString('en-US')} entries)`,
+    `21/21/22-bit tables (chosen from ${LARGE_LAYOUT_MIN_ENTRIES.native.toLocaleString('en-US')} entries with ` +
+    `the native kernel, ${LARGE_LAYOUT_MIN_ENTRIES.js.toLocaleString('en-US')} with JS); kernels: native = ` +
+    `native/src/hash-probe.c (popcount instruction), js = the fallback loop where the addon is not built`,
 );
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
 const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i])).join('  ');
@@ -216,7 +227,8 @@ console.log(
 if (at10m) {
   console.log(
     `targets at 10M: p95 <= 0.5 ms (wall ${at10m.p95Ms.toFixed(3)} ms, cpu ${at10m.cpuP95Ms.toFixed(3)} ms); ` +
-      `index memory <= 100 B/entry (${at10m.bytesPerEntry.toFixed(1)} B)`,
+      `index memory <= 100 B/entry (${at10m.bytesPerEntry.toFixed(1)} B); kernel ${KERNELS[0]}` +
+      (jsAt10m.p95Ms === undefined ? '' : ` (the JS kernel: p95 ${jsAt10m.p95Ms.toFixed(3)} ms)`),
   );
   console.log(`target match_index_bytes_per_entry_10m ${at10m.bytesPerEntry.toFixed(1)} B`);
   console.log(`target match_p95_ms_10m ${at10m.p95Ms.toFixed(3)} ms`);

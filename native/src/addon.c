@@ -6,6 +6,7 @@
 #include <string.h>
 #include <zlib.h>
 #include "rows.h"
+#include "hash-probe.h"
 
 #define CHECK(call)                                   \
   do {                                                \
@@ -205,11 +206,62 @@ static napi_value decode_png_rows(napi_env env, napi_callback_info cb) {
   return queue_job(env, job);
 }
 
+/* A typed array argument of the given type: its data and element count. */
+static int get_typed(napi_env env, napi_value value, napi_typedarray_type want, void **data, size_t *count) {
+  napi_typedarray_type type;
+  napi_value arraybuffer;
+  size_t offset;
+  if (napi_get_typedarray_info(env, value, &type, count, data, &arraybuffer, &offset) != napi_ok) return -1;
+  return type == want ? 0 : -1;
+}
+
+/*
+ * probeTable(offsets, filter, rest, at, hi, lo, alive, masks, query, out) → hit count (may exceed out's room).
+ * query: Uint32Array [key, filter, rest, hi, lo, radius]; out: Uint32Array of (position, distance) pairs. Runs
+ * inline: a probe takes microseconds, far less than handing it to the thread pool would.
+ */
+static napi_value probe_table(napi_env env, napi_callback_info cb) {
+  size_t argc = 10;
+  napi_value argv[10], result;
+  CHECK(napi_get_cb_info(env, cb, &argc, argv, NULL, NULL));
+  void *offsets, *filter, *rest, *at, *hi, *lo, *alive, *masks, *query, *out;
+  size_t offset_count, filter_count, rest_count, at_count, hi_count, lo_count, alive_count, mask_count, query_count,
+      out_count;
+  if (argc < 10 || get_typed(env, argv[0], napi_uint32_array, &offsets, &offset_count) ||
+      get_typed(env, argv[1], napi_uint32_array, &filter, &filter_count) ||
+      get_typed(env, argv[2], napi_uint16_array, &rest, &rest_count) ||
+      get_typed(env, argv[3], napi_uint32_array, &at, &at_count) ||
+      get_typed(env, argv[4], napi_uint32_array, &hi, &hi_count) ||
+      get_typed(env, argv[5], napi_uint32_array, &lo, &lo_count) ||
+      get_typed(env, argv[6], napi_uint8_array, &alive, &alive_count) ||
+      get_typed(env, argv[7], napi_uint32_array, &masks, &mask_count) ||
+      get_typed(env, argv[8], napi_uint32_array, &query, &query_count) ||
+      get_typed(env, argv[9], napi_uint32_array, &out, &out_count) || offset_count < 1 ||
+      filter_count != rest_count + 1 || at_count != rest_count || lo_count != hi_count || alive_count != hi_count ||
+      query_count < 6 || rest_count > UINT32_MAX || hi_count > UINT32_MAX || offset_count > UINT32_MAX) {
+    napi_throw_type_error(env, "EDHASHNATIVE", "probeTable(offsets, filter, rest, at, hi, lo, alive, masks, query, out)");
+    return NULL;
+  }
+  const uint32_t *q = query;
+  probe_table_t table = {offsets, filter, rest, at, (uint32_t)offset_count - 1, (uint32_t)rest_count,
+                         hi, lo, alive, (uint32_t)hi_count};
+  probe_query_t probe = {q[0], q[1], q[2], q[3], q[4], (int)q[5]};
+  long hits = dhash_probe_table(&table, masks, (uint32_t)mask_count, &probe, out, (uint32_t)(out_count / 2));
+  if (hits < 0) {
+    napi_throw_error(env, "EDHASHNATIVE", hits == -1 ? "probeTable: a table offset or entry lies outside its arrays"
+                                                     : "probeTable: out of memory");
+    return NULL;
+  }
+  CHECK(napi_create_double(env, (double)hits, &result));
+  return result;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor properties[] = {
     {"readJpegInfo", NULL, read_jpeg_info, NULL, NULL, NULL, napi_enumerable, NULL},
     {"decodeJpegRows", NULL, decode_jpeg_rows, NULL, NULL, NULL, napi_enumerable, NULL},
     {"decodePngRows", NULL, decode_png_rows, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"probeTable", NULL, probe_table, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   CHECK(napi_define_properties(env, exports, sizeof(properties) / sizeof(properties[0]), properties));
   napi_value jpeg_version, zlib_text, inflater;

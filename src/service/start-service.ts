@@ -8,6 +8,7 @@ import { createServiceMetrics } from './metrics.js';
 import { createServer } from './server.js';
 import { loadLibraryIndexFromStore } from './library/load-library-index.js';
 import { startIndexFollower, type IndexFollower } from './library/index-sync.js';
+import type { HashIndex } from './library/hash-index.js';
 import type { RequestLogger } from './http/request-logger.js';
 import type { ServiceLimits } from './service-limits.js';
 import type { AdmissionLimits } from './http/admission.js';
@@ -60,11 +61,20 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
   const store = await openServiceStore(options.database, { migrate: options.migrate === true, clock });
   let app: FastifyInstance;
   let follower: IndexFollower | undefined;
+  let index: HashIndex;
   try {
     await store.assertSchemaCurrent();
     const metrics = createServiceMetrics({ version: options.version });
-    const { index, seq } = await loadLibraryIndexFromStore(store);
-    follower = startIndexFollower({ store, index, startSeq: seq, clock, logger: options.logger, ...options.indexSync });
+    const loaded = await loadLibraryIndexFromStore(store);
+    index = loaded.index;
+    follower = startIndexFollower({
+      store,
+      index,
+      startSeq: loaded.seq,
+      clock,
+      logger: options.logger,
+      ...options.indexSync,
+    });
     const sync = follower;
     app = createServer({
       store,
@@ -113,7 +123,14 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
   if (options.signal?.aborted) void closeAndResolve();
   else options.signal?.addEventListener('abort', () => void closeAndResolve(), { once: true });
   options.logger.info(
-    { url, version: options.version, engine: store.engine, database: store.description },
+    {
+      url,
+      version: options.version,
+      engine: store.engine,
+      database: store.description,
+      // Which probe loop serves matches: 'js' means the native addon is not built (slower at millions of entries).
+      library: { entries: index.size, matchKernel: index.kernel },
+    },
     `dhash service listening on ${url}`,
   );
   return { app, url, port, store, follower, closed, close: () => closeAndResolve().then(() => closed) };

@@ -57,6 +57,11 @@ and exits 0`, async (t) => {
   );
   const url = /dhash service listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(started)![1];
   assert.equal(url, `http://127.0.0.1:${port}`);
+  // The start line says how big the library is and which probe loop serves matches (native where it is built).
+  const listening = JSON.parse(started.split('\n').find((line) => line.includes('listening on'))!) as {
+    library?: unknown;
+  };
+  assert.deepEqual(listening.library, { entries: 0, matchKernel: 'native' });
   const health = await fetch(`${url}/health`);
   assert.equal(health.status, 200);
   assert.equal(((await health.json()) as { status: string }).status, 'ok');

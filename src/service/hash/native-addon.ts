@@ -37,6 +37,23 @@ export interface NativeDecoder {
     /** 1, or 2 (fast mode, not interlaced): only every 2nd row and column; firstRow/rowCount count kept rows. */
     step: number,
   ): Promise<Uint8Array>;
+  /**
+   * The HashIndex probe of one table (native/src/hash-probe.c): writes (position, distance) pairs of the live
+   * entries within query[5] bits to `out` and returns how many there are, which may exceed its room (call again
+   * with more). query: [key, filter word, rest bits, hi, lo, radius]. Throws on arrays that do not fit together.
+   */
+  probeTable(
+    offsets: Uint32Array,
+    filter: Uint32Array,
+    rest: Uint16Array,
+    at: Uint32Array,
+    hi: Uint32Array,
+    lo: Uint32Array,
+    alive: Uint8Array,
+    masks: Uint32Array,
+    query: Uint32Array,
+    out: Uint32Array,
+  ): number;
   jpegLibVersion: number;
   /** 'libdeflate' (whole-buffer, loaded at run time when libdeflate.so.0 exists) or 'zlib' (streaming). */
   pngInflater: 'libdeflate' | 'zlib';

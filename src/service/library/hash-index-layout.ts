@@ -14,20 +14,29 @@ export interface ChunkKey {
 }
 
 /**
+ * Which code runs the candidate loop of a probe: 'native' (native/src/hash-probe.c, the CPU's popcount) or 'js'
+ * (HashSegment's loop; the fallback where the addon is not built). Both find the same entries.
+ */
+export type ProbeKernel = 'native' | 'js';
+
+/**
  * At and above this many entries three tables of 21/21/22-bit keys take over from four of 16. At 10M a 16-bit
  * bucket holds ~150 entries and a radius-10 query checks ~65k candidates (CPU-bound); 21-bit buckets hold ~5 and
- * it checks ~15k, but in ~3.4k random bucket reads (memory-bound). Measured on the shared 2-core machine (CPU p50
- * per query, four vs three): 5M 0.28 vs 0.40 ms, 8M 0.39 vs 0.42, 10M 0.47 vs 0.46 (p95 0.59 vs 0.61), 12M 0.54
- * vs 0.49, 15M 0.67 vs 0.56; bench/match.bench.ts prints both layouts.
+ * it checks ~15k, but in ~3.4k random bucket reads (memory-bound). The cheaper a candidate check, the earlier the
+ * three tables win. Measured on the shared 2-core machine (p95 per query, four vs three tables; bench:match prints
+ * both layouts):
+ * - JS kernel: 5M 0.40 vs 0.48 ms, 8M 0.44 vs 0.47, 10M 0.59 vs 0.61, 12M 0.66 vs 0.58, 15M 0.78 vs 0.65;
+ * - native kernel: 1M 0.066 vs 0.122 ms, 3M 0.15 vs 0.21, 5M 0.195 vs 0.192 (median 0.148 vs 0.125), 8M 0.218
+ *   vs 0.215, 10M 0.34 vs 0.26. From 5M three tables also take 7 bytes an entry less.
  */
-export const LARGE_LAYOUT_MIN_ENTRIES = 11_000_000;
+export const LARGE_LAYOUT_MIN_ENTRIES: Readonly<Record<ProbeKernel, number>> = { native: 5_000_000, js: 11_000_000 };
 /** A bucket probe (a random memory read) costs about this many candidate checks (sequential reads). */
 const PROBE_COST = 24;
 /** Enumerating more neighbour keys than this per table costs more than the scan it would save. */
 const MAX_MASKS = 1 << 17;
 
 /** The chunks for a segment of `size` entries. */
-export function chooseLayout(size: number, largeLayoutMinEntries = LARGE_LAYOUT_MIN_ENTRIES): ChunkKey[] {
+export function chooseLayout(size: number, largeLayoutMinEntries: number): ChunkKey[] {
   if (size >= largeLayoutMinEntries) {
     // ~5 entries per bucket: fewer probes for smaller sizes, never wider than the chunk.
     const keyBits = Math.max(4, Math.min(21, Math.round(Math.log2(size / 5))));

@@ -8,7 +8,25 @@ import {
   getTop32,
   planProbes,
   type ChunkKey,
+  type ProbeKernel,
 } from './hash-index-layout.js';
+import { getNativeDecoder, type NativeDecoder } from '../hash/native-addon.js';
+
+type NativeProbe = NativeDecoder['probeTable'];
+
+/** The native probe when the addon is built and has it (an addon built before the probe existed does not). */
+function loadNativeProbe(): NativeProbe | undefined {
+  const decoder = getNativeDecoder();
+  return typeof decoder?.probeTable === 'function' ? decoder.probeTable.bind(decoder) : undefined;
+}
+
+let nativeProbe: NativeProbe | undefined | null = null;
+
+/** The kernel a new segment uses unless told otherwise. */
+export function getDefaultProbeKernel(): ProbeKernel {
+  if (nativeProbe === null) nativeProbe = loadNativeProbe();
+  return nativeProbe === undefined ? 'js' : 'native';
+}
 
 /** Hits in no particular order; the caller sorts. */
 export interface Found {
@@ -35,6 +53,9 @@ interface Table {
 
 /** Start and end of each probed bucket of one table, reused by every search (searches are synchronous). */
 let ranges = new Uint32Array(8192);
+/** The native probe's query words and its (position, distance) pairs, reused likewise; grown when a probe finds more. */
+const nativeQuery = new Uint32Array(6);
+let nativeHits = new Uint32Array(2 * 1024);
 
 /**
  * Entries as parallel typed arrays sorted by id (an id is found by binary search, no Map per entry) plus one table
@@ -54,6 +75,8 @@ export class HashSegment {
     readonly hi: Uint32Array,
     readonly lo: Uint32Array,
     private readonly chunks: ChunkKey[],
+    /** 'native' only where getDefaultProbeKernel() says it is built. */
+    private readonly kernel: ProbeKernel,
   ) {
     this.alive = new Uint8Array(ids.length).fill(1);
     const groupedKeys = new Uint32Array(ids.length);
@@ -100,7 +123,31 @@ export class HashSegment {
       this.scan(qHi, qLo, radius, found);
       return;
     }
-    for (let c = 0; c < this.tables.length; c++) if (radii[c] >= 0) this.probe(c, radii, qHi, qLo, radius, found);
+    for (let c = 0; c < this.tables.length; c++) {
+      if (radii[c] < 0) continue;
+      if (this.kernel === 'native') this.probeNative(c, radii, qHi, qLo, radius, found);
+      else this.probe(c, radii, qHi, qLo, radius, found);
+    }
+  }
+
+  /** Table `c` probed by the native kernel: the same passes and tests as probe(), then the same report. */
+  private probeNative(c: number, radii: number[], qHi: number, qLo: number, radius: number, found: Found): void {
+    const { chunk, offsets, filter, rest, at } = this.tables[c];
+    const masks = getMasks(chunk.keyBits, radii[c]);
+    nativeQuery[0] = getChunkKey(qHi, qLo, chunk);
+    nativeQuery[1] = getFilterWord(qHi, qLo, chunk);
+    nativeQuery[2] = getRestBits(qHi, qLo, chunk);
+    nativeQuery[3] = qHi;
+    nativeQuery[4] = qLo;
+    nativeQuery[5] = radius;
+    const probeTable = nativeProbe as NativeProbe;
+    const { hi, lo, alive } = this;
+    let count = probeTable(offsets, filter, rest, at, hi, lo, alive, masks, nativeQuery, nativeHits);
+    if (count > nativeHits.length / 2) {
+      nativeHits = new Uint32Array(2 * count);
+      count = probeTable(offsets, filter, rest, at, hi, lo, alive, masks, nativeQuery, nativeHits);
+    }
+    for (let h = 0; h < count; h++) this.report(nativeHits[2 * h], nativeHits[2 * h + 1], c, radii, qHi, qLo, found);
   }
 
   /**
@@ -125,7 +172,7 @@ export class HashSegment {
     this.warmSink ^= warm;
     const qFilter = getFilterWord(qHi, qLo, chunk);
     const qRest = getRestBits(qHi, qLo, chunk);
-    const { ids, hi, lo, alive } = this;
+    const { hi, lo, alive } = this;
     for (let m = 0; m < count; m++) {
       const limit = radius - countBits32(masks[m]);
       const end = bounds[2 * m + 1];
@@ -137,12 +184,18 @@ export class HashSegment {
         const xLo = (lo[i] ^ qLo) >>> 0;
         const distance = countBits32(xHi) + countBits32(xLo);
         if (distance > radius || alive[i] === 0) continue;
-        // Reported already by an earlier table whose key was also within its radius.
-        if (this.isFoundEarlier(xHi, xLo, c, radii)) continue;
-        found.ids.push(ids[i]);
-        found.distances.push(distance);
+        this.report(i, distance, c, radii, qHi, qLo, found);
       }
     }
+  }
+
+  /** Adds live entry `i`, found `distance` bits away in table `c`, unless an earlier table reported it already. */
+  private report(i: number, distance: number, c: number, radii: number[], qHi: number, qLo: number, found: Found) {
+    const xHi = (this.hi[i] ^ qHi) >>> 0;
+    const xLo = (this.lo[i] ^ qLo) >>> 0;
+    if (this.isFoundEarlier(xHi, xLo, c, radii)) return;
+    found.ids.push(this.ids[i]);
+    found.distances.push(distance);
   }
 
   private isFoundEarlier(xHi: number, xLo: number, c: number, radii: number[]): boolean {

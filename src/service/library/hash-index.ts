@@ -1,9 +1,9 @@
 // In-memory multi-index hashing over 64-bit dhashes:
 // Hamming-radius search that scales to ten million entries in typed arrays.
 import { parseHash } from './hash-bits.js';
-import { HashSegment, scanEntries, type Found } from './hash-index-segment.js';
+import { getDefaultProbeKernel, HashSegment, scanEntries, type Found } from './hash-index-segment.js';
 import { createRun, filterRun, mergeRuns, sortRun, type EntryRun } from './hash-index-runs.js';
-import { chooseLayout, LARGE_LAYOUT_MIN_ENTRIES } from './hash-index-layout.js';
+import { chooseLayout, LARGE_LAYOUT_MIN_ENTRIES, type ProbeKernel } from './hash-index-layout.js';
 
 export { getChunkRadii } from './hash-index-layout.js';
 
@@ -14,10 +14,12 @@ export interface IndexHit {
 
 /** Tuning, for tests and the bench: the defaults are the measured choices. */
 export interface HashIndexOptions {
-  /** Segments this large use three tables of 21/21/22-bit keys instead of four of 16. */
+  /** Segments this large use three tables of 21/21/22-bit keys instead of four of 16 (default: the kernel's). */
   largeLayoutMinEntries?: number;
   /** Adds kept in the linearly scanned tail before it becomes a segment. */
   tailLimit?: number;
+  /** The probe's candidate loop: native where the addon is built (the default), else JS. */
+  kernel?: ProbeKernel;
 }
 
 /**
@@ -49,9 +51,13 @@ export class HashIndex {
   private tailLo: Uint32Array = new Uint32Array(64);
   private readonly largeLayoutMinEntries: number;
   private readonly tailLimit: number;
+  readonly kernel: ProbeKernel;
 
   constructor(options: HashIndexOptions = {}) {
-    this.largeLayoutMinEntries = options.largeLayoutMinEntries ?? LARGE_LAYOUT_MIN_ENTRIES;
+    this.kernel = options.kernel ?? getDefaultProbeKernel();
+    if (this.kernel === 'native' && getDefaultProbeKernel() !== 'native')
+      throw new Error('the native probe kernel is not built: run `npm run build:native` (needs libjpeg62-turbo-dev)');
+    this.largeLayoutMinEntries = options.largeLayoutMinEntries ?? LARGE_LAYOUT_MIN_ENTRIES[this.kernel];
     this.tailLimit = options.tailLimit ?? TAIL_LIMIT;
   }
 
@@ -213,7 +219,8 @@ export class HashIndex {
 
   /** A segment over a sorted run, laid out for its size. */
   private createSegment(run: EntryRun): HashSegment {
-    return new HashSegment(run.ids, run.hi, run.lo, chooseLayout(run.ids.length, this.largeLayoutMinEntries));
+    const layout = chooseLayout(run.ids.length, this.largeLayoutMinEntries);
+    return new HashSegment(run.ids, run.hi, run.lo, layout, this.kernel);
   }
 
   /** Every live entry, sorted by id. */

@@ -4,6 +4,7 @@ import { HashIndex, type IndexHit } from '../../../src/service/library/hash-inde
 import {
   chooseLayout,
   getChunkRadii,
+  LARGE_LAYOUT_MIN_ENTRIES,
   getMasks,
   getRestBits,
   getTop32,
@@ -47,9 +48,10 @@ function assertAgreesWithScan(index: HashIndex, entries: Map<number, string>, qu
     }
 }
 
-test('the layout switches from four 16-bit tables to three 21/21/22-bit tables from 11M entries', () => {
+test("the layout switches from four 16-bit tables to three 21/21/22-bit tables at the kernel's size", () => {
+  const JS = LARGE_LAYOUT_MIN_ENTRIES.js;
   assert.deepEqual(
-    chooseLayout(1_000_000).map((c) => [c.start, c.width, c.keyBits]),
+    chooseLayout(1_000_000, JS).map((c) => [c.start, c.width, c.keyBits]),
     [
       [0, 16, 16],
       [16, 16, 16],
@@ -58,18 +60,19 @@ test('the layout switches from four 16-bit tables to three 21/21/22-bit tables f
     ],
   );
   assert.deepEqual(
-    chooseLayout(20_000_000).map((c) => [c.start, c.width, c.keyBits]),
+    chooseLayout(20_000_000, JS).map((c) => [c.start, c.width, c.keyBits]),
     [
       [0, 21, 21],
       [21, 21, 21],
       [42, 22, 22],
     ],
   );
-  assert.equal(chooseLayout(10_999_999).length, 4);
-  assert.equal(chooseLayout(11_000_000).length, 3);
+  assert.equal(chooseLayout(10_999_999, JS).length, 4);
+  assert.equal(chooseLayout(11_000_000, JS).length, 3);
+  assert.equal(new HashIndex({ kernel: 'js' }).kernel, 'js');
   // Smaller segments key on fewer bits: ~8 entries a bucket instead of a 1 MB offsets table for 2048 entries.
   assert.deepEqual(
-    chooseLayout(2048).map((c) => c.keyBits),
+    chooseLayout(2048, JS).map((c) => c.keyBits),
     [9, 9, 9, 9],
   );
 });
@@ -83,10 +86,10 @@ test('per-table radii over three chunks: r = 3s + t searches t + 1 chunks at s, 
 
 test('probes at radius 10 at 10M entries in either layout but scans for radius 64 and for tiny segments', () => {
   assert.deepEqual(planProbes(chooseLayout(10_000_000, 0), 10_000_000, 10), [3, 3, 2]);
-  assert.deepEqual(planProbes(chooseLayout(10_000_000), 10_000_000, 10), [2, 2, 2, 1]);
-  assert.deepEqual(planProbes(chooseLayout(1_000_000), 1_000_000, 10), [2, 2, 2, 1]);
-  assert.equal(planProbes(chooseLayout(10_000_000), 10_000_000, 64), undefined);
-  assert.equal(planProbes(chooseLayout(100), 100, 10), undefined);
+  assert.deepEqual(planProbes(chooseLayout(10_000_000, LARGE_LAYOUT_MIN_ENTRIES.js), 10_000_000, 10), [2, 2, 2, 1]);
+  assert.deepEqual(planProbes(chooseLayout(1_000_000, LARGE_LAYOUT_MIN_ENTRIES.js), 1_000_000, 10), [2, 2, 2, 1]);
+  assert.equal(planProbes(chooseLayout(10_000_000, LARGE_LAYOUT_MIN_ENTRIES.js), 10_000_000, 64), undefined);
+  assert.equal(planProbes(chooseLayout(100, LARGE_LAYOUT_MIN_ENTRIES.js), 100, 10), undefined);
   // The test-sized libraries below really probe in both layouts.
   assert.deepEqual(planProbes(chooseLayout(40_000, SWITCH), 40_000, 10), [3, 3, 2]);
   assert.deepEqual(planProbes(chooseLayout(20_000, SWITCH), 20_000, 10), [2, 2, 2, 1]);
