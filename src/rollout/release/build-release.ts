@@ -36,9 +36,9 @@ export interface BuiltRelease {
 }
 
 /**
- * Copies dist/, package.json, package-lock.json and the installed production node_modules (dev-only packages
- * pruned by package-lock.json) — never reinstalling or recompiling, so native modules stay as built and it takes
- * seconds.
+ * Copies dist/, package.json, package-lock.json, the native addon when built, and the installed production
+ * node_modules (dev-only packages pruned by package-lock.json) — never reinstalling or recompiling, so native modules
+ * stay as built and it takes seconds.
  */
 export async function buildRelease(options: BuildReleaseOptions): Promise<BuiltRelease> {
   const startedAt = options.clock.now();
@@ -120,11 +120,20 @@ export async function getDevPackagePaths(root: string): Promise<Set<string>> {
   );
 }
 
+/** Where scripts/build-native.mjs leaves the addon, and where src/service/hash/native-addon.ts loads it from. */
+const NATIVE_ADDON = 'native/build/Release/dhash_native.node';
+
 async function copyReleaseFiles(root: string, target: string): Promise<void> {
   await mkdir(target, { recursive: true });
   await cp(join(root, 'dist'), join(target, 'dist'), { recursive: true, dereference: true });
   for (const file of ['package.json', 'package-lock.json']) {
     if (existsSync(join(root, file))) await cp(join(root, file), join(target, file));
+  }
+  // The native decoders and match kernel (built at npm ci); without it the release hashes through sharp and
+  // matches in the JS loop. N-API keeps it loadable by any later node. Only the module: not node-gyp's objects.
+  if (existsSync(join(root, NATIVE_ADDON))) {
+    await mkdir(join(target, NATIVE_ADDON, '..'), { recursive: true });
+    await cp(join(root, NATIVE_ADDON), join(target, NATIVE_ADDON));
   }
   const modules = join(root, 'node_modules');
   if (!existsSync(modules)) return;

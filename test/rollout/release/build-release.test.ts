@@ -25,6 +25,9 @@ async function createCheckout(root: string): Promise<void> {
     'node_modules/@s/prodscoped/index.js': 'prod\n',
     'node_modules/@s/devscoped/index.js': 'dev\n',
     'node_modules/optdev/index.js': 'kept: devOptional\n',
+    'native/build/Release/dhash_native.node': 'addon\n',
+    'native/build/Release/obj.target/dhash_native/src/addon.o': 'object\n',
+    'native/src/addon.c': 'source\n',
   };
   for (const [path, text] of Object.entries(files)) {
     await mkdir(join(root, path, '..'), { recursive: true });
@@ -50,7 +53,8 @@ async function createCheckout(root: string): Promise<void> {
   await symlink('../devonly/bin.js', join(root, 'node_modules/.bin/devonly'));
 }
 
-test('copies dist, package files and production node_modules, pruning dev packages and their .bin links', async (t) => {
+test(`copies dist, package files, the native addon and production node_modules, pruning dev packages and their \
+.bin links`, async (t) => {
   const root = await createTempDir(t);
   await createCheckout(root);
   const out = join(root, 'out');
@@ -65,6 +69,7 @@ test('copies dist, package files and production node_modules, pruning dev packag
       'node_modules/prod/index.js',
       'node_modules/@s/prodscoped/index.js',
       'node_modules/optdev/index.js',
+      'native/build/Release/dhash_native.node',
     ].filter((p) => !has(p)),
     [],
   );
@@ -74,6 +79,8 @@ test('copies dist, package files and production node_modules, pruning dev packag
       'node_modules/@s/devscoped',
       'node_modules/prod/node_modules/nesteddev',
       'node_modules/.bin/devonly',
+      'native/build/Release/obj.target',
+      'native/src',
     ].filter(has),
     [],
   );
