@@ -12,16 +12,9 @@ import {
   type Db,
 } from '../../service/store/index.js';
 import { addLibraryEntry, deleteLibraryEntry, getLibraryEntry } from '../../service/library/library-repository.js';
-import {
-  getLineageProblem,
-  isRecreatedByResolve,
-  reportNoneCarried,
-  toCarriedLibraryEntry,
-  toCarriedReviewItem,
-  toNotCarried,
-  type CarryForwardReport,
-} from './carry-forward-changes.js';
-import { enqueueReviewItem, resolveReviewItem, type ReviewVerdict } from '../../service/review/review-repository.js';
+import { getLineageProblem, reportNoneCarried, type CarryForwardReport } from './carry-forward-changes.js';
+import { applyCarryForwardToStore, type CarryForwardStore } from './carry-forward-to-store.js';
+import { enqueueReviewItem, resolveReviewItem } from '../../service/review/review-repository.js';
 
 export type { CarriedChange, CarryForwardReport } from './carry-forward-changes.js';
 export { describeChange } from './carry-forward-changes.js';
@@ -66,70 +59,40 @@ export function readChangesToCarry(
 
 /**
  * Re-applies `changes` to the restored database file in seq order; each change on its own, so one failure stops none.
+ * Each change is written with its own time, not the rollback's, as on PostgreSQL.
  */
-export function applyCarryForward(
+export async function applyCarryForward(
   databaseFile: string,
   mark: number,
   input: { changes: ChangeRecord[]; lineageProblem?: string },
   clock: Clock,
-): CarryForwardReport {
+): Promise<CarryForwardReport> {
+  // With a lineage problem the restored file is not even opened.
   if (input.lineageProblem) return reportNoneCarried(mark, input.changes, input.lineageProblem);
-  const report: CarryForwardReport = { fromSeq: mark, carried: [], notCarried: [] };
   const db = openDatabase(databaseFile, { fileMustExist: true });
-  const ids = { library: new Map<number, number>(), review: new Map<number, number>() };
+  let changeTimeMs = clock.now();
+  const changeClock: Clock = { now: () => changeTimeMs, sleep: clock.sleep };
   try {
-    for (const change of input.changes) {
-      if (isRecreatedByResolve(change)) continue;
-      try {
-        const summary = applyChange(db, change, ids, { now: () => Date.parse(change.at), sleep: clock.sleep });
-        report.carried.push({ seq: change.seq, at: change.at, summary });
-      } catch (error) {
-        report.notCarried.push(toNotCarried(change, error));
-      }
-    }
+    return await applyCarryForwardToStore(
+      createRepositoryStore(db, changeClock),
+      mark,
+      input,
+      (atMs) => (changeTimeMs = atMs),
+    );
   } finally {
     closeDatabase(db);
   }
-  return report;
 }
 
-function applyChange(
-  db: Db,
-  change: ChangeRecord,
-  ids: { library: Map<number, number>; review: Map<number, number> },
-  clock: Clock,
-): string {
-  const p = change.payload;
-  const libraryId = (id: number) => ids.library.get(id) ?? id;
-  if (change.entity === 'library_entry' && change.kind === 'add') {
-    const entry = addLibraryEntry(db, toCarriedLibraryEntry(p), clock);
-    ids.library.set(change.entityId, entry.id);
-    return `library_entry add ${change.entityId} → ${entry.id} (${entry.label})`;
-  }
-  if (change.entity === 'library_entry' && change.kind === 'delete') {
-    const id = libraryId(change.entityId);
-    const found = getLibraryEntry(db, id);
-    // Never delete a different entry that happens to have the id in the restored data.
-    if (found && found.hash !== p.hash)
-      throw new Error(`entry ${id} in the restored data has hash ${found.hash}, not the deleted ${String(p.hash)}`);
-    deleteLibraryEntry(db, id, clock);
-    const renamed = id === change.entityId ? '' : ` (now ${id})`;
-    return `library_entry delete ${change.entityId}${renamed} (${String(p.label)})`;
-  }
-  if (change.entity === 'review_item' && change.kind === 'create') {
-    const item = enqueueReviewItem(db, toCarriedReviewItem(p, libraryId(Number(p.candidateId))), clock);
-    ids.review.set(change.entityId, item.id);
-    return `review_item create ${change.entityId} → ${item.id}`;
-  }
-  if (change.entity === 'review_item' && change.kind === 'resolve') {
-    const id = ids.review.get(change.entityId) ?? change.entityId;
-    const result = resolveReviewItem(db, id, p.verdict as ReviewVerdict, clock);
-    if (result.libraryEntry && typeof p.libraryEntryId === 'number')
-      ids.library.set(p.libraryEntryId, result.libraryEntry.id);
-    const renamed = id === change.entityId ? '' : ` (now ${id})`;
-    return `review_item resolve ${change.entityId}${renamed} as ${String(p.verdict)}`;
-  }
-  throw new Error(`unknown change ${change.entity} ${change.kind}`);
+/** The SQLite repositories behind the store's methods, so both engines replay a change through one applyChange. */
+function createRepositoryStore(db: Db, clock: Clock): CarryForwardStore {
+  return {
+    addLibraryEntry: async (entry) => addLibraryEntry(db, entry, clock),
+    getLibraryEntry: async (id) => getLibraryEntry(db, id),
+    deleteLibraryEntry: async (id) => deleteLibraryEntry(db, id, clock),
+    enqueueReviewItem: async (item) => enqueueReviewItem(db, item, clock),
+    resolveReviewItem: async (id, verdict) => resolveReviewItem(db, id, verdict, clock),
+  };
 }
 
 /**

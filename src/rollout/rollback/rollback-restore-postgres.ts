@@ -6,7 +6,7 @@ import { getPostgresTarget, withDatabase, type PostgresTarget } from '../backup/
 import type { ChangeRecord } from '../../service/store/index.js';
 import type { ServiceStore } from '../../service/store/service-store.js';
 import type { CarryForwardReport } from './carry-forward.js';
-import { applyCarryForwardToStore } from './postgres-carry-forward.js';
+import { applyCarryForwardToStore } from './carry-forward-to-store.js';
 import { readPostgresChangesToCarry } from './postgres-change-log.js';
 import { createSideDatabaseName, dropDatabase, restoreIntoFreshDatabase, switchDatabases } from './postgres-restore.js';
 import type { RollbackContext } from './rollback-checks.js';

@@ -52,7 +52,7 @@ review `same` is not added twice', async (t) => {
   assert.equal(getBackupMark(undefined, backup), mark, 'read from the backup database when the manifest has no mark');
   const toCarry = readChangesToCarry(live, backup, mark);
   assert.equal(toCarry.lineageProblem, undefined);
-  const report = applyCarryForward(backup, mark, toCarry, createSystemClock());
+  const report = await applyCarryForward(backup, mark, toCarry, createSystemClock());
   assert.deepEqual(report.notCarried, []);
   assert.deepEqual(
     report.carried.map((c) => c.summary),
@@ -100,7 +100,7 @@ test('a live log that does not descend from the backup carries nothing and says 
   closeDatabase(db);
   const toCarry = readChangesToCarry(live, other, 1);
   assert.equal(toCarry.lineageProblem, "the live change log does not descend from the backup's (change 1 differs)");
-  const report = applyCarryForward(other, 1, toCarry, createSystemClock());
+  const report = await applyCarryForward(other, 1, toCarry, createSystemClock());
   assert.deepEqual(report.carried, []);
   assert.deepEqual(
     report.notCarried.map((c) => c.summary),

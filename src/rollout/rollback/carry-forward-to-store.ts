@@ -1,5 +1,6 @@
-// Carry-forward on PostgreSQL: re-applies the library and review changes logged since the backup through the service's
-// own store (its validation, its change_log rows), as carry-forward.ts does for SQLite.
+// Carry-forward on every engine: re-applies the library and review changes logged since the backup through the data
+// layer's own writes (its validation, its change_log rows): the service's store on PostgreSQL, the repositories on
+// SQLite (carry-forward.ts).
 import type { ChangeRecord } from '../../service/store/index.js';
 import type { ServiceStore } from '../../service/store/service-store.js';
 import type { ReviewVerdict } from '../../service/review/review-repository.js';
@@ -11,6 +12,12 @@ import {
   toNotCarried,
   type CarryForwardReport,
 } from './carry-forward-changes.js';
+
+/** The writes carry-forward replays: the service's store, or the SQLite repositories behind the same methods. */
+export type CarryForwardStore = Pick<
+  ServiceStore,
+  'addLibraryEntry' | 'getLibraryEntry' | 'deleteLibraryEntry' | 'enqueueReviewItem' | 'resolveReviewItem'
+>;
 
 /** Ids that changed on the way: an entry re-added gets a new id, and later changes that named the old one follow it. */
 interface IdMaps {
@@ -24,7 +31,7 @@ interface IdMaps {
  * problem nothing is applied and every change is reported as not carried.
  */
 export async function applyCarryForwardToStore(
-  store: ServiceStore,
+  store: CarryForwardStore,
   mark: number,
   input: { changes: ChangeRecord[]; lineageProblem?: string },
   setChangeTime: (atMs: number) => void,
@@ -45,7 +52,7 @@ export async function applyCarryForwardToStore(
   return report;
 }
 
-async function applyChange(store: ServiceStore, change: ChangeRecord, ids: IdMaps): Promise<string> {
+async function applyChange(store: CarryForwardStore, change: ChangeRecord, ids: IdMaps): Promise<string> {
   const p = change.payload;
   const libraryId = (id: number) => ids.library.get(id) ?? id;
   if (change.entity === 'library_entry' && change.kind === 'add') {
