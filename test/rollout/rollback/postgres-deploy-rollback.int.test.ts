@@ -1,32 +1,16 @@
 // A PostgreSQL environment end to end with the real CLI, built releases and the process driver: deploy (migrations
 // on PostgreSQL), back up, deploy again, roll back (restore + carry-forward), and the previous release serves.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, readlink, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readlink, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { runCliForTest } from '../../helpers/cli.js';
-import { REPO_ROOT } from '../../helpers/processes.js';
-import { createDeployProject, createReleaseVariant, type DeployProject } from '../../helpers/deploy-project.js';
+import { useBuiltReleases } from '../../helpers/built-releases.js';
+import { createDeployProject, type DeployProject } from '../../helpers/deploy-project.js';
 import { startPostgres } from '../../helpers/postgres-server.js';
 import { listLabels, PG_TEST_PASSWORD, withClient } from '../../helpers/postgres-environment.js';
-import { buildRelease } from '../../../src/rollout/release/build-release.js';
-import { createSystemClock } from '../../../src/lib/clock.js';
 
-let workDir: string;
-let releaseA: string;
-let releaseB: string;
-
-before(async () => {
-  workDir = await mkdtemp(join(tmpdir(), 'dhash-pg-deploy-'));
-  releaseA = (await buildRelease({ projectRoot: REPO_ROOT, outDir: workDir, clock: createSystemClock() })).dir;
-  releaseB = await createReleaseVariant(releaseA, workDir, 'variantb', (dir) =>
-    writeFile(join(dir, 'dist', 'VARIANT.txt'), 'B\n'),
-  );
-});
-after(async () => {
-  if (workDir) await rm(workDir, { recursive: true, force: true });
-});
+const releases = useBuiltReleases('dhash-pg-deploy-');
 
 /** The deploy project's `local` environment moved onto PostgreSQL (urlEnv DHASH_DATABASE_URL). */
 async function usePostgres(project: DeployProject): Promise<void> {
@@ -61,7 +45,7 @@ entry written since, the pre-rollback database is kept', async (t) => {
     return result;
   };
 
-  const first = await cli(['deploy', '--env', 'local', '--release', releaseA]);
+  const first = await cli(['deploy', '--env', 'local', '--release', releases.releaseA]);
   assert.equal(first.exitCode, 0, first.stdout + first.stderr);
   assert.match(first.stdout, /deploy:migrate.*schema 0 → 2 \(2 applied\)/);
   const health = (await api(project, 'GET', '/health')) as Record<string, unknown>;
@@ -74,9 +58,9 @@ entry written since, the pre-rollback database is kept', async (t) => {
   const backupFile = /backups\/dhash_\w+_local\.zip/.exec(backup.stdout)?.[0];
   assert.ok(backupFile, backup.stdout);
 
-  const second = await cli(['deploy', '--env', 'local', '--release', releaseB]);
+  const second = await cli(['deploy', '--env', 'local', '--release', releases.releaseB]);
   assert.equal(second.exitCode, 0, second.stdout + second.stderr);
-  assert.equal(await currentOf(project), basename(releaseB));
+  assert.equal(await currentOf(project), basename(releases.releaseB));
   await api(project, 'POST', '/v1/library', { label: 'after-backup', hash: '1123456789abcdef' });
 
   const dry = await cli(['rollback', '--backup', backupFile, '--env', 'local', '--dry-run']);
@@ -89,7 +73,7 @@ entry written since, the pre-rollback database is kept', async (t) => {
   assert.match(rolled.stdout, /^ {2}carried forward #\d+ library_entry add \d+ → \d+ \(after-backup\)$/m);
 
   // The previous release serves, from the restored database with the carried entry; the service is PostgreSQL's.
-  assert.equal(await currentOf(project), basename(releaseA));
+  assert.equal(await currentOf(project), basename(releases.releaseA));
   const labels = ((await api(project, 'GET', '/v1/library')).items as { label: string }[]).map((i) => i.label);
   assert.deepEqual(
     labels.filter((l) => !l.startsWith('smoke')),

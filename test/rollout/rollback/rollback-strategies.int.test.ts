@@ -1,13 +1,11 @@
 // Rollback strategies end to end with real releases, services, databases, backups and the real CLI (issue 9).
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, readlink, rm, stat, writeFile, mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readlink, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { runCliForTest } from '../../helpers/cli.js';
-import { REPO_ROOT } from '../../helpers/processes.js';
-import { createDeployProject, createReleaseVariant, type DeployProject } from '../../helpers/deploy-project.js';
-import { buildRelease } from '../../../src/rollout/release/build-release.js';
+import { useBuiltReleases } from '../../helpers/built-releases.js';
+import { createDeployProject, type DeployProject } from '../../helpers/deploy-project.js';
 import { createSystemClock } from '../../../src/lib/clock.js';
 import { createSilentLogger } from '../../../src/lib/logger.js';
 import {
@@ -22,20 +20,7 @@ import type { NotificationInput, Notifier } from '../../../src/rollout/notify/in
 import { closeDatabase, openDatabase } from '../../../src/service/store/index.js';
 import { enqueueReviewItem } from '../../../src/service/review/review-repository.js';
 
-let workDir: string;
-let releaseA: string;
-let releaseB: string;
-
-before(async () => {
-  workDir = await mkdtemp(join(tmpdir(), 'dhash-strategies-'));
-  releaseA = (await buildRelease({ projectRoot: REPO_ROOT, outDir: workDir, clock: createSystemClock() })).dir;
-  releaseB = await createReleaseVariant(releaseA, workDir, 'variantb', (dir) =>
-    writeFile(join(dir, 'dist', 'VARIANT.txt'), 'B\n'),
-  );
-});
-after(async () => {
-  if (workDir) await rm(workDir, { recursive: true, force: true });
-});
+const releases = useBuiltReleases('dhash-strategies-');
 
 const trigger: GateResult = {
   name: 'health',
@@ -121,10 +106,10 @@ const healthOf = async (project: DeployProject) => (await fetch(`${project.baseU
 test(`switch-back keeps a library entry written after the deploy, and the database file is never \
 replaced`, async (t) => {
   const project = await createDeployProject(t);
-  await deploy(project, releaseA);
+  await deploy(project, releases.releaseA);
   await api(project, 'POST', '/v1/library', { label: 'before', hash: '0123456789abcdef' });
   await backUp(project);
-  await deploy(project, releaseB);
+  await deploy(project, releases.releaseB);
   const status = await runCliForTest(['status', '--env', 'local'], { cwd: project.root });
   assert.match(
     status.stdout,
@@ -137,7 +122,7 @@ replaced`, async (t) => {
   const { result, incident, notifier } = await rollBackAsTheMonitor(project);
   assert.equal(result.status, 'succeeded', result.reason);
   assert.equal(result.strategy, 'switch-back');
-  assert.equal(await currentOf(project), basename(releaseA));
+  assert.equal(await currentOf(project), basename(releases.releaseA));
   assert.equal(await healthOf(project), 200);
   assert.deepEqual(await labels(project), ['after-deploy', 'before']);
   assert.equal((await stat(dbFile)).ino, inodeBefore, 'the live database file was not replaced');
@@ -161,7 +146,7 @@ replaced`, async (t) => {
 test(`restore carries forward an entry added, an entry deleted and a review resolved since the backup; \
 the incident lists them`, async (t) => {
   const project = await createDeployProject(t);
-  await deploy(project, releaseA);
+  await deploy(project, releases.releaseA);
   const old = await api(project, 'POST', '/v1/library', { label: 'old', hash: '0123456789abcdef' });
   const environment = await project.getEnv();
   const db = openDatabase(environment.databaseFile);
@@ -173,7 +158,7 @@ the incident lists them`, async (t) => {
   });
   closeDatabase(db);
   await backUp(project);
-  await deploy(project, releaseB);
+  await deploy(project, releases.releaseB);
   await api(project, 'POST', '/v1/library', { label: 'new', hash: '3123456789abcdef' });
   await api(project, 'DELETE', `/v1/library/${old.id}`);
   await api(project, 'POST', `/v1/review/${review.id}/resolve`, { resolution: 'different' });
@@ -181,13 +166,13 @@ the incident lists them`, async (t) => {
   // As if the deploy had applied a migration without a down: only a restore can undo it.
   const { result, incident, markdown } = await rollBackAsTheMonitor(project, {
     getDeployFacts: async () => ({
-      previousReleaseId: basename(releaseA),
+      previousReleaseId: basename(releases.releaseA),
       appliedMigrations: [{ version: 9, name: 'no_down', hasDown: false }],
     }),
   });
   assert.equal(result.status, 'succeeded', result.reason);
   assert.equal(result.strategy, 'restore');
-  assert.equal(await currentOf(project), basename(releaseA));
+  assert.equal(await currentOf(project), basename(releases.releaseA));
   assert.equal(await healthOf(project), 200);
   assert.deepEqual(await labels(project), ['new']);
   const items = (await api(project, 'GET', '/v1/review')).items as { id: number; status: string }[];
@@ -217,10 +202,10 @@ the incident lists them`, async (t) => {
 test(`manual rollback --carry-forward restores the backup then re-applies what users wrote; without it \
 the data is the backup's`, async (t) => {
   const project = await createDeployProject(t);
-  await deploy(project, releaseA);
+  await deploy(project, releases.releaseA);
   await api(project, 'POST', '/v1/library', { label: 'one', hash: '0123456789abcdef' });
   const backup = await backUp(project);
-  await deploy(project, releaseB);
+  await deploy(project, releases.releaseB);
   await api(project, 'POST', '/v1/library', { label: 'two', hash: '1123456789abcdef' });
   const dry = await runCliForTest(['rollback', '--backup', backup, '--env', 'local', '--carry-forward', '--dry-run'], {
     cwd: project.root,
@@ -239,12 +224,12 @@ the data is the backup's`, async (t) => {
 test(`first deploy with a violated gate: the only release keeps serving, critical incident, exact \
 rollback-failure reason, blocked`, async (t) => {
   const project = await createDeployProject(t);
-  await deploy(project, releaseA);
+  await deploy(project, releases.releaseA);
   const { result, notifier, incident } = await rollBackAsTheMonitor(project);
   assert.equal(result.status, 'blocked');
   assert.equal(result.reason, 'first deploy: nothing to roll back to');
   assert.equal(await healthOf(project), 200, 'the release is still serving');
-  assert.equal(await currentOf(project), basename(releaseA));
+  assert.equal(await currentOf(project), basename(releases.releaseA));
   const failures = notifier.sent.filter((n) => n.event === 'rollback-failure');
   assert.equal(failures.length, 1);
   assert.equal(failures[0].fields?.reason, 'first deploy: nothing to roll back to');
