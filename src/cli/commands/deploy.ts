@@ -1,9 +1,7 @@
 // `dhash deploy --env E [--release X] [--dry-run] [--force]`:
 // validated, journaled, atomic deploy with automatic switch-back.
-import { join } from 'node:path';
-import { createCliNotifier } from '../cli-notifier.js';
 import type { RegisterCommand } from '../context.js';
-import { createCommandLogger } from '../command-logger.js';
+import { createCommandOutputs, formatOutcomeLine } from '../command-outputs.js';
 import { resolveEnvironment } from '../../rollout/config/environments.js';
 import { createRedactor } from '../../lib/redact.js';
 import { deployRelease } from '../../rollout/deploy/deploy-release.js';
@@ -41,19 +39,14 @@ export const registerDeploy: RegisterCommand = (program, ctx, run) => {
         const environment = await resolveEnvironment(projectRoot, opts.env, ctx.processEnv);
         const redact = createRedactor(ctx.processEnv);
         const out = createLineWriter(ctx, redact);
-        const log = createCommandLogger(ctx, {
-          file: opts.dryRun ? undefined : join(environment.logsDir, 'deploy.log'),
+        const { log, notifier } = createCommandOutputs(ctx, {
+          projectRoot,
+          environment,
           component: 'deploy',
+          redact,
+          isDryRun: Boolean(opts.dryRun),
         });
         try {
-          const notifier = opts.dryRun
-            ? undefined
-            : createCliNotifier(ctx, {
-                projectRoot,
-                environment,
-                logger: log.logger,
-                redact,
-              });
           out(`${opts.dryRun ? 'DRY RUN: ' : ''}deploy to ${environment.name} (${environment.root})`);
           const input = {
             environment,
@@ -71,11 +64,11 @@ export const registerDeploy: RegisterCommand = (program, ctx, run) => {
             // A fleet: waves over ssh hosts (src/rollout/fleet), loaded only when an environment is one.
             const { rollOutFleet } = await import('../../rollout/fleet/roll-out-fleet.js');
             const fleet = await rollOutFleet({ ...input, redact });
-            out(formatOutcome(fleet));
+            out(formatOutcomeLine(fleet));
             return fleet.exitCode;
           }
           const result = await deployRelease(input);
-          out(formatOutcome(result));
+          out(formatOutcomeLine(result));
           if (result.smoke) out(`smoke log: ${result.smoke.logFile}`);
           return result.exitCode;
         } finally {
@@ -84,8 +77,3 @@ export const registerDeploy: RegisterCommand = (program, ctx, run) => {
       }),
     );
 };
-
-/** `OK: <message> [<deploy id>]`: the last line of a deploy, single host or fleet alike. */
-function formatOutcome(result: { ok: boolean; message: string; deployId?: string }): string {
-  return `${result.ok ? 'OK' : 'FAILED'}: ${result.message}${result.deployId ? ` [${result.deployId}]` : ''}`;
-}

@@ -2,10 +2,8 @@
 // restore release, database and config from a verified backup. A fleet (`--env E` alone): every host back to its
 // previous release (src/rollout/fleet/manual-rollback-fleet.ts).
 import { createInterface } from 'node:readline/promises';
-import { createCliNotifier } from '../cli-notifier.js';
-import { join } from 'node:path';
 import type { RegisterCommand } from '../context.js';
-import { createCommandLogger } from '../command-logger.js';
+import { createCommandOutputs, formatOutcomeLine } from '../command-outputs.js';
 import { resolveEnvironment } from '../../rollout/config/environments.js';
 import { ExitCode } from '../../lib/exit-codes.js';
 import { createRedactor } from '../../lib/redact.js';
@@ -58,19 +56,14 @@ export const registerRollback: RegisterCommand = (program, ctx, run) => {
               }
             }
           : undefined;
-        const log = createCommandLogger(ctx, {
-          file: opts.dryRun ? undefined : join(environment.logsDir, 'rollback.log'),
+        const { log, notifier } = createCommandOutputs(ctx, {
+          projectRoot,
+          environment,
           component: 'rollback',
+          redact,
+          isDryRun: Boolean(opts.dryRun),
         });
         try {
-          const notifier = opts.dryRun
-            ? undefined
-            : createCliNotifier(ctx, {
-                projectRoot,
-                environment,
-                logger: log.logger,
-                redact,
-              });
           if (environment.config.target.type === 'ssh') {
             // A fleet: switch-back of every host over ssh, loaded only when an environment is one.
             if (opts.backup || opts.carryForward) throw createError('EFLEETHASNODRIVER', { env: environment.name });
@@ -88,7 +81,7 @@ export const registerRollback: RegisterCommand = (program, ctx, run) => {
               signal: ctx.signal,
               onProgress: out,
             });
-            out(`${fleet.ok ? 'OK' : 'FAILED'}: ${fleet.message}${fleet.deployId ? ` [${fleet.deployId}]` : ''}`);
+            out(formatOutcomeLine(fleet));
             return fleet.exitCode;
           }
           if (!opts.backup)
@@ -111,7 +104,7 @@ export const registerRollback: RegisterCommand = (program, ctx, run) => {
             signal: ctx.signal,
             onProgress: out,
           });
-          out(`${result.ok ? 'OK' : 'FAILED'}: ${result.message}${result.deployId ? ` [${result.deployId}]` : ''}`);
+          out(formatOutcomeLine(result));
           for (const c of result.carryForward?.carried ?? []) out(`  carried forward #${c.seq} ${c.summary}`);
           for (const c of result.carryForward?.notCarried ?? [])
             out(`  NOT carried forward #${c.seq} ${c.summary}: ${c.reason}`);
