@@ -10,40 +10,20 @@ import {
   createPostgresProject,
   withClient,
 } from '../../helpers/postgres-environment.js';
-import { createSystemClock } from '../../../src/lib/clock.js';
-import { createSilentLogger } from '../../../src/lib/logger.js';
-import { createStepRunner } from '../../../src/rollout/deploy/step-runner.js';
+import { createRecordingRollbackContext, NOTES_MIGRATION } from './helpers/down-migrate-fixture.js';
 import { runDownMigrate } from '../../../src/rollout/rollback/rollback-switch-back.js';
-import type { TargetDriver } from '../../../src/rollout/target/index.js';
 import { MIGRATIONS, type Migration } from '../../../src/service/store/index.js';
 import { applyPendingPostgresMigrations } from '../../../src/service/store/postgres/index.js';
-
-const notes: Migration = {
-  version: 3,
-  name: 'add_notes',
-  sql: 'CREATE TABLE notes (id INTEGER PRIMARY KEY);',
-  down: 'DROP TABLE notes;',
-};
 
 async function setUp(t: Parameters<typeof createTempDir>[0], migration: Migration) {
   const root = await createTempDir(t);
   const project = await createPostgresProject(t, root);
   const { environment } = project;
   await createCurrentRelease(environment);
-  environment.config.deploy.healthTimeoutMs = 300; // nothing listens in this test: the health wait must fail fast
   const migrations = [...MIGRATIONS, migration];
   await addLibraryEntries(project.server.url, ['kept-1', 'kept-2']);
   await withClient(project.server.url, (c) => applyPendingPostgresMigrations(c, { migrations }));
-  const calls: string[] = [];
-  const driver = {
-    type: 'fake',
-    stop: async () => void calls.push('stop'),
-    restart: async () => (calls.push('restart'), { isRunning: true, detail: 'restarted' }),
-  } as unknown as TargetDriver;
-  const clock = createSystemClock();
-  const logger = createSilentLogger();
-  const steps = createStepRunner({ environment, deployId: 'staging-test', kind: 'rollback', clock, logger });
-  const ctx = { environment, clock, logger, driver, steps, processEnv: project.processEnv };
+  const { calls, ctx } = createRecordingRollbackContext(environment, project.processEnv);
   return { project, migrations, calls, ctx };
 }
 
@@ -60,7 +40,11 @@ async function readSchema(url: string): Promise<{ version: number; tables: strin
 
 test('a failing down on PostgreSQL stops in the rehearsal: the live schema is unchanged and the service is never \
 stopped', async (t) => {
-  const broken: Migration = { ...notes, name: 'broken_down', down: 'DROP TABLE notes; DROP TABLE no_such_table;' };
+  const broken: Migration = {
+    ...NOTES_MIGRATION,
+    name: 'broken_down',
+    down: 'DROP TABLE notes; DROP TABLE no_such_table;',
+  };
   const { project, migrations, calls, ctx } = await setUp(t, broken);
   const before = await readSchema(project.server.url);
   assert.ok(before.tables.includes('notes'));
@@ -84,7 +68,7 @@ stopped', async (t) => {
 
 test('the downs are rehearsed, then run on the live PostgreSQL in one transaction after the stop, then current \
 switches back; the data is kept', async (t) => {
-  const { project, migrations, calls, ctx } = await setUp(t, notes);
+  const { project, migrations, calls, ctx } = await setUp(t, NOTES_MIGRATION);
   const outcome = await runDownMigrate(ctx, 'r1', [3], migrations);
   assert.deepEqual(
     ctx.steps.timeline

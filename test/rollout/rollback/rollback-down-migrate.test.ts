@@ -6,11 +6,8 @@ import { readlink } from 'node:fs/promises';
 import { createTempDir } from '../../helpers/temp-dir.js';
 import { createBackupProject, createDeployedEnvironment } from '../../helpers/backup-fixtures.js';
 import { hashDatabaseFiles } from '../../helpers/database-files.js';
-import { createSystemClock } from '../../../src/lib/clock.js';
-import { createSilentLogger } from '../../../src/lib/logger.js';
-import { createStepRunner } from '../../../src/rollout/deploy/step-runner.js';
+import { createRecordingRollbackContext, NOTES_MIGRATION } from './helpers/down-migrate-fixture.js';
 import { runDownMigrate } from '../../../src/rollout/rollback/rollback-switch-back.js';
-import type { TargetDriver } from '../../../src/rollout/target/index.js';
 import {
   MIGRATIONS,
   applyPendingMigrations,
@@ -20,37 +17,25 @@ import {
   type Migration,
 } from '../../../src/service/store/index.js';
 
-const notes: Migration = {
-  version: 3,
-  name: 'add_notes',
-  sql: 'CREATE TABLE notes (id INTEGER PRIMARY KEY);',
-  down: 'DROP TABLE notes;',
-};
-
 async function setup(t: Parameters<typeof createTempDir>[0], migration: Migration) {
   const root = await createTempDir(t);
   await createBackupProject(root);
   const { environment } = await createDeployedEnvironment(root, 'staging', { rows: 5 });
-  environment.config.deploy.healthTimeoutMs = 300; // nothing listens in this test: the health wait must fail fast
   const migrations = [...MIGRATIONS, migration];
   const db = openDatabase(environment.databaseFile);
   applyPendingMigrations(db, { migrations });
   closeDatabase(db);
-  const calls: string[] = [];
-  const driver = {
-    type: 'fake',
-    stop: async () => void calls.push('stop'),
-    restart: async () => (calls.push('restart'), { isRunning: true, detail: 'restarted' }),
-  } as unknown as TargetDriver;
-  const clock = createSystemClock();
-  const logger = createSilentLogger();
-  const steps = createStepRunner({ environment, deployId: 'staging-test', kind: 'rollback', clock, logger });
-  return { environment, migrations, calls, ctx: { environment, clock, logger, driver, steps } };
+  const { calls, ctx } = createRecordingRollbackContext(environment);
+  return { environment, migrations, calls, ctx };
 }
 
 test(`a failing down stops on the copy: the live database stays byte-identical, the service is never \
 stopped, and the reason is clear`, async (t) => {
-  const broken: Migration = { ...notes, name: 'broken_down', down: 'DROP TABLE notes; DROP TABLE no_such_table;' };
+  const broken: Migration = {
+    ...NOTES_MIGRATION,
+    name: 'broken_down',
+    down: 'DROP TABLE notes; DROP TABLE no_such_table;',
+  };
   const { environment, migrations, calls, ctx } = await setup(t, broken);
   const before = hashDatabaseFiles(environment.databaseFile);
   const outcome = await runDownMigrate(ctx, 'r1', [3], migrations);
@@ -71,7 +56,7 @@ stopped, and the reason is clear`, async (t) => {
 
 test(`the downs run on a copy, then on the live database in one transaction after the stop, then \
 current switches back`, async (t) => {
-  const { environment, migrations, calls, ctx } = await setup(t, notes);
+  const { environment, migrations, calls, ctx } = await setup(t, NOTES_MIGRATION);
   const outcome = await runDownMigrate(ctx, 'r1', [3], migrations);
   assert.deepEqual(
     ctx.steps.timeline.filter((e) => e.status === 'succeeded').map((e) => e.step),
