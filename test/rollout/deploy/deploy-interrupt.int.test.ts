@@ -1,6 +1,6 @@
 // Ctrl-C during a deploy, to the real CLI process: forward
 // progress stops, the switch-back still completes and is verified.
-import { after, before, test } from 'node:test';
+import { after, before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readlink, rm, writeFile } from 'node:fs/promises';
@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { runCliForTest } from '../../helpers/cli.js';
 import { REPO_ROOT, waitFor } from '../../helpers/processes.js';
-import { createDeployProject, createReleaseVariant } from '../../helpers/deploy-project.js';
+import { createDeployProject, createReleaseVariant, type DeployProject } from '../../helpers/deploy-project.js';
 import { buildRelease } from '../../../src/rollout/release/build-release.js';
 import { createSystemClock } from '../../../src/lib/clock.js';
 
@@ -69,8 +69,8 @@ async function withDeadline<T>(what: string, promise: Promise<T>, timeoutMs: num
   }
 }
 
-test(`Ctrl-C during the health check of an unhealthy release leaves the previous release serving, \
-reported as serving (exit 1)`, async (t) => {
+/** Release A serving, then a deploy of the unhealthy release in the CLI, held in deploy:healthcheck (answering 503). */
+async function startUnhealthyDeploy(t: TestContext): Promise<{ project: DeployProject; run: RunningCli }> {
   const project = await createDeployProject(t);
   const first = await runCliForTest(['deploy', '--env', 'local', '--release', releaseA], { cwd: project.root });
   assert.equal(first.exitCode, 0, first.stdout + first.stderr);
@@ -85,6 +85,12 @@ reported as serving (exit 1)`, async (t) => {
   ).catch((error) => {
     throw new Error(`${(error as Error).message}; the deploy printed:\n${run.output()}`);
   });
+  return { project, run };
+}
+
+test(`Ctrl-C during the health check of an unhealthy release leaves the previous release serving, \
+reported as serving (exit 1)`, async (t) => {
+  const { project, run } = await startUnhealthyDeploy(t);
   assert.match(run.output(), /✓ deploy:restart/);
   run.child.kill('SIGINT');
   const code = await withDeadline('the deploy to finish after SIGINT', run.exited, 60_000);
@@ -111,19 +117,7 @@ reported as serving (exit 1)`, async (t) => {
 });
 
 test('a second Ctrl-C within 5 s abandons the switch-back and reports exactly what is left (exit 4)', async (t) => {
-  const project = await createDeployProject(t);
-  const first = await runCliForTest(['deploy', '--env', 'local', '--release', releaseA], { cwd: project.root });
-  assert.equal(first.exitCode, 0, first.stdout + first.stderr);
-
-  const run = spawnCli(project.root, ['deploy', '--env', 'local', '--release', releaseUnhealthy]);
-  t.after(() => void run.child.kill('SIGKILL'));
-  await waitFor(
-    'the unhealthy release to answer 503 during deploy:healthcheck',
-    async () => (await fetch(`${project.baseUrl}/health`)).status === 503,
-    30_000,
-  ).catch((error) => {
-    throw new Error(`${(error as Error).message}; the deploy printed:\n${run.output()}`);
-  });
+  const { project, run } = await startUnhealthyDeploy(t);
   run.child.kill('SIGINT');
   await waitFor(
     'the switch-back to announce it runs to completion',
