@@ -52,6 +52,26 @@ async function listDatabases(project: PostgresProject): Promise<string[]> {
   );
 }
 
+/** A forced (no confirmation) restore of `project` from `backupFile` through the in-process driver. */
+function rollBack(
+  project: PostgresProject,
+  driver: ReturnType<typeof createInProcessDriver>,
+  backupFile: string,
+  options: { isCarryForward: boolean },
+) {
+  return rollbackFromBackup({
+    environment: project.environment,
+    backupFile,
+    force: true,
+    isDryRun: false,
+    isCarryForward: options.isCarryForward,
+    clock,
+    logger,
+    driver,
+    processEnv: project.processEnv,
+  });
+}
+
 const withDatabase = (url: string, name: string) => url.replace(/\/dhash$/, `/${name}`);
 
 test('restores into a fresh database, switches it in by rename, keeps the pre-rollback database and carries \
@@ -62,17 +82,7 @@ forward an entry POSTed after the backup', async (t) => {
   assert.equal(backup.manifest.changeLogSeq, 1);
   await post(project, 'after-backup', '1123456789abcdef');
 
-  const result = await rollbackFromBackup({
-    environment: project.environment,
-    backupFile: backup.file,
-    force: true,
-    isDryRun: false,
-    isCarryForward: true,
-    clock,
-    logger,
-    driver,
-    processEnv: project.processEnv,
-  });
+  const result = await rollBack(project, driver, backup.file, { isCarryForward: true });
   assert.equal(result.ok, true, result.message);
   assert.match(result.preRollbackDatabase ?? '', /^dhash_prerollback_\d{8}t\d{9}z$/);
   assert.match(
@@ -134,17 +144,7 @@ test('a pg_restore that fails leaves the live database serving untouched and dro
   await post(project, 'written-after', '3123456789abcdef');
 
   await assert.rejects(
-    rollbackFromBackup({
-      environment: project.environment,
-      backupFile: backup.file,
-      force: true,
-      isDryRun: false,
-      isCarryForward: true,
-      clock,
-      logger,
-      driver,
-      processEnv: project.processEnv,
-    }),
+    rollBack(project, driver, backup.file, { isCarryForward: true }),
     (error: Error & { code?: string; exitCode?: number }) => {
       assert.equal(error.code, 'EPGRESTOREFAILED');
       assert.equal(error.exitCode, 1);
@@ -200,25 +200,13 @@ nothing is restored or stopped', async (t) => {
   await post(project, 'owned-elsewhere', '6123456789abcdef');
   const backup = await createBackup(project.environment, { clock, logger, processEnv: project.processEnv });
   await withClient(project.server.adminUrl, (c) => c.query('ALTER DATABASE dhash OWNER TO postgres'));
-  await assert.rejects(
-    rollbackFromBackup({
-      environment: project.environment,
-      backupFile: backup.file,
-      force: true,
-      isDryRun: false,
-      clock,
-      logger,
-      driver,
-      processEnv: project.processEnv,
-    }),
-    {
-      code: 'EPGRESTOREFAILED',
-      message: new RegExp(
-        'failed at check the switch-over is allowed: ' +
-          'the role dhash does not own the database dhash \\(its owner is postgres\\)',
-      ),
-    },
-  );
+  await assert.rejects(rollBack(project, driver, backup.file, { isCarryForward: false }), {
+    code: 'EPGRESTOREFAILED',
+    message: new RegExp(
+      'failed at check the switch-over is allowed: ' +
+        'the role dhash does not own the database dhash \\(its owner is postgres\\)',
+    ),
+  });
   assert.equal(driver.startCount, 1, 'the service was never stopped');
   assert.equal((await fetch(project.environment.healthUrl)).status, 200);
   assert.deepEqual(await listDatabases(project), ['dhash']);
