@@ -17,7 +17,8 @@ import {
   writeFile,
 } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import assert from 'node:assert/strict';
 import { getFreePort } from './free-port.js';
 import { REPO_ROOT } from './processes.js';
 import { resolveEnvironment, type ResolvedEnvironment } from '../../src/rollout/config/environments.js';
@@ -89,6 +90,27 @@ export async function createDeployProject(
     getEnv: () => resolveEnvironment(root, 'local', {}),
     stopService,
   };
+}
+
+/** The release `current` points at in the project's `local` environment. */
+export async function readCurrentReleaseId(project: DeployProject): Promise<string> {
+  return basename(await readlink(join(project.root, '.dhash', 'local', 'current')));
+}
+
+/** One request to the project's service; asserts a 2xx answer and returns its JSON body (undefined when empty). */
+export async function callServiceApi(
+  project: DeployProject,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<any> {
+  const response = await fetch(`${project.baseUrl}${path}`, {
+    method,
+    ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  assert.ok(response.status < 300, `${method} ${path}: ${response.status} ${text}`);
+  return text ? JSON.parse(text) : undefined;
 }
 
 /**

@@ -2,11 +2,16 @@
 // on PostgreSQL), back up, deploy again, roll back (restore + carry-forward), and the previous release serves.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, readlink, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { runCliForTest } from '../../helpers/cli.js';
 import { useBuiltReleases } from '../../helpers/built-releases.js';
-import { createDeployProject, type DeployProject } from '../../helpers/deploy-project.js';
+import {
+  callServiceApi,
+  createDeployProject,
+  readCurrentReleaseId,
+  type DeployProject,
+} from '../../helpers/deploy-project.js';
 import { startPostgres } from '../../helpers/postgres-server.js';
 import { listLabels, PG_TEST_PASSWORD, withClient } from '../../helpers/postgres-environment.js';
 
@@ -19,19 +24,6 @@ async function usePostgres(project: DeployProject): Promise<void> {
   config.environments.local!.database = { engine: 'postgres' };
   await writeFile(file, JSON.stringify(config, null, 2));
 }
-
-async function api(project: DeployProject, method: string, path: string, body?: unknown): Promise<any> {
-  const response = await fetch(`${project.baseUrl}${path}`, {
-    method,
-    ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  assert.ok(response.status < 300, `${method} ${path}: ${response.status} ${text}`);
-  return text ? JSON.parse(text) : undefined;
-}
-
-const currentOf = async (project: DeployProject) =>
-  basename(await readlink(join(project.root, '.dhash', 'local', 'current')));
 
 test('deploy, back up, deploy again and roll back on PostgreSQL: the previous release serves the backup plus the \
 entry written since, the pre-rollback database is kept', async (t) => {
@@ -48,10 +40,10 @@ entry written since, the pre-rollback database is kept', async (t) => {
   const first = await cli(['deploy', '--env', 'local', '--release', releases.releaseA]);
   assert.equal(first.exitCode, 0, first.stdout + first.stderr);
   assert.match(first.stdout, /deploy:migrate.*schema 0 → 2 \(2 applied\)/);
-  const health = (await api(project, 'GET', '/health')) as Record<string, unknown>;
+  const health = (await callServiceApi(project, 'GET', '/health')) as Record<string, unknown>;
   assert.equal(health.status, 'ok');
   assert.equal(JSON.stringify(health).includes(PG_TEST_PASSWORD), false);
-  await api(project, 'POST', '/v1/library', { label: 'before-backup', hash: '0123456789abcdef' });
+  await callServiceApi(project, 'POST', '/v1/library', { label: 'before-backup', hash: '0123456789abcdef' });
 
   const backup = await cli(['backup', '--env', 'local']);
   assert.equal(backup.exitCode, 0, backup.stdout + backup.stderr);
@@ -60,8 +52,8 @@ entry written since, the pre-rollback database is kept', async (t) => {
 
   const second = await cli(['deploy', '--env', 'local', '--release', releases.releaseB]);
   assert.equal(second.exitCode, 0, second.stdout + second.stderr);
-  assert.equal(await currentOf(project), basename(releases.releaseB));
-  await api(project, 'POST', '/v1/library', { label: 'after-backup', hash: '1123456789abcdef' });
+  assert.equal(await readCurrentReleaseId(project), basename(releases.releaseB));
+  await callServiceApi(project, 'POST', '/v1/library', { label: 'after-backup', hash: '1123456789abcdef' });
 
   const dry = await cli(['rollback', '--backup', backupFile, '--env', 'local', '--dry-run']);
   assert.equal(dry.exitCode, 0, dry.stdout + dry.stderr);
@@ -73,8 +65,10 @@ entry written since, the pre-rollback database is kept', async (t) => {
   assert.match(rolled.stdout, /^ {2}carried forward #\d+ library_entry add \d+ → \d+ \(after-backup\)$/m);
 
   // The previous release serves, from the restored database with the carried entry; the service is PostgreSQL's.
-  assert.equal(await currentOf(project), basename(releases.releaseA));
-  const labels = ((await api(project, 'GET', '/v1/library')).items as { label: string }[]).map((i) => i.label);
+  assert.equal(await readCurrentReleaseId(project), basename(releases.releaseA));
+  const labels = ((await callServiceApi(project, 'GET', '/v1/library')).items as { label: string }[]).map(
+    (i) => i.label,
+  );
   assert.deepEqual(
     labels.filter((l) => !l.startsWith('smoke')),
     ['before-backup', 'after-backup'],

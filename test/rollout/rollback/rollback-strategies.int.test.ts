@@ -1,11 +1,16 @@
 // Rollback strategies end to end with real releases, services, databases, backups and the real CLI (issue 9).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, readlink, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { runCliForTest } from '../../helpers/cli.js';
 import { useBuiltReleases } from '../../helpers/built-releases.js';
-import { createDeployProject, type DeployProject } from '../../helpers/deploy-project.js';
+import {
+  callServiceApi,
+  createDeployProject,
+  readCurrentReleaseId,
+  type DeployProject,
+} from '../../helpers/deploy-project.js';
 import { createSystemClock } from '../../../src/lib/clock.js';
 import { createSilentLogger } from '../../../src/lib/logger.js';
 import {
@@ -42,18 +47,8 @@ function createRecordingNotifier(): Notifier & { sent: NotificationInput[] } {
   } as unknown as Notifier & { sent: NotificationInput[] };
 }
 
-async function api(project: DeployProject, method: string, path: string, body?: unknown): Promise<any> {
-  const response = await fetch(`${project.baseUrl}${path}`, {
-    method,
-    ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  assert.ok(response.status < 300, `${method} ${path}: ${response.status} ${text}`);
-  return text ? JSON.parse(text) : undefined;
-}
-
 const labels = async (project: DeployProject) =>
-  ((await api(project, 'GET', '/v1/library')).items as { label: string }[]).map((i) => i.label).sort();
+  ((await callServiceApi(project, 'GET', '/v1/library')).items as { label: string }[]).map((i) => i.label).sort();
 
 async function deploy(project: DeployProject, release: string): Promise<void> {
   const result = await runCliForTest(['deploy', '--env', 'local', '--release', release], { cwd: project.root });
@@ -99,15 +94,13 @@ async function rollBackAsTheMonitor(project: DeployProject, deps?: Partial<AutoR
   return { result, notifier, incident, markdown };
 }
 
-const currentOf = async (project: DeployProject) =>
-  basename(await readlink(join(project.root, '.dhash', 'local', 'current')));
 const healthOf = async (project: DeployProject) => (await fetch(`${project.baseUrl}/health`)).status;
 
 test(`switch-back keeps a library entry written after the deploy, and the database file is never \
 replaced`, async (t) => {
   const project = await createDeployProject(t);
   await deploy(project, releases.releaseA);
-  await api(project, 'POST', '/v1/library', { label: 'before', hash: '0123456789abcdef' });
+  await callServiceApi(project, 'POST', '/v1/library', { label: 'before', hash: '0123456789abcdef' });
   await backUp(project);
   await deploy(project, releases.releaseB);
   const status = await runCliForTest(['status', '--env', 'local'], { cwd: project.root });
@@ -115,14 +108,14 @@ replaced`, async (t) => {
     status.stdout,
     /^ {2}rollback strategy: switch-back \(the deploy applied no migration: the live database is kept\) for local-/m,
   );
-  await api(project, 'POST', '/v1/library', { label: 'after-deploy', hash: '1123456789abcdef' });
+  await callServiceApi(project, 'POST', '/v1/library', { label: 'after-deploy', hash: '1123456789abcdef' });
   const dbFile = join(project.root, '.dhash', 'local', 'shared', 'dhash.sqlite');
   const inodeBefore = (await stat(dbFile)).ino;
 
   const { result, incident, notifier } = await rollBackAsTheMonitor(project);
   assert.equal(result.status, 'succeeded', result.reason);
   assert.equal(result.strategy, 'switch-back');
-  assert.equal(await currentOf(project), basename(releases.releaseA));
+  assert.equal(await readCurrentReleaseId(project), basename(releases.releaseA));
   assert.equal(await healthOf(project), 200);
   assert.deepEqual(await labels(project), ['after-deploy', 'before']);
   assert.equal((await stat(dbFile)).ino, inodeBefore, 'the live database file was not replaced');
@@ -147,7 +140,7 @@ test(`restore carries forward an entry added, an entry deleted and a review reso
 the incident lists them`, async (t) => {
   const project = await createDeployProject(t);
   await deploy(project, releases.releaseA);
-  const old = await api(project, 'POST', '/v1/library', { label: 'old', hash: '0123456789abcdef' });
+  const old = await callServiceApi(project, 'POST', '/v1/library', { label: 'old', hash: '0123456789abcdef' });
   const environment = await project.getEnv();
   const db = openDatabase(environment.databaseFile);
   const review = enqueueReviewItem(db, {
@@ -159,9 +152,9 @@ the incident lists them`, async (t) => {
   closeDatabase(db);
   await backUp(project);
   await deploy(project, releases.releaseB);
-  await api(project, 'POST', '/v1/library', { label: 'new', hash: '3123456789abcdef' });
-  await api(project, 'DELETE', `/v1/library/${old.id}`);
-  await api(project, 'POST', `/v1/review/${review.id}/resolve`, { resolution: 'different' });
+  await callServiceApi(project, 'POST', '/v1/library', { label: 'new', hash: '3123456789abcdef' });
+  await callServiceApi(project, 'DELETE', `/v1/library/${old.id}`);
+  await callServiceApi(project, 'POST', `/v1/review/${review.id}/resolve`, { resolution: 'different' });
 
   // As if the deploy had applied a migration without a down: only a restore can undo it.
   const { result, incident, markdown } = await rollBackAsTheMonitor(project, {
@@ -172,10 +165,10 @@ the incident lists them`, async (t) => {
   });
   assert.equal(result.status, 'succeeded', result.reason);
   assert.equal(result.strategy, 'restore');
-  assert.equal(await currentOf(project), basename(releases.releaseA));
+  assert.equal(await readCurrentReleaseId(project), basename(releases.releaseA));
   assert.equal(await healthOf(project), 200);
   assert.deepEqual(await labels(project), ['new']);
-  const items = (await api(project, 'GET', '/v1/review')).items as { id: number; status: string }[];
+  const items = (await callServiceApi(project, 'GET', '/v1/review')).items as { id: number; status: string }[];
   assert.deepEqual(
     items.map((i) => [i.id, i.status]),
     [[review.id, 'different']],
@@ -203,10 +196,10 @@ test(`manual rollback --carry-forward restores the backup then re-applies what u
 the data is the backup's`, async (t) => {
   const project = await createDeployProject(t);
   await deploy(project, releases.releaseA);
-  await api(project, 'POST', '/v1/library', { label: 'one', hash: '0123456789abcdef' });
+  await callServiceApi(project, 'POST', '/v1/library', { label: 'one', hash: '0123456789abcdef' });
   const backup = await backUp(project);
   await deploy(project, releases.releaseB);
-  await api(project, 'POST', '/v1/library', { label: 'two', hash: '1123456789abcdef' });
+  await callServiceApi(project, 'POST', '/v1/library', { label: 'two', hash: '1123456789abcdef' });
   const dry = await runCliForTest(['rollback', '--backup', backup, '--env', 'local', '--carry-forward', '--dry-run'], {
     cwd: project.root,
   });
@@ -229,7 +222,7 @@ rollback-failure reason, blocked`, async (t) => {
   assert.equal(result.status, 'blocked');
   assert.equal(result.reason, 'first deploy: nothing to roll back to');
   assert.equal(await healthOf(project), 200, 'the release is still serving');
-  assert.equal(await currentOf(project), basename(releases.releaseA));
+  assert.equal(await readCurrentReleaseId(project), basename(releases.releaseA));
   const failures = notifier.sent.filter((n) => n.event === 'rollback-failure');
   assert.equal(failures.length, 1);
   assert.equal(failures[0].fields?.reason, 'first deploy: nothing to roll back to');
