@@ -4,7 +4,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, readdir, readFile, readlink, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { createSystemClock } from '../../src/lib/clock.js';
 import { resolveEnvironment, type ResolvedEnvironment } from '../../src/rollout/config/environments.js';
@@ -12,12 +12,11 @@ import { readFleetState, type FleetStateFile } from '../../src/rollout/fleet/fle
 import { buildRelease } from '../../src/rollout/release/build-release.js';
 import { runCliForTest, type CliResult } from '../helpers/cli.js';
 import { createReleaseVariant } from '../helpers/deploy-project.js';
-import { createTestFleet, type TestFleet } from '../helpers/fleet-hosts.js';
+import { createTestFleet, FLEET_BASE, type TestFleet } from '../helpers/fleet-hosts.js';
 import { getFreePort } from '../helpers/free-port.js';
 import { createFixtureImage } from '../helpers/images.js';
 import { POSTGRES_BIN_DIR, startPostgres, type PostgresServer } from '../helpers/postgres-server.js';
 import { killOnExit, REPO_ROOT, waitFor } from '../helpers/processes.js';
-import { createTempDir } from '../helpers/temp-dir.js';
 
 export const ENV_NAME = 'fleet';
 export const SERVICE_PORT = 8787;
@@ -35,6 +34,8 @@ export interface FleetSettings {
   waves?: (number | string)[];
   bake?: string;
   maxUnavailable?: number;
+  /** The T+60 monitor's window after the last wave (quality-gates-config.json), polled every second; 3s unless set. */
+  monitorWindow?: string;
 }
 
 export interface FleetLab {
@@ -65,7 +66,18 @@ export interface FleetLab {
 export async function createFleetLab(t: After): Promise<FleetLab> {
   if (!existsSync(PROMETHEUS_BINARY)) throw new Error(`the fleet tests need prometheus (${PROMETHEUS_BINARY})`);
   if (!existsSync(join(REPO_ROOT, 'dist', 'cli', 'main.js'))) throw new Error('the fleet tests need `npm run build`');
-  const dir = await createTempDir(t, 'dhash-fleet-lab-');
+  // Beside the fleet (a tmpfs where there is one): the release build and every variant copy ~90 MB of files.
+  const dir = await mkdtemp(join(FLEET_BASE, 'dhash-fleet-lab-'));
+  t.after(async () => {
+    if (!process.env.DHASH_KEEP_TMP) await rm(dir, { recursive: true, force: true });
+  });
+  // The controller unpacks and verifies every artifact it deploys in os.tmpdir(): there too while the lab is up.
+  const tmpdirBefore = process.env.TMPDIR;
+  process.env.TMPDIR = FLEET_BASE;
+  t.after(async () => {
+    if (tmpdirBefore === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = tmpdirBefore;
+  });
   const fleet = await createTestFleet({ hosts: HOST_NAMES, t });
   const postgres = await startPostgres({
     listenAddresses: fleet.hosts.map((h) => h.gatewayAddress),
@@ -87,6 +99,7 @@ export async function createFleetLab(t: After): Promise<FleetLab> {
     DHASH_API_TOKENS: `rollout:admin:${ROLLOUT_TOKEN},app:write:${APP_TOKEN}`,
     DHASH_ROLLOUT_TOKEN: ROLLOUT_TOKEN,
     DHASH_PG_BIN_DIR: POSTGRES_BIN_DIR,
+    TMPDIR: FLEET_BASE,
   };
   const lab: FleetLab = {
     fleet,
@@ -95,7 +108,10 @@ export async function createFleetLab(t: After): Promise<FleetLab> {
     projectRoot,
     processEnv,
     goodArtifact: good.artifact!,
-    configure: (settings) => writeControllerConfig(projectRoot, fleet, prometheusUrl, settings),
+    async configure(settings) {
+      await writeControllerConfig(projectRoot, fleet, prometheusUrl, settings);
+      await writeQualityGates(projectRoot, settings.monitorWindow ?? '3s');
+    },
     async createVariant(tag, mutate = async () => {}) {
       const variant = await createReleaseVariant(good.dir, artifacts, tag, mutate);
       return packArtifact(variant);
@@ -120,16 +136,20 @@ export async function createFleetLab(t: After): Promise<FleetLab> {
   return lab;
 }
 
-/** The controller's checkout: the built toolkit, its modules, and the fleet's gates (few events on a test fleet). */
+/** The controller's checkout: the built toolkit and its modules. */
 async function createControllerProject(root: string): Promise<void> {
   await mkdir(root, { recursive: true });
   await symlink(join(REPO_ROOT, 'dist'), join(root, 'dist'));
   await symlink(join(REPO_ROOT, 'node_modules'), join(root, 'node_modules'));
   await copyFile(join(REPO_ROOT, 'package.json'), join(root, 'package.json'));
+}
+
+/** The fleet's gates (few events on a test fleet). */
+async function writeQualityGates(root: string, monitorWindow: string): Promise<void> {
   const gates = {
     defaults: {
       // The T+60 monitor after the last wave, shortened as `local`'s is so a test rollout finishes.
-      monitor: { window: '3s', poll: [{ every: '1s' }] },
+      monitor: { window: monitorWindow, poll: [{ every: '1s' }] },
       gates: {
         health: { maxConsecutiveFailures: 2, action: 'rollback' },
         extractionFailureRate: { maxPercent: 5, window: '10m', minEvents: 10, action: 'rollback' },
@@ -172,7 +192,7 @@ async function writeControllerConfig(
         },
         signals: { source: 'prometheus', url: prometheusUrl, selector: 'job="dhash-fleet"', hostLabel: 'instance' },
         database: { engine: 'postgres' },
-        deploy: { minFreeDiskMb: 10, healthyChecksRequired: 2, healthCheckIntervalMs: 250, healthTimeoutMs: 30_000 },
+        deploy: { minFreeDiskMb: 10, healthyChecksRequired: 2, healthCheckIntervalMs: 100, healthTimeoutMs: 30_000 },
         notifications: { routing: { info: [], warning: [], critical: [] } },
       },
     },
@@ -204,10 +224,10 @@ async function startFleetPrometheus(t: After, dir: string, fleet: TestFleet): Pr
   return url;
 }
 
-/** `<dir>.tar.gz` and its .sha256, as `dhash release build` writes them. */
+/** `<dir>.tar.gz` and its .sha256, as `dhash release build` writes them (gzip's fastest level: the same format). */
 function packArtifact(releaseDir: string): string {
   const artifact = `${releaseDir}.tar.gz`;
-  execFileSync('tar', ['-czf', artifact, '-C', join(releaseDir, '..'), basename(releaseDir)]);
+  execFileSync('tar', ['-I', 'gzip -1', '-cf', artifact, '-C', join(releaseDir, '..'), basename(releaseDir)]);
   const sha256 = createHash('sha256')
     .update(execFileSync('cat', [artifact], { maxBuffer: 1 << 30 }))
     .digest('hex');

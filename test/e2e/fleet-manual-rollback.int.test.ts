@@ -31,7 +31,9 @@ describe('manual rollback of a fleet', { timeout: 900_000 }, () => {
   let versionA: string;
   before(async () => {
     lab = await createFleetLab(t);
-    await lab.configure({ waves: [1, '100%'], bake: '2s' });
+    // Nothing here asserts on a bake, the monitor after a rollout or how many hosts restart at once: the bake and the
+    // window as short as still judged (four polls of the bake), and wave 2's two hosts updated side by side.
+    await lab.configure({ waves: [1, '100%'], bake: '1s', maxUnavailable: 1, monitorWindow: '1s' });
     releaseA = releaseIdOf(lab.goodArtifact);
     // B answers /health with its own version, so the test sees which release each host's service really runs.
     artifactB = await lab.createVariant('manualb', async (dir) => {
