@@ -12,7 +12,8 @@ describe('unreachable hosts and host keys', { timeout: 900_000 }, () => {
   let base: string;
   before(async () => {
     lab = await createFleetLab(t);
-    await lab.configure({ waves: ['100%'], bake: '3s', maxUnavailable: 2 });
+    // No test here asserts on the monitor after a rollout: its window as short as the poll.
+    await lab.configure({ waves: ['100%'], bake: '1s', maxUnavailable: 2, monitorWindow: '1s' });
     const traffic = lab.startTraffic(() => 'png');
     const first = await lab.deploy(lab.goodArtifact);
     await traffic.stop();
@@ -41,7 +42,7 @@ describe('unreachable hosts and host keys', { timeout: 900_000 }, () => {
   }
 
   test('a host whose link goes down mid-rollout counts against maxUnavailable 1: completes and names it', async () => {
-    await lab.configure({ waves: [1, '100%'], bake: '3s', maxUnavailable: 1 });
+    await lab.configure({ waves: [1, '100%'], bake: '2s', maxUnavailable: 1, monitorWindow: '1s' });
     const next = await lab.createVariant('next1');
     const result = await deployLosingWeb3(next);
     const releaseId = releaseIdOf(next);
@@ -62,7 +63,7 @@ describe('unreachable hosts and host keys', { timeout: 900_000 }, () => {
 
   test('with maxUnavailable 0 the same lost host stops the rollout and rolls back the hosts it updated', async () => {
     const before = await Promise.all(['web-1', 'web-2', 'web-3'].map(async (n) => (await lab.readHost(n)).current));
-    await lab.configure({ waves: [1, '100%'], bake: '3s', maxUnavailable: 0 });
+    await lab.configure({ waves: [1, '100%'], bake: '2s', maxUnavailable: 0, monitorWindow: '1s' });
     const next = await lab.createVariant('next2');
     const result = await deployLosingWeb3(next);
     assert.equal(result.exitCode, 1, `${result.stdout}\n${result.stderr}\n${await readControllerJournal(lab)}`);
@@ -74,7 +75,7 @@ describe('unreachable hosts and host keys', { timeout: 900_000 }, () => {
 
   test('a changed host key is refused (exit 3) naming the host, and nothing changes', async () => {
     const before = await Promise.all(['web-1', 'web-2', 'web-3'].map((n) => lab.readHost(n)));
-    await lab.configure({ waves: [1, '100%'], bake: '3s', maxUnavailable: 2 });
+    await lab.configure({ waves: [1, '100%'], bake: '2s', maxUnavailable: 2, monitorWindow: '1s' });
     await lab.fleet.rotateHostKey('web-2');
     const next = await lab.createVariant('next3');
     const result = await lab.deploy(next);
