@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
+import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -25,7 +25,7 @@ import { createHostCli } from '../../../../src/rollout/target/ssh/host-ops-cli.j
 import { buildSshArgs } from '../../../../src/rollout/target/ssh/ssh-args.js';
 import { createSshClient } from '../../../../src/rollout/target/ssh/ssh-client.js';
 import { createReleaseVariant } from '../../../helpers/deploy-project.js';
-import { createTestFleet, type TestFleet } from '../../../helpers/fleet-hosts.js';
+import { createTestFleet, FLEET_BASE, type TestFleet } from '../../../helpers/fleet-hosts.js';
 import { REPO_ROOT, waitFor } from '../../../helpers/processes.js';
 
 const SERVICE_PORT = 18787;
@@ -53,10 +53,10 @@ async function catchDhashError(fn: () => Promise<unknown>): Promise<DhashError> 
   assert.fail('expected the call to throw');
 }
 
-/** `<dir>.tar.gz` and its .sha256 the way `dhash release build --artifact` writes them. */
+/** `<dir>.tar.gz` and its .sha256 the way `dhash release build --artifact` writes them (gzip's fastest level). */
 async function packRelease(dir: string, outDir: string): Promise<StageArtifact> {
   const path = join(outDir, `${basename(dir)}.tar.gz`);
-  execFileSync('tar', ['-czf', path, '-C', join(dir, '..'), basename(dir)]);
+  execFileSync('tar', ['-I', 'gzip -1', '-cf', path, '-C', join(dir, '..'), basename(dir)]);
   const sha256 = await computeFileSha256(path);
   await writeFile(`${path}.sha256`, `${sha256}  ${basename(path)}\n`);
   return { path, sha256, releaseId: basename(dir) };
@@ -99,7 +99,8 @@ describe('fleet host operations over ssh', () => {
   const serviceUrl = (name: string) => `http://${fleet.getHost(name).address}:${SERVICE_PORT}`;
 
   before(async () => {
-    workDir = await mkdtemp(join(tmpdir(), 'dhash-host-ops-'));
+    // Beside the fleet (a tmpfs where there is one): the build and the variant copy ~90 MB of files.
+    workDir = await mkdtemp(join(FLEET_BASE, 'dhash-host-ops-'));
     const [made, built] = await Promise.all([
       createTestFleet({ hosts: ['h1', 'h2'] }),
       buildRelease({ projectRoot: REPO_ROOT, outDir: workDir, clock: createSystemClock(), createArtifact: true }),
