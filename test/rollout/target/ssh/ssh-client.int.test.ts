@@ -14,6 +14,7 @@ import type { FleetHostConfig } from '../../../../src/rollout/config/environment
 import { createSshClient, type SshSettings } from '../../../../src/rollout/target/ssh/ssh-client.js';
 import { createTestFleet, type TestFleet } from '../../../helpers/fleet-hosts.js';
 import { generateKeyPair } from '../../../helpers/fleet-hosts-sshd.js';
+import { waitFor } from '../../../helpers/processes.js';
 import { createTempDir } from '../../../helpers/temp-dir.js';
 
 function createCapturingLogger() {
@@ -45,6 +46,24 @@ async function catchDhashError(fn: () => Promise<unknown>): Promise<DhashError> 
 }
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+
+/** Whether a process running exactly `argv` descends from `ancestor` (a host's sshd: its session's command runs). */
+function isRunningUnder(ancestor: number, argv: string[]): boolean {
+  const cmdline = argv.map((a) => `${a}\0`).join('');
+  for (const entry of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8') !== cmdline) continue;
+      for (let pid = Number(entry); pid > 1;) {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        pid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        if (pid === ancestor) return true;
+      }
+    } catch {
+      // The process ended while being read.
+    }
+  }
+  return false;
+}
 
 describe('the ssh client on a real fleet', () => {
   let fleet: TestFleet;
@@ -243,7 +262,9 @@ describe('the ssh client on a real fleet', () => {
   test('a link that dies under a running command is ESSHCONNECTIONLOST after unanswered keep-alives', async () => {
     const client = clientFor('s1', { connectTimeoutSeconds: 1 });
     const running = client.run(['sh', '-c', 'echo started; sleep 30']);
-    await new Promise((r) => setTimeout(r, 1500));
+    // The link dies under the running command: once its `sleep 30` runs in s1's ssh session.
+    const sshdPid = fleet.getHost('s1').sshdPid;
+    await waitFor('the command to run on s1', async () => isRunningUnder(sshdPid, ['sleep', '30']), 10_000, 20);
     await fleet.setLinkDown('s1');
     try {
       const error = await catchDhashError(() => running);
