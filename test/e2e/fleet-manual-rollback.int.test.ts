@@ -32,8 +32,10 @@ describe('manual rollback of a fleet', { timeout: 900_000 }, () => {
   before(async () => {
     lab = await createFleetLab(t);
     // Nothing here asserts on a bake, the monitor after a rollout or how many hosts restart at once: the bake and the
-    // window as short as still judged (four polls of the bake), and wave 2's two hosts updated side by side.
-    await lab.configure({ waves: [1, '100%'], bake: '1s', maxUnavailable: 1, monitorWindow: '1s' });
+    // window as short as still judged (four polls of the bake), A onto all three hosts at once, then B (and every
+    // rollback) in waves [1, "100%"] with wave 2's two hosts side by side.
+    const settings = { bake: '1s', monitorWindow: '1s' };
+    await lab.configure({ ...settings, waves: ['100%'], maxUnavailable: 2 });
     releaseA = releaseIdOf(lab.goodArtifact);
     // B answers /health with its own version, so the test sees which release each host's service really runs.
     artifactB = await lab.createVariant('manualb', async (dir) => {
@@ -45,6 +47,7 @@ describe('manual rollback of a fleet', { timeout: 900_000 }, () => {
     for (const artifact of [lab.goodArtifact, artifactB]) {
       const result = await lab.deploy(artifact);
       assert.equal(result.exitCode, 0, `${result.stdout}\n${result.stderr}\n${await readControllerJournal(lab)}`);
+      await lab.configure({ ...settings, waves: [1, '100%'], maxUnavailable: 1 });
     }
   });
   after(async () => {
