@@ -9,7 +9,9 @@ import { countBits32, formatHash, parseHash } from '../src/service/library/hash-
 import { createRandom, flipBits } from '../test/service/library/random-hashes.js';
 
 const THRESHOLD = 10;
-const SIZES = (process.env.MATCH_BENCH_SIZES ?? '100000,1000000,5000000,10000000,12000000').split(',').map(Number);
+const SIZES = (process.env.MATCH_BENCH_SIZES ?? '100000,1000000,5000000,8000000,10000000,12000000')
+  .split(',')
+  .map(Number);
 const INDEX_QUERIES = 2000;
 /** Adds (and a tenth as many removals) one by one after the bulk load at 10M, as the service and the sync feed do. */
 const RUNTIME_ADDS = 100_000;

@@ -26,10 +26,11 @@ export type ProbeKernel = 'native' | 'js';
  * three tables win. Measured on the shared 2-core machine (p95 per query, four vs three tables; bench:match prints
  * both layouts):
  * - JS kernel: 5M 0.40 vs 0.48 ms, 8M 0.44 vs 0.47, 10M 0.59 vs 0.61, 12M 0.66 vs 0.58, 15M 0.78 vs 0.65;
- * - native kernel: 1M 0.066 vs 0.122 ms, 3M 0.15 vs 0.21, 5M 0.195 vs 0.192 (median 0.148 vs 0.125), 8M 0.218
- *   vs 0.215, 10M 0.34 vs 0.26. From 5M three tables also take 7 bytes an entry less.
+ * - native kernel: 1M 0.066 vs 0.122 ms, 3M 0.15 vs 0.21, 5M 0.195 vs 0.192 and 0.137 vs 0.196 (two runs), 8M
+ *   0.218 vs 0.215, 10M 0.34 vs 0.26, 0.67 vs 0.22 and 0.27 vs 0.15, 12M 0.20 vs 0.17. Three tables also take 7
+ *   bytes an entry less.
  */
-export const LARGE_LAYOUT_MIN_ENTRIES: Readonly<Record<ProbeKernel, number>> = { native: 5_000_000, js: 11_000_000 };
+export const LARGE_LAYOUT_MIN_ENTRIES: Readonly<Record<ProbeKernel, number>> = { native: 8_000_000, js: 11_000_000 };
 /** A bucket probe (a random memory read) costs about this many candidate checks (sequential reads). */
 const PROBE_COST = 24;
 /** Enumerating more neighbour keys than this per table costs more than the scan it would save. */
