@@ -4,7 +4,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { createSystemClock } from '../../src/lib/clock.js';
 import { resolveEnvironment, type ResolvedEnvironment } from '../../src/rollout/config/environments.js';
@@ -12,7 +12,7 @@ import { readFleetState, type FleetStateFile } from '../../src/rollout/fleet/fle
 import { buildRelease } from '../../src/rollout/release/build-release.js';
 import { runCliForTest, type CliResult } from '../helpers/cli.js';
 import { createReleaseVariant } from '../helpers/deploy-project.js';
-import { createTestFleet, FLEET_BASE, type TestFleet } from '../helpers/fleet-hosts.js';
+import { createFleetTempDir, createTestFleet, FLEET_BASE, type TestFleet } from '../helpers/fleet-hosts.js';
 import { getFreePort } from '../helpers/free-port.js';
 import { createFixtureImage } from '../helpers/images.js';
 import { POSTGRES_BIN_DIR, startPostgres, type PostgresServer } from '../helpers/postgres-server.js';
@@ -67,7 +67,7 @@ export async function createFleetLab(t: After): Promise<FleetLab> {
   if (!existsSync(PROMETHEUS_BINARY)) throw new Error(`the fleet tests need prometheus (${PROMETHEUS_BINARY})`);
   if (!existsSync(join(REPO_ROOT, 'dist', 'cli', 'main.js'))) throw new Error('the fleet tests need `npm run build`');
   // Beside the fleet (a tmpfs where there is one): the release build and every variant copy ~90 MB of files.
-  const dir = await mkdtemp(join(FLEET_BASE, 'dhash-fleet-lab-'));
+  const dir = await createFleetTempDir('dhash-fleet-lab-');
   t.after(async () => {
     if (!process.env.DHASH_KEEP_TMP) await rm(dir, { recursive: true, force: true });
   });

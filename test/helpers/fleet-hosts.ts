@@ -102,6 +102,19 @@ function pickFleetBase(): string {
   }
 }
 
+/**
+ * A temp folder beside the fleets (`<prefix><pid>-…`, `prefix` letters and dashes) for a test's builds and
+ * artifacts; folders of that prefix left by a process that is gone (killed by a timeout) are removed first.
+ */
+export async function createFleetTempDir(prefix: string): Promise<string> {
+  const pattern = new RegExp(`^${prefix}(\\d+)-`);
+  for (const name of readdirSync(FLEET_BASE)) {
+    const match = pattern.exec(name);
+    if (match && !isPidAlive(Number(match[1]))) rmSync(join(FLEET_BASE, name), { recursive: true, force: true });
+  }
+  return mkdtemp(join(FLEET_BASE, `${prefix}${process.pid}-`));
+}
+
 let fleetSeq = 0;
 /** Fleets not yet torn down, for the process `exit` handler. */
 const liveFleets = new Map<string, { dir: string; netnsNames: string[] }>();

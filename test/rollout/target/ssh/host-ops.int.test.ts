@@ -7,7 +7,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
 import { Writable } from 'node:stream';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import { createSystemClock } from '../../../../src/lib/clock.js';
 import { isDhashError, type DhashError } from '../../../../src/lib/errors.js';
@@ -25,7 +25,7 @@ import { createHostCli } from '../../../../src/rollout/target/ssh/host-ops-cli.j
 import { buildSshArgs } from '../../../../src/rollout/target/ssh/ssh-args.js';
 import { createSshClient } from '../../../../src/rollout/target/ssh/ssh-client.js';
 import { createReleaseVariant } from '../../../helpers/deploy-project.js';
-import { createTestFleet, FLEET_BASE, type TestFleet } from '../../../helpers/fleet-hosts.js';
+import { createFleetTempDir, createTestFleet, type TestFleet } from '../../../helpers/fleet-hosts.js';
 import { REPO_ROOT, waitFor } from '../../../helpers/processes.js';
 
 const SERVICE_PORT = 18787;
@@ -100,7 +100,7 @@ describe('fleet host operations over ssh', () => {
 
   before(async () => {
     // Beside the fleet (a tmpfs where there is one): the build and the variant copy ~90 MB of files.
-    workDir = await mkdtemp(join(FLEET_BASE, 'dhash-host-ops-'));
+    workDir = await createFleetTempDir('dhash-host-ops-');
     const [made, built] = await Promise.all([
       createTestFleet({ hosts: ['h1', 'h2'] }),
       buildRelease({ projectRoot: REPO_ROOT, outDir: workDir, clock: createSystemClock(), createArtifact: true }),
