@@ -168,6 +168,15 @@ export const ERRORS = {
     exitCode: c.exitCode,
   }),
   // ── safety refusals (exit 3) ──
+  EPORTTAKEN: (c: { env: string; address: string; service: string }) => ({
+    message:
+      `${c.address} already accepts connections, but not from \`${c.env}\`'s service (${c.service}): ` +
+      'a release started now could not listen there, and health checks would reach the other process.',
+    details:
+      'Nothing was changed. Stop the process holding the port (`ss -ltnp` names it), or give this environment ' +
+      'another port in its baseUrl in environments.json; then deploy again.',
+    exitCode: ExitCode.REFUSED,
+  }),
   ELOCKED: (c: { env: string; lockFile: string; holder: string }) => ({
     message: `Another deploy or rollback of \`${c.env}\` is in progress (${c.holder}).`,
     details: `Wait for it to finish. If you are sure it is gone, remove ${c.lockFile} and run the command again.`,
@@ -365,6 +374,13 @@ export const ERRORS = {
     details:
       'The service did not start and nothing was changed. Check that the server runs and accepts this role ' +
       '(host, port, password, pg_hba.conf), and the URL in DHASH_DATABASE_URL; then start the service again.',
+    exitCode: ExitCode.FAILED,
+  }),
+  EPORTINUSE: (c: { address: string }) => ({
+    message: `The service cannot listen on ${c.address}: another process already holds that address.`,
+    details:
+      'The service did not start and nothing was changed. Stop the other process (`ss -ltnp` names it), or serve ' +
+      "on another port (--port, DHASH_PORT, or the environment's baseUrl).",
     exitCode: ExitCode.FAILED,
   }),
   EDATABASENOTFOUND: (c: { file: string }) => ({

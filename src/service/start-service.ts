@@ -2,6 +2,7 @@
 // listen; on abort, drain requests, stop following and close the store.
 import type { FastifyInstance } from 'fastify';
 import { createSystemClock, type Clock } from '../lib/clock.js';
+import { createError } from '../lib/errors.js';
 import { openServiceStore, type StoreLocation } from './store/open-service-store.js';
 import type { ServiceStore } from './store/service-store.js';
 import { createServiceMetrics } from './metrics.js';
@@ -94,7 +95,11 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     });
     // Node's default accept backlog (511) drops SYNs when a thousand clients connect at once, and a dropped SYN
     // is retried after 1 s: a refusal that should take a millisecond takes a second. The kernel caps it at somaxconn.
-    await app.listen({ host: options.host, port: options.port, backlog: 4096 });
+    await app.listen({ host: options.host, port: options.port, backlog: 4096 }).catch((error: unknown) => {
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+      const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+      throw createError('EPORTINUSE', { address: `${host}:${options.port}` }, error);
+    });
   } catch (error) {
     await follower?.close();
     await store.close();

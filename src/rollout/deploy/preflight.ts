@@ -17,6 +17,7 @@ import type { ReleaseSource } from '../release/resolve-release-source.js';
 import { createSignalSource, type SignalSource } from '../signals/signal-source.js';
 import type { TargetDriver } from '../target/index.js';
 import { checkPreflightLock } from './preflight-lock.js';
+import { checkServicePort } from './port-check.js';
 import { dryRunLocationMigrations, getMigrationLocation } from './environment-migrations.js';
 
 export interface PreflightCheck {
@@ -101,6 +102,7 @@ export async function runPreflight(input: PreflightInput): Promise<PreflightRepo
     ...(target.ok ? {} : { exitCode: 2 as const }),
     detail: target.detail,
   });
+  checks.push(await checkServicePort(environment, input.driver));
 
   if (!input.currentReleaseId) {
     checks.push({
