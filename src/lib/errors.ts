@@ -174,7 +174,7 @@ export const ERRORS = {
       'a release started now could not listen there, and health checks would reach the other process.',
     details:
       'Nothing was changed. Stop the process holding the port (`ss -ltnp` names it), or give this environment ' +
-      'another port in its baseUrl in environments.json; then deploy again.',
+      'another port in its baseUrl in environments.json; then run the command again.',
     exitCode: ExitCode.REFUSED,
   }),
   ELOCKED: (c: { env: string; lockFile: string; holder: string }) => ({

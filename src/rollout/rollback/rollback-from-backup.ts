@@ -16,6 +16,7 @@ import { createBackupRefusal, verifyBackup } from '../backup/index.js';
 import { acquireEnvironmentLock } from '../state/lock.js';
 import { supersedeMonitor } from '../monitor/supersede-monitor.js';
 import { createStepRunner, type TimelineEntry } from '../deploy/step-runner.js';
+import { checkServicePort } from '../deploy/port-check.js';
 import type { HealthWaitResult } from '../checks/health.js';
 import type { SmokeResult } from '../checks/smoke.js';
 import { createTargetDriver, type TargetDriver } from '../target/index.js';
@@ -156,13 +157,17 @@ export async function rollbackFromBackup(options: RollbackOptions): Promise<Roll
       throw createError('EDECLINED', { action: 'rollback', env: environment.name });
     }
   }
+  const ctx = createContext(options);
+  // A foreign process on the service's address would make the restored release exit after its data was replaced,
+  // and answer its health checks: refuse while nothing has changed.
+  const port = await checkServicePort(environment, ctx.driver);
+  if (!port.ok && port.error) throw port.error;
   const lock = await acquireEnvironmentLock(environment, {
     purpose: `rollback to ${restoredReleaseId} from ${file}`,
     clock,
     logger,
   });
   const extractDir = getTempSibling(join(environment.root, 'rollback-extract'));
-  const ctx = createContext(options);
   try {
     // Issue 9: the monitor of the deploy being rolled back stops first (its own auto-rollback, rollBackDeploy, is left
     // alone).

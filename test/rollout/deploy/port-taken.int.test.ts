@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { existsSync } from 'node:fs';
+import { readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runCliForTest } from '../../helpers/cli.js';
 import { createDeployProject, snapshotTree } from '../../helpers/deploy-project.js';
@@ -75,3 +76,46 @@ test('dhash serve on a taken address exits 1 naming the address and what to do, 
   assert.match(result.stderr, /ss -ltnp/);
   assert.doesNotMatch(result.stderr, /unexpected error|\n\s+at /);
 });
+
+test(`a manual rollback while another process holds the port (the service itself stopped) is refused before it \
+restores anything (exit 3): the release and the database stay as they were`, async (t) => {
+  const project = await createDeployProject(t);
+  t.after(() => project.stopService());
+  const deployed = await runCliForTest(['deploy', '--env', 'local', '--release', releases.releaseA], {
+    cwd: project.root,
+  });
+  assert.equal(deployed.exitCode, 0, `${deployed.stdout}\n${deployed.stderr}`);
+  const backedUp = await runCliForTest(['backup', '--env', 'local'], { cwd: project.root });
+  assert.equal(backedUp.exitCode, 0, `${backedUp.stdout}\n${backedUp.stderr}`);
+  const backup = join(project.root, /(backups\/dhash_\w+_local\.zip)/.exec(backedUp.stdout)![1]);
+  project.stopService();
+  await waitForPortFree(project.port);
+  await startForeignService(t, project.port);
+  const envRoot = join(project.root, '.dhash', 'local');
+  const before = await snapshotTree(join(envRoot, 'shared'));
+  const currentBefore = await readlink(join(envRoot, 'current'));
+
+  const refused = await runCliForTest(['rollback', '--backup', backup, '--env', 'local', '--force'], {
+    cwd: project.root,
+  });
+  const output = `${refused.stdout}\n${refused.stderr}`;
+  assert.equal(refused.exitCode, 3, output);
+  assert.match(output, new RegExp(`127\\.0\\.0\\.1:${project.port} already accepts connections, but not from`));
+  assert.match(output, /then run the command again/);
+  assert.equal(await readlink(join(envRoot, 'current')), currentBefore);
+  assert.deepEqual(await snapshotTree(join(envRoot, 'shared')), before, 'the database and config are untouched');
+});
+
+/** The stopped service's socket is closed by the kernel once the process is gone; wait for that, with a deadline. */
+async function waitForPortFree(port: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const isTaken = await fetch(`http://127.0.0.1:${port}/health`).then(
+      () => true,
+      () => false,
+    );
+    if (!isTaken) return;
+    if (Date.now() > deadline) throw new Error(`port ${port} still answers 10 s after the service was stopped`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
