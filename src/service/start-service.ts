@@ -14,6 +14,7 @@ import type { RequestLogger } from './http/request-logger.js';
 import type { ServiceLimits } from './service-limits.js';
 import type { AdmissionLimits } from './http/admission.js';
 import type { AuthSettings } from './http/auth.js';
+import { formatHostPort } from '../lib/host-port.js';
 
 export interface StartServiceOptions {
   host: string;
@@ -97,8 +98,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     // is retried after 1 s: a refusal that should take a millisecond takes a second. The kernel caps it at somaxconn.
     await app.listen({ host: options.host, port: options.port, backlog: 4096 }).catch((error: unknown) => {
       if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
-      const host = options.host.includes(':') ? `[${options.host}]` : options.host;
-      throw createError('EPORTINUSE', { address: `${host}:${options.port}` }, error);
+      throw createError('EPORTINUSE', { address: formatHostPort(options.host, options.port) }, error);
     });
   } catch (error) {
     await follower?.close();
@@ -107,7 +107,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
-  const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
+  const url = `http://${formatHostPort(options.host, port)}`;
 
   let closing: Promise<void> | undefined;
   const close = () => {

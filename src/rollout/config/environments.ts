@@ -5,6 +5,7 @@ import { environmentsFileSchema, type EnvironmentConfig, type EnvironmentsFile }
 import { readJsonFile, validateConfig } from './load-json-config.js';
 import { createError } from '../../lib/errors.js';
 import { getProjectPaths, type ProjectPaths } from '../../lib/project-paths.js';
+import { formatHostPort } from '../../lib/host-port.js';
 
 /** The embedded `local` environment, used when environments.json has no `local` entry (or no file exists). */
 export const EMBEDDED_LOCAL: EnvironmentConfig = environmentsFileSchema.parse({
@@ -96,10 +97,7 @@ export function resolveEnvironmentConfig(
     port = n;
   }
   const host = config.service.host;
-  const baseUrl = (config.service.baseUrl ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(
-    /\/$/,
-    '',
-  );
+  const baseUrl = (config.service.baseUrl ?? `http://${formatHostPort(host, port)}`).replace(/\/$/, '');
   const root = abs(config.root);
   const databaseFile = join(root, 'shared', 'dhash.sqlite');
   return {

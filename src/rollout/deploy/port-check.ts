@@ -6,6 +6,7 @@ import type { ResolvedEnvironment } from '../config/environments.js';
 import { createError } from '../../lib/errors.js';
 import type { TargetDriver } from '../target/index.js';
 import type { PreflightCheck } from './preflight.js';
+import { formatHostPort } from '../../lib/host-port.js';
 
 /** The drivers whose service listens on this machine, where a connect to its address says who holds it. */
 const LOCAL_DRIVERS = new Set(['process', 'systemd']);
@@ -16,7 +17,7 @@ export async function checkServicePort(
   driver: TargetDriver,
 ): Promise<PreflightCheck> {
   const name = 'preflight:port';
-  const address = formatAddress(environment.host, environment.port);
+  const address = formatHostPort(environment.host, environment.port);
   if (!LOCAL_DRIVERS.has(driver.type))
     return { name, ok: true, detail: `${address}: not checked (the ${driver.type} target runs the service)` };
   const status = await driver.status().catch((error: Error) => ({ isRunning: false, detail: error.message }));
@@ -26,10 +27,6 @@ export async function checkServicePort(
     return { name, ok: true, detail: `${address} is free for the release` };
   const error = createError('EPORTTAKEN', { env: environment.name, address, service: status.detail });
   return { name, ok: false, exitCode: 3, detail: error.message, error };
-}
-
-function formatAddress(host: string, port: number): string {
-  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 /** Whether something accepts a TCP connection at host:port within a second (refused, unreachable or slow: no). */

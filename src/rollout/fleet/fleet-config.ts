@@ -3,6 +3,7 @@ import type { ResolvedEnvironment } from '../config/environments.js';
 import type { FleetHostConfig, SshTargetConfig } from '../config/environments-schema.js';
 import { createError } from '../../lib/errors.js';
 import { createWavePlan, getWavePlanProblems, type ConfigProblem, type WavePlan } from '../core/wave-plan.js';
+import { formatHostPort } from '../../lib/host-port.js';
 
 export interface FleetConfig {
   target: SshTargetConfig;
@@ -72,7 +73,7 @@ export function resolveFleetConfig(environment: ResolvedEnvironment): FleetConfi
 /** Where the rollout reaches a host's service: `http://<serviceAddress or address>:<service port>`. */
 export function getHostServiceUrl(environment: ResolvedEnvironment, host: FleetHostConfig): string {
   const address = host.serviceAddress ?? host.address;
-  return `http://${address.includes(':') ? `[${address}]` : address}:${environment.port}`;
+  return `http://${formatHostPort(address, environment.port)}`;
 }
 
 /** The PromQL matcher naming one host's series, by the label Prometheus tells hosts apart with. */
@@ -82,7 +83,7 @@ export function getHostMatcher(
   hostLabel: 'instance' | 'host',
 ): string {
   const address = host.serviceAddress ?? host.address;
-  const instance = `${address.includes(':') ? `[${address}]` : address}:${environment.port}`;
+  const instance = formatHostPort(address, environment.port);
   const value = hostLabel === 'host' ? host.name : instance;
   return `${hostLabel}="${value.replace(/["\\]/g, '\\$&')}"`;
 }

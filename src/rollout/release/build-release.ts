@@ -13,6 +13,7 @@ import { computeContentSha256, RELEASE_MANIFEST_FILE } from './content-hash.js';
 import type { ReleaseManifest } from './release-manifest.js';
 import { getTempSibling, writeFileAtomic } from '../../lib/atomic-file.js';
 import { rethrowAsNoSpace } from '../../lib/no-space.js';
+import { NATIVE_ADDON_FILE } from '../../service/hash/native-addon.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -120,9 +121,6 @@ export async function getDevPackagePaths(root: string): Promise<Set<string>> {
   );
 }
 
-/** Where scripts/build-native.mjs leaves the addon, and where src/service/hash/native-addon.ts loads it from. */
-const NATIVE_ADDON = 'native/build/Release/dhash_native.node';
-
 async function copyReleaseFiles(root: string, target: string): Promise<void> {
   await mkdir(target, { recursive: true });
   await cp(join(root, 'dist'), join(target, 'dist'), { recursive: true, dereference: true });
@@ -131,9 +129,9 @@ async function copyReleaseFiles(root: string, target: string): Promise<void> {
   }
   // The native decoders and match kernel (built at npm ci); without it the release hashes through sharp and
   // matches in the JS loop. N-API keeps it loadable by any later node. Only the module: not node-gyp's objects.
-  if (existsSync(join(root, NATIVE_ADDON))) {
-    await mkdir(join(target, NATIVE_ADDON, '..'), { recursive: true });
-    await cp(join(root, NATIVE_ADDON), join(target, NATIVE_ADDON));
+  if (existsSync(join(root, NATIVE_ADDON_FILE))) {
+    await mkdir(join(target, NATIVE_ADDON_FILE, '..'), { recursive: true });
+    await cp(join(root, NATIVE_ADDON_FILE), join(target, NATIVE_ADDON_FILE));
   }
   const modules = join(root, 'node_modules');
   if (!existsSync(modules)) return;

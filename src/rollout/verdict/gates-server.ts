@@ -9,6 +9,7 @@ import type { Redactor } from '../../lib/redact.js';
 import { getFlaggerStatus, judgeVerdict, type VerdictReport } from '../core/verdict.js';
 import type { SignalSource } from '../signals/signal-source.js';
 import type { Logger } from '../../lib/logger.js';
+import { formatHostPort } from '../../lib/host-port.js';
 
 export const VERDICT_PATH = '/v1/verdict';
 export const FLAGGER_PATH = '/v1/flagger';
@@ -79,7 +80,7 @@ export async function startGatesServer(
     server.listen(options.port, options.host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
+  const url = `http://${formatHostPort(options.host, port)}`;
   return {
     server,
     url,

@@ -75,8 +75,11 @@ export interface HashCapability {
   reason?: string;
 }
 
+/** Where scripts/build-native.mjs leaves the addon, from the project (or release) root; releases copy it there. */
+export const NATIVE_ADDON_FILE = 'native/build/Release/dhash_native.node';
+
 /** Relative to this file in src/service/hash and in dist/service/hash alike. */
-const ADDON_PATH = fileURLToPath(new URL('../../../native/build/Release/dhash_native.node', import.meta.url));
+const ADDON_PATH = fileURLToPath(new URL(`../../../${NATIVE_ADDON_FILE}`, import.meta.url));
 
 let loaded: { decoder: NativeDecoder | null; reason?: string } | undefined;
 

@@ -15,17 +15,14 @@ import { getNativeDecoder, type NativeDecoder } from '../hash/native-addon.js';
 type NativeProbe = NativeDecoder['probeTable'];
 
 /** The native probe when the addon is built and has it (an addon built before the probe existed does not). */
-function loadNativeProbe(): NativeProbe | undefined {
-  const decoder = getNativeDecoder();
-  return typeof decoder?.probeTable === 'function' ? decoder.probeTable.bind(decoder) : undefined;
+function getNativeProbe(): NativeProbe | undefined {
+  const probeTable = getNativeDecoder()?.probeTable;
+  return typeof probeTable === 'function' ? probeTable : undefined;
 }
-
-let nativeProbe: NativeProbe | undefined | null = null;
 
 /** The kernel a new segment uses unless told otherwise. */
 export function getDefaultProbeKernel(): ProbeKernel {
-  if (nativeProbe === null) nativeProbe = loadNativeProbe();
-  return nativeProbe === undefined ? 'js' : 'native';
+  return getNativeProbe() === undefined ? 'js' : 'native';
 }
 
 /** Hits in no particular order; the caller sorts. */
@@ -140,7 +137,7 @@ export class HashSegment {
     nativeQuery[3] = qHi;
     nativeQuery[4] = qLo;
     nativeQuery[5] = radius;
-    const probeTable = nativeProbe as NativeProbe;
+    const probeTable = getNativeProbe() as NativeProbe;
     const { hi, lo, alive } = this;
     let count = probeTable(offsets, filter, rest, at, hi, lo, alive, masks, nativeQuery, nativeHits);
     if (count > nativeHits.length / 2) {
