@@ -147,6 +147,11 @@ export async function rollbackFromBackup(options: RollbackOptions): Promise<Roll
       isTouched: false,
       message: 'dry run: the backup is valid; nothing was changed',
     };
+  const ctx = createContext(options);
+  // A foreign process on the service's address would make the restored release exit after its data was replaced,
+  // and answer its health checks: refuse while nothing has changed, before asking.
+  const port = await checkServicePort(environment, ctx.driver);
+  if (!port.ok && port.error) throw port.error;
   if (!options.force) {
     if (!options.confirm) throw createError('ENOCONFIRMATION', { action: 'roll back', env: environment.name });
     if (
@@ -157,11 +162,6 @@ export async function rollbackFromBackup(options: RollbackOptions): Promise<Roll
       throw createError('EDECLINED', { action: 'rollback', env: environment.name });
     }
   }
-  const ctx = createContext(options);
-  // A foreign process on the service's address would make the restored release exit after its data was replaced,
-  // and answer its health checks: refuse while nothing has changed.
-  const port = await checkServicePort(environment, ctx.driver);
-  if (!port.ok && port.error) throw port.error;
   const lock = await acquireEnvironmentLock(environment, {
     purpose: `rollback to ${restoredReleaseId} from ${file}`,
     clock,
