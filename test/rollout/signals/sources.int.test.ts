@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createSystemClock } from '../../../src/lib/clock.js';
+import { createManualClock, createSystemClock } from '../../../src/lib/clock.js';
 import { createServiceSource } from '../../../src/rollout/signals/service/service-source.js';
 import {
   buildPromQueries,
@@ -151,4 +151,19 @@ test('the service and prometheus sources read the same real service; host readin
     assert.ok(typeof h[k] === 'number' && h[k]! >= 0 && h[k]! <= 100 * 8, `${k} = ${h[k]}`);
   }
   assert.ok(h.processRssBytes! > 10_000_000);
+});
+
+test('process CPU is a rate only over readings at least 100 ms apart: 10 ms ticks over 1 ms read as 1000 %', async (t) => {
+  const dir = await createTempDir(t, 'dhash-host-rate-');
+  await writeFile(join(dir, 'service.pid'), String(process.pid));
+  const clock = createManualClock();
+  const host = createHostSource({ diskPath: dir, pidFile: join(dir, 'service.pid'), clock });
+  await host.measure();
+  await clock.advance(1);
+  // Burn a few ticks of real CPU: a rate over the 1 ms of clock time would be in the thousands of percent.
+  for (const end = Date.now() + 30; Date.now() < end;);
+  assert.equal((await host.measure()).processCpuPercent, undefined, 'no rate over 1 ms');
+  await clock.advance(1000);
+  const rate = (await host.measure()).processCpuPercent;
+  assert.ok(rate !== undefined && rate >= 0 && rate <= 100 * 8, `processCpuPercent = ${rate}`);
 });

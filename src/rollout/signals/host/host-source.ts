@@ -8,6 +8,11 @@ import type { HostSource } from '../signal-source.js';
 export const HOST_SOURCE_TYPE = 'host';
 const PAGE_BYTES = 4096;
 const TICKS_PER_SECOND = 100;
+/**
+ * A process CPU rate needs readings at least this far apart: its counter moves in 10 ms ticks, so one tick over a
+ * 1 ms span read as 1000 %. Over 100 ms a tick is 10 points; the monitor polls seconds apart anyway.
+ */
+const MIN_PROCESS_RATE_SPAN_MS = 100;
 
 /** Busy and total jiffies of all CPUs from /proc/stat's first line. */
 export function parseProcStat(text: string): { busy: number; total: number } {
@@ -56,13 +61,14 @@ export function createHostSource(options: { diskPath: string; pidFile: string; c
         reading.processRssBytes = proc.rssPages * PAGE_BYTES;
         const atMs = options.clock.now();
         if (lastProc?.pid !== pid) lastProcessCpuPercent = undefined;
-        if (lastProc && lastProc.pid === pid && atMs > lastProc.atMs) {
+        const isRateSpan = lastProc !== undefined && atMs - lastProc.atMs >= MIN_PROCESS_RATE_SPAN_MS;
+        if (lastProc && lastProc.pid === pid && isRateSpan) {
           lastProcessCpuPercent =
             Math.round(
               ((proc.cpuTicks - lastProc.cpuTicks) / TICKS_PER_SECOND / ((atMs - lastProc.atMs) / 1000)) * 1000,
             ) / 10;
         }
-        if (lastProc?.pid !== pid || atMs > lastProc.atMs) lastProc = { pid, cpuTicks: proc.cpuTicks, atMs };
+        if (lastProc?.pid !== pid || isRateSpan) lastProc = { pid, cpuTicks: proc.cpuTicks, atMs };
         reading.processCpuPercent = lastProcessCpuPercent;
       } catch {}
       return reading;
