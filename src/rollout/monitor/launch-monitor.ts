@@ -12,7 +12,13 @@ import { formatDurationMs } from '../core/duration.js';
 import { isProcessRunning } from './monitor-health.js';
 import { readMonitorLockHolder } from './monitor-lock.js';
 import { readMonitorState } from './monitor-state.js';
-import { getMonitorEnvFile, getMonitorEnvVars, getMonitorUnitName, getSystemdRunArgs } from './monitor-unit.js';
+import {
+  getMonitorEnvFile,
+  getMonitorEnvVars,
+  getMonitorUnitName,
+  getSystemdRunArgs,
+  removeMonitorEnvFiles,
+} from './monitor-unit.js';
 import { runCommand, type CommandRunner } from '../target/systemd/systemd-driver.js';
 import { writeEnvironmentFile } from '../target/systemd/environment-file.js';
 
@@ -117,7 +123,8 @@ async function launchSystemdMonitor(input: DetachedMonitorInput): Promise<Monito
   const notStarted = (reason: string) => createNotStartedError(input, logFile, reason);
   // A unit of the same name left failed by an earlier monitor would make systemd-run refuse the name.
   await run('systemctl', ['reset-failed', unit], 10_000);
-  const environmentFile = getMonitorEnvFile(input.environment);
+  const environmentFile = getMonitorEnvFile(input.environment, input.deployId);
+  await removeMonitorEnvFiles(input.environment, { exceptDeployId: input.deployId });
   try {
     const vars = getMonitorEnvVars(input.environment, input.processEnv);
     await writeEnvironmentFile(environmentFile, vars, 'quick-deploy, for the monitor unit');

@@ -1,5 +1,6 @@
 // On a `systemd` target the monitor runs as its own transient unit, restarted when it dies: one property list feeds
 // both `systemd-run` (how it is started) and a unit file (how `systemd-analyze verify` checks those same properties).
+import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ResolvedEnvironment } from '../config/environments.js';
 import { quoteSystemdWord } from '../target/systemd/render-unit.js';
@@ -24,11 +25,40 @@ export const MONITOR_PASSED_ENV = new RegExp(
 );
 
 /**
- * `<root>/state/monitor.env`. Not shared/service.env: the monitor needs other secrets than the service (the rollout
- * token, the channels' webhooks) and its URL under the environment's own `database.urlEnv` name.
+ * `<root>/state/monitor-<deployId>.env`. Not shared/service.env: the monitor needs other secrets than the service (the
+ * rollout token, the channels' webhooks) and its URL under the environment's own `database.urlEnv` name. One per
+ * deploy, so that a monitor removing its own file when it ends (removeMonitorEnvFiles) never takes the next deploy's.
  */
-export function getMonitorEnvFile(environment: ResolvedEnvironment): string {
-  return join(environment.stateDir, 'monitor.env');
+export function getMonitorEnvFile(environment: ResolvedEnvironment, deployId: string): string {
+  return join(environment.stateDir, `monitor-${deployId}.env`);
+}
+
+/**
+ * The secrets stay on disk only while systemd may still restart the monitor: it removes its file once its outcome is
+ * recorded (finishMonitor), and a new launch removes what an earlier monitor left (one that crashed until systemd gave
+ * up, or the `monitor.env` of earlier versions), since only one monitor unit per environment runs. Best effort, as a
+ * clean-up must never stop a monitor or change its outcome: returns the files it could not remove.
+ */
+export async function removeMonitorEnvFiles(
+  environment: ResolvedEnvironment,
+  which: { deployId: string } | { exceptDeployId: string },
+): Promise<string[]> {
+  const names = await readdir(environment.stateDir).catch(() => [] as string[]);
+  const isOwn = (name: string) => 'deployId' in which && name === `monitor-${which.deployId}.env`;
+  const isStale = (name: string) =>
+    'exceptDeployId' in which &&
+    name !== `monitor-${which.exceptDeployId}.env` &&
+    (name === 'monitor.env' || /^monitor-.+\.env$/.test(name));
+  const files = names.filter((name) => isOwn(name) || isStale(name)).map((name) => join(environment.stateDir, name));
+  const removed = await Promise.all(
+    files.map((file) =>
+      rm(file, { force: true }).then(
+        () => true,
+        () => false,
+      ),
+    ),
+  );
+  return files.filter((_, i) => !removed[i]);
 }
 
 /** Pure: the monitor's variables, MONITOR_PASSED_ENV plus a `database.urlEnv` named otherwise, sorted by name. */

@@ -13,6 +13,7 @@ import { appendJournal } from '../../../src/rollout/state/journal.js';
 import { getMonitorLockFile } from '../../../src/rollout/monitor/monitor-lock.js';
 import { readMonitorState } from '../../../src/rollout/monitor/monitor-state.js';
 import { getSupersedeRequestFile, supersedeMonitor } from '../../../src/rollout/monitor/supersede-monitor.js';
+import { getMonitorEnvFile } from '../../../src/rollout/monitor/monitor-unit.js';
 import { createSilentLogger } from '../../../src/lib/logger.js';
 
 const NEW_DEPLOY = 'production-20261128T011500000Z';
@@ -57,6 +58,26 @@ monitor-complete, lock released`, async (t) => {
     await readFile(join(f.environment.stateDir, 'monitor.prom'), 'utf8'),
     /dhash_monitor_active\{env="production",deploy_id="production-20261128T010000000Z"\} 0\n/,
   );
+});
+
+test(`a recorded outcome removes the monitor's own environment file (its secrets), not the next deploy's; an \
+aborted run keeps it for the restart`, async (t) => {
+  for (const outcome of ['all-clear', 'aborted'] as const) {
+    const f = await createMonitorFixture(t);
+    const own = getMonitorEnvFile(f.environment, DEPLOY_ID);
+    const next = getMonitorEnvFile(f.environment, NEW_DEPLOY);
+    await mkdir(f.environment.stateDir, { recursive: true });
+    for (const file of [own, next]) await writeFile(file, 'SLACK_WEBHOOK=https://hooks.example/secret\n');
+    const controller = new AbortController();
+    const result = await f.run({
+      signalSource: createScriptedSource(f.clock),
+      signal: controller.signal,
+      onPoll: (r) => outcome === 'aborted' && r.pollIndex === 1 && controller.abort(),
+    });
+    assert.equal(result.outcome, outcome);
+    assert.equal(existsSync(own), outcome === 'aborted', `${outcome}: the monitor's own file`);
+    assert.equal(existsSync(next), true, `${outcome}: another deploy's file stays`);
+  }
 });
 
 test('a plain interrupt (no request, or one naming another pid) stays aborted and resumable', async (t) => {

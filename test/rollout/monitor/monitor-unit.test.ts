@@ -40,7 +40,7 @@ const unitInput = (dir: string): MonitorUnitInput => ({
   mainJs: join(dir, 'dist/cli/main.js'),
   projectRoot: dir,
   logFile: join(dir, 'logs', 'monitor-production-20261128T010000000Z.log'),
-  environmentFile: join(dir, 'state', 'monitor.env'),
+  environmentFile: join(dir, 'state', 'monitor-production-20261128T010000000Z.env'),
 });
 
 test('the monitor unit passes systemd-analyze verify and restarts only on a crash', async (t) => {
@@ -72,7 +72,7 @@ test('the monitor unit passes systemd-analyze verify and restarts only on a cras
     'RestartPreventExitStatus=1 2 3 4',
     'StartLimitBurst=5',
     `StandardOutput=append:${dir}/logs/monitor-production-20261128T010000000Z.log`,
-    `EnvironmentFile=${dir}/state/monitor.env`,
+    `EnvironmentFile=${dir}/state/monitor-production-20261128T010000000Z.env`,
   ]) {
     assert.ok(text.split('\n').includes(line), `${line} in\n${text}`);
   }
@@ -88,7 +88,7 @@ test('systemd-run gets the same properties, the variables through EnvironmentFil
   ]);
   assert.ok(args.includes('Restart=on-failure') && args[args.indexOf('Restart=on-failure') - 1] === '-p');
   assert.ok(args.includes(`--working-directory=${dir}`));
-  assert.equal(args[args.indexOf(`EnvironmentFile=${dir}/state/monitor.env`) - 1], '-p');
+  assert.equal(args[args.indexOf(`EnvironmentFile=${dir}/state/monitor-production-20261128T010000000Z.env`) - 1], '-p');
   assert.deepEqual(
     args.filter((a) => a.startsWith('--setenv') || a.startsWith('-E')),
     [],
@@ -152,6 +152,10 @@ test(
       await exited;
     });
     const { root, env: environment, deployId } = await createSystemdProject(t);
+    // What earlier monitors left: a crashed one's file and the monitor.env of earlier versions.
+    const stale = ['monitor-local-20261101T000000000Z.env', 'monitor.env'].map((n) => join(environment.stateDir, n));
+    await mkdir(environment.stateDir, { recursive: true });
+    for (const file of stale) await writeFile(file, 'SLACK_WEBHOOK=old-secret\n', { mode: 0o600 });
     const calls: string[][] = [];
     // Stands in for systemd: runs the unit's ExecStart (everything after `--`) as its main process, with the
     // variables of its EnvironmentFile= and nothing else, as systemd would.
@@ -187,7 +191,12 @@ test(
     assert.ok(calls[1].includes('--unit=dhash-monitor-local.service'));
     assert.equal(launch.followCommands[0], 'journalctl -u dhash-monitor-local.service -f');
     // The secrets are in the 0600 file the unit names, never in systemd-run's argv.
-    const envFile = join(environment.stateDir, 'monitor.env');
+    const envFile = join(environment.stateDir, `monitor-${deployId}.env`);
+    assert.deepEqual(
+      stale.filter((file) => existsSync(file)),
+      [],
+      'a launch removes the files earlier monitors left',
+    );
     assert.ok(calls[1].includes(`EnvironmentFile=${envFile}`), calls[1].join(' '));
     assert.equal(calls[1].join(' ').includes('hooks.slack.com'), false, 'the webhook is not in argv');
     assert.equal((await stat(envFile)).mode & 0o777, 0o600);
@@ -221,7 +230,10 @@ test("the monitor's variables: the channels, the rollout token and a database.ur
     HOME: '/root',
     STAGING_DB_URL: 'postgres://dhash:pw-1@db:5432/dhash',
   });
-  assert.equal(getMonitorEnvFile(environment), join(root, '.dhash', 'local', 'state', 'monitor.env'));
+  assert.equal(
+    getMonitorEnvFile(environment, 'staging-20261128T010000000Z'),
+    join(root, '.dhash', 'local', 'state', 'monitor-staging-20261128T010000000Z.env'),
+  );
 });
 
 test('an unwritable variable is EMONITORNOTSTARTED naming it, and systemd-run never runs', async (t) => {
@@ -244,11 +256,11 @@ test('an unwritable variable is EMONITORNOTSTARTED naming it, and systemd-run ne
       e.exitCode === 4 &&
       e.message ===
         `The monitor of deploy ${deployId} did not start: its environment file ` +
-          `${join(environment.stateDir, 'monitor.env')} could not be written ` +
+          `${join(environment.stateDir, `monitor-${deployId}.env`)} could not be written ` +
           '(SLACK_WEBHOOK: the value holds a line break or NUL).',
   );
   assert.deepEqual(calls, ['systemctl']);
-  assert.equal(existsSync(join(environment.stateDir, 'monitor.env')), false);
+  assert.equal(existsSync(join(environment.stateDir, `monitor-${deployId}.env`)), false);
 });
 
 test("a systemd-run that fails is EMONITORNOTSTARTED (exit 4) with systemd's words", async (t) => {
