@@ -7,8 +7,9 @@ interface WorkerInput {
   files: string[];
   warmupFiles: string[];
   mode: HashMode;
-  /** 'auto': what the service runs (native addon where it applies); 'sharp': the sharp-only path. */
-  decoder: 'auto' | 'sharp';
+  /** 'auto': what the service runs (native addon where it applies); 'sharp': the sharp-only path; 'zlib': auto with
+   * PNG inflated by streaming zlib. */
+  decoder: 'auto' | 'sharp' | 'zlib';
 }
 
 const { files, warmupFiles, mode, decoder } = workerData as WorkerInput;
@@ -38,7 +39,10 @@ function readIntoBuffer(file: string): Buffer {
 
 async function hashFile(file: string): Promise<number> {
   const started = performance.now();
-  const result = await hashImageDetailed(readIntoBuffer(file), { mode, decoder });
+  const result = await hashImageDetailed(readIntoBuffer(file), {
+    mode,
+    decoder: decoder === 'zlib' ? 'zlib-inflate' : decoder,
+  });
   const elapsedMs = performance.now() - started;
   hashes[file] = result.hash;
   decoders[result.decoder] = (decoders[result.decoder] ?? 0) + 1;

@@ -1,5 +1,5 @@
 // `npm run bench:hash`: images/s, p95 latency and CPU per image of each decoder
-// candidate (sharp, native addon) in exact and fast mode (1 and 2 worker threads)
+// candidate (sharp, native addon; for PNG also the addon inflating with zlib) in exact and fast mode (1 and 2 worker threads)
 // against Pillow; checks every exact hash against Pillow's and ends with the targets.
 //
 // Pillow is timed inside Python, per image (open + convert + resize + bits, excluding interpreter start and
@@ -34,9 +34,12 @@ interface Result {
   decoders: Record<string, number>;
 }
 
-/** 'sharp': the sharp-only path; 'auto': what the service runs (native addon where it applies, else sharp). */
-type Candidate = 'sharp' | 'auto';
-const CANDIDATES: Candidate[] = ['sharp', 'auto'];
+/**
+ * 'sharp': the sharp-only path; 'auto': what the service runs (native addon where it applies, else sharp); 'zlib'
+ * (PNG only): the addon with IDAT inflated by streaming zlib instead of libdeflate, the inflater candidate it lost to.
+ */
+type Candidate = 'sharp' | 'zlib' | 'auto';
+const CANDIDATES: Record<'jpeg' | 'png', Candidate[]> = { jpeg: ['sharp', 'auto'], png: ['sharp', 'zlib', 'auto'] };
 
 interface DoneMessage {
   type: string;
@@ -291,7 +294,7 @@ async function main(): Promise<void> {
           ]),
         );
         for (const mode of ['exact', 'fast'] as const) {
-          for (const candidate of CANDIDATES) {
+          for (const candidate of CANDIDATES[format]) {
             const ours = await measureOurs(files, mode, workerCount, candidate);
             const after = await measurePillow(files, workerCount);
             pillow = averagePillow(before, after);
