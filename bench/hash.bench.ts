@@ -315,6 +315,12 @@ async function main(): Promise<void> {
               same,
             ];
             console.log(`${formatRow(row)}  ${describeDecoders(ours)}`);
+            // A stale addon (built from other sources) declines every call and the numbers measure sharp instead.
+            const declined = candidate === 'sharp' ? 0 : (ours.decoders.sharp ?? 0);
+            if (declined > 0)
+              console.log(
+                `  WARNING: the addon declined ${declined} files, which sharp hashed; run npm run build:native`,
+              );
             if (workerCount === 1)
               measured.push({
                 format,
