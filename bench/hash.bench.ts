@@ -1,6 +1,6 @@
-// `npm run bench:hash`: images/s, p95 latency and CPU per image of each decoder
-// candidate (sharp, native addon; for PNG also the addon inflating with zlib) in exact and fast mode (1 and 2 worker threads)
-// against Pillow; checks every exact hash against Pillow's and ends with the targets.
+// `npm run bench:hash`: images/s, p95 latency and CPU per image of each decoder candidate (sharp, native addon; for
+// PNG also the addon inflating with zlib) in exact and fast mode (1 and 2 worker threads) against Pillow; checks
+// every exact hash against Pillow's and ends with the targets.
 //
 // Pillow is timed inside Python, per image (open + convert + resize + bits, excluding interpreter start and
 // imports; the first image is a discarded warm-up). Ours is timed per image inside

@@ -5,7 +5,7 @@ import { recordHeartbeat } from './monitor-heartbeat.js';
 import { writeSummary } from './monitor-log.js';
 import type { MonitorOutcome } from './monitor-state.js';
 import { clearSupersedeRequest, readSupersedeRequest } from './supersede-monitor.js';
-import { removeMonitorEnvFiles } from './monitor-unit.js';
+import { removeMonitorEnvFile } from './monitor-unit.js';
 import {
   EXIT_BY_OUTCOME,
   readServingRelease,
@@ -120,8 +120,8 @@ export async function finishMonitor(
     }
     if (outcome === 'superseded') await clearSupersedeRequest(environment, process.pid);
     // Recorded: a restart by systemd would only repeat it, so the unit's secrets go (an aborted run keeps them).
-    const kept = await removeMonitorEnvFiles(environment, { deployId: state.deployId });
-    if (kept.length > 0) logger.warn('monitor environment file not removed; remove it by hand', { files: kept });
+    const kept = await removeMonitorEnvFile(environment, state.deployId);
+    if (kept) logger.warn('monitor environment file not removed; remove it by hand', { file: kept });
   }
   run.say(message);
   return { outcome, exitCode: EXIT_BY_OUTCOME[outcome], deployId: state.deployId, message };

@@ -17,7 +17,7 @@ import {
   getMonitorEnvVars,
   getMonitorUnitName,
   getSystemdRunArgs,
-  removeMonitorEnvFiles,
+  removeStaleMonitorEnvFiles,
 } from './monitor-unit.js';
 import { runCommand, type CommandRunner } from '../target/systemd/systemd-driver.js';
 import { writeEnvironmentFile } from '../target/systemd/environment-file.js';
@@ -124,7 +124,7 @@ async function launchSystemdMonitor(input: DetachedMonitorInput): Promise<Monito
   // A unit of the same name left failed by an earlier monitor would make systemd-run refuse the name.
   await run('systemctl', ['reset-failed', unit], 10_000);
   const environmentFile = getMonitorEnvFile(input.environment, input.deployId);
-  await removeMonitorEnvFiles(input.environment, { exceptDeployId: input.deployId });
+  await removeStaleMonitorEnvFiles(input.environment, input.deployId);
   try {
     const vars = getMonitorEnvVars(input.environment, input.processEnv);
     await writeEnvironmentFile(environmentFile, vars, 'quick-deploy, for the monitor unit');

@@ -27,38 +27,40 @@ export const MONITOR_PASSED_ENV = new RegExp(
 /**
  * `<root>/state/monitor-<deployId>.env`. Not shared/service.env: the monitor needs other secrets than the service (the
  * rollout token, the channels' webhooks) and its URL under the environment's own `database.urlEnv` name. One per
- * deploy, so that a monitor removing its own file when it ends (removeMonitorEnvFiles) never takes the next deploy's.
+ * deploy, so that a monitor removing its own file when it ends (removeMonitorEnvFile) never takes the next deploy's.
  */
 export function getMonitorEnvFile(environment: ResolvedEnvironment, deployId: string): string {
   return join(environment.stateDir, `monitor-${deployId}.env`);
 }
 
 /**
- * The secrets stay on disk only while systemd may still restart the monitor: it removes its file once its outcome is
- * recorded (finishMonitor), and a new launch removes what an earlier monitor left (one that crashed until systemd gave
- * up, or the `monitor.env` of earlier versions), since only one monitor unit per environment runs. Best effort, as a
- * clean-up must never stop a monitor or change its outcome: returns the files it could not remove.
+ * The monitor's own file, once its outcome is recorded (finishMonitor): systemd no longer restarts it, so its secrets
+ * go. Best effort, as a clean-up must never change an outcome: the file when it could not be removed.
  */
-export async function removeMonitorEnvFiles(
+export async function removeMonitorEnvFile(
   environment: ResolvedEnvironment,
-  which: { deployId: string } | { exceptDeployId: string },
-): Promise<string[]> {
-  const names = await readdir(environment.stateDir).catch(() => [] as string[]);
-  const isOwn = (name: string) => 'deployId' in which && name === `monitor-${which.deployId}.env`;
-  const isStale = (name: string) =>
-    'exceptDeployId' in which &&
-    name !== `monitor-${which.exceptDeployId}.env` &&
-    (name === 'monitor.env' || /^monitor-.+\.env$/.test(name));
-  const files = names.filter((name) => isOwn(name) || isStale(name)).map((name) => join(environment.stateDir, name));
-  const removed = await Promise.all(
-    files.map((file) =>
-      rm(file, { force: true }).then(
-        () => true,
-        () => false,
-      ),
-    ),
+  deployId: string,
+): Promise<string | undefined> {
+  const file = getMonitorEnvFile(environment, deployId);
+  return rm(file, { force: true }).then(
+    () => undefined,
+    () => file,
   );
-  return files.filter((_, i) => !removed[i]);
+}
+
+/**
+ * At a launch, what earlier monitors left (one that crashed until systemd gave up, or the `monitor.env` of earlier
+ * versions): only one monitor unit per environment runs, so none but this deploy's is needed. Best effort: a stale
+ * file must never keep the monitor from starting.
+ */
+export async function removeStaleMonitorEnvFiles(
+  environment: ResolvedEnvironment,
+  keptDeployId: string,
+): Promise<void> {
+  const kept = `monitor-${keptDeployId}.env`;
+  const names = await readdir(environment.stateDir).catch(() => [] as string[]);
+  const stale = names.filter((name) => name !== kept && (name === 'monitor.env' || /^monitor-.+\.env$/.test(name)));
+  await Promise.all(stale.map((name) => rm(join(environment.stateDir, name), { force: true }).catch(() => undefined)));
 }
 
 /** Pure: the monitor's variables, MONITOR_PASSED_ENV plus a `database.urlEnv` named otherwise, sorted by name. */

@@ -65,6 +65,8 @@ export class HashSegment {
   private readonly tables: Table[];
   /** Sum of the warm-up reads: kept so the compiler cannot drop them. */
   private warmSink = 0;
+  /** The addon's probe for the native kernel, looked up once here rather than on every query. */
+  private readonly nativeProbe: NativeProbe | undefined;
 
   /** `ids` strictly increasing; the arrays are kept, not copied. */
   constructor(
@@ -76,6 +78,9 @@ export class HashSegment {
     private readonly kernel: ProbeKernel,
   ) {
     this.alive = new Uint8Array(ids.length).fill(1);
+    this.nativeProbe = kernel === 'native' ? getNativeProbe() : undefined;
+    if (kernel === 'native' && this.nativeProbe === undefined)
+      throw new Error('the native probe kernel was asked for, but the addon does not have it');
     const groupedKeys = new Uint32Array(ids.length);
     this.tables = this.chunks.map((chunk) => buildTable(chunk, hi, lo, groupedKeys));
   }
@@ -137,7 +142,7 @@ export class HashSegment {
     nativeQuery[3] = qHi;
     nativeQuery[4] = qLo;
     nativeQuery[5] = radius;
-    const probeTable = getNativeProbe() as NativeProbe;
+    const probeTable = this.nativeProbe as NativeProbe;
     const { hi, lo, alive } = this;
     let count = probeTable(offsets, filter, rest, at, hi, lo, alive, masks, nativeQuery, nativeHits);
     if (count > nativeHits.length / 2) {
