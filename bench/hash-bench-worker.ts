@@ -7,9 +7,9 @@ interface WorkerInput {
   files: string[];
   warmupFiles: string[];
   mode: HashMode;
-  /** 'auto': what the service runs (native addon where it applies); 'sharp': the sharp-only path; 'zlib': auto with
-   * PNG inflated by streaming zlib. */
-  decoder: 'auto' | 'sharp' | 'zlib';
+  /** 'auto': what the service runs (native addon where it applies); 'sharp': the sharp-only path; 'zlib',
+   * 'libdeflate', 'own': auto with every PNG inflated by that inflater. */
+  decoder: 'auto' | 'sharp' | 'zlib' | 'libdeflate' | 'own';
 }
 
 const { files, warmupFiles, mode, decoder } = workerData as WorkerInput;
@@ -41,7 +41,7 @@ async function hashFile(file: string): Promise<number> {
   const started = performance.now();
   const result = await hashImageDetailed(readIntoBuffer(file), {
     mode,
-    decoder: decoder === 'zlib' ? 'zlib-inflate' : decoder,
+    decoder: decoder === 'auto' || decoder === 'sharp' ? decoder : `${decoder}-inflate`,
   });
   const elapsedMs = performance.now() - started;
   hashes[file] = result.hash;

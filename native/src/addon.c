@@ -166,7 +166,8 @@ static napi_value decode_jpeg_rows(napi_env env, napi_callback_info cb) {
 }
 
 /* decodePngRows(bytes, segments, width, height, bitDepth, colorType, isInterlaced, paletteLuma | null,
- *               bounds, weights, kernelSize, outWidth, firstRow, rowCount, useZlib, step) → Promise<Buffer>.
+ *               bounds, weights, kernelSize, outWidth, firstRow, rowCount, inflater, step) → Promise<Buffer>.
+ * inflater: 0 auto, 1 streaming zlib, 2 libdeflate, 3 our own (png_inflater_t); 2 falls back to zlib without libdeflate.
  * step 2 (fast mode) converts and resamples only every 2nd row and column; firstRow/rowCount count kept rows. */
 static napi_value decode_png_rows(napi_env env, napi_callback_info cb) {
   size_t argc = 16;
@@ -180,15 +181,16 @@ static napi_value decode_png_rows(napi_env env, napi_callback_info cb) {
   job->h = &job->png.h;
   job->error = job->png.error;
   png_job_t *png = &job->png;
-  bool is_interlaced = false, use_zlib = false;
+  bool is_interlaced = false;
+  int32_t inflater = 0;
   if (argc < 16 || get_bytes(env, argv[0], &bytes) || hold(env, job, argv[0]) || get_bytes(env, argv[1], &segments) ||
       hold(env, job, argv[1]) || napi_get_value_int32(env, argv[2], &png->width) || napi_get_value_int32(env, argv[3], &png->height) ||
       napi_get_value_int32(env, argv[4], &png->bit_depth) || napi_get_value_int32(env, argv[5], &png->color_type) ||
       napi_get_value_bool(env, argv[6], &is_interlaced) || napi_typeof(env, argv[7], &palette_type) ||
       (palette_type != napi_null && (get_bytes(env, argv[7], &palette) || palette.length < 256 || hold(env, job, argv[7]))) ||
-      read_hpass(env, job, argv, 8) || napi_get_value_bool(env, argv[14], &use_zlib) ||
+      read_hpass(env, job, argv, 8) || napi_get_value_int32(env, argv[14], &inflater) || inflater < 0 || inflater > 3 ||
       napi_get_value_int32(env, argv[15], &png->step) || png->width <= 0 || png->height <= 0) {
-    return fail_job(env, job, "decodePngRows(bytes, segments, width, height, bitDepth, colorType, isInterlaced, paletteLuma, bounds, weights, kernelSize, outWidth, firstRow, rowCount, useZlib, step)");
+    return fail_job(env, job, "decodePngRows(bytes, segments, width, height, bitDepth, colorType, isInterlaced, paletteLuma, bounds, weights, kernelSize, outWidth, firstRow, rowCount, inflater, step)");
   }
   int32_t *pairs = segments.data;
   png->segment_count = (int)(segments.length / 8);
@@ -202,7 +204,7 @@ static napi_value decode_png_rows(napi_env env, napi_callback_info cb) {
   png->segments = pairs;
   png->is_interlaced = is_interlaced;
   png->palette_luma = palette.data;
-  png->use_zlib = use_zlib;
+  png->inflater = (png_inflater_t)inflater;
   return queue_job(env, job);
 }
 

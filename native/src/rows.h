@@ -43,6 +43,10 @@ int dhash_read_jpeg_info(const uint8_t *data, size_t size, int scale_denom, int 
 /* Decodes every row, luma → horizontal pass; any libjpeg warning counts as a failure. 0 on success. */
 int dhash_decode_jpeg_rows(jpeg_job_t *job);
 
+/* How IDAT is inflated: auto (ours for streams that open with a fixed-Huffman block, else libdeflate, else zlib), or one
+ * inflater forced, for benchmarks and tests. The values are the addon's `inflater` argument. */
+typedef enum { PNG_INFLATE_AUTO = 0, PNG_INFLATE_ZLIB = 1, PNG_INFLATE_LIBDEFLATE = 2, PNG_INFLATE_OWN = 3 } png_inflater_t;
+
 typedef struct {
   const uint8_t *data;
   size_t size;
@@ -50,7 +54,7 @@ typedef struct {
   int segment_count;
   int width, height, bit_depth, color_type, is_interlaced;
   const uint8_t *palette_luma; /* 256 entries for colour type 3, else NULL */
-  int use_zlib;                /* force streaming zlib even where libdeflate is available (benchmark candidate) */
+  png_inflater_t inflater;
   int step;                    /* 1, or 2 in fast mode: only every 2nd row and column is converted and resampled */
   hpass_t h;
   char error[DHASH_ERROR_BYTES];

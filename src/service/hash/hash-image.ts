@@ -3,7 +3,7 @@ import { DEFAULT_MAX_PIXELS, readImageHeader } from './decode-image.js';
 import { computeDhashHex } from './dhash-bits.js';
 import { computeExactDhash } from './exact-dhash.js';
 import { computeFastDhash } from './fast-dhash.js';
-import type { DecoderName } from './native-addon.js';
+import type { DecoderName, PngInflater } from './native-addon.js';
 import { createNativeThumbnail } from './native-thumbnail.js';
 import { sniffImageFormat } from './sniff-format.js';
 
@@ -34,15 +34,23 @@ export interface HashImageOptions {
 
 export interface HashImageDetailedOptions extends HashImageOptions {
   /**
-   * 'auto' (default) uses the native decoders where they apply; 'sharp' forces the sharp path; 'zlib-inflate' is auto
-   * with PNG inflated by streaming zlib instead of libdeflate. The last two exist for benchmarks and tests.
+   * 'auto' (default) uses the native decoders where they apply; 'sharp' forces the sharp path. For benchmarks and
+   * tests, 'sharp' and the PNG inflater choices: auto with PNG always inflated by streaming zlib, libdeflate, or our
+   * own inflater (see PngInflater).
    */
-  decoder?: 'auto' | 'sharp' | 'zlib-inflate';
+  decoder?: 'auto' | 'sharp' | 'zlib-inflate' | 'libdeflate-inflate' | 'own-inflate';
 }
 
 /** An ImageHash plus the decoder that produced its pixels, so a silent fallback to sharp can be seen. */
 export interface DetailedImageHash extends ImageHash {
   decoder: DecoderName;
+}
+
+function getPngInflater(decoder: HashImageDetailedOptions['decoder']): PngInflater {
+  if (decoder === 'zlib-inflate') return 'zlib';
+  if (decoder === 'libdeflate-inflate') return 'libdeflate';
+  if (decoder === 'own-inflate') return 'own';
+  return 'auto';
 }
 
 export function isHashMode(value: unknown): value is HashMode {
@@ -76,7 +84,7 @@ export async function hashImageDetailed(
   const sniffed = bytes.length > 0 ? sniffImageFormat(bytes) : undefined;
   if (options.decoder !== 'sharp' && (sniffed === 'jpeg' || sniffed === 'png')) {
     const native = await createNativeThumbnail(bytes, sniffed, mode, maxPixels, {
-      shouldUseZlib: options.decoder === 'zlib-inflate',
+      pngInflater: getPngInflater(options.decoder),
     });
     if (native !== undefined) {
       return {

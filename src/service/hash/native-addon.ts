@@ -33,7 +33,8 @@ export interface NativeDecoder {
     outWidth: number,
     firstRow: number,
     rowCount: number,
-    useZlib: boolean,
+    /** PNG_INFLATERS' index: 0 auto, 1 streaming zlib, 2 libdeflate (zlib without it), 3 our own (inflate.c). */
+    inflater: number,
     /** 1, or 2 (fast mode, not interlaced): only every 2nd row and column; firstRow/rowCount count kept rows. */
     step: number,
   ): Promise<Uint8Array>;
@@ -60,6 +61,14 @@ export interface NativeDecoder {
   zlibVersion: string;
 }
 
+/**
+ * How the native PNG path inflates IDAT. 'auto', what the service runs: our own inflater (native/src/inflate.c) for
+ * streams that open with a fixed-Huffman block, libdeflate for the rest, streaming zlib without libdeflate. The others
+ * force one inflater, for benchmarks and tests.
+ */
+export const PNG_INFLATERS = ['auto', 'zlib', 'libdeflate', 'own'] as const;
+export type PngInflater = (typeof PNG_INFLATERS)[number];
+
 export type JpegDecoderName = 'libjpeg-turbo' | 'sharp';
 export type PngDecoderName = 'native-png' | 'sharp';
 export type DecoderName = JpegDecoderName | PngDecoderName;
@@ -67,7 +76,7 @@ export type DecoderName = JpegDecoderName | PngDecoderName;
 export interface HashCapability {
   jpeg: JpegDecoderName;
   png: PngDecoderName;
-  /** How the native PNG path inflates IDAT: libdeflate when its shared library is present, else zlib. */
+  /** Whether libdeflate.so.0 loaded (it inflates dynamic-Huffman IDAT streams, ours the fixed-Huffman ones), else zlib. */
   pngInflater?: 'libdeflate' | 'zlib';
   /** Every other format (GIF, WebP, TIFF) and every file the native decoders decline. */
   fallback: 'sharp';

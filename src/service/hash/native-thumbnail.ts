@@ -1,8 +1,14 @@
-// The native path: JPEG (libjpeg-turbo) and PNG (zlib + own unfilter)
+// The native path: JPEG (libjpeg-turbo) and PNG (own inflater, libdeflate or zlib + own unfilter)
 // decoded row by row into Pillow's 9×8 LANCZOS thumbnail.
 import { assertPixelLimit } from './decode-image.js';
 import { DHASH_HEIGHT, DHASH_WIDTH } from './dhash-bits.js';
-import { getNativeDecoder, type DecoderName, type NativeDecoder } from './native-addon.js';
+import {
+  getNativeDecoder,
+  PNG_INFLATERS,
+  type DecoderName,
+  type NativeDecoder,
+  type PngInflater,
+} from './native-addon.js';
 import { computeResampleCoefficients, resampleColumnsVertical, type ResampleCoefficients } from './pillow-resample.js';
 import { readPngLayout } from './png-layout.js';
 import type { SniffedFormat } from './sniff-format.js';
@@ -38,12 +44,12 @@ export async function createNativeThumbnail(
   format: SniffedFormat,
   mode: 'exact' | 'fast',
   maxPixels: number,
-  options: { shouldUseZlib?: boolean } = {},
+  options: { pngInflater?: PngInflater } = {},
 ): Promise<NativeThumbnail | undefined> {
   const decoder = getNativeDecoder();
   if (decoder === null) return undefined;
   if (format === 'jpeg') return createJpegThumbnail(decoder, bytes, mode, maxPixels);
-  if (format === 'png') return createPngThumbnail(decoder, bytes, mode, maxPixels, options.shouldUseZlib === true);
+  if (format === 'png') return createPngThumbnail(decoder, bytes, mode, maxPixels, options.pngInflater ?? 'auto');
   return undefined;
 }
 
@@ -106,7 +112,7 @@ async function createPngThumbnail(
   bytes: Uint8Array,
   mode: 'exact' | 'fast',
   maxPixels: number,
-  shouldUseZlib: boolean,
+  inflater: PngInflater,
 ) {
   const layout = readPngLayout(bytes);
   if (layout === undefined) return undefined;
@@ -131,7 +137,7 @@ async function createPngThumbnail(
         DHASH_WIDTH,
         firstRow,
         rowCount,
-        shouldUseZlib,
+        PNG_INFLATERS.indexOf(inflater),
         step,
       ),
   );

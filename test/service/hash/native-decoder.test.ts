@@ -9,13 +9,20 @@ import {
   hashImageDetailed,
   ImageInputError,
 } from '../../../src/service/hash/hash-image.js';
-import { getNativeDecoder } from '../../../src/service/hash/native-addon.js';
+import { getNativeDecoder, PNG_INFLATERS, type PngInflater } from '../../../src/service/hash/native-addon.js';
 import { readPngLayout } from '../../../src/service/hash/png-layout.js';
 import { createFixtureImage } from '../../helpers/images.js';
-import { buildPng, createChunk, createPngSpecs, getPngSpecName } from './png-fixtures.js';
+import {
+  buildPng,
+  createChunk,
+  createPngSpecs,
+  DEFLATE_VARIANTS,
+  getPngSpecName,
+  type DeflateVariant,
+} from './png-fixtures.js';
 
 /** Decodes a PNG's L pixels through the addon: one tap of weight 1.0 per output pixel makes the "resample" a copy. */
-async function decodePngLuma(bytes: Buffer, useZlib = false): Promise<Uint8Array> {
+async function decodePngLuma(bytes: Buffer, inflater: PngInflater = 'auto'): Promise<Uint8Array> {
   const decoder = getNativeDecoder();
   const layout = readPngLayout(bytes);
   assert.ok(decoder !== null && layout !== undefined);
@@ -38,7 +45,7 @@ async function decodePngLuma(bytes: Buffer, useZlib = false): Promise<Uint8Array
       width,
       0,
       height,
-      useZlib,
+      PNG_INFLATERS.indexOf(inflater),
       1,
     ),
   );
@@ -107,12 +114,27 @@ test('JPEG (RGB, grey, progressive) and PNG are served natively; CMYK JPEG, GIF 
   }
 });
 
-test(`decodes every PNG colour type, bit depth, filter, Adam7 and tRNS to Pillow's L pixels (libdeflate \
-and zlib)`, async () => {
+test(`decodes every PNG colour type, bit depth, filter, Adam7 and tRNS to Pillow's L pixels (every \
+inflater)`, async () => {
   for (const spec of createPngSpecs()) {
     const { bytes, expectedLuma } = buildPng(spec);
-    assert.deepEqual(await decodePngLuma(bytes), expectedLuma, getPngSpecName(spec));
-    assert.deepEqual(await decodePngLuma(bytes, true), expectedLuma, `${getPngSpecName(spec)} via zlib`);
+    for (const inflater of PNG_INFLATERS)
+      assert.deepEqual(await decodePngLuma(bytes, inflater), expectedLuma, `${getPngSpecName(spec)} via ${inflater}`);
+  }
+});
+
+test('every inflater decodes stored, fixed-Huffman, dynamic, Huffman-only and run-length IDAT streams', async () => {
+  let seed = 100;
+  for (const deflate of Object.keys(DEFLATE_VARIANTS) as DeflateVariant[]) {
+    for (const spec of [
+      { width: 301, height: 67, colorType: 2, bitDepth: 8, seed: seed++, deflate },
+      { width: 97, height: 41, colorType: 0, bitDepth: 8, seed: seed++, deflate },
+      { width: 64, height: 64, colorType: 6, bitDepth: 16, seed: seed++, deflate },
+    ] as const) {
+      const { bytes, expectedLuma } = buildPng(spec);
+      for (const inflater of PNG_INFLATERS)
+        assert.deepEqual(await decodePngLuma(bytes, inflater), expectedLuma, `${getPngSpecName(spec)} via ${inflater}`);
+    }
   }
 });
 

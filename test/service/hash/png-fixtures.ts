@@ -1,5 +1,5 @@
 // Hand-built PNGs for the native decoder's tests: every colour type and bit depth, all five filters, Adam7, tRNS.
-import { crc32, deflateSync } from 'node:zlib';
+import { constants, crc32, deflateSync } from 'node:zlib';
 import { createRandom } from '../../helpers/images.js';
 
 export interface PngSpec {
@@ -12,7 +12,21 @@ export interface PngSpec {
   seed: number;
   /** Adds a tRNS chunk (palette alpha, or the transparent grey/RGB colour). */
   hasTransparency?: boolean;
+  /** How the IDAT stream is compressed (default zlib's level 6, dynamic blocks): see DEFLATE_VARIANTS. */
+  deflate?: DeflateVariant;
 }
+
+/** zlib settings that give each kind of DEFLATE block: stored, fixed Huffman, dynamic, literals only, runs. */
+export const DEFLATE_VARIANTS = {
+  default: { level: 6 },
+  stored: { level: 0 },
+  fixed: { level: 1, strategy: constants.Z_FIXED },
+  fixedBest: { level: 9, strategy: constants.Z_FIXED },
+  huffmanOnly: { level: 6, strategy: constants.Z_HUFFMAN_ONLY },
+  rle: { level: 6, strategy: constants.Z_RLE },
+  fastest: { level: 1 },
+} as const;
+export type DeflateVariant = keyof typeof DEFLATE_VARIANTS;
 
 export interface BuiltPng {
   bytes: Buffer;
@@ -32,7 +46,7 @@ const ADAM7 = [
 ];
 
 export function getPngSpecName(spec: PngSpec): string {
-  const extras = `${spec.isInterlaced ? '-adam7' : ''}${spec.hasTransparency ? '-trns' : ''}`;
+  const extras = `${spec.isInterlaced ? '-adam7' : ''}${spec.hasTransparency ? '-trns' : ''}${spec.deflate ? `-${spec.deflate}` : ''}`;
   return `type${spec.colorType}-${spec.bitDepth}bit-${spec.width}x${spec.height}-s${spec.seed}${extras}.png`;
 }
 
@@ -56,7 +70,7 @@ export function buildPng(spec: PngSpec): BuiltPng {
   if (colorType === 3) chunks.push(createChunk('PLTE', Buffer.from(palette)));
   if (spec.hasTransparency) chunks.push(createChunk('tRNS', createTransparency(spec, paletteSize)));
   const raw = spec.isInterlaced ? serializeInterlaced(spec, samples) : serializeRows(spec, samples, width);
-  const compressed = deflateSync(raw);
+  const compressed = deflateSync(raw, DEFLATE_VARIANTS[spec.deflate ?? 'default']);
   // Several IDAT chunks, as real encoders write them.
   for (let at = 0; at < compressed.length; at += 997)
     chunks.push(createChunk('IDAT', compressed.subarray(at, at + 997)));
