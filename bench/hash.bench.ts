@@ -53,8 +53,11 @@ const CANDIDATES: Record<BenchSet, Candidate[]> = {
   'png-dynamic': ['libdeflate', 'own', 'auto'],
 };
 const WORKER_COUNTS: Record<BenchSet, number[]> = { jpeg: [1, 2], png: [1, 2], 'png-dynamic': [1] };
-/** A candidate within this share of the fastest is noise on a shared VM, not a reason to warn. */
-const NOISE_SHARE = 0.05;
+/**
+ * A candidate within this share of the fastest is noise on a shared VM, not a reason to warn: on the 2-CPU VM of
+ * issue 11, 'auto' and the inflater it runs on a set (the same code) came out up to 15 % apart within one run.
+ */
+const NOISE_SHARE = 0.15;
 
 interface DoneMessage {
   type: string;

@@ -35,9 +35,11 @@ uint8_t *dhash_take_scratch(size_t size) {
   }
   pthread_mutex_unlock(&pool_lock);
   if (found == NULL) {
-    found = malloc(sizeof(header_t) + size);
+    /* An eighth more than asked, so the next image of about the same size reuses it instead of faulting in new pages. */
+    size_t room = size + size / 8;
+    found = malloc(sizeof(header_t) + room);
     if (found == NULL) return NULL;
-    found->size = size;
+    found->size = room;
   }
   return (uint8_t *)(found + 1);
 }
