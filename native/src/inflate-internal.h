@@ -102,8 +102,7 @@ static inline uint32_t follow_link(const uint32_t *table, uint32_t link, uint64_
 }
 
 static inline void consume_entry(stream_t *s, uint32_t entry) {
-  s->bits >>= (entry & 0xff);
-  s->count -= entry & 0xff;
+  consume(s, entry & 0xff);
 }
 
 /* Whether decoding has used any of the zeros supplied past the end: the stream is truncated. */

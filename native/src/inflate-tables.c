@@ -80,7 +80,7 @@ static int build_table(uint32_t *table, unsigned capacity, unsigned root_bits, c
 }
 
 /* Entries without their bit counts, by symbol; 0 (invalid) for literal/length 286–287 and distance 30–31. */
-static uint32_t LITLEN_TEMPLATE[288], DIST_TEMPLATE[32];
+static uint32_t LITLEN_TEMPLATE[288], DIST_TEMPLATE[32], CODE_TEMPLATE[19];
 static tables_t fixed_tables;
 static uint8_t fixed_pairs[1u << PAIR_BITS];
 static pthread_once_t fixed_once = PTHREAD_ONCE_INIT;
@@ -114,6 +114,7 @@ static void build_fixed_tables(void) {
     else LITLEN_TEMPLATE[s] = 0; /* 286 and 287 have fixed codes but are invalid */
   }
   for (unsigned s = 0; s < 30; s++) DIST_TEMPLATE[s] = ((uint32_t)DIST_BASE[s] << 16) | DIST_EXTRA[s];
+  for (unsigned s = 0; s < 19; s++) CODE_TEMPLATE[s] = (s << 16) | E_LITERAL; /* code-length symbols read as literals */
   uint8_t lengths[320];
   for (unsigned s = 0; s < 288; s++) lengths[s] = s < 144 ? 8 : s < 256 ? 9 : s < 280 ? 7 : 8;
   build_table(fixed_tables.litlen, LITLEN_ENOUGH, LITLEN_BITS, lengths, 288, LITLEN_TEMPLATE, E_LINK);
@@ -127,11 +128,6 @@ static void build_fixed_tables(void) {
 /* A dynamic block's header: the code-length code, then the literal/length and distance code lengths. 0 on success. */
 int dhash_read_dynamic_tables(stream_t *s, tables_t *t) {
   static const uint8_t ORDER[19] = {16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15};
-  static const uint32_t CODE_TEMPLATE[19] = {0 << 16 | E_LITERAL,  1 << 16 | E_LITERAL,  2 << 16 | E_LITERAL,  3 << 16 | E_LITERAL,
-                                             4 << 16 | E_LITERAL,  5 << 16 | E_LITERAL,  6 << 16 | E_LITERAL,  7 << 16 | E_LITERAL,
-                                             8 << 16 | E_LITERAL,  9 << 16 | E_LITERAL,  10 << 16 | E_LITERAL, 11 << 16 | E_LITERAL,
-                                             12 << 16 | E_LITERAL, 13 << 16 | E_LITERAL, 14 << 16 | E_LITERAL, 15 << 16 | E_LITERAL,
-                                             16 << 16 | E_LITERAL, 17 << 16 | E_LITERAL, 18 << 16 | E_LITERAL};
   refill(s);
   unsigned literal_count = take(s, 5) + 257, dist_count = take(s, 5) + 1, code_count = take(s, 4) + 4;
   if (literal_count > 286 || dist_count > 30) return -1;

@@ -9,7 +9,7 @@
 #include "scratch-pool.h"
 #include "rows.h"
 
-/* Whole-buffer inflate through libdeflate (about twice zlib's speed) up to this much raw data; past it, zlib streams. */
+/* Whole-buffer inflate (ours or libdeflate, about twice zlib's speed) up to this much raw data; past it, zlib streams. */
 #define FLAT_INFLATE_MAX_BYTES ((size_t)96 << 20)
 
 /* libdeflate's stable C API (libdeflate.h), loaded at run time: libdeflate0 ships with libtiff, so it is on any
@@ -321,14 +321,14 @@ int dhash_decode_png_rows(png_job_t *job) {
     snprintf(job->error, DHASH_ERROR_BYTES, "unsupported colour type %d", job->color_type);
     return -1;
   }
-  pthread_once(&libdeflate_once, load_libdeflate); /* its CRC-32 and Adler-32 are the fast ones */
+  /* Loaded before the CRC check: libdeflate's CRC-32 and Adler-32 are the fast ones. */
+  int has_libdeflate = strcmp(dhash_get_png_inflater(), "libdeflate") == 0;
   if (check_idat_crcs(job) != 0) {
     snprintf(job->error, DHASH_ERROR_BYTES, "an IDAT chunk fails its CRC");
     return -1;
   }
   size_t row_bytes = get_row_bytes(job, job->width);
   size_t stream_bytes = get_stream_bytes(job);
-  int has_libdeflate = strcmp(dhash_get_png_inflater(), "libdeflate") == 0;
   int is_flat = job->inflater != PNG_INFLATE_ZLIB && stream_bytes <= FLAT_INFLATE_MAX_BYTES &&
                 (job->inflater == PNG_INFLATE_OWN || has_libdeflate);
   inflater_t in = {.job = job, .segment = 0};

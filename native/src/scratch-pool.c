@@ -51,8 +51,11 @@ void dhash_release_scratch(uint8_t *buffer) {
   /* Keep it if there is room; else let it replace the smallest kept buffer when it is larger (more reusable). */
   int slot = -1, smallest = -1;
   for (int i = 0; i < POOL_SLOTS; i++) {
-    if (pool[i] == NULL) slot = slot < 0 ? i : slot;
-    else if (smallest < 0 || pool[i]->size < pool[smallest]->size) smallest = i;
+    if (pool[i] == NULL) {
+      if (slot < 0) slot = i;
+    } else if (smallest < 0 || pool[i]->size < pool[smallest]->size) {
+      smallest = i;
+    }
   }
   header_t *evicted = NULL;
   if (slot < 0 && smallest >= 0 && pool[smallest]->size < header->size) {

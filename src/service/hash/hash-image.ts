@@ -38,7 +38,7 @@ export interface HashImageDetailedOptions extends HashImageOptions {
    * tests, 'sharp' and the PNG inflater choices: auto with PNG always inflated by streaming zlib, libdeflate, or our
    * own inflater (see PngInflater).
    */
-  decoder?: 'auto' | 'sharp' | 'zlib-inflate' | 'libdeflate-inflate' | 'own-inflate';
+  decoder?: 'auto' | 'sharp' | `${Exclude<PngInflater, 'auto'>}-inflate`;
 }
 
 /** An ImageHash plus the decoder that produced its pixels, so a silent fallback to sharp can be seen. */
@@ -46,11 +46,9 @@ export interface DetailedImageHash extends ImageHash {
   decoder: DecoderName;
 }
 
+/** The inflater a `decoder` option names ('zlib-inflate' → 'zlib'); 'auto' for the others. */
 function getPngInflater(decoder: HashImageDetailedOptions['decoder']): PngInflater {
-  if (decoder === 'zlib-inflate') return 'zlib';
-  if (decoder === 'libdeflate-inflate') return 'libdeflate';
-  if (decoder === 'own-inflate') return 'own';
-  return 'auto';
+  return decoder?.endsWith('-inflate') ? (decoder.slice(0, -'-inflate'.length) as PngInflater) : 'auto';
 }
 
 export function isHashMode(value: unknown): value is HashMode {
